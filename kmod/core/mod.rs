@@ -1,0 +1,9 @@
+//! The portable half of vdp.
+//!
+//! Everything under `kmod/core/` is plain `core` Rust: no allocation, no floating point, no kernel
+//! types and no std. The module compiles it in with `#[path]`, and the userspace crate `vdp-core`
+//! compiles the very same files, so the kernel and the coordinator can never disagree about the
+//! wire protocol, the element catalog or the packet logic, and all of it is unit-tested in
+//! userspace.
+
+pub mod uapi;
