@@ -6,4 +6,8 @@
 //! wire protocol, the element catalog or the packet logic, and all of it is unit-tested in
 //! userspace.
 
+/// Version of the module and of `vdpctl`; both report it, and a test keeps it equal to the
+/// userspace crate version.
+pub const VERSION: &str = "0.1.0";
+
 pub mod uapi;

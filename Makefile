@@ -1,0 +1,61 @@
+# vdp: top-level build. `make demo` shows vdp at work in a VM; `make test` runs every test.
+#
+# Kernel flavours: "debug" (lockdep, KASAN, kmemleak; used by the tests) and "lean" (demo and
+# benchmarks). Kernels are cached outside the repository by scripts/kernel.sh.
+
+SHELL := /bin/bash
+REPO := $(CURDIR)
+OUT := $(REPO)/out
+FLAVOUR ?= debug
+KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
+LLVM := -19
+VDPCTL := $(REPO)/userspace/target/release/vdpctl
+
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo clean help
+
+all: kmod userspace
+
+help:
+	@echo "make demo     build everything and boot a VM showing vdp at work"
+	@echo "make test     unit tests and QEMU scenarios (debug kernel)"
+	@echo "make kernel   build (or reuse) the cached kernel; FLAVOUR=debug|lean"
+	@echo "make kmod     build vdp.ko against that kernel"
+	@echo "make userspace  build vdpctl"
+
+deps:
+	@scripts/deps.sh
+
+kernel: deps
+	@scripts/kernel.sh $(FLAVOUR)
+
+# vdp.ko is built out of tree into out/kmod-FLAVOUR (MO=), so the two flavours never share objects.
+kmod: kernel
+	@mkdir -p $(OUT)/kmod-$(FLAVOUR)
+	$(MAKE) -C $(KERNEL_TREE) M=$(REPO) MO=$(OUT)/kmod-$(FLAVOUR) LLVM=$(LLVM) modules
+	@echo "[kmod] built $(OUT)/kmod-$(FLAVOUR)/vdp.ko"
+
+userspace: deps
+	cd userspace && cargo build --release --quiet
+	@echo "[userspace] built $(VDPCTL)"
+
+initramfs: kmod userspace
+	@qemu-tests/mkinitramfs.sh $(FLAVOUR) $(OUT)/kmod-$(FLAVOUR)/vdp.ko $(VDPCTL) $(OUT)/initramfs-$(FLAVOUR).cpio.gz
+
+test: deps
+	@scripts/test.sh
+
+test-unit: deps
+	cd userspace && cargo test --quiet
+
+# Runs QEMU scenarios; SCENARIO=name runs just one.
+test-vm: FLAVOUR = debug
+test-vm: initramfs
+	@qemu-tests/run --flavour debug $(SCENARIO)
+
+demo: FLAVOUR = lean
+demo: initramfs
+	@qemu-tests/run --flavour lean --show demo
+
+clean:
+	rm -rf $(OUT)
+	cd userspace && cargo clean

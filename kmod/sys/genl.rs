@@ -1,0 +1,147 @@
+//! Generic netlink: registering the `vdp` family, reading requests and building replies.
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::bindings;
+use kernel::error::to_result;
+use kernel::prelude::*;
+
+// The C half, kmod/sys/vdp_genl.c.
+extern "C" {
+    fn vdp_genl_register() -> c_int;
+    fn vdp_genl_unregister();
+    fn vdp_reply_new(info: *mut bindings::genl_info) -> *mut bindings::sk_buff;
+    fn vdp_reply_send(msg: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int;
+    fn vdp_reply_free(msg: *mut bindings::sk_buff);
+    fn vdp_put_u32(msg: *mut bindings::sk_buff, attr_type: c_int, value: u32) -> c_int;
+    fn vdp_put_string(
+        msg: *mut bindings::sk_buff,
+        attr_type: c_int,
+        s: *const c_char,
+        len: usize,
+    ) -> c_int;
+    fn vdp_nest_start(msg: *mut bindings::sk_buff, attr_type: c_int) -> *mut bindings::nlattr;
+    fn vdp_nest_end(msg: *mut bindings::sk_buff, nest: *mut bindings::nlattr);
+    fn vdp_nest_cancel(msg: *mut bindings::sk_buff, nest: *mut bindings::nlattr);
+    fn vdp_set_err_msg(info: *mut bindings::genl_info, msg: *const c_char);
+}
+
+/// The registered `vdp` family. Dropping it unregisters the family, which waits for requests
+/// already inside a handler to finish.
+///
+/// Invariant: at most one `Family` exists, because the C family table is a single static; only
+/// module init creates one.
+pub(crate) struct Family(());
+
+impl Family {
+    pub(crate) fn register() -> Result<Self> {
+        // SAFETY: the family table is a static in this module; registering it once from module
+        // init, before any other use, is what genl_register_family expects.
+        to_result(unsafe { vdp_genl_register() })?;
+        Ok(Family(()))
+    }
+}
+
+impl Drop for Family {
+    fn drop(&mut self) {
+        // SAFETY: the family was registered in `register` (type invariant) and is unregistered
+        // exactly once, here.
+        unsafe { vdp_genl_unregister() };
+    }
+}
+
+/// One request, borrowed from genetlink for the duration of a `doit` callback.
+pub(crate) struct Request<'a> {
+    info: NonNull<bindings::genl_info>,
+    _callback: PhantomData<&'a bindings::genl_info>,
+}
+
+impl<'a> Request<'a> {
+    /// # Safety
+    ///
+    /// `info` must be the `genl_info` genetlink passed to the running `doit` callback; it stays
+    /// valid for `'a`, which must not outlive that callback.
+    pub(crate) unsafe fn from_raw(info: *mut bindings::genl_info) -> Option<Self> {
+        Some(Request { info: NonNull::new(info)?, _callback: PhantomData })
+    }
+
+    /// Attaches a human-readable reason to the error this request is about to return.
+    pub(crate) fn set_error_message(&self, msg: &'static CStr) {
+        // SAFETY: `info` is valid (type invariant) and `msg` is static, as extack requires.
+        unsafe { vdp_set_err_msg(self.info.as_ptr(), msg.as_ptr()) };
+    }
+
+    /// Starts the reply to this request.
+    pub(crate) fn reply(&self) -> Result<Reply<'_>> {
+        // SAFETY: `info` is valid (type invariant).
+        let msg = unsafe { vdp_reply_new(self.info.as_ptr()) };
+        let msg = NonNull::new(msg).ok_or(ENOMEM)?;
+        Ok(Reply { msg, request: self })
+    }
+}
+
+/// A reply message being built. It owns its `sk_buff`: sending consumes it, dropping frees it,
+/// so a reply is never leaked nor freed twice.
+pub(crate) struct Reply<'r> {
+    msg: NonNull<bindings::sk_buff>,
+    request: &'r Request<'r>,
+}
+
+impl Reply<'_> {
+    pub(crate) fn put_u32(&mut self, attr_type: u16, value: u32) -> Result {
+        // SAFETY: `msg` is a live genetlink message owned by `self`.
+        to_result(unsafe { vdp_put_u32(self.msg.as_ptr(), c_int::from(attr_type), value) })
+    }
+
+    pub(crate) fn put_str(&mut self, attr_type: u16, value: &str) -> Result {
+        // SAFETY: `msg` is owned by `self`; `value` is valid for `value.len()` bytes.
+        to_result(unsafe {
+            vdp_put_string(
+                self.msg.as_ptr(),
+                c_int::from(attr_type),
+                value.as_ptr().cast(),
+                value.len(),
+            )
+        })
+    }
+
+    /// Writes a nested attribute whose contents `fill` produces. If `fill` fails, the partial nest
+    /// is removed again.
+    pub(crate) fn nest(&mut self, attr_type: u16, fill: impl FnOnce(&mut Self) -> Result) -> Result {
+        // SAFETY: `msg` is owned by `self`.
+        let nest = unsafe { vdp_nest_start(self.msg.as_ptr(), c_int::from(attr_type)) };
+        if nest.is_null() {
+            return Err(EMSGSIZE);
+        }
+        match fill(self) {
+            Ok(()) => {
+                // SAFETY: `nest` was started on this message just above and not yet closed.
+                unsafe { vdp_nest_end(self.msg.as_ptr(), nest) };
+                Ok(())
+            }
+            Err(e) => {
+                // SAFETY: as above; cancelling trims the message back to before the nest.
+                unsafe { vdp_nest_cancel(self.msg.as_ptr(), nest) };
+                Err(e)
+            }
+        }
+    }
+
+    /// Sends the reply to the requester.
+    pub(crate) fn send(self) -> Result {
+        let msg = self.msg.as_ptr();
+        let info = self.request.info.as_ptr();
+        core::mem::forget(self);
+        // SAFETY: ownership of `msg` passes to genlmsg_reply, which frees it in every case; `self`
+        // was forgotten so Drop will not free it again. `info` is valid (Request invariant).
+        to_result(unsafe { vdp_reply_send(msg, info) })
+    }
+}
+
+impl Drop for Reply<'_> {
+    fn drop(&mut self) {
+        // SAFETY: the message is still owned by `self` (send() forgets `self` before handing it
+        // off), so this is its only free.
+        unsafe { vdp_reply_free(self.msg.as_ptr()) };
+    }
+}

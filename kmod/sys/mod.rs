@@ -1,0 +1,7 @@
+//! The thin layer between vdp and the kernel's C APIs.
+//!
+//! Every call into C that the module makes goes through this module. Each wrapper states the
+//! invariant that makes its `unsafe` sound, so the rest of the module is safe Rust. The C side
+//! (`vdp_genl.c`) holds the genetlink tables and the `static inline` helpers Rust cannot call.
+
+pub(crate) mod genl;

@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The C half of the vdp generic netlink family.
+ *
+ * Family, operation and policy tables are declarative C data, as in every in-tree family, and the
+ * message-building helpers are static inline in the kernel headers, so both live here. All
+ * command logic is in Rust (kmod/netlink.rs); the doit callbacks below are Rust functions.
+ *
+ * Policy: the family is "new" (resv_start_op = 0), so genetlink validates every request strictly:
+ * unknown attribute types, attributes beyond maxattr, bad lengths and trailing garbage are all
+ * answered with -EINVAL and an extack message before any Rust code runs.
+ */
+#include <linux/module.h>
+#include <net/genetlink.h>
+#include "vdp_genl.h"
+
+/* Rust command handlers (kmod/netlink.rs). */
+int vdp_rs_get_info(struct sk_buff *skb, struct genl_info *info);
+
+/* GET_INFO takes no attributes; the reply-only ones are refused by name. */
+static const struct nla_policy vdp_get_info_policy[VDP_A_MAX + 1] = {
+	[VDP_A_VERSION] = { .type = NLA_REJECT, .reject_message = "VERSION is a reply-only attribute" },
+	[VDP_A_TENANT_COUNT] = { .type = NLA_REJECT, .reject_message = "TENANT_COUNT is a reply-only attribute" },
+	[VDP_A_CLASS] = { .type = NLA_REJECT, .reject_message = "CLASS is a reply-only attribute" },
+};
+
+static const struct genl_split_ops vdp_ops[] = {
+	{
+		.cmd = VDP_CMD_GET_INFO,
+		.doit = vdp_rs_get_info,
+		.policy = vdp_get_info_policy,
+		.maxattr = VDP_A_MAX,
+		.flags = GENL_CMD_CAP_DO,
+	},
+};
+
+static struct genl_family vdp_family = {
+	.name = VDP_GENL_NAME,
+	.version = VDP_GENL_VERSION,
+	/* Only the root network namespace sees the family: tenants go through the coordinator. */
+	.netnsok = false,
+	/* Rust handlers do their own locking; no need to serialise on genl_mutex. */
+	.parallel_ops = true,
+	.resv_start_op = 0,
+	.split_ops = vdp_ops,
+	.n_split_ops = ARRAY_SIZE(vdp_ops),
+	.module = THIS_MODULE,
+};
+
+int vdp_genl_register(void)
+{
+	return genl_register_family(&vdp_family);
+}
+
+void vdp_genl_unregister(void)
+{
+	/* Fails only for a family that was never registered, which the Rust owner rules out. */
+	WARN_ON(genl_unregister_family(&vdp_family));
+}
+
+/* Starts a reply to @info. Returns NULL when memory is short. */
+struct sk_buff *vdp_reply_new(struct genl_info *info)
+{
+	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put_reply(msg, info, &vdp_family, 0, info->genlhdr->cmd)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Finishes and sends a reply. Consumes @msg whatever the outcome. */
+int vdp_reply_send(struct sk_buff *msg, struct genl_info *info)
+{
+	nlmsg_end(msg, (struct nlmsghdr *)msg->data);
+	return genlmsg_reply(msg, info);
+}
+
+void vdp_reply_free(struct sk_buff *msg)
+{
+	nlmsg_free(msg);
+}
+
+int vdp_put_u32(struct sk_buff *msg, int type, u32 value)
+{
+	return nla_put_u32(msg, type, value);
+}
+
+/* Puts @len bytes of @s as a NUL-terminated string attribute (Rust strings carry no NUL). */
+int vdp_put_string(struct sk_buff *msg, int type, const char *s, size_t len)
+{
+	struct nlattr *attr;
+
+	if (len > U16_MAX - NLA_HDRLEN - 1)
+		return -EMSGSIZE;
+	attr = nla_reserve(msg, type, len + 1);
+	if (!attr)
+		return -EMSGSIZE;
+	memcpy(nla_data(attr), s, len);
+	((char *)nla_data(attr))[len] = '\0';
+	return 0;
+}
+
+struct nlattr *vdp_nest_start(struct sk_buff *msg, int type)
+{
+	return nla_nest_start(msg, type);
+}
+
+void vdp_nest_end(struct sk_buff *msg, struct nlattr *nest)
+{
+	nla_nest_end(msg, nest);
+}
+
+void vdp_nest_cancel(struct sk_buff *msg, struct nlattr *nest)
+{
+	nla_nest_cancel(msg, nest);
+}
+
+/* @msg must have static storage: extack keeps the pointer past this call. */
+void vdp_set_err_msg(struct genl_info *info, const char *msg)
+{
+	GENL_SET_ERR_MSG(info, msg);
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Builds the guest's root filesystem as an initramfs: busybox for the basics, the host's own
+# iproute2 (ip with gre/gretap, tc) and util-linux (unshare, nsenter) with their libraries,
+# vdp.ko, vdpctl, and the scenario scripts.
+#
+#   qemu-tests/mkinitramfs.sh FLAVOUR VDP_KO VDPCTL OUTPUT
+set -euo pipefail
+FLAVOUR=$1 KO=$2 VDPCTL=$3 OUTPUT=$4
+HERE=$(cd "$(dirname "$0")" && pwd)
+die() { echo "[initramfs] error: $*" >&2; exit 1; }
+
+[ -f "$KO" ] || die "vdp.ko not found at $KO"
+[ -x "$VDPCTL" ] || die "vdpctl not found at $VDPCTL"
+BUSYBOX=$(command -v busybox) || die "busybox not found (Debian package busybox-static)"
+file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || true
+
+ROOT=$(mktemp -d)
+trap 'rm -rf "$ROOT"' EXIT
+mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,root,var/run,scenarios,vdp}
+
+cp "$BUSYBOX" "$ROOT/bin/busybox"
+
+# Host binaries the scenarios need in their full versions, with every library they load.
+copy_with_libs() {
+  local bin=$1 dest=$2
+  cp -L "$bin" "$ROOT$dest"
+  ldd "$bin" 2>/dev/null | grep -oE '/[^ ]+' | while read -r lib; do
+    [ -e "$ROOT$lib" ] || { mkdir -p "$ROOT$(dirname "$lib")"; cp -L "$lib" "$ROOT$lib"; }
+  done
+}
+for tool in ip tc bridge; do
+  copy_with_libs "$(command -v $tool || echo /sbin/$tool)" /usr/sbin/$tool
+done
+for tool in unshare nsenter; do
+  copy_with_libs "$(command -v $tool)" /usr/bin/$tool
+done
+copy_with_libs "$VDPCTL" /usr/bin/vdpctl
+[ -d /etc/iproute2 ] && cp -r /etc/iproute2 "$ROOT/etc/"
+[ -d /usr/share/iproute2 ] && mkdir -p "$ROOT/usr/share" && cp -r /usr/share/iproute2 "$ROOT/usr/share/"
+
+cp "$KO" "$ROOT/vdp/vdp.ko"
+cp "$HERE"/guest/init "$ROOT/init"
+cp "$HERE"/guest/lib.sh "$ROOT/vdp/lib.sh"
+cp "$HERE"/scenarios/*.sh "$ROOT/scenarios/"
+echo "$FLAVOUR" > "$ROOT/vdp/flavour"
+chmod +x "$ROOT/init"
+echo "root:x:0:0:root:/root:/bin/sh" > "$ROOT/etc/passwd"
+echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$ROOT/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' > "$ROOT/etc/group"
+
+mkdir -p "$(dirname "$OUTPUT")"
+(cd "$ROOT" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) > "$OUTPUT.tmp"
+mv "$OUTPUT.tmp" "$OUTPUT"
+echo "[initramfs] $OUTPUT ($(du -h "$OUTPUT" | cut -f1))"

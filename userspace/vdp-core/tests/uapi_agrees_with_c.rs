@@ -1,0 +1,46 @@
+//! The C policy tables in kmod/sys/vdp_genl.h repeat the protocol numbers of kmod/core/uapi.rs.
+//! This test keeps the two in step, and the module version in step with the crates.
+
+use std::collections::HashMap;
+use vdp_core::uapi::{attr, class_attr, cmd, FAMILY_NAME, FAMILY_VERSION};
+
+fn c_header() -> HashMap<String, String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../kmod/sys/vdp_genl.h");
+    let text = std::fs::read_to_string(path).expect("read vdp_genl.h");
+    let mut values = HashMap::new();
+    for line in text.lines() {
+        let line = line.trim().trim_end_matches(',');
+        if let Some(rest) = line.strip_prefix("#define ") {
+            let mut parts = rest.split_whitespace();
+            if let (Some(name), Some(value)) = (parts.next(), parts.next()) {
+                values.insert(name.to_string(), value.trim_matches('"').to_string());
+            }
+        } else if let Some((name, value)) = line.split_once('=') {
+            values.insert(name.trim().to_string(), value.trim().to_string());
+        }
+    }
+    values
+}
+
+#[test]
+fn c_header_matches_rust_uapi() {
+    let c = c_header();
+    let expect = |name: &str, value: String| {
+        assert_eq!(c.get(name), Some(&value), "{name} differs between C and Rust");
+    };
+    expect("VDP_GENL_NAME", FAMILY_NAME.to_string());
+    expect("VDP_GENL_VERSION", FAMILY_VERSION.to_string());
+    expect("VDP_CMD_GET_INFO", cmd::GET_INFO.to_string());
+    expect("VDP_A_VERSION", attr::VERSION.to_string());
+    expect("VDP_A_TENANT_COUNT", attr::TENANT_COUNT.to_string());
+    expect("VDP_A_CLASS", attr::CLASS.to_string());
+    expect("VDP_A_MAX", attr::MAX.to_string());
+    expect("VDP_A_CLASS_ID", class_attr::ID.to_string());
+    expect("VDP_A_CLASS_NAME", class_attr::NAME.to_string());
+    expect("VDP_A_CLASS_MAX", class_attr::MAX.to_string());
+}
+
+#[test]
+fn module_version_is_the_crate_version() {
+    assert_eq!(vdp_core::VERSION, env!("CARGO_PKG_VERSION"));
+}

@@ -1,0 +1,217 @@
+//! `vdpctl info` and the hidden protocol-testing commands.
+
+use crate::netlink::{attr_value, parse_attrs, Attr, NlError, VdpMessage, VdpSocket};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use netlink_packet_core::Nla;
+use serde::Serialize;
+use std::process::ExitCode;
+use vdp_core::uapi::{attr, class_attr, cmd};
+
+#[derive(Args)]
+pub struct InfoArgs {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What `GET_INFO` reports.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Info {
+    pub version: String,
+    pub tenants: u32,
+    pub classes: Vec<ClassInfo>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ClassInfo {
+    pub id: u32,
+    pub name: String,
+}
+
+pub fn run(args: &InfoArgs) -> Result<ExitCode> {
+    let mut socket = VdpSocket::connect()?;
+    let replies = socket.request(cmd::GET_INFO, Vec::new())?;
+    let reply = replies.first().context("the kernel sent no reply to GET_INFO")?;
+    let info = decode_info(reply)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&info)?);
+    } else {
+        print!("{}", render_info(&info));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render_info(info: &Info) -> String {
+    let mut out = format!("vdp module version {}\ntenants: {}\n", info.version, info.tenants);
+    if info.classes.is_empty() {
+        out.push_str("element classes: none implemented by this module\n");
+    } else {
+        let names: Vec<&str> = info.classes.iter().map(|c| c.name.as_str()).collect();
+        out.push_str(&format!("element classes ({}): {}\n", names.len(), names.join(" ")));
+    }
+    out
+}
+
+fn string_value(a: &Attr) -> Result<String> {
+    let bytes = attr_value(a);
+    let text = bytes.strip_suffix(&[0]).unwrap_or(&bytes);
+    Ok(String::from_utf8(text.to_vec()).context("attribute is not UTF-8")?)
+}
+
+fn u32_value(a: &Attr) -> Result<u32> {
+    let bytes: [u8; 4] =
+        attr_value(a).try_into().map_err(|_| anyhow::anyhow!("u32 attribute of the wrong size"))?;
+    Ok(u32::from_ne_bytes(bytes))
+}
+
+fn decode_info(reply: &VdpMessage) -> Result<Info> {
+    let mut version = None;
+    let mut tenants = None;
+    let mut classes = Vec::new();
+    for a in &reply.attrs {
+        match a.kind() & netlink_packet_core::NLA_TYPE_MASK {
+            attr::VERSION => version = Some(string_value(a)?),
+            attr::TENANT_COUNT => tenants = Some(u32_value(a)?),
+            attr::CLASS => {
+                let (mut id, mut name) = (None, None);
+                for inner in parse_attrs(&attr_value(a))? {
+                    match inner.kind() & netlink_packet_core::NLA_TYPE_MASK {
+                        class_attr::ID => id = Some(u32_value(&inner)?),
+                        class_attr::NAME => name = Some(string_value(&inner)?),
+                        _ => {}
+                    }
+                }
+                match (id, name) {
+                    (Some(id), Some(name)) => classes.push(ClassInfo { id, name }),
+                    _ => bail!("a CLASS attribute lacks its id or name"),
+                }
+            }
+            _ => {} // newer kernels may add attributes; ignore what we do not know
+        }
+    }
+    Ok(Info {
+        version: version.context("GET_INFO reply has no VERSION")?,
+        tenants: tenants.context("GET_INFO reply has no TENANT_COUNT")?,
+        classes,
+    })
+}
+
+#[derive(Subcommand)]
+pub enum DebugCommand {
+    /// Send a raw vdp request and print the reply's attributes or the kernel's refusal.
+    Raw {
+        /// Command number.
+        #[arg(long)]
+        cmd: u8,
+        /// Attribute as TYPE:HEXBYTES (repeatable), e.g. 99:01000000.
+        #[arg(long = "attr", value_parser = parse_raw_attr)]
+        attrs: Vec<(u16, Vec<u8>)>,
+    },
+}
+
+fn parse_raw_attr(s: &str) -> Result<(u16, Vec<u8>), String> {
+    let (kind, hex) = s.split_once(':').ok_or("expected TYPE:HEXBYTES")?;
+    let kind: u16 = kind.parse().map_err(|_| format!("bad attribute type `{kind}`"))?;
+    if hex.len() % 2 != 0 {
+        return Err("hex bytes must come in pairs".into());
+    }
+    let bytes = (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| format!("bad hex `{hex}`")))
+        .collect::<Result<Vec<u8>, String>>()?;
+    Ok((kind, bytes))
+}
+
+pub fn run_debug(command: &DebugCommand) -> Result<ExitCode> {
+    match command {
+        DebugCommand::Raw { cmd, attrs } => {
+            let mut socket = VdpSocket::connect()?;
+            let attrs = attrs.iter().map(|(k, v)| Attr::new(*k, v.clone())).collect();
+            for reply in socket.request(*cmd, attrs)? {
+                for a in &reply.attrs {
+                    let hex: String = attr_value(a).iter().map(|b| format!("{b:02x}")).collect();
+                    println!("attr {} {}", a.kind(), hex);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Exit status for a failed command: 3 when the module is not loaded, so scripts can tell.
+pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
+    match err.downcast_ref::<NlError>() {
+        Some(NlError::FamilyNotFound) => ExitCode::from(3),
+        _ => ExitCode::FAILURE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(kind: u16, v: &[u8]) -> Attr {
+        Attr::new(kind, v.to_vec())
+    }
+
+    fn nested(kind: u16, inner: &[Attr]) -> Attr {
+        use netlink_packet_core::Emitable;
+        let mut buf = vec![0u8; inner.buffer_len()];
+        inner.emit(&mut buf);
+        Attr::new(kind | netlink_packet_core::NLA_F_NESTED, buf)
+    }
+
+    #[test]
+    fn decodes_a_full_info_reply() {
+        let reply = VdpMessage {
+            cmd: cmd::GET_INFO,
+            attrs: vec![
+                a(attr::VERSION, b"0.1.0\0"),
+                a(attr::TENANT_COUNT, &2u32.to_ne_bytes()),
+                nested(
+                    attr::CLASS,
+                    &[a(class_attr::ID, &7u32.to_ne_bytes()), a(class_attr::NAME, b"Counter\0")],
+                ),
+                a(60, b"future attribute"),
+            ],
+        };
+        let info = decode_info(&reply).expect("decode");
+        assert_eq!(
+            info,
+            Info {
+                version: "0.1.0".into(),
+                tenants: 2,
+                classes: vec![ClassInfo { id: 7, name: "Counter".into() }]
+            }
+        );
+        assert_eq!(
+            render_info(&info),
+            "vdp module version 0.1.0\ntenants: 2\nelement classes (1): Counter\n"
+        );
+    }
+
+    #[test]
+    fn reply_without_version_is_an_error() {
+        let reply = VdpMessage { cmd: cmd::GET_INFO, attrs: vec![a(attr::TENANT_COUNT, &[0; 4])] };
+        assert!(decode_info(&reply).unwrap_err().to_string().contains("VERSION"));
+    }
+
+    #[test]
+    fn wrong_sized_u32_is_an_error() {
+        let reply = VdpMessage {
+            cmd: cmd::GET_INFO,
+            attrs: vec![a(attr::VERSION, b"x\0"), a(attr::TENANT_COUNT, &[1, 2])],
+        };
+        assert!(decode_info(&reply).is_err());
+    }
+
+    #[test]
+    fn raw_attr_argument_parses() {
+        assert_eq!(parse_raw_attr("99:0a0b"), Ok((99, vec![0x0a, 0x0b])));
+        assert!(parse_raw_attr("99").is_err());
+        assert!(parse_raw_attr("x:00").is_err());
+        assert!(parse_raw_attr("1:abc").is_err());
+        assert!(parse_raw_attr("1:zz").is_err());
+    }
+}

@@ -1,0 +1,285 @@
+//! A small synchronous generic netlink client for the `vdp` family.
+//!
+//! Requests are sent with `NLM_F_ACK` and extended acks enabled, so every kernel refusal comes
+//! back with its extack message, which we show to the user instead of a bare errno.
+
+use netlink_packet_core::{
+    DecodeError, DefaultNla, Emitable, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NlaBuffer, NlasIterator, Parseable, ParseableParametrized, NLM_F_ACK, NLM_F_ACK_TLVS,
+    NLM_F_CAPPED, NLM_F_REQUEST,
+};
+use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
+use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
+use netlink_packet_generic::{GenlFamily, GenlHeader, GenlMessage};
+use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
+use std::fmt;
+use vdp_core::uapi;
+
+/// One attribute, kept raw: typed views are built per command by the callers.
+pub type Attr = DefaultNla;
+
+/// A `vdp` family message: command plus top-level attributes.
+#[derive(Debug, Clone)]
+pub struct VdpMessage {
+    pub cmd: u8,
+    pub attrs: Vec<Attr>,
+}
+
+impl GenlFamily for VdpMessage {
+    fn family_name() -> &'static str {
+        uapi::FAMILY_NAME
+    }
+    fn command(&self) -> u8 {
+        self.cmd
+    }
+    fn version(&self) -> u8 {
+        uapi::FAMILY_VERSION
+    }
+}
+
+impl Emitable for VdpMessage {
+    fn buffer_len(&self) -> usize {
+        self.attrs.as_slice().buffer_len()
+    }
+    fn emit(&self, buffer: &mut [u8]) {
+        self.attrs.as_slice().emit(buffer)
+    }
+}
+
+impl ParseableParametrized<[u8], GenlHeader> for VdpMessage {
+    fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
+        Ok(VdpMessage { cmd: header.cmd, attrs: parse_attrs(buf)? })
+    }
+}
+
+/// Parses a run of attributes, as found in a message body or inside a nest.
+pub fn parse_attrs(buf: &[u8]) -> Result<Vec<Attr>, DecodeError> {
+    NlasIterator::new(buf).map(|nla| DefaultNla::parse(&nla?)).collect()
+}
+
+/// The value bytes of a raw attribute.
+pub fn attr_value(attr: &Attr) -> Vec<u8> {
+    let mut buf = vec![0u8; attr.buffer_len()];
+    attr.emit(&mut buf);
+    NlaBuffer::new(&buf[..]).value().to_vec()
+}
+
+/// Why a request failed.
+#[derive(Debug)]
+pub enum NlError {
+    /// The generic netlink family is not registered: vdp.ko is not loaded.
+    FamilyNotFound,
+    /// The kernel refused the request.
+    Kernel { errno: i32, message: Option<String> },
+    /// Socket-level failure.
+    Io(std::io::Error),
+    /// The kernel's answer could not be decoded.
+    Decode(String),
+}
+
+impl fmt::Display for NlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NlError::FamilyNotFound => write!(
+                f,
+                "the generic netlink family `{}` was not found: the vdp module is not loaded \
+                 (load it with `insmod vdp.ko`)",
+                uapi::FAMILY_NAME
+            ),
+            NlError::Kernel { errno, message } => {
+                let reason = std::io::Error::from_raw_os_error(*errno);
+                let reason = reason.to_string();
+                let reason = reason.split(" (os error").next().unwrap_or(&reason);
+                match message {
+                    Some(m) => write!(f, "the kernel refused the request: {m} ({reason})"),
+                    None => write!(f, "the kernel refused the request: {reason}"),
+                }
+            }
+            NlError::Io(e) => write!(f, "netlink socket error: {e}"),
+            NlError::Decode(e) => write!(f, "cannot decode the kernel's reply: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for NlError {}
+
+impl From<std::io::Error> for NlError {
+    fn from(e: std::io::Error) -> Self {
+        NlError::Io(e)
+    }
+}
+
+/// A connected generic netlink socket with the `vdp` family resolved.
+pub struct VdpSocket {
+    socket: Socket,
+    family_id: u16,
+    seq: u32,
+}
+
+impl VdpSocket {
+    pub fn connect() -> Result<Self, NlError> {
+        let mut socket = Socket::new(NETLINK_GENERIC)?;
+        socket.bind_auto()?;
+        socket.connect(&SocketAddr::new(0, 0))?;
+        socket.set_ext_ack(true)?;
+        socket.set_cap_ack(true)?;
+        let mut this = VdpSocket { socket, family_id: 0, seq: 0 };
+        this.family_id = this.resolve_family()?;
+        Ok(this)
+    }
+
+    fn resolve_family(&mut self) -> Result<u16, NlError> {
+        let request = GenlCtrl {
+            cmd: GenlCtrlCmd::GetFamily,
+            nlas: vec![GenlCtrlAttrs::FamilyName(uapi::FAMILY_NAME.to_string())],
+        };
+        let replies = match self.transact(GenlMessage::from_payload(request)) {
+            Err(NlError::Kernel { errno, .. }) if errno == libc_enoent() => {
+                return Err(NlError::FamilyNotFound)
+            }
+            other => other?,
+        };
+        replies
+            .iter()
+            .flat_map(|m| m.payload.nlas.iter())
+            .find_map(|a| match a {
+                GenlCtrlAttrs::FamilyId(id) => Some(*id),
+                _ => None,
+            })
+            .ok_or_else(|| NlError::Decode("the controller's reply has no family id".into()))
+    }
+
+    /// Sends one `vdp` request and returns the attributes of its reply messages.
+    pub fn request(&mut self, cmd: u8, attrs: Vec<Attr>) -> Result<Vec<VdpMessage>, NlError> {
+        let mut msg = GenlMessage::from_payload(VdpMessage { cmd, attrs });
+        msg.set_resolved_family_id(self.family_id);
+        Ok(self.transact(msg)?.into_iter().map(|m| m.payload).collect())
+    }
+
+    /// Sends a request and collects replies until the kernel's ack (or error) arrives.
+    fn transact<F>(&mut self, msg: GenlMessage<F>) -> Result<Vec<GenlMessage<F>>, NlError>
+    where
+        F: GenlFamily + Emitable + ParseableParametrized<[u8], GenlHeader> + fmt::Debug,
+    {
+        self.seq = self.seq.wrapping_add(1);
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | NLM_F_ACK;
+        header.sequence_number = self.seq;
+        let mut nl = NetlinkMessage::new(header, NetlinkPayload::from(msg));
+        nl.finalize();
+        let mut buf = vec![0u8; nl.buffer_len()];
+        nl.serialize(&mut buf);
+        self.socket.send(&buf, 0)?;
+
+        let mut replies = Vec::new();
+        loop {
+            let (data, _) = self.socket.recv_from_full()?;
+            let mut offset = 0;
+            while offset < data.len() {
+                let reply = NetlinkMessage::<GenlMessage<F>>::deserialize(&data[offset..])
+                    .map_err(|e| NlError::Decode(e.to_string()))?;
+                let len = reply.header.length as usize;
+                if len == 0 {
+                    return Err(NlError::Decode("zero-length netlink message".into()));
+                }
+                offset += (len + 3) & !3;
+                if reply.header.sequence_number != self.seq {
+                    continue;
+                }
+                match reply.payload {
+                    NetlinkPayload::InnerMessage(m) => replies.push(m),
+                    NetlinkPayload::Error(e) => match e.code {
+                        None => return Ok(replies),
+                        Some(_) => {
+                            return Err(kernel_error(e.raw_code(), &e.header, reply.header.flags))
+                        }
+                    },
+                    NetlinkPayload::Done(_) => return Ok(replies),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn libc_enoent() -> i32 {
+    2
+}
+
+/// Extracts errno and the extack message (`NLMSGERR_ATTR_MSG`) from an error message.
+/// `payload` is what follows the errno in `struct nlmsgerr`.
+fn kernel_error(code: i32, payload: &[u8], flags: u16) -> NlError {
+    const NLMSGERR_ATTR_MSG: u16 = 1;
+    const NLMSG_HDRLEN: usize = 16;
+    let errno = code.abs();
+    let mut message = None;
+    if flags & NLM_F_ACK_TLVS != 0 {
+        // The echoed request: its header only when capped, else the whole message.
+        let echoed = if flags & NLM_F_CAPPED != 0 {
+            NLMSG_HDRLEN
+        } else {
+            payload
+                .get(0..4)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                .unwrap_or(NLMSG_HDRLEN)
+        };
+        let tlvs = payload.get(((echoed + 3) & !3)..).unwrap_or(&[]);
+        if let Ok(attrs) = parse_attrs(tlvs) {
+            message = attrs.iter().find(|a| a.kind() == NLMSGERR_ATTR_MSG).map(|a| {
+                String::from_utf8_lossy(&attr_value(a)).trim_end_matches('\0').to_string()
+            });
+        }
+    }
+    NlError::Kernel { errno, message }
+}
+
+use netlink_packet_core::Nla as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nla(kind: u16, value: &[u8]) -> Vec<u8> {
+        let a = DefaultNla::new(kind, value.to_vec());
+        let mut buf = vec![0u8; a.buffer_len()];
+        a.emit(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn extack_message_is_extracted_from_a_capped_error() {
+        let mut payload = vec![0u8; 16]; // the echoed request header
+        payload.extend(nla(1, b"Unknown attribute type\0"));
+        payload.extend(nla(2, &40u32.to_ne_bytes()));
+        match kernel_error(-22, &payload, NLM_F_CAPPED | NLM_F_ACK_TLVS) {
+            NlError::Kernel { errno, message } => {
+                assert_eq!(errno, 22);
+                assert_eq!(message.as_deref(), Some("Unknown attribute type"));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn error_without_tlvs_has_no_message() {
+        let err = kernel_error(-1, &[0u8; 16], 0);
+        assert_eq!(err.to_string(), "the kernel refused the request: Operation not permitted");
+    }
+
+    #[test]
+    fn missing_family_message_says_to_load_the_module() {
+        let text = NlError::FamilyNotFound.to_string();
+        assert!(text.contains("family `vdp` was not found"), "{text}");
+        assert!(text.contains("insmod vdp.ko"), "{text}");
+    }
+
+    #[test]
+    fn attributes_round_trip() {
+        let mut body = nla(uapi::attr::VERSION, b"0.1.0\0");
+        body.extend(nla(uapi::attr::TENANT_COUNT, &3u32.to_ne_bytes()));
+        let attrs = parse_attrs(&body).expect("parse");
+        assert_eq!(attrs.len(), 2);
+        assert_eq!(attrs[0].kind(), uapi::attr::VERSION);
+        assert_eq!(attr_value(&attrs[1]), 3u32.to_ne_bytes());
+    }
+}
