@@ -11,3 +11,6 @@
 pub const VERSION: &str = "0.1.0";
 
 pub mod uapi;
+pub mod catalog;
+pub mod click_value;
+pub mod packet_program;

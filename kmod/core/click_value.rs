@@ -1,0 +1,416 @@
+//! Parsers for single Click argument values that need no allocation.
+//!
+//! The coordinator uses them to check configurations, and the kernel uses the same code for text
+//! it receives at run time through write handlers (`RadixIPLookup.add`, `Queue.capacity`), so a
+//! value accepted on one side is accepted, with the same meaning, on the other. None of them can
+//! panic on any input.
+
+/// Why a value was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ValueError {
+    Empty,
+    NotInteger,
+    OutOfRange { min: i64, max: i64 },
+    NotBool,
+    NotIpv4,
+    BadPrefixLength,
+    NonContiguousMask,
+    NotEther,
+    NotTime,
+    NotBandwidth,
+    TooLarge,
+    BadDeviceName,
+    NotProtocol,
+    NotRoute,
+    NotPort,
+}
+
+impl ValueError {
+    /// A sentence fragment saying what was expected.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            ValueError::Empty => "a value is required",
+            ValueError::NotInteger => "expected an integer (decimal, 0x hex or 0b binary)",
+            ValueError::OutOfRange { .. } => "integer out of range",
+            ValueError::NotBool => "expected a boolean: true/false, yes/no, on/off or 1/0",
+            ValueError::NotIpv4 => "expected an IPv4 address like 10.0.0.1",
+            ValueError::BadPrefixLength => "prefix length must be 0 to 32",
+            ValueError::NonContiguousMask => "netmask is not contiguous",
+            ValueError::NotEther => "expected an Ethernet address like 00:1a:2b:3c:4d:5e",
+            ValueError::NotTime => "expected a duration like 10ms, 1.5s or 250us",
+            ValueError::NotBandwidth => "expected a bandwidth like 10Mbps, 1.5MBps or 125000",
+            ValueError::TooLarge => "value too large",
+            ValueError::BadDeviceName => {
+                "device names are 1 to 15 characters, without '/', ':', whitespace or quotes"
+            }
+            ValueError::NotProtocol => {
+                "expected an IP protocol number 0-255 or one of icmp, igmp, ipip, tcp, udp, gre, esp, ah"
+            }
+            ValueError::NotRoute => "expected a route: ADDR/LEN [GATEWAY] OUTPUT",
+            ValueError::NotPort => "expected an output port number",
+        }
+    }
+}
+
+/// Parses an integer: optional sign, then decimal, `0x` hex or `0b` binary digits.
+pub fn parse_int(text: &str) -> Result<i64, ValueError> {
+    let (negative, digits) = match text.as_bytes().first() {
+        None => return Err(ValueError::Empty),
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        Some(_) => (false, text),
+    };
+    let (radix, digits) = if let Some(rest) = digits.strip_prefix("0x").or(digits.strip_prefix("0X")) {
+        (16, rest)
+    } else if let Some(rest) = digits.strip_prefix("0b").or(digits.strip_prefix("0B")) {
+        (2, rest)
+    } else {
+        (10, digits)
+    };
+    if digits.is_empty() {
+        return Err(ValueError::NotInteger);
+    }
+    let mut magnitude: u64 = 0;
+    for byte in digits.bytes() {
+        let digit = match (byte as char).to_digit(radix) {
+            Some(digit) => u64::from(digit),
+            None if byte == b'_' => continue,
+            None => return Err(ValueError::NotInteger),
+        };
+        magnitude = magnitude
+            .checked_mul(u64::from(radix))
+            .and_then(|m| m.checked_add(digit))
+            .ok_or(ValueError::TooLarge)?;
+    }
+    if negative {
+        if magnitude > (i64::MAX as u64) + 1 {
+            return Err(ValueError::TooLarge);
+        }
+        Ok((magnitude as i64).wrapping_neg())
+    } else {
+        i64::try_from(magnitude).map_err(|_| ValueError::TooLarge)
+    }
+}
+
+/// Parses an integer and checks inclusive bounds.
+pub fn parse_int_in(text: &str, min: i64, max: i64) -> Result<i64, ValueError> {
+    match parse_int(text) {
+        Ok(value) if value >= min && value <= max => Ok(value),
+        Ok(_) | Err(ValueError::TooLarge) => Err(ValueError::OutOfRange { min, max }),
+        Err(other) => Err(other),
+    }
+}
+
+/// Parses a Click boolean.
+pub fn parse_bool(text: &str) -> Result<bool, ValueError> {
+    match text {
+        "true" | "yes" | "on" | "1" => Ok(true),
+        "false" | "no" | "off" | "0" => Ok(false),
+        "" => Err(ValueError::Empty),
+        _ => Err(ValueError::NotBool),
+    }
+}
+
+/// Parses a dotted-quad IPv4 address into network-order bytes.
+pub fn parse_ipv4(text: &str) -> Result<[u8; 4], ValueError> {
+    let mut bytes = [0u8; 4];
+    let mut parts = text.split('.');
+    for slot in bytes.iter_mut() {
+        let part = parts.next().ok_or(ValueError::NotIpv4)?;
+        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(ValueError::NotIpv4);
+        }
+        let mut value: u16 = 0;
+        for digit in part.bytes() {
+            value = value * 10 + u16::from(digit - b'0');
+        }
+        *slot = u8::try_from(value).map_err(|_| ValueError::NotIpv4)?;
+    }
+    if parts.next().is_some() {
+        return Err(ValueError::NotIpv4);
+    }
+    Ok(bytes)
+}
+
+/// An IPv4 prefix; `addr` keeps any host bits the user wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ipv4Prefix {
+    pub addr: [u8; 4],
+    pub len: u8,
+}
+
+impl Ipv4Prefix {
+    /// The netmask as a host-order integer.
+    pub fn mask(&self) -> u32 {
+        prefix_mask(self.len)
+    }
+    /// The address with host bits cleared, host order.
+    pub fn network(&self) -> u32 {
+        u32::from_be_bytes(self.addr) & self.mask()
+    }
+}
+
+/// Netmask for a prefix length (lengths above 32 count as 32).
+pub fn prefix_mask(len: u8) -> u32 {
+    if len == 0 {
+        0
+    } else {
+        u32::MAX << (32 - u32::from(len.min(32)))
+    }
+}
+
+/// Parses `addr/len`, `addr/netmask` or a bare address (a /32).
+pub fn parse_prefix(text: &str) -> Result<Ipv4Prefix, ValueError> {
+    let (addr_text, len_text) = match text.split_once('/') {
+        Some((addr, len)) => (addr, Some(len)),
+        None => (text, None),
+    };
+    let addr = parse_ipv4(addr_text)?;
+    let len = match len_text {
+        None => 32,
+        Some(len) if len.contains('.') => {
+            let mask = u32::from_be_bytes(parse_ipv4(len)?);
+            let ones = mask.leading_ones();
+            if mask.checked_shl(ones).unwrap_or(0) != 0 {
+                return Err(ValueError::NonContiguousMask);
+            }
+            ones as u8
+        }
+        Some(len) => match parse_int(len) {
+            Ok(value) if (0..=32).contains(&value) => value as u8,
+            _ => return Err(ValueError::BadPrefixLength),
+        },
+    };
+    Ok(Ipv4Prefix { addr, len })
+}
+
+/// Parses an Ethernet address: six colon-separated groups of one or two hex digits.
+pub fn parse_ether(text: &str) -> Result<[u8; 6], ValueError> {
+    let mut bytes = [0u8; 6];
+    let mut parts = text.split(|c| c == ':' || c == '-');
+    for slot in bytes.iter_mut() {
+        let part = parts.next().ok_or(ValueError::NotEther)?;
+        if part.is_empty() || part.len() > 2 {
+            return Err(ValueError::NotEther);
+        }
+        *slot = u8::from_str_radix(part, 16).map_err(|_| ValueError::NotEther)?;
+    }
+    if parts.next().is_some() {
+        return Err(ValueError::NotEther);
+    }
+    Ok(bytes)
+}
+
+/// Splits `12.5ms` into the decimal number and its unit suffix.
+fn split_number(text: &str) -> (&str, &str) {
+    let end = text.bytes().position(|b| !(b.is_ascii_digit() || b == b'.')).unwrap_or(text.len());
+    (text.get(..end).unwrap_or(""), text.get(end..).unwrap_or(""))
+}
+
+/// Multiplies a decimal number given as text by `scale`, exactly, without floating point.
+/// Fractions finer than one unit of the result are rounded down.
+fn scale_decimal(number: &str, scale: u64) -> Option<u64> {
+    let (whole, fraction) = match number.split_once('.') {
+        Some((whole, fraction)) => (whole, fraction),
+        None => (number, ""),
+    };
+    if whole.is_empty() && fraction.is_empty() {
+        return None;
+    }
+    if !whole.bytes().chain(fraction.bytes()).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for digit in whole.bytes() {
+        value = value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))?;
+    }
+    let mut result = value.checked_mul(scale)?;
+    let mut place = scale;
+    for digit in fraction.bytes() {
+        place /= 10;
+        if place == 0 {
+            break;
+        }
+        result = result.checked_add(u64::from(digit - b'0').checked_mul(place)?)?;
+    }
+    Some(result)
+}
+
+/// Parses a duration into nanoseconds; a number without unit is in seconds, as in Click.
+pub fn parse_time_ns(text: &str) -> Result<u64, ValueError> {
+    let (number, unit) = split_number(text);
+    let scale: u64 = match unit {
+        "" | "s" | "sec" => 1_000_000_000,
+        "ms" | "msec" => 1_000_000,
+        "us" | "usec" => 1_000,
+        "ns" | "nsec" => 1,
+        "min" => 60_000_000_000,
+        "h" | "hr" => 3_600_000_000_000,
+        _ => return Err(ValueError::NotTime),
+    };
+    scale_decimal(number, scale).ok_or(ValueError::NotTime)
+}
+
+/// Parses a bandwidth into bytes per second. `bps` counts bits and `Bps` bytes; a bare number is
+/// bytes per second, as in Click's BandwidthShaper.
+pub fn parse_bandwidth(text: &str) -> Result<u64, ValueError> {
+    let (number, unit) = split_number(text);
+    let (prefix, base) = if let Some(prefix) = unit.strip_suffix("bps") {
+        (prefix, 1u64)
+    } else if let Some(prefix) = unit.strip_suffix("Bps") {
+        (prefix, 8u64)
+    } else if unit.is_empty() {
+        ("", 8u64)
+    } else {
+        return Err(ValueError::NotBandwidth);
+    };
+    let multiplier: u64 = match prefix {
+        "" => 1,
+        "k" | "K" => 1_000,
+        "M" => 1_000_000,
+        "G" => 1_000_000_000,
+        _ => return Err(ValueError::NotBandwidth),
+    };
+    let bits = scale_decimal(number, multiplier.checked_mul(base).ok_or(ValueError::TooLarge)?)
+        .ok_or(ValueError::NotBandwidth)?;
+    Ok(bits / 8)
+}
+
+/// Longest device name Linux allows (IFNAMSIZ less the NUL).
+pub const MAX_DEVICE_NAME: usize = 15;
+
+/// Checks a device name the way Linux's `dev_valid_name` does, plus no quotes.
+pub fn check_device_name(text: &str) -> Result<(), ValueError> {
+    let ok = !text.is_empty()
+        && text.len() <= MAX_DEVICE_NAME
+        && text != "."
+        && text != ".."
+        && text.bytes().all(|b| b.is_ascii_graphic() && !matches!(b, b'/' | b':' | b'"' | b'\''));
+    if ok {
+        Ok(())
+    } else {
+        Err(ValueError::BadDeviceName)
+    }
+}
+
+/// Parses an IP protocol number or name.
+pub fn parse_ip_protocol(text: &str) -> Result<u8, ValueError> {
+    let number = match text {
+        "icmp" => 1,
+        "igmp" => 2,
+        "ipip" => 4,
+        "tcp" => 6,
+        "udp" => 17,
+        "gre" => 47,
+        "esp" => 50,
+        "ah" => 51,
+        _ => return parse_int_in(text, 0, 255).map(|v| v as u8).map_err(|_| ValueError::NotProtocol),
+    };
+    Ok(number)
+}
+
+/// A lookup-table route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub prefix: Ipv4Prefix,
+    pub gateway: Option<[u8; 4]>,
+    pub port: u16,
+}
+
+/// Parses `ADDR/LEN [GATEWAY] OUTPUT`, as `RadixIPLookup` and its write handlers take it.
+pub fn parse_route(text: &str, max_port: u16) -> Result<Route, ValueError> {
+    let mut words = text.split_ascii_whitespace();
+    let prefix = parse_prefix(words.next().ok_or(ValueError::NotRoute)?)?;
+    let second = words.next().ok_or(ValueError::NotRoute)?;
+    let (gateway, port_text) = match words.next() {
+        Some(port) => (Some(parse_ipv4(second)?), port),
+        None => (None, second),
+    };
+    if words.next().is_some() {
+        return Err(ValueError::NotRoute);
+    }
+    let port = parse_int_in(port_text, 0, i64::from(max_port)).map_err(|_| ValueError::NotPort)?;
+    Ok(Route { prefix, gateway, port: port as u16 })
+}
+
+/// Whether `text` is a Click keyword: an upper-case letter, then upper-case letters, digits or `_`.
+pub fn is_keyword(text: &str) -> bool {
+    let mut bytes = text.bytes();
+    matches!(bytes.next(), Some(b'A'..=b'Z'))
+        && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers() {
+        assert_eq!(parse_int("42"), Ok(42));
+        assert_eq!(parse_int("-7"), Ok(-7));
+        assert_eq!(parse_int("0x0800"), Ok(0x800));
+        assert_eq!(parse_int("0b101"), Ok(5));
+        assert_eq!(parse_int("-9223372036854775808"), Ok(i64::MIN));
+        assert_eq!(parse_int("9223372036854775808"), Err(ValueError::TooLarge));
+        assert_eq!(parse_int("99999999999999999999999"), Err(ValueError::TooLarge));
+        assert_eq!(parse_int("12a"), Err(ValueError::NotInteger));
+        assert_eq!(parse_int("-"), Err(ValueError::NotInteger));
+        assert_eq!(parse_int(""), Err(ValueError::Empty));
+        assert_eq!(parse_int_in("5", 0, 4), Err(ValueError::OutOfRange { min: 0, max: 4 }));
+    }
+
+    #[test]
+    fn booleans() {
+        assert_eq!(parse_bool("yes"), Ok(true));
+        assert_eq!(parse_bool("0"), Ok(false));
+        assert_eq!(parse_bool("maybe"), Err(ValueError::NotBool));
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(parse_ipv4("10.0.1.255"), Ok([10, 0, 1, 255]));
+        for bad in ["10.0.1", "10.0.1.256", "1.2.3.4.5", "a.b.c.d", "1..2.3", "0001.1.1.1"] {
+            assert_eq!(parse_ipv4(bad), Err(ValueError::NotIpv4), "{bad}");
+        }
+        let prefix = parse_prefix("192.168.1.7/24").unwrap();
+        assert_eq!((prefix.len, prefix.network()), (24, 0xc0a80100));
+        assert_eq!(parse_prefix("10.0.0.0/255.0.0.0").unwrap().len, 8);
+        assert_eq!(parse_prefix("10.0.0.0/255.0.255.0"), Err(ValueError::NonContiguousMask));
+        assert_eq!(parse_prefix("10.0.0.0/33"), Err(ValueError::BadPrefixLength));
+        assert_eq!(parse_prefix("10.0.0.1").unwrap().len, 32);
+        assert_eq!(parse_prefix("0.0.0.0/0").unwrap().mask(), 0);
+        assert_eq!(parse_ether("0:1a:2B:3c:4d:ff"), Ok([0, 0x1a, 0x2b, 0x3c, 0x4d, 0xff]));
+        assert_eq!(parse_ether("0:1a:2B:3c:4d"), Err(ValueError::NotEther));
+        assert_eq!(parse_ether("0:1a:2B:3c:4d:100"), Err(ValueError::NotEther));
+    }
+
+    #[test]
+    fn times_and_rates() {
+        assert_eq!(parse_time_ns("1.5s"), Ok(1_500_000_000));
+        assert_eq!(parse_time_ns("10ms"), Ok(10_000_000));
+        assert_eq!(parse_time_ns("2"), Ok(2_000_000_000));
+        assert_eq!(parse_time_ns("0.0000000001"), Ok(0));
+        assert_eq!(parse_time_ns("1.5 s"), Err(ValueError::NotTime));
+        assert_eq!(parse_time_ns("."), Err(ValueError::NotTime));
+        assert_eq!(parse_bandwidth("10Mbps"), Ok(1_250_000));
+        assert_eq!(parse_bandwidth("1.5MBps"), Ok(1_500_000));
+        assert_eq!(parse_bandwidth("125000"), Ok(125_000));
+        assert_eq!(parse_bandwidth("10Tbps"), Err(ValueError::NotBandwidth));
+        assert_eq!(parse_bandwidth("99999999999999999999Gbps"), Err(ValueError::NotBandwidth));
+    }
+
+    #[test]
+    fn names_protocols_routes() {
+        assert!(check_device_name("eth1").is_ok());
+        assert!(check_device_name("a/b").is_err());
+        assert!(check_device_name("abcdefghijklmnop").is_err());
+        assert_eq!(parse_ip_protocol("gre"), Ok(47));
+        assert_eq!(parse_ip_protocol("300"), Err(ValueError::NotProtocol));
+        let route = parse_route("10.0.0.0/8 10.0.0.1 2", 10).unwrap();
+        assert_eq!((route.prefix.len, route.gateway, route.port), (8, Some([10, 0, 0, 1]), 2));
+        assert_eq!(parse_route("10.0.0.0/8 1", 10).unwrap().gateway, None);
+        assert_eq!(parse_route("10.0.0.0/8", 10), Err(ValueError::NotRoute));
+        assert_eq!(parse_route("10.0.0.0/8 11", 10), Err(ValueError::NotPort));
+        assert!(is_keyword("MAXLENGTH") && is_keyword("A1_B") && !is_keyword("Ab") && !is_keyword(""));
+    }
+}
