@@ -18,6 +18,9 @@ PKG=linux-source-7.3
 SUITE=trixie-backports
 LLVM_SUFFIX=-19
 JOBS=${JOBS:-$(nproc)}
+# Bump when the build steps change. A tree built by an older recipe is brought up to date in
+# place by re-running the (incremental) steps, instead of being rebuilt from scratch.
+RECIPE=2
 
 log() { printf '[kernel] %s\n' "$*"; }
 die() { printf '[kernel] error: %s\n' "$*" >&2; exit 1; }
@@ -124,9 +127,11 @@ build_tree() {
   done
   [ -z "$dropped" ] || die "config options did not take effect (unmet dependencies?):$dropped"
   "${kmake[@]}" -s rustavailable >/dev/null || die "the Rust toolchain is not usable for this kernel (make rustavailable)"
-  log "building bzImage and modules_prepare with $JOBS jobs (a cold build takes several minutes)"
+  log "building bzImage, modules and modules_prepare with $JOBS jobs (a cold build takes several minutes)"
   local t0=$SECONDS
-  "${kmake[@]}" bzImage modules_prepare > "$dir/build.log" 2>&1 \
+  # `modules` also runs modpost over vmlinux, which writes the Module.symvers that out-of-tree
+  # modules link against.
+  "${kmake[@]}" bzImage modules modules_prepare > "$dir/build.log" 2>&1 \
     || { tail -n 40 "$dir/build.log" >&2; die "kernel build failed; full log in $dir/build.log"; }
   log "built in $((SECONDS - t0)) s"
 }
@@ -139,12 +144,12 @@ DIR=$CACHE/kernel/$FLAVOUR-$KEY
 mkdir -p "$CACHE/kernel"
 exec 9> "$DIR.lock"
 flock 9 || die "cannot lock $DIR.lock"
-if [ -f "$DIR/.done" ]; then
+if [ -f "$DIR/.done" ] && [ "$(cat "$DIR/.done")" = "recipe $RECIPE" ]; then
   log "cached: $PKG $VERSION ($FLAVOUR) at $DIR"
 else
   mkdir -p "$DIR"
   build_tree "$DIR"
-  echo "$PKG $VERSION $FLAVOUR" > "$DIR/.done"
+  echo "recipe $RECIPE" > "$DIR/.done"
 fi
 mkdir -p "$REPO/out"
 ln -sfn "$DIR" "$REPO/out/kernel-$FLAVOUR"

@@ -68,7 +68,7 @@ impl<'a> Request<'a> {
     /// Attaches a human-readable reason to the error this request is about to return.
     pub(crate) fn set_error_message(&self, msg: &'static CStr) {
         // SAFETY: `info` is valid (type invariant) and `msg` is static, as extack requires.
-        unsafe { vdp_set_err_msg(self.info.as_ptr(), msg.as_ptr()) };
+        unsafe { vdp_set_err_msg(self.info.as_ptr(), msg.as_ptr().cast()) };
     }
 
     /// Starts the reply to this request.

@@ -14,8 +14,6 @@
 #include <net/genetlink.h>
 #include "vdp_genl.h"
 
-/* Rust command handlers (kmod/netlink.rs). */
-int vdp_rs_get_info(struct sk_buff *skb, struct genl_info *info);
 
 /* GET_INFO takes no attributes; the reply-only ones are refused by name. */
 static const struct nla_policy vdp_get_info_policy[VDP_A_MAX + 1] = {
@@ -122,5 +120,7 @@ void vdp_nest_cancel(struct sk_buff *msg, struct nlattr *nest)
 /* @msg must have static storage: extack keeps the pointer past this call. */
 void vdp_set_err_msg(struct genl_info *info, const char *msg)
 {
-	GENL_SET_ERR_MSG(info, msg);
+	/* NL_SET_ERR_MSG wants a literal; this is its effect for a pointer to static text. */
+	if (info->extack)
+		info->extack->_msg = msg;
 }

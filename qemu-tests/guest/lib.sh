@@ -8,6 +8,7 @@ step() { echo "--- $*"; }
 expect_fail() {
   local what=$1; shift
   if out=$("$@" 2>&1); then fail "$what: expected failure, got success: $out"; fi
+  echo "    refused as expected: $out" >&2
   echo "$out"
 }
 
