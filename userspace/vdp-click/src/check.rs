@@ -1,0 +1,733 @@
+//! Catalog-driven checks: the tenant's first line of isolation.
+//!
+//! Every rule reports through [`Diagnostics`] and checking goes on, so one run lists every
+//! problem. An element whose class is unknown is left out of the port and push/pull rules, so one
+//! typo does not bury the real errors under consequences of itself.
+
+use crate::args::keyword_of;
+use crate::flatten::{FlatConnection, FlatGraph};
+use crate::source::{Diagnostic, Diagnostics, Span};
+use crate::values::{parse_value, ArgValue};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use vdp_core::catalog::{self, ArgKind, ArgMode, Audience, ElementClass, OutputRule, Processing, Resource, TaskRule, UNBOUNDED};
+
+/// Resource bounds from the system config.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    pub max_elements: usize,
+    pub max_queue_capacity: i64,
+    pub max_table_entries: usize,
+    pub max_threads: u32,
+    /// Cycles a task may spend per packet before the analysis splits it.
+    pub task_budget_cycles: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_elements: 1000, max_queue_capacity: 10_000, max_table_entries: 100_000, max_threads: 4, task_budget_cycles: 15_000 }
+    }
+}
+
+/// What a configuration is checked against.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOptions {
+    pub limits: Limits,
+    /// Devices the tenant was given; `None` accepts any device name.
+    pub devices: Option<Vec<String>>,
+    /// The merged graph may hold classes only the coordinator places.
+    pub coordinator: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckedElement {
+    pub name: String,
+    #[serde(serialize_with = "ser_class")]
+    pub class: &'static ElementClass,
+    /// One entry per schema argument, defaults filled in; `None` for absent optional arguments.
+    pub args: Vec<Option<ArgValue>>,
+    pub repeated: Vec<ArgValue>,
+    pub inputs: u16,
+    pub outputs: u16,
+    #[serde(serialize_with = "ser_modes")]
+    pub input_modes: Vec<Processing>,
+    #[serde(serialize_with = "ser_modes")]
+    pub output_modes: Vec<Processing>,
+    #[serde(skip)]
+    pub span: Option<Span>,
+}
+
+fn ser_class<S: serde::Serializer>(class: &&'static ElementClass, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(class.name)
+}
+
+#[allow(clippy::ptr_arg)]
+fn ser_modes<S: serde::Serializer>(modes: &Vec<Processing>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(modes.iter().map(|m| match m {
+        Processing::Push => "push",
+        Processing::Pull => "pull",
+        Processing::Agnostic => "agnostic",
+    }))
+}
+
+impl CheckedElement {
+    pub fn arg(&self, keyword: &str) -> Option<&ArgValue> {
+        self.class.arg_index(keyword).and_then(|i| self.args.get(i)).and_then(Option::as_ref)
+    }
+
+    pub fn int_arg(&self, keyword: &str) -> Option<i64> {
+        match self.arg(keyword) {
+            Some(ArgValue::Int(value)) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// Whether the element is a schedulable task, given its resolved processing.
+    pub fn is_task(&self) -> bool {
+        match self.class.task {
+            TaskRule::Never => false,
+            TaskRule::Always => true,
+            TaskRule::WhenInputPull => self.input_modes.first() == Some(&Processing::Pull),
+            TaskRule::WhenOutputPush => self.output_modes.first() == Some(&Processing::Push),
+        }
+    }
+
+    /// Estimated cycles per packet.
+    pub fn cost(&self) -> u64 {
+        let class = self.class;
+        let extra = class.cost_argument.and_then(|name| self.int_arg(name)).unwrap_or(0).max(0) as u64;
+        u64::from(class.cost_cycles) + u64::from(class.cost_per_entry) * self.repeated.len() as u64 + extra
+    }
+}
+
+/// A configuration that passed (or was checked by) every rule, with typed arguments, port
+/// counts and resolved push/pull processing.
+#[derive(Clone, Debug, Serialize)]
+pub struct CheckedGraph {
+    pub elements: Vec<CheckedElement>,
+    pub connections: Vec<FlatConnection>,
+}
+
+impl CheckedGraph {
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.elements.iter().position(|e| e.name == name)
+    }
+}
+
+/// Finds an element named in another element's configuration, the way Click does: relative to
+/// the referring element's compound, then each enclosing one.
+pub fn resolve_reference(names: &HashMap<&str, usize>, from: &str, target: &str) -> Option<usize> {
+    let mut prefix = from;
+    loop {
+        prefix = match prefix.rfind('/') {
+            Some(at) => &prefix[..at],
+            None => "",
+        };
+        let candidate = if prefix.is_empty() { target.to_string() } else { format!("{prefix}/{target}") };
+        if let Some(index) = names.get(candidate.as_str()) {
+            return Some(*index);
+        }
+        if prefix.is_empty() {
+            return None;
+        }
+    }
+}
+
+/// Edit distance, for suggesting class names.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.to_lowercase().chars().collect();
+    let b: Vec<char> = b.to_lowercase().chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous + usize::from(ca != cb);
+            previous = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+/// Supported classes closest to an unknown name, best first.
+pub fn suggest_classes(name: &str) -> Vec<&'static str> {
+    let lower = name.to_lowercase();
+    let mut scored: Vec<(usize, &'static str)> = catalog::CLASSES
+        .iter()
+        .map(|class| {
+            let class_lower = class.name.to_lowercase();
+            let related = class_lower.contains(&lower) || lower.contains(&class_lower);
+            let score = if related { 1 } else { distance(name, class.name) };
+            (score, class.name)
+        })
+        .filter(|(score, class)| *score <= (class.len().max(name.len()) / 2).max(2))
+        .collect();
+    if scored.is_empty() {
+        // Names sharing a word part (PollDevice and FromDevice both end in "Device").
+        scored = catalog::CLASSES
+            .iter()
+            .filter(|class| {
+                let class_lower = class.name.to_lowercase();
+                ["device", "queue", "classifier", "lookup", "source", "switch", "ip", "ether", "sched"]
+                    .iter()
+                    .any(|part| lower.contains(part) && class_lower.contains(part))
+            })
+            .map(|class| (3, class.name))
+            .collect();
+    }
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, name)| name).collect()
+}
+
+struct Checker<'a> {
+    flat: &'a FlatGraph,
+    options: &'a CheckOptions,
+    diagnostics: &'a mut Diagnostics,
+    classes: Vec<Option<&'static ElementClass>>,
+}
+
+/// Checks a flattened configuration. The result is meaningful only if no error was reported.
+pub fn check(flat: &FlatGraph, options: &CheckOptions, diagnostics: &mut Diagnostics) -> CheckedGraph {
+    let mut checker = Checker { flat, options, diagnostics, classes: Vec::new() };
+    checker.resolve_classes();
+    let mut elements = checker.check_arguments();
+    checker.check_references(&mut elements);
+    checker.check_ports(&mut elements);
+    checker.resolve_processing(&mut elements);
+    checker.check_cycles(&elements);
+    checker.check_devices(&elements);
+    checker.check_limits(&elements);
+    checker.check_schedule_targets(&elements);
+    CheckedGraph { elements, connections: flat.connections.clone() }
+}
+
+fn port_word(n: u16, singular: &str) -> String {
+    format!("{n} {singular}{}", if n == 1 { "" } else { "s" })
+}
+
+fn range_text(min: u16, max: u16) -> String {
+    if max == UNBOUNDED {
+        format!("at least {min}")
+    } else if min == max {
+        format!("exactly {min}")
+    } else {
+        format!("{min} to {max}")
+    }
+}
+
+impl Checker<'_> {
+    fn resolve_classes(&mut self) {
+        for element in &self.flat.elements {
+            let class = catalog::class_by_name(&element.class);
+            match class {
+                None => {
+                    let suggestions = suggest_classes(&element.class);
+                    let mut diagnostic = Diagnostic::error(
+                        element.class_span,
+                        format!("unknown element class '{}' (element '{}')", element.class, element.name),
+                    );
+                    diagnostic = if suggestions.is_empty() {
+                        diagnostic.note("run 'vdpctl check --classes' for the supported classes")
+                    } else {
+                        diagnostic.note(format!("did you mean {}?", suggestions.join(", ")))
+                    };
+                    self.diagnostics.push(diagnostic);
+                }
+                Some(class) if class.audience == Audience::CoordinatorOnly && !self.options.coordinator => {
+                    self.diagnostics.error(element.class_span, format!("class '{}' is reserved for the coordinator", class.name));
+                }
+                Some(_) => {}
+            }
+            self.classes.push(class);
+        }
+    }
+
+    fn check_arguments(&mut self) -> Vec<CheckedElement> {
+        let mut out = Vec::with_capacity(self.flat.elements.len());
+        for (index, element) in self.flat.elements.iter().enumerate() {
+            // An unknown class was reported already; Idle stands in so the element keeps its
+            // place, and every later rule skips it.
+            let class = self.classes[index].unwrap_or(&catalog::CLASSES[8]);
+            let mut args: Vec<Option<ArgValue>> = vec![None; class.args.len()];
+            let mut given: Vec<Option<Option<Span>>> = vec![None; class.args.len()];
+            let mut repeated = Vec::new();
+            if self.classes[index].is_some() {
+                let mut next_positional = 0usize;
+                for arg in &element.args {
+                    let keyword = keyword_of(&arg.text).filter(|(word, _)| class.arg(word).is_some() || class.repeated.is_none());
+                    let (slot, text) = match keyword {
+                        Some((word, rest)) => match class.arg_index(word) {
+                            Some(slot) => (Some(slot), rest),
+                            None => {
+                                let known: Vec<&str> = class.args.iter().map(|a| a.keyword).collect();
+                                let note = if known.is_empty() {
+                                    format!("{} takes no arguments", class.name)
+                                } else {
+                                    format!("{} takes {}", class.name, known.join(", "))
+                                };
+                                self.diagnostics.push(
+                                    Diagnostic::error(arg.span, format!("{} has no keyword argument '{word}'", class.name)).note(note),
+                                );
+                                continue;
+                            }
+                        },
+                        None => {
+                            while class.args.get(next_positional).is_some_and(|a| a.mode == ArgMode::Positional && given[next_positional].is_some()) {
+                                next_positional += 1;
+                            }
+                            match class.args.get(next_positional) {
+                                Some(spec) if spec.mode == ArgMode::Positional => {
+                                    next_positional += 1;
+                                    (Some(next_positional - 1), arg.text.as_str())
+                                }
+                                _ => (None, arg.text.as_str()),
+                            }
+                        }
+                    };
+                    match slot {
+                        Some(slot) => {
+                            let spec = &class.args[slot];
+                            if given[slot].is_some() {
+                                self.diagnostics.error(arg.span, format!("{} argument {} is given twice", class.name, spec.keyword));
+                                continue;
+                            }
+                            given[slot] = Some(arg.span);
+                            match parse_value(spec.kind, text) {
+                                Ok(value) => args[slot] = Some(value),
+                                Err(message) => self.diagnostics.error(
+                                    arg.span,
+                                    format!("bad {} argument {} '{}': {message}", class.name, spec.keyword, text),
+                                ),
+                            }
+                        }
+                        None => match class.repeated {
+                            Some(repeat) => match parse_value(repeat.kind, text) {
+                                Ok(value) => repeated.push(value),
+                                Err(message) => {
+                                    self.diagnostics.error(arg.span, format!("bad {} {} '{}': {message}", class.name, repeat.noun, text));
+                                    repeated.push(ArgValue::Program(vec![]));
+                                }
+                            },
+                            None => {
+                                let positional = class.args.iter().filter(|a| a.mode == ArgMode::Positional).count();
+                                self.diagnostics.error(
+                                    arg.span,
+                                    format!(
+                                        "too many arguments: {} takes {} positional argument{}",
+                                        class.name,
+                                        positional,
+                                        if positional == 1 { "" } else { "s" }
+                                    ),
+                                );
+                            }
+                        },
+                    }
+                }
+                for (slot, spec) in class.args.iter().enumerate() {
+                    if given[slot].is_some() {
+                        continue;
+                    }
+                    if spec.required {
+                        self.diagnostics.error(
+                            element.span,
+                            format!("{} '{}' is missing its required argument {}", class.name, element.name, spec.keyword),
+                        );
+                    } else if let Some(default) = spec.default {
+                        args[slot] = Some(parse_value(spec.kind, default).expect("catalog defaults parse"));
+                    }
+                }
+                if let Some(repeat) = class.repeated {
+                    if repeated.len() < usize::from(repeat.min) {
+                        self.diagnostics.error(
+                            element.span,
+                            format!("{} '{}' needs at least {}", class.name, element.name, port_word(repeat.min, repeat.noun)),
+                        );
+                    }
+                }
+            }
+            out.push(CheckedElement {
+                name: element.name.clone(),
+                class,
+                args,
+                repeated,
+                inputs: 0,
+                outputs: 0,
+                input_modes: vec![],
+                output_modes: vec![],
+                span: element.span,
+            });
+        }
+        out
+    }
+
+    /// Element references in arguments must name elements of the same configuration.
+    fn check_references(&mut self, elements: &mut [CheckedElement]) {
+        let names: HashMap<&str, usize> = self.flat.elements.iter().enumerate().map(|(i, e)| (e.name.as_str(), i)).collect();
+        for (index, element) in elements.iter_mut().enumerate() {
+            let from = element.name.clone();
+            let span = self.flat.elements[index].span;
+            let values = element.args.iter_mut().flatten().chain(element.repeated.iter_mut());
+            for value in values {
+                let name = match value {
+                    ArgValue::ElementNumber(name, _) => name,
+                    _ => continue,
+                };
+                match resolve_reference(&names, &from, name) {
+                    Some(target) => *name = self.flat.elements[target].name.clone(),
+                    None => self.diagnostics.error(span, format!("'{from}' refers to '{name}', which is not an element of this configuration")),
+                }
+            }
+        }
+    }
+
+    fn check_ports(&mut self, elements: &mut [CheckedElement]) {
+        let count = elements.len();
+        let mut used_outputs: Vec<Vec<u16>> = vec![Vec::new(); count];
+        let mut used_inputs: Vec<Vec<u16>> = vec![Vec::new(); count];
+        for connection in &self.flat.connections {
+            used_outputs[connection.from].push(connection.from_port);
+            used_inputs[connection.to].push(connection.to_port);
+        }
+        for (index, element) in elements.iter_mut().enumerate() {
+            if self.classes[index].is_none() {
+                let max_port = |ports: &[u16]| ports.iter().max().map_or(0, |p| p + 1);
+                element.inputs = max_port(&used_inputs[index]);
+                element.outputs = max_port(&used_outputs[index]);
+                continue;
+            }
+            let class = element.class;
+            let highest = |ports: &[u16]| ports.iter().max().map(|p| p + 1).unwrap_or(0);
+            let used_in = highest(&used_inputs[index]);
+            let used_out = highest(&used_outputs[index]);
+            // Ports used beyond the class maximum are reported per connection below.
+            let inputs = used_in.max(class.inputs.min).min(class.inputs.max);
+            let (outputs, why) = match class.output_rule {
+                OutputRule::ByUse => (used_out.max(class.outputs.min).min(class.outputs.max), String::new()),
+                OutputRule::OnePerRepeatedArgument => {
+                    let noun = class.repeated.map_or("argument", |r| r.noun);
+                    (element.repeated.len() as u16, format!(" (one per {noun})"))
+                }
+                OutputRule::IntArgument(name) => match element.int_arg(name) {
+                    Some(n) => (n as u16, format!(" ({name} is {n})")),
+                    None => (used_out.max(class.outputs.min).min(class.outputs.max), String::new()),
+                },
+                OutputRule::CoversRoutes => {
+                    let highest_route = element
+                        .repeated
+                        .iter()
+                        .filter_map(|v| match v {
+                            ArgValue::Route(route) => Some(route.port + 1),
+                            _ => None,
+                        })
+                        .max()
+                        .unwrap_or(0);
+                    (used_out.max(highest_route).max(class.outputs.min), " (routes name them)".to_string())
+                }
+            };
+            element.inputs = inputs;
+            element.outputs = outputs;
+            let name = &element.name;
+            for (side, count, range, used, note) in
+                [("input", inputs, class.inputs, &used_inputs[index], String::new()), ("output", outputs, class.outputs, &used_outputs[index], why)]
+            {
+                if !range.contains(count) && !(side == "output" && class.output_rule == OutputRule::OnePerRepeatedArgument) {
+                    self.diagnostics.error(
+                        element.span,
+                        format!("'{name}' ({}) would have {}, but the class allows {}", class.name, port_word(count, side), range_text(range.min, range.max)),
+                    );
+                    continue;
+                }
+                for port in 0..count {
+                    if !used.contains(&port) {
+                        self.diagnostics.error(
+                            element.span,
+                            format!("{side} {port} of '{name}' ({}) is not connected{note}", class.name),
+                        );
+                    }
+                }
+            }
+        }
+        for connection in &self.flat.connections {
+            for (side, index, port) in [("output", connection.from, connection.from_port), ("input", connection.to, connection.to_port)] {
+                if self.classes[index].is_none() {
+                    continue;
+                }
+                let element = &elements[index];
+                let count = if side == "output" { element.outputs } else { element.inputs };
+                if port >= count {
+                    let has = if count == 0 { format!("has no {side}s") } else { format!("has {}", port_word(count, side)) };
+                    self.diagnostics.error(
+                        connection.span,
+                        format!("{side} port {port} is out of range: '{}' ({}) {has}", element.name, element.class.name),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Resolves agnostic ports and reports push/pull conflicts, following Click's rules.
+    fn resolve_processing(&mut self, elements: &mut [CheckedElement]) {
+        let mut first_node = Vec::with_capacity(elements.len());
+        let mut total = 0usize;
+        for element in elements.iter() {
+            first_node.push(total);
+            total += usize::from(element.inputs) + usize::from(element.outputs);
+        }
+        let node = |element: usize, output: bool, port: u16| -> usize {
+            first_node[element] + if output { usize::from(elements[element].inputs) } else { 0 } + usize::from(port)
+        };
+        let mut parent: Vec<usize> = (0..total).collect();
+        let mut mode: Vec<Option<Processing>> = vec![None; total];
+        fn find(parent: &mut [usize], mut x: usize) -> usize {
+            while parent[x] != x {
+                parent[x] = parent[parent[x]];
+                x = parent[x];
+            }
+            x
+        }
+        // Click's default flow joins every agnostic port of an element: they take one mode.
+        for (index, element) in elements.iter().enumerate() {
+            let mut agnostic_root = None;
+            for (output, count) in [(false, element.inputs), (true, element.outputs)] {
+                for port in 0..count {
+                    let n = node(index, output, port);
+                    let declared = catalog::port_processing(element.class.processing, output, port);
+                    if self.classes[index].is_none() {
+                        continue;
+                    }
+                    match declared {
+                        Processing::Agnostic => match agnostic_root {
+                            None => agnostic_root = Some(n),
+                            Some(root) => parent[n] = root,
+                        },
+                        fixed => mode[n] = Some(fixed),
+                    }
+                }
+            }
+        }
+        let mut reported = std::collections::HashSet::new();
+        for connection in &self.flat.connections {
+            let (from, to) = (connection.from, connection.to);
+            if self.classes[from].is_none() || self.classes[to].is_none() {
+                continue;
+            }
+            if connection.from_port >= elements[from].outputs || connection.to_port >= elements[to].inputs {
+                continue;
+            }
+            let a = find(&mut parent, node(from, true, connection.from_port));
+            let b = find(&mut parent, node(to, false, connection.to_port));
+            if a == b {
+                continue;
+            }
+            match (mode[a], mode[b]) {
+                (Some(x), Some(y)) if x != y => {
+                    if !reported.insert((from, to)) {
+                        continue;
+                    }
+                    let describe = |index: usize, output: bool, port: u16, m: Processing| {
+                        let element = &elements[index];
+                        let declared = catalog::port_processing(element.class.processing, output, port);
+                        let word = if m == Processing::Push { "push" } else { "pull" };
+                        let side = if output { "output" } else { "input" };
+                        if declared == Processing::Agnostic {
+                            format!("agnostic {side} {port} of '{}' ({}), which is {word} here", element.name, element.class.name)
+                        } else {
+                            format!("{word} {side} {port} of '{}' ({})", element.name, element.class.name)
+                        }
+                    };
+                    let message = format!(
+                        "push/pull conflict: {} is connected to {}",
+                        describe(from, true, connection.from_port, x),
+                        describe(to, false, connection.to_port, y)
+                    );
+                    let hint = if x == Processing::Push {
+                        "put a Queue between them to turn push into pull"
+                    } else {
+                        "put an Unqueue between them to turn pull into push"
+                    };
+                    self.diagnostics.push(Diagnostic::error(connection.span, message).note(hint));
+                }
+                (x, y) => {
+                    parent[b] = a;
+                    mode[a] = x.or(y);
+                }
+            }
+        }
+        let mut resolved = Vec::with_capacity(elements.len());
+        for (index, element) in elements.iter().enumerate() {
+            let mut modes = |output: bool, count: u16| -> Vec<Processing> {
+                (0..count)
+                    .map(|port| {
+                        let root = find(&mut parent, node(index, output, port));
+                        mode[root].unwrap_or(Processing::Push)
+                    })
+                    .collect()
+            };
+            resolved.push((modes(false, element.inputs), modes(true, element.outputs)));
+        }
+        for (element, (input_modes, output_modes)) in elements.iter_mut().zip(resolved) {
+            element.input_modes = input_modes;
+            element.output_modes = output_modes;
+        }
+        // A push output feeds exactly one input, and a pull input draws from exactly one output.
+        let mut output_uses: HashMap<(usize, u16), Vec<&FlatConnection>> = HashMap::new();
+        let mut input_uses: HashMap<(usize, u16), Vec<&FlatConnection>> = HashMap::new();
+        for connection in &self.flat.connections {
+            output_uses.entry((connection.from, connection.from_port)).or_default().push(connection);
+            input_uses.entry((connection.to, connection.to_port)).or_default().push(connection);
+        }
+        let mut outputs: Vec<_> = output_uses.into_iter().filter(|(_, uses)| uses.len() > 1).collect();
+        outputs.sort_by_key(|(key, _)| *key);
+        for ((index, port), uses) in outputs {
+            if elements[index].output_modes.get(usize::from(port)) == Some(&Processing::Push) && self.classes[index].is_some() {
+                self.diagnostics.push(
+                    Diagnostic::error(uses[1].span, format!("push output {port} of '{}' is connected {} times", elements[index].name, uses.len()))
+                        .note("a push output hands each packet to one input; use a Tee to copy packets"),
+                );
+            }
+        }
+        let mut inputs: Vec<_> = input_uses.into_iter().filter(|(_, uses)| uses.len() > 1).collect();
+        inputs.sort_by_key(|(key, _)| *key);
+        for ((index, port), uses) in inputs {
+            if elements[index].input_modes.get(usize::from(port)) == Some(&Processing::Pull) && self.classes[index].is_some() {
+                self.diagnostics.push(
+                    Diagnostic::error(uses[1].span, format!("pull input {port} of '{}' is connected {} times", elements[index].name, uses.len()))
+                        .note("a pull input asks one output for packets; merge the sources with a Queue first"),
+                );
+            }
+        }
+    }
+
+    /// Cycles made only of push (or only of pull) connections would recurse forever.
+    fn check_cycles(&mut self, elements: &[CheckedElement]) {
+        for wanted in [Processing::Push, Processing::Pull] {
+            let mut next: Vec<Vec<(usize, Option<Span>)>> = vec![Vec::new(); elements.len()];
+            for connection in &self.flat.connections {
+                let mode = elements[connection.from].output_modes.get(usize::from(connection.from_port));
+                if mode == Some(&wanted) && self.classes[connection.from].is_some() && self.classes[connection.to].is_some() {
+                    next[connection.from].push((connection.to, connection.span));
+                }
+            }
+            // Iterative DFS with colours; each back edge closes a cycle.
+            let mut colour = vec![0u8; elements.len()];
+            for start in 0..elements.len() {
+                if colour[start] != 0 {
+                    continue;
+                }
+                let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+                colour[start] = 1;
+                while let Some(&mut (element, ref mut edge)) = stack.last_mut() {
+                    if let Some(&(target, span)) = next[element].get(*edge) {
+                        *edge += 1;
+                        match colour[target] {
+                            0 => {
+                                colour[target] = 1;
+                                stack.push((target, 0));
+                            }
+                            1 => {
+                                let from = stack.iter().position(|(e, _)| *e == target).unwrap_or(0);
+                                let mut path: Vec<&str> = stack[from..].iter().map(|(e, _)| elements[*e].name.as_str()).collect();
+                                path.push(&elements[target].name);
+                                let word = if wanted == Processing::Push { "push" } else { "pull" };
+                                self.diagnostics.push(
+                                    Diagnostic::error(span, format!("{word}-only cycle: {}", path.join(" -> ")))
+                                        .note("a packet would be handed around this loop by nested calls without end; break it with a Queue"),
+                                );
+                            }
+                            _ => {}
+                        }
+                    } else {
+                        colour[element] = 2;
+                        stack.pop();
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_devices(&mut self, elements: &[CheckedElement]) {
+        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+        for (index, element) in elements.iter().enumerate() {
+            if self.classes[index].is_none() {
+                continue;
+            }
+            let device = element.class.args.iter().position(|a| a.kind == ArgKind::DeviceName).and_then(|slot| element.args[slot].as_ref());
+            let Some(ArgValue::Name(device)) = device else { continue };
+            if let Some(allowed) = &self.options.devices {
+                if !allowed.iter().any(|d| d == device) {
+                    let note = if allowed.is_empty() {
+                        "this tenant has no devices".to_string()
+                    } else {
+                        format!("this tenant's devices are {}", allowed.join(", "))
+                    };
+                    self.diagnostics.push(
+                        Diagnostic::error(self.flat.elements[index].args.first().and_then(|a| a.span).or(element.span), format!("device '{device}' is not assigned to this tenant"))
+                            .note(note),
+                    );
+                }
+            }
+            if let Some(first) = seen.insert((element.class.name, device.as_str()), index) {
+                self.diagnostics.error(
+                    element.span,
+                    format!("'{}' and '{}' are both {} elements for device '{device}'", elements[first].name, element.name, element.class.name),
+                );
+            }
+        }
+    }
+
+    fn check_limits(&mut self, elements: &[CheckedElement]) {
+        let limits = &self.options.limits;
+        if elements.len() > limits.max_elements {
+            self.diagnostics.push(
+                Diagnostic::error(elements.get(limits.max_elements).and_then(|e| e.span), format!("the configuration has {} elements; the limit is {}", elements.len(), limits.max_elements))
+                    .note("limits.max_elements in the system config"),
+            );
+        }
+        for (index, element) in elements.iter().enumerate() {
+            if self.classes[index].is_none() {
+                continue;
+            }
+            match element.class.resource {
+                Resource::QueueCapacity(name) => {
+                    if let Some(capacity) = element.int_arg(name) {
+                        if capacity > limits.max_queue_capacity {
+                            self.diagnostics.push(
+                                Diagnostic::error(element.span, format!("'{}' asks for {capacity} packets of queue; the limit is {}", element.name, limits.max_queue_capacity))
+                                    .note("limits.max_queue_capacity in the system config"),
+                            );
+                        }
+                    }
+                }
+                Resource::TableEntries => {
+                    if element.repeated.len() > limits.max_table_entries {
+                        self.diagnostics.push(
+                            Diagnostic::error(element.span, format!("'{}' has {} table entries; the limit is {}", element.name, element.repeated.len(), limits.max_table_entries))
+                                .note("limits.max_table_entries in the system config"),
+                        );
+                    }
+                }
+                Resource::None => {}
+            }
+        }
+    }
+
+    fn check_schedule_targets(&mut self, elements: &[CheckedElement]) {
+        for (index, element) in elements.iter().enumerate() {
+            for value in &element.repeated {
+                let ArgValue::ElementNumber(target, number) = value else { continue };
+                let Some(target_index) = elements.iter().position(|e| e.name == *target) else { continue };
+                if !elements[target_index].is_task() {
+                    self.diagnostics.error(self.flat.elements[index].span, format!("'{}' schedules '{target}', which is not a task", element.name));
+                }
+                if element.class.name == "StaticThreadSched" && *number >= self.options.limits.max_threads {
+                    self.diagnostics.error(
+                        self.flat.elements[index].span,
+                        format!("'{}' pins '{target}' to thread {number}; threads are numbered 0 to {}", element.name, self.options.limits.max_threads.saturating_sub(1)),
+                    );
+                }
+            }
+        }
+    }
+}

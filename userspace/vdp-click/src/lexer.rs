@@ -1,0 +1,249 @@
+//! Splits Click text into tokens. A parenthesised configuration string is one token, kept raw,
+//! because Click splits it into arguments only later, by the rules of the element class.
+
+use crate::source::{Diagnostics, FileId, Span};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tok {
+    /// Element or class name, keyword, or port number.
+    Word(String),
+    /// `$name`.
+    Variable(String),
+    /// Raw text between balanced parentheses; the span covers the text only.
+    Config(String),
+    DoubleColon,
+    Arrow,
+    LeftBracket,
+    RightBracket,
+    LeftBrace,
+    RightBrace,
+    Comma,
+    Semicolon,
+    Bar,
+    Eof,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub tok: Tok,
+    pub span: Span,
+}
+
+fn is_word_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'@' | b'.')
+}
+
+/// Tokenizes a whole file. Bad characters and unterminated constructs are reported and skipped,
+/// so the parser still sees the rest of the file.
+pub fn tokenize(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Vec<Token> {
+    let bytes = text.as_bytes();
+    let mut tokens = Vec::new();
+    let mut at = 0;
+    let span = |start: usize, end: usize| Span::new(file, start, end);
+    while at < bytes.len() {
+        let byte = bytes[at];
+        let start = at;
+        if byte.is_ascii_whitespace() {
+            at += 1;
+            continue;
+        }
+        if text[at..].starts_with("//") {
+            at = text[at..].find('\n').map_or(bytes.len(), |n| at + n);
+            continue;
+        }
+        if text[at..].starts_with("/*") {
+            match text[at + 2..].find("*/") {
+                Some(n) => at = at + 2 + n + 2,
+                None => {
+                    diagnostics.error(span(at, at + 2), "unterminated comment: '/*' without '*/'");
+                    at = bytes.len();
+                }
+            }
+            continue;
+        }
+        let simple = match byte {
+            b'[' => Some(Tok::LeftBracket),
+            b']' => Some(Tok::RightBracket),
+            b'{' => Some(Tok::LeftBrace),
+            b'}' => Some(Tok::RightBrace),
+            b',' => Some(Tok::Comma),
+            b';' => Some(Tok::Semicolon),
+            b'|' => Some(Tok::Bar),
+            _ => None,
+        };
+        if let Some(tok) = simple {
+            tokens.push(Token { tok, span: span(at, at + 1) });
+            at += 1;
+            continue;
+        }
+        if text[at..].starts_with("::") {
+            tokens.push(Token { tok: Tok::DoubleColon, span: span(at, at + 2) });
+            at += 2;
+            continue;
+        }
+        if text[at..].starts_with("->") {
+            tokens.push(Token { tok: Tok::Arrow, span: span(at, at + 2) });
+            at += 2;
+            continue;
+        }
+        if byte == b'(' {
+            match config_end(text, at + 1) {
+                Ok(close) => {
+                    tokens.push(Token { tok: Tok::Config(text[at + 1..close].to_string()), span: span(at + 1, close) });
+                    at = close + 1;
+                }
+                Err(ConfigError::Unterminated) => {
+                    diagnostics.error(span(at, at + 1), "unbalanced '(': no matching ')' before end of file");
+                    at = bytes.len();
+                }
+                Err(ConfigError::UnterminatedQuote(quote)) => {
+                    diagnostics.error(span(quote, quote + 1), "unterminated quoted string in configuration");
+                    at = bytes.len();
+                }
+            }
+            continue;
+        }
+        if byte == b'$' {
+            at += 1;
+            while at < bytes.len() && (bytes[at].is_ascii_alphanumeric() || bytes[at] == b'_') {
+                at += 1;
+            }
+            if at == start + 1 {
+                diagnostics.error(span(start, at), "'$' must be followed by a variable name");
+            } else {
+                tokens.push(Token { tok: Tok::Variable(text[start + 1..at].to_string()), span: span(start, at) });
+            }
+            continue;
+        }
+        if is_word_byte(byte) {
+            // A '/' joins compound names ("router/queue") unless it starts a comment.
+            while at < bytes.len()
+                && (is_word_byte(bytes[at])
+                    || (bytes[at] == b'/'
+                        && !matches!(bytes.get(at + 1), Some(b'/') | Some(b'*'))
+                        && bytes.get(at + 1).is_some_and(|b| is_word_byte(*b))))
+            {
+                at += 1;
+            }
+            tokens.push(Token { tok: Tok::Word(text[start..at].to_string()), span: span(start, at) });
+            continue;
+        }
+        let character = text[at..].chars().next().unwrap_or('?');
+        let width = character.len_utf8();
+        let message = match character {
+            ')' => "unbalanced ')' outside any configuration string".to_string(),
+            '=' if text[at..].starts_with("=>") => "'=>' (compound class overloading) is not supported".to_string(),
+            _ => format!("unexpected character {character:?}"),
+        };
+        diagnostics.error(span(at, at + width), message);
+        at += width;
+    }
+    tokens.push(Token { tok: Tok::Eof, span: span(bytes.len(), bytes.len()) });
+    tokens
+}
+
+enum ConfigError {
+    Unterminated,
+    UnterminatedQuote(usize),
+}
+
+/// Finds the `)` closing a configuration string that starts at `from`, skipping nested brackets,
+/// quoted strings and comments as Click does.
+fn config_end(text: &str, from: usize) -> Result<usize, ConfigError> {
+    let bytes = text.as_bytes();
+    let mut depth = 0usize;
+    let mut at = from;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'(' => depth += 1,
+            b')' => {
+                if depth == 0 {
+                    return Ok(at);
+                }
+                depth -= 1;
+            }
+            b'"' | b'\'' => at = quote_end(text, at).ok_or(ConfigError::UnterminatedQuote(at))?,
+            b'/' if bytes.get(at + 1) == Some(&b'/') => {
+                at = text[at..].find('\n').map_or(bytes.len(), |n| at + n);
+                continue;
+            }
+            b'/' if bytes.get(at + 1) == Some(&b'*') => {
+                at = text[at + 2..].find("*/").map_or(bytes.len(), |n| at + 2 + n + 1);
+            }
+            _ => {}
+        }
+        at += 1;
+    }
+    Err(ConfigError::Unterminated)
+}
+
+/// Index of the quote closing the string that opens at `open`. Double-quoted strings honour
+/// backslash escapes; single-quoted strings have none.
+pub fn quote_end(text: &str, open: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let quote = *bytes.get(open)?;
+    let mut at = open + 1;
+    while at < bytes.len() {
+        match bytes[at] {
+            b'\\' if quote == b'"' => at += 1,
+            b if b == quote => return Some(at),
+            _ => {}
+        }
+        at += 1;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> (Vec<Tok>, usize) {
+        let mut diagnostics = Diagnostics::default();
+        let tokens = tokenize(FileId(0), text, &mut diagnostics);
+        (tokens.into_iter().map(|t| t.tok).collect(), diagnostics.error_count())
+    }
+
+    #[test]
+    fn tokens_of_a_declaration_and_chain() {
+        let (toks, errors) = kinds("q :: Queue(CAPACITY 10) // tail\n/* c */ a [1] -> [0] b/c;");
+        assert_eq!(errors, 0);
+        assert_eq!(
+            toks,
+            vec![
+                Tok::Word("q".into()),
+                Tok::DoubleColon,
+                Tok::Word("Queue".into()),
+                Tok::Config("CAPACITY 10".into()),
+                Tok::Word("a".into()),
+                Tok::LeftBracket,
+                Tok::Word("1".into()),
+                Tok::RightBracket,
+                Tok::Arrow,
+                Tok::LeftBracket,
+                Tok::Word("0".into()),
+                Tok::RightBracket,
+                Tok::Word("b/c".into()),
+                Tok::Semicolon,
+                Tok::Eof,
+            ]
+        );
+    }
+
+    #[test]
+    fn config_keeps_nesting_quotes_and_comments() {
+        let (toks, errors) = kinds("X(a (b), \")\", ')' // )\n, c)");
+        assert_eq!(errors, 0);
+        assert_eq!(toks[1], Tok::Config("a (b), \")\", ')' // )\n, c".into()));
+    }
+
+    #[test]
+    fn reports_and_continues() {
+        let (toks, errors) = kinds("a # b ) c");
+        assert_eq!(errors, 2);
+        assert_eq!(toks.len(), 4);
+        assert_eq!(kinds("X(\"abc)").1, 1);
+        assert_eq!(kinds("/* abc").1, 1);
+        assert_eq!(kinds("X(a(b)").1, 1);
+    }
+}
