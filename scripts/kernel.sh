@@ -151,6 +151,14 @@ else
   build_tree "$DIR"
   echo "recipe $RECIPE" > "$DIR/.done"
 fi
+
+# Keep the two most recently used trees per flavour (about 2.5 GB each); older keys are stale.
+touch "$DIR"
+for old in $(ls -1dt "$CACHE/kernel/$FLAVOUR"-*/ 2>/dev/null | tail -n +3); do
+  old=${old%/}
+  if flock -n "$old.lock" true; then log "removing stale tree $old"; rm -rf "$old" "$old.lock"; fi
+done
+
 mkdir -p "$REPO/out"
 ln -sfn "$DIR" "$REPO/out/kernel-$FLAVOUR"
 log "using $PKG $VERSION ($FLAVOUR): $DIR/build/arch/x86/boot/bzImage"
