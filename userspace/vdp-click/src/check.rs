@@ -229,7 +229,7 @@ impl Checker<'_> {
                         format!("unknown element class '{}' (element '{}')", element.class, element.name),
                     );
                     diagnostic = if suggestions.is_empty() {
-                        diagnostic.note("run 'vdpctl check --classes' for the supported classes")
+                        diagnostic.note("run 'vdpctl classes' for the supported classes")
                     } else {
                         diagnostic.note(format!("did you mean {}?", suggestions.join(", ")))
                     };

@@ -5,9 +5,12 @@ pub mod args;
 pub mod check;
 pub mod flatten;
 pub mod lexer;
+pub mod merge;
 pub mod parser;
 pub mod print;
 pub mod source;
+pub mod system;
+pub mod tasks;
 pub mod values;
 
 use check::{CheckOptions, CheckedGraph};
@@ -33,4 +36,77 @@ pub fn check_text(sources: &mut Sources, name: &str, text: &str, options: &Check
     let loaded = load(sources, name, text, diagnostics);
     let checked = check::check(&loaded.flat, options, diagnostics);
     (loaded.flat, checked)
+}
+
+/// One tenant's configuration for [`merge_tenants`].
+pub struct TenantSource {
+    pub tenant: String,
+    pub file_name: String,
+    pub text: String,
+}
+
+/// The result of merging: the merged graph (after any task splits), its checked form, and the
+/// task analysis.
+pub struct Merged {
+    pub flat: FlatGraph,
+    pub checked: CheckedGraph,
+    pub analysis: tasks::Analysis,
+}
+
+/// Checks each tenant against its own devices and the system limits, merges them, checks the
+/// merged graph and splits tasks over the budget. Returns `None` if anything was reported.
+pub fn merge_tenants(sources: &mut Sources, system: &system::SystemConfig, inputs: &[TenantSource], diagnostics: &mut Diagnostics) -> Option<Merged> {
+    let mut flats = Vec::new();
+    for input in inputs {
+        let devices = match system.tenant(&input.tenant) {
+            Some(tenant) => tenant.device.iter().map(|d| d.name.clone()).collect(),
+            None => {
+                let known: Vec<&str> = system.tenant.iter().map(|t| t.name.as_str()).collect();
+                diagnostics.push(
+                    source::Diagnostic::error(None, format!("tenant '{}' ({}) is not in the system config", input.tenant, input.file_name))
+                        .note(format!("its tenants are: {}", known.join(", "))),
+                );
+                continue;
+            }
+        };
+        let options = CheckOptions { limits: system.limits.clone(), devices: Some(devices), coordinator: false };
+        let (flat, _) = check_text(sources, &input.file_name, &input.text, &options, diagnostics);
+        flats.push((input.tenant.as_str(), flat));
+    }
+    if diagnostics.has_errors() {
+        return None;
+    }
+    let tenants: Vec<merge::TenantGraph> = flats.iter().map(|(tenant, graph)| merge::TenantGraph { tenant, graph }).collect();
+    let mut flat = match merge::merge(system, &tenants) {
+        Ok(flat) => flat,
+        Err(problems) => {
+            for problem in problems {
+                diagnostics.error(None, problem);
+            }
+            return None;
+        }
+    };
+    let options = merged_options(system);
+    match tasks::analyze_and_split(&mut flat, &options, system.limits.task_budget_cycles) {
+        Ok((checked, analysis)) => Some(Merged { flat, checked, analysis }),
+        Err(found) => {
+            diagnostics.extend(found);
+            None
+        }
+    }
+}
+
+/// Options for checking a merged graph: the coordinator's classes are allowed, device names are
+/// physical, and per-tenant limits were already enforced on each tenant.
+pub fn merged_options(system: &system::SystemConfig) -> CheckOptions {
+    CheckOptions {
+        limits: check::Limits {
+            max_elements: usize::MAX,
+            max_queue_capacity: vdp_core::catalog::MAX_QUEUE_CAPACITY,
+            max_table_entries: usize::MAX,
+            ..system.limits.clone()
+        },
+        devices: Some(system.physical.iter().map(|p| p.name.clone()).collect()),
+        coordinator: true,
+    }
 }

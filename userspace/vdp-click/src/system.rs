@@ -1,0 +1,277 @@
+//! The system config: physical devices, GRE tunnels, tenants and limits, in TOML.
+//! `docs/system-config.md` describes every field.
+
+use crate::check::Limits;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use vdp_core::click_value as cv;
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SystemConfig {
+    #[serde(default)]
+    pub limits: Limits,
+    #[serde(default)]
+    pub physical: Vec<PhysicalDevice>,
+    #[serde(default)]
+    pub tunnel: Vec<Tunnel>,
+    #[serde(default)]
+    pub tenant: Vec<Tenant>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhysicalDevice {
+    pub name: String,
+    /// The device's own Ethernet address, the source of outgoing tunnel frames.
+    pub mac: String,
+    /// Packets the shared transmit queue holds.
+    #[serde(default = "default_physical_queue")]
+    pub queue_capacity: u32,
+}
+
+fn default_physical_queue() -> u32 {
+    1000
+}
+
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Carries {
+    /// The tunnel carries IPv4 packets (GRE protocol 0x0800).
+    Ip,
+    /// The tunnel carries whole Ethernet frames (GRE protocol 0x6558).
+    Ethernet,
+}
+
+impl Carries {
+    pub fn gre_protocol(self) -> u16 {
+        match self {
+            Carries::Ip => 0x0800,
+            Carries::Ethernet => 0x6558,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tunnel {
+    pub name: String,
+    pub physical: String,
+    pub local: String,
+    pub remote: String,
+    #[serde(default)]
+    pub key: Option<u32>,
+    pub carries: Carries,
+    /// Ethernet address of the next hop towards `remote`; there is no ARP in the data plane.
+    pub next_hop_mac: String,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tenant {
+    pub name: String,
+    pub cgroup: String,
+    /// Percent of one CPU.
+    pub cpu_share: u32,
+    /// Bandwidth each of the tenant's devices may send, e.g. "10Mbps"; absent means unlimited.
+    #[serde(default)]
+    pub bandwidth_cap: Option<String>,
+    #[serde(default)]
+    pub device: Vec<VirtualDevice>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VirtualDevice {
+    /// The name the tenant's configuration uses; two tenants may both have `eth1`.
+    pub name: String,
+    pub tunnel: String,
+    /// The device's internal address and prefix, e.g. "10.1.0.1/24".
+    pub address: String,
+    /// Ethernet address frames delivered to the tenant carry; derived when absent.
+    #[serde(default)]
+    pub mac: Option<String>,
+}
+
+/// Tenant names become element-name prefixes, so they must be plain words.
+pub fn valid_tenant_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 32
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// Prefix of the coordinator's own elements; no tenant may take it.
+pub const SHARED_PREFIX: &str = "phys";
+
+impl SystemConfig {
+    /// Parses and validates; every problem is listed.
+    pub fn parse(text: &str) -> Result<SystemConfig, Vec<String>> {
+        let config: SystemConfig = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+        let problems = config.validate();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    pub fn tenant(&self, name: &str) -> Option<&Tenant> {
+        self.tenant.iter().find(|t| t.name == name)
+    }
+
+    pub fn tunnel(&self, name: &str) -> Option<&Tunnel> {
+        self.tunnel.iter().find(|t| t.name == name)
+    }
+
+    pub fn physical(&self, name: &str) -> Option<&PhysicalDevice> {
+        self.physical.iter().find(|p| p.name == name)
+    }
+
+    fn validate(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let duplicates = |kind: &str, names: Vec<&str>, problems: &mut Vec<String>| {
+            let mut seen = HashSet::new();
+            for name in names {
+                if !seen.insert(name) {
+                    problems.push(format!("{kind} '{name}' is defined twice"));
+                }
+            }
+        };
+        duplicates("physical device", self.physical.iter().map(|p| p.name.as_str()).collect(), &mut problems);
+        duplicates("tunnel", self.tunnel.iter().map(|t| t.name.as_str()).collect(), &mut problems);
+        duplicates("tenant", self.tenant.iter().map(|t| t.name.as_str()).collect(), &mut problems);
+        for physical in &self.physical {
+            if cv::check_device_name(&physical.name).is_err() {
+                problems.push(format!("physical device name '{}' is not a valid device name", physical.name));
+            }
+            if cv::parse_ether(&physical.mac).is_err() {
+                problems.push(format!("physical device '{}': mac '{}' is not an Ethernet address", physical.name, physical.mac));
+            }
+            if physical.queue_capacity == 0 || i64::from(physical.queue_capacity) > vdp_core::catalog::MAX_QUEUE_CAPACITY {
+                problems.push(format!("physical device '{}': queue_capacity must be 1 to {}", physical.name, vdp_core::catalog::MAX_QUEUE_CAPACITY));
+            }
+        }
+        let mut endpoints = HashSet::new();
+        for tunnel in &self.tunnel {
+            let context = format!("tunnel '{}'", tunnel.name);
+            if self.physical(&tunnel.physical).is_none() {
+                problems.push(format!("{context}: physical device '{}' is not defined", tunnel.physical));
+            }
+            for (field, value) in [("local", &tunnel.local), ("remote", &tunnel.remote)] {
+                if cv::parse_ipv4(value).is_err() {
+                    problems.push(format!("{context}: {field} '{value}' is not an IPv4 address"));
+                }
+            }
+            if cv::parse_ether(&tunnel.next_hop_mac).is_err() {
+                problems.push(format!("{context}: next_hop_mac '{}' is not an Ethernet address", tunnel.next_hop_mac));
+            }
+            if !endpoints.insert((&tunnel.physical, &tunnel.local, &tunnel.remote, tunnel.key)) {
+                problems.push(format!("{context}: another tunnel on '{}' has the same endpoints and key, so arriving packets could not be told apart", tunnel.physical));
+            }
+        }
+        let mut used_tunnels = HashSet::new();
+        let mut total_share = 0u64;
+        for tenant in &self.tenant {
+            let context = format!("tenant '{}'", tenant.name);
+            if !valid_tenant_name(&tenant.name) || tenant.name == SHARED_PREFIX {
+                problems.push(format!("{context}: names start with a letter, hold only letters, digits and '_', are at most 32 long, and are not '{SHARED_PREFIX}'"));
+            }
+            if tenant.cgroup.is_empty() {
+                problems.push(format!("{context}: cgroup must not be empty"));
+            }
+            if !(1..=100).contains(&tenant.cpu_share) {
+                problems.push(format!("{context}: cpu_share is a percentage from 1 to 100"));
+            }
+            total_share += u64::from(tenant.cpu_share);
+            if let Some(cap) = &tenant.bandwidth_cap {
+                if !matches!(cv::parse_bandwidth(cap), Ok(rate) if rate > 0) {
+                    problems.push(format!("{context}: bandwidth_cap '{cap}' is not a bandwidth like 10Mbps"));
+                }
+            }
+            let mut names = HashSet::new();
+            for device in &tenant.device {
+                if !names.insert(&device.name) {
+                    problems.push(format!("{context}: device '{}' is listed twice", device.name));
+                }
+                if cv::check_device_name(&device.name).is_err() {
+                    problems.push(format!("{context}: '{}' is not a valid device name", device.name));
+                }
+                if cv::parse_prefix(&device.address).is_err() {
+                    problems.push(format!("{context}: device '{}' address '{}' is not an IPv4 prefix", device.name, device.address));
+                }
+                if let Some(mac) = &device.mac {
+                    if cv::parse_ether(mac).is_err() {
+                        problems.push(format!("{context}: device '{}' mac '{mac}' is not an Ethernet address", device.name));
+                    }
+                }
+                if self.tunnel(&device.tunnel).is_none() {
+                    problems.push(format!("{context}: device '{}' uses tunnel '{}', which is not defined", device.name, device.tunnel));
+                } else if !used_tunnels.insert(&device.tunnel) {
+                    problems.push(format!("{context}: tunnel '{}' is already used by another device", device.tunnel));
+                }
+            }
+        }
+        if total_share > 100 {
+            problems.push(format!("the tenants' cpu_share add up to {total_share}%, more than 100%"));
+        }
+        problems
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub const SAMPLE: &str = r#"
+[limits]
+max_elements = 200
+task_budget_cycles = 15000
+
+[[physical]]
+name = "eth0"
+mac = "52:54:00:12:34:56"
+
+[[tunnel]]
+name = "a1"
+physical = "eth0"
+local = "192.0.2.1"
+remote = "192.0.2.10"
+key = 7
+carries = "ip"
+next_hop_mac = "52:54:00:aa:bb:cc"
+
+[[tenant]]
+name = "A"
+cgroup = "vdp/A"
+cpu_share = 40
+bandwidth_cap = "10Mbps"
+[[tenant.device]]
+name = "eth1"
+tunnel = "a1"
+address = "10.1.0.1/24"
+"#;
+
+    #[test]
+    fn parses_a_valid_config() {
+        let config = SystemConfig::parse(SAMPLE).unwrap();
+        assert_eq!(config.limits.max_elements, 200);
+        assert_eq!(config.limits.max_queue_capacity, Limits::default().max_queue_capacity);
+        assert_eq!(config.tenant[0].device[0].tunnel, "a1");
+        assert_eq!(config.tunnel[0].carries, Carries::Ip);
+    }
+
+    #[test]
+    fn lists_every_problem() {
+        let bad = SAMPLE
+            .replace("key = 7", "")
+            .replace("\"192.0.2.10\"", "\"192.0.2.300\"")
+            .replace("cpu_share = 40", "cpu_share = 0")
+            .replace("tunnel = \"a1\"\naddress", "tunnel = \"zz\"\naddress")
+            .replace("name = \"A\"", "name = \"phys\"");
+        let problems = SystemConfig::parse(&bad).unwrap_err();
+        assert_eq!(problems.len(), 4, "{problems:?}");
+        let unknown = SystemConfig::parse("[limits]\nmax_elefants = 3\n").unwrap_err();
+        assert!(unknown[0].contains("unknown field"), "{unknown:?}");
+    }
+}

@@ -1,0 +1,76 @@
+//! Merging tenants: the router example for two tenants, renaming, tunnel plumbing, round trip.
+
+use vdp_click::source::{Diagnostics, Sources};
+use vdp_click::system::SystemConfig;
+use vdp_click::{merge_tenants, TenantSource};
+
+const ROUTER: &str = include_str!("../../../docs/examples/router.click");
+const SYSTEM: &str = include_str!("../../../docs/examples/system.toml");
+
+fn merged(inputs: &[(&str, &str)]) -> (Option<vdp_click::Merged>, Sources, Diagnostics) {
+    let system = SystemConfig::parse(SYSTEM).expect("example system config is valid");
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let inputs: Vec<TenantSource> = inputs
+        .iter()
+        .map(|(tenant, text)| TenantSource { tenant: tenant.to_string(), file_name: format!("{tenant}.click"), text: text.to_string() })
+        .collect();
+    let result = merge_tenants(&mut sources, &system, &inputs, &mut diagnostics);
+    (result, sources, diagnostics)
+}
+
+#[test]
+fn the_router_example_checks_alone() {
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    vdp_click::check_text(&mut sources, "router.click", ROUTER, &Default::default(), &mut diagnostics);
+    assert!(diagnostics.items.is_empty(), "{}", sources.render_all(&diagnostics));
+}
+
+#[test]
+fn two_routers_merge() {
+    let (result, sources, diagnostics) = merged(&[("red", ROUTER), ("blue", ROUTER)]);
+    let merged = result.unwrap_or_else(|| panic!("{}", sources.render_all(&diagnostics)));
+    let graph = &merged.flat;
+    for name in ["red/rt", "blue/rt", "red/in1/rx", "blue/out2/tx", "phys/eth0/rx", "phys/eth0/demux", "phys/eth0/queue", "phys/eth0/tx"] {
+        assert!(graph.find(name).is_some(), "{name} missing");
+    }
+    // One shared receiver and transmitter, not one per tenant.
+    let from_devices: Vec<_> = graph.elements.iter().filter(|e| e.class == "FromDevice").map(|e| e.name.as_str()).collect();
+    assert_eq!(from_devices, ["phys/eth0/rx"]);
+    let demux = &graph.elements[graph.find("phys/eth0/demux").unwrap()];
+    assert_eq!(demux.args.len(), 5, "four tunnels and a default");
+    assert_eq!(demux.args[0].text, "12/0800 14/45 23/2f 26/c000020b 30/c0000201 34/20000800 38/0000000b");
+    // red's IP tunnels get an Ethernet header back and its cap becomes a shaper.
+    assert_eq!(graph.elements[graph.find("red/in1/rx").unwrap()].class, "EtherEncap");
+    assert_eq!(graph.elements[graph.find("red/out1/tx").unwrap()].class, "BandwidthShaper");
+    assert_eq!(graph.elements[graph.find("blue/out1/tx").unwrap()].class, "Unqueue");
+    assert_eq!(graph.elements[graph.find("blue/in1/rx").unwrap()].config(), "38");
+    // The printed text parses back to the same graph.
+    let text = vdp_click::print::to_click(graph, "merged");
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let loaded = vdp_click::load(&mut sources, "merged.click", &text, &mut diagnostics);
+    assert!(!diagnostics.has_errors(), "{}", sources.render_all(&diagnostics));
+    assert_eq!(loaded.flat.canonical(), graph.canonical());
+}
+
+#[test]
+fn tenants_may_not_use_devices_they_were_not_given() {
+    let (result, sources, diagnostics) = merged(&[("red", "FromDevice(eth3) -> Discard;")]);
+    assert!(result.is_none());
+    let text = sources.render_all(&diagnostics);
+    assert!(text.contains("red.click:1:12: error: device 'eth3' is not assigned to this tenant"), "{text}");
+    let (result, _, diagnostics) = merged(&[("green", "Idle -> Discard;")]);
+    assert!(result.is_none());
+    assert!(diagnostics.items[0].message.contains("'green'"));
+}
+
+#[test]
+fn heavy_tenants_are_split() {
+    let heavy = "FromDevice(eth1) -> Chew(9000) -> Chew(9000) -> Queue -> ToDevice(eth1);";
+    let (result, sources, diagnostics) = merged(&[("blue", heavy)]);
+    let merged = result.unwrap_or_else(|| panic!("{}", sources.render_all(&diagnostics)));
+    assert_eq!(merged.analysis.splits.len(), 1, "{:?}", merged.analysis);
+    assert!(merged.analysis.tasks.iter().all(|t| t.cost <= 15_000));
+}
