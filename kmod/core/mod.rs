@@ -14,3 +14,4 @@ pub mod uapi;
 pub mod catalog;
 pub mod click_value;
 pub mod packet_program;
+pub mod compiled_graph;

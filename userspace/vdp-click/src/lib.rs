@@ -3,6 +3,7 @@
 
 pub mod args;
 pub mod check;
+pub mod compile;
 pub mod flatten;
 pub mod lexer;
 pub mod merge;

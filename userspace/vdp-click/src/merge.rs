@@ -1,8 +1,9 @@
 //! Merges checked tenant graphs into the one graph the kernel runs.
 //!
 //! Every tenant element is renamed `TENANT/name`. A tenant's `FromDevice(dev)` becomes the
-//! decapsulation behind the shared GRE classifier of the physical device its tunnel uses, and its
-//! `ToDevice(dev)` becomes shaping, encapsulation and the shared transmit queue of that device.
+//! decapsulation and a receive queue behind the shared GRE classifier of the physical device its
+//! tunnel uses, drained by a task of the tenant's own; its `ToDevice(dev)` becomes shaping,
+//! encapsulation and the shared transmit queue of that device.
 //! The replacement keeps the original element's name, so the tenant's own connections need no
 //! rewriting.
 
@@ -71,6 +72,10 @@ fn device_of(element: &FlatElement) -> Option<String> {
     crate::args::unquote(text).ok().and_then(|bytes| String::from_utf8(bytes).ok())
 }
 
+fn keyword_value(element: &FlatElement, keyword: &str) -> Option<String> {
+    element.args.iter().find_map(|a| crate::args::keyword_of(&a.text).filter(|(k, _)| *k == keyword).map(|(_, v)| v.to_string()))
+}
+
 fn derived_mac(tenant: usize, device: usize) -> String {
     // Locally administered unicast addresses, "vdp" in the middle bytes.
     format!("02:76:64:70:{:02x}:{:02x}", tenant & 0xff, device & 0xff)
@@ -113,29 +118,31 @@ pub fn merge(system: &SystemConfig, tenants: &[TenantGraph]) -> Result<FlatGraph
             let tunnel = system.tunnel(&device.tunnel).expect("validated system config");
             let physical = system.physical(&tunnel.physical).expect("validated system config");
             if element.class == "FromDevice" {
-                let strip = outer_header_bytes(tunnel).to_string();
-                let (decap, entry) = match tunnel.carries {
+                // The shared receive task only demultiplexes and queues; everything after the
+                // queue runs in the tenant's own Unqueue task, billed to the tenant.
+                let decap = builder.add(format!("{name}@decap"), "Strip", &[outer_header_bytes(tunnel).to_string()]);
+                let capacity = system.limits.max_queue_capacity.clamp(1, 1000).to_string();
+                let queue = builder.add(format!("{name}@rxq"), "Queue", &[capacity]);
+                let burst = keyword_value(element, "BURST").unwrap_or_else(|| "8".into());
+                let entry = match tunnel.carries {
                     // Tenants read Ethernet frames from FromDevice, so IP tunnels get a header back.
                     Carries::Ip => {
-                        let decap = builder.add(format!("{name}@decap"), "Strip", &[strip]);
+                        let unqueue = builder.add(format!("{name}@rx"), "Unqueue", &[burst]);
                         let mac = device.mac.clone().unwrap_or_else(|| derived_mac(tenant_index, device_index));
                         let encap = builder.add(name, "EtherEncap", &["0x0800".into(), tunnel.next_hop_mac.clone(), mac]);
-                        builder.connect(decap, 0, encap, 0);
-                        (decap, encap)
+                        builder.chain(&[decap, queue, unqueue, encap]);
+                        encap
                     }
                     Carries::Ethernet => {
-                        let decap = builder.add(name, "Strip", &[strip]);
-                        (decap, decap)
+                        let unqueue = builder.add(name, "Unqueue", &[burst]);
+                        builder.chain(&[decap, queue, unqueue]);
+                        unqueue
                     }
                 };
                 receivers.entry(physical.name.clone()).or_default().push((tunnel_pattern(tunnel), decap));
                 index_map.push(entry);
             } else {
-                let burst = element
-                    .args
-                    .iter()
-                    .find_map(|a| crate::args::keyword_of(&a.text).filter(|(k, _)| *k == "BURST").map(|(_, v)| v.to_string()))
-                    .unwrap_or_else(|| "16".into());
+                let burst = keyword_value(element, "BURST").unwrap_or_else(|| "16".into());
                 let mut nodes = Vec::new();
                 let first = match &tenant.bandwidth_cap {
                     Some(cap) => {

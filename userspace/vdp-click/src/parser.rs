@@ -211,17 +211,12 @@ impl Parser<'_> {
                 _ => self.parse_statement(scope),
             };
             match result {
-                Ok(()) => match self.peek() {
-                    Tok::Semicolon => {
+                // Click lets a statement end without ';' when the next one starts.
+                Ok(()) => {
+                    if matches!(self.peek(), Tok::Semicolon) {
                         self.advance();
                     }
-                    Tok::Eof | Tok::RightBrace => {}
-                    other => {
-                        let message = format!("expected ';' or '->', found {}", Self::describe(other));
-                        self.diagnostics.error(self.span(), message);
-                        self.skip_statement();
-                    }
-                },
+                }
                 Err(Failed) => self.recover_after_failure(),
             }
         }
@@ -574,8 +569,10 @@ mod tests {
     }
 
     #[test]
-    fn missing_semicolon_is_reported() {
-        let (_, errors) = parse_text("a :: Counter b :: Counter;");
-        assert_eq!(errors, ["expected ';' or '->', found 'b'"]);
+    fn semicolons_between_statements_are_optional() {
+        let (scope, errors) = parse_text("a :: Counter b :: Counter\nIdle -> a -> Discard\nIdle -> b -> Discard");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(scope.elements.len(), 6);
+        assert_eq!(scope.connections.len(), 4);
     }
 }

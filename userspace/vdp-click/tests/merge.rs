@@ -45,7 +45,11 @@ fn two_routers_merge() {
     assert_eq!(graph.elements[graph.find("red/in1/rx").unwrap()].class, "EtherEncap");
     assert_eq!(graph.elements[graph.find("red/out1/tx").unwrap()].class, "BandwidthShaper");
     assert_eq!(graph.elements[graph.find("blue/out1/tx").unwrap()].class, "Unqueue");
-    assert_eq!(graph.elements[graph.find("blue/in1/rx").unwrap()].config(), "38");
+    assert_eq!(graph.elements[graph.find("blue/in1/rx").unwrap()].class, "Unqueue");
+    assert_eq!(graph.elements[graph.find("blue/in1/rx@decap").unwrap()].config(), "38");
+    // The shared receive task stops at the tenants' receive queues.
+    let receive = merged.analysis.tasks.iter().find(|t| t.name == "phys/eth0/rx").unwrap();
+    assert!(receive.elements.iter().all(|e| e.starts_with("phys/") || e.ends_with("@decap") || e.ends_with("@rxq")), "{receive:?}");
     // The printed text parses back to the same graph.
     let text = vdp_click::print::to_click(graph, "merged");
     let mut sources = Sources::new();

@@ -1,13 +1,19 @@
 //! `vdpctl`: the command-line face of vdp.
 
+mod frontend;
 mod info;
 mod netlink;
+mod tenant;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "vdpctl", version, about = "Control the vdp virtualized data plane")]
+#[command(
+    name = "vdpctl",
+    version,
+    about = "Control the vdp virtualized data plane"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -17,9 +23,25 @@ struct Cli {
 enum Command {
     /// Show what the loaded vdp.ko offers: version, element classes, tenants.
     Info(info::InfoArgs),
+    /// Create, delete and show tenants in the module (root only).
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// Per-tenant scheduling parameters in the module (root only).
+    #[command(subcommand)]
+    Sched(tenant::SchedCommand),
     /// Low-level protocol tools for testing the kernel's netlink policy.
     #[command(hide = true, subcommand)]
     Debug(info::DebugCommand),
+    /// Check Click configurations against the element catalog (exit 0 valid, 1 invalid).
+    Check(frontend::CheckArgs),
+    /// Print a configuration with compounds expanded and variables substituted.
+    Flatten(frontend::FlattenArgs),
+    /// Merge tenant configurations into one graph with the GRE demux and mux added.
+    Merge(frontend::MergeArgs),
+    /// Merge tenant configurations and write the compiled graph the kernel installs.
+    Compile(frontend::CompileArgs),
+    /// List the supported element classes.
+    Classes(frontend::ClassesArgs),
 }
 
 fn main() -> ExitCode {
@@ -27,6 +49,13 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
         Command::Debug(cmd) => info::run_debug(&cmd),
+        Command::Tenant(cmd) => tenant::run_tenant(&cmd),
+        Command::Sched(cmd) => tenant::run_sched(&cmd),
+        Command::Check(args) => frontend::run_check(&args),
+        Command::Flatten(args) => frontend::run_flatten(&args),
+        Command::Merge(args) => frontend::run_merge(&args),
+        Command::Compile(args) => frontend::run_compile(&args),
+        Command::Classes(args) => frontend::run_classes(&args),
     };
     match result {
         Ok(code) => code,

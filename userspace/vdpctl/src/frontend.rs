@@ -1,0 +1,347 @@
+//! The Click front-end commands: `check`, `flatten`, `merge`, `compile` and `classes`.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use vdp_click::check::CheckOptions;
+use vdp_click::source::{Diagnostics, Sources};
+use vdp_click::system::SystemConfig;
+use vdp_click::{print, tasks, TenantSource};
+use vdp_core::catalog;
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// Configuration files; write TENANT=FILE to check a file against that tenant's devices.
+    #[arg(required = true)]
+    files: Vec<String>,
+    /// System config (TOML) whose limits and tenant devices apply.
+    #[arg(long)]
+    system: Option<PathBuf>,
+    /// Show the tasks, their estimated costs and any Queue/Unqueue splits.
+    #[arg(long)]
+    explain: bool,
+    /// The files are merged graphs (`vdpctl merge` output): the coordinator's classes are allowed.
+    #[arg(long)]
+    merged: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct FlattenArgs {
+    file: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct MergeArgs {
+    #[arg(long, required = true)]
+    system: PathBuf,
+    /// TENANT=FILE, one per tenant.
+    #[arg(required = true)]
+    tenants: Vec<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct CompileArgs {
+    #[arg(long, required = true)]
+    system: PathBuf,
+    /// TENANT=FILE, one per tenant.
+    #[arg(required = true)]
+    tenants: Vec<String>,
+    /// Where to write the compiled graph.
+    #[arg(long, short)]
+    output: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct ClassesArgs {
+    #[arg(long)]
+    json: bool,
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn read_system(path: &Path) -> Result<SystemConfig> {
+    let text = read(path)?;
+    SystemConfig::parse(&text).map_err(|problems| {
+        anyhow::anyhow!(
+            "{}: invalid system config:\n  {}",
+            path.display(),
+            problems.join("\n  ")
+        )
+    })
+}
+
+/// Splits `TENANT=FILE`; a plain FILE has no tenant.
+fn tenant_and_file(arg: &str) -> (Option<&str>, &str) {
+    match arg.split_once('=') {
+        Some((tenant, file)) if !tenant.is_empty() && !tenant.contains('/') => (Some(tenant), file),
+        _ => (None, arg),
+    }
+}
+
+fn print_json(value: &serde_json::Value) -> Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+fn diagnostics_json(sources: &Sources, diagnostics: &Diagnostics) -> serde_json::Value {
+    serde_json::Value::Array(
+        diagnostics
+            .items
+            .iter()
+            .map(|d| sources.to_json(d))
+            .collect(),
+    )
+}
+
+fn exit(valid: bool) -> ExitCode {
+    if valid {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
+    let system = args.system.as_deref().map(read_system).transpose()?;
+    let mut all_valid = true;
+    let mut reports = Vec::new();
+    for arg in &args.files {
+        let (tenant, file) = tenant_and_file(arg);
+        let text = read(Path::new(file))?;
+        let mut options = CheckOptions {
+            coordinator: args.merged,
+            ..CheckOptions::default()
+        };
+        if let (Some(system), true) = (&system, args.merged) {
+            options = vdp_click::merged_options(system);
+        } else if let Some(system) = &system {
+            options.limits = system.limits.clone();
+            if let Some(tenant) = tenant {
+                let Some(entry) = system.tenant(tenant) else {
+                    bail!("tenant '{tenant}' is not in the system config")
+                };
+                options.devices = Some(entry.device.iter().map(|d| d.name.clone()).collect());
+            }
+        } else if tenant.is_some() {
+            bail!("{arg}: TENANT=FILE needs --system to know the tenant's devices");
+        }
+        let mut sources = Sources::new();
+        let mut diagnostics = Diagnostics::default();
+        let (mut flat, checked) =
+            vdp_click::check_text(&mut sources, file, &text, &options, &mut diagnostics);
+        let valid = !diagnostics.has_errors();
+        all_valid &= valid;
+        let analysis = if args.explain && valid {
+            match tasks::analyze_and_split(&mut flat, &options, options.limits.task_budget_cycles) {
+                Ok((_, analysis)) => Some(analysis),
+                Err(found) => {
+                    diagnostics.extend(found);
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        if args.json {
+            reports.push(serde_json::json!({
+                "file": file,
+                "tenant": tenant,
+                "valid": valid,
+                "elements": checked.elements.len(),
+                "connections": checked.connections.len(),
+                "diagnostics": diagnostics_json(&sources, &diagnostics),
+                "analysis": analysis,
+            }));
+            continue;
+        }
+        eprint!("{}", sources.render_all(&diagnostics));
+        if valid {
+            println!(
+                "{file}: ok ({} elements, {} connections)",
+                checked.elements.len(),
+                checked.connections.len()
+            );
+        } else {
+            println!("{file}: {} error(s)", diagnostics.error_count());
+        }
+        if let Some(analysis) = analysis {
+            print!("{}", tasks::explain(&analysis));
+        }
+    }
+    if args.json {
+        print_json(&serde_json::json!({ "valid": all_valid, "files": reports }))?;
+    }
+    Ok(exit(all_valid))
+}
+
+pub fn run_flatten(args: &FlattenArgs) -> Result<ExitCode> {
+    let text = read(&args.file)?;
+    let name = args.file.display().to_string();
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let loaded = vdp_click::load(&mut sources, &name, &text, &mut diagnostics);
+    if diagnostics.has_errors() {
+        if args.json {
+            print_json(
+                &serde_json::json!({ "valid": false, "diagnostics": diagnostics_json(&sources, &diagnostics) }),
+            )?;
+        } else {
+            eprint!("{}", sources.render_all(&diagnostics));
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    eprint!("{}", sources.render_all(&diagnostics));
+    if args.json {
+        print_json(&print::to_json(&loaded.flat))?;
+    } else {
+        print!(
+            "{}",
+            print::to_click(&loaded.flat, &format!("{name}, flattened by vdpctl"))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn tenant_sources(specs: &[String]) -> Result<Vec<TenantSource>> {
+    specs
+        .iter()
+        .map(|spec| {
+            let (Some(tenant), file) = tenant_and_file(spec) else {
+                bail!("'{spec}': write TENANT=FILE")
+            };
+            Ok(TenantSource {
+                tenant: tenant.to_string(),
+                file_name: file.to_string(),
+                text: read(Path::new(file))?,
+            })
+        })
+        .collect()
+}
+
+fn merge_from(
+    system_path: &Path,
+    specs: &[String],
+    json: bool,
+) -> Result<Option<(SystemConfig, vdp_click::Merged)>> {
+    let system = read_system(system_path)?;
+    let inputs = tenant_sources(specs)?;
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let merged = vdp_click::merge_tenants(&mut sources, &system, &inputs, &mut diagnostics);
+    if json && merged.is_none() {
+        print_json(
+            &serde_json::json!({ "valid": false, "diagnostics": diagnostics_json(&sources, &diagnostics) }),
+        )?;
+    } else {
+        eprint!("{}", sources.render_all(&diagnostics));
+    }
+    Ok(merged.map(|m| (system, m)))
+}
+
+pub fn run_merge(args: &MergeArgs) -> Result<ExitCode> {
+    let Some((_, merged)) = merge_from(&args.system, &args.tenants, args.json)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    if args.json {
+        let mut value = print::to_json(&merged.flat);
+        value["analysis"] = serde_json::to_value(&merged.analysis)?;
+        print_json(&value)?;
+    } else {
+        let header = format!(
+            "merged by vdpctl from {}\n{}",
+            args.tenants.join(" "),
+            tasks::explain(&merged.analysis).trim_end()
+        );
+        print!("{}", print::to_click(&merged.flat, &header));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
+    let Some((system, merged)) = merge_from(&args.system, &args.tenants, args.json)? else {
+        return Ok(ExitCode::FAILURE);
+    };
+    let blob = vdp_click::compile::compile(&merged.checked, &system)
+        .context("compiling the merged graph")?;
+    vdp_click::compile::validate(&blob)
+        .map_err(|e| anyhow::anyhow!("the compiled graph fails its own validation: {e:?}"))?;
+    std::fs::write(&args.output, &blob)
+        .with_context(|| format!("cannot write {}", args.output.display()))?;
+    let summary = serde_json::json!({
+        "output": args.output.display().to_string(),
+        "bytes": blob.len(),
+        "format_version": vdp_core::compiled_graph::FORMAT_VERSION,
+        "elements": merged.checked.elements.len(),
+        "connections": merged.checked.connections.len(),
+        "tasks": merged.analysis.tasks.len(),
+    });
+    if args.json {
+        print_json(&summary)?;
+    } else {
+        println!(
+            "wrote {} ({} bytes, format {}): {} elements, {} connections, {} tasks",
+            args.output.display(),
+            blob.len(),
+            vdp_core::compiled_graph::FORMAT_VERSION,
+            merged.checked.elements.len(),
+            merged.checked.connections.len(),
+            merged.analysis.tasks.len()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_classes(args: &ClassesArgs) -> Result<ExitCode> {
+    let classes: Vec<_> = catalog::all_classes()
+        .filter(|c| c.audience == catalog::Audience::Tenant)
+        .collect();
+    if args.json {
+        let value: Vec<_> = classes
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id,
+                    "name": c.name,
+                    "summary": c.summary,
+                    "processing": c.processing,
+                    "arguments": c.args.iter().map(|a| a.keyword).collect::<Vec<_>>(),
+                    "read_handlers": c.read_handlers,
+                    "write_handlers": c.write_handlers,
+                    "cost_cycles": c.cost_cycles,
+                })
+            })
+            .collect();
+        print_json(&serde_json::Value::Array(value))?;
+    } else {
+        for class in classes {
+            let args: Vec<&str> = class.args.iter().map(|a| a.keyword).collect();
+            let repeated = class
+                .repeated
+                .map(|r| format!("{}...", r.noun.to_uppercase()))
+                .into_iter();
+            let signature: Vec<String> =
+                args.iter().map(|a| a.to_string()).chain(repeated).collect();
+            println!(
+                "{:<18} {:<5} {:>6} cycles  {}({})  {}",
+                class.name,
+                class.processing,
+                class.cost_cycles,
+                class.name,
+                signature.join(", "),
+                class.summary
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
