@@ -15,3 +15,5 @@ pub mod catalog;
 pub mod click_value;
 pub mod packet_program;
 pub mod compiled_graph;
+pub mod wire;
+pub mod tunnel;
