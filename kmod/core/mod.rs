@@ -17,3 +17,4 @@ pub mod packet_program;
 pub mod compiled_graph;
 pub mod wire;
 pub mod tunnel;
+pub mod lpm;
