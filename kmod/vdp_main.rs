@@ -5,8 +5,12 @@
 use kernel::prelude::*;
 
 #[path = "core/mod.rs"]
-#[allow(dead_code)] // the module uses a subset of what userspace shares with it
+#[allow(dead_code, unused_imports, unreachable_pub)] // the module uses a subset of what userspace shares with it
 mod portable;
+// The portable core names its modules from the crate root (`crate::catalog`), as it is the root
+// of the userspace `vdp-core` crate; this makes the same paths resolve inside the module.
+#[allow(unused_imports)]
+use portable::*;
 
 mod elements;
 mod netlink;
@@ -22,21 +26,26 @@ module! {
 }
 
 struct Vdp {
-    _family: sys::genl::Family,
+    family: Option<sys::genl::Family>,
 }
 
 impl kernel::Module for Vdp {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        tenant::init();
         let family = sys::genl::Family::register().inspect_err(|e| {
             pr_err!("cannot register the generic netlink family: {:?}\n", e);
         })?;
         pr_info!("vdp {} loaded\n", portable::VERSION);
-        Ok(Vdp { _family: family })
+        Ok(Vdp { family: Some(family) })
     }
 }
 
 impl Drop for Vdp {
     fn drop(&mut self) {
-        pr_info!("vdp unloading\n");
+        // No request may reach a tenant while it is torn down: the family goes first, and
+        // unregistering waits for requests already in progress.
+        drop(self.family.take());
+        tenant::shutdown();
+        pr_info!("vdp unloaded\n");
     }
 }

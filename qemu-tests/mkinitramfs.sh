@@ -16,6 +16,7 @@ file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || true
 
 ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
+chmod 755 "$ROOT"  # mktemp makes it 0700; unprivileged scenario steps need to traverse /
 mkdir -p "$ROOT"/{bin,sbin,usr/bin,usr/sbin,lib,lib64,etc,proc,sys,dev,tmp,run,root,var/run,scenarios,vdp}
 
 cp "$BUSYBOX" "$ROOT/bin/busybox"

@@ -12,6 +12,17 @@ pub const FAMILY_VERSION: u8 = 1;
 pub mod cmd {
     /// Read the module version, the element classes it implements and the tenant count.
     pub const GET_INFO: u8 = 1;
+    /// Create a tenant: `TENANT_ID`, `TENANT_NAME`. Replies like `TENANT_GET`.
+    pub const TENANT_NEW: u8 = 2;
+    /// Delete a tenant and stop its threads: `TENANT_ID`.
+    pub const TENANT_DEL: u8 = 3;
+    /// Read one tenant: `TENANT_ID`. Replies `TENANT_ID`, `TENANT_NAME`, `THREAD_PID`,
+    /// `TASKS_PER_YIELD`.
+    pub const TENANT_GET: u8 = 4;
+    /// Set a tenant's scheduling parameters: `TENANT_ID`, `TASKS_PER_YIELD`.
+    pub const SCHED_SET: u8 = 5;
+    /// Read a tenant's scheduling parameters: `TENANT_ID`.
+    pub const SCHED_GET: u8 = 6;
 }
 
 /// Top-level attributes.
@@ -22,8 +33,34 @@ pub mod attr {
     pub const TENANT_COUNT: u16 = 2;
     /// One implemented element class, nested [`class_attr`] (reply only, repeated).
     pub const CLASS: u16 = 3;
+    /// Tenant id, u32, at least 1.
+    pub const TENANT_ID: u16 = 4;
+    /// Tenant name, NUL-terminated string of 1 to [`super::TENANT_NAME_MAX`] characters from
+    /// `[a-z0-9_-]`.
+    pub const TENANT_NAME: u16 = 5;
+    /// PID of the tenant's kernel thread, u32 (reply only).
+    pub const THREAD_PID: u16 = 6;
+    /// Tasks a tenant thread runs before it yields the CPU, u32 in
+    /// 1..=[`super::TASKS_PER_YIELD_MAX`].
+    pub const TASKS_PER_YIELD: u16 = 7;
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 3;
+    pub const MAX: u16 = 7;
+}
+
+/// Longest tenant name: its thread is named `vdp-NAME`, and thread names hold 15 bytes.
+pub const TENANT_NAME_MAX: usize = 11;
+/// Most tenants one module holds.
+pub const TENANTS_MAX: u32 = 1024;
+/// Largest `TASKS_PER_YIELD`.
+pub const TASKS_PER_YIELD_MAX: u32 = 4096;
+/// `TASKS_PER_YIELD` of a new tenant (Click's kernel driver runs about 128 tasks per pass).
+pub const TASKS_PER_YIELD_DEFAULT: u32 = 128;
+
+/// Whether `name` is an acceptable tenant name.
+pub fn valid_tenant_name(name: &[u8]) -> bool {
+    !name.is_empty()
+        && name.len() <= TENANT_NAME_MAX
+        && name.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
 }
 
 /// Attributes nested inside [`attr::CLASS`].

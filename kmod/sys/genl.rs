@@ -2,9 +2,26 @@
 
 use core::marker::PhantomData;
 use core::ptr::NonNull;
-use kernel::bindings;
 use kernel::error::to_result;
 use kernel::prelude::*;
+
+/// Opaque C types. Declaring them here, rather than using the full bindgen layouts, keeps the
+/// FFI signatures simple: Rust never looks inside them.
+pub(crate) mod ffi {
+    #[repr(C)]
+    pub(crate) struct genl_info {
+        _opaque: [u8; 0],
+    }
+    #[repr(C)]
+    pub(crate) struct sk_buff {
+        _opaque: [u8; 0],
+    }
+    #[repr(C)]
+    pub(crate) struct nlattr {
+        _opaque: [u8; 0],
+    }
+}
+use ffi as bindings;
 
 // The C half, kmod/sys/vdp_genl.c.
 extern "C" {
@@ -24,6 +41,11 @@ extern "C" {
     fn vdp_nest_end(msg: *mut bindings::sk_buff, nest: *mut bindings::nlattr);
     fn vdp_nest_cancel(msg: *mut bindings::sk_buff, nest: *mut bindings::nlattr);
     fn vdp_set_err_msg(info: *mut bindings::genl_info, msg: *const c_char);
+    fn vdp_set_err_attr(info: *mut bindings::genl_info, attr_type: c_int, msg: *const c_char);
+    fn vdp_attr_missing(info: *mut bindings::genl_info, attr_type: c_int) -> bool;
+    fn vdp_attr(info: *mut bindings::genl_info, attr_type: c_int) -> *const bindings::nlattr;
+    fn vdp_attr_u32(attr: *const bindings::nlattr) -> u32;
+    fn vdp_attr_data(attr: *const bindings::nlattr, len: *mut c_int) -> *const c_void;
 }
 
 /// The registered `vdp` family. Dropping it unregisters the family, which waits for requests
@@ -71,12 +93,68 @@ impl<'a> Request<'a> {
         unsafe { vdp_set_err_msg(self.info.as_ptr(), msg.as_ptr().cast()) };
     }
 
+    /// Like [`Self::set_error_message`], and also points the error at attribute `attr_type`.
+    pub(crate) fn set_attr_error(&self, attr_type: u16, msg: &'static CStr) {
+        // SAFETY: `info` is valid (type invariant) and `msg` is static, as extack requires.
+        unsafe { vdp_set_err_attr(self.info.as_ptr(), c_int::from(attr_type), msg.as_ptr().cast()) };
+    }
+
+    fn attr(&self, attr_type: u16) -> Option<NonNull<bindings::nlattr>> {
+        // SAFETY: `info` is valid (type invariant); the C side bounds `attr_type` by the
+        // command's policy.
+        NonNull::new(unsafe { vdp_attr(self.info.as_ptr(), c_int::from(attr_type)) }.cast_mut())
+    }
+
+    /// Fails with `EINVAL`, and an extack naming the attribute, when it is absent.
+    pub(crate) fn require(&self, attr_type: u16) -> Result {
+        // SAFETY: `info` is valid (type invariant).
+        if unsafe { vdp_attr_missing(self.info.as_ptr(), c_int::from(attr_type)) } {
+            self.set_error_message(missing_attr_message(attr_type));
+            return Err(EINVAL);
+        }
+        Ok(())
+    }
+
+    /// A u32 attribute, which the command's policy has already checked for type and range.
+    pub(crate) fn u32_attr(&self, attr_type: u16) -> Result<u32> {
+        self.require(attr_type)?;
+        let attr = self.attr(attr_type).ok_or(EINVAL)?;
+        // SAFETY: the policy validated this attribute as NLA_U32, so it holds 4 bytes.
+        Ok(unsafe { vdp_attr_u32(attr.as_ptr()) })
+    }
+
+    /// A string attribute without its terminating NUL; the policy has checked that it is
+    /// NUL-terminated and bounded in length.
+    pub(crate) fn str_attr(&self, attr_type: u16) -> Result<&'a [u8]> {
+        self.require(attr_type)?;
+        let attr = self.attr(attr_type).ok_or(EINVAL)?;
+        let mut len: c_int = 0;
+        // SAFETY: `attr` is a validated attribute of this request.
+        let data = unsafe { vdp_attr_data(attr.as_ptr(), &mut len) };
+        let len = usize::try_from(len).map_err(|_| EINVAL)?;
+        // SAFETY: the attribute's payload is `len` readable bytes inside the request message,
+        // which lives for the whole callback (`'a`).
+        let bytes = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) };
+        Ok(bytes.split(|b| *b == 0).next().unwrap_or(bytes))
+    }
+
     /// Starts the reply to this request.
     pub(crate) fn reply(&self) -> Result<Reply<'_>> {
         // SAFETY: `info` is valid (type invariant).
         let msg = unsafe { vdp_reply_new(self.info.as_ptr()) };
         let msg = NonNull::new(msg).ok_or(ENOMEM)?;
         Ok(Reply { msg, request: self })
+    }
+}
+
+/// The extack text for a missing attribute; extack keeps only static strings.
+fn missing_attr_message(attr_type: u16) -> &'static CStr {
+    use crate::portable::uapi::attr;
+    match attr_type {
+        attr::TENANT_ID => c"missing attribute TENANT_ID",
+        attr::TENANT_NAME => c"missing attribute TENANT_NAME",
+        attr::TASKS_PER_YIELD => c"missing attribute TASKS_PER_YIELD",
+        _ => c"missing a required attribute",
     }
 }
 

@@ -5,3 +5,4 @@
 //! (`vdp_genl.c`) holds the genetlink tables and the `static inline` helpers Rust cannot call.
 
 pub(crate) mod genl;
+pub(crate) mod thread;

@@ -12,6 +12,7 @@
  */
 #include <linux/module.h>
 #include <net/genetlink.h>
+#include "vdp_sys.h"
 #include "vdp_genl.h"
 
 
@@ -22,6 +23,33 @@ static const struct nla_policy vdp_get_info_policy[VDP_A_MAX + 1] = {
 	[VDP_A_CLASS] = { .type = NLA_REJECT, .reject_message = "CLASS is a reply-only attribute" },
 };
 
+/* Tenant ids start at 1 so that 0 never names a tenant by accident. */
+#define VDP_POLICY_TENANT_ID NLA_POLICY_MIN(NLA_U32, 1)
+#define VDP_POLICY_TENANT_NAME { .type = NLA_NUL_STRING, .len = VDP_TENANT_NAME_MAX }
+
+static const struct nla_policy vdp_tenant_new_policy[VDP_A_TENANT_NAME + 1] = {
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
+	[VDP_A_TENANT_NAME] = VDP_POLICY_TENANT_NAME,
+};
+
+static const struct nla_policy vdp_tenant_id_policy[VDP_A_TENANT_ID + 1] = {
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
+};
+
+static const struct nla_policy vdp_sched_set_policy[VDP_A_TASKS_PER_YIELD + 1] = {
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
+	[VDP_A_TASKS_PER_YIELD] = NLA_POLICY_RANGE(NLA_U32, 1, VDP_TASKS_PER_YIELD_MAX),
+};
+
+#define VDP_DO(command, handler, pol, perm) {			\
+		.cmd = (command),				\
+		.doit = (handler),				\
+		.policy = (pol),				\
+		.maxattr = ARRAY_SIZE(pol) - 1,			\
+		.flags = GENL_CMD_CAP_DO | (perm),		\
+	}
+
+/* Sorted by command, as genetlink requires. State changes need CAP_NET_ADMIN. */
 static const struct genl_split_ops vdp_ops[] = {
 	{
 		.cmd = VDP_CMD_GET_INFO,
@@ -30,6 +58,11 @@ static const struct genl_split_ops vdp_ops[] = {
 		.maxattr = VDP_A_MAX,
 		.flags = GENL_CMD_CAP_DO,
 	},
+	VDP_DO(VDP_CMD_TENANT_NEW, vdp_rs_tenant_new, vdp_tenant_new_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_TENANT_DEL, vdp_rs_tenant_del, vdp_tenant_id_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_TENANT_GET, vdp_rs_tenant_get, vdp_tenant_id_policy, 0),
+	VDP_DO(VDP_CMD_SCHED_SET, vdp_rs_sched_set, vdp_sched_set_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_SCHED_GET, vdp_rs_sched_get, vdp_tenant_id_policy, 0),
 };
 
 static struct genl_family vdp_family = {
@@ -123,4 +156,48 @@ void vdp_set_err_msg(struct genl_info *info, const char *msg)
 	/* NL_SET_ERR_MSG wants a literal; this is its effect for a pointer to static text. */
 	if (info->extack)
 		info->extack->_msg = msg;
+}
+
+/* Like vdp_set_err_msg, and also points the error at attribute @type of the request. */
+void vdp_set_err_attr(struct genl_info *info, int type, const char *msg)
+{
+	if (!info->extack)
+		return;
+	info->extack->_msg = msg;
+	if (vdp_attr(info, type))
+		NL_SET_BAD_ATTR(info->extack, vdp_attr(info, type));
+}
+
+/* True, with an extack naming the attribute, when the request lacks attribute @type. */
+bool vdp_attr_missing(struct genl_info *info, int type)
+{
+	return GENL_REQ_ATTR_CHECK(info, type);
+}
+
+/*
+ * The validated attribute @type of the request, or NULL. genetlink sized info->attrs by the
+ * command's maxattr, which may be below VDP_A_MAX: never read past it.
+ */
+const struct nlattr *vdp_attr(struct genl_info *info, int type)
+{
+	size_t i;
+
+	if (type <= 0 || !info->attrs)
+		return NULL;
+	for (i = 0; i < ARRAY_SIZE(vdp_ops); i++) {
+		if (vdp_ops[i].cmd == info->genlhdr->cmd)
+			return type <= (int)vdp_ops[i].maxattr ? info->attrs[type] : NULL;
+	}
+	return NULL;
+}
+
+u32 vdp_attr_u32(const struct nlattr *attr)
+{
+	return nla_get_u32(attr);
+}
+
+const void *vdp_attr_data(const struct nlattr *attr, int *len)
+{
+	*len = nla_len(attr);
+	return nla_data(attr);
 }

@@ -12,6 +12,11 @@
 enum vdp_cmd {
 	VDP_CMD_UNSPEC,
 	VDP_CMD_GET_INFO = 1,
+	VDP_CMD_TENANT_NEW = 2,
+	VDP_CMD_TENANT_DEL = 3,
+	VDP_CMD_TENANT_GET = 4,
+	VDP_CMD_SCHED_SET = 5,
+	VDP_CMD_SCHED_GET = 6,
 };
 
 enum vdp_attr {
@@ -19,8 +24,15 @@ enum vdp_attr {
 	VDP_A_VERSION = 1,
 	VDP_A_TENANT_COUNT = 2,
 	VDP_A_CLASS = 3,
-	VDP_A_MAX = 3,
+	VDP_A_TENANT_ID = 4,
+	VDP_A_TENANT_NAME = 5,
+	VDP_A_THREAD_PID = 6,
+	VDP_A_TASKS_PER_YIELD = 7,
+	VDP_A_MAX = 7,
 };
+
+#define VDP_TENANT_NAME_MAX	11
+#define VDP_TASKS_PER_YIELD_MAX	4096
 
 enum vdp_class_attr {
 	VDP_A_CLASS_UNSPEC,
@@ -36,6 +48,11 @@ struct nlattr;
 
 /* Rust command handlers (kmod/netlink.rs). */
 int vdp_rs_get_info(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_tenant_new(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_tenant_del(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_tenant_get(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_sched_set(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_sched_get(struct sk_buff *skb, struct genl_info *info);
 
 /* Called from Rust (kmod/sys/genl.rs). */
 int vdp_genl_register(void);
@@ -49,6 +66,11 @@ struct nlattr *vdp_nest_start(struct sk_buff *msg, int type);
 void vdp_nest_end(struct sk_buff *msg, struct nlattr *nest);
 void vdp_nest_cancel(struct sk_buff *msg, struct nlattr *nest);
 void vdp_set_err_msg(struct genl_info *info, const char *msg);
+void vdp_set_err_attr(struct genl_info *info, int type, const char *msg);
+bool vdp_attr_missing(struct genl_info *info, int type);
+const struct nlattr *vdp_attr(struct genl_info *info, int type);
+u32 vdp_attr_u32(const struct nlattr *attr);
+const void *vdp_attr_data(const struct nlattr *attr, int *len);
 #endif
 
 #endif

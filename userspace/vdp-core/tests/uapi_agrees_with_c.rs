@@ -31,6 +31,17 @@ fn c_header_matches_rust_uapi() {
     expect("VDP_GENL_NAME", FAMILY_NAME.to_string());
     expect("VDP_GENL_VERSION", FAMILY_VERSION.to_string());
     expect("VDP_CMD_GET_INFO", cmd::GET_INFO.to_string());
+    expect("VDP_CMD_TENANT_NEW", cmd::TENANT_NEW.to_string());
+    expect("VDP_CMD_TENANT_DEL", cmd::TENANT_DEL.to_string());
+    expect("VDP_CMD_TENANT_GET", cmd::TENANT_GET.to_string());
+    expect("VDP_CMD_SCHED_SET", cmd::SCHED_SET.to_string());
+    expect("VDP_CMD_SCHED_GET", cmd::SCHED_GET.to_string());
+    expect("VDP_A_TENANT_ID", attr::TENANT_ID.to_string());
+    expect("VDP_A_TENANT_NAME", attr::TENANT_NAME.to_string());
+    expect("VDP_A_THREAD_PID", attr::THREAD_PID.to_string());
+    expect("VDP_A_TASKS_PER_YIELD", attr::TASKS_PER_YIELD.to_string());
+    expect("VDP_TENANT_NAME_MAX", vdp_core::uapi::TENANT_NAME_MAX.to_string());
+    expect("VDP_TASKS_PER_YIELD_MAX", vdp_core::uapi::TASKS_PER_YIELD_MAX.to_string());
     expect("VDP_A_VERSION", attr::VERSION.to_string());
     expect("VDP_A_TENANT_COUNT", attr::TENANT_COUNT.to_string());
     expect("VDP_A_CLASS", attr::CLASS.to_string());
@@ -43,4 +54,19 @@ fn c_header_matches_rust_uapi() {
 #[test]
 fn module_version_is_the_crate_version() {
     assert_eq!(vdp_core::VERSION, env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn tenant_names_fit_thread_names() {
+    use vdp_core::uapi::{valid_tenant_name, TENANT_NAME_MAX};
+    // The thread is "vdp-NAME" and task names hold 15 characters.
+    assert!("vdp-".len() + TENANT_NAME_MAX <= 15);
+    assert!(valid_tenant_name(b"red"));
+    assert!(valid_tenant_name(b"tenant_0-a"));
+    assert!(valid_tenant_name(b"abcdefghijk"));
+    assert!(!valid_tenant_name(b"abcdefghijkl"));
+    assert!(!valid_tenant_name(b""));
+    assert!(!valid_tenant_name(b"Red"));
+    assert!(!valid_tenant_name(b"a b"));
+    assert!(!valid_tenant_name(b"a/b"));
 }

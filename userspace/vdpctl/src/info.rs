@@ -1,6 +1,8 @@
 //! `vdpctl info` and the hidden protocol-testing commands.
 
-use crate::netlink::{attr_value, parse_attrs, Attr, NlError, VdpMessage, VdpSocket};
+use crate::netlink::{
+    attr_value, parse_attrs, string_value, u32_value, Attr, NlError, VdpMessage, VdpSocket,
+};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use netlink_packet_core::Nla;
@@ -32,7 +34,9 @@ pub struct ClassInfo {
 pub fn run(args: &InfoArgs) -> Result<ExitCode> {
     let mut socket = VdpSocket::connect()?;
     let replies = socket.request(cmd::GET_INFO, Vec::new())?;
-    let reply = replies.first().context("the kernel sent no reply to GET_INFO")?;
+    let reply = replies
+        .first()
+        .context("the kernel sent no reply to GET_INFO")?;
     let info = decode_info(reply)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&info)?);
@@ -43,26 +47,21 @@ pub fn run(args: &InfoArgs) -> Result<ExitCode> {
 }
 
 fn render_info(info: &Info) -> String {
-    let mut out = format!("vdp module version {}\ntenants: {}\n", info.version, info.tenants);
+    let mut out = format!(
+        "vdp module version {}\ntenants: {}\n",
+        info.version, info.tenants
+    );
     if info.classes.is_empty() {
         out.push_str("element classes: none implemented by this module\n");
     } else {
         let names: Vec<&str> = info.classes.iter().map(|c| c.name.as_str()).collect();
-        out.push_str(&format!("element classes ({}): {}\n", names.len(), names.join(" ")));
+        out.push_str(&format!(
+            "element classes ({}): {}\n",
+            names.len(),
+            names.join(" ")
+        ));
     }
     out
-}
-
-fn string_value(a: &Attr) -> Result<String> {
-    let bytes = attr_value(a);
-    let text = bytes.strip_suffix(&[0]).unwrap_or(&bytes);
-    Ok(String::from_utf8(text.to_vec()).context("attribute is not UTF-8")?)
-}
-
-fn u32_value(a: &Attr) -> Result<u32> {
-    let bytes: [u8; 4] =
-        attr_value(a).try_into().map_err(|_| anyhow::anyhow!("u32 attribute of the wrong size"))?;
-    Ok(u32::from_ne_bytes(bytes))
 }
 
 fn decode_info(reply: &VdpMessage) -> Result<Info> {
@@ -112,7 +111,9 @@ pub enum DebugCommand {
 
 fn parse_raw_attr(s: &str) -> Result<(u16, Vec<u8>), String> {
     let (kind, hex) = s.split_once(':').ok_or("expected TYPE:HEXBYTES")?;
-    let kind: u16 = kind.parse().map_err(|_| format!("bad attribute type `{kind}`"))?;
+    let kind: u16 = kind
+        .parse()
+        .map_err(|_| format!("bad attribute type `{kind}`"))?;
     if hex.len() % 2 != 0 {
         return Err("hex bytes must come in pairs".into());
     }
@@ -127,7 +128,10 @@ pub fn run_debug(command: &DebugCommand) -> Result<ExitCode> {
     match command {
         DebugCommand::Raw { cmd, attrs } => {
             let mut socket = VdpSocket::connect()?;
-            let attrs = attrs.iter().map(|(k, v)| Attr::new(*k, v.clone())).collect();
+            let attrs = attrs
+                .iter()
+                .map(|(k, v)| Attr::new(*k, v.clone()))
+                .collect();
             for reply in socket.request(*cmd, attrs)? {
                 for a in &reply.attrs {
                     let hex: String = attr_value(a).iter().map(|b| format!("{b:02x}")).collect();
@@ -171,7 +175,10 @@ mod tests {
                 a(attr::TENANT_COUNT, &2u32.to_ne_bytes()),
                 nested(
                     attr::CLASS,
-                    &[a(class_attr::ID, &7u32.to_ne_bytes()), a(class_attr::NAME, b"Counter\0")],
+                    &[
+                        a(class_attr::ID, &7u32.to_ne_bytes()),
+                        a(class_attr::NAME, b"Counter\0"),
+                    ],
                 ),
                 a(60, b"future attribute"),
             ],
@@ -182,7 +189,10 @@ mod tests {
             Info {
                 version: "0.1.0".into(),
                 tenants: 2,
-                classes: vec![ClassInfo { id: 7, name: "Counter".into() }]
+                classes: vec![ClassInfo {
+                    id: 7,
+                    name: "Counter".into()
+                }]
             }
         );
         assert_eq!(
@@ -193,8 +203,14 @@ mod tests {
 
     #[test]
     fn reply_without_version_is_an_error() {
-        let reply = VdpMessage { cmd: cmd::GET_INFO, attrs: vec![a(attr::TENANT_COUNT, &[0; 4])] };
-        assert!(decode_info(&reply).unwrap_err().to_string().contains("VERSION"));
+        let reply = VdpMessage {
+            cmd: cmd::GET_INFO,
+            attrs: vec![a(attr::TENANT_COUNT, &[0; 4])],
+        };
+        assert!(decode_info(&reply)
+            .unwrap_err()
+            .to_string()
+            .contains("VERSION"));
     }
 
     #[test]

@@ -3,12 +3,17 @@
 mod frontend;
 mod info;
 mod netlink;
+mod tenant;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "vdpctl", version, about = "Control the vdp virtualized data plane")]
+#[command(
+    name = "vdpctl",
+    version,
+    about = "Control the vdp virtualized data plane"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -18,6 +23,12 @@ struct Cli {
 enum Command {
     /// Show what the loaded vdp.ko offers: version, element classes, tenants.
     Info(info::InfoArgs),
+    /// Create, delete and show tenants in the module (root only).
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// Per-tenant scheduling parameters in the module (root only).
+    #[command(subcommand)]
+    Sched(tenant::SchedCommand),
     /// Low-level protocol tools for testing the kernel's netlink policy.
     #[command(hide = true, subcommand)]
     Debug(info::DebugCommand),
@@ -38,6 +49,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
         Command::Debug(cmd) => info::run_debug(&cmd),
+        Command::Tenant(cmd) => tenant::run_tenant(&cmd),
+        Command::Sched(cmd) => tenant::run_sched(&cmd),
         Command::Check(args) => frontend::run_check(&args),
         Command::Flatten(args) => frontend::run_flatten(&args),
         Command::Merge(args) => frontend::run_merge(&args),

@@ -4,9 +4,9 @@
 //! back with its extack message, which we show to the user instead of a bare errno.
 
 use netlink_packet_core::{
-    DecodeError, DefaultNla, Emitable, NetlinkHeader, NetlinkMessage, NetlinkPayload,
-    NlaBuffer, NlasIterator, Parseable, ParseableParametrized, NLM_F_ACK, NLM_F_ACK_TLVS,
-    NLM_F_CAPPED, NLM_F_REQUEST,
+    DecodeError, DefaultNla, Emitable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NlaBuffer,
+    NlasIterator, Parseable, ParseableParametrized, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED,
+    NLM_F_REQUEST,
 };
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
@@ -48,13 +48,18 @@ impl Emitable for VdpMessage {
 
 impl ParseableParametrized<[u8], GenlHeader> for VdpMessage {
     fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
-        Ok(VdpMessage { cmd: header.cmd, attrs: parse_attrs(buf)? })
+        Ok(VdpMessage {
+            cmd: header.cmd,
+            attrs: parse_attrs(buf)?,
+        })
     }
 }
 
 /// Parses a run of attributes, as found in a message body or inside a nest.
 pub fn parse_attrs(buf: &[u8]) -> Result<Vec<Attr>, DecodeError> {
-    NlasIterator::new(buf).map(|nla| DefaultNla::parse(&nla?)).collect()
+    NlasIterator::new(buf)
+        .map(|nla| DefaultNla::parse(&nla?))
+        .collect()
 }
 
 /// The value bytes of a raw attribute.
@@ -62,6 +67,34 @@ pub fn attr_value(attr: &Attr) -> Vec<u8> {
     let mut buf = vec![0u8; attr.buffer_len()];
     attr.emit(&mut buf);
     NlaBuffer::new(&buf[..]).value().to_vec()
+}
+
+/// A string attribute's text, without its terminating NUL.
+pub fn string_value(a: &Attr) -> anyhow::Result<String> {
+    let bytes = attr_value(a);
+    let text = bytes.strip_suffix(&[0]).unwrap_or(&bytes);
+    String::from_utf8(text.to_vec())
+        .map_err(|_| anyhow::anyhow!("attribute {} is not UTF-8", a.kind()))
+}
+
+/// A u32 attribute's value.
+pub fn u32_value(a: &Attr) -> anyhow::Result<u32> {
+    let bytes: [u8; 4] = attr_value(a)
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("attribute {} should hold a u32", a.kind()))?;
+    Ok(u32::from_ne_bytes(bytes))
+}
+
+/// Builds a u32 attribute.
+pub fn u32_attr(kind: u16, value: u32) -> Attr {
+    Attr::new(kind, value.to_ne_bytes().to_vec())
+}
+
+/// Builds a NUL-terminated string attribute.
+pub fn string_attr(kind: u16, value: &str) -> Attr {
+    let mut bytes = value.as_bytes().to_vec();
+    bytes.push(0);
+    Attr::new(kind, bytes)
 }
 
 /// Why a request failed.
@@ -123,7 +156,11 @@ impl VdpSocket {
         socket.connect(&SocketAddr::new(0, 0))?;
         socket.set_ext_ack(true)?;
         socket.set_cap_ack(true)?;
-        let mut this = VdpSocket { socket, family_id: 0, seq: 0 };
+        let mut this = VdpSocket {
+            socket,
+            family_id: 0,
+            seq: 0,
+        };
         this.family_id = this.resolve_family()?;
         Ok(this)
     }
@@ -225,9 +262,14 @@ fn kernel_error(code: i32, payload: &[u8], flags: u16) -> NlError {
         };
         let tlvs = payload.get(((echoed + 3) & !3)..).unwrap_or(&[]);
         if let Ok(attrs) = parse_attrs(tlvs) {
-            message = attrs.iter().find(|a| a.kind() == NLMSGERR_ATTR_MSG).map(|a| {
-                String::from_utf8_lossy(&attr_value(a)).trim_end_matches('\0').to_string()
-            });
+            message = attrs
+                .iter()
+                .find(|a| a.kind() == NLMSGERR_ATTR_MSG)
+                .map(|a| {
+                    String::from_utf8_lossy(&attr_value(a))
+                        .trim_end_matches('\0')
+                        .to_string()
+                });
         }
     }
     NlError::Kernel { errno, message }
@@ -263,7 +305,10 @@ mod tests {
     #[test]
     fn error_without_tlvs_has_no_message() {
         let err = kernel_error(-1, &[0u8; 16], 0);
-        assert_eq!(err.to_string(), "the kernel refused the request: Operation not permitted");
+        assert_eq!(
+            err.to_string(),
+            "the kernel refused the request: Operation not permitted"
+        );
     }
 
     #[test]

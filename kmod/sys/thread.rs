@@ -1,0 +1,121 @@
+//! Kernel threads: each tenant's data plane runs on threads of its own.
+
+use core::marker::PhantomData;
+use core::ptr::NonNull;
+use kernel::error::to_result;
+use kernel::prelude::*;
+use kernel::str::CString;
+use kernel::sync::Arc;
+
+/// The C handle (`struct vdp_thread` in vdp_thread.c); opaque to Rust.
+#[repr(C)]
+pub(crate) struct RawThread {
+    _opaque: [u8; 0],
+}
+
+type RawBody = unsafe extern "C" fn(thread: *mut RawThread, arg: *mut c_void) -> c_int;
+
+extern "C" {
+    fn vdp_thread_start(
+        body: RawBody,
+        arg: *mut c_void,
+        name: *const c_char,
+        out: *mut *mut RawThread,
+    ) -> c_int;
+    fn vdp_thread_stop(thread: *mut RawThread);
+    fn vdp_thread_kick(thread: *mut RawThread);
+    fn vdp_thread_wait(thread: *mut RawThread) -> bool;
+    fn vdp_thread_yield();
+    fn vdp_thread_pid(thread: *const RawThread) -> c_int;
+}
+
+/// What a thread runs. `run` returns when the thread is asked to stop.
+pub(crate) trait ThreadBody: Send + Sync + 'static {
+    fn run(&self, thread: &CurrentThread<'_>);
+}
+
+/// A running kernel thread. Dropping it stops the thread and waits for its body to return.
+///
+/// Invariant: `raw` is a live handle from `vdp_thread_start`, stopped only in `drop`; `body` is
+/// the object the thread's body borrows, kept alive here until the thread has stopped.
+pub(crate) struct Thread<T: ThreadBody> {
+    raw: NonNull<RawThread>,
+    body: Arc<T>,
+}
+
+// SAFETY: the handle may be used from any thread: kick and stop are thread-safe in C, and `T` is
+// `Send + Sync`.
+unsafe impl<T: ThreadBody> Send for Thread<T> {}
+// SAFETY: as above; shared access only kicks or reads the pid.
+unsafe impl<T: ThreadBody> Sync for Thread<T> {}
+
+unsafe extern "C" fn trampoline<T: ThreadBody>(raw: *mut RawThread, arg: *mut c_void) -> c_int {
+    let Some(raw) = NonNull::new(raw) else { return -(EINVAL.to_errno().abs()) };
+    // SAFETY: `arg` is `Arc::as_ptr` of the body that the owning `Thread` keeps alive until
+    // `vdp_thread_stop` has returned, which is after this function returns.
+    let body = unsafe { &*arg.cast::<T>() };
+    body.run(&CurrentThread { raw, _not_send: PhantomData });
+    0
+}
+
+impl<T: ThreadBody> Thread<T> {
+    /// Starts a thread named `name` (truncated by the kernel to 15 bytes) running `body`.
+    pub(crate) fn start(body: Arc<T>, name: &CStr) -> Result<Self> {
+        let mut raw: *mut RawThread = core::ptr::null_mut();
+        let arg = Arc::as_ptr(&body).cast_mut().cast::<c_void>();
+        // SAFETY: `trampoline::<T>` matches the body signature; `arg` stays valid for the thread's
+        // life (the returned `Thread` owns `body`); `name` is NUL-terminated; `raw` is writable.
+        to_result(unsafe { vdp_thread_start(trampoline::<T>, arg, name.as_ptr().cast(), &mut raw) })?;
+        let raw = NonNull::new(raw).ok_or(EINVAL)?;
+        Ok(Thread { raw, body })
+    }
+
+    /// Wakes the thread if it sleeps waiting for work.
+    pub(crate) fn kick(&self) {
+        // SAFETY: `raw` is live (type invariant).
+        unsafe { vdp_thread_kick(self.raw.as_ptr()) };
+    }
+
+    pub(crate) fn pid(&self) -> i32 {
+        // SAFETY: `raw` is live (type invariant); the task is pinned by a reference in C.
+        unsafe { vdp_thread_pid(self.raw.as_ptr()) }
+    }
+
+    pub(crate) fn body(&self) -> &Arc<T> {
+        &self.body
+    }
+}
+
+impl<T: ThreadBody> Drop for Thread<T> {
+    fn drop(&mut self) {
+        // SAFETY: `raw` is live and this is its only stop (type invariant); afterwards the body
+        // no longer runs, so `self.body` may be dropped.
+        unsafe { vdp_thread_stop(self.raw.as_ptr()) };
+    }
+}
+
+/// The running thread, as seen from inside its body. Not `Send`: only the thread itself waits.
+pub(crate) struct CurrentThread<'a> {
+    raw: NonNull<RawThread>,
+    _not_send: PhantomData<&'a *mut ()>,
+}
+
+impl CurrentThread<'_> {
+    /// Sleeps until kicked or asked to stop; an idle thread costs no CPU. Returns true when the
+    /// thread must stop.
+    pub(crate) fn wait_for_work(&self) -> bool {
+        // SAFETY: called on the thread's own handle, from the thread itself.
+        unsafe { vdp_thread_wait(self.raw.as_ptr()) }
+    }
+
+    /// Gives the CPU to anyone else who is runnable.
+    pub(crate) fn yield_now(&self) {
+        // SAFETY: the thread holds no locks between task runs, so it may sleep here.
+        unsafe { vdp_thread_yield() };
+    }
+}
+
+/// Builds a thread name such as `vdp-red`.
+pub(crate) fn thread_name(prefix: &str, name: &str) -> Result<CString> {
+    CString::try_from_fmt(fmt!("{}{}", prefix, name))
+}

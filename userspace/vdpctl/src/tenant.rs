@@ -1,0 +1,208 @@
+//! `vdpctl tenant …` and `vdpctl sched …`: tenant lifecycle and scheduling, talking to the module
+//! directly (root only; tenants themselves go through the coordinator).
+
+use crate::netlink::{string_attr, string_value, u32_attr, u32_value, VdpMessage, VdpSocket};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use netlink_packet_core::{Nla, NLA_TYPE_MASK};
+use serde::Serialize;
+use std::process::ExitCode;
+use vdp_core::uapi::{self, attr, cmd};
+
+#[derive(Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant and start its kernel thread.
+    Add {
+        /// Tenant name: 1 to 11 characters from [a-z0-9_-].
+        name: String,
+        /// Tenant id (at least 1).
+        #[arg(long)]
+        id: u32,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete a tenant and stop its threads.
+    Del {
+        #[arg(long)]
+        id: u32,
+    },
+    /// Show one tenant.
+    Show {
+        #[arg(long)]
+        id: u32,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum SchedCommand {
+    /// Set how many tasks the tenant's thread runs before it yields.
+    Set {
+        #[arg(long)]
+        tenant: u32,
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=uapi::TASKS_PER_YIELD_MAX as i64))]
+        tasks_per_yield: u32,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Show a tenant's scheduling parameters.
+    Get {
+        #[arg(long)]
+        tenant: u32,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Args)]
+pub struct Output {
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A tenant as the module reports it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TenantInfo {
+    pub id: u32,
+    pub name: String,
+    pub thread_pid: u32,
+    pub tasks_per_yield: u32,
+}
+
+fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
+    let (mut id, mut name, mut pid, mut tasks) = (None, None, None, None);
+    for a in &reply.attrs {
+        match a.kind() & NLA_TYPE_MASK {
+            attr::TENANT_ID => id = Some(u32_value(a)?),
+            attr::TENANT_NAME => name = Some(string_value(a)?),
+            attr::THREAD_PID => pid = Some(u32_value(a)?),
+            attr::TASKS_PER_YIELD => tasks = Some(u32_value(a)?),
+            _ => {}
+        }
+    }
+    Ok(TenantInfo {
+        id: id.context("tenant reply has no TENANT_ID")?,
+        name: name.context("tenant reply has no TENANT_NAME")?,
+        thread_pid: pid.context("tenant reply has no THREAD_PID")?,
+        tasks_per_yield: tasks.context("tenant reply has no TASKS_PER_YIELD")?,
+    })
+}
+
+fn print_tenant(info: &TenantInfo, output: &Output) -> Result<()> {
+    if output.json {
+        println!("{}", serde_json::to_string_pretty(info)?);
+    } else {
+        println!(
+            "tenant {} ({}): thread pid {}, tasks per yield {}",
+            info.id, info.name, info.thread_pid, info.tasks_per_yield
+        );
+    }
+    Ok(())
+}
+
+fn one_tenant(
+    socket: &mut VdpSocket,
+    command: u8,
+    attrs: Vec<crate::netlink::Attr>,
+) -> Result<TenantInfo> {
+    let replies = socket.request(command, attrs)?;
+    decode_tenant(replies.first().context("the kernel sent no reply")?)
+}
+
+pub fn run_tenant(command: &TenantCommand) -> Result<ExitCode> {
+    if let TenantCommand::Add { name, .. } = command {
+        if !uapi::valid_tenant_name(name.as_bytes()) {
+            bail!(
+                "tenant name `{name}` is not valid: use 1 to {} characters from [a-z0-9_-]",
+                uapi::TENANT_NAME_MAX
+            );
+        }
+    }
+    let mut socket = VdpSocket::connect()?;
+    match command {
+        TenantCommand::Add { name, id, output } => {
+            let attrs = vec![
+                u32_attr(attr::TENANT_ID, *id),
+                string_attr(attr::TENANT_NAME, name),
+            ];
+            print_tenant(&one_tenant(&mut socket, cmd::TENANT_NEW, attrs)?, output)?;
+        }
+        TenantCommand::Del { id } => {
+            socket.request(cmd::TENANT_DEL, vec![u32_attr(attr::TENANT_ID, *id)])?;
+            println!("tenant {id} deleted");
+        }
+        TenantCommand::Show { id, output } => {
+            let attrs = vec![u32_attr(attr::TENANT_ID, *id)];
+            print_tenant(&one_tenant(&mut socket, cmd::TENANT_GET, attrs)?, output)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_sched(command: &SchedCommand) -> Result<ExitCode> {
+    let mut socket = VdpSocket::connect()?;
+    let (info, output) = match command {
+        SchedCommand::Set {
+            tenant,
+            tasks_per_yield,
+            output,
+        } => {
+            let attrs = vec![
+                u32_attr(attr::TENANT_ID, *tenant),
+                u32_attr(attr::TASKS_PER_YIELD, *tasks_per_yield),
+            ];
+            (one_tenant(&mut socket, cmd::SCHED_SET, attrs)?, output)
+        }
+        SchedCommand::Get { tenant, output } => (
+            one_tenant(
+                &mut socket,
+                cmd::SCHED_GET,
+                vec![u32_attr(attr::TENANT_ID, *tenant)],
+            )?,
+            output,
+        ),
+    };
+    print_tenant(&info, output)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_a_tenant_reply() {
+        let reply = VdpMessage {
+            cmd: cmd::TENANT_GET,
+            attrs: vec![
+                u32_attr(attr::TENANT_ID, 7),
+                string_attr(attr::TENANT_NAME, "red"),
+                u32_attr(attr::THREAD_PID, 42),
+                u32_attr(attr::TASKS_PER_YIELD, 128),
+            ],
+        };
+        assert_eq!(
+            decode_tenant(&reply).expect("decode"),
+            TenantInfo {
+                id: 7,
+                name: "red".into(),
+                thread_pid: 42,
+                tasks_per_yield: 128
+            }
+        );
+    }
+
+    #[test]
+    fn incomplete_tenant_reply_is_an_error() {
+        let reply = VdpMessage {
+            cmd: cmd::TENANT_GET,
+            attrs: vec![u32_attr(attr::TENANT_ID, 7)],
+        };
+        assert!(decode_tenant(&reply)
+            .unwrap_err()
+            .to_string()
+            .contains("TENANT_NAME"));
+    }
+}
