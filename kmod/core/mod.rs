@@ -18,3 +18,4 @@ pub mod compiled_graph;
 pub mod wire;
 pub mod tunnel;
 pub mod lpm;
+pub mod token_bucket;
