@@ -1,10 +1,13 @@
 //! Longest-prefix match: Click's add/remove/set semantics, a model-based property test against
 //! a linear table, the memory bound, arena exhaustion, and 200k routes.
 
+#[allow(dead_code)] // each test crate uses only part of the helpers
 mod common {
+    pub mod linear_table;
     pub mod vec_arena;
 }
 
+use common::linear_table::LinearTable;
 use common::vec_arena::VecArena;
 use proptest::prelude::*;
 use vdp_core::lpm::{Lpm, LpmError, Node, Prefix, Route, SliceArena, NODE_BYTES};
@@ -29,41 +32,6 @@ fn port(port: u16) -> Route {
 
 fn via(gateway: &str, port: u16) -> Route {
     Route { gateway: Some(addr(gateway)), port }
-}
-
-/// The obvious table: a list searched end to end, which is what LinearIPLookup does.
-#[derive(Default)]
-struct LinearTable {
-    routes: Vec<(Prefix, Route)>,
-}
-
-impl LinearTable {
-    fn add(&mut self, prefix: Prefix, route: Route) -> Result<(), LpmError> {
-        if self.routes.iter().any(|(p, _)| *p == prefix) {
-            return Err(LpmError::Exists);
-        }
-        self.routes.push((prefix, route));
-        Ok(())
-    }
-
-    fn set(&mut self, prefix: Prefix, route: Route) -> Option<Route> {
-        match self.routes.iter_mut().find(|(p, _)| *p == prefix) {
-            Some(entry) => Some(std::mem::replace(&mut entry.1, route)),
-            None => {
-                self.routes.push((prefix, route));
-                None
-            }
-        }
-    }
-
-    fn remove(&mut self, prefix: Prefix) -> Result<Route, LpmError> {
-        let at = self.routes.iter().position(|(p, _)| *p == prefix).ok_or(LpmError::NotFound)?;
-        Ok(self.routes.swap_remove(at).1)
-    }
-
-    fn lookup(&self, address: Ipv4Address) -> Option<(Prefix, Route)> {
-        self.routes.iter().filter(|(p, _)| p.contains(address)).max_by_key(|(p, _)| p.len()).copied()
-    }
 }
 
 fn sorted_table<A: vdp_core::lpm::NodeArena>(table: &Lpm<A>) -> Vec<(Prefix, Route)> {
