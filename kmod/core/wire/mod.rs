@@ -14,10 +14,16 @@ pub mod ipv4;
 pub mod tcp;
 pub mod udp;
 
+// Short names for the views most users want; the module need not use every one of them.
+#[allow(unused_imports)]
 pub use ethernet::{Address as EthernetAddress, EtherType, Frame as EthernetFrame};
+#[allow(unused_imports)]
 pub use gre::Packet as GrePacket;
+#[allow(unused_imports)]
 pub use ipv4::{Address as Ipv4Address, Packet as Ipv4Packet, Protocol as IpProtocol};
+#[allow(unused_imports)]
 pub use tcp::Packet as TcpPacket;
+#[allow(unused_imports)]
 pub use udp::Packet as UdpPacket;
 
 /// The buffer is too short for the header (or for the length the header claims).
