@@ -171,7 +171,8 @@ impl Parser<'_> {
         let mut last_start = usize::MAX;
         loop {
             // Every statement consumes at least one token, so a failure can never loop forever.
-            if self.at == last_start {
+            if last_start != usize::MAX && self.at <= last_start {
+                self.at = last_start;
                 self.advance();
             }
             last_start = self.at;
@@ -371,7 +372,8 @@ impl Parser<'_> {
             return self.parse_multi_declaration(scope);
         }
         if matches!(self.peek(), Tok::LeftBracket) {
-            return self.fail(self.span(), "a connection cannot start with an input port");
+            let span = self.advance().span;
+            return self.fail(span, "a connection cannot start with an input port");
         }
         let (mut previous, mut previous_port) = self.parse_endpoint(scope)?;
         while matches!(self.peek(), Tok::Arrow) {
@@ -566,6 +568,14 @@ mod tests {
         assert_eq!(scope.classes[0].body.connections.len(), 2);
         let (_, errors) = parse_text("require(userlevel); require(package \"ns\")");
         assert_eq!(errors.len(), 2);
+    }
+
+    #[test]
+    fn recovery_always_moves_forward() {
+        for text in ["}[", "}[}[", "{ } ] [", "elementclass X { } } [ ->"] {
+            let (_, errors) = parse_text(text);
+            assert!(!errors.is_empty() && errors.len() <= text.len(), "{text:?}: {errors:?}");
+        }
     }
 
     #[test]

@@ -44,8 +44,14 @@ pub struct Analysis {
     pub unsplittable: Vec<String>,
 }
 
+type Memo = std::collections::HashMap<usize, (u64, Vec<usize>)>;
+
 /// Costliest push path downstream of `element`'s push outputs, excluding `element` itself.
-fn push_path(graph: &CheckedGraph, element: usize, depth: usize, seen: &mut Vec<usize>) -> (u64, Vec<usize>) {
+/// Memoized: fan-outs that meet again would otherwise be walked once per path.
+fn push_path(graph: &CheckedGraph, element: usize, depth: usize, memo: &mut Memo) -> (u64, Vec<usize>) {
+    if let Some(known) = memo.get(&element) {
+        return known.clone();
+    }
     if depth > graph.elements.len() {
         return (0, vec![]);
     }
@@ -53,26 +59,28 @@ fn push_path(graph: &CheckedGraph, element: usize, depth: usize, seen: &mut Vec<
     for connection in &graph.connections {
         if connection.from == element && graph.elements[element].output_modes.get(usize::from(connection.from_port)) == Some(&Processing::Push) {
             let target = connection.to;
-            if !seen.contains(&target) {
-                seen.push(target);
-            }
-            let (cost, mut path) = push_path(graph, target, depth + 1, seen);
+            let (cost, mut path) = push_path(graph, target, depth + 1, memo);
             path.insert(0, target);
-            children.push((graph.elements[target].cost() + cost, path));
+            children.push((graph.elements[target].cost().saturating_add(cost), path));
         }
     }
-    match graph.elements[element].class.flow {
+    let result = match graph.elements[element].class.flow {
         PacketFlow::EveryOutput => {
-            let total = children.iter().map(|(c, _)| *c).sum();
+            let total = children.iter().fold(0u64, |sum, (c, _)| sum.saturating_add(*c));
             let path = children.into_iter().max_by_key(|(c, _)| *c).map(|(_, p)| p).unwrap_or_default();
             (total, path)
         }
         PacketFlow::OneOutput => children.into_iter().max_by_key(|(c, _)| *c).unwrap_or_default(),
-    }
+    };
+    memo.insert(element, result.clone());
+    result
 }
 
 /// Costliest pull path upstream of `element`'s pull inputs, excluding `element`, nearest last.
-fn pull_path(graph: &CheckedGraph, element: usize, depth: usize, seen: &mut Vec<usize>) -> (u64, Vec<usize>) {
+fn pull_path(graph: &CheckedGraph, element: usize, depth: usize, memo: &mut Memo) -> (u64, Vec<usize>) {
+    if let Some(known) = memo.get(&element) {
+        return known.clone();
+    }
     if depth > graph.elements.len() {
         return (0, vec![]);
     }
@@ -80,18 +88,38 @@ fn pull_path(graph: &CheckedGraph, element: usize, depth: usize, seen: &mut Vec<
     for connection in &graph.connections {
         if connection.to == element && graph.elements[element].input_modes.get(usize::from(connection.to_port)) == Some(&Processing::Pull) {
             let source = connection.from;
-            if !seen.contains(&source) {
-                seen.push(source);
-            }
-            let (cost, mut path) = pull_path(graph, source, depth + 1, seen);
+            let (cost, mut path) = pull_path(graph, source, depth + 1, memo);
             path.push(source);
-            let total = cost + graph.elements[source].cost();
+            let total = cost.saturating_add(graph.elements[source].cost());
             if total >= best.0 {
                 best = (total, path);
             }
         }
     }
+    memo.insert(element, best.clone());
     best
+}
+
+/// Every element a task may call: push connections downstream, pull connections upstream.
+fn reachable(graph: &CheckedGraph, task: usize) -> Vec<usize> {
+    let mut seen = vec![task];
+    let mut pending = vec![(task, true), (task, false)];
+    while let Some((element, downstream)) = pending.pop() {
+        for connection in &graph.connections {
+            let next = if downstream {
+                let push = graph.elements[element].output_modes.get(usize::from(connection.from_port)) == Some(&Processing::Push);
+                (connection.from == element && push).then_some(connection.to)
+            } else {
+                let pull = graph.elements[element].input_modes.get(usize::from(connection.to_port)) == Some(&Processing::Pull);
+                (connection.to == element && pull).then_some(connection.from)
+            };
+            if let Some(next) = next.filter(|n| !seen.contains(n)) {
+                seen.push(next);
+                pending.push((next, downstream));
+            }
+        }
+    }
+    seen
 }
 
 /// The tasks of a checked graph with their costs.
@@ -101,9 +129,9 @@ pub fn find_tasks(graph: &CheckedGraph) -> Vec<TaskReport> {
         if !element.is_task() {
             continue;
         }
-        let mut seen = vec![index];
-        let (up_cost, up_path) = pull_path(graph, index, 0, &mut seen);
-        let (down_cost, down_path) = push_path(graph, index, 0, &mut seen);
+        let (up_cost, up_path) = pull_path(graph, index, 0, &mut Memo::new());
+        let (down_cost, down_path) = push_path(graph, index, 0, &mut Memo::new());
+        let seen = reachable(graph, index);
         let name = |i: &usize| graph.elements[*i].name.clone();
         let path: Vec<String> = up_path.iter().chain(std::iter::once(&index)).chain(down_path.iter()).map(name).collect();
         let mut elements: Vec<String> = seen.iter().map(name).collect();
@@ -111,7 +139,7 @@ pub fn find_tasks(graph: &CheckedGraph) -> Vec<TaskReport> {
         tasks.push(TaskReport {
             name: element.name.clone(),
             class: element.class.name,
-            cost: up_cost + element.cost() + down_cost,
+            cost: up_cost.saturating_add(element.cost()).saturating_add(down_cost),
             path,
             elements,
         });
