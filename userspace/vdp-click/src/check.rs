@@ -312,15 +312,13 @@ impl Checker<'_> {
                             },
                             None => {
                                 let positional = class.args.iter().filter(|a| a.mode == ArgMode::Positional).count();
-                                self.diagnostics.error(
-                                    arg.span,
-                                    format!(
-                                        "too many arguments: {} takes {} positional argument{}",
-                                        class.name,
-                                        positional,
-                                        if positional == 1 { "" } else { "s" }
-                                    ),
-                                );
+                                let takes = match positional {
+                                    0 if class.args.is_empty() => "no arguments".to_string(),
+                                    0 => "only keyword arguments".to_string(),
+                                    1 => "1 positional argument".to_string(),
+                                    n => format!("{n} positional arguments"),
+                                };
+                                self.diagnostics.error(arg.span, format!("too many arguments: {} takes {takes}", class.name));
                             }
                         },
                     }

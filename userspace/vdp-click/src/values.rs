@@ -675,3 +675,20 @@ mod tests {
         assert_eq!(parse_value(ArgKind::IpProtocol, "gre"), Ok(ArgValue::Int(47)));
     }
 }
+
+#[cfg(test)]
+mod catalog_tests {
+    use super::parse_value;
+    use vdp_core::catalog;
+
+    #[test]
+    fn every_catalog_default_parses() {
+        for class in catalog::all_classes() {
+            for spec in class.args {
+                if let Some(default) = spec.default {
+                    assert!(parse_value(spec.kind, default).is_ok(), "{}.{} default {default:?}", class.name, spec.keyword);
+                }
+            }
+        }
+    }
+}
