@@ -24,13 +24,13 @@ cargo test --release -q -p vdp-core --test fuzz --no-run
 start=$(date +%s)
 rounds=0
 while (( $(date +%s) - start < duration )); do
-    if ! VDP_FUZZ_CASES=$cases cargo test --release -q -p vdp-core --test fuzz -- --test-threads=1 >"$here/fuzz-last.log" 2>&1; then
-        cat "$here/fuzz-last.log"
+    if ! VDP_FUZZ_CASES=$cases cargo test --release -q -p vdp-core --test fuzz -- --test-threads=1 >"$CARGO_TARGET_DIR/fuzz-last.log" 2>&1; then
+        cat "$CARGO_TARGET_DIR/fuzz-last.log"
         echo "fuzz: FAILED in round $((rounds + 1)) after $(( $(date +%s) - start )) s"
         exit 1
     fi
     rounds=$((rounds + 1))
 done
-rm -f "$here/fuzz-last.log"
+rm -f "$CARGO_TARGET_DIR/fuzz-last.log"
 targets=7
 echo "fuzz: OK, $rounds rounds x $targets targets x $cases cases = $((rounds * targets * cases)) cases in $(( $(date +%s) - start )) s"
