@@ -3,11 +3,13 @@
 //! The registry is a global mutex-protected list, small (at most `TENANTS_MAX` entries) and touched
 //! only by control-plane commands; the data path never takes its lock.
 
+use crate::engine::{BuildError, Graph};
 use crate::portable::uapi::{TASKS_PER_YIELD_DEFAULT, TENANTS_MAX};
-use crate::sys::thread::{thread_name, CurrentThread, Thread, ThreadBody};
+use crate::sys::thread::{thread_name, CurrentThread, Doorbell, Thread, ThreadBody};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use kernel::new_spinlock;
 use kernel::prelude::*;
-use kernel::sync::Arc;
+use kernel::sync::{Arc, SpinLock};
 
 kernel::sync::global_lock! {
     // SAFETY: `init` is called from module init before the netlink family, the only user, is
@@ -31,8 +33,19 @@ pub(crate) struct TenantState {
     name: [u8; crate::portable::uapi::TENANT_NAME_MAX],
     name_len: usize,
     tasks_per_yield: AtomicU32,
-    /// Times the thread woke up to run tasks; lets tests see the thread alive.
+    /// Times the thread woke up to run tasks.
     wakeups: AtomicU64,
+    /// Rung when work may be waiting: a queue filled, a graph was installed, a parameter changed.
+    doorbell: Arc<Doorbell>,
+    /// The running graph. Replaced whole by an install; readers take a reference and drop the
+    /// lock at once, so an install never waits for packet processing.
+    installed: Pin<KBox<SpinLock<Option<Arc<Installed>>>>>,
+}
+
+/// A graph together with the blob it was built from (what `GRAPH_GET` returns).
+pub(crate) struct Installed {
+    pub(crate) graph: Graph,
+    pub(crate) blob: KVVec<u8>,
 }
 
 impl TenantState {
@@ -44,15 +57,66 @@ impl TenantState {
     pub(crate) fn tasks_per_yield(&self) -> u32 {
         self.tasks_per_yield.load(Ordering::Relaxed)
     }
+
+    /// The running graph, if any.
+    pub(crate) fn installed(&self) -> Option<Arc<Installed>> {
+        self.installed.lock().clone()
+    }
+
+    /// Builds `blob` completely, then switches to it. On failure the running graph is untouched.
+    pub(crate) fn install(&self, blob: &[u8]) -> Result<Arc<Installed>, BuildError> {
+        let graph = Graph::build(blob, self.name(), self.doorbell.clone())?;
+        let mut copy = KVVec::with_capacity(blob.len(), GFP_KERNEL)?;
+        copy.extend_from_slice(blob, GFP_KERNEL)?;
+        let installed = Arc::new(Installed { graph, blob: copy }, GFP_KERNEL)?;
+        let old = self.installed.lock().replace(installed.clone());
+        self.doorbell.ring();
+        // The old graph is freed when its last user (possibly the thread, mid-pass) lets go.
+        drop(old);
+        Ok(installed)
+    }
+
+    /// Removes the running graph; returns whether there was one.
+    pub(crate) fn remove_graph(&self) -> bool {
+        let old = self.installed.lock().take();
+        old.is_some()
+    }
+
+    /// Runs up to `tasks_per_yield` task invocations round-robin from `*next`; returns whether
+    /// any did work.
+    fn run_pass(&self, next: &mut usize) -> bool {
+        let Some(installed) = self.installed() else { return false };
+        let graph = &installed.graph;
+        let tasks = graph.task_count();
+        if tasks == 0 {
+            return false;
+        }
+        let mut worked = false;
+        for _ in 0..self.tasks_per_yield() {
+            let index = *next % tasks;
+            *next = next.wrapping_add(1);
+            // Every task runs on the tenant's one thread for now (thread 0).
+            worked |= graph.run_task(index, 0);
+        }
+        worked
+    }
 }
 
 impl ThreadBody for TenantState {
     fn run(&self, thread: &CurrentThread<'_>) {
-        while !thread.wait_for_work() {
+        let mut next = 0;
+        while !thread.should_stop() {
+            if self.run_pass(&mut next) {
+                // More work is likely: let others run, then go on without sleeping.
+                thread.yield_now();
+                continue;
+            }
+            // Nothing did work in a whole pass: sleep until a queue, an install or a handler
+            // rings. A ring between the pass and the wait is not lost.
+            if thread.wait(&self.doorbell) {
+                break;
+            }
             self.wakeups.fetch_add(1, Ordering::Relaxed);
-            // The element graph's tasks run here, at most `tasks_per_yield` per pass, before the
-            // thread yields and sleeps again; with no graph installed there is nothing to run.
-            thread.yield_now();
         }
     }
 }
@@ -145,6 +209,8 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
             name_len,
             tasks_per_yield: AtomicU32::new(TASKS_PER_YIELD_DEFAULT),
             wakeups: AtomicU64::new(0),
+            doorbell: Arc::new(Doorbell::new()?, GFP_KERNEL)?,
+            installed: KBox::pin_init(new_spinlock!(None, "vdp_tenant_graph"), GFP_KERNEL)?,
         },
         GFP_KERNEL,
     )?;
@@ -173,6 +239,16 @@ pub(crate) fn delete(id: u32) -> Result<(), TenantError> {
     Ok(())
 }
 
+/// The shared state of tenant `id`, for commands that work on its graph.
+pub(crate) fn find(id: u32) -> Result<Arc<TenantState>, TenantError> {
+    let list = TENANTS.lock();
+    list.tenants
+        .iter()
+        .find(|t| t.state().id == id)
+        .map(|t| t.state().clone())
+        .ok_or(TenantError::NoSuchTenant)
+}
+
 pub(crate) fn get(id: u32) -> Result<TenantView, TenantError> {
     let list = TENANTS.lock();
     list.tenants
@@ -186,7 +262,7 @@ pub(crate) fn set_tasks_per_yield(id: u32, tasks: u32) -> Result<TenantView, Ten
     let list = TENANTS.lock();
     let tenant = list.tenants.iter().find(|t| t.state().id == id).ok_or(TenantError::NoSuchTenant)?;
     tenant.state().tasks_per_yield.store(tasks, Ordering::Relaxed);
-    tenant.thread.kick();
+    tenant.state().doorbell.ring();
     Ok(TenantView::of(tenant))
 }
 

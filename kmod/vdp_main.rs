@@ -13,8 +13,10 @@ mod portable;
 use portable::*;
 
 mod elements;
+mod engine;
 mod netlink;
 mod sys;
+use sys::packet;
 mod tenant;
 
 module! {

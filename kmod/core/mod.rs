@@ -19,3 +19,4 @@ pub mod wire;
 pub mod tunnel;
 pub mod lpm;
 pub mod token_bucket;
+pub mod element_args;

@@ -23,6 +23,19 @@ pub mod cmd {
     pub const SCHED_SET: u8 = 5;
     /// Read a tenant's scheduling parameters: `TENANT_ID`.
     pub const SCHED_GET: u8 = 6;
+    /// Install a tenant's compiled graph, or replace the one it runs: `TENANT_ID`, `GRAPH`.
+    /// Replies like `GRAPH_GET` without the blob.
+    pub const GRAPH_INSTALL: u8 = 7;
+    /// Remove a tenant's graph: `TENANT_ID`.
+    pub const GRAPH_REMOVE: u8 = 8;
+    /// Read a tenant's graph back: `TENANT_ID`. Replies `TENANT_ID`, `GRAPH`, `ELEMENT_COUNT`,
+    /// `TASK_COUNT`.
+    pub const GRAPH_GET: u8 = 9;
+    /// Read a handler of one of the tenant's elements: `TENANT_ID`, `ELEMENT`, `HANDLER`.
+    /// Replies `VALUE`.
+    pub const HANDLER_READ: u8 = 10;
+    /// Write a handler: `TENANT_ID`, `ELEMENT`, `HANDLER`, optional `VALUE`.
+    pub const HANDLER_WRITE: u8 = 11;
 }
 
 /// Top-level attributes.
@@ -43,9 +56,30 @@ pub mod attr {
     /// Tasks a tenant thread runs before it yields the CPU, u32 in
     /// 1..=[`super::TASKS_PER_YIELD_MAX`].
     pub const TASKS_PER_YIELD: u16 = 7;
+    /// A compiled graph (`docs/compiled-graph.md`), binary.
+    pub const GRAPH: u16 = 8;
+    /// Element name, NUL-terminated string.
+    pub const ELEMENT: u16 = 9;
+    /// Handler name, NUL-terminated string.
+    pub const HANDLER: u16 = 10;
+    /// Handler value, binary text (no terminating NUL needed).
+    pub const VALUE: u16 = 11;
+    /// Elements in the tenant's graph, u32 (reply only).
+    pub const ELEMENT_COUNT: u16 = 12;
+    /// Tasks in the tenant's graph, u32 (reply only).
+    pub const TASK_COUNT: u16 = 13;
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 7;
+    pub const MAX: u16 = 13;
 }
+
+/// Largest compiled graph one `GRAPH_INSTALL` carries (a netlink attribute holds under 64 KiB).
+pub const GRAPH_MAX_BYTES: usize = 65000;
+/// Longest element name.
+pub const ELEMENT_NAME_MAX: usize = 255;
+/// Longest handler name.
+pub const HANDLER_NAME_MAX: usize = 63;
+/// Longest handler value, either way.
+pub const HANDLER_VALUE_MAX: usize = 60 * 1024;
 
 /// Longest tenant name: its thread is named `vdp-NAME`, and thread names hold 15 bytes.
 pub const TENANT_NAME_MAX: usize = 11;

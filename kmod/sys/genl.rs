@@ -28,6 +28,8 @@ extern "C" {
     fn vdp_genl_register() -> c_int;
     fn vdp_genl_unregister();
     fn vdp_reply_new(info: *mut bindings::genl_info) -> *mut bindings::sk_buff;
+    fn vdp_reply_new_sized(info: *mut bindings::genl_info, payload: usize) -> *mut bindings::sk_buff;
+    fn vdp_put_binary(msg: *mut bindings::sk_buff, attr_type: c_int, data: *const c_void, len: usize) -> c_int;
     fn vdp_reply_send(msg: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int;
     fn vdp_reply_free(msg: *mut bindings::sk_buff);
     fn vdp_put_u32(msg: *mut bindings::sk_buff, attr_type: c_int, value: u32) -> c_int;
@@ -41,6 +43,7 @@ extern "C" {
     fn vdp_nest_end(msg: *mut bindings::sk_buff, nest: *mut bindings::nlattr);
     fn vdp_nest_cancel(msg: *mut bindings::sk_buff, nest: *mut bindings::nlattr);
     fn vdp_set_err_msg(info: *mut bindings::genl_info, msg: *const c_char);
+    fn vdp_set_err_text(info: *mut bindings::genl_info, text: *const c_char, len: usize);
     fn vdp_set_err_attr(info: *mut bindings::genl_info, attr_type: c_int, msg: *const c_char);
     fn vdp_attr_missing(info: *mut bindings::genl_info, attr_type: c_int) -> bool;
     fn vdp_attr(info: *mut bindings::genl_info, attr_type: c_int) -> *const bindings::nlattr;
@@ -93,6 +96,12 @@ impl<'a> Request<'a> {
         unsafe { vdp_set_err_msg(self.info.as_ptr(), msg.as_ptr().cast()) };
     }
 
+    /// Sets an error message built at run time (extack copies it; at most 79 bytes are kept).
+    pub(crate) fn set_error_text(&self, text: &str) {
+        // SAFETY: `info` is valid (type invariant); C copies at most `len` bytes of `text`.
+        unsafe { vdp_set_err_text(self.info.as_ptr(), text.as_ptr().cast(), text.len()) };
+    }
+
     /// Like [`Self::set_error_message`], and also points the error at attribute `attr_type`.
     pub(crate) fn set_attr_error(&self, attr_type: u16, msg: &'static CStr) {
         // SAFETY: `info` is valid (type invariant) and `msg` is static, as extack requires.
@@ -126,16 +135,34 @@ impl<'a> Request<'a> {
     /// A string attribute without its terminating NUL; the policy has checked that it is
     /// NUL-terminated and bounded in length.
     pub(crate) fn str_attr(&self, attr_type: u16) -> Result<&'a [u8]> {
+        let bytes = self.binary_attr(attr_type)?;
+        Ok(bytes.split(|b| *b == 0).next().unwrap_or(bytes))
+    }
+
+    /// A binary attribute's payload, which the policy has bounded in length.
+    pub(crate) fn binary_attr(&self, attr_type: u16) -> Result<&'a [u8]> {
         self.require(attr_type)?;
-        let attr = self.attr(attr_type).ok_or(EINVAL)?;
+        self.optional_binary_attr(attr_type).ok_or(EINVAL)
+    }
+
+    /// Like [`Self::binary_attr`] for an attribute the command may go without.
+    pub(crate) fn optional_binary_attr(&self, attr_type: u16) -> Option<&'a [u8]> {
+        let attr = self.attr(attr_type)?;
         let mut len: c_int = 0;
         // SAFETY: `attr` is a validated attribute of this request.
         let data = unsafe { vdp_attr_data(attr.as_ptr(), &mut len) };
-        let len = usize::try_from(len).map_err(|_| EINVAL)?;
+        let len = usize::try_from(len).ok()?;
         // SAFETY: the attribute's payload is `len` readable bytes inside the request message,
         // which lives for the whole callback (`'a`).
-        let bytes = unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) };
-        Ok(bytes.split(|b| *b == 0).next().unwrap_or(bytes))
+        Some(unsafe { core::slice::from_raw_parts(data.cast::<u8>(), len) })
+    }
+
+    /// Starts a reply with room for `payload` bytes of attributes.
+    pub(crate) fn reply_sized(&self, payload: usize) -> Result<Reply<'_>> {
+        // SAFETY: `info` is valid (type invariant).
+        let msg = unsafe { vdp_reply_new_sized(self.info.as_ptr(), payload) };
+        let msg = NonNull::new(msg).ok_or(ENOMEM)?;
+        Ok(Reply { msg, request: self })
     }
 
     /// Starts the reply to this request.
@@ -154,6 +181,9 @@ fn missing_attr_message(attr_type: u16) -> &'static CStr {
         attr::TENANT_ID => c"missing attribute TENANT_ID",
         attr::TENANT_NAME => c"missing attribute TENANT_NAME",
         attr::TASKS_PER_YIELD => c"missing attribute TASKS_PER_YIELD",
+        attr::GRAPH => c"missing attribute GRAPH",
+        attr::ELEMENT => c"missing attribute ELEMENT",
+        attr::HANDLER => c"missing attribute HANDLER",
         _ => c"missing a required attribute",
     }
 }
@@ -169,6 +199,13 @@ impl Reply<'_> {
     pub(crate) fn put_u32(&mut self, attr_type: u16, value: u32) -> Result {
         // SAFETY: `msg` is a live genetlink message owned by `self`.
         to_result(unsafe { vdp_put_u32(self.msg.as_ptr(), c_int::from(attr_type), value) })
+    }
+
+    pub(crate) fn put_binary(&mut self, attr_type: u16, value: &[u8]) -> Result {
+        // SAFETY: `msg` is owned by `self`; `value` is valid for `value.len()` bytes.
+        to_result(unsafe {
+            vdp_put_binary(self.msg.as_ptr(), c_int::from(attr_type), value.as_ptr().cast(), value.len())
+        })
     }
 
     pub(crate) fn put_str(&mut self, attr_type: u16, value: &str) -> Result {

@@ -5,4 +5,6 @@
 //! (`vdp_genl.c`) holds the genetlink tables and the `static inline` helpers Rust cannot call.
 
 pub(crate) mod genl;
+pub(crate) mod packet;
 pub(crate) mod thread;
+pub(crate) mod time;

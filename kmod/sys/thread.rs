@@ -13,6 +13,12 @@ pub(crate) struct RawThread {
     _opaque: [u8; 0],
 }
 
+/// The C doorbell (`struct vdp_doorbell`); opaque to Rust.
+#[repr(C)]
+pub(crate) struct RawDoorbell {
+    _opaque: [u8; 0],
+}
+
 type RawBody = unsafe extern "C" fn(thread: *mut RawThread, arg: *mut c_void) -> c_int;
 
 extern "C" {
@@ -23,8 +29,11 @@ extern "C" {
         out: *mut *mut RawThread,
     ) -> c_int;
     fn vdp_thread_stop(thread: *mut RawThread);
-    fn vdp_thread_kick(thread: *mut RawThread);
-    fn vdp_thread_wait(thread: *mut RawThread) -> bool;
+    fn vdp_thread_should_stop() -> bool;
+    fn vdp_doorbell_new() -> *mut RawDoorbell;
+    fn vdp_doorbell_free(bell: *mut RawDoorbell);
+    fn vdp_doorbell_ring(bell: *mut RawDoorbell);
+    fn vdp_doorbell_wait(bell: *mut RawDoorbell) -> bool;
     fn vdp_thread_yield();
     fn vdp_thread_pid(thread: *const RawThread) -> c_int;
 }
@@ -54,7 +63,7 @@ unsafe extern "C" fn trampoline<T: ThreadBody>(raw: *mut RawThread, arg: *mut c_
     // SAFETY: `arg` is `Arc::as_ptr` of the body that the owning `Thread` keeps alive until
     // `vdp_thread_stop` has returned, which is after this function returns.
     let body = unsafe { &*arg.cast::<T>() };
-    body.run(&CurrentThread { raw, _not_send: PhantomData });
+    body.run(&CurrentThread { _raw: raw, _not_send: PhantomData });
     0
 }
 
@@ -68,12 +77,6 @@ impl<T: ThreadBody> Thread<T> {
         to_result(unsafe { vdp_thread_start(trampoline::<T>, arg, name.as_ptr().cast(), &mut raw) })?;
         let raw = NonNull::new(raw).ok_or(EINVAL)?;
         Ok(Thread { raw, body })
-    }
-
-    /// Wakes the thread if it sleeps waiting for work.
-    pub(crate) fn kick(&self) {
-        // SAFETY: `raw` is live (type invariant).
-        unsafe { vdp_thread_kick(self.raw.as_ptr()) };
     }
 
     pub(crate) fn pid(&self) -> i32 {
@@ -96,16 +99,23 @@ impl<T: ThreadBody> Drop for Thread<T> {
 
 /// The running thread, as seen from inside its body. Not `Send`: only the thread itself waits.
 pub(crate) struct CurrentThread<'a> {
-    raw: NonNull<RawThread>,
+    _raw: NonNull<RawThread>,
     _not_send: PhantomData<&'a *mut ()>,
 }
 
 impl CurrentThread<'_> {
-    /// Sleeps until kicked or asked to stop; an idle thread costs no CPU. Returns true when the
-    /// thread must stop.
-    pub(crate) fn wait_for_work(&self) -> bool {
-        // SAFETY: called on the thread's own handle, from the thread itself.
-        unsafe { vdp_thread_wait(self.raw.as_ptr()) }
+    /// Sleeps until `bell` rings or the thread is asked to stop; an idle thread costs no CPU.
+    /// Returns true when the thread must stop.
+    pub(crate) fn wait(&self, bell: &Doorbell) -> bool {
+        // SAFETY: `bell.raw` is live (Doorbell invariant) and we are a kthread, as
+        // kthread_should_stop inside requires.
+        unsafe { vdp_doorbell_wait(bell.raw.as_ptr()) }
+    }
+
+    /// Whether the thread has been asked to stop; a busy thread must check between passes.
+    pub(crate) fn should_stop(&self) -> bool {
+        // SAFETY: called from the kthread itself, as kthread_should_stop requires.
+        unsafe { vdp_thread_should_stop() }
     }
 
     /// Gives the CPU to anyone else who is runnable.
@@ -118,4 +128,39 @@ impl CurrentThread<'_> {
 /// Builds a thread name such as `vdp-red`.
 pub(crate) fn thread_name(prefix: &str, name: &str) -> Result<CString> {
     CString::try_from_fmt(fmt!("{}{}", prefix, name))
+}
+
+/// Wakes a sleeping thread when work arrives. A ring before the wait is not lost: the next wait
+/// returns at once.
+///
+/// Invariant: `raw` comes from `vdp_doorbell_new` and is freed only in `drop`.
+pub(crate) struct Doorbell {
+    raw: NonNull<RawDoorbell>,
+}
+
+// SAFETY: ringing is safe from any context and CPU; waiting is serialised by the kernel's wait
+// queue.
+unsafe impl Send for Doorbell {}
+// SAFETY: as above.
+unsafe impl Sync for Doorbell {}
+
+impl Doorbell {
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: plain allocation; checked for NULL.
+        let raw = unsafe { vdp_doorbell_new() };
+        Ok(Doorbell { raw: NonNull::new(raw).ok_or(ENOMEM)? })
+    }
+
+    pub(crate) fn ring(&self) {
+        // SAFETY: `raw` is live (type invariant).
+        unsafe { vdp_doorbell_ring(self.raw.as_ptr()) };
+    }
+}
+
+impl Drop for Doorbell {
+    fn drop(&mut self) {
+        // SAFETY: `raw` is live and freed only here; no thread waits on it any more, because the
+        // owner stops its thread before dropping the doorbell.
+        unsafe { vdp_doorbell_free(self.raw.as_ptr()) };
+    }
 }

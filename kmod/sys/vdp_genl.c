@@ -41,6 +41,18 @@ static const struct nla_policy vdp_sched_set_policy[VDP_A_TASKS_PER_YIELD + 1] =
 	[VDP_A_TASKS_PER_YIELD] = NLA_POLICY_RANGE(NLA_U32, 1, VDP_TASKS_PER_YIELD_MAX),
 };
 
+static const struct nla_policy vdp_graph_install_policy[VDP_A_GRAPH + 1] = {
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
+	[VDP_A_GRAPH] = { .type = NLA_BINARY, .len = VDP_GRAPH_MAX_BYTES },
+};
+
+static const struct nla_policy vdp_handler_policy[VDP_A_VALUE + 1] = {
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
+	[VDP_A_ELEMENT] = { .type = NLA_NUL_STRING, .len = VDP_ELEMENT_NAME_MAX },
+	[VDP_A_HANDLER] = { .type = NLA_NUL_STRING, .len = VDP_HANDLER_NAME_MAX },
+	[VDP_A_VALUE] = { .type = NLA_BINARY, .len = VDP_HANDLER_VALUE_MAX },
+};
+
 #define VDP_DO(command, handler, pol, perm) {			\
 		.cmd = (command),				\
 		.doit = (handler),				\
@@ -63,6 +75,12 @@ static const struct genl_split_ops vdp_ops[] = {
 	VDP_DO(VDP_CMD_TENANT_GET, vdp_rs_tenant_get, vdp_tenant_id_policy, 0),
 	VDP_DO(VDP_CMD_SCHED_SET, vdp_rs_sched_set, vdp_sched_set_policy, GENL_ADMIN_PERM),
 	VDP_DO(VDP_CMD_SCHED_GET, vdp_rs_sched_get, vdp_tenant_id_policy, 0),
+	VDP_DO(VDP_CMD_GRAPH_INSTALL, vdp_rs_graph_install, vdp_graph_install_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_GRAPH_REMOVE, vdp_rs_graph_remove, vdp_tenant_id_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_GRAPH_GET, vdp_rs_graph_get, vdp_tenant_id_policy, 0),
+	/* Handlers can reveal and change a tenant's state: both directions need privilege. */
+	VDP_DO(VDP_CMD_HANDLER_READ, vdp_rs_handler_read, vdp_handler_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_HANDLER_WRITE, vdp_rs_handler_write, vdp_handler_policy, GENL_ADMIN_PERM),
 };
 
 static struct genl_family vdp_family = {
@@ -89,10 +107,10 @@ void vdp_genl_unregister(void)
 	WARN_ON(genl_unregister_family(&vdp_family));
 }
 
-/* Starts a reply to @info. Returns NULL when memory is short. */
-struct sk_buff *vdp_reply_new(struct genl_info *info)
+/* Starts a reply to @info with room for @payload bytes of attributes. NULL when memory is short. */
+struct sk_buff *vdp_reply_new_sized(struct genl_info *info, size_t payload)
 {
-	struct sk_buff *msg = genlmsg_new(NLMSG_GOODSIZE, GFP_KERNEL);
+	struct sk_buff *msg = genlmsg_new(payload, GFP_KERNEL);
 
 	if (!msg)
 		return NULL;
@@ -110,6 +128,11 @@ int vdp_reply_send(struct sk_buff *msg, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+struct sk_buff *vdp_reply_new(struct genl_info *info)
+{
+	return vdp_reply_new_sized(info, NLMSG_GOODSIZE);
+}
+
 void vdp_reply_free(struct sk_buff *msg)
 {
 	nlmsg_free(msg);
@@ -118,6 +141,13 @@ void vdp_reply_free(struct sk_buff *msg)
 int vdp_put_u32(struct sk_buff *msg, int type, u32 value)
 {
 	return nla_put_u32(msg, type, value);
+}
+
+int vdp_put_binary(struct sk_buff *msg, int type, const void *data, size_t len)
+{
+	if (len > U16_MAX - NLA_HDRLEN)
+		return -EMSGSIZE;
+	return nla_put(msg, type, len, data);
 }
 
 /* Puts @len bytes of @s as a NUL-terminated string attribute (Rust strings carry no NUL). */
@@ -200,4 +230,10 @@ const void *vdp_attr_data(const struct nlattr *attr, int *len)
 {
 	*len = nla_len(attr);
 	return nla_data(attr);
+}
+
+/* Sets a formatted extack message (copied into extack's own buffer, at most 79 bytes). */
+void vdp_set_err_text(struct genl_info *info, const char *text, size_t len)
+{
+	NL_SET_ERR_MSG_FMT(info->extack, "%.*s", (int)min_t(size_t, len, NETLINK_MAX_FMTMSG_LEN - 1), text);
 }

@@ -17,6 +17,11 @@ enum vdp_cmd {
 	VDP_CMD_TENANT_GET = 4,
 	VDP_CMD_SCHED_SET = 5,
 	VDP_CMD_SCHED_GET = 6,
+	VDP_CMD_GRAPH_INSTALL = 7,
+	VDP_CMD_GRAPH_REMOVE = 8,
+	VDP_CMD_GRAPH_GET = 9,
+	VDP_CMD_HANDLER_READ = 10,
+	VDP_CMD_HANDLER_WRITE = 11,
 };
 
 enum vdp_attr {
@@ -28,8 +33,19 @@ enum vdp_attr {
 	VDP_A_TENANT_NAME = 5,
 	VDP_A_THREAD_PID = 6,
 	VDP_A_TASKS_PER_YIELD = 7,
-	VDP_A_MAX = 7,
+	VDP_A_GRAPH = 8,
+	VDP_A_ELEMENT = 9,
+	VDP_A_HANDLER = 10,
+	VDP_A_VALUE = 11,
+	VDP_A_ELEMENT_COUNT = 12,
+	VDP_A_TASK_COUNT = 13,
+	VDP_A_MAX = 13,
 };
+
+#define VDP_GRAPH_MAX_BYTES	65000
+#define VDP_ELEMENT_NAME_MAX	255
+#define VDP_HANDLER_NAME_MAX	63
+#define VDP_HANDLER_VALUE_MAX	(60 * 1024)
 
 #define VDP_TENANT_NAME_MAX	11
 #define VDP_TASKS_PER_YIELD_MAX	4096
@@ -53,6 +69,11 @@ int vdp_rs_tenant_del(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_tenant_get(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_sched_set(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_sched_get(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_graph_install(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_graph_remove(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_graph_get(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_handler_read(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_handler_write(struct sk_buff *skb, struct genl_info *info);
 
 /* Called from Rust (kmod/sys/genl.rs). */
 int vdp_genl_register(void);
@@ -61,11 +82,14 @@ struct sk_buff *vdp_reply_new(struct genl_info *info);
 int vdp_reply_send(struct sk_buff *msg, struct genl_info *info);
 void vdp_reply_free(struct sk_buff *msg);
 int vdp_put_u32(struct sk_buff *msg, int type, u32 value);
+int vdp_put_binary(struct sk_buff *msg, int type, const void *data, size_t len);
+struct sk_buff *vdp_reply_new_sized(struct genl_info *info, size_t payload);
 int vdp_put_string(struct sk_buff *msg, int type, const char *s, size_t len);
 struct nlattr *vdp_nest_start(struct sk_buff *msg, int type);
 void vdp_nest_end(struct sk_buff *msg, struct nlattr *nest);
 void vdp_nest_cancel(struct sk_buff *msg, struct nlattr *nest);
 void vdp_set_err_msg(struct genl_info *info, const char *msg);
+void vdp_set_err_text(struct genl_info *info, const char *text, size_t len);
 void vdp_set_err_attr(struct genl_info *info, int type, const char *msg);
 bool vdp_attr_missing(struct genl_info *info, int type);
 const struct nlattr *vdp_attr(struct genl_info *info, int type);

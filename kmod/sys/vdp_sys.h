@@ -10,9 +10,28 @@ struct vdp_thread;
 int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const char *name,
 		     struct vdp_thread **out);
 void vdp_thread_stop(struct vdp_thread *thread);
-void vdp_thread_kick(struct vdp_thread *thread);
-bool vdp_thread_wait(struct vdp_thread *thread);
+struct vdp_doorbell;
+struct vdp_doorbell *vdp_doorbell_new(void);
+void vdp_doorbell_free(struct vdp_doorbell *bell);
+void vdp_doorbell_ring(struct vdp_doorbell *bell);
+bool vdp_doorbell_wait(struct vdp_doorbell *bell);
+bool vdp_thread_should_stop(void);
 void vdp_thread_yield(void);
 int vdp_thread_pid(const struct vdp_thread *thread);
+u64 vdp_now_ms(void);
+
+struct sk_buff;
+
+struct sk_buff *vdp_skb_alloc(unsigned int headroom, unsigned int len);
+void vdp_skb_drop(struct sk_buff *skb);
+void vdp_skb_consume(struct sk_buff *skb);
+struct sk_buff *vdp_skb_clone(struct sk_buff *skb);
+unsigned char *vdp_skb_data(struct sk_buff *skb, unsigned int *len);
+int vdp_skb_make_writable(struct sk_buff *skb);
+int vdp_skb_linearize(struct sk_buff *skb);
+int vdp_skb_pull(struct sk_buff *skb, unsigned int len);
+int vdp_skb_push(struct sk_buff *skb, unsigned int len);
+int vdp_skb_trim(struct sk_buff *skb, unsigned int len);
+unsigned char *vdp_skb_cb(struct sk_buff *skb);
 
 #endif

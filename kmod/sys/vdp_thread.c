@@ -5,6 +5,7 @@
  * The kthread and wait-queue APIs are macros and static inlines, so the Rust side (thread.rs)
  * drives them through these few functions.
  */
+#include <linux/jiffies.h>
 #include <linux/kthread.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
@@ -15,10 +16,14 @@
 
 struct vdp_thread {
 	struct task_struct *task;
-	wait_queue_head_t wq;
-	atomic_t kicked;
 	int (*body)(struct vdp_thread *thread, void *arg);
 	void *arg;
+};
+
+/* Where a tenant thread sleeps until work arrives: rung by queues, installs and parameter changes. */
+struct vdp_doorbell {
+	wait_queue_head_t wq;
+	atomic_t rung;
 };
 
 static int vdp_thread_main(void *data)
@@ -41,8 +46,6 @@ int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const 
 
 	if (!thread)
 		return -ENOMEM;
-	init_waitqueue_head(&thread->wq);
-	atomic_set(&thread->kicked, 0);
 	thread->body = body;
 	thread->arg = arg;
 	task = kthread_create(vdp_thread_main, thread, "%s", name);
@@ -65,20 +68,41 @@ void vdp_thread_stop(struct vdp_thread *thread)
 	kfree(thread);
 }
 
-/* Wakes the thread if it is waiting for work. Safe from any context. */
-void vdp_thread_kick(struct vdp_thread *thread)
+struct vdp_doorbell *vdp_doorbell_new(void)
 {
-	atomic_set(&thread->kicked, 1);
-	wake_up(&thread->wq);
+	struct vdp_doorbell *bell = kzalloc(sizeof(*bell), GFP_KERNEL);
+
+	if (!bell)
+		return NULL;
+	init_waitqueue_head(&bell->wq);
+	atomic_set(&bell->rung, 0);
+	return bell;
+}
+
+void vdp_doorbell_free(struct vdp_doorbell *bell)
+{
+	kfree(bell);
+}
+
+/* Wakes the thread waiting on @bell, or makes its next wait return at once. Any context. */
+void vdp_doorbell_ring(struct vdp_doorbell *bell)
+{
+	atomic_set(&bell->rung, 1);
+	wake_up(&bell->wq);
 }
 
 /*
- * Called by the thread itself: sleeps until kicked or asked to stop, without counting towards
- * the load average. Returns true when the thread must stop.
+ * Called by a kthread: sleeps until @bell rings or the thread is asked to stop, without counting
+ * towards the load average. Returns true when the thread must stop.
  */
-bool vdp_thread_wait(struct vdp_thread *thread)
+bool vdp_doorbell_wait(struct vdp_doorbell *bell)
 {
-	wait_event_idle(thread->wq, atomic_xchg(&thread->kicked, 0) || kthread_should_stop());
+	wait_event_idle(bell->wq, atomic_xchg(&bell->rung, 0) || kthread_should_stop());
+	return kthread_should_stop();
+}
+
+bool vdp_thread_should_stop(void)
+{
 	return kthread_should_stop();
 }
 
@@ -90,4 +114,9 @@ void vdp_thread_yield(void)
 int vdp_thread_pid(const struct vdp_thread *thread)
 {
 	return task_pid_nr(thread->task);
+}
+
+u64 vdp_now_ms(void)
+{
+	return jiffies64_to_msecs(get_jiffies_64());
 }

@@ -2,7 +2,7 @@
 VDP_KO=/vdp/vdp.ko
 
 fail() { echo "FAIL: $*"; exit 1; }
-step() { echo "--- $*"; }
+step() { echo "--- [$(cut -d" " -f1 /proc/uptime)s] $*"; }
 
 # expect_fail DESCRIPTION CMD...: CMD must exit non-zero; its output is kept in $out.
 expect_fail() {
@@ -19,3 +19,26 @@ expect_match() {
 
 load_vdp() { insmod "$VDP_KO" || fail "insmod vdp.ko"; }
 unload_vdp() { rmmod vdp || fail "rmmod vdp"; }
+
+# wait_for_value TENANT ELEMENT.HANDLER VALUE [SECONDS]: polls a handler until it reads VALUE.
+wait_for_value() {
+  local tenant=$1 target=$2 want=$3 limit=${4:-30} got=""
+  local i=0
+  while [ "$i" -lt $((limit * 10)) ]; do
+    got=$(vdpctl handler read --tenant "$tenant" "$target" 2>&1) && [ "$got" = "$want" ] && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  fail "$target of tenant $tenant is '$got', want '$want' (waited ${limit}s)"
+}
+
+# read_handler TENANT ELEMENT.HANDLER: prints the value or fails.
+read_handler() {
+  vdpctl handler read --tenant "$1" "$2" || fail "reading $2 of tenant $1"
+}
+
+# compile_for TENANT CONFIG OUTPUT: compiles one tenant's config against the engine system config.
+compile_for() {
+  vdpctl compile --system /vdp/configs/engine-system.toml "$1=/vdp/configs/$2" -o "$3" >/dev/null \
+    || fail "compiling $2 for $1"
+}

@@ -1,6 +1,7 @@
 //! `vdpctl`: the command-line face of vdp.
 
 mod frontend;
+mod graph;
 mod info;
 mod netlink;
 mod tenant;
@@ -29,6 +30,12 @@ enum Command {
     /// Per-tenant scheduling parameters in the module (root only).
     #[command(subcommand)]
     Sched(tenant::SchedCommand),
+    /// Install, remove and read tenants' compiled graphs in the module (root only).
+    #[command(subcommand)]
+    Graph(graph::GraphCommand),
+    /// Read and write element handlers in the module (root only).
+    #[command(subcommand)]
+    Handler(graph::HandlerCommand),
     /// Low-level protocol tools for testing the kernel's netlink policy.
     #[command(hide = true, subcommand)]
     Debug(info::DebugCommand),
@@ -50,6 +57,8 @@ fn main() -> ExitCode {
         Command::Info(args) => info::run(&args),
         Command::Debug(cmd) => info::run_debug(&cmd),
         Command::Tenant(cmd) => tenant::run_tenant(&cmd),
+        Command::Graph(cmd) => graph::run_graph(&cmd),
+        Command::Handler(cmd) => graph::run_handler(&cmd),
         Command::Sched(cmd) => tenant::run_sched(&cmd),
         Command::Check(args) => frontend::run_check(&args),
         Command::Flatten(args) => frontend::run_flatten(&args),

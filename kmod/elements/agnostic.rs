@@ -1,0 +1,50 @@
+//! Click's "simple action" elements: one function per packet, usable in push or pull mode.
+
+use crate::engine::{Cx, Element, handler::{HandlerError, HandlerText}};
+use crate::packet::Packet;
+
+/// What a simple-action element does with one packet: send it out of a port, or drop it.
+pub(super) trait Action: Send + Sync {
+    fn act(&self, packet: Packet) -> Option<(u16, Packet)>;
+
+    fn read(&self, name: &str, out: &mut HandlerText) -> Result<(), HandlerError> {
+        let _ = (name, out);
+        Err(HandlerError::NoSuchHandler)
+    }
+
+    fn write(&self, name: &str, value: &str) -> Result<(), HandlerError> {
+        let _ = (name, value);
+        Err(HandlerError::NoSuchHandler)
+    }
+}
+
+pub(super) struct Agnostic<A: Action>(pub(super) A);
+
+impl<A: Action> Element for Agnostic<A> {
+    fn push(&self, cx: &Cx<'_>, _port: u16, packet: Packet) {
+        if let Some((port, packet)) = self.0.act(packet) {
+            cx.push(port, packet);
+        }
+    }
+
+    /// Pull mode: keep pulling until a packet comes out of output 0; packets the action sends
+    /// elsewhere are pushed there, as in Click.
+    fn pull(&self, cx: &Cx<'_>, _port: u16) -> Option<Packet> {
+        loop {
+            let packet = cx.pull(0)?;
+            match self.0.act(packet) {
+                Some((0, packet)) => return Some(packet),
+                Some((port, packet)) => cx.push(port, packet),
+                None => {}
+            }
+        }
+    }
+
+    fn read_handler(&self, name: &str, out: &mut HandlerText) -> Result<(), HandlerError> {
+        self.0.read(name, out)
+    }
+
+    fn write_handler(&self, name: &str, value: &str) -> Result<(), HandlerError> {
+        self.0.write(name, value)
+    }
+}

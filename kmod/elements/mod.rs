@@ -1,0 +1,81 @@
+//! The in-kernel element library: one file per class, built from the shared catalog's classes.
+
+mod agnostic;
+mod check_length;
+mod counter;
+mod discard;
+mod idle;
+mod infinite_source;
+mod paint;
+mod paint_switch;
+mod queue;
+mod strip;
+mod tee;
+mod unqueue;
+
+use crate::engine::Element;
+use crate::portable::catalog;
+use crate::portable::compiled_graph::ElementView;
+use crate::portable::element_args::ElementArgs;
+use kernel::prelude::*;
+
+pub(crate) enum ConstructError {
+    NotImplemented,
+    BadArgument(&'static str),
+    NoMemory,
+}
+
+impl From<Error> for ConstructError {
+    fn from(_: Error) -> Self {
+        // Constructors fail with kernel errors only when memory runs out.
+        ConstructError::NoMemory
+    }
+}
+
+impl From<kernel::alloc::AllocError> for ConstructError {
+    fn from(_: kernel::alloc::AllocError) -> Self {
+        ConstructError::NoMemory
+    }
+}
+
+type Constructor = fn(&ElementView<'_>, &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError>;
+
+/// Classes the kernel implements, by catalog name. `GET_INFO` announces exactly these.
+const LIBRARY: &[(&str, Constructor)] = &[
+    ("Queue", queue::construct),
+    ("SimpleQueue", queue::construct),
+    ("Unqueue", unqueue::construct),
+    ("Counter", counter::construct),
+    ("Discard", discard::construct),
+    ("Tee", tee::construct),
+    ("Idle", idle::construct),
+    ("Strip", strip::construct_strip),
+    ("Unstrip", strip::construct_unstrip),
+    ("Paint", paint::construct),
+    ("PaintSwitch", paint_switch::construct),
+    ("CheckLength", check_length::construct),
+    ("InfiniteSource", infinite_source::construct),
+];
+
+/// The implemented classes with their catalog ids.
+pub(crate) fn implemented() -> impl Iterator<Item = &'static catalog::ElementClass> {
+    LIBRARY.iter().filter_map(|(name, _)| catalog::class_by_name(name))
+}
+
+pub(crate) fn construct(view: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
+    let (_, constructor) = LIBRARY
+        .iter()
+        .find(|(name, _)| *name == view.class.name)
+        .ok_or(ConstructError::NotImplemented)?;
+    constructor(view, args)
+}
+
+/// Boxes an element as a trait object.
+fn boxed<E: Element + 'static>(element: E) -> Result<KBox<dyn Element>, ConstructError> {
+    Ok(KBox::new(element, GFP_KERNEL)? as KBox<dyn Element>)
+}
+
+/// Reads a required or defaulted integer argument.
+fn int_arg(args: &ElementArgs<'_>, keyword: &'static str) -> Result<i64, ConstructError> {
+    args.int(keyword).ok_or(ConstructError::BadArgument(keyword))
+}

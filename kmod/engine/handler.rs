@@ -1,0 +1,63 @@
+//! Handler plumbing: the text buffer read handlers fill, and why a handler call failed.
+
+use core::fmt;
+use kernel::prelude::*;
+
+/// Longest handler reply; a reply must fit one netlink attribute.
+pub(crate) const MAX_HANDLER_TEXT: usize = 60 * 1024;
+
+/// Growable text that refuses to grow past [`MAX_HANDLER_TEXT`] or when memory is short.
+pub(crate) struct HandlerText {
+    bytes: KVec<u8>,
+    overflowed: bool,
+}
+
+impl HandlerText {
+    pub(crate) fn new() -> Self {
+        HandlerText { bytes: KVec::new(), overflowed: false }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    pub(crate) fn into_bytes(self) -> KVec<u8> {
+        self.bytes
+    }
+
+    pub(crate) fn overflowed(&self) -> bool {
+        self.overflowed
+    }
+}
+
+impl fmt::Write for HandlerText {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        if self.bytes.len().saturating_add(s.len()) > MAX_HANDLER_TEXT
+            || self.bytes.extend_from_slice(s.as_bytes(), GFP_KERNEL).is_err()
+        {
+            self.overflowed = true;
+            return Err(fmt::Error);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum HandlerError {
+    NoSuchElement,
+    NoSuchHandler,
+    /// The value does not parse; the text says what was expected.
+    BadValue(&'static str),
+    /// The handler refused for a reason of its own (a duplicate route, a missing one, …).
+    Refused(&'static str),
+}
+
+/// Parses a handler value as an integer within bounds, Click style (decimal, 0x, 0b).
+pub(crate) fn parse_int_in(value: &str, min: i64, max: i64) -> Result<i64, HandlerError> {
+    crate::portable::click_value::parse_int_in(value.trim(), min, max)
+        .map_err(|_| HandlerError::BadValue("expected an integer in range"))
+}
+
+pub(crate) fn parse_bool(value: &str) -> Result<bool, HandlerError> {
+    crate::portable::click_value::parse_bool(value.trim()).map_err(|_| HandlerError::BadValue("expected true or false"))
+}

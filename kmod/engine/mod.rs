@@ -1,0 +1,235 @@
+//! The element graph engine: one tenant's graph, built from a validated compiled graph, run with
+//! Click's push/pull semantics.
+//!
+//! A graph is immutable once built; element state lives inside the elements behind atomics and
+//! locks. Installing a new graph builds it completely beside the old one and then swaps one
+//! `Arc`, so threads and handler calls always see either the old or the new graph whole.
+
+pub(crate) mod handler;
+
+use crate::elements;
+use crate::packet::Packet;
+use crate::portable::compiled_graph::{self, ElementScratch, FormatError};
+use crate::portable::element_args::ElementArgs;
+use crate::sys::thread::Doorbell;
+use handler::{HandlerError, HandlerText};
+use kernel::prelude::*;
+use kernel::sync::Arc;
+
+/// What every element class implements. Ports and modes are fixed by the validated graph, so
+/// `push` is called only on push inputs and `pull` only on pull outputs.
+pub(crate) trait Element: Send + Sync {
+    /// A packet arrives on push input `port`.
+    fn push(&self, cx: &Cx<'_>, port: u16, packet: Packet) {
+        let _ = (cx, port);
+        drop(packet);
+    }
+
+    /// Downstream asks for a packet on pull output `port`.
+    fn pull(&self, cx: &Cx<'_>, port: u16) -> Option<Packet> {
+        let _ = (cx, port);
+        None
+    }
+
+    /// Runs the element as a task once; returns whether it did any work.
+    fn run_task(&self, cx: &Cx<'_>) -> bool {
+        let _ = cx;
+        false
+    }
+
+    fn read_handler(&self, name: &str, out: &mut HandlerText) -> Result<(), HandlerError> {
+        let _ = (name, out);
+        Err(HandlerError::NoSuchHandler)
+    }
+
+    fn write_handler(&self, name: &str, value: &str) -> Result<(), HandlerError> {
+        let _ = (name, value);
+        Err(HandlerError::NoSuchHandler)
+    }
+}
+
+/// Where an output port leads, or an input port comes from.
+#[derive(Clone, Copy)]
+struct PortLink {
+    element: u32,
+    port: u16,
+}
+
+struct Node {
+    name: KVec<u8>,
+    element: KBox<dyn Element>,
+    /// Per output port: the downstream input it pushes to.
+    outputs: KVec<Option<PortLink>>,
+    /// Per input port: the upstream output it pulls from.
+    inputs: KVec<Option<PortLink>>,
+}
+
+struct TaskSlot {
+    element: u32,
+    thread: u32,
+}
+
+pub(crate) struct Graph {
+    nodes: KVec<Node>,
+    tasks: KVec<TaskSlot>,
+    doorbell: Arc<Doorbell>,
+}
+
+/// An element's view of the graph while it handles a packet or runs as a task.
+pub(crate) struct Cx<'g> {
+    graph: &'g Graph,
+    element: u32,
+}
+
+impl Cx<'_> {
+    /// Pushes `packet` out of output `port`; an unconnected output drops it.
+    pub(crate) fn push(&self, port: u16, packet: Packet) {
+        let Some(link) = self.graph.output_link(self.element, port) else {
+            drop(packet);
+            return;
+        };
+        if let Some(node) = self.graph.nodes.get(link.element as usize) {
+            node.element.push(&Cx { graph: self.graph, element: link.element }, link.port, packet);
+        }
+    }
+
+    /// Pulls a packet from input `port`.
+    pub(crate) fn pull(&self, port: u16) -> Option<Packet> {
+        let link = self.graph.input_link(self.element, port)?;
+        let node = self.graph.nodes.get(link.element as usize)?;
+        node.element.pull(&Cx { graph: self.graph, element: link.element }, link.port)
+    }
+
+    /// Tells the tenant's threads that work is waiting (a queue became non-empty).
+    pub(crate) fn wake_tasks(&self) {
+        self.graph.doorbell.ring();
+    }
+}
+
+/// Why a graph could not be built; the text names the element or rule at fault.
+pub(crate) struct BuildError {
+    pub(crate) errno: Error,
+    pub(crate) text: KVec<u8>,
+}
+
+impl BuildError {
+    fn new(errno: Error, args: core::fmt::Arguments<'_>) -> Self {
+        let mut text = HandlerText::new();
+        let _ = core::fmt::Write::write_fmt(&mut text, args);
+        BuildError { errno, text: text.into_bytes() }
+    }
+}
+
+impl From<kernel::alloc::AllocError> for BuildError {
+    fn from(_: kernel::alloc::AllocError) -> Self {
+        BuildError { errno: ENOMEM, text: KVec::new() }
+    }
+}
+
+fn invalid_blob(e: FormatError) -> BuildError {
+    BuildError::new(EINVAL, format_args!("invalid compiled graph: {:?}", e))
+}
+
+impl Graph {
+    /// Validates `blob` and builds its graph for the tenant named `tenant`.
+    pub(crate) fn build(blob: &[u8], tenant: &str, doorbell: Arc<Doorbell>) -> Result<Graph, BuildError> {
+        let (element_count, port_count) = compiled_graph::scratch_sizes(blob)
+            .map_err(invalid_blob)?;
+        let mut scratch = KVec::with_capacity(element_count, GFP_KERNEL)?;
+        scratch.resize(element_count, ElementScratch::default(), GFP_KERNEL)?;
+        let mut ports = KVec::with_capacity(port_count, GFP_KERNEL)?;
+        ports.resize(port_count, 0u16, GFP_KERNEL)?;
+        let compiled = compiled_graph::validate(blob, &mut scratch, &mut ports)
+            .map_err(invalid_blob)?;
+
+        // The blob may describe every tenant of the system; this install takes only the
+        // elements of the tenant it is for, and refuses anyone else's.
+        let own_index = compiled
+            .tenants()
+            .position(|info| info.name == tenant)
+            .ok_or_else(|| BuildError::new(EINVAL, format_args!("graph has no tenant '{}'", tenant)))?;
+        let mut nodes = KVec::with_capacity(element_count, GFP_KERNEL)?;
+        for (index, view) in compiled.elements().enumerate() {
+            if view.tenant == compiled_graph::SHARED_TENANT {
+                return Err(BuildError::new(EOPNOTSUPP, format_args!("element '{}': shared device elements are not installed per tenant", view.name)));
+            }
+            if usize::from(view.tenant) != own_index {
+                let owner = compiled.tenants().nth(usize::from(view.tenant)).map_or("?", |t| t.name);
+                return Err(BuildError::new(EPERM, format_args!("element '{}' belongs to tenant '{}'", view.name, owner)));
+            }
+            let args = ElementArgs::decode(&view)
+                .map_err(|e| BuildError::new(EINVAL, format_args!("element '{}': bad arguments ({:?})", view.name, e)))?;
+            let element = elements::construct(&view, &args).map_err(|e| match e {
+                elements::ConstructError::NotImplemented => BuildError::new(EOPNOTSUPP, format_args!("element '{}': class {} is not implemented in the kernel", view.name, view.class.name)),
+                elements::ConstructError::BadArgument(what) => BuildError::new(EINVAL, format_args!("element '{}': bad argument {}", view.name, what)),
+                elements::ConstructError::NoMemory => BuildError::new(ENOMEM, format_args!("element '{}': out of memory", view.name)),
+            })?;
+            let _ = index;
+            let mut name = KVec::with_capacity(view.name.len(), GFP_KERNEL)?;
+            name.extend_from_slice(view.name.as_bytes(), GFP_KERNEL)?;
+            let mut outputs = KVec::with_capacity(usize::from(view.outputs), GFP_KERNEL)?;
+            outputs.resize(usize::from(view.outputs), None, GFP_KERNEL)?;
+            let mut inputs = KVec::with_capacity(usize::from(view.inputs), GFP_KERNEL)?;
+            inputs.resize(usize::from(view.inputs), None, GFP_KERNEL)?;
+            nodes.push(Node { name, element, outputs, inputs }, GFP_KERNEL)?;
+        }
+        for connection in compiled.connections() {
+            let bad = || BuildError::new(EINVAL, format_args!("connection {} -> {} is out of range", connection.from, connection.to));
+            let from = nodes.get_mut(connection.from as usize).ok_or_else(bad)?;
+            *from.outputs.get_mut(usize::from(connection.from_port)).ok_or_else(bad)? =
+                Some(PortLink { element: connection.to, port: connection.to_port });
+            let to = nodes.get_mut(connection.to as usize).ok_or_else(bad)?;
+            *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? =
+                Some(PortLink { element: connection.from, port: connection.from_port });
+        }
+        let mut tasks = KVec::with_capacity(compiled.task_count() as usize, GFP_KERNEL)?;
+        for task in compiled.tasks() {
+            let thread = if task.thread == compiled_graph::UNPINNED { 0 } else { task.thread };
+            tasks.push(TaskSlot { element: task.element, thread }, GFP_KERNEL)?;
+        }
+        Ok(Graph { nodes, tasks, doorbell })
+    }
+
+    fn output_link(&self, element: u32, port: u16) -> Option<PortLink> {
+        *self.nodes.get(element as usize)?.outputs.get(usize::from(port))?
+    }
+
+    fn input_link(&self, element: u32, port: u16) -> Option<PortLink> {
+        *self.nodes.get(element as usize)?.inputs.get(usize::from(port))?
+    }
+
+    pub(crate) fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// Runs task `index` once if it belongs to `thread`; returns whether it did work.
+    pub(crate) fn run_task(&self, index: usize, thread: u32) -> bool {
+        let Some(task) = self.tasks.get(index) else { return false };
+        if task.thread != thread {
+            return false;
+        }
+        match self.nodes.get(task.element as usize) {
+            Some(node) => node.element.run_task(&Cx { graph: self, element: task.element }),
+            None => false,
+        }
+    }
+
+    fn find(&self, name: &[u8]) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.name.as_slice() == name)
+    }
+
+    pub(crate) fn element_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub(crate) fn read_handler(&self, element: &[u8], handler: &str, out: &mut HandlerText) -> Result<(), HandlerError> {
+        self.find(element).ok_or(HandlerError::NoSuchElement)?.element.read_handler(handler, out)
+    }
+
+    pub(crate) fn write_handler(&self, element: &[u8], handler: &str, value: &str) -> Result<(), HandlerError> {
+        let result = self.find(element).ok_or(HandlerError::NoSuchElement)?.element.write_handler(handler, value);
+        // A write may enable a task (ACTIVE true, a reset LIMIT): let the threads look again.
+        self.doorbell.ring();
+        result
+    }
+}

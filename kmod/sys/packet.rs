@@ -1,0 +1,151 @@
+//! Packets: an owned `sk_buff` with Click's annotations.
+//!
+//! A [`Packet`] is the only owner of its `sk_buff` reference. Moving it hands the packet on,
+//! [`Packet::consume`] ends its life normally, and dropping it frees it as a drop, so a packet can
+//! be neither leaked nor freed twice without `unsafe`. Every packet inside the graph is linear, so
+//! its bytes are always one slice.
+
+use crate::sys::genl::ffi::sk_buff;
+use core::ptr::NonNull;
+use kernel::error::to_result;
+use kernel::prelude::*;
+
+extern "C" {
+    fn vdp_skb_alloc(headroom: c_uint, len: c_uint) -> *mut sk_buff;
+    fn vdp_skb_drop(skb: *mut sk_buff);
+    fn vdp_skb_consume(skb: *mut sk_buff);
+    fn vdp_skb_clone(skb: *mut sk_buff) -> *mut sk_buff;
+    fn vdp_skb_data(skb: *mut sk_buff, len: *mut c_uint) -> *mut u8;
+    fn vdp_skb_make_writable(skb: *mut sk_buff) -> c_int;
+    fn vdp_skb_linearize(skb: *mut sk_buff) -> c_int;
+    fn vdp_skb_pull(skb: *mut sk_buff, len: c_uint) -> c_int;
+    fn vdp_skb_push(skb: *mut sk_buff, len: c_uint) -> c_int;
+    fn vdp_skb_trim(skb: *mut sk_buff, len: c_uint) -> c_int;
+    fn vdp_skb_cb(skb: *mut sk_buff) -> *mut u8;
+}
+
+/// Where Click's annotations live in `skb->cb` (48 bytes, ours while the graph holds the packet).
+const PAINT_ANNO: usize = 0;
+
+/// Headroom given to packets the graph creates, enough for outer IPv4 + GRE + Ethernet.
+pub(crate) const DEFAULT_HEADROOM: u32 = 64;
+
+/// Invariant: `skb` is a valid, linear `sk_buff` that this value alone owns.
+pub(crate) struct Packet {
+    skb: NonNull<sk_buff>,
+}
+
+// SAFETY: an owned sk_buff may be handed to and freed on any CPU.
+unsafe impl Send for Packet {}
+
+impl Packet {
+    /// A zero-filled packet of `len` bytes, or `None` when memory is short.
+    pub(crate) fn alloc(len: u32) -> Option<Packet> {
+        // SAFETY: plain allocation; the result is checked for NULL.
+        let skb = unsafe { vdp_skb_alloc(DEFAULT_HEADROOM, len) };
+        Some(Packet { skb: NonNull::new(skb)? })
+    }
+
+    /// Takes ownership of an `sk_buff` from the kernel, making it linear.
+    ///
+    /// # Safety
+    ///
+    /// `skb` must be a valid `sk_buff` whose reference the caller hands over.
+    #[allow(dead_code)] // the device layer hands packets in through here
+    pub(crate) unsafe fn from_raw(skb: NonNull<sk_buff>) -> Option<Packet> {
+        // SAFETY: the caller passes a valid skb it owns.
+        if unsafe { vdp_skb_linearize(skb.as_ptr()) } != 0 {
+            // SAFETY: we own it and drop it on failure.
+            unsafe { vdp_skb_drop(skb.as_ptr()) };
+            return None;
+        }
+        Some(Packet { skb })
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.data().len()
+    }
+
+    pub(crate) fn data(&self) -> &[u8] {
+        let mut len: c_uint = 0;
+        // SAFETY: `skb` is valid and linear (type invariant), so `len` bytes at the returned
+        // pointer are the whole packet; they live as long as `self` is borrowed.
+        unsafe {
+            let data = vdp_skb_data(self.skb.as_ptr(), &mut len);
+            core::slice::from_raw_parts(data, len as usize)
+        }
+    }
+
+    /// The packet's bytes for writing; unshares them first if a clone shares them.
+    pub(crate) fn data_mut(&mut self) -> Result<&mut [u8]> {
+        // SAFETY: `skb` is valid and owned (type invariant).
+        to_result(unsafe { vdp_skb_make_writable(self.skb.as_ptr()) })?;
+        let mut len: c_uint = 0;
+        // SAFETY: the data is now private to this reference and linear; the slice is tied to the
+        // exclusive borrow of `self`.
+        Ok(unsafe {
+            let data = vdp_skb_data(self.skb.as_ptr(), &mut len);
+            core::slice::from_raw_parts_mut(data, len as usize)
+        })
+    }
+
+    /// Removes `n` bytes from the front (Click's Strip).
+    pub(crate) fn pull(&mut self, n: u32) -> Result {
+        // SAFETY: `skb` is valid and owned; C checks `n` against the length.
+        to_result(unsafe { vdp_skb_pull(self.skb.as_ptr(), n) })
+    }
+
+    /// Adds `n` bytes at the front (Click's Unstrip and the encapsulations).
+    pub(crate) fn push(&mut self, n: u32) -> Result {
+        // SAFETY: `skb` is valid and owned; C grows the headroom as needed.
+        to_result(unsafe { vdp_skb_push(self.skb.as_ptr(), n) })
+    }
+
+    /// Shortens the packet to `len` bytes.
+    #[allow(dead_code)] // used by elements that cut packets
+    pub(crate) fn trim(&mut self, len: u32) -> Result {
+        // SAFETY: `skb` is valid and owned.
+        to_result(unsafe { vdp_skb_trim(self.skb.as_ptr(), len) })
+    }
+
+    /// A second reference to the same bytes (Tee); writers unshare through `data_mut`.
+    pub(crate) fn clone_packet(&self) -> Option<Packet> {
+        // SAFETY: `skb` is valid; the clone is a new reference that the new Packet owns.
+        let skb = unsafe { vdp_skb_clone(self.skb.as_ptr()) };
+        Some(Packet { skb: NonNull::new(skb)? })
+    }
+
+    pub(crate) fn paint(&self) -> u8 {
+        // SAFETY: cb is 48 bytes inside the valid skb; PAINT_ANNO is in range.
+        unsafe { *vdp_skb_cb(self.skb.as_ptr()).add(PAINT_ANNO) }
+    }
+
+    pub(crate) fn set_paint(&mut self, color: u8) {
+        // SAFETY: as in `paint`; `&mut self` makes this the only access to this skb's cb. A clone
+        // has its own cb.
+        unsafe { *vdp_skb_cb(self.skb.as_ptr()).add(PAINT_ANNO) = color };
+    }
+
+    /// Ends the packet's life normally (it was delivered or deliberately discarded).
+    pub(crate) fn consume(self) {
+        let skb = self.skb.as_ptr();
+        core::mem::forget(self);
+        // SAFETY: ownership passes to consume_skb; `self` is forgotten so Drop does not free it.
+        unsafe { vdp_skb_consume(skb) };
+    }
+
+    /// Gives up ownership, for handing the packet to the kernel (transmit).
+    #[allow(dead_code)] // the device layer transmits through here
+    pub(crate) fn into_raw(self) -> NonNull<sk_buff> {
+        let skb = self.skb;
+        core::mem::forget(self);
+        skb
+    }
+}
+
+impl Drop for Packet {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns the reference (type invariant) and is being destroyed.
+        unsafe { vdp_skb_drop(self.skb.as_ptr()) };
+    }
+}

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sk_buff operations for the Rust packet wrapper (packet.rs). Most are static inlines in
+ * <linux/skbuff.h>; each wrapper here does exactly one thing and checks what can fail.
+ */
+#include <linux/skbuff.h>
+#include "vdp_sys.h"
+
+struct sk_buff *vdp_skb_alloc(unsigned int headroom, unsigned int len)
+{
+	struct sk_buff *skb = alloc_skb(headroom + len, GFP_ATOMIC);
+
+	if (!skb)
+		return NULL;
+	skb_reserve(skb, headroom);
+	memset(skb_put(skb, len), 0, len);
+	return skb;
+}
+
+/* A packet dropped on purpose or for an error: shows up in drop monitors. */
+void vdp_skb_drop(struct sk_buff *skb)
+{
+	kfree_skb(skb);
+}
+
+/* A packet that reached its end normally (Discard, transmitted). */
+void vdp_skb_consume(struct sk_buff *skb)
+{
+	consume_skb(skb);
+}
+
+struct sk_buff *vdp_skb_clone(struct sk_buff *skb)
+{
+	return skb_clone(skb, GFP_ATOMIC);
+}
+
+/* The linear part of the packet; packets inside the graph are kept entirely linear. */
+unsigned char *vdp_skb_data(struct sk_buff *skb, unsigned int *len)
+{
+	*len = skb_headlen(skb);
+	return skb->data;
+}
+
+/* Makes @skb linear, as the graph requires of every packet it takes in. */
+int vdp_skb_linearize(struct sk_buff *skb)
+{
+	return skb_linearize(skb);
+}
+
+/*
+ * Makes the whole packet linear and private to this reference, so Rust may read and write it as
+ * one slice. Returns 0 or -ENOMEM.
+ */
+int vdp_skb_make_writable(struct sk_buff *skb)
+{
+	if (skb_linearize(skb))
+		return -ENOMEM;
+	return skb_ensure_writable(skb, skb->len);
+}
+
+/* Removes @len bytes from the front. Returns -EINVAL if the packet is shorter. */
+int vdp_skb_pull(struct sk_buff *skb, unsigned int len)
+{
+	if (len > skb->len)
+		return -EINVAL;
+	if (!pskb_may_pull(skb, len))
+		return -ENOMEM;
+	__skb_pull(skb, len);
+	return 0;
+}
+
+/* Adds @len bytes in front, growing the headroom if needed. */
+int vdp_skb_push(struct sk_buff *skb, unsigned int len)
+{
+	if (skb_cow_head(skb, len))
+		return -ENOMEM;
+	skb_push(skb, len);
+	return 0;
+}
+
+/* Cuts the packet to @len bytes (no-op if it is not longer). */
+int vdp_skb_trim(struct sk_buff *skb, unsigned int len)
+{
+	return pskb_trim(skb, len);
+}
+
+/* skb->cb is ours while a packet is inside the graph: it holds Click's annotations. */
+unsigned char *vdp_skb_cb(struct sk_buff *skb)
+{
+	return skb->cb;
+}

@@ -1,0 +1,190 @@
+//! `vdpctl graph …` and `vdpctl handler …`: installing compiled graphs and calling element
+//! handlers in the module directly (root only; tenants go through the coordinator).
+
+use crate::netlink::{string_attr, u32_attr, u32_value, attr_value, Attr, VdpSocket};
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+use netlink_packet_core::{Nla, NLA_TYPE_MASK};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vdp_core::uapi::{self, attr, cmd};
+
+#[derive(Subcommand)]
+pub enum GraphCommand {
+    /// Install a compiled graph (from `vdpctl compile`) for a tenant, replacing its current one.
+    Install {
+        #[arg(long)]
+        tenant: u32,
+        /// The compiled graph file.
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a tenant's graph.
+    Remove {
+        #[arg(long)]
+        tenant: u32,
+    },
+    /// Show a tenant's installed graph, or save its compiled form with --output.
+    Get {
+        #[arg(long)]
+        tenant: u32,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum HandlerCommand {
+    /// Read ELEMENT.HANDLER.
+    Read {
+        #[arg(long)]
+        tenant: u32,
+        target: String,
+    },
+    /// Write ELEMENT.HANDLER, with an optional VALUE.
+    Write {
+        #[arg(long)]
+        tenant: u32,
+        target: String,
+        #[arg(allow_hyphen_values = true)]
+        value: Option<String>,
+    },
+}
+
+#[derive(Debug, Serialize, PartialEq, Default)]
+pub struct GraphInfo {
+    pub tenant: u32,
+    pub elements: u32,
+    pub tasks: u32,
+    #[serde(skip)]
+    pub blob: Vec<u8>,
+}
+
+fn decode_graph(attrs: &[Attr]) -> Result<GraphInfo> {
+    let mut info = GraphInfo::default();
+    for a in attrs {
+        match a.kind() & NLA_TYPE_MASK {
+            attr::TENANT_ID => info.tenant = u32_value(a)?,
+            attr::ELEMENT_COUNT => info.elements = u32_value(a)?,
+            attr::TASK_COUNT => info.tasks = u32_value(a)?,
+            attr::GRAPH => info.blob = attr_value(a),
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+fn print_graph(info: &GraphInfo, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(info)?);
+    } else {
+        println!("tenant {}: {} elements, {} tasks", info.tenant, info.elements, info.tasks);
+    }
+    Ok(())
+}
+
+/// Splits `ELEMENT.HANDLER` at the last dot: element names may hold `/` and `@`, never `.`.
+pub fn split_target(target: &str) -> Result<(&str, &str)> {
+    match target.rsplit_once('.') {
+        Some((element, handler)) if !element.is_empty() && !handler.is_empty() => Ok((element, handler)),
+        _ => bail!("`{target}` is not ELEMENT.HANDLER"),
+    }
+}
+
+pub fn run_graph(command: &GraphCommand) -> Result<ExitCode> {
+    match command {
+        GraphCommand::Install { tenant, file, json } => {
+            let blob = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            if blob.len() > uapi::GRAPH_MAX_BYTES {
+                bail!("{} is {} bytes; one install carries at most {}", file.display(), blob.len(), uapi::GRAPH_MAX_BYTES);
+            }
+            let mut socket = VdpSocket::connect()?;
+            let replies = socket.request(
+                cmd::GRAPH_INSTALL,
+                vec![u32_attr(attr::TENANT_ID, *tenant), Attr::new(attr::GRAPH, blob)],
+            )?;
+            let reply = replies.first().context("the kernel sent no reply")?;
+            print_graph(&decode_graph(&reply.attrs)?, *json)?;
+        }
+        GraphCommand::Remove { tenant } => {
+            VdpSocket::connect()?.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, *tenant)])?;
+            println!("graph of tenant {tenant} removed");
+        }
+        GraphCommand::Get { tenant, output, json } => {
+            let replies = VdpSocket::connect()?.request(cmd::GRAPH_GET, vec![u32_attr(attr::TENANT_ID, *tenant)])?;
+            let info = decode_graph(&replies.first().context("the kernel sent no reply")?.attrs)?;
+            if let Some(path) = output {
+                std::fs::write(path, &info.blob).with_context(|| format!("cannot write {}", path.display()))?;
+            }
+            print_graph(&info, *json)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_handler(command: &HandlerCommand) -> Result<ExitCode> {
+    let mut socket = VdpSocket::connect()?;
+    match command {
+        HandlerCommand::Read { tenant, target } => {
+            let (element, handler) = split_target(target)?;
+            let replies = socket.request(
+                cmd::HANDLER_READ,
+                vec![
+                    u32_attr(attr::TENANT_ID, *tenant),
+                    string_attr(attr::ELEMENT, element),
+                    string_attr(attr::HANDLER, handler),
+                ],
+            )?;
+            let value = replies
+                .first()
+                .and_then(|r| r.attrs.iter().find(|a| a.kind() & NLA_TYPE_MASK == attr::VALUE))
+                .map(attr_value)
+                .context("the kernel's reply has no VALUE")?;
+            println!("{}", String::from_utf8_lossy(&value));
+        }
+        HandlerCommand::Write { tenant, target, value } => {
+            let (element, handler) = split_target(target)?;
+            let mut attrs = vec![
+                u32_attr(attr::TENANT_ID, *tenant),
+                string_attr(attr::ELEMENT, element),
+                string_attr(attr::HANDLER, handler),
+            ];
+            if let Some(value) = value {
+                attrs.push(Attr::new(attr::VALUE, value.as_bytes().to_vec()));
+            }
+            socket.request(cmd::HANDLER_WRITE, attrs)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets_split_at_the_last_dot() {
+        assert_eq!(split_target("red/c.count").unwrap(), ("red/c", "count"));
+        assert_eq!(split_target("Counter@3.reset").unwrap(), ("Counter@3", "reset"));
+        assert!(split_target("count").is_err());
+        assert!(split_target(".count").is_err());
+        assert!(split_target("c.").is_err());
+    }
+
+    #[test]
+    fn decodes_a_graph_reply() {
+        let attrs = vec![
+            u32_attr(attr::TENANT_ID, 3),
+            u32_attr(attr::ELEMENT_COUNT, 5),
+            u32_attr(attr::TASK_COUNT, 2),
+            Attr::new(attr::GRAPH, b"VDPG".to_vec()),
+        ];
+        let info = decode_graph(&attrs).unwrap();
+        assert_eq!((info.tenant, info.elements, info.tasks), (3, 5, 2));
+        assert_eq!(info.blob, b"VDPG");
+    }
+}
