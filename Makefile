@@ -5,7 +5,9 @@
 
 SHELL := /bin/bash
 REPO := $(CURDIR)
-OUT := $(REPO)/out
+# VDP_OUT puts all build products elsewhere (several checkouts or workers on one machine).
+OUT := $(or $(VDP_OUT),$(REPO)/out)
+export VDP_OUT := $(OUT)
 FLAVOUR ?= debug
 KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19

@@ -159,6 +159,7 @@ for old in $(ls -1dt "$CACHE/kernel/$FLAVOUR"-*/ 2>/dev/null | tail -n +3); do
   if flock -n "$old.lock" true; then log "removing stale tree $old"; rm -rf "$old" "$old.lock"; fi
 done
 
-mkdir -p "$REPO/out"
-ln -sfn "$DIR" "$REPO/out/kernel-$FLAVOUR"
+OUT=${VDP_OUT:-$REPO/out}
+mkdir -p "$OUT"
+ln -sfn "$DIR" "$OUT/kernel-$FLAVOUR"
 log "using $PKG $VERSION ($FLAVOUR): $DIR/build/arch/x86/boot/bzImage"
