@@ -4,4 +4,4 @@
 # Any panic stops the run and prints the shrunk input.
 set -eu
 cd "$(dirname "$0")/.."
-FUZZ_SECONDS="${1:-600}" exec cargo test --release -p vdp-click --test fuzz -- --ignored --nocapture
+FUZZ_SECONDS="${1:-600}" exec cargo test --release -p vdp-click --test fuzz -- --nocapture
