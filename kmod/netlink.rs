@@ -95,7 +95,7 @@ pub(crate) extern "C" fn vdp_rs_tenant_new(
         if !valid_tenant_name(name) {
             request.set_attr_error(
                 attr::TENANT_NAME,
-                c"tenant name must be 1 to 11 characters from [a-z0-9_-]",
+                c"tenant name must be a lower-case letter then up to 10 of [a-z0-9_]",
             );
             return Err(EINVAL);
         }

@@ -48,8 +48,7 @@ pub mod attr {
     pub const CLASS: u16 = 3;
     /// Tenant id, u32, at least 1.
     pub const TENANT_ID: u16 = 4;
-    /// Tenant name, NUL-terminated string of 1 to [`super::TENANT_NAME_MAX`] characters from
-    /// `[a-z0-9_-]`.
+    /// Tenant name, NUL-terminated string; see [`super::valid_tenant_name`].
     pub const TENANT_NAME: u16 = 5;
     /// PID of the tenant's kernel thread, u32 (reply only).
     pub const THREAD_PID: u16 = 6;
@@ -90,11 +89,19 @@ pub const TASKS_PER_YIELD_MAX: u32 = 4096;
 /// `TASKS_PER_YIELD` of a new tenant (Click's kernel driver runs about 128 tasks per pass).
 pub const TASKS_PER_YIELD_DEFAULT: u32 = 128;
 
-/// Whether `name` is an acceptable tenant name.
+/// Whether `name` is an acceptable tenant name: 1 to [`TENANT_NAME_MAX`] characters, a lower-case
+/// letter then lower-case letters, digits or `_`. The name prefixes the tenant's element names in
+/// the merged Click graph and names its kernel thread, so it must be a plain Click word that fits
+/// a thread name.
 pub fn valid_tenant_name(name: &[u8]) -> bool {
-    !name.is_empty()
-        && name.len() <= TENANT_NAME_MAX
-        && name.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_' || *c == b'-')
+    match name.split_first() {
+        Some((first, rest)) => {
+            name.len() <= TENANT_NAME_MAX
+                && first.is_ascii_lowercase()
+                && rest.iter().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'_')
+        }
+        None => false,
+    }
 }
 
 /// Attributes nested inside [`attr::CLASS`].

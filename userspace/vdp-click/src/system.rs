@@ -93,12 +93,9 @@ pub struct VirtualDevice {
     pub mac: Option<String>,
 }
 
-/// Tenant names become element-name prefixes, so they must be plain words.
+/// The kernel's rule, so that every tenant in a system config can be created in the module.
 pub fn valid_tenant_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 32
-        && name.starts_with(|c: char| c.is_ascii_alphabetic())
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    vdp_core::uapi::valid_tenant_name(name.as_bytes())
 }
 
 /// Prefix of the coordinator's own elements; no tenant may take it.
@@ -175,7 +172,10 @@ impl SystemConfig {
         for tenant in &self.tenant {
             let context = format!("tenant '{}'", tenant.name);
             if !valid_tenant_name(&tenant.name) || tenant.name == SHARED_PREFIX {
-                problems.push(format!("{context}: names start with a letter, hold only letters, digits and '_', are at most 32 long, and are not '{SHARED_PREFIX}'"));
+                problems.push(format!(
+                    "{context}: names are a lower-case letter then up to {} of [a-z0-9_], and not '{SHARED_PREFIX}'",
+                    vdp_core::uapi::TENANT_NAME_MAX - 1
+                ));
             }
             if tenant.cgroup.is_empty() {
                 problems.push(format!("{context}: cgroup must not be empty"));
@@ -242,8 +242,8 @@ carries = "ip"
 next_hop_mac = "52:54:00:aa:bb:cc"
 
 [[tenant]]
-name = "A"
-cgroup = "vdp/A"
+name = "a"
+cgroup = "vdp/a"
 cpu_share = 40
 bandwidth_cap = "10Mbps"
 [[tenant.device]]
@@ -268,7 +268,7 @@ address = "10.1.0.1/24"
             .replace("\"192.0.2.10\"", "\"192.0.2.300\"")
             .replace("cpu_share = 40", "cpu_share = 0")
             .replace("tunnel = \"a1\"\naddress", "tunnel = \"zz\"\naddress")
-            .replace("name = \"A\"", "name = \"phys\"");
+            .replace("name = \"a\"", "name = \"phys\"");
         let problems = SystemConfig::parse(&bad).unwrap_err();
         assert_eq!(problems.len(), 4, "{problems:?}");
         let unknown = SystemConfig::parse("[limits]\nmax_elefants = 3\n").unwrap_err();

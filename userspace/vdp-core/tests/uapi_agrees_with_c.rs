@@ -76,8 +76,11 @@ fn tenant_names_fit_thread_names() {
     // The thread is "vdp-NAME" and task names hold 15 characters.
     assert!("vdp-".len() + TENANT_NAME_MAX <= 15);
     assert!(valid_tenant_name(b"red"));
-    assert!(valid_tenant_name(b"tenant_0-a"));
+    assert!(valid_tenant_name(b"tenant_0a"));
     assert!(valid_tenant_name(b"abcdefghijk"));
+    assert!(!valid_tenant_name(b"tenant-0"));
+    assert!(!valid_tenant_name(b"0tenant"));
+    assert!(!valid_tenant_name(b"_tenant"));
     assert!(!valid_tenant_name(b"abcdefghijkl"));
     assert!(!valid_tenant_name(b""));
     assert!(!valid_tenant_name(b"Red"));

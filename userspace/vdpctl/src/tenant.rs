@@ -13,7 +13,7 @@ use vdp_core::uapi::{self, attr, cmd};
 pub enum TenantCommand {
     /// Create a tenant and start its kernel thread.
     Add {
-        /// Tenant name: 1 to 11 characters from [a-z0-9_-].
+        /// Tenant name: a lower-case letter then up to 10 of [a-z0-9_].
         name: String,
         /// Tenant id (at least 1).
         #[arg(long)]
