@@ -1,3 +1,4 @@
+# timeout: 180
 # What `make demo` shows: vdp.ko loaded, tenants with their own kernel threads placed in their
 # cgroups, and the module's answers over generic netlink.
 . /vdp/lib.sh

@@ -1,3 +1,4 @@
+# timeout: 420
 # The element graph engine: installing compiled graphs, running tasks on the tenant's thread,
 # push and pull through a Queue, handlers, hotswap, refusal of bad graphs with the old graph
 # still running, per-tenant scoping, and teardown with graphs running.

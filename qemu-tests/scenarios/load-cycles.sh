@@ -1,3 +1,4 @@
+# timeout: 300
 # 50 rounds of insmod / vdpctl info / rmmod: registration and teardown leave nothing behind.
 . /vdp/lib.sh
 round=1

@@ -1,3 +1,4 @@
+# timeout: 180
 # The strict policy: malformed GET_INFO requests are refused with EINVAL and an extack message,
 # and the module keeps answering well-formed ones.
 . /vdp/lib.sh

@@ -1,3 +1,4 @@
+# timeout: 180
 # insmod, `vdpctl info` in both output forms, rmmod, and the message once the module is gone.
 . /vdp/lib.sh
 

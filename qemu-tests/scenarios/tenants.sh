@@ -1,3 +1,4 @@
+# timeout: 240
 # Tenant lifecycle: threads named after tenants, idle threads cost no CPU, cgroup placement,
 # scheduling parameters, refusals with clear reasons, and privilege checks.
 . /vdp/lib.sh

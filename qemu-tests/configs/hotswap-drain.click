@@ -1,0 +1,8 @@
+// Hotswap, second graph: same names and classes, the Unqueue now active, a Paint added on the way
+// out; `q` must hand over its packets and the counters their counts.
+src :: InfiniteSource(LENGTH 64, LIMIT 1000, BURST 4);
+in :: Counter;
+q :: Queue(4096);
+uq :: Unqueue(BURST 16);
+out :: Counter;
+src -> in -> q -> uq -> Paint(2) -> out -> Discard;
