@@ -7,9 +7,9 @@ use crate::engine::{BuildError, Graph};
 use crate::portable::uapi::{TASKS_PER_YIELD_DEFAULT, TENANTS_MAX};
 use crate::sys::thread::{thread_name, CurrentThread, Doorbell, Thread, ThreadBody};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use kernel::new_spinlock;
 use kernel::prelude::*;
-use kernel::sync::{Arc, SpinLock};
+use kernel::sync::{Arc, Mutex, SpinLock, UniqueArc};
+use kernel::{new_mutex, new_spinlock};
 
 kernel::sync::global_lock! {
     // SAFETY: `init` is called from module init before the netlink family, the only user, is
@@ -40,6 +40,9 @@ pub(crate) struct TenantState {
     /// The running graph. Replaced whole by an install; readers take a reference and drop the
     /// lock at once, so an install never waits for packet processing.
     installed: Pin<KBox<SpinLock<Option<Arc<Installed>>>>>,
+    /// Serialises installs and removals of this tenant's graph: a hotswap takes the state of the
+    /// graph it replaces, so two at once would each take it and one would lose it.
+    changing: Pin<KBox<Mutex<()>>>,
 }
 
 /// A graph together with the blob it was built from (what `GRAPH_GET` returns).
@@ -64,20 +67,32 @@ impl TenantState {
     }
 
     /// Builds `blob` completely, then switches to it. On failure the running graph is untouched.
+    /// Elements that keep their name and class take over the state of the ones they replace.
     pub(crate) fn install(&self, blob: &[u8]) -> Result<Arc<Installed>, BuildError> {
+        let _changing = self.changing.lock();
         let graph = Graph::build(blob, self.name(), self.doorbell.clone())?;
         let mut copy = KVVec::with_capacity(blob.len(), GFP_KERNEL)?;
         copy.extend_from_slice(blob, GFP_KERNEL)?;
-        let installed = Arc::new(Installed { graph, blob: copy }, GFP_KERNEL)?;
-        let old = self.installed.lock().replace(installed.clone());
+        let mut fresh = UniqueArc::new(Installed { graph, blob: copy }, GFP_KERNEL)?;
+        // Nothing can fail from here on, so the old graph is only touched by an install that
+        // will happen. It keeps running during the transfer; see `Element::take_state`.
+        let old = self.installed();
+        if let Some(old) = &old {
+            fresh.graph.adopt_state(&old.graph);
+        }
+        let installed: Arc<Installed> = fresh.into();
+        // Under `changing`, what the swap replaces is `old`.
+        let replaced = self.installed.lock().replace(installed.clone());
         self.doorbell.ring();
         // The old graph is freed when its last user (possibly the thread, mid-pass) lets go.
+        drop(replaced);
         drop(old);
         Ok(installed)
     }
 
     /// Removes the running graph; returns whether there was one.
     pub(crate) fn remove_graph(&self) -> bool {
+        let _changing = self.changing.lock();
         let old = self.installed.lock().take();
         old.is_some()
     }
@@ -211,6 +226,7 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
             wakeups: AtomicU64::new(0),
             doorbell: Arc::new(Doorbell::new()?, GFP_KERNEL)?,
             installed: KBox::pin_init(new_spinlock!(None, "vdp_tenant_graph"), GFP_KERNEL)?,
+            changing: KBox::pin_init(new_mutex!((), "vdp_tenant_install"), GFP_KERNEL)?,
         },
         GFP_KERNEL,
     )?;

@@ -1,6 +1,6 @@
 //! Click's "simple action" elements: one function per packet, usable in push or pull mode.
 
-use crate::engine::{Cx, Element, handler::{HandlerError, HandlerText}};
+use crate::engine::{same_class, Cx, Element, handler::{HandlerError, HandlerText}};
 use crate::packet::Packet;
 
 /// What a simple-action element does with one packet: send it out of a port, or drop it.
@@ -16,11 +16,19 @@ pub(super) trait Action: Send + Sync {
         let _ = (name, value);
         Err(HandlerError::NoSuchHandler)
     }
+
+    /// Hotswap from the namesake of the same class (see `Element::take_state`).
+    fn take_state(&mut self, old: &Self)
+    where
+        Self: Sized,
+    {
+        let _ = old;
+    }
 }
 
 pub(super) struct Agnostic<A: Action>(pub(super) A);
 
-impl<A: Action> Element for Agnostic<A> {
+impl<A: Action + 'static> Element for Agnostic<A> {
     fn push(&self, cx: &Cx<'_>, _port: u16, packet: Packet) {
         if let Some((port, packet)) = self.0.act(packet) {
             cx.push(port, packet);
@@ -46,5 +54,11 @@ impl<A: Action> Element for Agnostic<A> {
 
     fn write_handler(&self, name: &str, value: &str) -> Result<(), HandlerError> {
         self.0.write(name, value)
+    }
+
+    fn take_state(&mut self, old: &dyn Element) {
+        if let Some(old) = same_class::<Agnostic<A>>(old) {
+            self.0.take_state(&old.0);
+        }
     }
 }

@@ -1,23 +1,25 @@
 //! Discard: consumes every packet; as a task it pulls them itself when its input is pull.
 
 use super::{boxed, ConstructError};
-use crate::engine::{handler::{HandlerError, HandlerText}, Cx, Element};
+use crate::engine::{handler::{HandlerError, HandlerText}, same_class, Cx, Element};
 use crate::packet::Packet;
 use crate::portable::compiled_graph::ElementView;
 use crate::portable::element_args::ElementArgs;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 /// Packets a pulling Discard takes per task run, like Click's burst.
 const PULL_BURST: usize = 32;
 
 struct Discard {
-    count: AtomicU64,
+    /// Shared with the namesake in the next graph after a hotswap, so the count goes on.
+    count: Arc<AtomicU64>,
 }
 
 pub(super) fn construct(_: &ElementView<'_>, _: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
-    boxed(Discard { count: AtomicU64::new(0) })
+    boxed(Discard { count: Arc::new(AtomicU64::new(0), GFP_KERNEL)? })
 }
 
 impl Element for Discard {
@@ -51,6 +53,12 @@ impl Element for Discard {
                 Ok(())
             }
             _ => Err(HandlerError::NoSuchHandler),
+        }
+    }
+
+    fn take_state(&mut self, old: &dyn Element) {
+        if let Some(old) = same_class::<Discard>(old) {
+            self.count = old.count.clone();
         }
     }
 }

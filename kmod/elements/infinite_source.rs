@@ -24,6 +24,7 @@ struct InfiniteSource {
     active: AtomicBool,
     /// STOP: once LIMIT is reached the source deactivates itself.
     stop: bool,
+    /// Not carried over by a hotswap: as in Click, a new source sends its LIMIT afresh.
     count: AtomicU64,
 }
 

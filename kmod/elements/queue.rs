@@ -2,9 +2,15 @@
 //!
 //! Pushers and pullers may run on different threads of a tenant, so the ring sits behind a
 //! spinlock.
+//!
+//! Hotswap: a new Queue of the same name takes the old one's packets (Click's semantics) by
+//! adopting the old ring itself, resized in place to the new capacity. Both graphs then share one
+//! ring, so a packet the old graph pushes after the transfer (before the swap, or in a pass a
+//! thread is finishing on the old graph) is queued for the new graph, not lost; and one the old
+//! graph pulls in that window is processed by it, as if it had come a moment earlier.
 
 use super::{boxed, int_arg, ConstructError};
-use crate::engine::{handler::{parse_int_in, HandlerError, HandlerText}, Cx, Element};
+use crate::engine::{handler::{parse_int_in, HandlerError, HandlerText}, same_class, Cx, Element};
 use crate::packet::Packet;
 use crate::portable::catalog::MAX_QUEUE_CAPACITY;
 use crate::portable::compiled_graph::ElementView;
@@ -12,7 +18,7 @@ use crate::portable::element_args::ElementArgs;
 use core::fmt::Write;
 use kernel::new_spinlock;
 use kernel::prelude::*;
-use kernel::sync::SpinLock;
+use kernel::sync::{Arc, SpinLock};
 
 /// A bounded FIFO of packets.
 struct Ring {
@@ -32,8 +38,25 @@ impl Ring {
         Ok(Ring { slots, head: 0, len: 0, highwater: 0, drops: 0 })
     }
 
+    /// A ring of capacity zero, which costs no allocation.
+    fn empty() -> Ring {
+        Ring { slots: KVVec::new(), head: 0, len: 0, highwater: 0, drops: 0 }
+    }
+
     fn capacity(&self) -> usize {
         self.slots.len()
+    }
+
+    /// Moves `old`'s packets, oldest first, into `self` (empty); those that do not fit are
+    /// dropped and counted, as when Click shrinks a queue. The counts carry over.
+    fn refill_from(&mut self, old: &mut Ring) {
+        while let Some(packet) = old.dequeue() {
+            if let Err(packet) = self.enqueue(packet) {
+                drop(packet);
+            }
+        }
+        self.drops = self.drops.saturating_add(old.drops);
+        self.highwater = old.highwater.min(self.capacity()).max(self.len);
     }
 
     /// Stores `packet`, or hands it back when the ring is full.
@@ -65,13 +88,14 @@ impl Ring {
 }
 
 struct Queue {
-    ring: Pin<KBox<SpinLock<Ring>>>,
+    /// Shared with the Queue of the same name in the next graph after a hotswap.
+    ring: Arc<SpinLock<Ring>>,
 }
 
 pub(super) fn construct(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
     let capacity = usize::try_from(int_arg(args, "CAPACITY")?).map_err(|_| ConstructError::BadArgument("CAPACITY"))?;
     let ring = Ring::with_capacity(capacity)?;
-    let ring = KBox::pin_init(new_spinlock!(ring, "vdp_queue"), GFP_KERNEL)?;
+    let ring = Arc::pin_init(new_spinlock!(ring, "vdp_queue"), GFP_KERNEL)?;
     boxed(Queue { ring })
 }
 
@@ -130,17 +154,28 @@ impl Element for Queue {
                 let mut fresh = Ring::with_capacity(capacity).map_err(|_| HandlerError::Refused("out of memory"))?;
                 let mut ring = self.ring.lock();
                 // Keep the oldest packets that fit; the rest are dropped, as in Click.
-                while let Some(packet) = ring.dequeue() {
-                    if let Err(packet) = fresh.enqueue(packet) {
-                        drop(packet);
-                    }
-                }
-                fresh.drops = ring.drops.saturating_add(fresh.drops);
+                fresh.refill_from(&mut ring);
                 fresh.highwater = fresh.len;
                 *ring = fresh;
                 Ok(())
             }
             _ => Err(HandlerError::NoSuchHandler),
         }
+    }
+
+    fn take_state(&mut self, old: &dyn Element) {
+        let Some(old) = same_class::<Queue>(old) else { return };
+        // This queue's ring was allocated at construction with the new capacity and is still
+        // private (the graph is not installed yet); take its storage out so that the two locks
+        // are never held together.
+        let mut fresh = core::mem::replace(&mut *self.ring.lock(), Ring::empty());
+        {
+            let mut shared = old.ring.lock();
+            fresh.refill_from(&mut shared);
+            core::mem::swap(&mut *shared, &mut fresh);
+        }
+        // `fresh` now holds the old, emptied slots; freeing them needs no lock.
+        drop(fresh);
+        self.ring = old.ring.clone();
     }
 }

@@ -1,24 +1,26 @@
 //! Unqueue: a task that pulls up to BURST packets from its input and pushes them out.
 
 use super::{boxed, int_arg, ConstructError};
-use crate::engine::{handler::{parse_bool, parse_int_in, HandlerError, HandlerText}, Cx, Element};
+use crate::engine::{handler::{parse_bool, parse_int_in, HandlerError, HandlerText}, same_class, Cx, Element};
 use crate::portable::catalog::MAX_BURST;
 use crate::portable::compiled_graph::ElementView;
 use crate::portable::element_args::ElementArgs;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed};
 use kernel::prelude::*;
+use kernel::sync::Arc;
 
 struct Unqueue {
     burst: AtomicU32,
     active: AtomicBool,
-    count: AtomicU64,
+    /// Shared with the namesake in the next graph after a hotswap, so the count goes on.
+    count: Arc<AtomicU64>,
 }
 
 pub(super) fn construct(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
     let burst = u32::try_from(int_arg(args, "BURST")?).map_err(|_| ConstructError::BadArgument("BURST"))?;
     let active = args.bool("ACTIVE").ok_or(ConstructError::BadArgument("ACTIVE"))?;
-    boxed(Unqueue { burst: AtomicU32::new(burst), active: AtomicBool::new(active), count: AtomicU64::new(0) })
+    boxed(Unqueue { burst: AtomicU32::new(burst), active: AtomicBool::new(active), count: Arc::new(AtomicU64::new(0), GFP_KERNEL)? })
 }
 
 impl Element for Unqueue {
@@ -54,5 +56,11 @@ impl Element for Unqueue {
             _ => return Err(HandlerError::NoSuchHandler),
         }
         Ok(())
+    }
+
+    fn take_state(&mut self, old: &dyn Element) {
+        if let Some(old) = same_class::<Unqueue>(old) {
+            self.count = old.count.clone();
+        }
     }
 }

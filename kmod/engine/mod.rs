@@ -12,13 +12,17 @@ use crate::packet::Packet;
 use crate::portable::compiled_graph::{self, ElementScratch, FormatError};
 use crate::portable::element_args::ElementArgs;
 use crate::sys::thread::Doorbell;
+use core::any::Any;
 use handler::{HandlerError, HandlerText};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
 /// What every element class implements. Ports and modes are fixed by the validated graph, so
 /// `push` is called only on push inputs and `pull` only on pull outputs.
-pub(crate) trait Element: Send + Sync {
+///
+/// `Any` is a supertrait so that [`Element::take_state`] can recognise its own class behind a
+/// `&dyn Element` ([`same_class`]).
+pub(crate) trait Element: Any + Send + Sync {
     /// A packet arrives on push input `port`.
     fn push(&self, cx: &Cx<'_>, port: u16, packet: Packet) {
         let _ = (cx, port);
@@ -46,6 +50,26 @@ pub(crate) trait Element: Send + Sync {
         let _ = (name, value);
         Err(HandlerError::NoSuchHandler)
     }
+
+    /// Hotswap: `self` is an element of a graph being installed, and `old` the element of the
+    /// same name and class in the graph it replaces. Called once, after the new graph is
+    /// completely built and cannot fail any more, while the old graph is still running; the new
+    /// graph is not yet visible to anyone, hence `&mut self`.
+    ///
+    /// Implementations carry their state over, usually by sharing it: the new element adopts
+    /// the old one's `Arc`ed state, so whatever the old graph still does with it until the swap
+    /// (and during the pass a thread may be finishing on it) lands in the same place, and
+    /// nothing is lost or counted twice. This must not fail, allocate or sleep. Use
+    /// [`same_class`] to reach `old` as the concrete type. The default keeps no state.
+    fn take_state(&mut self, old: &dyn Element) {
+        let _ = old;
+    }
+}
+
+/// `element` as the concrete class `T`, or `None` when it is another class.
+pub(crate) fn same_class<T: Element>(element: &dyn Element) -> Option<&T> {
+    let element: &dyn Any = element;
+    element.downcast_ref::<T>()
 }
 
 /// Where an output port leads, or an input port comes from.
@@ -57,6 +81,8 @@ struct PortLink {
 
 struct Node {
     name: KVec<u8>,
+    /// Catalog class id: hotswap carries state only between elements of the same name and class.
+    class: u16,
     element: KBox<dyn Element>,
     /// Per output port: the downstream input it pushes to.
     outputs: KVec<Option<PortLink>>,
@@ -171,7 +197,7 @@ impl Graph {
             outputs.resize(usize::from(view.outputs), None, GFP_KERNEL)?;
             let mut inputs = KVec::with_capacity(usize::from(view.inputs), GFP_KERNEL)?;
             inputs.resize(usize::from(view.inputs), None, GFP_KERNEL)?;
-            nodes.push(Node { name, element, outputs, inputs }, GFP_KERNEL)?;
+            nodes.push(Node { name, class: view.class.id, element, outputs, inputs }, GFP_KERNEL)?;
         }
         for connection in compiled.connections() {
             let bad = || BuildError::new(EINVAL, format_args!("connection {} -> {} is out of range", connection.from, connection.to));
@@ -188,6 +214,18 @@ impl Graph {
             tasks.push(TaskSlot { element: task.element, thread }, GFP_KERNEL)?;
         }
         Ok(Graph { nodes, tasks, doorbell })
+    }
+
+    /// Hotswap: every element that has a namesake of the same class in `old` takes its state
+    /// over (see [`Element::take_state`]). Infallible, so it runs after everything that can fail.
+    pub(crate) fn adopt_state(&mut self, old: &Graph) {
+        for node in self.nodes.iter_mut() {
+            if let Some(previous) = old.find(&node.name) {
+                if previous.class == node.class {
+                    node.element.take_state(&*previous.element);
+                }
+            }
+        }
     }
 
     fn output_link(&self, element: u32, port: u16) -> Option<PortLink> {

@@ -1,6 +1,6 @@
-// Hotswap, third graph, installed while the source runs: a smaller queue and a longer LIMIT.
-// The source's count carries over, so it stops at 30000 packets in all.
-src :: InfiniteSource(LENGTH 64, LIMIT 30000, BURST 4);
+// Hotswap, third graph, installed while the source runs: a smaller queue, a bigger burst, and a
+// source that sends 20000 packets of its own.
+src :: InfiniteSource(LENGTH 64, LIMIT 20000, BURST 4);
 in :: Counter;
 q :: Queue(2048);
 uq :: Unqueue(BURST 32);

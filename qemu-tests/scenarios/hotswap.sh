@@ -1,6 +1,6 @@
 # Hotswap keeps the state of elements that keep their name and class: the Queue's packets move to
-# the new graph's Queue, and counters (Counter, the source's and Unqueue's counts) go on from
-# where they were, also when the graph is replaced under a running source.
+# the new graph's Queue, and counters (Counter, Unqueue's and Discard's counts) go on from where
+# they were, also when the graph is replaced under a running source. Sources start afresh.
 . /vdp/lib.sh
 load_vdp
 vdpctl tenant add red --id 1 >/dev/null
@@ -20,12 +20,11 @@ wait_for_value 1 red/out.count 1000
 [ "$(read_handler 1 red/q.highwater_length)" = "1000" ] || fail "highwater did not carry over"
 [ "$(read_handler 1 red/in.count)" = "1000" ] || fail "Counter count did not carry over"
 [ "$(read_handler 1 red/in.byte_count)" = "64000" ] || fail "Counter byte_count did not carry over"
-# The source's count carried over too, so it did not start again from zero.
-[ "$(read_handler 1 red/src.count)" = "1000" ] || fail "source restarted"
+[ "$(read_handler 1 red/src.count)" = "0" ] || fail "the new source did not start afresh"
 [ "$(read_handler 1 red/uq.count)" = "1000" ] || fail "Unqueue count"
 
 step "swap again while the source runs: no packet is lost or counted twice"
-vdpctl handler write --tenant 1 red/src.limit 30000
+vdpctl handler write --tenant 1 red/src.limit 100000
 wait_running() {
   local i=0 n
   while [ $i -lt 300 ]; do
@@ -38,24 +37,23 @@ wait_running() {
 wait_running
 before=$(read_handler 1 red/src.count)
 vdpctl graph install --tenant 1 /tmp/running.vdpg >/dev/null
-after=$(read_handler 1 red/src.count)
-echo "    source count $before before the install, $after after"
-[ "$before" -lt 30000 ] || fail "the source finished before the swap; raise its LIMIT"
-[ "$after" -ge "$before" ] || fail "source count went back from $before to $after"
-wait_for_value 1 red/src.count 30000 120
+echo "    old source had sent $before packets shortly before the install"
+[ "$before" -lt 100000 ] || fail "the source finished before the swap"
+wait_for_value 1 red/src.count 20000 120
 wait_for_value 1 red/q.length 0
 in=$(read_handler 1 red/in.count); out=$(read_handler 1 red/out.count); drops=$(read_handler 1 red/q.drops)
 echo "    in $in, out $out, queue drops $drops"
-[ "$in" = "30000" ] || fail "in.count $in, want 30000"
-[ $((out + drops)) = 30000 ] || fail "out $out + drops $drops != 30000"
+# Everything counted in went through the shared queue and came out, or was dropped there.
+[ $((out + drops)) = "$in" ] || fail "out $out + drops $drops != in $in"
+[ "$in" -ge $((1000 + before + 20000)) ] || fail "in.count $in lost packets counted before the swap"
 [ "$(read_handler 1 red/q.capacity)" = "2048" ] || fail "new capacity"
 
 step "a renamed element starts afresh"
-sed 's/out :: Counter/out2 :: Counter/; s/-> out ->/-> out2 ->/' /vdp/configs/hotswap-running.click > /tmp/renamed.click
+sed 's/out :: Counter/out2 :: Counter/; s/-> out ->/-> out2 ->/' /vdp/configs/hotswap-running.click | sed "s/LIMIT 20000/LIMIT 0/" > /tmp/renamed.click
 vdpctl compile --system /vdp/configs/engine-system.toml red=/tmp/renamed.click -o /tmp/renamed.vdpg >/dev/null
 vdpctl graph install --tenant 1 /tmp/renamed.vdpg >/dev/null
 [ "$(read_handler 1 red/out2.count)" = "0" ] || fail "out2 inherited a count"
-[ "$(read_handler 1 red/in.count)" = "30000" ] || fail "in.count lost"
+[ "$(read_handler 1 red/in.count)" = "$in" ] || fail "in.count lost"
 
 unload_vdp
 echo "hotswap ok"
