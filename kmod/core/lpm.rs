@@ -236,6 +236,12 @@ impl<A: NodeArena> Lpm<A> {
         &self.arena
     }
 
+    /// The arena, for giving it more room. Nodes must be neither changed nor freed through it:
+    /// the table owns every node it linked.
+    pub fn arena_mut(&mut self) -> &mut A {
+        &mut self.arena
+    }
+
     pub fn into_arena(self) -> A {
         self.arena
     }

@@ -20,3 +20,5 @@ pub mod tunnel;
 pub mod lpm;
 pub mod token_bucket;
 pub mod element_args;
+pub mod route_text;
+pub mod ip_actions;

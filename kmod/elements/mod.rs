@@ -2,14 +2,24 @@
 
 mod agnostic;
 mod check_length;
+mod chew;
+mod classifier;
 mod counter;
 mod discard;
+mod ether;
 mod idle;
 mod infinite_source;
+mod ip;
+mod ip_lookup;
 mod paint;
 mod paint_switch;
+mod print;
 mod queue;
+mod rated;
+mod route_arena;
+mod sched_info;
 mod strip;
+mod switch;
 mod tee;
 mod unqueue;
 
@@ -55,6 +65,27 @@ const LIBRARY: &[(&str, Constructor)] = &[
     ("PaintSwitch", paint_switch::construct),
     ("CheckLength", check_length::construct),
     ("InfiniteSource", infinite_source::construct),
+    ("Classifier", classifier::construct),
+    ("IPClassifier", classifier::construct),
+    ("EtherEncap", ether::construct_encap),
+    ("EtherMirror", ether::construct_mirror),
+    ("CheckIPHeader", ip::construct_check_ip_header),
+    ("DecIPTTL", ip::construct_dec_ip_ttl),
+    ("SetIPChecksum", ip::construct_set_ip_checksum),
+    ("IPEncap", ip::construct_ip_encap),
+    ("GetIPAddress", ip::construct_get_ip_address),
+    ("RadixIPLookup", ip_lookup::construct_radix),
+    ("LinearIPLookup", ip_lookup::construct_linear),
+    ("StaticIPLookup", ip_lookup::construct_static),
+    ("HashSwitch", switch::construct_hash),
+    ("RoundRobinSwitch", switch::construct_round_robin),
+    ("BandwidthShaper", rated::construct_shaper),
+    ("RatedUnqueue", rated::construct_unqueue),
+    ("RatedSource", rated::construct_source),
+    ("StaticThreadSched", sched_info::construct),
+    ("ScheduleInfo", sched_info::construct),
+    ("Print", print::construct),
+    ("Chew", chew::construct),
 ];
 
 /// The implemented classes with their catalog ids.

@@ -22,10 +22,17 @@ extern "C" {
     fn vdp_skb_push(skb: *mut sk_buff, len: c_uint) -> c_int;
     fn vdp_skb_trim(skb: *mut sk_buff, len: c_uint) -> c_int;
     fn vdp_skb_cb(skb: *mut sk_buff) -> *mut u8;
+    fn vdp_skb_network_offset(skb: *mut sk_buff) -> c_int;
+    fn vdp_skb_set_network_offset(skb: *mut sk_buff, offset: c_int);
 }
 
 /// Where Click's annotations live in `skb->cb` (48 bytes, ours while the graph holds the packet).
 const PAINT_ANNO: usize = 0;
+/// Click's destination IP address annotation: 4 bytes, network order.
+const DST_IP_ANNO: usize = 4;
+/// Flags telling which annotations hold a value (cb starts zeroed).
+const ANNO_FLAGS: usize = 8;
+const FLAG_DST_IP: u8 = 0x01;
 
 /// Headroom given to packets the graph creates, enough for outer IPv4 + GRE + Ethernet.
 pub(crate) const DEFAULT_HEADROOM: u32 = 64;
@@ -147,5 +154,47 @@ impl Drop for Packet {
     fn drop(&mut self) {
         // SAFETY: `self` owns the reference (type invariant) and is being destroyed.
         unsafe { vdp_skb_drop(self.skb.as_ptr()) };
+    }
+}
+
+/// Annotations the IP elements use: where the IP header is, and the destination to route on.
+impl Packet {
+    /// Offset of the IP header from the start of the data, if an element marked one that is
+    /// still inside the packet.
+    pub(crate) fn network_offset(&self) -> Option<usize> {
+        // SAFETY: `skb` is valid (type invariant); this reads two of its fields.
+        let offset = unsafe { vdp_skb_network_offset(self.skb.as_ptr()) };
+        usize::try_from(offset).ok().filter(|offset| *offset < self.len())
+    }
+
+    /// Marks the IP header `offset` bytes into the data; an offset outside the packet is ignored.
+    pub(crate) fn set_network_offset(&mut self, offset: usize) {
+        if offset >= self.len() {
+            return;
+        }
+        let Ok(offset) = c_int::try_from(offset) else { return };
+        // SAFETY: `skb` is valid and owned; the offset lies inside the linear data.
+        unsafe { vdp_skb_set_network_offset(self.skb.as_ptr(), offset) };
+    }
+
+    pub(crate) fn dst_ip_anno(&self) -> Option<[u8; 4]> {
+        let mut address = [0u8; 4];
+        // SAFETY: cb is 48 bytes inside the valid skb; bytes DST_IP_ANNO..DST_IP_ANNO + 4 and
+        // ANNO_FLAGS are within it, and `address` is a distinct 4-byte buffer.
+        let flags = unsafe {
+            let cb = vdp_skb_cb(self.skb.as_ptr());
+            core::ptr::copy_nonoverlapping(cb.add(DST_IP_ANNO), address.as_mut_ptr(), 4);
+            *cb.add(ANNO_FLAGS)
+        };
+        (flags & FLAG_DST_IP != 0).then_some(address)
+    }
+
+    pub(crate) fn set_dst_ip_anno(&mut self, address: [u8; 4]) {
+        // SAFETY: as in `dst_ip_anno`; `&mut self` makes this the only access to this skb's cb.
+        unsafe {
+            let cb = vdp_skb_cb(self.skb.as_ptr());
+            core::ptr::copy_nonoverlapping(address.as_ptr(), cb.add(DST_IP_ANNO), 4);
+            *cb.add(ANNO_FLAGS) |= FLAG_DST_IP;
+        }
     }
 }

@@ -9,3 +9,20 @@ pub(crate) fn now_ms() -> u64 {
     // SAFETY: reads a global counter; callable from any context.
     unsafe { vdp_now_ms() }
 }
+
+extern "C" {
+    fn vdp_now_ns() -> u64;
+    fn vdp_cycles() -> u64;
+}
+
+/// Nanoseconds on the kernel's monotonic clock.
+pub(crate) fn now_ns() -> u64 {
+    // SAFETY: reads the monotonic clock; callable from any context.
+    unsafe { vdp_now_ns() }
+}
+
+/// The CPU's cycle counter, or 0 on machines without one.
+pub(crate) fn cycles() -> u64 {
+    // SAFETY: reads a CPU register; callable from any context.
+    unsafe { vdp_cycles() }
+}

@@ -4,6 +4,8 @@
  * <linux/skbuff.h>; each wrapper here does exactly one thing and checks what can fail.
  */
 #include <linux/skbuff.h>
+#include <linux/timex.h>
+#include <linux/timekeeping.h>
 #include "vdp_sys.h"
 
 struct sk_buff *vdp_skb_alloc(unsigned int headroom, unsigned int len)
@@ -88,4 +90,31 @@ int vdp_skb_trim(struct sk_buff *skb, unsigned int len)
 unsigned char *vdp_skb_cb(struct sk_buff *skb)
 {
 	return skb->cb;
+}
+
+/*
+ * Offset of the network header from the packet data. Negative when it was never set (it then
+ * points at the buffer's head, before the data) or lies in bytes already stripped.
+ */
+int vdp_skb_network_offset(struct sk_buff *skb)
+{
+	return skb_network_offset(skb);
+}
+
+/* Marks the network header @offset bytes after the data start (the caller checked the range). */
+void vdp_skb_set_network_offset(struct sk_buff *skb, int offset)
+{
+	skb_set_network_header(skb, offset);
+}
+
+/* A free-running cycle counter, for busy work measured in cycles (Chew); 0 where none exists. */
+u64 vdp_cycles(void)
+{
+	return get_cycles();
+}
+
+/* Monotonic nanoseconds, for rate limiters that need finer steps than jiffies. */
+u64 vdp_now_ns(void)
+{
+	return ktime_get_ns();
 }

@@ -33,5 +33,9 @@ int vdp_skb_pull(struct sk_buff *skb, unsigned int len);
 int vdp_skb_push(struct sk_buff *skb, unsigned int len);
 int vdp_skb_trim(struct sk_buff *skb, unsigned int len);
 unsigned char *vdp_skb_cb(struct sk_buff *skb);
+int vdp_skb_network_offset(struct sk_buff *skb);
+void vdp_skb_set_network_offset(struct sk_buff *skb, int offset);
+u64 vdp_cycles(void);
+u64 vdp_now_ns(void);
 
 #endif

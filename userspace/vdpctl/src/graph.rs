@@ -39,19 +39,24 @@ pub enum GraphCommand {
 
 #[derive(Subcommand)]
 pub enum HandlerCommand {
-    /// Read ELEMENT.HANDLER.
+    /// Read ELEMENT.HANDLER, with a PARAMETER for handlers that take one (`rt.lookup 10.0.0.1`).
     Read {
         #[arg(long)]
         tenant: u32,
         target: String,
+        parameter: Option<String>,
     },
-    /// Write ELEMENT.HANDLER, with an optional VALUE.
+    /// Write ELEMENT.HANDLER, with an optional VALUE, or the lines of a file.
     Write {
         #[arg(long)]
         tenant: u32,
         target: String,
-        #[arg(allow_hyphen_values = true)]
+        #[arg(allow_hyphen_values = true, conflicts_with = "file")]
         value: Option<String>,
+        /// Write the file's lines instead of VALUE, as few writes as fit the value limit, each
+        /// ending at a line break (a route table's `add` takes one route per line).
+        #[arg(long)]
+        file: Option<PathBuf>,
     },
 }
 
@@ -95,6 +100,23 @@ pub fn split_target(target: &str) -> Result<(&str, &str)> {
     }
 }
 
+/// Splits `text` into pieces of at most `limit` bytes, each ending at a line break.
+pub fn line_chunks(text: &str, limit: usize) -> Result<Vec<&str>> {
+    let mut chunks = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        if rest.len() <= limit {
+            chunks.push(rest);
+            break;
+        }
+        let window = &rest[..rest.floor_char_boundary(limit)];
+        let Some(end) = window.rfind('\n') else { bail!("a line is longer than {limit} bytes") };
+        chunks.push(&rest[..=end]);
+        rest = &rest[end + 1..];
+    }
+    Ok(chunks)
+}
+
 pub fn run_graph(command: &GraphCommand) -> Result<ExitCode> {
     match command {
         GraphCommand::Install { tenant, file, json } => {
@@ -129,8 +151,14 @@ pub fn run_graph(command: &GraphCommand) -> Result<ExitCode> {
 pub fn run_handler(command: &HandlerCommand) -> Result<ExitCode> {
     let mut socket = VdpSocket::connect()?;
     match command {
-        HandlerCommand::Read { tenant, target } => {
+        HandlerCommand::Read { tenant, target, parameter } => {
             let (element, handler) = split_target(target)?;
+            // A read handler's parameter travels after its name, as `NAME PARAMETER`.
+            let handler = match parameter {
+                Some(parameter) => format!("{handler} {parameter}"),
+                None => handler.to_string(),
+            };
+            let handler = handler.as_str();
             let replies = socket.request(
                 cmd::HANDLER_READ,
                 vec![
@@ -146,7 +174,20 @@ pub fn run_handler(command: &HandlerCommand) -> Result<ExitCode> {
                 .context("the kernel's reply has no VALUE")?;
             println!("{}", String::from_utf8_lossy(&value));
         }
-        HandlerCommand::Write { tenant, target, value } => {
+        HandlerCommand::Write { tenant, target, value: _, file: Some(file) } => {
+            let (element, handler) = split_target(target)?;
+            let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+            for chunk in line_chunks(&text, uapi::HANDLER_VALUE_MAX)? {
+                let attrs = vec![
+                    u32_attr(attr::TENANT_ID, *tenant),
+                    string_attr(attr::ELEMENT, element),
+                    string_attr(attr::HANDLER, handler),
+                    Attr::new(attr::VALUE, chunk.as_bytes().to_vec()),
+                ];
+                socket.request(cmd::HANDLER_WRITE, attrs)?;
+            }
+        }
+        HandlerCommand::Write { tenant, target, value, file: None } => {
             let (element, handler) = split_target(target)?;
             let mut attrs = vec![
                 u32_attr(attr::TENANT_ID, *tenant),
@@ -165,6 +206,14 @@ pub fn run_handler(command: &HandlerCommand) -> Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_writes_split_at_line_breaks() {
+        assert_eq!(line_chunks("a 1\nb 2\nc 3\n", 8).unwrap(), ["a 1\nb 2\n", "c 3\n"]);
+        assert_eq!(line_chunks("a 1\nb 2", 100).unwrap(), ["a 1\nb 2"]);
+        assert!(line_chunks("", 4).unwrap().is_empty());
+        assert!(line_chunks("much too long\n", 4).is_err());
+    }
 
     #[test]
     fn targets_split_at_the_last_dot() {
