@@ -10,10 +10,13 @@
 //! batch (one route per line) in slices of [`SLICE`] routes, taking the spinlock once per slice,
 //! so even a 200k-route load never holds up the data path for long. A batch is all or nothing:
 //! when one entry fails, the entries before it are undone, as Click's `ctrl` handler does.
+//!
+//! A hotswapped table of the same name and class keeps the running table, with every route the
+//! handlers added or removed since, rather than starting again from its configuration.
 
 use super::route_arena::{BlockArena, Block, MAX_ROUTES};
 use super::{boxed, ConstructError};
-use crate::engine::{handler::{HandlerError, HandlerText}, Cx, Element};
+use crate::engine::{handler::{HandlerError, HandlerText}, same_class, Cx, Element};
 use crate::packet::Packet;
 use crate::portable::compiled_graph::ElementView;
 use crate::portable::element_args::{ArgValue, ElementArgs};
@@ -258,6 +261,16 @@ impl Element for IpLookup {
                 routes.iter().try_for_each(|(prefix, route)| write!(out, "{}", TableLine(*prefix, *route))).map_err(too_long)
             }
             _ => Err(HandlerError::NoSuchHandler),
+        }
+    }
+
+    /// Shares the old element's table, when every route in it names an output this element has;
+    /// otherwise the configuration's routes stand.
+    fn take_state(&mut self, old: &dyn Element) {
+        if let Some(old) = same_class::<IpLookup>(old) {
+            if old.outputs <= self.outputs {
+                self.shared = old.shared.clone();
+            }
         }
     }
 

@@ -81,6 +81,12 @@ write red/rt.add "10.1.0.0/16 10.0.0.1 1"
 write red/udp.reset
 wait_for_value 1 red/r1.count 150
 
+step "a hotswap keeps the routes the table learned"
+vdpctl graph install --tenant 1 /tmp/router.vdpg
+expect_lookup 10.50.0.1 1
+expect_lookup 10.1.2.3 "1 10.0.0.1"
+expect_lookup 8.8.8.8 -1
+
 step "load 200k routes in batched writes"
 awk 'BEGIN { for (i = 0; i < 200000; i++) printf "%d.%d.%d.0/24 1\n", 32 + int(i / 65536), int(i / 256) % 256, i % 256 }' > /tmp/routes
 [ "$(wc -l < /tmp/routes)" = "200000" ] || fail "route file"
