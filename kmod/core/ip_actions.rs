@@ -40,11 +40,12 @@ impl SourceRules<'_> {
         if self.bad_sources.chunks_exact(4).any(|a| a == source.0) {
             return true;
         }
-        self.interfaces.chunks_exact(5).any(|p| {
-            let network = u32::from_be_bytes([p[0], p[1], p[2], p[3]]);
-            let mask = crate::click_value::prefix_mask(p[4]);
+        self.interfaces.chunks_exact(5).any(|prefix| {
+            let &[a, b, c, d, len] = prefix else { return false };
+            let network = u32::from_be_bytes([a, b, c, d]);
+            let mask = crate::click_value::prefix_mask(len);
             // A /32 or /31 has no broadcast address of its own.
-            p[4] < 31 && value == (network & mask) | !mask
+            len < 31 && value == (network & mask) | !mask
         })
     }
 }

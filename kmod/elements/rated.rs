@@ -21,6 +21,9 @@ use kernel::prelude::*;
 use kernel::sync::SpinLock;
 
 const MAX_PACKET_RATE: i64 = 100_000_000;
+/// Most packets a rated task moves per run, however many tokens it has saved, so one run stays
+/// bounded at high rates; a task that hits it reports work and is run again.
+const RUN_LIMIT: u32 = crate::portable::catalog::MAX_BURST as u32;
 /// Longest DATA accepted through RatedSource's `data` handler.
 const MAX_DATA: usize = 65535;
 
@@ -105,7 +108,7 @@ impl Element for RatedUnqueue {
             return false;
         }
         let mut moved = false;
-        loop {
+        for _ in 0..RUN_LIMIT {
             if !self.bucket.lock().try_take(now_ns(), 1) {
                 // Held back by the rate: keep the thread polling (see the module comment).
                 cx.wake_tasks();
@@ -121,6 +124,7 @@ impl Element for RatedUnqueue {
             cx.push(0, packet);
             moved = true;
         }
+        moved
     }
 
     fn read_handler(&self, name: &str, out: &mut HandlerText) -> Result<(), HandlerError> {
@@ -214,7 +218,8 @@ impl RatedSource {
 impl Element for RatedSource {
     fn run_task(&self, cx: &Cx<'_>) -> bool {
         let mut sent = false;
-        while let Some(packet) = self.next_packet(cx) {
+        for _ in 0..RUN_LIMIT {
+            let Some(packet) = self.next_packet(cx) else { break };
             cx.push(0, packet);
             sent = true;
         }
