@@ -1,8 +1,8 @@
 //! The `vdp` family's commands. Genetlink has already validated every request against the strict
 //! per-command policy in `sys/vdp_genl.c` before these run.
 
-use crate::portable::uapi::{attr, class_attr, valid_tenant_name};
-use crate::sys::genl::{Reply, Request};
+use crate::portable::uapi::{attr, class_attr, cmd, element_attr, valid_tenant_name};
+use crate::sys::genl::{Attrs, Dump, Event, Reply, Request};
 use crate::engine::handler::{HandlerError, HandlerText};
 use crate::tenant::{Installed, TenantError, TenantState, TenantView};
 use kernel::sync::Arc;
@@ -74,14 +74,34 @@ fn tenant_error(request: &Request<'_>, err: TenantError) -> Error {
     }
 }
 
+fn put_tenant(attrs: &mut Attrs<'_>, tenant: &TenantView) -> Result {
+    attrs.put_u32(attr::TENANT_ID, tenant.id)?;
+    attrs.put_str(attr::TENANT_NAME, tenant.name())?;
+    attrs.put_u32(attr::THREAD_PID, tenant.thread_pid)?;
+    attrs.put_u32(attr::TASKS_PER_YIELD, tenant.tasks_per_yield)
+}
+
 fn reply_tenant(request: &Request<'_>, tenant: &TenantView) -> Result {
     let mut reply = request.reply()?;
-    reply.put_u32(attr::TENANT_ID, tenant.id)?;
-    reply.put_str(attr::TENANT_NAME, tenant.name())?;
-    reply.put_u32(attr::THREAD_PID, tenant.thread_pid)?;
-    reply.put_u32(attr::TASKS_PER_YIELD, tenant.tasks_per_yield)?;
+    put_tenant(&mut reply.attrs(), tenant)?;
     reply.send()
 }
+
+/// Multicasts a notification on the events group if anyone listens. An event that cannot be
+/// built (memory is short) is dropped: the change it reports has happened and stays valid, and
+/// listeners resynchronise with STATS/GRAPH_GET as after any netlink overrun.
+fn announce(command: u8, payload: usize, fill: impl FnOnce(&mut Attrs<'_>) -> Result) {
+    if !Event::wanted() {
+        return;
+    }
+    let Ok(mut event) = Event::new(command, payload) else { return };
+    if fill(&mut event.attrs()).is_ok() {
+        event.send();
+    }
+}
+
+/// Room for a notification's attributes besides any long value.
+const EVENT_ROOM: usize = 512;
 
 /// `TENANT_NEW` doit callback.
 #[no_mangle]
@@ -100,6 +120,7 @@ pub(crate) extern "C" fn vdp_rs_tenant_new(
             return Err(EINVAL);
         }
         let tenant = tenant::create(id, name).map_err(|e| tenant_error(request, e))?;
+        announce(cmd::TENANT_NEW_NTF, EVENT_ROOM, |a| put_tenant(a, &tenant));
         reply_tenant(request, &tenant)
     })
 }
@@ -112,7 +133,15 @@ pub(crate) extern "C" fn vdp_rs_tenant_del(
 ) -> c_int {
     dispatch(info, |request| {
         let id = request.u32_attr(attr::TENANT_ID)?;
-        tenant::delete(id).map_err(|e| tenant_error(request, e))
+        let (tenant, had_graph) = tenant::delete(id).map_err(|e| tenant_error(request, e))?;
+        if had_graph {
+            announce(cmd::GRAPH_REMOVE_NTF, EVENT_ROOM, |a| a.put_u32(attr::TENANT_ID, id));
+        }
+        announce(cmd::TENANT_DEL_NTF, EVENT_ROOM, |a| {
+            a.put_u32(attr::TENANT_ID, id)?;
+            a.put_str(attr::TENANT_NAME, tenant.name())
+        });
+        Ok(())
     })
 }
 
@@ -158,12 +187,16 @@ fn find_tenant(request: &Request<'_>) -> Result<Arc<TenantState>> {
     tenant::find(id).map_err(|e| tenant_error(request, e))
 }
 
+fn put_graph_counts(attrs: &mut Attrs<'_>, id: u32, installed: &Installed) -> Result {
+    attrs.put_u32(attr::TENANT_ID, id)?;
+    attrs.put_u32(attr::ELEMENT_COUNT, u32::try_from(installed.graph.element_count()).unwrap_or(u32::MAX))?;
+    attrs.put_u32(attr::TASK_COUNT, u32::try_from(installed.graph.task_count()).unwrap_or(u32::MAX))
+}
+
 fn reply_graph(request: &Request<'_>, id: u32, installed: &Installed, with_blob: bool) -> Result {
     let size = if with_blob { installed.blob.len() + 256 } else { 256 };
     let mut reply = request.reply_sized(size)?;
-    reply.put_u32(attr::TENANT_ID, id)?;
-    reply.put_u32(attr::ELEMENT_COUNT, u32::try_from(installed.graph.element_count()).unwrap_or(u32::MAX))?;
-    reply.put_u32(attr::TASK_COUNT, u32::try_from(installed.graph.task_count()).unwrap_or(u32::MAX))?;
+    put_graph_counts(&mut reply.attrs(), id, installed)?;
     if with_blob {
         reply.put_binary(attr::GRAPH, &installed.blob)?;
     }
@@ -179,7 +212,11 @@ pub(crate) extern "C" fn vdp_rs_graph_install(
     dispatch(info, |request| {
         let tenant = find_tenant(request)?;
         let blob = request.binary_attr(attr::GRAPH)?;
-        let installed = tenant.install(blob).map_err(|e| {
+        let id = tenant.id;
+        let announce_install = |installed: &Installed| {
+            announce(cmd::GRAPH_INSTALL_NTF, EVENT_ROOM, |a| put_graph_counts(a, id, installed));
+        };
+        let installed = tenant.install(blob, announce_install).map_err(|e| {
             match core::str::from_utf8(&e.text) {
                 Ok(text) if !text.is_empty() => request.set_error_text(text),
                 _ => request.set_attr_error(attr::GRAPH, c"cannot build the graph"),
@@ -198,7 +235,11 @@ pub(crate) extern "C" fn vdp_rs_graph_remove(
 ) -> c_int {
     dispatch(info, |request| {
         let tenant = find_tenant(request)?;
-        if !tenant.remove_graph() {
+        let id = tenant.id;
+        let removed = tenant.remove_graph(|| {
+            announce(cmd::GRAPH_REMOVE_NTF, EVENT_ROOM, |a| a.put_u32(attr::TENANT_ID, id));
+        });
+        if !removed {
             request.set_attr_error(attr::TENANT_ID, c"the tenant has no graph installed");
             return Err(ENOENT);
         }
@@ -240,8 +281,8 @@ fn handler_error(request: &Request<'_>, err: HandlerError) -> Error {
     }
 }
 
-/// The element and handler a handler command names, and the tenant's graph.
-fn handler_target<'r>(request: &Request<'r>) -> Result<(Arc<Installed>, &'r [u8], &'r str)> {
+/// The tenant, its graph, and the element and handler a handler command names.
+fn handler_target<'r>(request: &Request<'r>) -> Result<(Arc<TenantState>, Arc<Installed>, &'r [u8], &'r str)> {
     let tenant = find_tenant(request)?;
     let element = request.str_attr(attr::ELEMENT)?;
     let handler = core::str::from_utf8(request.str_attr(attr::HANDLER)?).map_err(|_| {
@@ -252,7 +293,7 @@ fn handler_target<'r>(request: &Request<'r>) -> Result<(Arc<Installed>, &'r [u8]
         request.set_attr_error(attr::TENANT_ID, c"the tenant has no graph installed");
         ENOENT
     })?;
-    Ok((installed, element, handler))
+    Ok((tenant, installed, element, handler))
 }
 
 /// `HANDLER_READ` doit callback.
@@ -262,7 +303,7 @@ pub(crate) extern "C" fn vdp_rs_handler_read(
     info: *mut bindings::genl_info,
 ) -> c_int {
     dispatch(info, |request| {
-        let (installed, element, handler) = handler_target(request)?;
+        let (_, installed, element, handler) = handler_target(request)?;
         let mut text = HandlerText::new();
         installed.graph.read_handler(element, handler, &mut text).map_err(|e| handler_error(request, e))?;
         if text.overflowed() {
@@ -282,12 +323,117 @@ pub(crate) extern "C" fn vdp_rs_handler_write(
     info: *mut bindings::genl_info,
 ) -> c_int {
     dispatch(info, |request| {
-        let (installed, element, handler) = handler_target(request)?;
+        let (tenant, installed, element, handler) = handler_target(request)?;
         let value = request.optional_binary_attr(attr::VALUE).unwrap_or(&[]);
         let value = core::str::from_utf8(value).map_err(|_| {
             request.set_attr_error(attr::VALUE, c"handler value is not UTF-8 text");
             EINVAL
         })?;
-        installed.graph.write_handler(element, handler, value).map_err(|e| handler_error(request, e))
+        let graph = &installed.graph;
+        if !graph.is_table(element) {
+            return graph.write_handler(element, handler, value).map_err(|e| handler_error(request, e));
+        }
+        // A routing-table change: applied and announced in order with the tenant's other changes.
+        tenant.change_table(|| {
+            graph.write_handler(element, handler, value).map_err(|e| handler_error(request, e))?;
+            announce(cmd::TABLE_CHANGE_NTF, EVENT_ROOM + value.len(), |a| {
+                a.put_u32(attr::TENANT_ID, tenant.id)?;
+                a.put_str_bytes(attr::ELEMENT, element)?;
+                a.put_str(attr::HANDLER, handler)?;
+                a.put_binary(attr::VALUE, value.as_bytes())
+            });
+            Ok(())
+        })
     })
+}
+
+/// `STATS` dumpit callback.
+///
+/// Position between calls: cursor 0 is the id of the tenant to continue with, cursor 1 the index
+/// of its next element (0: the tenant has not been started). Tenants are visited in id order, so
+/// tenants created or deleted between calls neither repeat nor shift the others; a graph replaced
+/// between two calls of one tenant's dump continues at the same index of the new graph.
+#[no_mangle]
+pub(crate) extern "C" fn vdp_rs_stats_dumpit(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+) -> c_int {
+    // SAFETY: netlink calls `dumpit` with the skb to fill and the dump's callback state, both
+    // valid for the whole call, and the `Dump` does not escape it.
+    let Some(mut dump) = (unsafe { Dump::from_raw(skb, cb) }) else {
+        return EINVAL.to_errno();
+    };
+    match stats_dump(&mut dump) {
+        Ok(len) => c_int::try_from(len).unwrap_or(c_int::MAX),
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Fills one skb of the STATS dump; returns its length (0 ends the dump).
+fn stats_dump(dump: &mut Dump<'_>) -> Result<u32> {
+    let only = dump.u32_attr(attr::TENANT_ID);
+    let from = u32::try_from(dump.cursor(0)).unwrap_or(u32::MAX);
+    let resume = usize::try_from(dump.cursor(1)).unwrap_or(0);
+    let tenants = tenant::snapshot(from, only).map_err(|_| ENOMEM)?;
+    if only.is_some() && tenants.is_empty() && from == 0 {
+        // Tenant ids start at 1, so cursor 0 still at 0 means this is the dump's first call.
+        dump.set_attr_error(attr::TENANT_ID, c"no tenant with this id");
+        return Err(ENOENT);
+    }
+    for (view, state) in tenants.iter() {
+        // Resume inside the tenant the last call stopped in, unless it has gone since.
+        let start = if view.id == from { resume } else { 0 };
+        let (next, all) = put_tenant_stats(dump, view, state, start);
+        if all {
+            dump.set_cursor(0, i64::from(view.id) + 1);
+            dump.set_cursor(1, 0);
+            continue;
+        }
+        if next == start && dump.len() == 0 {
+            // Not even a fresh skb holds this tenant's first message.
+            return Err(EMSGSIZE);
+        }
+        dump.set_cursor(0, i64::from(view.id));
+        dump.set_cursor(1, i64::try_from(next).unwrap_or(0));
+        break;
+    }
+    Ok(dump.len())
+}
+
+/// Writes one STATS message for `view` with its elements from `start` on, as many as fit. Returns
+/// the index of the first element not written and whether the tenant is complete. A message that
+/// would hold no element although some remain is not written at all.
+fn put_tenant_stats(dump: &mut Dump<'_>, view: &TenantView, state: &TenantState, start: usize) -> (usize, bool) {
+    let installed = state.installed();
+    let Some(mut message) = dump.message(cmd::STATS) else { return (start, false) };
+    let mut attrs = message.attrs();
+    let header = put_tenant(&mut attrs, view)
+        .and_then(|()| attrs.put_u64(attr::WAKEUPS, state.wakeups()))
+        .and_then(|()| attrs.put_u64(attr::TASK_RUNS, state.task_runs()))
+        .and_then(|()| match &installed {
+            Some(installed) => put_graph_counts(&mut attrs, view.id, installed),
+            None => Ok(()),
+        });
+    if header.is_err() {
+        return (start, false);
+    }
+    let mut next = start;
+    if let Some(installed) = &installed {
+        while let Some((name, class)) = installed.graph.element(next) {
+            let put = attrs.nest(attr::ELEMENT_STATS, |e| {
+                e.put_str_bytes(element_attr::NAME, name)?;
+                e.put_str(element_attr::CLASS, class.name)
+            });
+            if put.is_err() {
+                if next == start {
+                    return (start, false);
+                }
+                message.end();
+                return (next, false);
+            }
+            next += 1;
+        }
+    }
+    message.end();
+    (next, true)
 }

@@ -35,6 +35,8 @@ pub(crate) struct TenantState {
     tasks_per_yield: AtomicU32,
     /// Times the thread woke up to run tasks.
     wakeups: AtomicU64,
+    /// Task runs on the thread, whether they did work or not.
+    task_runs: AtomicU64,
     /// Rung when work may be waiting: a queue filled, a graph was installed, a parameter changed.
     doorbell: Arc<Doorbell>,
     /// The running graph. Replaced whole by an install; readers take a reference and drop the
@@ -61,6 +63,21 @@ impl TenantState {
         self.tasks_per_yield.load(Ordering::Relaxed)
     }
 
+    pub(crate) fn wakeups(&self) -> u64 {
+        self.wakeups.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn task_runs(&self) -> u64 {
+        self.task_runs.load(Ordering::Relaxed)
+    }
+
+    /// Runs `change` (a routing-table write and its announcement) in order with the tenant's
+    /// other changes, so that the events group reports them in the order they took effect.
+    pub(crate) fn change_table<R>(&self, change: impl FnOnce() -> R) -> R {
+        let _changing = self.changing.lock();
+        change()
+    }
+
     /// The running graph, if any.
     pub(crate) fn installed(&self) -> Option<Arc<Installed>> {
         self.installed.lock().clone()
@@ -68,7 +85,8 @@ impl TenantState {
 
     /// Builds `blob` completely, then switches to it. On failure the running graph is untouched.
     /// Elements that keep their name and class take over the state of the ones they replace.
-    pub(crate) fn install(&self, blob: &[u8]) -> Result<Arc<Installed>, BuildError> {
+    /// `announce` runs right after the switch, in order with the tenant's other changes.
+    pub(crate) fn install(&self, blob: &[u8], announce: impl FnOnce(&Installed)) -> Result<Arc<Installed>, BuildError> {
         let _changing = self.changing.lock();
         let graph = Graph::build(blob, self.name(), self.doorbell.clone())?;
         let mut copy = KVVec::with_capacity(blob.len(), GFP_KERNEL)?;
@@ -84,17 +102,24 @@ impl TenantState {
         // Under `changing`, what the swap replaces is `old`.
         let replaced = self.installed.lock().replace(installed.clone());
         self.doorbell.ring();
+        announce(&installed);
         // The old graph is freed when its last user (possibly the thread, mid-pass) lets go.
         drop(replaced);
         drop(old);
         Ok(installed)
     }
 
-    /// Removes the running graph; returns whether there was one.
-    pub(crate) fn remove_graph(&self) -> bool {
+    /// Removes the running graph; returns whether there was one. `announce` runs after a removal,
+    /// in order with the tenant's other changes.
+    pub(crate) fn remove_graph(&self, announce: impl FnOnce()) -> bool {
         let _changing = self.changing.lock();
         let old = self.installed.lock().take();
-        old.is_some()
+        let removed = old.is_some();
+        if removed {
+            announce();
+        }
+        drop(old);
+        removed
     }
 
     /// Runs up to `tasks_per_yield` task invocations round-robin from `*next`; returns whether
@@ -107,12 +132,14 @@ impl TenantState {
             return false;
         }
         let mut worked = false;
-        for _ in 0..self.tasks_per_yield() {
+        let runs = self.tasks_per_yield();
+        for _ in 0..runs {
             let index = *next % tasks;
             *next = next.wrapping_add(1);
             // Every task runs on the tenant's one thread for now (thread 0).
             worked |= graph.run_task(index, 0);
         }
+        self.task_runs.fetch_add(u64::from(runs), Ordering::Relaxed);
         worked
     }
 }
@@ -224,6 +251,7 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
             name_len,
             tasks_per_yield: AtomicU32::new(TASKS_PER_YIELD_DEFAULT),
             wakeups: AtomicU64::new(0),
+            task_runs: AtomicU64::new(0),
             doorbell: Arc::new(Doorbell::new()?, GFP_KERNEL)?,
             installed: KBox::pin_init(new_spinlock!(None, "vdp_tenant_graph"), GFP_KERNEL)?,
             changing: KBox::pin_init(new_mutex!((), "vdp_tenant_install"), GFP_KERNEL)?,
@@ -240,8 +268,9 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
     Ok(view)
 }
 
-/// Deletes a tenant; its thread is stopped after the registry lock is released.
-pub(crate) fn delete(id: u32) -> Result<(), TenantError> {
+/// Deletes a tenant; its thread is stopped after the registry lock is released. Returns what the
+/// tenant was, and whether it had a graph.
+pub(crate) fn delete(id: u32) -> Result<(TenantView, bool), TenantError> {
     let removed = {
         let mut list = TENANTS.lock();
         let index = list
@@ -251,8 +280,26 @@ pub(crate) fn delete(id: u32) -> Result<(), TenantError> {
             .ok_or(TenantError::NoSuchTenant)?;
         list.tenants.remove(index).map_err(|_| TenantError::NoSuchTenant)?
     };
+    let view = TenantView::of(&removed);
+    let had_graph = removed.state().installed().is_some();
     drop(removed);
-    Ok(())
+    Ok((view, had_graph))
+}
+
+/// Every tenant with id `from` or above (or just tenant `only`), in id order, with its shared
+/// state: a snapshot for the STATS dump, taken without holding the registry lock afterwards.
+pub(crate) fn snapshot(from: u32, only: Option<u32>) -> Result<KVec<(TenantView, Arc<TenantState>)>, TenantError> {
+    let list = TENANTS.lock();
+    let mut out = KVec::with_capacity(list.tenants.len(), GFP_KERNEL)?;
+    for tenant in list.tenants.iter() {
+        let id = tenant.state().id;
+        if id >= from && only.is_none_or(|only| only == id) {
+            out.push((TenantView::of(tenant), tenant.state().clone()), GFP_KERNEL)?;
+        }
+    }
+    drop(list);
+    out.sort_unstable_by_key(|(view, _)| view.id);
+    Ok(out)
 }
 
 /// The shared state of tenant `id`, for commands that work on its graph.

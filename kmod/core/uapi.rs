@@ -36,7 +36,28 @@ pub mod cmd {
     pub const HANDLER_READ: u8 = 10;
     /// Write a handler: `TENANT_ID`, `ELEMENT`, `HANDLER`, optional `VALUE`.
     pub const HANDLER_WRITE: u8 = 11;
+    /// Dump (only): per tenant, optionally just `TENANT_ID`, one or more messages with
+    /// `TENANT_ID`, `TENANT_NAME`, `THREAD_PID`, `TASKS_PER_YIELD`, `WAKEUPS`, `TASK_RUNS` and,
+    /// with a graph, `ELEMENT_COUNT`, `TASK_COUNT` and one `ELEMENT_STATS` per element. A tenant
+    /// whose elements do not fit one message continues in the next with the same header.
+    pub const STATS: u8 = 12;
+    /// Notification on [`super::MCGRP_EVENTS`]: a tenant was created. Attributes as `TENANT_GET`.
+    pub const TENANT_NEW_NTF: u8 = 13;
+    /// Notification: a tenant was deleted. `TENANT_ID`, `TENANT_NAME`.
+    pub const TENANT_DEL_NTF: u8 = 14;
+    /// Notification: a graph was installed or replaced. `TENANT_ID`, `ELEMENT_COUNT`,
+    /// `TASK_COUNT`.
+    pub const GRAPH_INSTALL_NTF: u8 = 15;
+    /// Notification: a tenant's graph was removed (also when the tenant was deleted). `TENANT_ID`.
+    pub const GRAPH_REMOVE_NTF: u8 = 16;
+    /// Notification: a handler write changed a routing table. `TENANT_ID`, `ELEMENT`, `HANDLER`,
+    /// `VALUE`: replaying it on a replica of the table brings that replica in step.
+    pub const TABLE_CHANGE_NTF: u8 = 17;
 }
+
+/// Name of the multicast group carrying the `*_NTF` notifications. Joining it needs
+/// CAP_NET_ADMIN.
+pub const MCGRP_EVENTS: &str = "events";
 
 /// Top-level attributes.
 pub mod attr {
@@ -67,8 +88,26 @@ pub mod attr {
     pub const ELEMENT_COUNT: u16 = 12;
     /// Tasks in the tenant's graph, u32 (reply only).
     pub const TASK_COUNT: u16 = 13;
+    /// Padding for 64-bit attributes (never carries data).
+    pub const PAD: u16 = 14;
+    /// Times the tenant's thread woke from sleep to run tasks, u64 (reply only).
+    pub const WAKEUPS: u16 = 15;
+    /// Task runs on the tenant's thread since it started, u64 (reply only).
+    pub const TASK_RUNS: u16 = 16;
+    /// One element of the tenant's graph, nested [`element_attr`] (reply only, repeated).
+    pub const ELEMENT_STATS: u16 = 17;
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 13;
+    pub const MAX: u16 = 17;
+}
+
+/// Attributes nested inside [`attr::ELEMENT_STATS`].
+pub mod element_attr {
+    /// Element name, NUL-terminated string.
+    pub const NAME: u16 = 1;
+    /// Class name, NUL-terminated string.
+    pub const CLASS: u16 = 2;
+    /// Highest attribute number in the nest.
+    pub const MAX: u16 = 2;
 }
 
 /// Largest compiled graph one `GRAPH_INSTALL` carries (a netlink attribute holds under 64 KiB).

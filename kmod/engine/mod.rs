@@ -9,6 +9,7 @@ pub(crate) mod handler;
 
 use crate::elements;
 use crate::packet::Packet;
+use crate::portable::catalog;
 use crate::portable::compiled_graph::{self, ElementScratch, FormatError};
 use crate::portable::element_args::ElementArgs;
 use crate::sys::thread::Doorbell;
@@ -258,6 +259,20 @@ impl Graph {
 
     pub(crate) fn element_count(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// Element `index`'s name and catalog class, for STATS.
+    pub(crate) fn element(&self, index: usize) -> Option<(&[u8], &'static catalog::ElementClass)> {
+        let node = self.nodes.get(index)?;
+        Some((&node.name, catalog::class_by_id(node.class)?))
+    }
+
+    /// Whether `element` is a routing table, whose successful writes the events group announces.
+    /// The catalog marks table classes by their resource; every write handler of one changes it.
+    pub(crate) fn is_table(&self, element: &[u8]) -> bool {
+        self.find(element)
+            .and_then(|node| catalog::class_by_id(node.class))
+            .is_some_and(|class| class.resource == catalog::Resource::TableEntries)
     }
 
     pub(crate) fn read_handler(&self, element: &[u8], handler: &str, out: &mut HandlerText) -> Result<(), HandlerError> {

@@ -20,6 +20,10 @@ pub(crate) mod ffi {
     pub(crate) struct nlattr {
         _opaque: [u8; 0],
     }
+    #[repr(C)]
+    pub(crate) struct netlink_callback {
+        _opaque: [u8; 0],
+    }
 }
 use ffi as bindings;
 
@@ -49,6 +53,18 @@ extern "C" {
     fn vdp_attr(info: *mut bindings::genl_info, attr_type: c_int) -> *const bindings::nlattr;
     fn vdp_attr_u32(attr: *const bindings::nlattr) -> u32;
     fn vdp_attr_data(attr: *const bindings::nlattr, len: *mut c_int) -> *const c_void;
+    fn vdp_put_u64(msg: *mut bindings::sk_buff, attr_type: c_int, value: u64) -> c_int;
+    fn vdp_dump_msg_start(skb: *mut bindings::sk_buff, cb: *mut bindings::netlink_callback, cmd: u8) -> *mut c_void;
+    fn vdp_msg_end(skb: *mut bindings::sk_buff, hdr: *mut c_void);
+    fn vdp_msg_cancel(skb: *mut bindings::sk_buff, hdr: *mut c_void);
+    fn vdp_skb_len(skb: *const bindings::sk_buff) -> c_uint;
+    fn vdp_dump_cursor(cb: *mut bindings::netlink_callback, index: c_uint) -> c_long;
+    fn vdp_dump_set_cursor(cb: *mut bindings::netlink_callback, index: c_uint, value: c_long);
+    fn vdp_dump_attr(cb: *mut bindings::netlink_callback, attr_type: c_int) -> *const bindings::nlattr;
+    fn vdp_dump_set_err_attr(cb: *mut bindings::netlink_callback, attr_type: c_int, msg: *const c_char);
+    fn vdp_events_wanted() -> bool;
+    fn vdp_event_new(cmd: u8, payload: usize) -> *mut bindings::sk_buff;
+    fn vdp_event_send(msg: *mut bindings::sk_buff);
 }
 
 /// The registered `vdp` family. Dropping it unregisters the family, which waits for requests
@@ -188,42 +204,56 @@ fn missing_attr_message(attr_type: u16) -> &'static CStr {
     }
 }
 
-/// A reply message being built. It owns its `sk_buff`: sending consumes it, dropping frees it,
-/// so a reply is never leaked nor freed twice.
-pub(crate) struct Reply<'r> {
+/// Writes attributes into a netlink message that someone else owns (a [`Reply`], one message of a
+/// [`Dump`], an [`Event`]); `'m` keeps it from outliving that owner.
+pub(crate) struct Attrs<'m> {
     msg: NonNull<bindings::sk_buff>,
-    request: &'r Request<'r>,
+    _owner: PhantomData<&'m mut bindings::sk_buff>,
 }
 
-impl Reply<'_> {
+impl Attrs<'_> {
+    /// # Safety
+    ///
+    /// `msg` must be a live netlink message that stays valid, and is written by nobody else,
+    /// for the lifetime chosen.
+    unsafe fn new<'m>(msg: NonNull<bindings::sk_buff>) -> Attrs<'m> {
+        Attrs { msg, _owner: PhantomData }
+    }
+
     pub(crate) fn put_u32(&mut self, attr_type: u16, value: u32) -> Result {
-        // SAFETY: `msg` is a live genetlink message owned by `self`.
+        // SAFETY: `msg` is a live message this writer may write (type invariant).
         to_result(unsafe { vdp_put_u32(self.msg.as_ptr(), c_int::from(attr_type), value) })
     }
 
+    /// A u64 attribute, padded to 8-byte alignment with `PAD` attributes as the kernel does.
+    pub(crate) fn put_u64(&mut self, attr_type: u16, value: u64) -> Result {
+        // SAFETY: as in `put_u32`.
+        to_result(unsafe { vdp_put_u64(self.msg.as_ptr(), c_int::from(attr_type), value) })
+    }
+
     pub(crate) fn put_binary(&mut self, attr_type: u16, value: &[u8]) -> Result {
-        // SAFETY: `msg` is owned by `self`; `value` is valid for `value.len()` bytes.
+        // SAFETY: as in `put_u32`; `value` is valid for `value.len()` bytes.
         to_result(unsafe {
             vdp_put_binary(self.msg.as_ptr(), c_int::from(attr_type), value.as_ptr().cast(), value.len())
         })
     }
 
     pub(crate) fn put_str(&mut self, attr_type: u16, value: &str) -> Result {
-        // SAFETY: `msg` is owned by `self`; `value` is valid for `value.len()` bytes.
+        self.put_str_bytes(attr_type, value.as_bytes())
+    }
+
+    /// A string attribute from bytes (which must hold no NUL; the C side appends one).
+    pub(crate) fn put_str_bytes(&mut self, attr_type: u16, value: &[u8]) -> Result {
+        // SAFETY: as in `put_u32`; `value` is valid for `value.len()` bytes.
         to_result(unsafe {
-            vdp_put_string(
-                self.msg.as_ptr(),
-                c_int::from(attr_type),
-                value.as_ptr().cast(),
-                value.len(),
-            )
+            vdp_put_string(self.msg.as_ptr(), c_int::from(attr_type), value.as_ptr().cast(), value.len())
         })
     }
 
     /// Writes a nested attribute whose contents `fill` produces. If `fill` fails, the partial nest
     /// is removed again.
     pub(crate) fn nest(&mut self, attr_type: u16, fill: impl FnOnce(&mut Self) -> Result) -> Result {
-        // SAFETY: `msg` is owned by `self`.
+        // SAFETY: as in `put_u32`.
         let nest = unsafe { vdp_nest_start(self.msg.as_ptr(), c_int::from(attr_type)) };
         if nest.is_null() {
             return Err(EMSGSIZE);
@@ -241,6 +271,38 @@ impl Reply<'_> {
             }
         }
     }
+}
+
+/// A reply message being built. It owns its `sk_buff`: sending consumes it, dropping frees it,
+/// so a reply is never leaked nor freed twice.
+pub(crate) struct Reply<'r> {
+    msg: NonNull<bindings::sk_buff>,
+    request: &'r Request<'r>,
+}
+
+impl Reply<'_> {
+    /// The writer for this reply's attributes.
+    pub(crate) fn attrs(&mut self) -> Attrs<'_> {
+        // SAFETY: the message is owned by `self`, which the returned writer borrows mutably.
+        unsafe { Attrs::new(self.msg) }
+    }
+
+    pub(crate) fn put_u32(&mut self, attr_type: u16, value: u32) -> Result {
+        self.attrs().put_u32(attr_type, value)
+    }
+
+    pub(crate) fn put_binary(&mut self, attr_type: u16, value: &[u8]) -> Result {
+        self.attrs().put_binary(attr_type, value)
+    }
+
+    pub(crate) fn put_str(&mut self, attr_type: u16, value: &str) -> Result {
+        self.attrs().put_str(attr_type, value)
+    }
+
+    /// See [`Attrs::nest`].
+    pub(crate) fn nest(&mut self, attr_type: u16, fill: impl FnOnce(&mut Attrs<'_>) -> Result) -> Result {
+        self.attrs().nest(attr_type, fill)
+    }
 
     /// Sends the reply to the requester.
     pub(crate) fn send(self) -> Result {
@@ -257,6 +319,135 @@ impl Drop for Reply<'_> {
     fn drop(&mut self) {
         // SAFETY: the message is still owned by `self` (send() forgets `self` before handing it
         // off), so this is its only free.
+        unsafe { vdp_reply_free(self.msg.as_ptr()) };
+    }
+}
+
+/// One call of a `dumpit` callback: the skb to fill and the dump's state between calls.
+pub(crate) struct Dump<'a> {
+    skb: NonNull<bindings::sk_buff>,
+    cb: NonNull<bindings::netlink_callback>,
+    _callback: PhantomData<&'a mut bindings::netlink_callback>,
+}
+
+impl<'a> Dump<'a> {
+    /// # Safety
+    ///
+    /// `skb` and `cb` must be what netlink passed to the running `dumpit` callback; they stay valid
+    /// for `'a`, which must not outlive that callback.
+    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff, cb: *mut bindings::netlink_callback) -> Option<Self> {
+        Some(Dump { skb: NonNull::new(skb)?, cb: NonNull::new(cb)?, _callback: PhantomData })
+    }
+
+    /// Saved position `index` (0..6); zero at the start of a dump.
+    pub(crate) fn cursor(&self, index: u32) -> i64 {
+        // SAFETY: `cb` is valid (type invariant); C bounds `index`.
+        let value = unsafe { vdp_dump_cursor(self.cb.as_ptr(), index) };
+        i64::try_from(value).unwrap_or(0)
+    }
+
+    pub(crate) fn set_cursor(&mut self, index: u32, value: i64) {
+        let value = c_long::try_from(value).unwrap_or(0);
+        // SAFETY: as in `cursor`.
+        unsafe { vdp_dump_set_cursor(self.cb.as_ptr(), index, value) };
+    }
+
+    /// A u32 attribute of the dump request, which the policy has checked; `None` when absent.
+    pub(crate) fn u32_attr(&self, attr_type: u16) -> Option<u32> {
+        // SAFETY: `cb` is valid (type invariant); C bounds `attr_type` by the policy.
+        let attr = NonNull::new(unsafe { vdp_dump_attr(self.cb.as_ptr(), c_int::from(attr_type)) }.cast_mut())?;
+        // SAFETY: the policy validated this attribute as NLA_U32.
+        Some(unsafe { vdp_attr_u32(attr.as_ptr()) })
+    }
+
+    /// Points the dump's error at request attribute `attr_type`, with a reason.
+    pub(crate) fn set_attr_error(&self, attr_type: u16, msg: &'static CStr) {
+        // SAFETY: `cb` is valid (type invariant) and `msg` is static, as extack requires.
+        unsafe { vdp_dump_set_err_attr(self.cb.as_ptr(), c_int::from(attr_type), msg.as_ptr().cast()) };
+    }
+
+    /// Bytes written into this call's skb so far (what `dumpit` returns to go on).
+    pub(crate) fn len(&self) -> u32 {
+        // SAFETY: `skb` is valid (type invariant).
+        unsafe { vdp_skb_len(self.skb.as_ptr()) }
+    }
+
+    /// Starts a message of command `cmd`, or `None` when the skb has no room for one more.
+    /// Dropping the message without [`DumpMessage::end`] removes it again.
+    pub(crate) fn message(&mut self, cmd: u8) -> Option<DumpMessage<'_>> {
+        // SAFETY: `skb` and `cb` are valid (type invariant).
+        let hdr = NonNull::new(unsafe { vdp_dump_msg_start(self.skb.as_ptr(), self.cb.as_ptr(), cmd) })?;
+        Some(DumpMessage { skb: self.skb, hdr, _dump: PhantomData })
+    }
+}
+
+/// One message of a dump, open for attributes.
+pub(crate) struct DumpMessage<'d> {
+    skb: NonNull<bindings::sk_buff>,
+    hdr: NonNull<c_void>,
+    _dump: PhantomData<&'d mut ()>,
+}
+
+impl DumpMessage<'_> {
+    pub(crate) fn attrs(&mut self) -> Attrs<'_> {
+        // SAFETY: the skb belongs to the dump this message borrows mutably; only this message
+        // writes it now.
+        unsafe { Attrs::new(self.skb) }
+    }
+
+    /// Closes the message, keeping it in the skb.
+    pub(crate) fn end(self) {
+        // SAFETY: `hdr` was started in `skb` by `Dump::message` and is still open.
+        unsafe { vdp_msg_end(self.skb.as_ptr(), self.hdr.as_ptr()) };
+        core::mem::forget(self);
+    }
+}
+
+impl Drop for DumpMessage<'_> {
+    fn drop(&mut self) {
+        // SAFETY: `hdr` is still open (`end` forgets `self`); cancelling trims the skb to before it.
+        unsafe { vdp_msg_cancel(self.skb.as_ptr(), self.hdr.as_ptr()) };
+    }
+}
+
+/// A notification for the `events` multicast group. Owns its `sk_buff` like [`Reply`].
+pub(crate) struct Event {
+    msg: NonNull<bindings::sk_buff>,
+}
+
+impl Event {
+    /// Whether anyone listens; callers skip building events nobody would receive.
+    pub(crate) fn wanted() -> bool {
+        // SAFETY: reads the family's listener state; the family is registered while any command
+        // runs.
+        unsafe { vdp_events_wanted() }
+    }
+
+    /// Starts a notification of command `cmd` with room for `payload` bytes of attributes.
+    pub(crate) fn new(cmd: u8, payload: usize) -> Result<Self> {
+        // SAFETY: allocates a fresh message; no preconditions.
+        let msg = unsafe { vdp_event_new(cmd, payload) };
+        Ok(Event { msg: NonNull::new(msg).ok_or(ENOMEM)? })
+    }
+
+    pub(crate) fn attrs(&mut self) -> Attrs<'_> {
+        // SAFETY: the message is owned by `self`, which the writer borrows mutably.
+        unsafe { Attrs::new(self.msg) }
+    }
+
+    /// Multicasts the notification to the group's listeners.
+    pub(crate) fn send(self) {
+        let msg = self.msg.as_ptr();
+        core::mem::forget(self);
+        // SAFETY: ownership of `msg` passes to the C side, which frees it in every case; `self`
+        // was forgotten so Drop will not free it again.
+        unsafe { vdp_event_send(msg) };
+    }
+}
+
+impl Drop for Event {
+    fn drop(&mut self) {
+        // SAFETY: the message is still owned by `self` (send() forgets `self`).
         unsafe { vdp_reply_free(self.msg.as_ptr()) };
     }
 }

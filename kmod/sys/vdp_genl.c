@@ -53,6 +53,11 @@ static const struct nla_policy vdp_handler_policy[VDP_A_VALUE + 1] = {
 	[VDP_A_VALUE] = { .type = NLA_BINARY, .len = VDP_HANDLER_VALUE_MAX },
 };
 
+/* STATS: every tenant, or just the one TENANT_ID names. */
+static const struct nla_policy vdp_stats_policy[VDP_A_TENANT_ID + 1] = {
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
+};
+
 #define VDP_DO(command, handler, pol, perm) {			\
 		.cmd = (command),				\
 		.doit = (handler),				\
@@ -81,6 +86,19 @@ static const struct genl_split_ops vdp_ops[] = {
 	/* Handlers can reveal and change a tenant's state: both directions need privilege. */
 	VDP_DO(VDP_CMD_HANDLER_READ, vdp_rs_handler_read, vdp_handler_policy, GENL_ADMIN_PERM),
 	VDP_DO(VDP_CMD_HANDLER_WRITE, vdp_rs_handler_write, vdp_handler_policy, GENL_ADMIN_PERM),
+	/* Names, classes and counts, no handler values: readable like TENANT_GET. */
+	{
+		.cmd = VDP_CMD_STATS,
+		.dumpit = vdp_rs_stats_dumpit,
+		.policy = vdp_stats_policy,
+		.maxattr = ARRAY_SIZE(vdp_stats_policy) - 1,
+		.flags = GENL_CMD_CAP_DUMP,
+	},
+};
+
+/* Route-table changes carry tenants' state: listening needs the same privilege as reading it. */
+static const struct genl_multicast_group vdp_mcgrps[] = {
+	[VDP_MCGRP_EVENTS] = { .name = VDP_MCGRP_EVENTS_NAME, .flags = GENL_MCAST_CAP_NET_ADMIN },
 };
 
 static struct genl_family vdp_family = {
@@ -93,6 +111,8 @@ static struct genl_family vdp_family = {
 	.resv_start_op = 0,
 	.split_ops = vdp_ops,
 	.n_split_ops = ARRAY_SIZE(vdp_ops),
+	.mcgrps = vdp_mcgrps,
+	.n_mcgrps = ARRAY_SIZE(vdp_mcgrps),
 	.module = THIS_MODULE,
 };
 
@@ -236,4 +256,93 @@ const void *vdp_attr_data(const struct nlattr *attr, int *len)
 void vdp_set_err_text(struct genl_info *info, const char *text, size_t len)
 {
 	NL_SET_ERR_MSG_FMT(info->extack, "%.*s", (int)min_t(size_t, len, NETLINK_MAX_FMTMSG_LEN - 1), text);
+}
+
+int vdp_put_u64(struct sk_buff *msg, int type, u64 value)
+{
+	return nla_put_u64_64bit(msg, type, value, VDP_A_PAD);
+}
+
+/* Starts one message of a dump reply; NULL when the skb is full. */
+void *vdp_dump_msg_start(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd)
+{
+	return genlmsg_put(skb, NETLINK_CB(cb->skb).portid, cb->nlh->nlmsg_seq, &vdp_family,
+			   NLM_F_MULTI, cmd);
+}
+
+void vdp_msg_end(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_end(skb, hdr);
+}
+
+void vdp_msg_cancel(struct sk_buff *skb, void *hdr)
+{
+	genlmsg_cancel(skb, hdr);
+}
+
+unsigned int vdp_skb_len(const struct sk_buff *skb)
+{
+	return skb->len;
+}
+
+/* A dump's position between calls lives in cb->args, which netlink zeroes for a new dump. */
+long vdp_dump_cursor(struct netlink_callback *cb, unsigned int index)
+{
+	return index < ARRAY_SIZE(cb->args) ? cb->args[index] : 0;
+}
+
+void vdp_dump_set_cursor(struct netlink_callback *cb, unsigned int index, long value)
+{
+	if (index < ARRAY_SIZE(cb->args))
+		cb->args[index] = value;
+}
+
+/* The validated attribute @type of a dump request, or NULL. */
+const struct nlattr *vdp_dump_attr(struct netlink_callback *cb, int type)
+{
+	const struct genl_dumpit_info *dump = genl_dumpit_info(cb);
+
+	/* The attribute table has op.maxattr + 1 entries. */
+	if (type <= 0 || !dump->info.attrs || type > (int)dump->op.maxattr)
+		return NULL;
+	return dump->info.attrs[type];
+}
+
+/* @msg must have static storage. */
+void vdp_dump_set_err_attr(struct netlink_callback *cb, int type, const char *msg)
+{
+	const struct nlattr *attr = vdp_dump_attr(cb, type);
+
+	if (!cb->extack)
+		return;
+	cb->extack->_msg = msg;
+	if (attr)
+		NL_SET_BAD_ATTR(cb->extack, attr);
+}
+
+/* Whether anyone listens on the events group (the family lives in the initial namespace only). */
+bool vdp_events_wanted(void)
+{
+	return genl_has_listeners(&vdp_family, &init_net, VDP_MCGRP_EVENTS);
+}
+
+/* Starts a notification with room for @payload bytes of attributes. NULL when memory is short. */
+struct sk_buff *vdp_event_new(u8 cmd, size_t payload)
+{
+	struct sk_buff *msg = genlmsg_new(payload, GFP_KERNEL);
+
+	if (!msg)
+		return NULL;
+	if (!genlmsg_put(msg, 0, 0, &vdp_family, 0, cmd)) {
+		nlmsg_free(msg);
+		return NULL;
+	}
+	return msg;
+}
+
+/* Finishes and multicasts a notification; consumes @msg. Nobody listening is not an error. */
+void vdp_event_send(struct sk_buff *msg)
+{
+	nlmsg_end(msg, (struct nlmsghdr *)msg->data);
+	genlmsg_multicast(&vdp_family, msg, 0, VDP_MCGRP_EVENTS, GFP_KERNEL);
 }

@@ -22,6 +22,17 @@ enum vdp_cmd {
 	VDP_CMD_GRAPH_GET = 9,
 	VDP_CMD_HANDLER_READ = 10,
 	VDP_CMD_HANDLER_WRITE = 11,
+	VDP_CMD_STATS = 12,
+	VDP_CMD_TENANT_NEW_NTF = 13,
+	VDP_CMD_TENANT_DEL_NTF = 14,
+	VDP_CMD_GRAPH_INSTALL_NTF = 15,
+	VDP_CMD_GRAPH_REMOVE_NTF = 16,
+	VDP_CMD_TABLE_CHANGE_NTF = 17,
+};
+
+#define VDP_MCGRP_EVENTS_NAME	"events"
+enum vdp_mcgrp {
+	VDP_MCGRP_EVENTS,
 };
 
 enum vdp_attr {
@@ -39,7 +50,11 @@ enum vdp_attr {
 	VDP_A_VALUE = 11,
 	VDP_A_ELEMENT_COUNT = 12,
 	VDP_A_TASK_COUNT = 13,
-	VDP_A_MAX = 13,
+	VDP_A_PAD = 14,
+	VDP_A_WAKEUPS = 15,
+	VDP_A_TASK_RUNS = 16,
+	VDP_A_ELEMENT_STATS = 17,
+	VDP_A_MAX = 17,
 };
 
 #define VDP_GRAPH_MAX_BYTES	65000
@@ -57,10 +72,18 @@ enum vdp_class_attr {
 	VDP_A_CLASS_MAX = 2,
 };
 
+enum vdp_element_attr {
+	VDP_A_ELEMENT_UNSPEC,
+	VDP_A_ELEMENT_NAME = 1,
+	VDP_A_ELEMENT_CLASS = 2,
+	VDP_A_ELEMENT_MAX = 2,
+};
+
 #ifdef __KERNEL__
 struct sk_buff;
 struct genl_info;
 struct nlattr;
+struct netlink_callback;
 
 /* Rust command handlers (kmod/netlink.rs). */
 int vdp_rs_get_info(struct sk_buff *skb, struct genl_info *info);
@@ -74,6 +97,7 @@ int vdp_rs_graph_remove(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_graph_get(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_handler_read(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_handler_write(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_stats_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
 
 /* Called from Rust (kmod/sys/genl.rs). */
 int vdp_genl_register(void);
@@ -95,6 +119,18 @@ bool vdp_attr_missing(struct genl_info *info, int type);
 const struct nlattr *vdp_attr(struct genl_info *info, int type);
 u32 vdp_attr_u32(const struct nlattr *attr);
 const void *vdp_attr_data(const struct nlattr *attr, int *len);
+int vdp_put_u64(struct sk_buff *msg, int type, u64 value);
+void *vdp_dump_msg_start(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
+void vdp_msg_end(struct sk_buff *skb, void *hdr);
+void vdp_msg_cancel(struct sk_buff *skb, void *hdr);
+unsigned int vdp_skb_len(const struct sk_buff *skb);
+long vdp_dump_cursor(struct netlink_callback *cb, unsigned int index);
+void vdp_dump_set_cursor(struct netlink_callback *cb, unsigned int index, long value);
+const struct nlattr *vdp_dump_attr(struct netlink_callback *cb, int type);
+void vdp_dump_set_err_attr(struct netlink_callback *cb, int type, const char *msg);
+bool vdp_events_wanted(void);
+struct sk_buff *vdp_event_new(u8 cmd, size_t payload);
+void vdp_event_send(struct sk_buff *msg);
 #endif
 
 #endif

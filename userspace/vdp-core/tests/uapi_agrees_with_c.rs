@@ -2,7 +2,7 @@
 //! This test keeps the two in step, and the module version in step with the crates.
 
 use std::collections::HashMap;
-use vdp_core::uapi::{attr, class_attr, cmd, FAMILY_NAME, FAMILY_VERSION};
+use vdp_core::uapi::{attr, class_attr, cmd, element_attr, FAMILY_NAME, FAMILY_VERSION, MCGRP_EVENTS};
 
 fn c_header() -> HashMap<String, String> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../kmod/sys/vdp_genl.h");
@@ -63,6 +63,20 @@ fn c_header_matches_rust_uapi() {
     expect("VDP_A_CLASS_ID", class_attr::ID.to_string());
     expect("VDP_A_CLASS_NAME", class_attr::NAME.to_string());
     expect("VDP_A_CLASS_MAX", class_attr::MAX.to_string());
+    expect("VDP_CMD_STATS", cmd::STATS.to_string());
+    expect("VDP_CMD_TENANT_NEW_NTF", cmd::TENANT_NEW_NTF.to_string());
+    expect("VDP_CMD_TENANT_DEL_NTF", cmd::TENANT_DEL_NTF.to_string());
+    expect("VDP_CMD_GRAPH_INSTALL_NTF", cmd::GRAPH_INSTALL_NTF.to_string());
+    expect("VDP_CMD_GRAPH_REMOVE_NTF", cmd::GRAPH_REMOVE_NTF.to_string());
+    expect("VDP_CMD_TABLE_CHANGE_NTF", cmd::TABLE_CHANGE_NTF.to_string());
+    expect("VDP_MCGRP_EVENTS_NAME", MCGRP_EVENTS.to_string());
+    expect("VDP_A_PAD", attr::PAD.to_string());
+    expect("VDP_A_WAKEUPS", attr::WAKEUPS.to_string());
+    expect("VDP_A_TASK_RUNS", attr::TASK_RUNS.to_string());
+    expect("VDP_A_ELEMENT_STATS", attr::ELEMENT_STATS.to_string());
+    expect("VDP_A_ELEMENT_NAME", element_attr::NAME.to_string());
+    expect("VDP_A_ELEMENT_CLASS", element_attr::CLASS.to_string());
+    expect("VDP_A_ELEMENT_MAX", element_attr::MAX.to_string());
 }
 
 #[test]

@@ -4,6 +4,7 @@ mod frontend;
 mod graph;
 mod info;
 mod netlink;
+mod stats;
 mod tenant;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +37,11 @@ enum Command {
     /// Read and write element handlers in the module (root only).
     #[command(subcommand)]
     Handler(graph::HandlerCommand),
+    /// Per-tenant and per-element statistics from the module (the STATS dump).
+    Stats(stats::StatsArgs),
+    /// Print the module's notifications: tenants, graph installs and removals, route changes
+    /// (root only).
+    Monitor(stats::MonitorArgs),
     /// Low-level protocol tools for testing the kernel's netlink policy.
     #[command(hide = true, subcommand)]
     Debug(info::DebugCommand),
@@ -60,6 +66,8 @@ fn main() -> ExitCode {
         Command::Graph(cmd) => graph::run_graph(&cmd),
         Command::Handler(cmd) => graph::run_handler(&cmd),
         Command::Sched(cmd) => tenant::run_sched(&cmd),
+        Command::Stats(args) => stats::run_stats(&args),
+        Command::Monitor(args) => stats::run_monitor(&args),
         Command::Check(args) => frontend::run_check(&args),
         Command::Flatten(args) => frontend::run_flatten(&args),
         Command::Merge(args) => frontend::run_merge(&args),

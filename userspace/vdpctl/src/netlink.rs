@@ -6,9 +6,9 @@
 use netlink_packet_core::{
     DecodeError, DefaultNla, Emitable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NlaBuffer,
     NlasIterator, Parseable, ParseableParametrized, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED,
-    NLM_F_REQUEST,
+    NLM_F_DUMP, NLM_F_REQUEST,
 };
-use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
+use netlink_packet_generic::ctrl::nlas::{GenlCtrlAttrs, McastGrpAttrs};
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::{GenlFamily, GenlHeader, GenlMessage};
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
@@ -75,6 +75,14 @@ pub fn string_value(a: &Attr) -> anyhow::Result<String> {
     let text = bytes.strip_suffix(&[0]).unwrap_or(&bytes);
     String::from_utf8(text.to_vec())
         .map_err(|_| anyhow::anyhow!("attribute {} is not UTF-8", a.kind()))
+}
+
+/// A u64 attribute's value.
+pub fn u64_value(a: &Attr) -> anyhow::Result<u64> {
+    let bytes: [u8; 8] = attr_value(a)
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("attribute {} should hold a u64", a.kind()))?;
+    Ok(u64::from_ne_bytes(bytes))
 }
 
 /// A u32 attribute's value.
@@ -146,6 +154,8 @@ impl From<std::io::Error> for NlError {
 pub struct VdpSocket {
     socket: Socket,
     family_id: u16,
+    /// Multicast groups of the family, by name.
+    groups: Vec<(String, u32)>,
     seq: u32,
 }
 
@@ -159,13 +169,14 @@ impl VdpSocket {
         let mut this = VdpSocket {
             socket,
             family_id: 0,
+            groups: Vec::new(),
             seq: 0,
         };
-        this.family_id = this.resolve_family()?;
+        this.resolve_family()?;
         Ok(this)
     }
 
-    fn resolve_family(&mut self) -> Result<u16, NlError> {
+    fn resolve_family(&mut self) -> Result<(), NlError> {
         let request = GenlCtrl {
             cmd: GenlCtrlCmd::GetFamily,
             nlas: vec![GenlCtrlAttrs::FamilyName(uapi::FAMILY_NAME.to_string())],
@@ -176,14 +187,75 @@ impl VdpSocket {
             }
             other => other?,
         };
-        replies
+        for attr in replies.iter().flat_map(|m| m.payload.nlas.iter()) {
+            match attr {
+                GenlCtrlAttrs::FamilyId(id) => self.family_id = *id,
+                GenlCtrlAttrs::McastGroups(groups) => {
+                    for group in groups {
+                        let name = group.iter().find_map(|a| match a {
+                            McastGrpAttrs::Name(n) => Some(n.clone()),
+                            _ => None,
+                        });
+                        let id = group.iter().find_map(|a| match a {
+                            McastGrpAttrs::Id(id) => Some(*id),
+                            _ => None,
+                        });
+                        if let (Some(name), Some(id)) = (name, id) {
+                            self.groups.push((name, id));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if self.family_id == 0 {
+            return Err(NlError::Decode("the controller's reply has no family id".into()));
+        }
+        Ok(())
+    }
+
+    /// Joins the family's multicast group `name`; notifications then arrive through
+    /// [`Self::next_event`].
+    pub fn join(&mut self, name: &str) -> Result<(), NlError> {
+        let id = self
+            .groups
             .iter()
-            .flat_map(|m| m.payload.nlas.iter())
-            .find_map(|a| match a {
-                GenlCtrlAttrs::FamilyId(id) => Some(*id),
-                _ => None,
-            })
-            .ok_or_else(|| NlError::Decode("the controller's reply has no family id".into()))
+            .find(|(n, _)| n == name)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| NlError::Decode(format!("the family has no multicast group `{name}`")))?;
+        self.socket.add_membership(id)?;
+        Ok(())
+    }
+
+    /// Waits for the next batch of notifications from the joined groups.
+    pub fn next_events(&mut self) -> Result<Vec<VdpMessage>, NlError> {
+        let (data, _) = self.socket.recv_from_full()?;
+        let mut events = Vec::new();
+        let mut offset = 0;
+        while offset < data.len() {
+            let message = NetlinkMessage::<GenlMessage<VdpMessage>>::deserialize(&data[offset..])
+                .map_err(|e| NlError::Decode(e.to_string()))?;
+            let len = message.header.length as usize;
+            if len == 0 {
+                return Err(NlError::Decode("zero-length netlink message".into()));
+            }
+            offset += (len + 3) & !3;
+            if let NetlinkPayload::InnerMessage(m) = message.payload {
+                events.push(m.payload);
+            }
+        }
+        Ok(events)
+    }
+
+    /// Sends one `vdp` dump request and returns every message of the dump.
+    pub fn dump(&mut self, cmd: u8, attrs: Vec<Attr>) -> Result<Vec<VdpMessage>, NlError> {
+        let mut msg = GenlMessage::from_payload(VdpMessage { cmd, attrs });
+        msg.set_resolved_family_id(self.family_id);
+        Ok(self
+            .transact_flags(msg, NLM_F_REQUEST | NLM_F_DUMP)?
+            .into_iter()
+            .map(|m| m.payload)
+            .collect())
     }
 
     /// Sends one `vdp` request and returns the attributes of its reply messages.
@@ -198,9 +270,21 @@ impl VdpSocket {
     where
         F: GenlFamily + Emitable + ParseableParametrized<[u8], GenlHeader> + fmt::Debug,
     {
+        self.transact_flags(msg, NLM_F_REQUEST | NLM_F_ACK)
+    }
+
+    /// Sends a request with `flags` and collects replies until an ack, error or end of dump.
+    fn transact_flags<F>(
+        &mut self,
+        msg: GenlMessage<F>,
+        flags: u16,
+    ) -> Result<Vec<GenlMessage<F>>, NlError>
+    where
+        F: GenlFamily + Emitable + ParseableParametrized<[u8], GenlHeader> + fmt::Debug,
+    {
         self.seq = self.seq.wrapping_add(1);
         let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | NLM_F_ACK;
+        header.flags = flags;
         header.sequence_number = self.seq;
         let mut nl = NetlinkMessage::new(header, NetlinkPayload::from(msg));
         nl.finalize();
@@ -231,6 +315,10 @@ impl VdpSocket {
                             return Err(kernel_error(e.raw_code(), &e.header, reply.header.flags))
                         }
                     },
+                    NetlinkPayload::Done(done) if done.code < 0 => {
+                        // A dump that failed: NLMSG_DONE carries the errno, then the extack TLVs.
+                        return Err(done_error(done.code, &done.extended_ack));
+                    }
                     NetlinkPayload::Done(_) => return Ok(replies),
                     _ => {}
                 }
@@ -241,6 +329,22 @@ impl VdpSocket {
 
 fn libc_enoent() -> i32 {
     2
+}
+
+/// The error of a failed dump: its NLMSG_DONE holds the errno followed by extack TLVs.
+fn done_error(code: i32, tlvs: &[u8]) -> NlError {
+    const NLMSGERR_ATTR_MSG: u16 = 1;
+    let message = parse_attrs(tlvs).ok().and_then(|attrs| {
+        attrs.iter().find(|a| a.kind() == NLMSGERR_ATTR_MSG).map(|a| {
+            String::from_utf8_lossy(&attr_value(a))
+                .trim_end_matches('\0')
+                .to_string()
+        })
+    });
+    NlError::Kernel {
+        errno: code.abs(),
+        message,
+    }
 }
 
 /// Extracts errno and the extack message (`NLMSGERR_ATTR_MSG`) from an error message.

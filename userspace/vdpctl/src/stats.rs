@@ -1,0 +1,334 @@
+//! `vdpctl stats` and `vdpctl monitor`: the STATS dump and the `events` multicast group.
+
+use crate::netlink::{attr_value, parse_attrs, string_value, u32_attr, u32_value, u64_value};
+use crate::netlink::{VdpMessage, VdpSocket};
+use anyhow::{bail, Result};
+use clap::Args;
+use netlink_packet_core::{Nla, NLA_TYPE_MASK};
+use serde::Serialize;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+use vdp_core::uapi::{attr, cmd, element_attr, MCGRP_EVENTS};
+
+#[derive(Args)]
+pub struct StatsArgs {
+    /// Only this tenant.
+    #[arg(long)]
+    tenant: Option<u32>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+pub struct MonitorArgs {
+    /// Exit after this many events.
+    #[arg(long)]
+    count: Option<u64>,
+    /// Give up (exit 4) when the events have not all arrived after this many seconds.
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Print one JSON object per line instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct TenantStats {
+    pub id: u32,
+    pub name: String,
+    pub thread_pid: u32,
+    pub tasks_per_yield: u32,
+    pub wakeups: u64,
+    pub task_runs: u64,
+    /// Absent when the tenant has no graph installed.
+    pub graph: Option<GraphStats>,
+}
+
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct GraphStats {
+    pub element_count: u32,
+    pub task_count: u32,
+    pub elements: Vec<ElementStats>,
+}
+
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct ElementStats {
+    pub name: String,
+    pub class: String,
+}
+
+/// Folds the dump's messages into tenants; a tenant whose elements did not fit one message
+/// continues in the next one with the same id.
+pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
+    let mut tenants: Vec<TenantStats> = Vec::new();
+    for message in messages {
+        let mut tenant = TenantStats::default();
+        let mut elements = Vec::new();
+        let (mut element_count, mut task_count) = (None, None);
+        for a in &message.attrs {
+            match a.kind() & NLA_TYPE_MASK {
+                attr::TENANT_ID => tenant.id = u32_value(a)?,
+                attr::TENANT_NAME => tenant.name = string_value(a)?,
+                attr::THREAD_PID => tenant.thread_pid = u32_value(a)?,
+                attr::TASKS_PER_YIELD => tenant.tasks_per_yield = u32_value(a)?,
+                attr::WAKEUPS => tenant.wakeups = u64_value(a)?,
+                attr::TASK_RUNS => tenant.task_runs = u64_value(a)?,
+                attr::ELEMENT_COUNT => element_count = Some(u32_value(a)?),
+                attr::TASK_COUNT => task_count = Some(u32_value(a)?),
+                attr::ELEMENT_STATS => {
+                    let mut element = ElementStats::default();
+                    for inner in parse_attrs(&attr_value(a))? {
+                        match inner.kind() & NLA_TYPE_MASK {
+                            element_attr::NAME => element.name = string_value(&inner)?,
+                            element_attr::CLASS => element.class = string_value(&inner)?,
+                            _ => {}
+                        }
+                    }
+                    elements.push(element);
+                }
+                _ => {}
+            }
+        }
+        if tenant.id == 0 {
+            bail!("a STATS message without a tenant id");
+        }
+        if let (Some(element_count), Some(task_count)) = (element_count, task_count) {
+            tenant.graph = Some(GraphStats { element_count, task_count, elements: Vec::new() });
+        }
+        match tenants.last_mut() {
+            Some(last) if last.id == tenant.id => {
+                if let Some(graph) = last.graph.as_mut() {
+                    graph.elements.extend(elements);
+                }
+            }
+            _ => {
+                if let Some(graph) = tenant.graph.as_mut() {
+                    graph.elements = elements;
+                }
+                tenants.push(tenant);
+            }
+        }
+    }
+    Ok(tenants)
+}
+
+pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
+    let mut socket = VdpSocket::connect()?;
+    let filter = args.tenant.map(|id| vec![u32_attr(attr::TENANT_ID, id)]).unwrap_or_default();
+    let tenants = decode_stats(&socket.dump(cmd::STATS, filter)?)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&tenants)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if tenants.is_empty() {
+        println!("no tenants");
+    }
+    for t in &tenants {
+        println!(
+            "tenant {} {}: thread {}, tasks_per_yield {}, wakeups {}, task runs {}",
+            t.id, t.name, t.thread_pid, t.tasks_per_yield, t.wakeups, t.task_runs
+        );
+        match &t.graph {
+            None => println!("  no graph"),
+            Some(g) => {
+                println!("  graph: {} elements, {} tasks", g.element_count, g.task_count);
+                let width = g.elements.iter().map(|e| e.name.len()).max().unwrap_or(0);
+                for e in &g.elements {
+                    println!("    {:width$}  {}", e.name, e.class);
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One notification from the `events` group.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Event {
+    pub event: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thread_pid: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub element: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handler: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+pub fn decode_event(message: &VdpMessage) -> Result<Event> {
+    let event = match message.cmd {
+        cmd::TENANT_NEW_NTF => "tenant-new",
+        cmd::TENANT_DEL_NTF => "tenant-del",
+        cmd::GRAPH_INSTALL_NTF => "graph-install",
+        cmd::GRAPH_REMOVE_NTF => "graph-remove",
+        cmd::TABLE_CHANGE_NTF => "table-change",
+        other => bail!("unknown notification command {other}"),
+    };
+    let mut e = Event {
+        event,
+        tenant: None,
+        name: None,
+        thread_pid: None,
+        element_count: None,
+        task_count: None,
+        element: None,
+        handler: None,
+        value: None,
+    };
+    for a in &message.attrs {
+        match a.kind() & NLA_TYPE_MASK {
+            attr::TENANT_ID => e.tenant = Some(u32_value(a)?),
+            attr::TENANT_NAME => e.name = Some(string_value(a)?),
+            attr::THREAD_PID => e.thread_pid = Some(u32_value(a)?),
+            attr::ELEMENT_COUNT => e.element_count = Some(u32_value(a)?),
+            attr::TASK_COUNT => e.task_count = Some(u32_value(a)?),
+            attr::ELEMENT => e.element = Some(string_value(a)?),
+            attr::HANDLER => e.handler = Some(string_value(a)?),
+            attr::VALUE => e.value = Some(String::from_utf8_lossy(&attr_value(a)).into_owned()),
+            _ => {}
+        }
+    }
+    Ok(e)
+}
+
+/// The one-line text form: the event's name, then its fields as key=value.
+pub fn event_line(e: &Event) -> String {
+    let mut line = e.event.to_string();
+    let mut field = |key: &str, value: Option<String>| {
+        if let Some(v) = value {
+            line.push_str(&format!(" {key}={v}"));
+        }
+    };
+    field("tenant", e.tenant.map(|v| v.to_string()));
+    field("name", e.name.clone());
+    field("pid", e.thread_pid.map(|v| v.to_string()));
+    field("elements", e.element_count.map(|v| v.to_string()));
+    field("tasks", e.task_count.map(|v| v.to_string()));
+    field("element", e.element.clone());
+    field("handler", e.handler.clone());
+    field("value", e.value.as_ref().map(|v| format!("{v:?}")));
+    line
+}
+
+pub fn run_monitor(args: &MonitorArgs) -> Result<ExitCode> {
+    let mut socket = VdpSocket::connect()?;
+    socket.join(MCGRP_EVENTS)?;
+    if let Some(seconds) = args.timeout {
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_secs(seconds));
+            eprintln!("vdpctl: monitor: timed out after {seconds} s");
+            std::process::exit(4);
+        });
+    }
+    // Scripts wait for this line before they cause the events they expect.
+    eprintln!("vdpctl: monitoring {MCGRP_EVENTS}");
+    let mut seen = 0u64;
+    let stdout = std::io::stdout();
+    while args.count.is_none_or(|n| seen < n) {
+        for message in socket.next_events()? {
+            let event = decode_event(&message)?;
+            let mut out = stdout.lock();
+            if args.json {
+                writeln!(out, "{}", serde_json::to_string(&event)?)?;
+            } else {
+                writeln!(out, "{}", event_line(&event))?;
+            }
+            out.flush()?;
+            seen += 1;
+            if args.count.is_some_and(|n| seen >= n) {
+                break;
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netlink::{string_attr, Attr};
+    use netlink_packet_core::Emitable;
+
+    fn nest(kind: u16, inner: &[Attr]) -> Attr {
+        let mut buf = vec![0u8; inner.buffer_len()];
+        inner.emit(&mut buf);
+        Attr::new(kind, buf)
+    }
+
+    fn header(id: u32) -> Vec<Attr> {
+        vec![
+            u32_attr(attr::TENANT_ID, id),
+            string_attr(attr::TENANT_NAME, "red"),
+            u32_attr(attr::THREAD_PID, 42),
+            u32_attr(attr::TASKS_PER_YIELD, 128),
+            Attr::new(attr::WAKEUPS, 7u64.to_ne_bytes().to_vec()),
+            Attr::new(attr::TASK_RUNS, 900u64.to_ne_bytes().to_vec()),
+            u32_attr(attr::ELEMENT_COUNT, 2),
+            u32_attr(attr::TASK_COUNT, 1),
+        ]
+    }
+
+    fn element(name: &str, class: &str) -> Attr {
+        nest(
+            attr::ELEMENT_STATS,
+            &[string_attr(element_attr::NAME, name), string_attr(element_attr::CLASS, class)],
+        )
+    }
+
+    #[test]
+    fn a_tenant_split_over_two_messages_is_joined() {
+        let mut first = header(1);
+        first.push(element("red/src", "InfiniteSource"));
+        let mut second = header(1);
+        second.push(element("red/c", "Counter"));
+        let third = vec![u32_attr(attr::TENANT_ID, 2), string_attr(attr::TENANT_NAME, "blue")];
+        let messages: Vec<VdpMessage> = [first, second, third]
+            .into_iter()
+            .map(|attrs| VdpMessage { cmd: cmd::STATS, attrs })
+            .collect();
+        let tenants = decode_stats(&messages).expect("decode");
+        assert_eq!(tenants.len(), 2);
+        let graph = tenants[0].graph.as_ref().expect("graph");
+        assert_eq!(tenants[0].wakeups, 7);
+        assert_eq!(tenants[0].task_runs, 900);
+        assert_eq!(graph.elements.len(), 2);
+        assert_eq!(graph.elements[1], ElementStats { name: "red/c".into(), class: "Counter".into() });
+        assert_eq!(tenants[1].name, "blue");
+        assert!(tenants[1].graph.is_none());
+    }
+
+    #[test]
+    fn table_change_events_print_their_write() {
+        let message = VdpMessage {
+            cmd: cmd::TABLE_CHANGE_NTF,
+            attrs: vec![
+                u32_attr(attr::TENANT_ID, 1),
+                string_attr(attr::ELEMENT, "red/rt"),
+                string_attr(attr::HANDLER, "add"),
+                Attr::new(attr::VALUE, b"10.0.0.0/8 1".to_vec()),
+            ],
+        };
+        let event = decode_event(&message).expect("decode");
+        assert_eq!(
+            event_line(&event),
+            "table-change tenant=1 element=red/rt handler=add value=\"10.0.0.0/8 1\""
+        );
+    }
+
+    #[test]
+    fn unknown_notifications_are_errors() {
+        let message = VdpMessage { cmd: cmd::STATS, attrs: vec![] };
+        assert!(decode_event(&message).is_err());
+    }
+}
