@@ -42,6 +42,7 @@ userspace: deps
 
 initramfs: kmod userspace
 	@qemu-tests/mkinitramfs.sh $(FLAVOUR) $(OUT)/kmod-$(FLAVOUR)/vdp.ko $(VDPCTL) $(OUT)/initramfs-$(FLAVOUR).cpio.gz
+	@qemu-tests/mkpython.sh $$(readlink -f $(OUT)/kernel-$(FLAVOUR))/src $(OUT)/initramfs-$(FLAVOUR)-python.cpio.gz
 
 test: deps
 	@scripts/test.sh
