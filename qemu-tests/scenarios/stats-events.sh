@@ -46,21 +46,19 @@ step "events need CAP_NET_ADMIN"
 out=$(expect_fail "unprivileged monitor" su nobody -s /bin/sh -c "vdpctl monitor --count 1 --timeout 5")
 expect_match "$out" "Operation not permitted"
 
-if vdpctl info | grep -qw RadixIPLookup; then
-  step "events: route-table changes carry the write, other handler writes are silent"
-  printf 'rt :: RadixIPLookup(10.0.0.0/8 0);\nInfiniteSource(LIMIT 0) -> c :: Counter -> rt -> Discard;\n' > /tmp/rt.click
-  vdpctl compile --system /vdp/configs/engine-system.toml blue=/tmp/rt.click -o /tmp/rt.vdpg >/dev/null
-  vdpctl graph install --tenant 2 /tmp/rt.vdpg >/dev/null
-  start_monitor 2
-  vdpctl handler write --tenant 2 blue/c.reset
-  vdpctl handler write --tenant 2 blue/rt.add "192.168.0.0/16 0"
-  expect_fail "duplicate route" vdpctl handler write --tenant 2 blue/rt.add "192.168.0.0/16 0" >/dev/null
-  vdpctl handler write --tenant 2 blue/rt.remove "10.0.0.0/8"
-  stop_monitor
-  expect_match "$(echo "$events" | sed -n 1p)" '^table-change tenant=2 element=blue/rt handler=add value="192.168.0.0/16 0"$'
-  expect_match "$(echo "$events" | sed -n 2p)" '^table-change tenant=2 element=blue/rt handler=remove value="10.0.0.0/8"$'
-  vdpctl graph remove --tenant 2
-fi
+step "events: route-table changes carry the write, other handler writes are silent"
+printf 'rt :: RadixIPLookup(10.0.0.0/8 0);\nInfiniteSource(LIMIT 0) -> c :: Counter -> rt -> Discard;\n' > /tmp/rt.click
+vdpctl compile --system /vdp/configs/engine-system.toml blue=/tmp/rt.click -o /tmp/rt.vdpg >/dev/null
+vdpctl graph install --tenant 2 /tmp/rt.vdpg >/dev/null
+start_monitor 2
+vdpctl handler write --tenant 2 blue/c.reset
+vdpctl handler write --tenant 2 blue/rt.add "192.168.0.0/16 0"
+expect_fail "duplicate route" vdpctl handler write --tenant 2 blue/rt.add "192.168.0.0/16 0" >/dev/null
+vdpctl handler write --tenant 2 blue/rt.remove "10.0.0.0/8"
+stop_monitor
+expect_match "$(echo "$events" | sed -n 1p)" '^table-change tenant=2 element=blue/rt handler=add value="192.168.0.0/16 0"$'
+expect_match "$(echo "$events" | sed -n 2p)" '^table-change tenant=2 element=blue/rt handler=remove value="10.0.0.0/8"$'
+vdpctl graph remove --tenant 2
 
 step "STATS: one line per tenant, elements with their classes"
 vdpctl tenant add red --id 1 >/dev/null
@@ -77,6 +75,8 @@ out=$(vdpctl stats --tenant 1 --json)
 expect_match "$out" "\"thread_pid\": $pid"
 expect_match "$out" '"class": "Counter"'
 echo "$out" | grep -q '"name": "blue"' && fail "--tenant 1 showed blue"
+out=$(su nobody -s /bin/sh -c "vdpctl stats") || fail "STATS needs no privilege: $out"
+expect_match "$out" "tenant 1 red"
 out=$(expect_fail "unknown tenant" vdpctl stats --tenant 9)
 expect_match "$out" "no tenant with this id"
 runs=$(vdpctl stats --tenant 1 --json | sed -n 's/.*"task_runs": \([0-9]*\).*/\1/p')
