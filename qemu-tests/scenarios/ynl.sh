@@ -43,12 +43,12 @@ out=$(expect_fail "tasks-per-yield out of range" ynl --do sched-set --json '{"te
 expect_match "$out" "range|Invalid argument|-22"
 
 step "--do graph-install with a compiled graph, --dump stats"
-printf 'src :: InfiniteSource(LIMIT 100);\nc :: Counter;\nsrc -> c -> Discard;\n' > /tmp/ynl.click
+printf 'src :: InfiniteSource(LIMIT 100);\nc :: Counter;\nrt :: RadixIPLookup(10.0.0.0/8 0);\nsrc -> c -> rt -> Discard;\n' > /tmp/ynl.click
 printf '[limits]\nmax_elements = 16\nmax_queue_capacity = 64\nmax_table_entries = 10\nmax_threads = 1\ntask_budget_cycles = 100000\n\n[[tenant]]\nname = "ynl"\ncgroup = "/ynl"\ncpu_share = 50\n' > /tmp/ynl.toml
 vdpctl compile --system /tmp/ynl.toml ynl=/tmp/ynl.click -o /tmp/ynl.vdpg >/dev/null || fail "compile"
 hex=$(od -An -v -tx1 /tmp/ynl.vdpg | tr -d ' \n')
 out=$(ynl --do graph-install --json "{\"tenant-id\": 7, \"graph\": \"$hex\"}") || fail "graph-install: $out"
-expect_match "$out" '"element-count": 3'
+expect_match "$out" '"element-count": 4'
 wait_for_value 7 ynl/c.count 100
 out=$(ynl --dump stats) || fail "stats: $out"
 echo "$out"
@@ -58,6 +58,12 @@ out=$(ynl --do handler-read --json '{"tenant-id": 7, "element": "ynl/c", "handle
 # VALUE is binary: YNL prints it in hex ("100" is 313030).
 expect_match "$out" '"value": "313030"'
 
+step "--do handler-write: a route added through YNL"
+route=$(printf '192.168.0.0/16 0' | od -An -v -tx1 | tr -d ' \n')
+ynl --do handler-write --json "{\"tenant-id\": 7, \"element\": \"ynl/rt\", \"handler\": \"add\", \"value\": \"$route\"}" >/dev/null \
+  || fail "handler-write"
+expect_match "$(read_handler 7 ynl/rt.table)" "192.168.0.0/16"
+
 step "--do tenant-del, and the notifications the subscriber saw"
 ynl --do tenant-del --json '{"tenant-id": 7}' >/dev/null || fail "tenant-del"
 sleep 2
@@ -66,6 +72,7 @@ wait $subscriber 2>/dev/null || true
 cat /tmp/ntf
 expect_match "$(cat /tmp/ntf)" '"name": "tenant-new-ntf"'
 expect_match "$(cat /tmp/ntf)" '"name": "graph-install-ntf"'
+expect_match "$(cat /tmp/ntf)" "\"name\": \"table-change-ntf\", \"msg\": \\{\"tenant-id\": 7, \"element\": \"ynl/rt\", \"handler\": \"add\", \"value\": \"$route\"\\}"
 expect_match "$(cat /tmp/ntf)" '"name": "graph-remove-ntf"'
 expect_match "$(cat /tmp/ntf)" '"name": "tenant-del-ntf"'
 
