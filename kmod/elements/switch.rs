@@ -33,11 +33,13 @@ impl Element for HashSwitch {
 
 struct RoundRobinSwitch {
     next: AtomicU32,
-    outputs: u32,
+    /// Non-zero by type, so the modulo below has no division-by-zero path.
+    outputs: core::num::NonZeroU32,
 }
 
 pub(super) fn construct_round_robin(view: &ElementView<'_>, _: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
-    boxed(RoundRobinSwitch { next: AtomicU32::new(0), outputs: u32::from(view.outputs.max(1)) })
+    let outputs = core::num::NonZeroU32::new(u32::from(view.outputs)).ok_or(ConstructError::BadArgument("outputs"))?;
+    boxed(RoundRobinSwitch { next: AtomicU32::new(0), outputs })
 }
 
 impl Element for RoundRobinSwitch {
