@@ -3,7 +3,7 @@
 //! The registry is a global mutex-protected list, small (at most `TENANTS_MAX` entries) and touched
 //! only by control-plane commands; the data path never takes its lock.
 
-use crate::engine::{BuildError, Graph};
+use crate::engine::{BuildError, Graph, WakeAt};
 use crate::portable::uapi::{TASKS_PER_YIELD_DEFAULT, TENANTS_MAX};
 use crate::sys::thread::{thread_name, CurrentThread, Doorbell, Thread, ThreadBody};
 use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -123,8 +123,8 @@ impl TenantState {
     }
 
     /// Runs up to `tasks_per_yield` task invocations round-robin from `*next`; returns whether
-    /// any did work.
-    fn run_pass(&self, next: &mut usize) -> bool {
+    /// any did work. The earliest wake-up time the tasks asked for is left in `wake`.
+    fn run_pass(&self, next: &mut usize, wake: &WakeAt) -> bool {
         let Some(installed) = self.installed() else { return false };
         let graph = &installed.graph;
         let tasks = graph.task_count();
@@ -137,7 +137,7 @@ impl TenantState {
             let index = *next % tasks;
             *next = next.wrapping_add(1);
             // Every task runs on the tenant's one thread for now (thread 0).
-            worked |= graph.run_task(index, 0);
+            worked |= graph.run_task(index, 0, wake);
         }
         self.task_runs.fetch_add(u64::from(runs), Ordering::Relaxed);
         worked
@@ -147,15 +147,24 @@ impl TenantState {
 impl ThreadBody for TenantState {
     fn run(&self, thread: &CurrentThread<'_>) {
         let mut next = 0;
+        let wake = WakeAt::new();
         while !thread.should_stop() {
-            if self.run_pass(&mut next) {
+            let worked = self.run_pass(&mut next, &wake);
+            // Asked for by this pass only: a pass that runs the task again asks again.
+            let wake_at = wake.take();
+            if worked {
                 // More work is likely: let others run, then go on without sleeping.
                 thread.yield_now();
                 continue;
             }
             // Nothing did work in a whole pass: sleep until a queue, an install or a handler
-            // rings. A ring between the pass and the wait is not lost.
-            if thread.wait(&self.doorbell) {
+            // rings, or until the earliest time a task (held back by a rate) may work again. A
+            // ring between the pass and the wait is not lost.
+            let stop = match wake_at {
+                Some(at) => thread.wait_until(&self.doorbell, at),
+                None => thread.wait(&self.doorbell),
+            };
+            if stop {
                 break;
             }
             self.wakeups.fetch_add(1, Ordering::Relaxed);

@@ -2,9 +2,8 @@
 //! moving RATE packets/s) and RatedSource (a source of RATE packets/s). Each spends tokens from
 //! the portable core's token bucket, clocked in nanoseconds.
 //!
-//! The engine has no timers yet, so an element held back by its rate rings the tenant's
-//! doorbell (`Cx::wake_tasks`): the thread keeps polling, yielding between passes, until tokens
-//! arrive, instead of sleeping past the moment it may send again.
+//! An element held back by its rate asks to be run again when the next token is due
+//! (`Cx::wake_at`), so its thread sleeps until then rather than polling the bucket.
 
 use super::{boxed, int_arg, ConstructError};
 use crate::engine::{handler::{parse_bool, parse_int_in, HandlerError, HandlerText}, Cx, Element};
@@ -37,6 +36,15 @@ fn packet_bucket(rate: u64) -> TokenBucket {
     TokenBucket::new_empty(rate, (rate / 50).max(1), now_ns())
 }
 
+/// Asks for the running task to run again when `bucket` next holds a token. A bucket that
+/// never refills (no rate) asks for nothing: only a handler write can change it, and writes
+/// ring the doorbell.
+fn wake_for_token(cx: &Cx<'_>, bucket: &mut TokenBucket, now: u64) {
+    if let Some(wait) = bucket.time_until(now, 1) {
+        cx.wake_at(now.saturating_add(wait));
+    }
+}
+
 struct BandwidthShaper {
     bucket: Pin<KBox<SpinLock<TokenBucket>>>,
 }
@@ -52,9 +60,13 @@ impl Element for BandwidthShaper {
     /// Lets a packet through while the bucket holds tokens and charges its length, so a large
     /// packet may borrow against the tokens to come, as in Click.
     fn pull(&self, cx: &Cx<'_>, _port: u16) -> Option<Packet> {
-        if !self.bucket.lock().has_tokens(now_ns()) {
-            cx.wake_tasks();
-            return None;
+        {
+            let now = now_ns();
+            let mut bucket = self.bucket.lock();
+            if !bucket.has_tokens(now) {
+                wake_for_token(cx, &mut bucket, now);
+                return None;
+            }
         }
         let packet = cx.pull(0)?;
         self.bucket.lock().charge(now_ns(), packet.len() as u64);
@@ -109,10 +121,14 @@ impl Element for RatedUnqueue {
         }
         let mut moved = false;
         for _ in 0..RUN_LIMIT {
-            if !self.bucket.lock().try_take(now_ns(), 1) {
-                // Held back by the rate: keep the thread polling (see the module comment).
-                cx.wake_tasks();
-                return moved;
+            {
+                let now = now_ns();
+                let mut bucket = self.bucket.lock();
+                if !bucket.try_take(now, 1) {
+                    // Held back by the rate: run again when the next token is due.
+                    wake_for_token(cx, &mut bucket, now);
+                    return moved;
+                }
             }
             let Some(packet) = cx.pull(0) else {
                 // Nothing to send: the token stays for the next packet; an upstream queue
@@ -195,9 +211,13 @@ impl RatedSource {
         if !self.active.load(Relaxed) || self.limit_reached() {
             return None;
         }
-        if !self.bucket.lock().try_take(now_ns(), 1) {
-            cx.wake_tasks();
-            return None;
+        {
+            let now = now_ns();
+            let mut bucket = self.bucket.lock();
+            if !bucket.try_take(now, 1) {
+                wake_for_token(cx, &mut bucket, now);
+                return None;
+            }
         }
         let packet = {
             let data = self.data.lock();

@@ -14,6 +14,7 @@ use crate::portable::compiled_graph::{self, ElementScratch, FormatError};
 use crate::portable::element_args::ElementArgs;
 use crate::sys::thread::Doorbell;
 use core::any::Any;
+use core::cell::Cell;
 use handler::{HandlerError, HandlerText};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -36,7 +37,9 @@ pub(crate) trait Element: Any + Send + Sync {
         None
     }
 
-    /// Runs the element as a task once; returns whether it did any work.
+    /// Runs the element as a task once; returns whether it did any work. A task with nothing to
+    /// do until some time (a rate's next token) says so with [`Cx::wake_at`], so that its thread
+    /// may sleep until then; one that waits for an event relies on the doorbell instead.
     fn run_task(&self, cx: &Cx<'_>) -> bool {
         let _ = cx;
         false
@@ -102,10 +105,34 @@ pub(crate) struct Graph {
     doorbell: Arc<Doorbell>,
 }
 
+/// The earliest time any task run by one thread asked to be run again ([`Cx::wake_at`]),
+/// collected over a pass; the thread sleeps no later than that when the pass did no work.
+pub(crate) struct WakeAt(Cell<u64>);
+
+impl WakeAt {
+    const NEVER: u64 = u64::MAX;
+
+    pub(crate) fn new() -> Self {
+        WakeAt(Cell::new(Self::NEVER))
+    }
+
+    fn request(&self, at_ns: u64) {
+        if at_ns < self.0.get() {
+            self.0.set(at_ns);
+        }
+    }
+
+    /// The earliest requested time since the last call, if any task asked for one.
+    pub(crate) fn take(&self) -> Option<u64> {
+        Some(self.0.replace(Self::NEVER)).filter(|&at| at != Self::NEVER)
+    }
+}
+
 /// An element's view of the graph while it handles a packet or runs as a task.
 pub(crate) struct Cx<'g> {
     graph: &'g Graph,
     element: u32,
+    wake: &'g WakeAt,
 }
 
 impl Cx<'_> {
@@ -116,7 +143,7 @@ impl Cx<'_> {
             return;
         };
         if let Some(node) = self.graph.nodes.get(link.element as usize) {
-            node.element.push(&Cx { graph: self.graph, element: link.element }, link.port, packet);
+            node.element.push(&Cx { graph: self.graph, element: link.element, wake: self.wake }, link.port, packet);
         }
     }
 
@@ -124,12 +151,20 @@ impl Cx<'_> {
     pub(crate) fn pull(&self, port: u16) -> Option<Packet> {
         let link = self.graph.input_link(self.element, port)?;
         let node = self.graph.nodes.get(link.element as usize)?;
-        node.element.pull(&Cx { graph: self.graph, element: link.element }, link.port)
+        node.element.pull(&Cx { graph: self.graph, element: link.element, wake: self.wake }, link.port)
     }
 
     /// Tells the tenant's threads that work is waiting (a queue became non-empty).
     pub(crate) fn wake_tasks(&self) {
         self.graph.doorbell.ring();
+    }
+
+    /// Asks for the running task to be run again by `at_ns` on the monotonic clock
+    /// ([`crate::sys::time::now_ns`]): the element can do nothing before then, e.g. until its
+    /// rate allows the next packet. The thread sleeps until the earliest such time of a pass
+    /// instead of polling.
+    pub(crate) fn wake_at(&self, at_ns: u64) {
+        self.wake.request(at_ns);
     }
 }
 
@@ -241,14 +276,15 @@ impl Graph {
         self.tasks.len()
     }
 
-    /// Runs task `index` once if it belongs to `thread`; returns whether it did work.
-    pub(crate) fn run_task(&self, index: usize, thread: u32) -> bool {
+    /// Runs task `index` once if it belongs to `thread`; returns whether it did work. Wake-up
+    /// times it asks for are collected in `wake`.
+    pub(crate) fn run_task(&self, index: usize, thread: u32, wake: &WakeAt) -> bool {
         let Some(task) = self.tasks.get(index) else { return false };
         if task.thread != thread {
             return false;
         }
         match self.nodes.get(task.element as usize) {
-            Some(node) => node.element.run_task(&Cx { graph: self, element: task.element }),
+            Some(node) => node.element.run_task(&Cx { graph: self, element: task.element, wake }),
             None => false,
         }
     }

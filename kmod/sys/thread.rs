@@ -34,6 +34,7 @@ extern "C" {
     fn vdp_doorbell_free(bell: *mut RawDoorbell);
     fn vdp_doorbell_ring(bell: *mut RawDoorbell);
     fn vdp_doorbell_wait(bell: *mut RawDoorbell) -> bool;
+    fn vdp_doorbell_wait_until(bell: *mut RawDoorbell, deadline_ns: u64) -> bool;
     fn vdp_thread_yield();
     fn vdp_thread_pid(thread: *const RawThread) -> c_int;
 }
@@ -110,6 +111,15 @@ impl CurrentThread<'_> {
         // SAFETY: `bell.raw` is live (Doorbell invariant) and we are a kthread, as
         // kthread_should_stop inside requires.
         unsafe { vdp_doorbell_wait(bell.raw.as_ptr()) }
+    }
+
+    /// Sleeps until `bell` rings, the monotonic clock ([`crate::sys::time::now_ns`]) reaches
+    /// `deadline_ns`, or the thread is asked to stop; returns at once if the deadline has passed.
+    /// Returns true when the thread must stop.
+    pub(crate) fn wait_until(&self, bell: &Doorbell, deadline_ns: u64) -> bool {
+        // SAFETY: `bell.raw` is live (Doorbell invariant) and we are a kthread, as
+        // kthread_should_stop inside requires.
+        unsafe { vdp_doorbell_wait_until(bell.raw.as_ptr(), deadline_ns) }
     }
 
     /// Whether the thread has been asked to stop; a busy thread must check between passes.

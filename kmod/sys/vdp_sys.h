@@ -15,6 +15,7 @@ struct vdp_doorbell *vdp_doorbell_new(void);
 void vdp_doorbell_free(struct vdp_doorbell *bell);
 void vdp_doorbell_ring(struct vdp_doorbell *bell);
 bool vdp_doorbell_wait(struct vdp_doorbell *bell);
+bool vdp_doorbell_wait_until(struct vdp_doorbell *bell, u64 deadline_ns);
 bool vdp_thread_should_stop(void);
 void vdp_thread_yield(void);
 int vdp_thread_pid(const struct vdp_thread *thread);

@@ -5,7 +5,9 @@
  * The kthread and wait-queue APIs are macros and static inlines, so the Rust side (thread.rs)
  * drives them through these few functions.
  */
+#include <linux/hrtimer.h>
 #include <linux/jiffies.h>
+#include <linux/ktime.h>
 #include <linux/kthread.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
@@ -98,6 +100,21 @@ void vdp_doorbell_ring(struct vdp_doorbell *bell)
 bool vdp_doorbell_wait(struct vdp_doorbell *bell)
 {
 	wait_event_idle(bell->wq, atomic_xchg(&bell->rung, 0) || kthread_should_stop());
+	return kthread_should_stop();
+}
+
+/*
+ * Like vdp_doorbell_wait, but also wakes at @deadline_ns on the monotonic clock (ktime_get_ns), on
+ * a high-resolution timer: a task held back by a rate asks to run again when it may send, and
+ * the thread sleeps until then instead of polling. A deadline already past returns at once.
+ */
+bool vdp_doorbell_wait_until(struct vdp_doorbell *bell, u64 deadline_ns)
+{
+	u64 now = ktime_get_ns();
+
+	if (deadline_ns > now)
+		__wait_event_hrtimeout(bell->wq, atomic_xchg(&bell->rung, 0) || kthread_should_stop(),
+				       ns_to_ktime(deadline_ns - now), TASK_IDLE);
 	return kthread_should_stop();
 }
 
