@@ -77,7 +77,10 @@ fn tenant_error(request: &Request<'_>, err: TenantError) -> Error {
 fn put_tenant(attrs: &mut Attrs<'_>, tenant: &TenantView) -> Result {
     attrs.put_u32(attr::TENANT_ID, tenant.id)?;
     attrs.put_str(attr::TENANT_NAME, tenant.name())?;
-    attrs.put_u32(attr::THREAD_PID, tenant.thread_pid)?;
+    // One THREAD_PID per thread, thread 0 first.
+    for &pid in tenant.thread_pids() {
+        attrs.put_u32(attr::THREAD_PID, pid)?;
+    }
     attrs.put_u32(attr::TASKS_PER_YIELD, tenant.tasks_per_yield)
 }
 

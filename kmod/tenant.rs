@@ -3,10 +3,11 @@
 //! The registry is a global mutex-protected list, small (at most `TENANTS_MAX` entries) and touched
 //! only by control-plane commands; the data path never takes its lock.
 
-use crate::engine::{BuildError, Graph, WakeAt};
+use crate::engine::{BuildError, Graph, WakeAt, TENANT_THREADS_MAX};
 use crate::portable::uapi::{TASKS_PER_YIELD_DEFAULT, TENANTS_MAX};
-use crate::sys::thread::{thread_name, CurrentThread, Doorbell, Thread, ThreadBody};
-use core::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use crate::sys::thread::{CurrentThread, Doorbell, Thread, ThreadBody};
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use kernel::str::CString;
 use kernel::prelude::*;
 use kernel::sync::{Arc, Mutex, SpinLock, UniqueArc};
 use kernel::{new_mutex, new_spinlock};
@@ -45,6 +46,13 @@ pub(crate) struct TenantState {
     /// Serialises installs and removals of this tenant's graph: a hotswap takes the state of the
     /// graph it replaces, so two at once would each take it and one would lose it.
     changing: Pin<KBox<Mutex<()>>>,
+    /// Threads 1 and up (thread 0 belongs to [`Tenant`]): as many as the running graph places
+    /// tasks on, started before the graph that needs them is switched to. Changed only under
+    /// `changing`. Each holds a reference to this state, a cycle that [`TenantState::close`]
+    /// breaks when the tenant goes.
+    workers: Pin<KBox<Mutex<KVec<Thread<Worker>>>>>,
+    /// Set under `changing` when the tenant is deleted: no install may start threads after it.
+    closed: AtomicBool,
 }
 
 /// A graph together with the blob it was built from (what `GRAPH_GET` returns).
@@ -86,9 +94,16 @@ impl TenantState {
     /// Builds `blob` completely, then switches to it. On failure the running graph is untouched.
     /// Elements that keep their name and class take over the state of the ones they replace.
     /// `announce` runs right after the switch, in order with the tenant's other changes.
-    pub(crate) fn install(&self, blob: &[u8], announce: impl FnOnce(&Installed)) -> Result<Arc<Installed>, BuildError> {
+    ///
+    /// The threads the new graph places tasks on are started before the switch; threads it no
+    /// longer uses are stopped after it.
+    pub(crate) fn install(self: &Arc<Self>, blob: &[u8], announce: impl FnOnce(&Installed)) -> Result<Arc<Installed>, BuildError> {
         let _changing = self.changing.lock();
+        if self.closed.load(Ordering::Relaxed) {
+            return Err(BuildError::new(ENOENT, format_args!("the tenant is being deleted")));
+        }
         let graph = Graph::build(blob, self.name(), self.doorbell.clone())?;
+        self.start_workers(graph.thread_count())?;
         let mut copy = KVVec::with_capacity(blob.len(), GFP_KERNEL)?;
         copy.extend_from_slice(blob, GFP_KERNEL)?;
         let mut fresh = UniqueArc::new(Installed { graph, blob: copy }, GFP_KERNEL)?;
@@ -102,6 +117,7 @@ impl TenantState {
         // Under `changing`, what the swap replaces is `old`.
         let replaced = self.installed.lock().replace(installed.clone());
         self.doorbell.ring();
+        self.stop_workers_beyond(installed.graph.thread_count());
         announce(&installed);
         // The old graph is freed when its last user (possibly the thread, mid-pass) lets go.
         drop(replaced);
@@ -114,6 +130,7 @@ impl TenantState {
     pub(crate) fn remove_graph(&self, announce: impl FnOnce()) -> bool {
         let _changing = self.changing.lock();
         let old = self.installed.lock().take();
+        self.stop_workers_beyond(1);
         let removed = old.is_some();
         if removed {
             announce();
@@ -122,34 +139,124 @@ impl TenantState {
         removed
     }
 
-    /// Runs up to `tasks_per_yield` task invocations round-robin from `*next`; returns whether
-    /// any did work. The earliest wake-up time the tasks asked for is left in `wake`.
-    fn run_pass(&self, next: &mut usize, wake: &WakeAt) -> bool {
+    /// Starts threads until the tenant has `count` (thread 0 included). On failure the threads
+    /// this call started are stopped again, and the running graph keeps the ones it had.
+    fn start_workers(self: &Arc<Self>, count: u32) -> Result<(), BuildError> {
+        let mut workers = self.workers.lock();
+        let had = workers.len();
+        let mut started = || -> Result<(), Error> {
+            while workers.len() + 1 < count as usize {
+                let index = u32::try_from(workers.len() + 1).map_err(|_| EINVAL)?;
+                let worker = Arc::new(Worker { state: self.clone(), index }, GFP_KERNEL)?;
+                let name = worker_name(self.name(), index)?;
+                workers.reserve(1, GFP_KERNEL)?;
+                let thread = Thread::start(worker, &name)?;
+                // Cannot fail after the reservation.
+                workers.push_within_capacity(thread).map_err(|_| ENOMEM)?;
+            }
+            Ok(())
+        };
+        let result = started();
+        if let Err(e) = result {
+            while workers.len() > had {
+                drop(workers.pop());
+            }
+            return Err(BuildError::new(e, format_args!("cannot start the tenant's thread {}", had + 1)));
+        }
+        Ok(())
+    }
+
+    /// Stops threads until the tenant has at most `count` (thread 0 always stays). A stopping
+    /// thread finishes its pass first.
+    fn stop_workers_beyond(&self, count: u32) {
+        let mut workers = self.workers.lock();
+        while workers.len() + 1 > (count.max(1)) as usize {
+            drop(workers.pop());
+        }
+    }
+
+    /// The tenant is going: no install may start threads any more, and threads 1 and up stop.
+    fn close(&self) {
+        let _changing = self.changing.lock();
+        self.closed.store(true, Ordering::Relaxed);
+        let workers = core::mem::take(&mut *self.workers.lock());
+        drop(workers);
+    }
+
+    /// The PIDs of the tenant's threads 1 and up, in order, into `out`; returns how many.
+    fn worker_pids(&self, out: &mut [u32]) -> usize {
+        let workers = self.workers.lock();
+        let mut n = 0;
+        for (slot, worker) in out.iter_mut().zip(workers.iter()) {
+            *slot = u32::try_from(worker.pid()).unwrap_or(0);
+            n += 1;
+        }
+        n
+    }
+
+    /// Runs up to `tasks_per_yield` invocations of thread `thread`'s tasks round-robin from
+    /// `*next`, fewer once a whole round did nothing; returns whether any did work. The earliest
+    /// wake-up time the tasks asked for is left in `wake`.
+    fn run_pass(&self, thread: u32, next: &mut usize, wake: &WakeAt) -> bool {
         let Some(installed) = self.installed() else { return false };
         let graph = &installed.graph;
-        let tasks = graph.task_count();
-        if tasks == 0 {
+        let own = graph.thread_tasks(thread);
+        if own.is_empty() {
             return false;
         }
         let mut worked = false;
-        let runs = self.tasks_per_yield();
-        for _ in 0..runs {
-            let index = *next % tasks;
+        // Runs in a row that did nothing: once every task has had one, the pass ends early, so
+        // a task held back (by a rate, an empty queue) is not polled again and again in a pass
+        // that other tasks do not fill.
+        let mut idle_runs = 0;
+        let mut runs = 0u32;
+        while runs < self.tasks_per_yield() && idle_runs < own.len() {
+            // `own` is not empty, so the remainder is defined and in range.
+            let Some(&index) = own.get(*next % own.len()) else { break };
             *next = next.wrapping_add(1);
-            // Every task runs on the tenant's one thread for now (thread 0).
-            worked |= graph.run_task(index, 0, wake);
+            runs += 1;
+            if graph.run_task(index as usize, thread, wake) {
+                worked = true;
+                idle_runs = 0;
+            } else {
+                idle_runs += 1;
+            }
         }
         self.task_runs.fetch_add(u64::from(runs), Ordering::Relaxed);
         worked
     }
 }
 
-impl ThreadBody for TenantState {
+/// One of a tenant's threads: thread `index` runs the tasks the graph places on it.
+pub(crate) struct Worker {
+    state: Arc<TenantState>,
+    index: u32,
+}
+
+/// A thread's name: `vdp-NAME` for thread 0 and `vdp-NAME/N` for the others, the tenant's name
+/// shortened so that the whole fits the 15 bytes a task name holds.
+fn worker_name(tenant: &str, index: u32) -> Result<CString> {
+    const NAME_BYTES: usize = 15;
+    const PREFIX: &str = "vdp-";
+    if index == 0 {
+        return CString::try_from_fmt(fmt!("{}{}", PREFIX, tenant));
+    }
+    let digits = if index < 10 { 1 } else if index < 100 { 2 } else { 3 };
+    let room = NAME_BYTES.saturating_sub(PREFIX.len() + 1 + digits);
+    // Tenant names are ASCII, so any cut is at a character boundary.
+    let short = tenant.get(..room.min(tenant.len())).unwrap_or(tenant);
+    CString::try_from_fmt(fmt!("{}{}/{}", PREFIX, short, index))
+}
+
+impl ThreadBody for Worker {
     fn run(&self, thread: &CurrentThread<'_>) {
+        let state = &self.state;
         let mut next = 0;
         let wake = WakeAt::new();
         while !thread.should_stop() {
-            let worked = self.run_pass(&mut next, &wake);
+            // Read before looking for work: a ring from here on ends the wait below at once.
+            let seen = state.doorbell.rings();
+            let worked = state.run_pass(self.index, &mut next, &wake);
             // Asked for by this pass only: a pass that runs the task again asks again.
             let wake_at = wake.take();
             if worked {
@@ -158,27 +265,35 @@ impl ThreadBody for TenantState {
                 continue;
             }
             // Nothing did work in a whole pass: sleep until a queue, an install or a handler
-            // rings, or until the earliest time a task (held back by a rate) may work again. A
-            // ring between the pass and the wait is not lost.
+            // rings, or until the earliest time a task (held back by a rate) may work again.
             let stop = match wake_at {
-                Some(at) => thread.wait_until(&self.doorbell, at),
-                None => thread.wait(&self.doorbell),
+                Some(at) => thread.wait_until(&state.doorbell, seen, at),
+                None => thread.wait(&state.doorbell, seen),
             };
             if stop {
                 break;
             }
-            self.wakeups.fetch_add(1, Ordering::Relaxed);
+            state.wakeups.fetch_add(1, Ordering::Relaxed);
         }
     }
 }
 
 pub(crate) struct Tenant {
-    thread: Thread<TenantState>,
+    /// Thread 0, which lives as long as the tenant.
+    thread: Thread<Worker>,
 }
 
 impl Tenant {
     pub(crate) fn state(&self) -> &Arc<TenantState> {
-        self.thread.body()
+        &self.thread.body().state
+    }
+}
+
+impl Drop for Tenant {
+    fn drop(&mut self) {
+        // Threads 1 and up first, which also frees the state they hold; thread 0 stops when the
+        // field is dropped after this.
+        self.state().close();
     }
 }
 
@@ -187,20 +302,40 @@ pub(crate) struct TenantView {
     pub(crate) id: u32,
     pub(crate) name: [u8; crate::portable::uapi::TENANT_NAME_MAX],
     pub(crate) name_len: usize,
-    pub(crate) thread_pid: u32,
+    /// PIDs of the tenant's threads, thread 0 first; `thread_count` of them are valid.
+    thread_pids: [u32; TENANT_THREADS_MAX as usize],
+    thread_count: usize,
     pub(crate) tasks_per_yield: u32,
 }
 
 impl TenantView {
     fn of(tenant: &Tenant) -> Self {
         let state = tenant.state();
+        let (thread_pids, thread_count) = Self::pids(tenant);
         TenantView {
             id: state.id,
             name: state.name,
             name_len: state.name_len,
-            thread_pid: u32::try_from(tenant.thread.pid()).unwrap_or(0),
+            thread_pids,
+            thread_count,
             tasks_per_yield: state.tasks_per_yield(),
         }
+    }
+
+    /// The PIDs of `tenant`'s threads, thread 0 first, and how many there are.
+    fn pids(tenant: &Tenant) -> ([u32; TENANT_THREADS_MAX as usize], usize) {
+        let mut pids = [0; TENANT_THREADS_MAX as usize];
+        let mut count = 0;
+        if let Some((first, rest)) = pids.split_first_mut() {
+            *first = u32::try_from(tenant.thread.pid()).unwrap_or(0);
+            count = 1 + tenant.state().worker_pids(rest);
+        }
+        (pids, count)
+    }
+
+    /// The PIDs of the tenant's threads, thread 0 first.
+    pub(crate) fn thread_pids(&self) -> &[u32] {
+        self.thread_pids.get(..self.thread_count).unwrap_or(&[])
     }
 
     pub(crate) fn name(&self) -> &str {
@@ -264,11 +399,14 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
             doorbell: Arc::new(Doorbell::new()?, GFP_KERNEL)?,
             installed: KBox::pin_init(new_spinlock!(None, "vdp_tenant_graph"), GFP_KERNEL)?,
             changing: KBox::pin_init(new_mutex!((), "vdp_tenant_install"), GFP_KERNEL)?,
+            workers: KBox::pin_init(new_mutex!(KVec::new(), "vdp_tenant_workers"), GFP_KERNEL)?,
+            closed: AtomicBool::new(false),
         },
         GFP_KERNEL,
     )?;
-    let thread_name = thread_name("vdp-", state.name())?;
-    let thread = Thread::start(state, &thread_name)?;
+    let thread_name = worker_name(state.name(), 0)?;
+    let worker = Arc::new(Worker { state, index: 0 }, GFP_KERNEL)?;
+    let thread = Thread::start(worker, &thread_name)?;
     let tenant = Tenant { thread };
     let view = TenantView::of(&tenant);
     list.tenants.reserve(1, GFP_KERNEL)?;

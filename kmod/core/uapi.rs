@@ -16,8 +16,8 @@ pub mod cmd {
     pub const TENANT_NEW: u8 = 2;
     /// Delete a tenant and stop its threads: `TENANT_ID`.
     pub const TENANT_DEL: u8 = 3;
-    /// Read one tenant: `TENANT_ID`. Replies `TENANT_ID`, `TENANT_NAME`, `THREAD_PID`,
-    /// `TASKS_PER_YIELD`.
+    /// Read one tenant: `TENANT_ID`. Replies `TENANT_ID`, `TENANT_NAME`, one `THREAD_PID` per
+    /// thread (thread 0 first), `TASKS_PER_YIELD`.
     pub const TENANT_GET: u8 = 4;
     /// Set a tenant's scheduling parameters: `TENANT_ID`, `TASKS_PER_YIELD`.
     pub const SCHED_SET: u8 = 5;
@@ -71,7 +71,8 @@ pub mod attr {
     pub const TENANT_ID: u16 = 4;
     /// Tenant name, NUL-terminated string; see [`super::valid_tenant_name`].
     pub const TENANT_NAME: u16 = 5;
-    /// PID of the tenant's kernel thread, u32 (reply only).
+    /// PID of one of the tenant's kernel threads, u32 (reply only); repeated, one per thread,
+    /// thread 0 first.
     pub const THREAD_PID: u16 = 6;
     /// Tasks a tenant thread runs before it yields the CPU, u32 in
     /// 1..=[`super::TASKS_PER_YIELD_MAX`].

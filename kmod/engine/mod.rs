@@ -99,9 +99,16 @@ struct TaskSlot {
     thread: u32,
 }
 
+/// Most threads one tenant runs: `StaticThreadSched` may name threads 0 to 7. The compiled
+/// format allows up to [`compiled_graph::MAX_THREAD`]; each thread is a kthread, so the kernel
+/// bounds them per tenant more tightly than the format does.
+pub(crate) const TENANT_THREADS_MAX: u32 = 8;
+
 pub(crate) struct Graph {
     nodes: KVec<Node>,
     tasks: KVec<TaskSlot>,
+    /// Per thread of the tenant (at least one): the indices in `tasks` that it runs.
+    thread_tasks: KVec<KVec<u32>>,
     doorbell: Arc<Doorbell>,
 }
 
@@ -175,7 +182,7 @@ pub(crate) struct BuildError {
 }
 
 impl BuildError {
-    fn new(errno: Error, args: core::fmt::Arguments<'_>) -> Self {
+    pub(crate) fn new(errno: Error, args: core::fmt::Arguments<'_>) -> Self {
         let mut text = HandlerText::new();
         let _ = core::fmt::Write::write_fmt(&mut text, args);
         BuildError { errno, text: text.into_bytes() }
@@ -245,11 +252,30 @@ impl Graph {
                 Some(PortLink { element: connection.from, port: connection.from_port });
         }
         let mut tasks = KVec::with_capacity(compiled.task_count() as usize, GFP_KERNEL)?;
+        let mut thread_count = 1u32;
         for task in compiled.tasks() {
             let thread = if task.thread == compiled_graph::UNPINNED { 0 } else { task.thread };
+            if thread >= TENANT_THREADS_MAX {
+                let name = nodes.get(task.element as usize).map_or(&b"?"[..], |n| n.name.as_slice());
+                return Err(BuildError::new(EINVAL, format_args!(
+                    "element '{}': thread {} is beyond a tenant's {} threads",
+                    core::str::from_utf8(name).unwrap_or("?"), thread, TENANT_THREADS_MAX)));
+            }
+            thread_count = thread_count.max(thread + 1);
             tasks.push(TaskSlot { element: task.element, thread }, GFP_KERNEL)?;
         }
-        Ok(Graph { nodes, tasks, doorbell })
+        let mut thread_tasks = KVec::with_capacity(thread_count as usize, GFP_KERNEL)?;
+        for thread in 0..thread_count {
+            let mut own = KVec::new();
+            for (index, task) in tasks.iter().enumerate() {
+                if task.thread == thread {
+                    // Lossless: the task count is a u32 in the compiled graph.
+                    own.push(index as u32, GFP_KERNEL)?;
+                }
+            }
+            thread_tasks.push(own, GFP_KERNEL)?;
+        }
+        Ok(Graph { nodes, tasks, thread_tasks, doorbell })
     }
 
     /// Hotswap: every element that has a namesake of the same class in `old` takes its state
@@ -274,6 +300,17 @@ impl Graph {
 
     pub(crate) fn task_count(&self) -> usize {
         self.tasks.len()
+    }
+
+    /// How many threads the graph's tasks are placed on (1 to [`TENANT_THREADS_MAX`]).
+    pub(crate) fn thread_count(&self) -> u32 {
+        u32::try_from(self.thread_tasks.len()).unwrap_or(TENANT_THREADS_MAX).max(1)
+    }
+
+    /// The tasks `thread` runs, as indices for [`Graph::run_task`]; none for a thread the graph
+    /// does not use.
+    pub(crate) fn thread_tasks(&self, thread: u32) -> &[u32] {
+        self.thread_tasks.get(thread as usize).map_or(&[], |own| own.as_slice())
     }
 
     /// Runs task `index` once if it belongs to `thread`; returns whether it did work. Wake-up

@@ -4,7 +4,6 @@ use core::marker::PhantomData;
 use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::prelude::*;
-use kernel::str::CString;
 use kernel::sync::Arc;
 
 /// The C handle (`struct vdp_thread` in vdp_thread.c); opaque to Rust.
@@ -33,8 +32,9 @@ extern "C" {
     fn vdp_doorbell_new() -> *mut RawDoorbell;
     fn vdp_doorbell_free(bell: *mut RawDoorbell);
     fn vdp_doorbell_ring(bell: *mut RawDoorbell);
-    fn vdp_doorbell_wait(bell: *mut RawDoorbell) -> bool;
-    fn vdp_doorbell_wait_until(bell: *mut RawDoorbell, deadline_ns: u64) -> bool;
+    fn vdp_doorbell_rings(bell: *mut RawDoorbell) -> u32;
+    fn vdp_doorbell_wait(bell: *mut RawDoorbell, seen: u32) -> bool;
+    fn vdp_doorbell_wait_until(bell: *mut RawDoorbell, seen: u32, deadline_ns: u64) -> bool;
     fn vdp_thread_yield();
     fn vdp_thread_pid(thread: *const RawThread) -> c_int;
 }
@@ -105,21 +105,20 @@ pub(crate) struct CurrentThread<'a> {
 }
 
 impl CurrentThread<'_> {
-    /// Sleeps until `bell` rings or the thread is asked to stop; an idle thread costs no CPU.
-    /// Returns true when the thread must stop.
-    pub(crate) fn wait(&self, bell: &Doorbell) -> bool {
+    /// Sleeps until `bell` has rung since [`Doorbell::rings`] returned `seen`, or the thread is
+    /// asked to stop; an idle thread costs no CPU. Returns true when the thread must stop.
+    pub(crate) fn wait(&self, bell: &Doorbell, seen: u32) -> bool {
         // SAFETY: `bell.raw` is live (Doorbell invariant) and we are a kthread, as
         // kthread_should_stop inside requires.
-        unsafe { vdp_doorbell_wait(bell.raw.as_ptr()) }
+        unsafe { vdp_doorbell_wait(bell.raw.as_ptr(), seen) }
     }
 
-    /// Sleeps until `bell` rings, the monotonic clock ([`crate::sys::time::now_ns`]) reaches
-    /// `deadline_ns`, or the thread is asked to stop; returns at once if the deadline has passed.
-    /// Returns true when the thread must stop.
-    pub(crate) fn wait_until(&self, bell: &Doorbell, deadline_ns: u64) -> bool {
+    /// Like [`CurrentThread::wait`], but also returns when the monotonic clock
+    /// ([`crate::sys::time::now_ns`]) reaches `deadline_ns`; at once if it has passed.
+    pub(crate) fn wait_until(&self, bell: &Doorbell, seen: u32, deadline_ns: u64) -> bool {
         // SAFETY: `bell.raw` is live (Doorbell invariant) and we are a kthread, as
         // kthread_should_stop inside requires.
-        unsafe { vdp_doorbell_wait_until(bell.raw.as_ptr(), deadline_ns) }
+        unsafe { vdp_doorbell_wait_until(bell.raw.as_ptr(), seen, deadline_ns) }
     }
 
     /// Whether the thread has been asked to stop; a busy thread must check between passes.
@@ -135,13 +134,9 @@ impl CurrentThread<'_> {
     }
 }
 
-/// Builds a thread name such as `vdp-red`.
-pub(crate) fn thread_name(prefix: &str, name: &str) -> Result<CString> {
-    CString::try_from_fmt(fmt!("{}{}", prefix, name))
-}
-
-/// Wakes a sleeping thread when work arrives. A ring before the wait is not lost: the next wait
-/// returns at once.
+/// Wakes sleeping threads when work arrives. Several threads may wait on one doorbell: each reads
+/// the ring count before looking for work and waits for it to change, so a ring while it looked is
+/// not lost and no thread takes another's ring.
 ///
 /// Invariant: `raw` comes from `vdp_doorbell_new` and is freed only in `drop`.
 pub(crate) struct Doorbell {
@@ -164,6 +159,12 @@ impl Doorbell {
     pub(crate) fn ring(&self) {
         // SAFETY: `raw` is live (type invariant).
         unsafe { vdp_doorbell_ring(self.raw.as_ptr()) };
+    }
+
+    /// The ring count, to read before looking for work and pass to [`CurrentThread::wait`].
+    pub(crate) fn rings(&self) -> u32 {
+        // SAFETY: `raw` is live (type invariant).
+        unsafe { vdp_doorbell_rings(self.raw.as_ptr()) }
     }
 }
 

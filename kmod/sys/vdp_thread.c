@@ -22,10 +22,14 @@ struct vdp_thread {
 	void *arg;
 };
 
-/* Where a tenant thread sleeps until work arrives: rung by queues, installs and parameter changes. */
+/*
+ * Where a tenant's threads sleep until work arrives: rung by queues, installs and parameter
+ * changes. A ring bumps @rings and wakes every sleeper; each thread waits for @rings to move past
+ * the value it read before its last pass, so one thread waking cannot swallow another's ring.
+ */
 struct vdp_doorbell {
 	wait_queue_head_t wq;
-	atomic_t rung;
+	atomic_t rings;
 };
 
 static int vdp_thread_main(void *data)
@@ -77,7 +81,7 @@ struct vdp_doorbell *vdp_doorbell_new(void)
 	if (!bell)
 		return NULL;
 	init_waitqueue_head(&bell->wq);
-	atomic_set(&bell->rung, 0);
+	atomic_set(&bell->rings, 0);
 	return bell;
 }
 
@@ -86,20 +90,31 @@ void vdp_doorbell_free(struct vdp_doorbell *bell)
 	kfree(bell);
 }
 
-/* Wakes the thread waiting on @bell, or makes its next wait return at once. Any context. */
+/*
+ * Wakes the threads waiting on @bell, or makes their next wait return at once. Any context. The
+ * increment is fully ordered, so whatever the ringer wrote before (a queued packet) is visible to
+ * a thread that sees the new count.
+ */
 void vdp_doorbell_ring(struct vdp_doorbell *bell)
 {
-	atomic_set(&bell->rung, 1);
+	atomic_inc_return(&bell->rings);
 	wake_up(&bell->wq);
 }
 
-/*
- * Called by a kthread: sleeps until @bell rings or the thread is asked to stop, without counting
- * towards the load average. Returns true when the thread must stop.
- */
-bool vdp_doorbell_wait(struct vdp_doorbell *bell)
+/* The ring count; a thread reads it before a pass and waits for it to change. */
+u32 vdp_doorbell_rings(struct vdp_doorbell *bell)
 {
-	wait_event_idle(bell->wq, atomic_xchg(&bell->rung, 0) || kthread_should_stop());
+	return (u32)atomic_read_acquire(&bell->rings);
+}
+
+/*
+ * Called by a kthread: sleeps until @bell has rung since its count read @seen or the thread is
+ * asked to stop, without counting towards the load average. Returns true when the thread must
+ * stop.
+ */
+bool vdp_doorbell_wait(struct vdp_doorbell *bell, u32 seen)
+{
+	wait_event_idle(bell->wq, (u32)atomic_read(&bell->rings) != seen || kthread_should_stop());
 	return kthread_should_stop();
 }
 
@@ -108,12 +123,13 @@ bool vdp_doorbell_wait(struct vdp_doorbell *bell)
  * a high-resolution timer: a task held back by a rate asks to run again when it may send, and
  * the thread sleeps until then instead of polling. A deadline already past returns at once.
  */
-bool vdp_doorbell_wait_until(struct vdp_doorbell *bell, u64 deadline_ns)
+bool vdp_doorbell_wait_until(struct vdp_doorbell *bell, u32 seen, u64 deadline_ns)
 {
 	u64 now = ktime_get_ns();
 
-	if (deadline_ns > now)
-		__wait_event_hrtimeout(bell->wq, atomic_xchg(&bell->rung, 0) || kthread_should_stop(),
+	if (deadline_ns > now && (u32)atomic_read(&bell->rings) == seen && !kthread_should_stop())
+		__wait_event_hrtimeout(bell->wq,
+				       (u32)atomic_read(&bell->rings) != seen || kthread_should_stop(),
 				       ns_to_ktime(deadline_ns - now), TASK_IDLE);
 	return kthread_should_stop();
 }

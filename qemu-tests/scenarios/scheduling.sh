@@ -1,6 +1,7 @@
 # timeout: 300
 # Tenant thread scheduling: a task held back by a rate lets its thread sleep until the next token
-# is due (timed sleep instead of polling) while the rate is still met.
+# is due (timed sleep instead of polling) while the rate is still met; StaticThreadSched gives a
+# tenant more threads, started before the graph that needs them and stopped with it.
 . /vdp/lib.sh
 load_vdp
 vdpctl tenant add red --id 1 >/dev/null
@@ -10,28 +11,93 @@ thread_ticks() {
   awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-step "RatedSource(RATE 1000): the rate holds while its thread mostly sleeps"
+# measure RATE: sets the source's rate, then prints "PACKETS_PER_S CPU_PERCENT WAKEUPS_PER_S" for its
+# thread over 2 s (integers), reading the clock, the count and the CPU time together.
+stat_field() { vdpctl stats --tenant 1 | sed -n "1s/.*$1 \([0-9]*\).*/\1/p"; }
+measure() {
+  vdpctl handler write --tenant 1 red/rs.rate "$1"
+  sleep 1
+  w0=$(stat_field wakeups)
+  t0=$(cut -d" " -f1 /proc/uptime); ticks0=$(thread_ticks "$red_pid"); count0=$(read_handler 1 red/c.count)
+  sleep 2
+  t1=$(cut -d" " -f1 /proc/uptime); ticks1=$(thread_ticks "$red_pid"); count1=$(read_handler 1 red/c.count)
+  w1=$(stat_field wakeups)
+  echo "$count0 $count1 $ticks0 $ticks1 $t0 $t1 $hz $w0 $w1" | awk '{ secs = $6 - $5;
+    printf "%d %d %d\n", ($2 - $1) / secs, 100 * ($4 - $3) / $7 / secs, ($9 - $8) / secs }'
+}
+
+step "RatedSource(RATE 1000): the rate holds while its thread sleeps between tokens"
 red_pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
 [ -n "$red_pid" ] || fail "no thread pid for red"
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
 compile_for red rated-1000.click /tmp/rated.vdpg
 vdpctl graph install --tenant 1 /tmp/rated.vdpg
-sleep 1
-hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
-count0=$(read_handler 1 red/c.count)
-ticks0=$(thread_ticks "$red_pid")
-t0=$(cut -d" " -f1 /proc/uptime)
-sleep 2
-count1=$(read_handler 1 red/c.count)
-ticks1=$(thread_ticks "$red_pid")
-t1=$(cut -d" " -f1 /proc/uptime)
-summary=$(echo "$count0 $count1 $ticks0 $ticks1 $t0 $t1 $hz" | awk '{
-  secs = $6 - $5; printf "%.0f packets/s, thread CPU %.1f%%", ($2 - $1) / secs, 100 * ($4 - $3) / $7 / secs }')
-echo "    RATE 1000 over ${t0}..${t1}s: $summary"
-rate=$(echo "$count0 $count1 $t0 $t1" | awk '{ printf "%d", ($2 - $1) / ($4 - $3) }')
-cpu=$(echo "$ticks0 $ticks1 $t0 $t1 $hz" | awk '{ printf "%d", 100 * ($2 - $1) / $5 / ($4 - $3) }')
-[ "$rate" -ge 900 ] && [ "$rate" -le 1100 ] || fail "RatedSource delivered $rate packets/s, want about 1000"
-[ "$cpu" -le 25 ] || fail "a tenant held to 1000 packets/s used ${cpu}% of a CPU"
+# Under TCG with the debug kernel a wakeup costs about 0.5 ms and a packet about 0.25 ms of CPU,
+# so RATE 1000 costs about a third of a CPU however the thread waits; polling for tokens took
+# 87%. The bounds: the tenant's share (cpu_share 50) at RATE 1000, a tenth of it at RATE 100.
+for rate in 1000 100; do
+  set -- $(measure $rate)
+  echo "    RATE $rate: $1 packets/s, thread CPU $2%, $3 wakeups/s"
+  [ "$1" -ge $((rate * 9 / 10)) ] && [ "$1" -le $((rate * 11 / 10)) ] || fail "RatedSource delivered $1 packets/s at RATE $rate"
+  [ "$3" -le $((rate * 2)) ] || fail "$3 wakeups/s at RATE $rate: the thread polls"
+  if [ "$rate" = 1000 ]; then limit=50; else limit=15; fi
+  [ "$2" -lt $limit ] || fail "a tenant held to RATE $rate used $2% of a CPU"
+done
 
-vdpctl graph remove --tenant 1
+# pids TENANT: the PIDs of a tenant's threads, thread 0 first, one per line.
+pids() {
+  vdpctl tenant show --id "$1" --json | tr -d ' \n' | sed -n 's/.*"thread_pids":\[\([0-9,]*\)\].*/\1/p' | tr ',' '\n'
+  echo
+}
+
+step "StaticThreadSched: Queue + Unqueue across two of a tenant's threads deliver every packet"
+compile_for red two-threads.click /tmp/two.vdpg
+vdpctl graph install --tenant 1 /tmp/two.vdpg
+[ "$(pids 1 | wc -l)" = 2 ] || fail "red runs $(pids 1 | wc -l) threads, want 2: $(pids 1)"
+[ "$(pids 1 | head -1)" = "$red_pid" ] || fail "thread 0 changed"
+red1_pid=$(pids 1 | sed -n 2p)
+[ "$(cat /proc/$red1_pid/comm)" = "vdp-red/1" ] || fail "thread 1 is named $(cat /proc/$red1_pid/comm)"
+vdpctl tenant show --id 1
+vdpctl stats --tenant 1 | sed -n 1p
+expect_match "$(vdpctl stats --tenant 1 --json | tr -d ' \n')" "\"thread_pids\":\[$red_pid,$red1_pid\]"
+wait_for_value 1 red/out.count 3000
+[ "$(read_handler 1 red/in.count)" = "3000" ] || fail "in count"
+[ "$(read_handler 1 red/q.drops)" = "0" ] || fail "queue drops"
+[ "$(read_handler 1 red/q.length)" = "0" ] || fail "queue not drained"
+
+step "a longer run across the threads: every packet is delivered or counted as a drop"
+vdpctl handler write --tenant 1 red/src.active false
+vdpctl handler write --tenant 1 red/src.limit 20000
+vdpctl handler write --tenant 1 red/src.reset
+vdpctl handler write --tenant 1 red/in.reset
+vdpctl handler write --tenant 1 red/out.reset
+vdpctl handler write --tenant 1 red/src.active true
+wait_for_value 1 red/src.count 20000 120
+wait_for_value 1 red/q.length 0
+in=$(read_handler 1 red/in.count); out=$(read_handler 1 red/out.count); drops=$(read_handler 1 red/q.drops)
+echo "    in $in, out $out, drops $drops"
+[ "$in" = 20000 ] || fail "in count $in"
+[ $((out + drops)) = 20000 ] || fail "out $out + drops $drops != 20000"
+
+step "a graph with one thread stops the second; the tenant's first thread stays"
+vdpctl graph install --tenant 1 /tmp/rated.vdpg
+[ "$(pids 1)" = "$red_pid" ] || fail "threads after shrinking: $(pids 1)"
+[ ! -d /proc/$red1_pid ] || fail "thread 1 survived a graph without it"
+
+step "delete and unload with two threads running"
+vdpctl graph install --tenant 1 /tmp/two.vdpg
+vdpctl handler write --tenant 1 red/src.limit -1
+red1_pid=$(pids 1 | sed -n 2p)
+[ -n "$red1_pid" ] && [ -d /proc/$red1_pid ] || fail "no second thread"
+vdpctl tenant del --id 1
+[ ! -d /proc/$red_pid ] || fail "red's thread 0 survived its deletion"
+[ ! -d /proc/$red1_pid ] || fail "red's thread 1 survived its deletion"
+vdpctl tenant add red --id 1 >/dev/null
+vdpctl graph install --tenant 1 /tmp/two.vdpg
+vdpctl handler write --tenant 1 red/src.limit -1
+red_pids=$(pids 1)
+[ "$(echo "$red_pids" | wc -l)" = 2 ] || fail "threads after re-adding: $red_pids"
 unload_vdp
+for pid in $red_pids; do [ ! -d /proc/$pid ] || fail "thread $pid survived rmmod"; done
+
 echo "scheduling ok"

@@ -31,7 +31,7 @@ step "--do tenant-new, sched-set, tenant-get"
 out=$(ynl --do tenant-new --json '{"tenant-id": 7, "tenant-name": "ynl"}') || fail "tenant-new: $out"
 echo "$out"
 expect_match "$out" '"tenant-name": "ynl"'
-expect_match "$out" '"thread-pid": [1-9]'
+expect_match "$out" '"thread-pid": \[?[1-9]'
 out=$(ynl --do sched-set --json '{"tenant-id": 7, "tasks-per-yield": 64}') || fail "sched-set: $out"
 expect_match "$out" '"tasks-per-yield": 64'
 expect_match "$(vdpctl sched get --tenant 7)" "64"

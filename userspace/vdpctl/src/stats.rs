@@ -38,7 +38,10 @@ pub struct MonitorArgs {
 pub struct TenantStats {
     pub id: u32,
     pub name: String,
+    /// Thread 0's PID.
     pub thread_pid: u32,
+    /// Every thread's PID, thread 0 first.
+    pub thread_pids: Vec<u32>,
     pub tasks_per_yield: u32,
     pub wakeups: u64,
     pub task_runs: u64,
@@ -71,7 +74,13 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
             match a.kind() & NLA_TYPE_MASK {
                 attr::TENANT_ID => tenant.id = u32_value(a)?,
                 attr::TENANT_NAME => tenant.name = string_value(a)?,
-                attr::THREAD_PID => tenant.thread_pid = u32_value(a)?,
+                attr::THREAD_PID => {
+                    let pid = u32_value(a)?;
+                    if tenant.thread_pids.is_empty() {
+                        tenant.thread_pid = pid;
+                    }
+                    tenant.thread_pids.push(pid);
+                }
                 attr::TASKS_PER_YIELD => tenant.tasks_per_yield = u32_value(a)?,
                 attr::WAKEUPS => tenant.wakeups = u64_value(a)?,
                 attr::TASK_RUNS => tenant.task_runs = u64_value(a)?,
@@ -127,8 +136,14 @@ pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
     }
     for t in &tenants {
         println!(
-            "tenant {} {}: thread {}, tasks_per_yield {}, wakeups {}, task runs {}",
-            t.id, t.name, t.thread_pid, t.tasks_per_yield, t.wakeups, t.task_runs
+            "tenant {} {}: thread {}, tasks_per_yield {}, wakeups {}, task runs {}{}",
+            t.id,
+            t.name,
+            t.thread_pid,
+            t.tasks_per_yield,
+            t.wakeups,
+            t.task_runs,
+            crate::tenant::more_threads(&t.thread_pids)
         );
         match &t.graph {
             None => println!("  no graph"),
@@ -190,7 +205,8 @@ pub fn decode_event(message: &VdpMessage) -> Result<Event> {
         match a.kind() & NLA_TYPE_MASK {
             attr::TENANT_ID => e.tenant = Some(u32_value(a)?),
             attr::TENANT_NAME => e.name = Some(string_value(a)?),
-            attr::THREAD_PID => e.thread_pid = Some(u32_value(a)?),
+            // Thread 0's, the first of the tenant's.
+            attr::THREAD_PID => e.thread_pid = e.thread_pid.or(Some(u32_value(a)?)),
             attr::ELEMENT_COUNT => e.element_count = Some(u32_value(a)?),
             attr::TASK_COUNT => e.task_count = Some(u32_value(a)?),
             attr::ELEMENT => e.element = Some(string_value(a)?),

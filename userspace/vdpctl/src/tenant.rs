@@ -67,17 +67,21 @@ pub struct Output {
 pub struct TenantInfo {
     pub id: u32,
     pub name: String,
+    /// Thread 0's PID.
     pub thread_pid: u32,
+    /// Every thread's PID, thread 0 first (one `THREAD_PID` each).
+    pub thread_pids: Vec<u32>,
     pub tasks_per_yield: u32,
 }
 
 fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
-    let (mut id, mut name, mut pid, mut tasks) = (None, None, None, None);
+    let (mut id, mut name, mut tasks) = (None, None, None);
+    let mut pids = Vec::new();
     for a in &reply.attrs {
         match a.kind() & NLA_TYPE_MASK {
             attr::TENANT_ID => id = Some(u32_value(a)?),
             attr::TENANT_NAME => name = Some(string_value(a)?),
-            attr::THREAD_PID => pid = Some(u32_value(a)?),
+            attr::THREAD_PID => pids.push(u32_value(a)?),
             attr::TASKS_PER_YIELD => tasks = Some(u32_value(a)?),
             _ => {}
         }
@@ -85,7 +89,8 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
     Ok(TenantInfo {
         id: id.context("tenant reply has no TENANT_ID")?,
         name: name.context("tenant reply has no TENANT_NAME")?,
-        thread_pid: pid.context("tenant reply has no THREAD_PID")?,
+        thread_pid: *pids.first().context("tenant reply has no THREAD_PID")?,
+        thread_pids: pids,
         tasks_per_yield: tasks.context("tenant reply has no TASKS_PER_YIELD")?,
     })
 }
@@ -95,11 +100,24 @@ fn print_tenant(info: &TenantInfo, output: &Output) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(info)?);
     } else {
         println!(
-            "tenant {} ({}): thread pid {}, tasks per yield {}",
-            info.id, info.name, info.thread_pid, info.tasks_per_yield
+            "tenant {} ({}): thread pid {}, tasks per yield {}{}",
+            info.id,
+            info.name,
+            info.thread_pid,
+            info.tasks_per_yield,
+            more_threads(&info.thread_pids)
         );
     }
     Ok(())
+}
+
+/// `, threads 0-N pids A B …` when a tenant runs more than one thread; empty otherwise.
+pub fn more_threads(pids: &[u32]) -> String {
+    if pids.len() < 2 {
+        return String::new();
+    }
+    let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+    format!(", threads 0-{} pids {}", pids.len() - 1, list.join(" "))
 }
 
 fn one_tenant(
@@ -180,18 +198,23 @@ mod tests {
                 u32_attr(attr::TENANT_ID, 7),
                 string_attr(attr::TENANT_NAME, "red"),
                 u32_attr(attr::THREAD_PID, 42),
+                u32_attr(attr::THREAD_PID, 43),
                 u32_attr(attr::TASKS_PER_YIELD, 128),
             ],
         };
+        let info = decode_tenant(&reply).expect("decode");
         assert_eq!(
-            decode_tenant(&reply).expect("decode"),
+            info,
             TenantInfo {
                 id: 7,
                 name: "red".into(),
                 thread_pid: 42,
+                thread_pids: vec![42, 43],
                 tasks_per_yield: 128
             }
         );
+        assert_eq!(more_threads(&info.thread_pids), ", threads 0-1 pids 42 43");
+        assert_eq!(more_threads(&[42]), "");
     }
 
     #[test]
