@@ -4,6 +4,7 @@
 //! only by control-plane commands; the data path never takes its lock.
 
 use crate::engine::{BuildError, Graph, WakeAt, TENANT_THREADS_MAX};
+use crate::portable::stride::{self, IdleRound, StrideEntry};
 use crate::portable::uapi::{TASKS_PER_YIELD_DEFAULT, TENANTS_MAX};
 use crate::sys::thread::{CurrentThread, Doorbell, Thread, ThreadBody};
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -194,36 +195,65 @@ impl TenantState {
         n
     }
 
-    /// Runs up to `tasks_per_yield` invocations of thread `thread`'s tasks round-robin from
-    /// `*next`, fewer once a whole round did nothing; returns whether any did work. The earliest
-    /// wake-up time the tasks asked for is left in `wake`.
-    fn run_pass(&self, thread: u32, next: &mut usize, wake: &WakeAt) -> bool {
+    /// Runs up to `tasks_per_yield` of thread `thread`'s tasks, chosen by stride scheduling
+    /// (tickets from ScheduleInfo, 1024 by default), fewer once every task ran without work;
+    /// returns whether any did work. The earliest wake-up time the tasks asked for is left in
+    /// `wake`.
+    fn run_pass(&self, thread: u32, queue: &mut RunQueue, wake: &WakeAt) -> bool {
         let Some(installed) = self.installed() else { return false };
         let graph = &installed.graph;
-        let own = graph.thread_tasks(thread);
-        if own.is_empty() {
-            return false;
+        if queue.serial != graph.serial() && !queue.load(graph, thread) {
+            // No memory for the run queue: report work so that the thread yields and tries
+            // again, rather than sleeping with tasks that may be waiting.
+            return true;
         }
         let mut worked = false;
-        // Runs in a row that did nothing: once every task has had one, the pass ends early, so
-        // a task held back (by a rate, an empty queue) is not polled again and again in a pass
-        // that other tasks do not fill.
-        let mut idle_runs = 0;
         let mut runs = 0u32;
-        while runs < self.tasks_per_yield() && idle_runs < own.len() {
-            // `own` is not empty, so the remainder is defined and in range.
-            let Some(&index) = own.get(*next % own.len()) else { break };
-            *next = next.wrapping_add(1);
+        queue.round.restart();
+        while runs < self.tasks_per_yield() && !queue.round.all_idle(&queue.entries) {
+            let Some(index) = stride::next(&queue.entries) else { break };
             runs += 1;
-            if graph.run_task(index as usize, thread, wake) {
-                worked = true;
-                idle_runs = 0;
-            } else {
-                idle_runs += 1;
-            }
+            let did = graph.run_task(index as usize, thread, wake);
+            worked |= did;
+            queue.round.record(&mut queue.entries, did);
+            stride::advance(&mut queue.entries);
         }
         self.task_runs.fetch_add(u64::from(runs), Ordering::Relaxed);
         worked
+    }
+}
+
+/// One thread's stride run queue, kept across passes and rebuilt when the graph changes.
+struct RunQueue {
+    /// [`Graph::serial`] of the graph the entries are for; 0 for none.
+    serial: u64,
+    entries: KVec<StrideEntry>,
+    round: IdleRound,
+}
+
+impl RunQueue {
+    fn new() -> Self {
+        RunQueue { serial: 0, entries: KVec::new(), round: IdleRound::new() }
+    }
+
+    /// Fills the queue with `thread`'s tasks of `graph`, each starting afresh; false when
+    /// memory is short (the queue is then empty and is loaded again next time).
+    fn load(&mut self, graph: &Graph, thread: u32) -> bool {
+        self.serial = 0;
+        self.entries.clear();
+        let own = graph.thread_tasks(thread);
+        if self.entries.reserve(own.len(), GFP_KERNEL).is_err() {
+            return false;
+        }
+        for &index in own {
+            // Within the capacity just reserved.
+            if self.entries.push_within_capacity(StrideEntry::new(index, graph.task_tickets(index))).is_err() {
+                return false;
+            }
+        }
+        stride::arrange(&mut self.entries);
+        self.serial = graph.serial();
+        true
     }
 }
 
@@ -251,12 +281,12 @@ fn worker_name(tenant: &str, index: u32) -> Result<CString> {
 impl ThreadBody for Worker {
     fn run(&self, thread: &CurrentThread<'_>) {
         let state = &self.state;
-        let mut next = 0;
+        let mut queue = RunQueue::new();
         let wake = WakeAt::new();
         while !thread.should_stop() {
             // Read before looking for work: a ring from here on ends the wait below at once.
             let seen = state.doorbell.rings();
-            let worked = state.run_pass(self.index, &mut next, &wake);
+            let worked = state.run_pass(self.index, &mut queue, &wake);
             // Asked for by this pass only: a pass that runs the task again asks again.
             let wake_at = wake.take();
             if worked {

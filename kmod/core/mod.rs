@@ -19,6 +19,7 @@ pub mod wire;
 pub mod tunnel;
 pub mod lpm;
 pub mod token_bucket;
+pub mod stride;
 pub mod element_args;
 pub mod route_text;
 pub mod ip_actions;

@@ -11,10 +11,12 @@ use crate::elements;
 use crate::packet::Packet;
 use crate::portable::catalog;
 use crate::portable::compiled_graph::{self, ElementScratch, FormatError};
-use crate::portable::element_args::ElementArgs;
+use crate::portable::element_args::{ArgValue, ElementArgs};
+use crate::portable::stride;
 use crate::sys::thread::Doorbell;
 use core::any::Any;
 use core::cell::Cell;
+use core::sync::atomic::{AtomicU64, Ordering};
 use handler::{HandlerError, HandlerText};
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -97,6 +99,8 @@ struct Node {
 struct TaskSlot {
     element: u32,
     thread: u32,
+    /// Stride-scheduling tickets: [`stride::DEFAULT_TICKETS`] unless a ScheduleInfo says else.
+    tickets: u32,
 }
 
 /// Most threads one tenant runs: `StaticThreadSched` may name threads 0 to 7. The compiled
@@ -109,8 +113,14 @@ pub(crate) struct Graph {
     tasks: KVec<TaskSlot>,
     /// Per thread of the tenant (at least one): the indices in `tasks` that it runs.
     thread_tasks: KVec<KVec<u32>>,
+    /// Unique among the graphs built since the module was loaded, so a thread can tell that the
+    /// graph it runs has changed without holding on to the old one.
+    serial: u64,
     doorbell: Arc<Doorbell>,
 }
+
+/// Serial numbers of built graphs.
+static GRAPH_SERIALS: AtomicU64 = AtomicU64::new(1);
 
 /// The earliest time any task run by one thread asked to be run again ([`Cx::wake_at`]),
 /// collected over a pass; the thread sleeps no later than that when the pass did no work.
@@ -218,6 +228,8 @@ impl Graph {
             .position(|info| info.name == tenant)
             .ok_or_else(|| BuildError::new(EINVAL, format_args!("graph has no tenant '{}'", tenant)))?;
         let mut nodes = KVec::with_capacity(element_count, GFP_KERNEL)?;
+        // (element, tickets) from every ScheduleInfo, applied to the tasks below.
+        let mut shares: KVec<(u32, u32)> = KVec::new();
         for (index, view) in compiled.elements().enumerate() {
             if view.tenant == compiled_graph::SHARED_TENANT {
                 return Err(BuildError::new(EOPNOTSUPP, format_args!("element '{}': shared device elements are not installed per tenant", view.name)));
@@ -234,6 +246,13 @@ impl Graph {
                 elements::ConstructError::NoMemory => BuildError::new(ENOMEM, format_args!("element '{}': out of memory", view.name)),
             })?;
             let _ = index;
+            if view.class.name == "ScheduleInfo" {
+                for value in args.repeated() {
+                    if let Ok(ArgValue::Thread { element, number }) = value {
+                        shares.push((element, number), GFP_KERNEL)?;
+                    }
+                }
+            }
             let mut name = KVec::with_capacity(view.name.len(), GFP_KERNEL)?;
             name.extend_from_slice(view.name.as_bytes(), GFP_KERNEL)?;
             let mut outputs = KVec::with_capacity(usize::from(view.outputs), GFP_KERNEL)?;
@@ -262,7 +281,13 @@ impl Graph {
                     core::str::from_utf8(name).unwrap_or("?"), thread, TENANT_THREADS_MAX)));
             }
             thread_count = thread_count.max(thread + 1);
-            tasks.push(TaskSlot { element: task.element, thread }, GFP_KERNEL)?;
+            // As in Click, a later ScheduleInfo entry for the same element wins.
+            let tickets = shares
+                .iter()
+                .rev()
+                .find(|(element, _)| *element == task.element)
+                .map_or(stride::DEFAULT_TICKETS, |(_, tickets)| *tickets);
+            tasks.push(TaskSlot { element: task.element, thread, tickets }, GFP_KERNEL)?;
         }
         let mut thread_tasks = KVec::with_capacity(thread_count as usize, GFP_KERNEL)?;
         for thread in 0..thread_count {
@@ -275,7 +300,8 @@ impl Graph {
             }
             thread_tasks.push(own, GFP_KERNEL)?;
         }
-        Ok(Graph { nodes, tasks, thread_tasks, doorbell })
+        let serial = GRAPH_SERIALS.fetch_add(1, Ordering::Relaxed);
+        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell })
     }
 
     /// Hotswap: every element that has a namesake of the same class in `old` takes its state
@@ -305,6 +331,16 @@ impl Graph {
     /// How many threads the graph's tasks are placed on (1 to [`TENANT_THREADS_MAX`]).
     pub(crate) fn thread_count(&self) -> u32 {
         u32::try_from(self.thread_tasks.len()).unwrap_or(TENANT_THREADS_MAX).max(1)
+    }
+
+    /// Tells this graph from every other built since the module was loaded.
+    pub(crate) fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    /// Task `index`'s stride-scheduling tickets.
+    pub(crate) fn task_tickets(&self, index: u32) -> u32 {
+        self.tasks.get(index as usize).map_or(stride::DEFAULT_TICKETS, |task| task.tickets)
     }
 
     /// The tasks `thread` runs, as indices for [`Graph::run_task`]; none for a thread the graph

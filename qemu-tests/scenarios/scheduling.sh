@@ -1,7 +1,8 @@
 # timeout: 300
 # Tenant thread scheduling: a task held back by a rate lets its thread sleep until the next token
 # is due (timed sleep instead of polling) while the rate is still met; StaticThreadSched gives a
-# tenant more threads, started before the graph that needs them and stopped with it.
+# tenant more threads, started before the graph that needs them and stopped with it; each thread
+# picks its tasks by stride scheduling, honouring ScheduleInfo's tickets.
 . /vdp/lib.sh
 load_vdp
 vdpctl tenant add red --id 1 >/dev/null
@@ -83,6 +84,20 @@ step "a graph with one thread stops the second; the tenant's first thread stays"
 vdpctl graph install --tenant 1 /tmp/rated.vdpg
 [ "$(pids 1)" = "$red_pid" ] || fail "threads after shrinking: $(pids 1)"
 [ ! -d /proc/$red1_pid ] || fail "thread 1 survived a graph without it"
+
+step "stride scheduling: ScheduleInfo(a 1, b 2) runs b twice as often as a"
+compile_for red stride.click /tmp/stride.vdpg
+vdpctl graph install --tenant 1 /tmp/stride.vdpg
+wait_for_value 1 red/cb.count 20000 120
+a=$(read_handler 1 red/ca.count)
+echo "    when b had sent 20000, a had sent $a"
+# Round-robin would give 20000; the window between b's last packet and the read adds a little.
+[ "$a" -ge 8000 ] && [ "$a" -le 12500 ] || fail "a sent $a while b sent 20000, want about 10000"
+
+step "1000 install/remove cycles of a two-thread graph (kmemleak checks them at the end)"
+vdpctl graph remove --tenant 1
+vdpctl graph cycle --tenant 1 /tmp/two.vdpg --count 1000
+[ "$(pids 1)" = "$red_pid" ] || fail "threads after the cycles: $(pids 1)"
 
 step "delete and unload with two threads running"
 vdpctl graph install --tenant 1 /tmp/two.vdpg

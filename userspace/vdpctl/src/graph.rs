@@ -26,6 +26,15 @@ pub enum GraphCommand {
         #[arg(long)]
         tenant: u32,
     },
+    /// Install and remove a graph COUNT times over one socket, as a leak and lifetime test.
+    Cycle {
+        #[arg(long)]
+        tenant: u32,
+        /// The compiled graph file.
+        file: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        count: u32,
+    },
     /// Show a tenant's installed graph, or save its compiled form with --output.
     Get {
         #[arg(long)]
@@ -117,13 +126,19 @@ pub fn line_chunks(text: &str, limit: usize) -> Result<Vec<&str>> {
     Ok(chunks)
 }
 
+/// A compiled graph file, refused if one install could not carry it.
+fn read_graph_file(file: &std::path::Path) -> Result<Vec<u8>> {
+    let blob = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if blob.len() > uapi::GRAPH_MAX_BYTES {
+        bail!("{} is {} bytes; one install carries at most {}", file.display(), blob.len(), uapi::GRAPH_MAX_BYTES);
+    }
+    Ok(blob)
+}
+
 pub fn run_graph(command: &GraphCommand) -> Result<ExitCode> {
     match command {
         GraphCommand::Install { tenant, file, json } => {
-            let blob = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-            if blob.len() > uapi::GRAPH_MAX_BYTES {
-                bail!("{} is {} bytes; one install carries at most {}", file.display(), blob.len(), uapi::GRAPH_MAX_BYTES);
-            }
+            let blob = read_graph_file(file)?;
             let mut socket = VdpSocket::connect()?;
             let replies = socket.request(
                 cmd::GRAPH_INSTALL,
@@ -131,6 +146,20 @@ pub fn run_graph(command: &GraphCommand) -> Result<ExitCode> {
             )?;
             let reply = replies.first().context("the kernel sent no reply")?;
             print_graph(&decode_graph(&reply.attrs)?, *json)?;
+        }
+        GraphCommand::Cycle { tenant, file, count } => {
+            let blob = read_graph_file(file)?;
+            let mut socket = VdpSocket::connect()?;
+            let started = std::time::Instant::now();
+            for cycle in 0..*count {
+                socket
+                    .request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, *tenant), Attr::new(attr::GRAPH, blob.clone())])
+                    .with_context(|| format!("install {cycle}"))?;
+                socket
+                    .request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, *tenant)])
+                    .with_context(|| format!("remove {cycle}"))?;
+            }
+            println!("{count} install/remove cycles in {:.2} s", started.elapsed().as_secs_f64());
         }
         GraphCommand::Remove { tenant } => {
             VdpSocket::connect()?.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, *tenant)])?;
