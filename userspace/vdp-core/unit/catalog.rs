@@ -1,0 +1,84 @@
+//! Unit tests of `kmod/core/catalog.rs`, kept out of the kernel tree: they may panic, kernel code may not.
+
+use super::*;
+
+#[test]
+fn ids_are_indices() {
+    for (index, class) in all_classes().enumerate() {
+        assert_eq!(usize::from(class.id), index, "{}", class.name);
+        assert_eq!(class_by_id(class.id).map(|c| c.name), Some(class.name));
+        assert_eq!(class_by_name(class.name).map(|c| c.id), Some(class.id));
+    }
+    assert_eq!(all_classes().count(), usize::from(CLASS_COUNT));
+    assert!(class_by_id(CLASS_COUNT).is_none());
+}
+
+#[test]
+fn names_are_unique() {
+    for a in all_classes() {
+        assert_eq!(all_classes().filter(|b| b.name == a.name).count(), 1, "{}", a.name);
+    }
+}
+
+#[test]
+fn processing_codes_are_well_formed() {
+    for class in all_classes() {
+        let (inputs, outputs) = class.processing.split_once('/').expect(class.name);
+        for (side, range) in [(inputs, class.inputs), (outputs, class.outputs)] {
+            assert!(side.bytes().all(|b| matches!(b, b'h' | b'l' | b'a')), "{}", class.name);
+            assert_eq!(side.is_empty(), range.max == 0, "{} side {side:?}", class.name);
+        }
+    }
+}
+
+#[test]
+fn processing_letters_repeat() {
+    let dec = class_by_name("DecIPTTL").unwrap();
+    assert_eq!(dec.input_processing(0), Processing::Agnostic);
+    assert_eq!(dec.output_processing(0), Processing::Agnostic);
+    assert_eq!(dec.output_processing(1), Processing::Push);
+    assert_eq!(dec.output_processing(7), Processing::Push);
+    let queue = class_by_name("Queue").unwrap();
+    assert_eq!(queue.input_processing(0), Processing::Push);
+    assert_eq!(queue.output_processing(0), Processing::Pull);
+}
+
+#[test]
+fn keller_costs() {
+    for (name, cycles) in
+        [("Counter", 700), ("CheckLength", 400), ("HashSwitch", 450), ("RadixIPLookup", 1000)]
+    {
+        assert_eq!(class_by_name(name).unwrap().cost_cycles, cycles);
+    }
+}
+
+#[test]
+fn schema_references_exist() {
+    for class in all_classes() {
+        if let OutputRule::IntArgument(name) = class.output_rule {
+            assert!(class.arg(name).is_some(), "{}", class.name);
+        }
+        if let Some(name) = class.cost_argument {
+            assert!(class.arg(name).is_some(), "{}", class.name);
+        }
+        if let Resource::QueueCapacity(name) = class.resource {
+            assert!(class.arg(name).is_some(), "{}", class.name);
+        }
+        if class.output_rule == OutputRule::OnePerRepeatedArgument
+            || class.output_rule == OutputRule::CoversRoutes
+            || class.resource == Resource::TableEntries
+        {
+            assert!(class.repeated.is_some(), "{}", class.name);
+        }
+        let mut seen_keyword_only = false;
+        for spec in class.args {
+            assert!(spec.keyword.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'));
+            assert!(!(spec.required && spec.default.is_some()), "{}", class.name);
+            if spec.mode == ArgMode::KeywordOnly {
+                seen_keyword_only = true;
+            } else {
+                assert!(!seen_keyword_only, "{}: positional after keyword-only", class.name);
+            }
+        }
+    }
+}
