@@ -10,6 +10,8 @@ use crate::{elements, tenant};
 use crate::sys::genl::ffi as bindings;
 use kernel::prelude::*;
 
+mod devices;
+
 /// Runs a command handler for a genetlink `doit` callback and maps its result to an errno.
 fn dispatch(info: *mut bindings::genl_info, handler: fn(&Request<'_>) -> Result) -> c_int {
     // SAFETY: genetlink calls `doit` with the request's `genl_info`, valid for the whole call, and
@@ -137,6 +139,7 @@ pub(crate) extern "C" fn vdp_rs_tenant_del(
     dispatch(info, |request| {
         let id = request.u32_attr(attr::TENANT_ID)?;
         let (tenant, had_graph) = tenant::delete(id).map_err(|e| tenant_error(request, e))?;
+        crate::device::remove_tenant(id);
         if had_graph {
             announce(cmd::GRAPH_REMOVE_NTF, EVENT_ROOM, |a| a.put_u32(attr::TENANT_ID, id));
         }

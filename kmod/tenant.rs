@@ -68,6 +68,16 @@ impl TenantState {
         core::str::from_utf8(self.name.get(..self.name_len).unwrap_or(&[])).unwrap_or("")
     }
 
+    /// Whether the tenant has been deleted (devices may no longer be added to it).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
+    /// What wakes the tenant's threads; rung by its devices' receive path.
+    pub(crate) fn doorbell(&self) -> Arc<Doorbell> {
+        self.doorbell.clone()
+    }
+
     pub(crate) fn tasks_per_yield(&self) -> u32 {
         self.tasks_per_yield.load(Ordering::Relaxed)
     }
@@ -103,7 +113,7 @@ impl TenantState {
         if self.closed.load(Ordering::Relaxed) {
             return Err(BuildError::new(ENOENT, format_args!("the tenant is being deleted")));
         }
-        let graph = Graph::build(blob, self.name(), self.doorbell.clone())?;
+        let graph = Graph::build(blob, self.name(), self.id, self.doorbell.clone())?;
         self.start_workers(graph.thread_count())?;
         let mut copy = KVVec::with_capacity(blob.len(), GFP_KERNEL)?;
         copy.extend_from_slice(blob, GFP_KERNEL)?;

@@ -12,6 +12,7 @@ mod portable;
 #[allow(unused_imports)]
 use portable::*;
 
+mod device;
 mod elements;
 mod engine;
 mod netlink;
@@ -29,16 +30,21 @@ module! {
 
 struct Vdp {
     family: Option<sys::genl::Family>,
+    notifier: Option<sys::netdev::Notifier>,
 }
 
 impl kernel::Module for Vdp {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         tenant::init();
+        device::init();
+        let notifier = sys::netdev::Notifier::register().inspect_err(|e| {
+            pr_err!("cannot register the network device notifier: {:?}\n", e);
+        })?;
         let family = sys::genl::Family::register().inspect_err(|e| {
             pr_err!("cannot register the generic netlink family: {:?}\n", e);
         })?;
         pr_info!("vdp {} loaded\n", portable::VERSION);
-        Ok(Vdp { family: Some(family) })
+        Ok(Vdp { family: Some(family), notifier: Some(notifier) })
     }
 }
 
@@ -48,6 +54,8 @@ impl Drop for Vdp {
         // unregistering waits for requests already in progress.
         drop(self.family.take());
         tenant::shutdown();
+        device::shutdown();
+        drop(self.notifier.take());
         pr_info!("vdp unloaded\n");
     }
 }

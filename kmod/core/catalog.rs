@@ -268,8 +268,8 @@ pub static CLASSES: [ElementClass; 36] = [
         inputs: PortRange::exactly(0),
         processing: "/h",
         args: DEVICE_ARGS_IN,
-        read_handlers: &["count", "drops"],
-        write_handlers: &["reset_counts"],
+        read_handlers: &["count", "drops", "burst", "queue_length", "stats"],
+        write_handlers: &["reset_counts", "burst"],
         task: TaskRule::Always,
         cost_cycles: 800,
         ..base(0, "FromDevice", "Receives packets from a device and pushes them out")
@@ -278,8 +278,8 @@ pub static CLASSES: [ElementClass; 36] = [
         outputs: PortRange::exactly(0),
         processing: "l/",
         args: DEVICE_ARGS_OUT,
-        read_handlers: &["count", "drops"],
-        write_handlers: &["reset_counts"],
+        read_handlers: &["count", "drops", "burst", "stats"],
+        write_handlers: &["reset_counts", "burst"],
         task: TaskRule::Always,
         cost_cycles: 800,
         ..base(1, "ToDevice", "Pulls packets from its input and sends them on a device")

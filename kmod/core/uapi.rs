@@ -53,6 +53,24 @@ pub mod cmd {
     /// Notification: a handler write changed a routing table. `TENANT_ID`, `ELEMENT`, `HANDLER`,
     /// `VALUE`: replaying it on a replica of the table brings that replica in step.
     pub const TABLE_CHANGE_NTF: u8 = 17;
+
+    // Tenants' virtual devices: GRE tunnels over shared physical devices (ports).
+
+    /// Hook vdp onto a physical device: `IFNAME`. Its GRE packets for configured tunnels are
+    /// claimed from then on; everything else still goes to the host.
+    pub const PORT_ATTACH: u8 = 18;
+    /// Let go of a physical device: `IFNAME`. Its tunnels stay configured.
+    pub const PORT_DETACH: u8 = 19;
+    /// Read every port: replies one `PORT` nest per port.
+    pub const PORT_GET: u8 = 20;
+    /// Create a tenant's virtual device: `TENANT_ID`, `VDEV_NAME`, `IFNAME`, `LOCAL`, `REMOTE`,
+    /// `CARRIES`, `PEER_MAC`, optional `GRE_KEY`, `TTL`, `DONT_FRAGMENT`, `GRE_CSUM`, `MTU`,
+    /// `MAC`. Replies like `VDEV_GET`.
+    pub const VDEV_NEW: u8 = 21;
+    /// Delete a tenant's virtual device that no graph uses: `TENANT_ID`, `VDEV_NAME`.
+    pub const VDEV_DEL: u8 = 22;
+    /// Read a tenant's devices (optionally just `VDEV_NAME`): one `VDEV` nest per device.
+    pub const VDEV_GET: u8 = 23;
 }
 
 /// Name of the multicast group carrying the `*_NTF` notifications. Joining it needs
@@ -97,8 +115,81 @@ pub mod attr {
     pub const TASK_RUNS: u16 = 16;
     /// One element of the tenant's graph, nested [`element_attr`] (reply only, repeated).
     pub const ELEMENT_STATS: u16 = 17;
+    /// Physical device name, NUL-terminated string (at most 15 bytes).
+    pub const IFNAME: u16 = 18;
+    /// Virtual device name within its tenant, NUL-terminated string (at most 15 bytes).
+    pub const VDEV_NAME: u16 = 19;
+    /// Tunnel's local (outer source) IPv4 address, big-endian u32.
+    pub const LOCAL: u16 = 20;
+    /// Tunnel's remote (outer destination) IPv4 address, big-endian u32.
+    pub const REMOTE: u16 = 21;
+    /// GRE key, u32; absent for a keyless tunnel.
+    pub const GRE_KEY: u16 = 22;
+    /// What the tunnel carries, u8: [`super::CARRIES_IP`] or [`super::CARRIES_ETHERNET`].
+    pub const CARRIES: u16 = 23;
+    /// Outer TTL, u8 1–255 (default 64).
+    pub const TTL: u16 = 24;
+    /// Set DF on outer headers, u8 0 or 1 (default 1).
+    pub const DONT_FRAGMENT: u16 = 25;
+    /// Send GRE checksums, u8 0 or 1 (default 0). Received checksums are always verified.
+    pub const GRE_CSUM: u16 = 26;
+    /// Largest outer IPv4 packet, u32 in [`super::TUNNEL_MTU_MIN`]..=65535 (default 1500).
+    pub const MTU: u16 = 27;
+    /// The virtual device's own Ethernet address, 6 bytes: the destination of frames an IP
+    /// tunnel delivers (derived from tenant and device when absent).
+    pub const MAC: u16 = 28;
+    /// Ethernet address of the next hop towards the remote end, 6 bytes.
+    pub const PEER_MAC: u16 = 29;
+    /// One port, nested [`device_attr`] (reply only, repeated).
+    pub const PORT: u16 = 30;
+    /// One virtual device, nested [`device_attr`] (reply only, repeated).
+    pub const VDEV: u16 = 31;
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 17;
+    pub const MAX: u16 = 31;
+}
+
+/// `CARRIES` values.
+pub const CARRIES_IP: u8 = 1;
+pub const CARRIES_ETHERNET: u8 = 2;
+/// Smallest tunnel MTU: an outer IPv4 header, the largest GRE header and a minimal inner one.
+pub const TUNNEL_MTU_MIN: u32 = 68;
+
+/// Attributes nested inside [`attr::PORT`] and [`attr::VDEV`].
+pub mod device_attr {
+    /// Virtual device name (VDEV only), NUL-terminated string.
+    pub const NAME: u16 = 1;
+    /// Physical device name, NUL-terminated string.
+    pub const IFNAME: u16 = 2;
+    /// Whether the port is attached to its device, u8.
+    pub const ATTACHED: u16 = 3;
+    /// Owning tenant, u32 (VDEV only).
+    pub const TENANT_ID: u16 = 4;
+    pub const LOCAL: u16 = 5;
+    pub const REMOTE: u16 = 6;
+    pub const GRE_KEY: u16 = 7;
+    pub const CARRIES: u16 = 8;
+    pub const TTL: u16 = 9;
+    pub const DONT_FRAGMENT: u16 = 10;
+    pub const GRE_CSUM: u16 = 11;
+    pub const MTU: u16 = 12;
+    pub const MAC: u16 = 13;
+    pub const PEER_MAC: u16 = 14;
+    /// One counter, nested [`counter_attr`] (repeated): rx_/tx_ packets, bytes and drops by
+    /// reason for a device, drops by reason for a port.
+    pub const COUNTER: u16 = 15;
+    /// Highest attribute number in the nest.
+    pub const MAX: u16 = 15;
+}
+
+/// Attributes nested inside [`device_attr::COUNTER`].
+pub mod counter_attr {
+    /// Counter name, NUL-terminated string.
+    pub const NAME: u16 = 1;
+    /// Counter value, u64.
+    pub const VALUE: u16 = 2;
+    /// Padding for the 64-bit value.
+    pub const PAD: u16 = 3;
+    pub const MAX: u16 = 3;
 }
 
 /// Attributes nested inside [`attr::ELEMENT_STATS`].

@@ -5,6 +5,7 @@ mod check_length;
 mod chew;
 mod classifier;
 mod counter;
+mod device;
 mod discard;
 mod ether;
 mod idle;
@@ -31,6 +32,8 @@ use kernel::prelude::*;
 
 pub(crate) enum ConstructError {
     NotImplemented,
+    /// FromDevice/ToDevice name a device the tenant does not have.
+    NoSuchDevice,
     BadArgument(&'static str),
     NoMemory,
 }
@@ -88,12 +91,23 @@ const LIBRARY: &[(&str, Constructor)] = &[
     ("Chew", chew::construct),
 ];
 
+/// Classes bound to the building tenant's devices, so built with its id.
+type DeviceConstructor = fn(&ElementArgs<'_>, u32) -> Result<KBox<dyn Element>, ConstructError>;
+
+const DEVICE_LIBRARY: &[(&str, DeviceConstructor)] =
+    &[("FromDevice", device::construct_from), ("ToDevice", device::construct_to)];
+
 /// The implemented classes with their catalog ids.
 pub(crate) fn implemented() -> impl Iterator<Item = &'static catalog::ElementClass> {
-    LIBRARY.iter().filter_map(|(name, _)| catalog::class_by_name(name))
+    let names = Iterator::chain(DEVICE_LIBRARY.iter().map(|(name, _)| name), LIBRARY.iter().map(|(name, _)| name));
+    names.filter_map(|name| catalog::class_by_name(name))
 }
 
-pub(crate) fn construct(view: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
+/// Builds one element of `tenant`'s graph.
+pub(crate) fn construct(view: &ElementView<'_>, args: &ElementArgs<'_>, tenant: u32) -> Result<KBox<dyn Element>, ConstructError> {
+    if let Some((_, constructor)) = DEVICE_LIBRARY.iter().find(|(name, _)| *name == view.class.name) {
+        return constructor(args, tenant);
+    }
     let (_, constructor) = LIBRARY
         .iter()
         .find(|(name, _)| *name == view.class.name)

@@ -211,7 +211,7 @@ fn invalid_blob(e: FormatError) -> BuildError {
 
 impl Graph {
     /// Validates `blob` and builds its graph for the tenant named `tenant`.
-    pub(crate) fn build(blob: &[u8], tenant: &str, doorbell: Arc<Doorbell>) -> Result<Graph, BuildError> {
+    pub(crate) fn build(blob: &[u8], tenant: &str, tenant_id: u32, doorbell: Arc<Doorbell>) -> Result<Graph, BuildError> {
         let (element_count, port_count) = compiled_graph::scratch_sizes(blob)
             .map_err(invalid_blob)?;
         let mut scratch = KVec::with_capacity(element_count, GFP_KERNEL)?;
@@ -240,7 +240,8 @@ impl Graph {
             }
             let args = ElementArgs::decode(&view)
                 .map_err(|e| BuildError::new(EINVAL, format_args!("element '{}': bad arguments ({:?})", view.name, e)))?;
-            let element = elements::construct(&view, &args).map_err(|e| match e {
+            let element = elements::construct(&view, &args, tenant_id).map_err(|e| match e {
+                elements::ConstructError::NoSuchDevice => BuildError::new(ENODEV, format_args!("element '{}': the tenant has no device of that name", view.name)),
                 elements::ConstructError::NotImplemented => BuildError::new(EOPNOTSUPP, format_args!("element '{}': class {} is not implemented in the kernel", view.name, view.class.name)),
                 elements::ConstructError::BadArgument(what) => BuildError::new(EINVAL, format_args!("element '{}': bad argument {}", view.name, what)),
                 elements::ConstructError::NoMemory => BuildError::new(ENOMEM, format_args!("element '{}': out of memory", view.name)),

@@ -54,6 +54,7 @@ extern "C" {
     fn vdp_attr_u32(attr: *const bindings::nlattr) -> u32;
     fn vdp_attr_data(attr: *const bindings::nlattr, len: *mut c_int) -> *const c_void;
     fn vdp_put_u64(msg: *mut bindings::sk_buff, attr_type: c_int, value: u64) -> c_int;
+    fn vdp_put_u64_pad(msg: *mut bindings::sk_buff, attr_type: c_int, value: u64, pad: c_int) -> c_int;
     fn vdp_dump_msg_start(skb: *mut bindings::sk_buff, cb: *mut bindings::netlink_callback, cmd: u8) -> *mut c_void;
     fn vdp_msg_end(skb: *mut bindings::sk_buff, hdr: *mut c_void);
     fn vdp_msg_cancel(skb: *mut bindings::sk_buff, hdr: *mut c_void);
@@ -148,6 +149,18 @@ impl<'a> Request<'a> {
         Ok(unsafe { vdp_attr_u32(attr.as_ptr()) })
     }
 
+    /// An optional u32 attribute (type and range checked by the policy).
+    pub(crate) fn optional_u32_attr(&self, attr_type: u16) -> Option<u32> {
+        let attr = self.attr(attr_type)?;
+        // SAFETY: the policy validated this attribute as a 4-byte integer.
+        Some(unsafe { vdp_attr_u32(attr.as_ptr()) })
+    }
+
+    /// An optional u8 attribute (type and range checked by the policy).
+    pub(crate) fn optional_u8_attr(&self, attr_type: u16) -> Option<u8> {
+        self.optional_binary_attr(attr_type)?.first().copied()
+    }
+
     /// A string attribute without its terminating NUL; the policy has checked that it is
     /// NUL-terminated and bounded in length.
     pub(crate) fn str_attr(&self, attr_type: u16) -> Result<&'a [u8]> {
@@ -200,6 +213,12 @@ fn missing_attr_message(attr_type: u16) -> &'static CStr {
         attr::GRAPH => c"missing attribute GRAPH",
         attr::ELEMENT => c"missing attribute ELEMENT",
         attr::HANDLER => c"missing attribute HANDLER",
+        attr::IFNAME => c"missing attribute IFNAME",
+        attr::VDEV_NAME => c"missing attribute VDEV_NAME",
+        attr::LOCAL => c"missing attribute LOCAL",
+        attr::REMOTE => c"missing attribute REMOTE",
+        attr::CARRIES => c"missing attribute CARRIES",
+        attr::PEER_MAC => c"missing attribute PEER_MAC",
         _ => c"missing a required attribute",
     }
 }
@@ -229,6 +248,16 @@ impl Attrs<'_> {
     pub(crate) fn put_u64(&mut self, attr_type: u16, value: u64) -> Result {
         // SAFETY: as in `put_u32`.
         to_result(unsafe { vdp_put_u64(self.msg.as_ptr(), c_int::from(attr_type), value) })
+    }
+
+    /// A u64 inside a nest whose attribute space pads with `pad`.
+    pub(crate) fn put_u64_padded(&mut self, attr_type: u16, value: u64, pad: u16) -> Result {
+        // SAFETY: as in `put_u32`.
+        to_result(unsafe { vdp_put_u64_pad(self.msg.as_ptr(), c_int::from(attr_type), value, c_int::from(pad)) })
+    }
+
+    pub(crate) fn put_u8(&mut self, attr_type: u16, value: u8) -> Result {
+        self.put_binary(attr_type, &[value])
     }
 
     pub(crate) fn put_binary(&mut self, attr_type: u16, value: &[u8]) -> Result {

@@ -24,6 +24,7 @@ extern "C" {
     fn vdp_skb_cb(skb: *mut sk_buff) -> *mut u8;
     fn vdp_skb_network_offset(skb: *mut sk_buff) -> c_int;
     fn vdp_skb_set_network_offset(skb: *mut sk_buff, offset: c_int);
+    fn vdp_skb_claim(skb: *mut sk_buff) -> c_int;
 }
 
 /// Where Click's annotations live in `skb->cb` (48 bytes, ours while the graph holds the packet).
@@ -67,6 +68,22 @@ impl Packet {
             return None;
         }
         Some(Packet { skb })
+    }
+
+    /// Wraps an `sk_buff` that is already linear.
+    ///
+    /// # Safety
+    ///
+    /// `skb` must be a valid, linear `sk_buff` whose reference the caller hands over.
+    pub(crate) unsafe fn from_owned_linear(skb: NonNull<sk_buff>) -> Packet {
+        Packet { skb }
+    }
+
+    /// Forgets what the host stack knew about a received packet (route, checksum offload state,
+    /// control block), which no longer describes it once vdp strips its outer headers.
+    pub(crate) fn clear_stack_state(&mut self) -> Result {
+        // SAFETY: `skb` is valid and owned (type invariant).
+        to_result(unsafe { vdp_skb_claim(self.skb.as_ptr()) })
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -58,6 +58,42 @@ static const struct nla_policy vdp_stats_policy[VDP_A_TENANT_ID + 1] = {
 	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
 };
 
+/* Interface-style names: what IFNAMSIZ allows. */
+#define VDP_POLICY_IFNAME { .type = NLA_NUL_STRING, .len = VDP_IFNAME_MAX }
+
+static const struct nla_policy vdp_port_policy[VDP_A_IFNAME + 1] = {
+	[VDP_A_IFNAME] = VDP_POLICY_IFNAME,
+};
+
+/* PORT_GET takes no attributes at all. */
+static const struct nla_policy vdp_no_attrs_policy[1] = {};
+
+static const struct netlink_range_validation vdp_mtu_range = {
+	.min = VDP_TUNNEL_MTU_MIN,
+	.max = 65535,
+};
+
+static const struct nla_policy vdp_vdev_new_policy[VDP_A_PEER_MAC + 1] = {
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
+	[VDP_A_IFNAME] = VDP_POLICY_IFNAME,
+	[VDP_A_VDEV_NAME] = VDP_POLICY_IFNAME,
+	[VDP_A_LOCAL] = { .type = NLA_BE32 },
+	[VDP_A_REMOTE] = { .type = NLA_BE32 },
+	[VDP_A_GRE_KEY] = { .type = NLA_U32 },
+	[VDP_A_CARRIES] = NLA_POLICY_RANGE(NLA_U8, VDP_CARRIES_IP, VDP_CARRIES_ETHERNET),
+	[VDP_A_TTL] = NLA_POLICY_MIN(NLA_U8, 1),
+	[VDP_A_DONT_FRAGMENT] = NLA_POLICY_MAX(NLA_U8, 1),
+	[VDP_A_GRE_CSUM] = NLA_POLICY_MAX(NLA_U8, 1),
+	[VDP_A_MTU] = NLA_POLICY_FULL_RANGE(NLA_U32, &vdp_mtu_range),
+	[VDP_A_MAC] = NLA_POLICY_ETH_ADDR,
+	[VDP_A_PEER_MAC] = NLA_POLICY_ETH_ADDR,
+};
+
+static const struct nla_policy vdp_vdev_policy[VDP_A_VDEV_NAME + 1] = {
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
+	[VDP_A_VDEV_NAME] = VDP_POLICY_IFNAME,
+};
+
 #define VDP_DO(command, handler, pol, perm) {			\
 		.cmd = (command),				\
 		.doit = (handler),				\
@@ -94,6 +130,13 @@ static const struct genl_split_ops vdp_ops[] = {
 		.maxattr = ARRAY_SIZE(vdp_stats_policy) - 1,
 		.flags = GENL_CMD_CAP_DUMP,
 	},
+	VDP_DO(VDP_CMD_PORT_ATTACH, vdp_rs_port_attach, vdp_port_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_PORT_DETACH, vdp_rs_port_detach, vdp_port_policy, GENL_ADMIN_PERM),
+	/* Tunnel endpoints and counters are the operator's business, not every user's. */
+	VDP_DO(VDP_CMD_PORT_GET, vdp_rs_port_get, vdp_no_attrs_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_VDEV_NEW, vdp_rs_vdev_new, vdp_vdev_new_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_VDEV_DEL, vdp_rs_vdev_del, vdp_vdev_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_VDEV_GET, vdp_rs_vdev_get, vdp_vdev_policy, GENL_ADMIN_PERM),
 };
 
 /* Route-table changes carry tenants' state: listening needs the same privilege as reading it. */
@@ -261,6 +304,12 @@ void vdp_set_err_text(struct genl_info *info, const char *text, size_t len)
 int vdp_put_u64(struct sk_buff *msg, int type, u64 value)
 {
 	return nla_put_u64_64bit(msg, type, value, VDP_A_PAD);
+}
+
+/* A u64 inside a nest, whose own attribute space has its padding type @pad. */
+int vdp_put_u64_pad(struct sk_buff *msg, int type, u64 value, int pad)
+{
+	return nla_put_u64_64bit(msg, type, value, pad);
 }
 
 /* Starts one message of a dump reply; NULL when the skb is full. */

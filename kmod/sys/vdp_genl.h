@@ -28,6 +28,12 @@ enum vdp_cmd {
 	VDP_CMD_GRAPH_INSTALL_NTF = 15,
 	VDP_CMD_GRAPH_REMOVE_NTF = 16,
 	VDP_CMD_TABLE_CHANGE_NTF = 17,
+	VDP_CMD_PORT_ATTACH = 18,
+	VDP_CMD_PORT_DETACH = 19,
+	VDP_CMD_PORT_GET = 20,
+	VDP_CMD_VDEV_NEW = 21,
+	VDP_CMD_VDEV_DEL = 22,
+	VDP_CMD_VDEV_GET = 23,
 };
 
 #define VDP_MCGRP_EVENTS_NAME	"events"
@@ -54,8 +60,27 @@ enum vdp_attr {
 	VDP_A_WAKEUPS = 15,
 	VDP_A_TASK_RUNS = 16,
 	VDP_A_ELEMENT_STATS = 17,
-	VDP_A_MAX = 17,
+	VDP_A_IFNAME = 18,
+	VDP_A_VDEV_NAME = 19,
+	VDP_A_LOCAL = 20,
+	VDP_A_REMOTE = 21,
+	VDP_A_GRE_KEY = 22,
+	VDP_A_CARRIES = 23,
+	VDP_A_TTL = 24,
+	VDP_A_DONT_FRAGMENT = 25,
+	VDP_A_GRE_CSUM = 26,
+	VDP_A_MTU = 27,
+	VDP_A_MAC = 28,
+	VDP_A_PEER_MAC = 29,
+	VDP_A_PORT = 30,
+	VDP_A_VDEV = 31,
+	VDP_A_MAX = 31,
 };
+
+#define VDP_CARRIES_IP		1
+#define VDP_CARRIES_ETHERNET	2
+#define VDP_TUNNEL_MTU_MIN	68
+#define VDP_IFNAME_MAX		15
 
 #define VDP_GRAPH_MAX_BYTES	65000
 #define VDP_ELEMENT_NAME_MAX	255
@@ -98,6 +123,12 @@ int vdp_rs_graph_get(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_handler_read(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_handler_write(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_stats_dumpit(struct sk_buff *skb, struct netlink_callback *cb);
+int vdp_rs_port_attach(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_port_detach(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_port_get(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_vdev_new(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_vdev_del(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_vdev_get(struct sk_buff *skb, struct genl_info *info);
 
 /* Called from Rust (kmod/sys/genl.rs). */
 int vdp_genl_register(void);
@@ -120,6 +151,7 @@ const struct nlattr *vdp_attr(struct genl_info *info, int type);
 u32 vdp_attr_u32(const struct nlattr *attr);
 const void *vdp_attr_data(const struct nlattr *attr, int *len);
 int vdp_put_u64(struct sk_buff *msg, int type, u64 value);
+int vdp_put_u64_pad(struct sk_buff *msg, int type, u64 value, int pad);
 void *vdp_dump_msg_start(struct sk_buff *skb, struct netlink_callback *cb, u8 cmd);
 void vdp_msg_end(struct sk_buff *skb, void *hdr);
 void vdp_msg_cancel(struct sk_buff *skb, void *hdr);

@@ -40,4 +40,26 @@ void vdp_skb_set_network_offset(struct sk_buff *skb, int offset);
 u64 vdp_cycles(void);
 u64 vdp_now_ns(void);
 
+
+struct vdp_port;
+struct vdp_rxq;
+
+int vdp_rs_port_receive(const void *table, struct sk_buff *skb);
+struct vdp_port *vdp_port_new(const char *name, size_t len);
+int vdp_port_attach(struct vdp_port *port);
+void vdp_port_detach(struct vdp_port *port);
+bool vdp_port_attached(struct vdp_port *port);
+void vdp_port_free(struct vdp_port *port);
+void *vdp_port_swap_table(struct vdp_port *port, void *table);
+void vdp_port_sync(void);
+int vdp_port_xmit(struct vdp_port *port, struct sk_buff *skb);
+int vdp_skb_claim(struct sk_buff *skb);
+int vdp_netdev_init(void);
+void vdp_netdev_exit(void);
+struct vdp_rxq *vdp_rxq_new(u32 capacity);
+void vdp_rxq_free(struct vdp_rxq *rxq);
+u32 vdp_rxq_push(struct vdp_rxq *rxq, struct sk_buff *skb);
+struct sk_buff *vdp_rxq_pop(struct vdp_rxq *rxq);
+u32 vdp_rxq_len(struct vdp_rxq *rxq);
+
 #endif

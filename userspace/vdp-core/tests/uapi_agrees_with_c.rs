@@ -77,6 +77,37 @@ fn c_header_matches_rust_uapi() {
     expect("VDP_A_ELEMENT_NAME", element_attr::NAME.to_string());
     expect("VDP_A_ELEMENT_CLASS", element_attr::CLASS.to_string());
     expect("VDP_A_ELEMENT_MAX", element_attr::MAX.to_string());
+    for (name, value) in [
+        ("VDP_CMD_PORT_ATTACH", cmd::PORT_ATTACH),
+        ("VDP_CMD_PORT_DETACH", cmd::PORT_DETACH),
+        ("VDP_CMD_PORT_GET", cmd::PORT_GET),
+        ("VDP_CMD_VDEV_NEW", cmd::VDEV_NEW),
+        ("VDP_CMD_VDEV_DEL", cmd::VDEV_DEL),
+        ("VDP_CMD_VDEV_GET", cmd::VDEV_GET),
+    ] {
+        expect(name, value.to_string());
+    }
+    for (name, value) in [
+        ("VDP_A_IFNAME", attr::IFNAME),
+        ("VDP_A_VDEV_NAME", attr::VDEV_NAME),
+        ("VDP_A_LOCAL", attr::LOCAL),
+        ("VDP_A_REMOTE", attr::REMOTE),
+        ("VDP_A_GRE_KEY", attr::GRE_KEY),
+        ("VDP_A_CARRIES", attr::CARRIES),
+        ("VDP_A_TTL", attr::TTL),
+        ("VDP_A_DONT_FRAGMENT", attr::DONT_FRAGMENT),
+        ("VDP_A_GRE_CSUM", attr::GRE_CSUM),
+        ("VDP_A_MTU", attr::MTU),
+        ("VDP_A_MAC", attr::MAC),
+        ("VDP_A_PEER_MAC", attr::PEER_MAC),
+        ("VDP_A_PORT", attr::PORT),
+        ("VDP_A_VDEV", attr::VDEV),
+    ] {
+        expect(name, value.to_string());
+    }
+    expect("VDP_CARRIES_IP", vdp_core::uapi::CARRIES_IP.to_string());
+    expect("VDP_CARRIES_ETHERNET", vdp_core::uapi::CARRIES_ETHERNET.to_string());
+    expect("VDP_TUNNEL_MTU_MIN", vdp_core::uapi::TUNNEL_MTU_MIN.to_string());
 }
 
 #[test]
