@@ -646,11 +646,14 @@ impl Checker<'_> {
     }
 
     fn check_devices(&mut self, elements: &[CheckedElement]) {
-        let mut seen: HashMap<(&str, &str), usize> = HashMap::new();
+        // Device names belong to tenants: in a merged graph `red/in` and `blue/in` may both read
+        // their own `eth1`.
+        let mut seen: HashMap<(&str, &str, &str), usize> = HashMap::new();
         for (index, element) in elements.iter().enumerate() {
             if self.classes[index].is_none() {
                 continue;
             }
+            let owner = if self.options.coordinator { element.name.split('/').next().unwrap_or("") } else { "" };
             let device = element.class.args.iter().position(|a| a.kind == ArgKind::DeviceName).and_then(|slot| element.args[slot].as_ref());
             let Some(ArgValue::Name(device)) = device else { continue };
             if let Some(allowed) = &self.options.devices {
@@ -666,7 +669,7 @@ impl Checker<'_> {
                     );
                 }
             }
-            if let Some(first) = seen.insert((element.class.name, device.as_str()), index) {
+            if let Some(first) = seen.insert((owner, element.class.name, device.as_str()), index) {
                 self.diagnostics.error(
                     element.span,
                     format!("'{}' and '{}' are both {} elements for device '{device}'", elements[first].name, element.name, element.class.name),

@@ -107,7 +107,9 @@ pub fn merged_options(system: &system::SystemConfig) -> CheckOptions {
             max_table_entries: usize::MAX,
             ..system.limits.clone()
         },
-        devices: Some(system.physical.iter().map(|p| p.name.clone()).collect()),
+        // Each tenant was checked against its own devices before the merge; the merged graph
+        // may name any tenant's.
+        devices: Some(system.tenant.iter().flat_map(|t| t.device.iter().map(|d| d.name.clone())).collect()),
         coordinator: true,
     }
 }

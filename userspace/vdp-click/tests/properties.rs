@@ -47,10 +47,12 @@ fn the_router_blob_validates_and_reads_back() {
     assert_eq!(tenants, ["red", "blue"]);
     assert_eq!(compiled.tenants().next().unwrap().bandwidth_cap, 12_500_000);
     let names: Vec<_> = compiled.elements().map(|e| e.name).collect();
-    assert!(names.contains(&"red/rt") && names.contains(&"phys/eth0/demux"));
-    let demux = compiled.elements().find(|e| e.name == "phys/eth0/demux").unwrap();
-    assert_eq!((demux.class.name, demux.tenant, demux.outputs), ("Classifier", vdp_core::compiled_graph::SHARED_TENANT, 5));
-    assert_eq!(compiled.tasks().count(), 10);
+    assert!(names.contains(&"red/rt") && names.contains(&"blue/in1/rx"));
+    let receive = compiled.elements().find(|e| e.name == "blue/in1/rx").unwrap();
+    assert_eq!((receive.class.name, receive.tenant, receive.outputs), ("FromDevice", 1, 1));
+    assert!(compiled.elements().all(|e| e.tenant != vdp_core::compiled_graph::SHARED_TENANT));
+    // Per tenant: two FromDevice, two ToDevice.
+    assert_eq!(compiled.tasks().count(), 8);
     assert!(compiled.tasks().all(|t| t.thread == vdp_core::compiled_graph::UNPINNED));
 }
 

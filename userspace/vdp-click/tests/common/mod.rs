@@ -115,8 +115,9 @@ pub fn router_blob() -> Vec<u8> {
         .collect();
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
-    let merged = vdp_click::merge_tenants(&mut sources, &system, &inputs, &mut diagnostics).expect("example merges");
-    vdp_click::compile::compile(&merged.checked, &system).expect("example compiles")
+    let merged = vdp_click::merge_tenants(&mut sources, &system, &inputs, &mut diagnostics)
+        .unwrap_or_else(|| panic!("example merges: {}", sources.render_all(&diagnostics)));
+    vdp_click::compile::compile(&merged.checked, &system).unwrap_or_else(|e| panic!("example compiles: {e:?}"))
 }
 
 /// Random flat graphs whose names and arguments are printable, for round-trip properties.
