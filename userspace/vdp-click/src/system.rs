@@ -64,6 +64,18 @@ pub struct Tunnel {
     pub carries: Carries,
     /// Ethernet address of the next hop towards `remote`; there is no ARP in the data plane.
     pub next_hop_mac: String,
+    /// TTL of outer headers (default 64).
+    #[serde(default)]
+    pub ttl: Option<u8>,
+    /// Set DF on outer headers (default true).
+    #[serde(default)]
+    pub dont_fragment: Option<bool>,
+    /// Send GRE checksums (default false); received ones are always verified.
+    #[serde(default)]
+    pub checksum: Option<bool>,
+    /// Largest outer IPv4 packet (default 1500); larger packets are dropped and counted.
+    #[serde(default)]
+    pub mtu: Option<u32>,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -102,6 +114,12 @@ pub fn valid_tenant_name(name: &str) -> bool {
 pub const SHARED_PREFIX: &str = "phys";
 
 impl SystemConfig {
+    /// The id a tenant has in the module: its position in the file, from 1.
+    pub fn tenant_id(&self, name: &str) -> Option<u32> {
+        let index = self.tenant.iter().position(|t| t.name == name)?;
+        u32::try_from(index + 1).ok()
+    }
+
     /// Parses and validates; every problem is listed.
     pub fn parse(text: &str) -> Result<SystemConfig, Vec<String>> {
         let config: SystemConfig = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
@@ -159,6 +177,14 @@ impl SystemConfig {
                 if cv::parse_ipv4(value).is_err() {
                     problems.push(format!("{context}: {field} '{value}' is not an IPv4 address"));
                 }
+            }
+            if let Some(mtu) = tunnel.mtu {
+                if !(vdp_core::uapi::TUNNEL_MTU_MIN..=65535).contains(&mtu) {
+                    problems.push(format!("{context}: mtu {mtu} is outside {}..=65535", vdp_core::uapi::TUNNEL_MTU_MIN));
+                }
+            }
+            if tunnel.ttl == Some(0) {
+                problems.push(format!("{context}: ttl must be at least 1"));
             }
             if cv::parse_ether(&tunnel.next_hop_mac).is_err() {
                 problems.push(format!("{context}: next_hop_mac '{}' is not an Ethernet address", tunnel.next_hop_mac));

@@ -1,5 +1,6 @@
 //! `vdpctl`: the command-line face of vdp.
 
+mod device;
 mod frontend;
 mod graph;
 mod info;
@@ -37,6 +38,15 @@ enum Command {
     /// Read and write element handlers in the module (root only).
     #[command(subcommand)]
     Handler(graph::HandlerCommand),
+    /// Physical devices vdp carries tunnels over (root only).
+    #[command(subcommand)]
+    Port(device::PortCommand),
+    /// Tenants' virtual devices: GRE tunnels over the physical devices (root only).
+    #[command(subcommand)]
+    Vdev(device::VdevCommand),
+    /// Bring the module in line with a system config: tenants, ports, virtual devices.
+    #[command(subcommand)]
+    System(device::SystemCommand),
     /// Per-tenant and per-element statistics from the module (the STATS dump).
     Stats(stats::StatsArgs),
     /// Print the module's notifications: tenants, graph installs and removals, route changes
@@ -49,7 +59,7 @@ enum Command {
     Check(frontend::CheckArgs),
     /// Print a configuration with compounds expanded and variables substituted.
     Flatten(frontend::FlattenArgs),
-    /// Merge tenant configurations into one graph with the GRE demux and mux added.
+    /// Merge tenant configurations into one graph, each tenant's elements prefixed with its name.
     Merge(frontend::MergeArgs),
     /// Merge tenant configurations and write the compiled graph the kernel installs.
     Compile(frontend::CompileArgs),
@@ -66,6 +76,9 @@ fn main() -> ExitCode {
         Command::Graph(cmd) => graph::run_graph(&cmd),
         Command::Handler(cmd) => graph::run_handler(&cmd),
         Command::Sched(cmd) => tenant::run_sched(&cmd),
+        Command::Port(cmd) => device::run_port(&cmd),
+        Command::Vdev(cmd) => device::run_vdev(&cmd),
+        Command::System(cmd) => device::run_system(&cmd),
         Command::Stats(args) => stats::run_stats(&args),
         Command::Monitor(args) => stats::run_monitor(&args),
         Command::Check(args) => frontend::run_check(&args),

@@ -1,0 +1,25 @@
+// An IPv4 router between a tenant's two virtual devices, eth1 (10.1.0.0/24) and eth2
+// (10.2.0.0/24). $HOST1/$HOST2 are the Ethernet addresses of the hosts behind each device
+// (used by Ethernet tunnels; an IP tunnel strips the header again), $ME1/$ME2 our own.
+
+define($ME1 02:00:00:00:b1:01, $ME2 02:00:00:00:b2:01)
+define($HOST1 02:00:00:00:b1:02, $HOST2 02:00:00:00:b2:02)
+
+elementclass Port {
+  $dev |
+  input -> q :: Queue(200) -> tx :: ToDevice($dev);
+  rx :: FromDevice($dev, BURST 16) -> frames :: Counter
+    -> type :: Classifier(12/0800, -);
+  type[0] -> Strip(14) -> CheckIPHeader -> output;
+  type[1] -> other :: Counter -> Discard;
+}
+
+p1 :: Port(eth1);
+p2 :: Port(eth2);
+rt :: RadixIPLookup(10.1.0.0/24 0, 10.2.0.0/24 1);
+p1 -> rt;
+p2 -> rt;
+rt[0] -> ttl1 :: DecIPTTL -> EtherEncap(0x0800, $ME1, $HOST1) -> p1;
+rt[1] -> ttl2 :: DecIPTTL -> EtherEncap(0x0800, $ME2, $HOST2) -> p2;
+ttl1[1] -> Discard;
+ttl2[1] -> Discard;

@@ -1,0 +1,154 @@
+# needs: python
+# timeout: 900
+# Tenants' virtual devices as GRE tunnels against Linux's own gre and gretap as the far end: two
+# tenants with the same device names and inner addresses route between their devices over one
+# shared physical veth; ping and UDP both ways, counters that match, hostile frames dropped and
+# counted by reason, host traffic untouched, detach/attach, and a device that disappears.
+. /vdp/lib.sh
+load_vdp
+PY="python3 /vdp/packets.py"
+SYSTEM=/vdp/configs/gre-system.toml
+
+# counter TENANT DEVICE NAME: one counter of a tenant's virtual device (0 when not shown).
+counter() {
+  vdpctl vdev show --tenant "$1" "$2" | tr ',' '\n' | awk -v n="$3" '$1 == n { print $2; found = 1 } END { if (!found) print 0 }'
+}
+expect_counter() { # TENANT DEVICE NAME VALUE
+  got=$(counter "$1" "$2" "$3")
+  [ "$got" = "$4" ] || fail "tenant $1 $2 $3 is $got, want $4: $(vdpctl vdev show --tenant "$1" "$2")"
+}
+in_ns() { ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+step "topology: phys0 <-> far (tunnel endpoints), a namespace behind each Linux tunnel"
+ip link add phys0 type veth peer name wire
+ip link set phys0 address 02:00:00:00:00:01
+ip addr add 192.0.2.1/24 dev phys0
+ip link set phys0 up
+ip netns add far
+ip link set wire netns far
+ip -n far link set wire address 02:00:00:00:ff:01
+for a in 11 12 21 22; do ip -n far addr add 192.0.2.$a/24 dev wire; done
+ip -n far link set wire up
+ip -n far link set lo up
+# leaf NAME TYPE LOCAL ADDRESS [KEY] [MAC]: a Linux tunnel made in far, moved into its own
+# namespace (its outer packets stay in far), with a default route through it.
+leaf() {
+  ip netns add "$1"
+  ip -n "$1" link set lo up
+  if [ -n "$5" ]; then key="key $5"; else key=""; fi
+  ip -n far link add "t-$1" type "$2" local "$3" remote 192.0.2.1 $key
+  ip -n far link set "t-$1" netns "$1"
+  [ -z "$6" ] || ip -n "$1" link set "t-$1" address "$6"
+  ip -n "$1" addr add "$4/24" dev "t-$1"
+  ip -n "$1" link set "t-$1" up
+}
+leaf red-a gre 192.0.2.11 10.1.0.2 11
+leaf red-b gre 192.0.2.12 10.2.0.2 12
+leaf blue-a gretap 192.0.2.21 10.1.0.2 "" 02:00:00:00:b1:02
+leaf blue-b gretap 192.0.2.22 10.2.0.2 22 02:00:00:00:b2:02
+ip -n red-a route add default dev t-red-a
+ip -n red-b route add default dev t-red-b
+# vdp has no ARP: the Ethernet hosts know their router's address statically.
+ip -n blue-a neigh add 10.1.0.1 lladdr 02:00:00:00:b1:01 dev t-blue-a
+ip -n blue-b neigh add 10.2.0.1 lladdr 02:00:00:00:b2:01 dev t-blue-b
+ip -n blue-a route add default via 10.1.0.1
+ip -n blue-b route add default via 10.2.0.1
+
+step "host traffic on the physical device works before vdp is attached"
+in_ns far ping -c 2 -w 10 192.0.2.1 >/dev/null || fail "host ping before attach"
+
+step "the system config creates tenants, attaches phys0 and creates four tunnels"
+vdpctl system apply "$SYSTEM"
+out=$(vdpctl port list); echo "$out"; expect_match "$out" "phys0 \(attached\)"
+out=$(vdpctl vdev show --tenant 1); echo "$out"
+expect_match "$out" "eth1: ip over phys0 \(attached\) 192.0.2.1 -> 192.0.2.11 key 11"
+out=$(vdpctl vdev show --tenant 2); echo "$out"
+expect_match "$out" "eth1: ethernet over phys0 \(attached\) 192.0.2.1 -> 192.0.2.21, mtu 1500"
+out=$(vdpctl system apply "$SYSTEM"); expect_match "$out" "already matches"
+
+step "bad device requests are refused with reasons"
+out=$(expect_fail "same endpoints and key" vdpctl vdev add --tenant 2 eth9 --port phys0 --local 192.0.2.1 --remote 192.0.2.11 --key 11 --carries ip --peer-mac 02:00:00:00:ff:01)
+expect_match "$out" "same endpoints"
+out=$(expect_fail "unknown port" vdpctl vdev add --tenant 2 eth9 --port nosuch --local 192.0.2.1 --remote 192.0.2.99 --carries ip --peer-mac 02:00:00:00:ff:01)
+expect_match "$out" "not attached"
+out=$(expect_fail "multicast endpoint" vdpctl vdev add --tenant 2 eth9 --port phys0 --local 192.0.2.1 --remote 224.0.0.1 --carries ip --peer-mac 02:00:00:00:ff:01)
+expect_match "$out" "unicast"
+out=$(expect_fail "no such device" vdpctl port attach nosuch0)
+expect_match "$out" "no network device"
+
+step "each tenant installs the same IPv4 router; FromDevice(eth1) binds to its own eth1"
+for t in red blue; do
+  vdpctl compile --system "$SYSTEM" "$t=/vdp/configs/gre-router.click" -o "/tmp/$t.vdpg" >/dev/null
+done
+vdpctl graph install --tenant 1 /tmp/red.vdpg >/dev/null
+vdpctl graph install --tenant 2 /tmp/blue.vdpg >/dev/null
+out=$(expect_fail "a device in use" vdpctl vdev del --tenant 1 eth1)
+expect_match "$out" "graph uses this device"
+
+step "host traffic still works while vdp is attached"
+in_ns far ping -c 3 -w 10 192.0.2.1 >/dev/null || fail "host ping with vdp attached"
+
+step "red (IP over keyed gre): ping 10.1.0.2 -> 10.2.0.2 through its graph, counters match"
+in_ns red-a ping -c 5 -w 30 10.2.0.2 || fail "red ping"
+expect_counter 1 eth1 rx_packets 5
+expect_counter 1 eth2 tx_packets 5
+expect_counter 1 eth2 rx_packets 5
+expect_counter 1 eth1 tx_packets 5
+[ "$(read_handler 1 red/p1/rx.count)" = 5 ] || fail "FromDevice count differs from the device"
+[ "$(read_handler 1 red/p1/frames.count)" = 5 ] || fail "graph counter differs"
+out=$(in_ns red-b ip -s link show t-red-b); echo "$out"
+expect_match "$(echo "$out" | awk '/RX:/ { getline; print $2 }')" "^5$"
+
+step "red: UDP both ways"
+in_ns red-b $PY udp-recv 5000 20 40 > /tmp/udp-b &
+sleep 2
+in_ns red-a $PY udp-send 10.2.0.2 5000 20
+wait
+[ "$(cat /tmp/udp-b)" = 20 ] || fail "red-b got $(cat /tmp/udp-b) of 20 datagrams"
+in_ns red-a $PY udp-recv 5001 20 40 > /tmp/udp-a &
+sleep 2
+in_ns red-b $PY udp-send 10.1.0.2 5001 20
+wait
+[ "$(cat /tmp/udp-a)" = 20 ] || fail "red-a got $(cat /tmp/udp-a) of 20 datagrams"
+
+step "blue (Ethernet over gretap, same names and addresses) is a separate network"
+red_before=$(counter 1 eth1 rx_packets)
+in_ns blue-a ping -c 5 -w 30 10.2.0.2 || fail "blue ping"
+expect_counter 2 eth1 rx_packets 5
+expect_counter 2 eth2 tx_packets 5
+expect_counter 2 eth1 tx_packets 5
+[ "$(counter 1 eth1 rx_packets)" = "$red_before" ] || fail "blue's traffic reached red"
+in_ns blue-b $PY udp-recv 5002 10 40 > /tmp/udp-blue &
+sleep 2
+in_ns blue-a $PY udp-send 10.2.0.2 5002 10
+wait
+[ "$(cat /tmp/udp-blue)" = 10 ] || fail "blue-b got $(cat /tmp/udp-blue) of 10 datagrams"
+
+step "hostile GRE frames at red's eth1 are dropped and counted by reason"
+kinds=$(in_ns far $PY hostile wire 02:00:00:00:00:01 192.0.2.11 192.0.2.1 11 5)
+sleep 1
+for kind in $kinds; do expect_counter 1 eth1 "rx_$kind" 5; done
+vdpctl vdev show --tenant 1 eth1
+in_ns red-a ping -c 3 -w 20 10.2.0.2 >/dev/null || fail "normal traffic after the hostile set"
+in_ns far ping -c 2 -w 10 192.0.2.1 >/dev/null || fail "host ping after the hostile set"
+
+step "detach and attach phys0 while a ping runs"
+in_ns red-a ping -c 30 -i 0.3 10.2.0.2 > /tmp/ping-long &
+sleep 2
+vdpctl port detach phys0
+expect_match "$(vdpctl port list)" "phys0 \(detached\)"
+sleep 2
+vdpctl port attach phys0
+wait || true
+expect_match "$(cat /tmp/ping-long)" "packets received"
+in_ns red-a ping -c 3 -w 20 10.2.0.2 >/dev/null || fail "ping after re-attach"
+
+step "the physical device disappears: vdp lets go of it"
+ip link del phys0
+sleep 1
+expect_match "$(vdpctl port list)" "phys0 \(detached\)"
+expect_match "$(vdpctl vdev show --tenant 1 eth1)" "\(detached\)"
+
+step "teardown with graphs and devices in place"
+vdpctl tenant del --id 2
+unload_vdp

@@ -1,0 +1,478 @@
+//! `vdpctl port …`, `vdpctl vdev …` and `vdpctl system apply`: physical devices, tenants'
+//! virtual devices (GRE tunnels), and bringing the module in line with a system config.
+
+use crate::netlink::{attr_value, parse_attrs, string_attr, string_value, u32_attr, u32_value, u64_value, Attr, NlError, VdpSocket};
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use netlink_packet_core::{Nla, NLA_TYPE_MASK};
+use serde::Serialize;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use vdp_click::system::{Carries, SystemConfig};
+use vdp_core::click_value;
+use vdp_core::uapi::{self, attr, cmd, counter_attr, device_attr};
+
+#[derive(Subcommand)]
+pub enum PortCommand {
+    /// Hook vdp onto a physical device: GRE packets of configured tunnels are claimed from then
+    /// on, everything else still reaches the host.
+    Attach { ifname: String },
+    /// Let go of a physical device; its tunnels stay configured.
+    Detach { ifname: String },
+    /// Show the physical devices vdp knows, with their drop counters.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum CarriesArg {
+    Ip,
+    Ethernet,
+}
+
+#[derive(Subcommand)]
+pub enum VdevCommand {
+    /// Create a tenant's virtual device: a GRE tunnel over an attached physical device.
+    Add(VdevAddArgs),
+    /// Delete a tenant's virtual device (refused while its graph uses it).
+    Del {
+        #[arg(long)]
+        tenant: u32,
+        name: String,
+    },
+    /// Show a tenant's virtual devices and their counters.
+    Show {
+        #[arg(long)]
+        tenant: u32,
+        name: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+pub struct VdevAddArgs {
+    #[arg(long)]
+    tenant: u32,
+    /// The name the tenant's configuration uses, e.g. eth1.
+    name: String,
+    /// The physical device the tunnel runs over.
+    #[arg(long)]
+    port: String,
+    #[arg(long)]
+    local: Ipv4Addr,
+    #[arg(long)]
+    remote: Ipv4Addr,
+    #[arg(long)]
+    key: Option<u32>,
+    #[arg(long, value_enum)]
+    carries: CarriesArg,
+    /// Ethernet address of the next hop towards the remote end.
+    #[arg(long)]
+    peer_mac: String,
+    /// The device's own Ethernet address (derived when absent).
+    #[arg(long)]
+    mac: Option<String>,
+    #[arg(long, value_parser = clap::value_parser!(u8).range(1..))]
+    ttl: Option<u8>,
+    /// Leave DF clear on outer headers.
+    #[arg(long)]
+    no_df: bool,
+    /// Send GRE checksums.
+    #[arg(long)]
+    checksum: bool,
+    #[arg(long, value_parser = clap::value_parser!(u32).range(uapi::TUNNEL_MTU_MIN as i64..=65535))]
+    mtu: Option<u32>,
+}
+
+#[derive(Subcommand)]
+pub enum SystemCommand {
+    /// Create the config's tenants, attach its physical devices and create every tenant's
+    /// virtual devices; what already exists is left as it is.
+    Apply {
+        file: PathBuf,
+    },
+}
+
+fn mac_bytes(text: &str) -> Result<Vec<u8>> {
+    let mac = click_value::parse_ether(text).map_err(|_| anyhow::anyhow!("`{text}` is not an Ethernet address"))?;
+    Ok(mac.to_vec())
+}
+
+fn u8_attr(kind: u16, value: u8) -> Attr {
+    Attr::new(kind, vec![value])
+}
+
+fn address_attr(kind: u16, address: Ipv4Addr) -> Attr {
+    // Big-endian on the wire: the address's own byte order.
+    Attr::new(kind, address.octets().to_vec())
+}
+
+/// Everything `VDEV_NEW` needs, from either the command line or a system config.
+pub struct DeviceSpec {
+    pub tenant: u32,
+    pub name: String,
+    pub port: String,
+    pub local: Ipv4Addr,
+    pub remote: Ipv4Addr,
+    pub key: Option<u32>,
+    pub carries: Carries,
+    pub peer_mac: String,
+    pub mac: Option<String>,
+    pub ttl: Option<u8>,
+    pub dont_fragment: Option<bool>,
+    pub checksum: Option<bool>,
+    pub mtu: Option<u32>,
+}
+
+impl DeviceSpec {
+    fn attrs(&self) -> Result<Vec<Attr>> {
+        let mut attrs = vec![
+            u32_attr(attr::TENANT_ID, self.tenant),
+            string_attr(attr::VDEV_NAME, &self.name),
+            string_attr(attr::IFNAME, &self.port),
+            address_attr(attr::LOCAL, self.local),
+            address_attr(attr::REMOTE, self.remote),
+            u8_attr(attr::CARRIES, match self.carries {
+                Carries::Ip => uapi::CARRIES_IP,
+                Carries::Ethernet => uapi::CARRIES_ETHERNET,
+            }),
+            Attr::new(attr::PEER_MAC, mac_bytes(&self.peer_mac)?),
+        ];
+        if let Some(key) = self.key {
+            attrs.push(u32_attr(attr::GRE_KEY, key));
+        }
+        if let Some(mac) = &self.mac {
+            attrs.push(Attr::new(attr::MAC, mac_bytes(mac)?));
+        }
+        if let Some(ttl) = self.ttl {
+            attrs.push(u8_attr(attr::TTL, ttl));
+        }
+        if let Some(df) = self.dont_fragment {
+            attrs.push(u8_attr(attr::DONT_FRAGMENT, u8::from(df)));
+        }
+        if let Some(checksum) = self.checksum {
+            attrs.push(u8_attr(attr::GRE_CSUM, u8::from(checksum)));
+        }
+        if let Some(mtu) = self.mtu {
+            attrs.push(u32_attr(attr::MTU, mtu));
+        }
+        Ok(attrs)
+    }
+}
+
+/// A port or virtual device as the module reports it.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct DeviceInfo {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<u32>,
+    pub ifname: String,
+    pub attached: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub local: Option<Ipv4Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote: Option<Ipv4Addr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub carries: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
+    /// Counters in the kernel's order: rx_/tx_ packets, bytes, then drops by reason.
+    pub counters: Vec<(String, u64)>,
+}
+
+fn address_value(a: &Attr) -> Result<Ipv4Addr> {
+    let bytes: [u8; 4] = attr_value(a).try_into().map_err(|_| anyhow::anyhow!("address attribute should hold 4 bytes"))?;
+    Ok(Ipv4Addr::from(bytes))
+}
+
+fn u8_value(a: &Attr) -> Result<u8> {
+    attr_value(a).first().copied().context("u8 attribute is empty")
+}
+
+pub fn decode_device(nest: &Attr) -> Result<DeviceInfo> {
+    let mut info = DeviceInfo::default();
+    for a in parse_attrs(&attr_value(nest)).map_err(|e| anyhow::anyhow!("bad device nest: {e}"))? {
+        match a.kind() & NLA_TYPE_MASK {
+            device_attr::NAME => info.name = Some(string_value(&a)?),
+            device_attr::TENANT_ID => info.tenant = Some(u32_value(&a)?),
+            device_attr::IFNAME => info.ifname = string_value(&a)?,
+            device_attr::ATTACHED => info.attached = u8_value(&a)? != 0,
+            device_attr::LOCAL => info.local = Some(address_value(&a)?),
+            device_attr::REMOTE => info.remote = Some(address_value(&a)?),
+            device_attr::GRE_KEY => info.key = Some(u32_value(&a)?),
+            device_attr::CARRIES => {
+                info.carries = Some(if u8_value(&a)? == uapi::CARRIES_IP { "ip" } else { "ethernet" })
+            }
+            device_attr::MTU => info.mtu = Some(u32_value(&a)?),
+            device_attr::COUNTER => {
+                let (mut name, mut value) = (None, None);
+                for c in parse_attrs(&attr_value(&a)).map_err(|e| anyhow::anyhow!("bad counter nest: {e}"))? {
+                    match c.kind() & NLA_TYPE_MASK {
+                        counter_attr::NAME => name = Some(string_value(&c)?),
+                        counter_attr::VALUE => value = Some(u64_value(&c)?),
+                        _ => {}
+                    }
+                }
+                info.counters.push((name.context("counter without a name")?, value.context("counter without a value")?));
+            }
+            _ => {}
+        }
+    }
+    Ok(info)
+}
+
+fn decode_all(replies: &[crate::netlink::VdpMessage], kind: u16) -> Result<Vec<DeviceInfo>> {
+    replies
+        .iter()
+        .flat_map(|r| r.attrs.iter())
+        .filter(|a| a.kind() & NLA_TYPE_MASK == kind)
+        .map(decode_device)
+        .collect()
+}
+
+fn print_devices(devices: &[DeviceInfo], json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(devices)?);
+        return Ok(());
+    }
+    for device in devices {
+        let state = if device.attached { "attached" } else { "detached" };
+        match &device.name {
+            Some(name) => {
+                let key = device.key.map_or(String::new(), |k| format!(" key {k}"));
+                println!(
+                    "{name}: {} over {} ({state}) {} -> {}{key}, mtu {}",
+                    device.carries.unwrap_or("?"),
+                    device.ifname,
+                    device.local.map_or("?".into(), |a| a.to_string()),
+                    device.remote.map_or("?".into(), |a| a.to_string()),
+                    device.mtu.unwrap_or(0)
+                );
+            }
+            None => println!("{} ({state})", device.ifname),
+        }
+        let nonzero: Vec<String> = device
+            .counters
+            .iter()
+            .filter(|(name, value)| *value != 0 || name.ends_with("packets"))
+            .map(|(name, value)| format!("{name} {value}"))
+            .collect();
+        println!("  {}", nonzero.join(", "));
+    }
+    Ok(())
+}
+
+pub fn run_port(command: &PortCommand) -> Result<ExitCode> {
+    if let PortCommand::Attach { ifname } | PortCommand::Detach { ifname } = command {
+        check_name(ifname)?;
+    }
+    let mut socket = VdpSocket::connect()?;
+    match command {
+        PortCommand::Attach { ifname } => {
+            socket.request(cmd::PORT_ATTACH, vec![string_attr(attr::IFNAME, ifname)])?;
+            println!("attached to {ifname}");
+        }
+        PortCommand::Detach { ifname } => {
+            socket.request(cmd::PORT_DETACH, vec![string_attr(attr::IFNAME, ifname)])?;
+            println!("detached from {ifname}");
+        }
+        PortCommand::List { json } => {
+            let replies = socket.request(cmd::PORT_GET, vec![])?;
+            print_devices(&decode_all(&replies, attr::PORT)?, *json)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_vdev(command: &VdevCommand) -> Result<ExitCode> {
+    match command {
+        VdevCommand::Add(args) => {
+            check_name(&args.name)?;
+            check_name(&args.port)?;
+        }
+        VdevCommand::Del { name, .. } | VdevCommand::Show { name: Some(name), .. } => check_name(name)?,
+        VdevCommand::Show { name: None, .. } => {}
+    }
+    let mut socket = VdpSocket::connect()?;
+    match command {
+        VdevCommand::Add(args) => {
+            let spec = DeviceSpec {
+                tenant: args.tenant,
+                name: args.name.clone(),
+                port: args.port.clone(),
+                local: args.local,
+                remote: args.remote,
+                key: args.key,
+                carries: match args.carries {
+                    CarriesArg::Ip => Carries::Ip,
+                    CarriesArg::Ethernet => Carries::Ethernet,
+                },
+                peer_mac: args.peer_mac.clone(),
+                mac: args.mac.clone(),
+                ttl: args.ttl,
+                dont_fragment: args.no_df.then_some(false),
+                checksum: args.checksum.then_some(true),
+                mtu: args.mtu,
+            };
+            let replies = socket.request(cmd::VDEV_NEW, spec.attrs()?)?;
+            print_devices(&decode_all(&replies, attr::VDEV)?, false)?;
+        }
+        VdevCommand::Del { tenant, name } => {
+            socket.request(cmd::VDEV_DEL, vec![u32_attr(attr::TENANT_ID, *tenant), string_attr(attr::VDEV_NAME, name)])?;
+            println!("device {name} of tenant {tenant} deleted");
+        }
+        VdevCommand::Show { tenant, name, json } => {
+            let mut attrs = vec![u32_attr(attr::TENANT_ID, *tenant)];
+            if let Some(name) = name {
+                attrs.push(string_attr(attr::VDEV_NAME, name));
+            }
+            let replies = socket.request(cmd::VDEV_GET, attrs)?;
+            print_devices(&decode_all(&replies, attr::VDEV)?, *json)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn already(err: &NlError, errnos: &[i32]) -> bool {
+    matches!(err, NlError::Kernel { errno, .. } if errnos.contains(errno))
+}
+
+const EEXIST: i32 = 17;
+const EALREADY: i32 = 114;
+const ENOENT: i32 = 2;
+
+/// The `VDEV_NEW` request for one tenant device of a system config.
+pub fn device_spec(system: &SystemConfig, tenant_name: &str, device_name: &str) -> Result<DeviceSpec> {
+    let tenant = system.tenant(tenant_name).with_context(|| format!("tenant '{tenant_name}' is not in the system config"))?;
+    let tenant_index = system.tenant.iter().position(|t| t.name == tenant_name).unwrap_or(0);
+    let (device_index, device) = tenant
+        .device
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.name == device_name)
+        .with_context(|| format!("tenant '{tenant_name}' has no device '{device_name}'"))?;
+    let tunnel = system.tunnel(&device.tunnel).with_context(|| format!("tunnel '{}' is not defined", device.tunnel))?;
+    let parse = |text: &str| text.parse::<Ipv4Addr>().with_context(|| format!("`{text}` is not an IPv4 address"));
+    Ok(DeviceSpec {
+        tenant: system.tenant_id(tenant_name).context("tenant id")?,
+        name: device.name.clone(),
+        port: tunnel.physical.clone(),
+        local: parse(&tunnel.local)?,
+        remote: parse(&tunnel.remote)?,
+        key: tunnel.key,
+        carries: tunnel.carries,
+        peer_mac: tunnel.next_hop_mac.clone(),
+        mac: Some(device.mac.clone().unwrap_or_else(|| vdp_click::merge::derived_mac(tenant_index, device_index))),
+        ttl: tunnel.ttl,
+        dont_fragment: tunnel.dont_fragment,
+        checksum: tunnel.checksum,
+        mtu: tunnel.mtu,
+    })
+}
+
+/// Brings the module in line with `system`: tenants (id = position in the file, from 1),
+/// attached physical devices, and every tenant's virtual devices. Existing ones are kept, so it
+/// can run again after any change or after the module was reloaded. `log` hears each action.
+pub fn apply_system(socket: &mut VdpSocket, system: &SystemConfig, mut log: impl FnMut(String)) -> Result<()> {
+    for tenant in &system.tenant {
+        let id = system.tenant_id(&tenant.name).context("tenant id")?;
+        match socket.request(cmd::TENANT_NEW, vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::TENANT_NAME, &tenant.name)]) {
+            Ok(_) => log(format!("created tenant {} (id {id})", tenant.name)),
+            Err(e) if already(&e, &[EEXIST]) => {}
+            Err(e) => return Err(e).with_context(|| format!("creating tenant {}", tenant.name)),
+        }
+    }
+    for physical in &system.physical {
+        match socket.request(cmd::PORT_ATTACH, vec![string_attr(attr::IFNAME, &physical.name)]) {
+            Ok(_) => log(format!("attached to {}", physical.name)),
+            Err(e) if already(&e, &[EALREADY]) => {}
+            Err(e) => return Err(e).with_context(|| format!("attaching to {}", physical.name)),
+        }
+    }
+    for tenant in &system.tenant {
+        apply_tenant_devices(socket, system, &tenant.name, &mut log)?;
+    }
+    Ok(())
+}
+
+/// Creates the devices of one tenant that the module does not have yet.
+pub fn apply_tenant_devices(socket: &mut VdpSocket, system: &SystemConfig, tenant_name: &str, log: &mut impl FnMut(String)) -> Result<()> {
+    let tenant = system.tenant(tenant_name).with_context(|| format!("tenant '{tenant_name}' is not in the system config"))?;
+    for device in &tenant.device {
+        let spec = device_spec(system, tenant_name, &device.name)?;
+        match socket.request(cmd::VDEV_NEW, spec.attrs()?) {
+            Ok(_) => log(format!("created device {} of tenant {tenant_name} over {}", device.name, spec.port)),
+            Err(e) if already(&e, &[EEXIST]) && exists(socket, spec.tenant, &device.name)? => {}
+            Err(e) => return Err(e).with_context(|| format!("creating device {} of tenant {tenant_name}", device.name)),
+        }
+    }
+    Ok(())
+}
+
+fn exists(socket: &mut VdpSocket, tenant: u32, name: &str) -> Result<bool> {
+    match socket.request(cmd::VDEV_GET, vec![u32_attr(attr::TENANT_ID, tenant), string_attr(attr::VDEV_NAME, name)]) {
+        Ok(_) => Ok(true),
+        Err(e) if already(&e, &[ENOENT]) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn run_system(command: &SystemCommand) -> Result<ExitCode> {
+    let SystemCommand::Apply { file } = command;
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let system = SystemConfig::parse(&text)
+        .map_err(|problems| anyhow::anyhow!("{}: invalid system config:\n  {}", file.display(), problems.join("\n  ")))?;
+    let mut socket = VdpSocket::connect()?;
+    let mut actions = 0;
+    apply_system(&mut socket, &system, |line| {
+        actions += 1;
+        println!("{line}");
+    })?;
+    if actions == 0 {
+        println!("the module already matches {}", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses names the kernel would refuse, with a clearer message than its extack.
+pub fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > 15 || name.contains(['/', ':']) || !name.bytes().all(|b| b.is_ascii_graphic()) {
+        bail!("`{name}` is not a device name: 1 to 15 printable characters without '/' or ':'");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SYSTEM: &str = include_str!("../../../docs/examples/system.toml");
+
+    #[test]
+    fn system_devices_become_vdev_requests() {
+        let system = SystemConfig::parse(SYSTEM).expect("example");
+        let red = device_spec(&system, "red", "eth1").expect("red eth1");
+        assert_eq!((red.tenant, red.port.as_str(), red.key), (1, "eth0", Some(11)));
+        assert_eq!(red.mac.as_deref(), Some("02:76:64:70:00:00"));
+        let blue = device_spec(&system, "blue", "eth1").expect("blue eth1");
+        assert_eq!((blue.tenant, blue.carries, blue.mac.as_deref()), (2, Carries::Ethernet, Some("02:00:00:00:b1:01")));
+        let attrs = blue.attrs().expect("attrs");
+        assert!(attrs.iter().all(|a| a.kind() != attr::GRE_KEY), "keyless tunnel sends no key");
+        assert!(device_spec(&system, "blue", "eth9").is_err());
+    }
+
+    #[test]
+    fn device_names_follow_the_kernel_rule() {
+        assert!(check_name("eth1").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("a/b").is_err());
+        assert!(check_name("sixteen_chars_xx").is_err());
+    }
+}
