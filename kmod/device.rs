@@ -660,6 +660,7 @@ pub(crate) fn shutdown() {
         port.raw.detach();
         port.raw.publish(None);
     }
-    registry.devices.clear();
-    registry.ports.clear();
+    // Take the vectors themselves: the registry is a static, so buffers left behind would leak.
+    drop(core::mem::take(&mut registry.devices));
+    drop(core::mem::take(&mut registry.ports));
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use vdp_core::uapi::{self, attr, class_attr, cmd, element_attr};
+use vdp_core::uapi::{self, attr, class_attr, cmd, counter_attr, device_attr, element_attr};
 
 const REPO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
 
@@ -118,6 +118,12 @@ fn spec_numbers_match_the_uapi() {
         ("graph-install-ntf", cmd::GRAPH_INSTALL_NTF),
         ("graph-remove-ntf", cmd::GRAPH_REMOVE_NTF),
         ("table-change-ntf", cmd::TABLE_CHANGE_NTF),
+        ("port-attach", cmd::PORT_ATTACH),
+        ("port-detach", cmd::PORT_DETACH),
+        ("port-get", cmd::PORT_GET),
+        ("vdev-new", cmd::VDEV_NEW),
+        ("vdev-del", cmd::VDEV_DEL),
+        ("vdev-get", cmd::VDEV_GET),
     ];
     for (name, value) in ops {
         assert_eq!(spec.ops.get(name), Some(&u64::from(value)), "operation {name}");
@@ -142,6 +148,38 @@ fn spec_numbers_match_the_uapi() {
         ("vdp", "wakeups", attr::WAKEUPS),
         ("vdp", "task-runs", attr::TASK_RUNS),
         ("vdp", "element-stats", attr::ELEMENT_STATS),
+        ("vdp", "ifname", attr::IFNAME),
+        ("vdp", "vdev-name", attr::VDEV_NAME),
+        ("vdp", "local", attr::LOCAL),
+        ("vdp", "remote", attr::REMOTE),
+        ("vdp", "gre-key", attr::GRE_KEY),
+        ("vdp", "carries", attr::CARRIES),
+        ("vdp", "ttl", attr::TTL),
+        ("vdp", "dont-fragment", attr::DONT_FRAGMENT),
+        ("vdp", "gre-csum", attr::GRE_CSUM),
+        ("vdp", "mtu", attr::MTU),
+        ("vdp", "mac", attr::MAC),
+        ("vdp", "peer-mac", attr::PEER_MAC),
+        ("vdp", "port", attr::PORT),
+        ("vdp", "vdev", attr::VDEV),
+        ("device", "name", device_attr::NAME),
+        ("device", "ifname", device_attr::IFNAME),
+        ("device", "attached", device_attr::ATTACHED),
+        ("device", "tenant-id", device_attr::TENANT_ID),
+        ("device", "local", device_attr::LOCAL),
+        ("device", "remote", device_attr::REMOTE),
+        ("device", "gre-key", device_attr::GRE_KEY),
+        ("device", "carries", device_attr::CARRIES),
+        ("device", "ttl", device_attr::TTL),
+        ("device", "dont-fragment", device_attr::DONT_FRAGMENT),
+        ("device", "gre-csum", device_attr::GRE_CSUM),
+        ("device", "mtu", device_attr::MTU),
+        ("device", "mac", device_attr::MAC),
+        ("device", "peer-mac", device_attr::PEER_MAC),
+        ("device", "counter", device_attr::COUNTER),
+        ("counter", "name", counter_attr::NAME),
+        ("counter", "value", counter_attr::VALUE),
+        ("counter", "pad", counter_attr::PAD),
         ("class", "id", class_attr::ID),
         ("class", "name", class_attr::NAME),
         ("element", "name", element_attr::NAME),
