@@ -13,7 +13,7 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre clean help
 
 all: kmod userspace
 
@@ -23,6 +23,7 @@ help:
 	@echo "make kernel   build (or reuse) the cached kernel; FLAVOUR=debug|lean"
 	@echo "make kmod     build vdp.ko against that kernel"
 	@echo "make userspace  build vdpctl"
+	@echo "make bench-gre  forwarding benchmark, vdp against Linux (writes docs/bench/)"
 
 deps:
 	@scripts/deps.sh
@@ -58,6 +59,11 @@ test-vm: initramfs
 demo: FLAVOUR = lean
 demo: initramfs
 	@qemu-tests/run --flavour lean --show demo
+
+# Benchmarks are not tests: each writes its results to docs/bench/.
+bench-gre: FLAVOUR = lean
+bench-gre: initramfs
+	@scripts/bench-gre.sh
 
 clean:
 	rm -rf $(OUT)
