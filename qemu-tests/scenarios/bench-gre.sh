@@ -6,8 +6,9 @@
 # Rounds alternate A and B within one boot; each prints a VDP-BENCH line the host collects.
 . /vdp/lib.sh
 . /vdp/gre-topology.sh
+
 load_vdp
-COUNT=${VDP_BENCH_COUNT:-200000}
+COUNT=${VDP_BENCH_COUNT:-100000}
 ROUNDS=${VDP_BENCH_ROUNDS:-3}
 
 vdpctl system apply "$SYSTEM" >/dev/null
@@ -22,12 +23,16 @@ ip link set lt1 address 02:00:00:00:b1:01
 ip link set lt2 address 02:00:00:00:b2:01
 ip addr add 10.1.0.1/24 dev lt1
 ip addr add 10.2.0.1/24 dev lt2
-ip neigh add 10.2.0.2 lladdr 02:00:00:00:b2:02 dev lt2
-ip neigh add 192.0.2.22 lladdr 02:00:00:00:ff:01 dev phys0
+ip link set lt1 up
+ip link set lt2 up
+ip neigh replace 10.2.0.2 lladdr 02:00:00:00:b2:02 dev lt2
+ip neigh replace 192.0.2.22 lladdr 02:00:00:00:ff:01 dev phys0
 echo 1 > /proc/sys/net/ipv4/ip_forward
 
-# busy and total CPU ticks over all CPUs.
-cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+# busy, softirq and total CPU ticks over all CPUs, and the CPU ticks of blue's tenant thread.
+cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+thread_pid=$(vdpctl tenant show --id 2 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+thread_ticks() { awk '{ print $14 + $15 }' "/proc/$thread_pid/stat"; }
 rx_at_b() { in_ns blue-b cat /sys/class/net/t-blue-b/statistics/rx_packets; }
 
 # run_pktgen MODE: one pktgen run of COUNT frames; prints a VDP-BENCH line.
@@ -43,13 +48,13 @@ run_pktgen() {
     echo 'dst_mac 02:00:00:00:b1:01' > \$d
     echo 'udp_dst_min 9' > \$d
     echo 'udp_dst_max 9' > \$d"
-  rx0=$(rx_at_b); set -- $(cpu_ticks); busy0=$1 all0=$2
+  rx0=$(rx_at_b); set -- $(cpu_ticks); busy0=$1 soft0=$2 all0=$3; thread0=$(thread_ticks)
   in_ns blue-a sh -c 'echo start > /proc/net/pktgen/pgctrl'
-  set -- $(cpu_ticks); busy1=$1 all1=$2
+  set -- $(cpu_ticks); busy1=$1 soft1=$2 all1=$3; thread1=$(thread_ticks)
   sleep 1
   rx1=$(rx_at_b)
   usec=$(in_ns blue-a sed -n 's/.*Result: OK: \([0-9]*\)(c.*/\1/p' /proc/net/pktgen/t-blue-a)
-  echo "VDP-BENCH mode=$MODE sent=$COUNT received=$((rx1 - rx0)) usec=$usec busy=$((busy1 - busy0)) ticks=$((all1 - all0))"
+  echo "VDP-BENCH mode=$MODE sent=$COUNT received=$((rx1 - rx0)) usec=$usec busy=$((busy1 - busy0)) softirq=$((soft1 - soft0)) thread=$((thread1 - thread0)) ticks=$((all1 - all0))"
 }
 
 vdpctl port detach phys0 >/dev/null
@@ -63,5 +68,8 @@ while [ "$round" -le "$ROUNDS" ]; do
   run_pktgen
   round=$((round + 1))
 done
+# Where packets were lost: vdp's device counters, Linux's device counters.
 vdpctl vdev show --tenant 2
+ip -s link show lt1
+ip -s link show lt2
 unload_vdp
