@@ -81,11 +81,20 @@ in_ns blue-a $PY udp-send 10.2.0.2 5002 10
 wait
 [ "$(cat /tmp/udp-blue)" = 10 ] || fail "blue-b got $(cat /tmp/udp-blue) of 10 datagrams"
 
+step "a frame too big for the outgoing tunnel is dropped and counted, not fragmented"
+# blue-a's keyless gretap carries 1462-byte IP packets; blue's eth2 is keyed, so the same frame
+# would make a 1504-byte outer packet there.
+in_ns blue-a ping -c 2 -w 6 -s 1434 10.2.0.2 >/dev/null && fail "an oversized ping got through"
+expect_counter 2 eth2 tx_exceeds_mtu 2
+
 step "hostile GRE frames at red's eth1 are dropped and counted by reason"
 kinds=$(in_ns far $PY hostile wire 02:00:00:00:00:01 192.0.2.11 192.0.2.1 11 5)
 sleep 1
 for kind in $kinds; do expect_counter 1 eth1 "rx_$kind" 5; done
 vdpctl vdev show --tenant 1 eth1
+# The tenant sees the same counters through its own element's handler.
+expect_match "$(read_handler 1 red/p1/rx.stats)" "rx_unknown_key 5"
+[ "$(read_handler 1 red/p1/rx.drops)" -ge 35 ] || fail "FromDevice drops below the 35 hostile frames"
 in_ns red-a ping -c 3 -w 20 10.2.0.2 >/dev/null || fail "normal traffic after the hostile set"
 in_ns far ping -c 2 -w 10 192.0.2.1 >/dev/null || fail "host ping after the hostile set"
 
