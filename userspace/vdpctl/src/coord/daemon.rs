@@ -569,7 +569,15 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream)
     let line = protocol::read_line(BufReader::new(&stream));
     let (response, who, op) = match (peer, line) {
         (_, Ok(None)) => return,
-        (_, Err(e)) => (Response::error(Status::BadRequest, format!("cannot read the request: {e}")), "a client".to_string(), "?"),
+        (_, Err(e)) => {
+            let message = match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    format!("the client sent no complete request within {} s", CLIENT_TIMEOUT.as_secs())
+                }
+                _ => format!("cannot read the request: {e}"),
+            };
+            (Response::error(Status::BadRequest, message), "a client".to_string(), "?")
+        }
         (Err(e), Ok(Some(_))) => (
             Response::error(Status::Refused, format!("refused (rule: callers are identified by the kernel): {e:#}")),
             "unidentified client".into(),
@@ -586,7 +594,12 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream)
     };
     let outcome = match response.status {
         Status::Ok => "ok".to_string(),
-        status => format!("{status:?}: {}", response.message.lines().next().unwrap_or("")).to_lowercase(),
+        status => {
+            let name = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            // One log line per request: the message's lines joined, the status named once.
+            let message: String = response.message.lines().collect::<Vec<_>>().join(" | ").chars().take(400).collect();
+            if message.starts_with(&name) { message } else { format!("{name}: {message}") }
+        }
     };
     log(format!("request {op} from {who}: {outcome}"));
     if let Err(e) = protocol::write_line(&stream, &response) {
