@@ -147,6 +147,15 @@ fn kernel_tenant(sock: &mut VdpSocket, id: u32) -> Result<Option<TenantStats>, N
     }
 }
 
+/// Whether [`Coordinator::sync_tenant`] installs a graph that already runs as saved.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reinstall {
+    /// A tenant's own install: as in Click, installing starts the configuration afresh.
+    Always,
+    /// Resync after a restart or reload: a graph that matches keeps running untouched.
+    IfDifferent,
+}
+
 /// Everything the coordinator knows; one lock around it serialises every kernel change.
 struct Coordinator {
     system: Arc<SystemConfig>,
@@ -192,7 +201,7 @@ impl Coordinator {
     fn sync_all(&mut self, sock: &mut VdpSocket) {
         let names: Vec<String> = self.system.tenant.iter().map(|t| t.name.clone()).collect();
         for name in names {
-            if let Err(e) = self.sync_tenant(sock, &name) {
+            if let Err(e) = self.sync_tenant(sock, &name, Reinstall::IfDifferent) {
                 log(format!("tenant {name}: sync failed: {e:#}"));
             }
         }
@@ -200,11 +209,13 @@ impl Coordinator {
 
     /// Brings one tenant's kernel state in line with the system config and the saved state:
     /// the tenant exists, its threads sit in its cgroup, and it runs exactly its saved graph.
-    fn sync_tenant(&mut self, sock: &mut VdpSocket, name: &str) -> Result<u32> {
+    /// With `Reinstall::IfDifferent` a running graph that already matches is left alone, so
+    /// its state (counters, queues) carries on untouched.
+    fn sync_tenant(&mut self, sock: &mut VdpSocket, name: &str, reinstall: Reinstall) -> Result<u32> {
         let id = self.ensure_tenant(sock, name)?;
         self.place_threads(sock, id, name)?;
         let running = kernel_tenant(sock, id)?.and_then(|t| t.graph).is_some();
-        let current = if running {
+        let current = if running && reinstall == Reinstall::IfDifferent {
             let replies = sock.request(cmd::GRAPH_GET, vec![u32_attr(attr::TENANT_ID, id)])?;
             let reply = replies.first().context("the kernel sent no reply to GRAPH_GET")?;
             Some(crate::graph::decode_graph(&reply.attrs)?.blob)
@@ -215,21 +226,23 @@ impl Coordinator {
             (Some(wanted), Some(current)) if wanted.blob == current => {}
             (Some(wanted), _) => {
                 let blob = wanted.blob.clone();
-                sock.request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, id), Attr::new(attr::GRAPH, blob)])?;
+                let replies = sock.request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, id), Attr::new(attr::GRAPH, blob)])?;
+                let info = crate::graph::decode_graph(&replies.first().context("the kernel sent no reply to GRAPH_INSTALL")?.attrs)?;
                 let file = self.state.tenants.get(name).map_or("?", |c| c.file_name.as_str());
-                log(format!("tenant {name}: installed its saved configuration {file}"));
+                let how = if reinstall == Reinstall::Always { "installed" } else { "installed its saved configuration" };
+                log(format!("tenant {name}: {how} {file}: {} elements, {} tasks", info.elements, info.tasks));
                 // The graph may have started more threads.
                 self.place_threads(sock, id, name)?;
             }
-            (None, Some(_)) if self.state.tenants.contains_key(name) => {
+            (None, _) if running && self.state.tenants.contains_key(name) => {
                 // A saved configuration that no longer passes its checks: what runs stays.
                 log(format!("tenant {name}: its saved configuration does not compile; leaving the running graph alone"));
             }
-            (None, Some(_)) => {
+            (None, _) if running => {
                 sock.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, id)])?;
-                log(format!("tenant {name}: removed a graph that the saved state does not hold"));
+                log(format!("tenant {name}: removed its graph: the saved state holds no configuration for it"));
             }
-            (None, None) => {}
+            (None, _) => {}
         }
         Ok(id)
     }
@@ -314,7 +327,7 @@ impl Coordinator {
                     && t.thread_pids.iter().all(|pid| thread_cgroup(*pid).as_deref() == Some(cgroup.as_str()))
             });
             if !in_line {
-                if let Err(e) = self.sync_tenant(&mut sock, &name) {
+                if let Err(e) = self.sync_tenant(&mut sock, &name, Reinstall::IfDifferent) {
                     log(format!("tenant {name}: sync failed: {e:#}"));
                 }
             }
@@ -325,64 +338,66 @@ impl Coordinator {
         state::save(&self.state_path, &self.state)
     }
 
-    fn install(&mut self, tenant: &str, config: TenantConfig, compiled: Compiled) -> Result<serde_json::Value, Refusal> {
+    /// Puts a tenant's previous configuration back in memory after a change that did not stick.
+    fn restore(&mut self, tenant: &str, config: Option<TenantConfig>, compiled: Option<Compiled>) {
+        match config {
+            Some(c) => self.state.tenants.insert(tenant.to_string(), c),
+            None => self.state.tenants.remove(tenant),
+        };
+        match compiled {
+            Some(c) => self.compiled.insert(tenant.to_string(), c),
+            None => self.compiled.remove(tenant),
+        };
+    }
+
+    /// Makes `config` the tenant's configuration: in the module through [`Self::sync_tenant`],
+    /// then on disk. Whatever fails, the previous configuration is what runs and what is saved.
+    fn change(&mut self, tenant: &str, config: Option<(TenantConfig, Compiled)>) -> Result<VdpSocket, Refusal> {
         let mut sock = self.kernel()?;
-        let id = self.ensure_tenant(&mut sock, tenant)?;
-        self.place_threads(&mut sock, id, tenant)?;
-        let replies = sock
-            .request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, id), Attr::new(attr::GRAPH, compiled.blob.clone())])
-            .map_err(|e| Refusal(Status::Failed, format!("{e}; the previous configuration keeps running")))?;
-        let info = crate::graph::decode_graph(&replies.first().ok_or(Refusal(Status::Failed, "the kernel sent no reply".into()))?.attrs)?;
-        let file_name = config.file_name.clone();
-        let previous = self.state.tenants.insert(tenant.to_string(), config);
+        let (old_config, old_compiled) = match config {
+            Some((config, compiled)) => {
+                (self.state.tenants.insert(tenant.to_string(), config), self.compiled.insert(tenant.to_string(), compiled))
+            }
+            None => (self.state.tenants.remove(tenant), self.compiled.remove(tenant)),
+        };
+        if let Err(e) = self.sync_tenant(&mut sock, tenant, Reinstall::Always) {
+            self.restore(tenant, old_config, old_compiled);
+            let Refusal(status, message) = e.into();
+            log(format!("tenant {tenant}: the change failed: {message}"));
+            // GRAPH_INSTALL and GRAPH_REMOVE are all or nothing: the old graph still runs.
+            return Err(Refusal(status, format!("{message}; the previous configuration keeps running")));
+        }
         if let Err(e) = self.save() {
-            // The state file is the truth after a restart; an install it does not record is undone.
-            let restored = match &previous {
-                Some(_) => self.compiled.get(tenant).map(|c| {
-                    sock.request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, id), Attr::new(attr::GRAPH, c.blob.clone())])
-                }),
-                None => Some(sock.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, id)])),
+            // The state file is the truth after a restart; a change it does not record is undone.
+            self.restore(tenant, old_config, old_compiled);
+            let undone = match self.sync_tenant(&mut sock, tenant, Reinstall::Always) {
+                Ok(_) => "the previous configuration was put back",
+                Err(_) => "the previous configuration could not be put back",
             };
-            match previous {
-                Some(p) => self.state.tenants.insert(tenant.to_string(), p),
-                None => self.state.tenants.remove(tenant),
-            };
-            let undone = if restored.is_some_and(|r| r.is_ok()) { "the previous configuration was put back" } else { "the previous configuration could not be put back" };
             log(format!("tenant {tenant}: cannot save the state file {}: {e}; {undone}", self.state_path.display()));
             return Err(Refusal(Status::Failed, format!("the coordinator cannot save its state ({e}); {undone}")));
         }
-        self.compiled.insert(tenant.to_string(), compiled);
-        self.place_threads(&mut sock, id, tenant)?;
-        let threads = kernel_tenant(&mut sock, id)?.map(|t| t.thread_pids).unwrap_or_default();
-        log(format!("tenant {tenant}: installed {file_name}: {} elements, {} tasks, threads {threads:?}", info.elements, info.tasks));
+        Ok(sock)
+    }
+
+    fn install(&mut self, tenant: &str, config: TenantConfig, compiled: Compiled) -> Result<serde_json::Value, Refusal> {
+        let file_name = config.file_name.clone();
+        let mut sock = self.change(tenant, Some((config, compiled)))?;
+        let id = self.ensure_tenant(&mut sock, tenant)?;
+        let now = kernel_tenant(&mut sock, id)?.ok_or(Refusal(Status::Failed, format!("tenant {tenant} vanished from the module")))?;
+        let (elements, tasks) = now.graph.as_ref().map_or((0, 0), |g| (g.element_count, g.task_count));
         Ok(json!({
             "tenant": tenant, "tenant_id": id, "file_name": file_name,
-            "elements": info.elements, "tasks": info.tasks, "thread_pids": threads,
+            "elements": elements, "tasks": tasks, "thread_pids": now.thread_pids,
         }))
     }
 
     fn remove(&mut self, tenant: &str) -> Result<serde_json::Value, Refusal> {
-        if !self.state.tenants.contains_key(tenant) {
+        let Some(previous) = self.state.tenants.get(tenant).map(|c| c.file_name.clone()) else {
             return Err(Refusal(Status::Invalid, format!("tenant '{tenant}' has no configuration installed")));
-        }
-        let mut sock = self.kernel()?;
-        let id = self.ensure_tenant(&mut sock, tenant)?;
-        if kernel_tenant(&mut sock, id)?.and_then(|t| t.graph).is_some() {
-            sock.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, id)])?;
-        }
-        let previous = self.state.tenants.remove(tenant).expect("checked above");
-        if let Err(e) = self.save() {
-            let restored = self.compiled.get(tenant).map(|c| {
-                sock.request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, id), Attr::new(attr::GRAPH, c.blob.clone())])
-            });
-            self.state.tenants.insert(tenant.to_string(), previous);
-            let undone = if restored.is_some_and(|r| r.is_ok()) { "the configuration was put back" } else { "the configuration stays saved but could not be reinstalled" };
-            log(format!("tenant {tenant}: cannot save the state file: {e}; {undone}"));
-            return Err(Refusal(Status::Failed, format!("the coordinator cannot save its state ({e}); {undone}")));
-        }
-        self.compiled.remove(tenant);
-        log(format!("tenant {tenant}: removed its configuration {}", previous.file_name));
-        Ok(json!({ "tenant": tenant, "removed": previous.file_name }))
+        };
+        self.change(tenant, None)?;
+        Ok(json!({ "tenant": tenant, "removed": previous }))
     }
 
     fn show(&mut self, tenant: &str) -> Result<(serde_json::Value, Vec<String>), Refusal> {
@@ -526,7 +541,7 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
     let tenant = match identity::authorize(system, &caller, request.tenant.as_deref()) {
         Ok(tenant) => tenant,
         Err(refusal) => {
-            let status = if system.tenant(request.tenant.as_deref().unwrap_or("")).is_none() && caller == Caller::Root {
+            let status = if caller == Caller::Root && request.tenant.as_deref().is_some_and(|t| system.tenant(t).is_none()) {
                 Status::Invalid
             } else {
                 Status::Refused
@@ -782,6 +797,47 @@ mod tests {
         let err = compile_tenant(&system(), "red", &config("FromDevice(eth1) -> Discard;")).err().unwrap();
         assert!(err.contains("eth1"), "{err}");
         assert!(err.contains("error"), "{err}");
+    }
+
+    fn coordinator(system: &Arc<SystemConfig>) -> Mutex<Coordinator> {
+        Mutex::new(Coordinator {
+            system: system.clone(),
+            state: State::new(),
+            state_path: std::env::temp_dir().join(format!("vdp-daemon-test-{}.json", std::process::id())),
+            cgroup_root: std::env::temp_dir(),
+            family_id: None,
+            ids: HashMap::new(),
+            compiled: HashMap::new(),
+        })
+    }
+
+    #[test]
+    fn refusals_and_invalid_configurations_never_reach_the_kernel() {
+        let system = Arc::new(system());
+        let shared = coordinator(&system);
+        let request = |tenant: Option<&str>, op: Op| Request { version: 1, tenant: tenant.map(str::to_string), op };
+        let blue = Peer { pid: 7, uid: 1000, cgroup: "/blue/shell".into(), same_netns: false };
+        let stranger = Peer { pid: 8, uid: 0, cgroup: "/system.slice".into(), same_netns: false };
+        let root = Peer { pid: 9, uid: 0, cgroup: "/".into(), same_netns: true };
+        let read_red = Op::Read { element: "red/c".into(), handler: "count".into() };
+
+        let (response, who) = handle(&shared, &system, &blue, request(None, read_red.clone()));
+        assert_eq!((response.status, who.as_str()), (Status::Refused, "tenant blue"));
+        assert!(response.message.contains("rule: a tenant reads and writes only its own handlers"), "{}", response.message);
+        let (response, _) = handle(&shared, &system, &blue, request(Some("red"), Op::Remove));
+        assert!(response.message.contains("rule: a tenant acts only on itself"), "{}", response.message);
+        let (response, who) = handle(&shared, &system, &stranger, request(Some("red"), Op::Show));
+        assert_eq!((response.status, who.as_str()), (Status::Refused, "unknown"));
+        let (response, _) = handle(&shared, &system, &root, request(Some("green"), Op::Show));
+        assert_eq!(response.status, Status::Invalid);
+        let install = Op::Install { file_name: "b.click".into(), source: "FromDevice(eth1) -> Discard;".into() };
+        let (response, _) = handle(&shared, &system, &blue, request(None, install));
+        assert_eq!(response.status, Status::Invalid);
+        assert!(response.message.contains("b.click:1"), "{}", response.message);
+        // Nothing was asked of the module, and nothing was recorded.
+        let coordinator = lock(&shared);
+        assert!(coordinator.family_id.is_none() && coordinator.state.tenants.is_empty());
+        assert!(!coordinator.state_path.exists());
     }
 
     #[test]
