@@ -122,6 +122,37 @@ echo "    4 concurrent reads answered while the stalled client holds its connect
 wait $slow
 grep -q "no complete request within" /tmp/vdpd.log || fail "the coordinator did not time the stalled client out"
 
+step "a container with its own mount and PID namespaces reaches the socket through a bind mount"
+mkdir -p /tmp/ctr-vdp
+out=$(unshare -n -m -p -f sh -c '
+  echo $$ > /sys/fs/cgroup/blue/cgroup.procs || exit 3
+  mount --bind /run/vdp /tmp/ctr-vdp && mount -t tmpfs tmpfs /run || exit 3
+  [ ! -e /run/vdp/vdpd.sock ] || { echo "the default socket is still visible"; exit 3; }
+  echo "pid in the container: $$"
+  VDP_SOCKET=/tmp/ctr-vdp/vdpd.sock exec vdpctl show')
+echo "$out"
+expect_match "$out" "pid in the container: 1"
+expect_match "$out" "tenant blue \(id 2\)"
+
+step "many installs from both containers at once: what runs is what the state file says"
+writers=""
+for i in 1 2 3; do
+  in_container $RED vdpctl install /vdp/configs/coord-busy.click >/dev/null & writers="$writers $!"
+  in_container $RED vdpctl install /vdp/configs/coord-red.click >/dev/null & writers="$writers $!"
+  in_container $BLUE vdpctl install /vdp/configs/coord-blue.click >/dev/null & writers="$writers $!"
+done
+for p in $writers; do wait "$p" || fail "a concurrent install failed"; done
+for t in "red 1" "blue 2"; do
+  set -- $t
+  file=$(vdpctl show --tenant "$1" --json | sed -n 's/.*"file_name": "\([^"]*\)".*/\1/p' | head -n1)
+  vdpctl compile --system $SYSTEM "$1=/vdp/configs/$file" -o "/tmp/$1-saved.vdpg" >/dev/null
+  vdpctl graph get --tenant "$2" -o "/tmp/$1-running.vdpg" >/dev/null
+  cmp "/tmp/$1-saved.vdpg" "/tmp/$1-running.vdpg" || fail "tenant $1 runs something other than its saved $file"
+  echo "    tenant $1 runs its saved $file"
+done
+in_container $RED vdpctl install /vdp/configs/coord-red.click >/dev/null
+rising $RED c.count
+
 step "remove: blue's graph goes, red's stays"
 out=$(in_container $BLUE vdpctl remove); expect_match "$out" "removed coord-blue.click of tenant blue"
 out=$(vdpctl stats --tenant 2); expect_match "$out" "no graph"

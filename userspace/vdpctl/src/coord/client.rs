@@ -62,8 +62,12 @@ pub struct ReadArgs {
 pub struct WriteArgs {
     /// ELEMENT.HANDLER, with the element named as in the tenant's own configuration.
     target: String,
-    #[arg(allow_hyphen_values = true)]
+    #[arg(allow_hyphen_values = true, conflicts_with = "file")]
     value: Option<String>,
+    /// Write the file's lines instead of VALUE, in as few writes as fit the value limit, each
+    /// ending at a line break (a route table's `add` takes one route per line).
+    #[arg(long)]
+    file: Option<PathBuf>,
     #[command(flatten)]
     conn: Connection,
 }
@@ -244,7 +248,24 @@ pub fn run_read(args: &ReadArgs) -> Result<ExitCode> {
 
 pub fn run_write(args: &WriteArgs) -> Result<ExitCode> {
     let (element, handler) = crate::graph::split_target(&args.target)?;
-    run(&args.conn, Op::Write { element: element.into(), handler: handler.into(), value: args.value.clone() }, |_| {})
+    let Some(file) = &args.file else {
+        return run(&args.conn, Op::Write { element: element.into(), handler: handler.into(), value: args.value.clone() }, |_| {});
+    };
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let chunks = crate::graph::line_chunks(&text, vdp_core::uapi::HANDLER_VALUE_MAX)?;
+    for (index, chunk) in chunks.iter().enumerate() {
+        let op = Op::Write { element: element.into(), handler: handler.into(), value: Some(chunk.to_string()) };
+        let response = match call(&args.conn, op) {
+            Ok(response) => response,
+            Err(code) => return Ok(code),
+        };
+        if response.status != Status::Ok {
+            // Earlier pieces were applied: say how far the file got.
+            eprintln!("vdpctl: piece {} of {} of {} was refused; the pieces before it were written", index + 1, chunks.len(), file.display());
+            return Ok(finish(&response, args.conn.json, |_| {}));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `vdpctl stats` through the coordinator: the caller's own tenant.
