@@ -841,6 +841,30 @@ mod tests {
     }
 
     #[test]
+    fn a_request_over_a_real_socket_is_identified_by_the_kernel() {
+        // Whoever runs the test (root context, a tenant-less user, ...), a read of another
+        // tenant's element acting as blue is refused with a rule named, and the claimed
+        // tenant name in the request does not make the caller blue.
+        let system = Arc::new(system());
+        let shared = Arc::new(coordinator(&system));
+        let (client, server) = UnixStream::pair().unwrap();
+        let worker = {
+            let (shared, system) = (shared.clone(), system.clone());
+            std::thread::spawn(move || serve(&shared, &system, server))
+        };
+        let request = Request { version: 1, tenant: Some("blue".into()), op: Op::Read { element: "red/c".into(), handler: "count".into() } };
+        protocol::write_line(&client, &request).unwrap();
+        let line = protocol::read_line(BufReader::new(&client)).unwrap().unwrap();
+        worker.join().unwrap();
+        let response: Response = serde_json::from_str(&line).unwrap();
+        assert_eq!(response.status, Status::Refused, "{line}");
+        assert!(response.message.contains("(rule: "), "{line}");
+        let peer = peer_of(&client).unwrap();
+        assert_eq!(peer.pid, std::process::id());
+        assert!(peer.same_netns);
+    }
+
+    #[test]
     fn the_same_configuration_compiles_to_the_same_bytes() {
         // Resync compares the running graph with the saved one byte for byte.
         let source = "s :: InfiniteSource; c :: Counter; s -> c -> Discard;";
