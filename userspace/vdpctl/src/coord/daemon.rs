@@ -506,8 +506,29 @@ fn comm(pid: u32) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/comm")).map_or_else(|_| "gone".into(), |c| c.trim_end().to_string())
 }
 
+/// `SO_PEERPIDFD` (asm-generic/socket.h, Linux 6.5); the libc crate does not name it yet.
+const SO_PEERPIDFD: libc::c_int = 77;
+
+/// A pidfd for the peer, where the kernel offers one.
+fn peer_pidfd(stream: &UnixStream) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let mut fd: libc::c_int = -1;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `fd` and `len` are valid for writes of the sizes given, for the whole call.
+    let rc = unsafe { libc::getsockopt(stream.as_raw_fd(), libc::SOL_SOCKET, SO_PEERPIDFD, (&mut fd as *mut libc::c_int).cast(), &mut len) };
+    // SAFETY: on success the kernel handed us a new descriptor that nothing else owns.
+    (rc == 0 && fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// The `Pid:` field of a pidfd's fdinfo: the pid while the process lives, -1 once it is gone.
+fn fdinfo_pid(fdinfo: &str) -> Option<i64> {
+    fdinfo.lines().find_map(|l| l.strip_prefix("Pid:")).and_then(|v| v.trim().parse().ok())
+}
+
 /// The connected peer as the kernel reports it: `SO_PEERCRED`, then its cgroup and netns.
 fn peer_of(stream: &UnixStream) -> Result<Peer> {
+    // Taken first: it pins the peer's identity even if its pid is reused later.
+    let pidfd = peer_pidfd(stream);
     let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: `cred` and `len` are valid for writes of the sizes given, for the whole call.
@@ -525,6 +546,14 @@ fn peer_of(stream: &UnixStream) -> Result<Peer> {
     let cgroup = identity::cgroup_v2_path(&text).with_context(|| format!("process {pid} has no cgroup v2 path"))?;
     let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).with_context(|| format!("cannot read /proc/{pid}/ns/net"))?;
     let ours = std::fs::read_link("/proc/self/ns/net").context("cannot read /proc/self/ns/net")?;
+    // The /proc reads name whoever holds the pid now. If the peer still lives after them, that
+    // was the peer: its pid cannot have been handed to another process in between.
+    if let Some(fd) = &pidfd {
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).context("cannot read the peer's pidfd")?;
+        if fdinfo_pid(&info) != Some(i64::from(pid)) {
+            bail!("process {pid} exited before its identity could be read");
+        }
+    }
     Ok(Peer { pid, uid: cred.uid, cgroup, same_netns: theirs == ours })
 }
 
@@ -862,6 +891,18 @@ mod tests {
         let peer = peer_of(&client).unwrap();
         assert_eq!(peer.pid, std::process::id());
         assert!(peer.same_netns);
+        // Kernels before 6.5 have no SO_PEERPIDFD; where there is one, it names us.
+        if let Some(fd) = peer_pidfd(&client) {
+            let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).unwrap();
+            assert_eq!(fdinfo_pid(&info), Some(i64::from(std::process::id())), "{info}");
+        }
+    }
+
+    #[test]
+    fn pidfd_fdinfo_tells_a_live_peer_from_a_gone_one() {
+        assert_eq!(fdinfo_pid("pos:\t0\nflags:\t02000002\nmnt_id:\t15\nino:\t1\nPid:\t1234\nNSpid:\t1234\n"), Some(1234));
+        assert_eq!(fdinfo_pid("Pid:\t-1\nNSpid:\t-1\n"), Some(-1));
+        assert_eq!(fdinfo_pid("pos:\t0\n"), None);
     }
 
     #[test]
