@@ -168,6 +168,8 @@ struct Coordinator {
     ids: HashMap<String, u32>,
     /// The compiled form of each tenant configuration in `state` that passes its checks.
     compiled: HashMap<String, Compiled>,
+    /// The last resync failure logged per tenant, so a lasting one is not logged every second.
+    sync_failures: HashMap<String, String>,
 }
 
 impl Coordinator {
@@ -201,9 +203,8 @@ impl Coordinator {
     fn sync_all(&mut self, sock: &mut VdpSocket) {
         let names: Vec<String> = self.system.tenant.iter().map(|t| t.name.clone()).collect();
         for name in names {
-            if let Err(e) = self.sync_tenant(sock, &name, Reinstall::IfDifferent) {
-                log(format!("tenant {name}: sync failed: {e:#}"));
-            }
+            let outcome = self.sync_tenant(sock, &name, Reinstall::IfDifferent);
+            self.report_sync(&name, outcome);
         }
     }
 
@@ -245,6 +246,24 @@ impl Coordinator {
             (None, _) => {}
         }
         Ok(id)
+    }
+
+    /// Logs a failed resync once, not at every poll, and says when the tenant recovers.
+    fn report_sync(&mut self, name: &str, outcome: Result<u32>) {
+        match outcome {
+            Ok(_) => {
+                if self.sync_failures.remove(name).is_some() {
+                    log(format!("tenant {name}: in line again"));
+                }
+            }
+            Err(e) => {
+                let text = format!("{e:#}");
+                if self.sync_failures.get(name) != Some(&text) {
+                    log(format!("tenant {name}: sync failed (retried every poll, logged once): {text}"));
+                    self.sync_failures.insert(name.to_string(), text);
+                }
+            }
+        }
     }
 
     /// The tenant's kernel id, creating the tenant if the module does not have it.
@@ -327,9 +346,8 @@ impl Coordinator {
                     && t.thread_pids.iter().all(|pid| thread_cgroup(*pid).as_deref() == Some(cgroup.as_str()))
             });
             if !in_line {
-                if let Err(e) = self.sync_tenant(&mut sock, &name, Reinstall::IfDifferent) {
-                    log(format!("tenant {name}: sync failed: {e:#}"));
-                }
+                let outcome = self.sync_tenant(&mut sock, &name, Reinstall::IfDifferent);
+                self.report_sync(&name, outcome);
             }
         }
     }
@@ -735,6 +753,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         family_id: None,
         ids: HashMap::new(),
         compiled,
+        sync_failures: HashMap::new(),
     }));
     {
         let mut coordinator = lock(&shared);
@@ -837,6 +856,7 @@ mod tests {
             family_id: None,
             ids: HashMap::new(),
             compiled: HashMap::new(),
+            sync_failures: HashMap::new(),
         })
     }
 
