@@ -42,3 +42,40 @@ compile_for() {
   vdpctl compile --system /vdp/configs/engine-system.toml "$1=/vdp/configs/$2" -o "$3" >/dev/null \
     || fail "compiling $2 for $1"
 }
+
+# The coordinator: vdpctl daemon in the root context, its log in /tmp/vdpd.log.
+VDPD_SOCKET=/run/vdp/vdpd.sock
+start_coordinator() { # start_coordinator SYSTEM_TOML [STATE_FILE]
+  vdpctl daemon --system "$1" --state "${2:-/tmp/vdp-state.json}" 2>>/tmp/vdpd.log &
+  VDPD_PID=$!
+  local i=0
+  while [ ! -S "$VDPD_SOCKET" ]; do
+    kill -0 "$VDPD_PID" 2>/dev/null || { cat /tmp/vdpd.log; fail "the coordinator exited at start"; }
+    [ "$i" -lt 300 ] || fail "the coordinator did not open $VDPD_SOCKET in 30 s"
+    sleep 0.1; i=$((i + 1))
+  done
+}
+stop_coordinator() { # SIGTERM, a clean exit, and the socket removed
+  kill -TERM "$VDPD_PID"
+  wait "$VDPD_PID" || fail "the coordinator exited with $? on SIGTERM"
+  [ -e "$VDPD_SOCKET" ] && fail "the coordinator left its socket behind"
+  return 0
+}
+
+# in_container CGROUP CMD...: runs CMD as a tenant's container would: in a network namespace of
+# its own and inside the cgroup (a path under /sys/fs/cgroup, e.g. /red).
+in_container() {
+  local cgroup=$1; shift
+  unshare -n sh -c 'echo $$ > "/sys/fs/cgroup$0/cgroup.procs" || exit 3; exec "$@"' "$cgroup" "$@"
+}
+
+# cgroup_of PID: the cgroup v2 path a process or kernel thread is in.
+cgroup_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
+
+# physical_device NAME: a veth pair standing in for a physical NIC (the guest has none), so a
+# system config's [[physical]] NAME can be attached. busybox sh prefers its own applets to PATH,
+# hence iproute2's full path.
+physical_device() {
+  /usr/sbin/ip link add "$1" type veth peer name "$1-peer" || fail "creating $1"
+  /usr/sbin/ip link set "$1" up && /usr/sbin/ip link set "$1-peer" up
+}

@@ -349,7 +349,7 @@ const EALREADY: i32 = 114;
 const ENOENT: i32 = 2;
 
 /// The `VDEV_NEW` request for one tenant device of a system config.
-pub fn device_spec(system: &SystemConfig, tenant_name: &str, device_name: &str) -> Result<DeviceSpec> {
+pub fn device_spec(system: &SystemConfig, tenant_name: &str, tenant_id: u32, device_name: &str) -> Result<DeviceSpec> {
     let tenant = system.tenant(tenant_name).with_context(|| format!("tenant '{tenant_name}' is not in the system config"))?;
     let tenant_index = system.tenant.iter().position(|t| t.name == tenant_name).unwrap_or(0);
     let (device_index, device) = tenant
@@ -361,7 +361,7 @@ pub fn device_spec(system: &SystemConfig, tenant_name: &str, device_name: &str) 
     let tunnel = system.tunnel(&device.tunnel).with_context(|| format!("tunnel '{}' is not defined", device.tunnel))?;
     let parse = |text: &str| text.parse::<Ipv4Addr>().with_context(|| format!("`{text}` is not an IPv4 address"));
     Ok(DeviceSpec {
-        tenant: system.tenant_id(tenant_name).context("tenant id")?,
+        tenant: tenant_id,
         name: device.name.clone(),
         port: tunnel.physical.clone(),
         local: parse(&tunnel.local)?,
@@ -390,23 +390,32 @@ pub fn apply_system(socket: &mut VdpSocket, system: &SystemConfig, mut log: impl
         }
     }
     for physical in &system.physical {
-        match socket.request(cmd::PORT_ATTACH, vec![string_attr(attr::IFNAME, &physical.name)]) {
-            Ok(_) => log(format!("attached to {}", physical.name)),
-            Err(e) if already(&e, &[EALREADY]) => {}
-            Err(e) => return Err(e).with_context(|| format!("attaching to {}", physical.name)),
-        }
+        attach_port(socket, &physical.name, &mut log)?;
     }
     for tenant in &system.tenant {
-        apply_tenant_devices(socket, system, &tenant.name, &mut log)?;
+        let id = system.tenant_id(&tenant.name).context("tenant id")?;
+        apply_tenant_devices(socket, system, &tenant.name, id, &mut log)?;
     }
     Ok(())
 }
 
-/// Creates the devices of one tenant that the module does not have yet.
-pub fn apply_tenant_devices(socket: &mut VdpSocket, system: &SystemConfig, tenant_name: &str, log: &mut impl FnMut(String)) -> Result<()> {
+/// Attaches vdp to a physical device unless it already is.
+fn attach_port(socket: &mut VdpSocket, ifname: &str, log: &mut impl FnMut(String)) -> Result<()> {
+    match socket.request(cmd::PORT_ATTACH, vec![string_attr(attr::IFNAME, ifname)]) {
+        Ok(_) => log(format!("attached to {ifname}")),
+        Err(e) if already(&e, &[EALREADY]) => {}
+        Err(e) => return Err(e).with_context(|| format!("attaching to {ifname}")),
+    }
+    Ok(())
+}
+
+/// Creates the devices of one tenant (module id `tenant_id`) that the module does not have yet,
+/// attaching the physical devices they run over first.
+pub fn apply_tenant_devices(socket: &mut VdpSocket, system: &SystemConfig, tenant_name: &str, tenant_id: u32, log: &mut impl FnMut(String)) -> Result<()> {
     let tenant = system.tenant(tenant_name).with_context(|| format!("tenant '{tenant_name}' is not in the system config"))?;
     for device in &tenant.device {
-        let spec = device_spec(system, tenant_name, &device.name)?;
+        let spec = device_spec(system, tenant_name, tenant_id, &device.name)?;
+        attach_port(socket, &spec.port, log)?;
         match socket.request(cmd::VDEV_NEW, spec.attrs()?) {
             Ok(_) => log(format!("created device {} of tenant {tenant_name} over {}", device.name, spec.port)),
             Err(e) if already(&e, &[EEXIST]) && exists(socket, spec.tenant, &device.name)? => {}
@@ -458,14 +467,14 @@ mod tests {
     #[test]
     fn system_devices_become_vdev_requests() {
         let system = SystemConfig::parse(SYSTEM).expect("example");
-        let red = device_spec(&system, "red", "eth1").expect("red eth1");
+        let red = device_spec(&system, "red", 1, "eth1").expect("red eth1");
         assert_eq!((red.tenant, red.port.as_str(), red.key), (1, "eth0", Some(11)));
         assert_eq!(red.mac.as_deref(), Some("02:76:64:70:00:00"));
-        let blue = device_spec(&system, "blue", "eth1").expect("blue eth1");
+        let blue = device_spec(&system, "blue", 2, "eth1").expect("blue eth1");
         assert_eq!((blue.tenant, blue.carries, blue.mac.as_deref()), (2, Carries::Ethernet, Some("02:00:00:00:b1:01")));
         let attrs = blue.attrs().expect("attrs");
         assert!(attrs.iter().all(|a| a.kind() != attr::GRE_KEY), "keyless tunnel sends no key");
-        assert!(device_spec(&system, "blue", "eth9").is_err());
+        assert!(device_spec(&system, "blue", 2, "eth9").is_err());
     }
 
     #[test]

@@ -70,7 +70,7 @@ fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-fn read_system(path: &Path) -> Result<SystemConfig> {
+pub fn read_system(path: &Path) -> Result<SystemConfig> {
     let text = read(path)?;
     SystemConfig::parse(&text).map_err(|problems| {
         anyhow::anyhow!(

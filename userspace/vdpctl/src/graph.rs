@@ -78,7 +78,7 @@ pub struct GraphInfo {
     pub blob: Vec<u8>,
 }
 
-fn decode_graph(attrs: &[Attr]) -> Result<GraphInfo> {
+pub fn decode_graph(attrs: &[Attr]) -> Result<GraphInfo> {
     let mut info = GraphInfo::default();
     for a in attrs {
         match a.kind() & NLA_TYPE_MASK {

@@ -1,5 +1,6 @@
 //! `vdpctl`: the command-line face of vdp.
 
+mod coord;
 mod device;
 mod frontend;
 mod graph;
@@ -47,11 +48,26 @@ enum Command {
     /// Bring the module in line with a system config: tenants, ports, virtual devices.
     #[command(subcommand)]
     System(device::SystemCommand),
-    /// Per-tenant and per-element statistics from the module (the STATS dump).
+    /// Per-tenant and per-element statistics: from the module (the STATS dump), or from the
+    /// coordinator when the module is out of reach (inside a container) or --socket is given.
     Stats(stats::StatsArgs),
     /// Print the module's notifications: tenants, graph installs and removals, route changes
     /// (root only).
     Monitor(stats::MonitorArgs),
+    /// Run the coordinator: tenants' configurations in, checked and installed graphs out
+    /// (root context; see docs/coordinator.md).
+    Daemon(coord::daemon::DaemonArgs),
+    /// Install a Click configuration for your tenant through the coordinator, replacing the
+    /// current one (exit 0 installed, 1 refused or invalid, 3 coordinator or module unreachable).
+    Install(coord::client::InstallArgs),
+    /// Remove your tenant's configuration through the coordinator.
+    Remove(coord::client::PlainArgs),
+    /// Show your tenant's installed configuration, its tasks and their threads.
+    Show(coord::client::PlainArgs),
+    /// Read ELEMENT.HANDLER of your tenant's graph through the coordinator.
+    Read(coord::client::ReadArgs),
+    /// Write ELEMENT.HANDLER [VALUE] of your tenant's graph through the coordinator.
+    Write(coord::client::WriteArgs),
     /// Low-level protocol tools for testing the kernel's netlink policy.
     #[command(hide = true, subcommand)]
     Debug(info::DebugCommand),
@@ -81,6 +97,12 @@ fn main() -> ExitCode {
         Command::System(cmd) => device::run_system(&cmd),
         Command::Stats(args) => stats::run_stats(&args),
         Command::Monitor(args) => stats::run_monitor(&args),
+        Command::Daemon(args) => coord::daemon::run(&args),
+        Command::Install(args) => coord::client::run_install(&args),
+        Command::Remove(args) => coord::client::run_remove(&args),
+        Command::Show(args) => coord::client::run_show(&args),
+        Command::Read(args) => coord::client::run_read(&args),
+        Command::Write(args) => coord::client::run_write(&args),
         Command::Check(args) => frontend::run_check(&args),
         Command::Flatten(args) => frontend::run_flatten(&args),
         Command::Merge(args) => frontend::run_merge(&args),

@@ -176,6 +176,11 @@ impl VdpSocket {
         Ok(this)
     }
 
+    /// The id the kernel gave the family when the module registered it.
+    pub fn family_id(&self) -> u16 {
+        self.family_id
+    }
+
     fn resolve_family(&mut self) -> Result<(), NlError> {
         let request = GenlCtrl {
             cmd: GenlCtrlCmd::GetFamily,

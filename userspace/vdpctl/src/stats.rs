@@ -13,9 +13,13 @@ use vdp_core::uapi::{attr, cmd, element_attr, MCGRP_EVENTS};
 
 #[derive(Args)]
 pub struct StatsArgs {
-    /// Only this tenant.
+    /// Only this tenant: its id when talking to the module, its name through the coordinator
+    /// (root context only).
     #[arg(long)]
-    tenant: Option<u32>,
+    tenant: Option<String>,
+    /// Ask the coordinator at this socket instead of the module.
+    #[arg(long)]
+    socket: Option<std::path::PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
@@ -124,8 +128,27 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
 }
 
 pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
-    let mut socket = VdpSocket::connect()?;
-    let filter = args.tenant.map(|id| vec![u32_attr(attr::TENANT_ID, id)]).unwrap_or_default();
+    use crate::coord::{client, protocol};
+    let via_coordinator = args.socket.is_some() || std::env::var_os("VDP_SOCKET").is_some_and(|v| !v.is_empty());
+    if via_coordinator {
+        return client::run_stats(args.socket.as_deref(), args.tenant.clone(), args.json);
+    }
+    let mut socket = match VdpSocket::connect() {
+        Ok(socket) => socket,
+        // Inside a container the family is invisible (root namespace only): the coordinator
+        // answers for the caller's own tenant instead.
+        Err(crate::netlink::NlError::FamilyNotFound) if std::path::Path::new(protocol::DEFAULT_SOCKET).exists() => {
+            return client::run_stats(None, args.tenant.clone(), args.json);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let filter = match &args.tenant {
+        Some(id) => {
+            let id: u32 = id.parse().map_err(|_| anyhow::anyhow!("--tenant takes a tenant id (a number) when vdpctl reads the module directly; `{id}` is not one"))?;
+            vec![u32_attr(attr::TENANT_ID, id)]
+        }
+        None => Vec::new(),
+    };
     let tenants = decode_stats(&socket.dump(cmd::STATS, filter)?)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&tenants)?);

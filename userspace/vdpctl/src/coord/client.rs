@@ -1,0 +1,343 @@
+//! The in-container commands: `install`, `remove`, `show`, `read`, `write` (and `stats` when the
+//! module is out of reach). They talk to the coordinator's socket, never to the module.
+//!
+//! Exit codes: 0 done, 1 refused or invalid (the message says which rule or what is wrong),
+//! 2 usage, 3 the coordinator or the module cannot be reached.
+
+use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, PROTOCOL_VERSION};
+use anyhow::{Context, Result};
+use clap::Args;
+use std::io::BufReader;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+use vdp_click::check::{CheckOptions, Limits};
+use vdp_click::source::{Diagnostics, Sources};
+
+/// How long to wait for the answer: an install may queue behind other tenants' installs.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Exit code when the coordinator (or, through it, the module) cannot be reached.
+pub const EXIT_UNREACHABLE: u8 = 3;
+
+#[derive(Args)]
+pub struct Connection {
+    /// The coordinator's socket [default: $VDP_SOCKET, else /run/vdp/vdpd.sock].
+    #[arg(long)]
+    pub socket: Option<PathBuf>,
+    /// The tenant to act on: for the root context; a tenant may name only itself.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Print the coordinator's JSON response instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct InstallArgs {
+    /// The Click configuration; it replaces the tenant's current one.
+    file: PathBuf,
+    #[command(flatten)]
+    conn: Connection,
+}
+
+#[derive(Args)]
+pub struct PlainArgs {
+    #[command(flatten)]
+    conn: Connection,
+}
+
+#[derive(Args)]
+pub struct ReadArgs {
+    /// ELEMENT.HANDLER, with the element named as in the tenant's own configuration.
+    target: String,
+    /// A parameter for handlers that take one (`rt.lookup 10.0.0.1`).
+    parameter: Option<String>,
+    #[command(flatten)]
+    conn: Connection,
+}
+
+#[derive(Args)]
+pub struct WriteArgs {
+    /// ELEMENT.HANDLER, with the element named as in the tenant's own configuration.
+    target: String,
+    #[arg(allow_hyphen_values = true, conflicts_with = "file")]
+    value: Option<String>,
+    /// Write the file's lines instead of VALUE, in as few writes as fit the value limit, each
+    /// ending at a line break (a route table's `add` takes one route per line).
+    #[arg(long)]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    conn: Connection,
+}
+
+/// The socket to use: `--socket`, then `$VDP_SOCKET`, then the default.
+pub fn socket_path(explicit: Option<&Path>) -> PathBuf {
+    explicit
+        .map(Path::to_path_buf)
+        .or_else(|| std::env::var_os("VDP_SOCKET").filter(|v| !v.is_empty()).map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SOCKET))
+}
+
+/// Sends one request and waits for its response; the error is the exit code, already reported.
+fn call(conn: &Connection, op: Op) -> Result<Response, ExitCode> {
+    let path = socket_path(conn.socket.as_deref());
+    let unreachable = |what: String| {
+        eprintln!("vdpctl: {what}");
+        ExitCode::from(EXIT_UNREACHABLE)
+    };
+    let stream = UnixStream::connect(&path).map_err(|e| unreachable(format!("cannot reach the coordinator at {}: {e}", path.display())))?;
+    let _ = stream.set_read_timeout(Some(ANSWER_TIMEOUT));
+    let request = Request { version: PROTOCOL_VERSION, tenant: conn.tenant.clone(), op };
+    protocol::write_line(&stream, &request).map_err(|e| unreachable(format!("cannot send to the coordinator at {}: {e}", path.display())))?;
+    match protocol::read_line(BufReader::new(&stream)) {
+        Ok(Some(line)) => serde_json::from_str(&line).map_err(|e| unreachable(format!("the coordinator's answer is not understood: {e}"))),
+        Ok(None) => Err(unreachable("the coordinator closed the connection without an answer".into())),
+        Err(e) => Err(unreachable(format!("no answer from the coordinator: {e}"))),
+    }
+}
+
+/// Prints warnings, and the message of a failed request; returns the exit code.
+fn finish(response: &Response, json: bool, text: impl FnOnce(&serde_json::Value)) -> ExitCode {
+    if json {
+        println!("{}", serde_json::to_string_pretty(response).unwrap_or_default());
+    } else {
+        for warning in &response.warnings {
+            eprintln!("{warning}");
+        }
+        match response.status {
+            Status::Ok => text(&response.result),
+            _ => eprintln!("vdpctl: {}", response.message),
+        }
+    }
+    ExitCode::from(response.status.exit_code())
+}
+
+fn run(conn: &Connection, op: Op, text: impl FnOnce(&serde_json::Value)) -> Result<ExitCode> {
+    Ok(match call(conn, op) {
+        Ok(response) => finish(&response, conn.json, text),
+        Err(code) => code,
+    })
+}
+
+/// The checks that need no system config: syntax, classes, arguments, ports. The coordinator
+/// repeats them with the tenant's devices and limits.
+fn check_locally(name: &str, text: &str) -> Result<(), String> {
+    let options = CheckOptions {
+        limits: Limits {
+            max_elements: usize::MAX,
+            max_queue_capacity: vdp_core::catalog::MAX_QUEUE_CAPACITY,
+            max_table_entries: usize::MAX,
+            max_threads: u32::MAX,
+            task_budget_cycles: u64::MAX,
+        },
+        devices: None,
+        coordinator: false,
+    };
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    vdp_click::check_text(&mut sources, name, text, &options, &mut diagnostics);
+    if diagnostics.has_errors() {
+        Err(sources.render_all(&diagnostics))
+    } else {
+        Ok(())
+    }
+}
+
+fn list(value: &serde_json::Value) -> String {
+    value.as_array().map(|a| a.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ")).unwrap_or_default()
+}
+
+pub fn run_install(args: &InstallArgs) -> Result<ExitCode> {
+    let source = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
+    let file_name = args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    if let Err(diagnostics) = check_locally(&file_name, &source) {
+        eprint!("{diagnostics}");
+        eprintln!("vdpctl: {file_name} has errors; nothing was sent to the coordinator");
+        return Ok(ExitCode::FAILURE);
+    }
+    run(&args.conn, Op::Install { file_name, source }, |r| {
+        println!(
+            "installed {} for tenant {}: {} elements, {} tasks, threads {}",
+            r["file_name"].as_str().unwrap_or("?"),
+            r["tenant"].as_str().unwrap_or("?"),
+            r["elements"],
+            r["tasks"],
+            list(&r["thread_pids"])
+        );
+    })
+}
+
+pub fn run_remove(args: &PlainArgs) -> Result<ExitCode> {
+    run(&args.conn, Op::Remove, |r| {
+        println!("removed {} of tenant {}", r["removed"].as_str().unwrap_or("?"), r["tenant"].as_str().unwrap_or("?"));
+    })
+}
+
+pub fn run_show(args: &PlainArgs) -> Result<ExitCode> {
+    run(&args.conn, Op::Show, |r| print!("{}", render_show(r)))
+}
+
+fn render_show(r: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let id = r["tenant_id"].as_u64().map_or("not in the module".to_string(), |id| format!("id {id}"));
+    let _ = writeln!(out, "tenant {} ({id}), cgroup {}", r["tenant"].as_str().unwrap_or("?"), r["cgroup"].as_str().unwrap_or("?"));
+    for t in r["threads"].as_array().into_iter().flatten() {
+        let _ = writeln!(
+            out,
+            "  thread {}: pid {} ({}), cgroup {}",
+            t["thread"],
+            t["pid"],
+            t["name"].as_str().unwrap_or("?"),
+            t["cgroup"].as_str().unwrap_or("gone")
+        );
+    }
+    let c = &r["configuration"];
+    if c.is_null() {
+        let _ = writeln!(out, "no configuration installed");
+        return out;
+    }
+    let _ = writeln!(out, "configuration {}, accepted at {} (unix time)", c["file_name"].as_str().unwrap_or("?"), c["installed_at"]);
+    if let Some(tasks) = c["tasks"].as_array() {
+        let _ = writeln!(out, "tasks (budget {} cycles per packet):", c["budget_cycles"]);
+        for t in tasks {
+            let path: Vec<&str> = t["path"].as_array().into_iter().flatten().filter_map(|p| p.as_str()).collect();
+            let _ = writeln!(
+                out,
+                "  {} ({}) on thread {}: {} cycles, path {}",
+                t["name"].as_str().unwrap_or("?"),
+                t["class"].as_str().unwrap_or("?"),
+                t["thread"],
+                t["cost_cycles"],
+                path.join(" -> ")
+            );
+        }
+        for s in c["splits"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  split {} ({} cycles) at {}: {} :: Queue, {} :: Unqueue",
+                s["task"].as_str().unwrap_or("?"),
+                s["cost_before"],
+                s["cut"].as_str().unwrap_or("?"),
+                s["queue"].as_str().unwrap_or("?"),
+                s["unqueue"].as_str().unwrap_or("?")
+            );
+        }
+        let _ = writeln!(out, "elements:");
+        for e in c["elements"].as_array().into_iter().flatten() {
+            let _ = writeln!(out, "  {:24} {}", e["name"].as_str().unwrap_or("?"), e["class"].as_str().unwrap_or("?"));
+        }
+    }
+    let _ = writeln!(out, "source:");
+    for line in c["source"].as_str().unwrap_or("").lines() {
+        let _ = writeln!(out, "  | {line}");
+    }
+    out
+}
+
+pub fn run_read(args: &ReadArgs) -> Result<ExitCode> {
+    let (element, handler) = crate::graph::split_target(&args.target)?;
+    let handler = match &args.parameter {
+        Some(parameter) => format!("{handler} {parameter}"),
+        None => handler.to_string(),
+    };
+    run(&args.conn, Op::Read { element: element.into(), handler }, |r| println!("{}", r["value"].as_str().unwrap_or("")))
+}
+
+pub fn run_write(args: &WriteArgs) -> Result<ExitCode> {
+    let (element, handler) = crate::graph::split_target(&args.target)?;
+    let Some(file) = &args.file else {
+        return run(&args.conn, Op::Write { element: element.into(), handler: handler.into(), value: args.value.clone() }, |_| {});
+    };
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let chunks = crate::graph::line_chunks(&text, vdp_core::uapi::HANDLER_VALUE_MAX)?;
+    for (index, chunk) in chunks.iter().enumerate() {
+        let op = Op::Write { element: element.into(), handler: handler.into(), value: Some(chunk.to_string()) };
+        let response = match call(&args.conn, op) {
+            Ok(response) => response,
+            Err(code) => return Ok(code),
+        };
+        if response.status != Status::Ok {
+            // Earlier pieces were applied: say how far the file got.
+            eprintln!("vdpctl: piece {} of {} of {} was refused; the pieces before it were written", index + 1, chunks.len(), file.display());
+            return Ok(finish(&response, args.conn.json, |_| {}));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vdpctl stats` through the coordinator: the caller's own tenant.
+pub fn run_stats(socket: Option<&Path>, tenant: Option<String>, json: bool) -> Result<ExitCode> {
+    let conn = Connection { socket: socket.map(Path::to_path_buf), tenant, json };
+    run(&conn, Op::Stats, |r| print!("{}", render_stats(r)))
+}
+
+fn render_stats(r: &serde_json::Value) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "tenant {} {}: threads {}, tasks_per_yield {}, wakeups {}, task runs {}",
+        r["id"],
+        r["name"].as_str().unwrap_or("?"),
+        list(&r["thread_pids"]),
+        r["tasks_per_yield"],
+        r["wakeups"],
+        r["task_runs"]
+    );
+    match r["graph"].as_object() {
+        None => {
+            let _ = writeln!(out, "  no graph");
+        }
+        Some(g) => {
+            let _ = writeln!(out, "  graph: {} elements, {} tasks", g["element_count"], g["task_count"]);
+            for e in g["elements"].as_array().into_iter().flatten() {
+                let _ = writeln!(out, "    {:20} {}", e["name"].as_str().unwrap_or("?"), e["class"].as_str().unwrap_or("?"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_socket_comes_from_the_flag_then_the_environment() {
+        assert_eq!(socket_path(Some(Path::new("/x.sock"))), PathBuf::from("/x.sock"));
+        // The environment is process-wide; this is the only test that reads VDP_SOCKET.
+        std::env::set_var("VDP_SOCKET", "/env.sock");
+        assert_eq!(socket_path(None), PathBuf::from("/env.sock"));
+        std::env::remove_var("VDP_SOCKET");
+        assert_eq!(socket_path(None), PathBuf::from(DEFAULT_SOCKET));
+    }
+
+    #[test]
+    fn local_check_catches_language_errors_but_not_devices() {
+        assert!(check_locally("a.click", "FromDevice(eth7) -> Discard;").is_ok());
+        let err = check_locally("a.click", "x :: Qeue;").unwrap_err();
+        assert!(err.contains("a.click:1"), "{err}");
+    }
+
+    #[test]
+    fn show_and_stats_render_as_text() {
+        let show = serde_json::json!({
+            "tenant": "red", "tenant_id": 1, "cgroup": "/red",
+            "threads": [{"thread": 0, "pid": 54, "name": "vdp-red", "cgroup": "/red"}],
+            "configuration": {"file_name": "r.click", "installed_at": 5, "source": "a -> b;\n", "budget_cycles": 100,
+                "tasks": [{"name": "src", "class": "InfiniteSource", "thread": 1, "cost_cycles": 900, "path": ["src", "c"]}],
+                "splits": [], "elements": [{"name": "src", "class": "InfiniteSource"}]}
+        });
+        let text = render_show(&show);
+        assert!(text.contains("tenant red (id 1), cgroup /red"), "{text}");
+        assert!(text.contains("thread 0: pid 54 (vdp-red), cgroup /red"), "{text}");
+        assert!(text.contains("src (InfiniteSource) on thread 1: 900 cycles, path src -> c"), "{text}");
+        assert!(text.contains("  | a -> b;"), "{text}");
+        let stats = serde_json::json!({"id": 2, "name": "blue", "thread_pids": [7, 8], "tasks_per_yield": 128,
+            "wakeups": 3, "task_runs": 9, "graph": null});
+        assert_eq!(render_stats(&stats), "tenant 2 blue: threads 7 8, tasks_per_yield 128, wakeups 3, task runs 9\n  no graph\n");
+    }
+}

@@ -1,0 +1,938 @@
+//! `vdpctl daemon`: the coordinator. It owns the tenants' graphs in the module: tenants send it
+//! their Click configurations over a unix socket, it checks, compiles and installs them, keeps
+//! them on disk, and brings the module back to them after a restart or a module reload.
+
+use super::identity::{self, Caller, Peer};
+use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, DEFAULT_STATE};
+use super::state::{self, State, TenantConfig};
+use crate::netlink::{attr_value, string_attr, u32_attr, Attr, NlError, VdpSocket};
+use crate::stats::{decode_stats, TenantStats};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use netlink_packet_core::{Nla, NLA_TYPE_MASK};
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::BufReader;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::io::AsRawFd;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use vdp_click::source::{Diagnostics, Sources};
+use vdp_click::system::SystemConfig;
+use vdp_click::{tasks, TenantSource};
+use vdp_core::uapi::{attr, cmd};
+
+#[derive(Args)]
+pub struct DaemonArgs {
+    /// The system config: tenants, their cgroups and devices, limits.
+    #[arg(long, default_value = "/etc/vdp/system.toml")]
+    system: PathBuf,
+    /// Where to listen; containers reach it through a bind mount.
+    #[arg(long, default_value = DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Every tenant's current configuration, rewritten atomically on each change.
+    #[arg(long, default_value = DEFAULT_STATE)]
+    state: PathBuf,
+    /// The cgroup v2 mount the system config's `cgroup` paths are relative to.
+    #[arg(long, default_value = "/sys/fs/cgroup")]
+    cgroup_root: PathBuf,
+    /// Seconds between checks that the module still holds every tenant as it should.
+    #[arg(long, default_value_t = 1.0)]
+    poll_interval: f64,
+}
+
+/// How long a client may take to send its request or to read the answer: a stalled client
+/// holds only its own connection thread, never the kernel lock.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Connections served at once; more are answered "busy" at once rather than queued.
+const MAX_CONNECTIONS: usize = 64;
+
+static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    SHUTDOWN.store(true, Ordering::SeqCst);
+}
+
+fn log(message: impl AsRef<str>) {
+    eprintln!("vdpd: {}", message.as_ref());
+}
+
+/// A tenant configuration compiled for installation.
+struct Compiled {
+    blob: Vec<u8>,
+    /// Element names (with the tenant prefix) and classes, in graph order.
+    elements: Vec<(String, &'static str)>,
+    analysis: tasks::Analysis,
+    /// Task name → thread, from `StaticThreadSched`; unpinned tasks run on thread 0.
+    pins: Vec<(String, u32)>,
+    warnings: Vec<String>,
+}
+
+/// Checks one tenant's configuration against the system config and compiles it, through the
+/// same front end as `vdpctl compile`. The error is the rendered diagnostics.
+fn compile_tenant(system: &SystemConfig, tenant: &str, config: &TenantConfig) -> std::result::Result<Compiled, String> {
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let inputs = [TenantSource { tenant: tenant.to_string(), file_name: config.file_name.clone(), text: config.source.clone() }];
+    let merged = vdp_click::merge_tenants(&mut sources, system, &inputs, &mut diagnostics);
+    let mut warnings: Vec<String> =
+        diagnostics.items.iter().filter(|d| !d.is_error()).map(|d| sources.render(d).trim_end().to_string()).collect();
+    let Some(merged) = merged else {
+        return Err(sources.render_all(&diagnostics).trim_end().to_string());
+    };
+    let blob = vdp_click::compile::compile(&merged.checked, system).map_err(|e| format!("cannot compile the configuration: {e}"))?;
+    vdp_click::compile::validate(&blob).map_err(|e| format!("the compiled graph fails its own validation: {e:?}"))?;
+    if blob.len() > vdp_core::uapi::GRAPH_MAX_BYTES {
+        return Err(format!("the compiled graph is {} bytes; the module takes at most {}", blob.len(), vdp_core::uapi::GRAPH_MAX_BYTES));
+    }
+    for name in &merged.analysis.unsplittable {
+        warnings.push(format!("warning: task {name} stays over the budget: one element on its path costs more than the budget"));
+    }
+    let pins = merged
+        .checked
+        .elements
+        .iter()
+        .filter(|e| e.class.name == "StaticThreadSched")
+        .flat_map(|e| e.repeated.iter())
+        .filter_map(|v| match v {
+            vdp_click::values::ArgValue::ElementNumber(name, thread) => Some((name.clone(), *thread)),
+            _ => None,
+        })
+        .collect();
+    let elements = merged.checked.elements.iter().map(|e| (e.name.clone(), e.class.name)).collect();
+    Ok(Compiled { blob, elements, analysis: merged.analysis, pins, warnings })
+}
+
+/// `red/c` → `c` for a tenant's own elements.
+fn unprefixed<'a>(tenant: &str, name: &'a str) -> &'a str {
+    name.strip_prefix(tenant).and_then(|rest| rest.strip_prefix('/')).unwrap_or(name)
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// A failed request: the status and message to answer with.
+struct Refusal(Status, String);
+
+impl From<NlError> for Refusal {
+    fn from(e: NlError) -> Refusal {
+        match e {
+            NlError::FamilyNotFound => Refusal(Status::Unavailable, e.to_string()),
+            other => Refusal(Status::Failed, other.to_string()),
+        }
+    }
+}
+
+impl From<anyhow::Error> for Refusal {
+    fn from(e: anyhow::Error) -> Refusal {
+        match e.downcast::<NlError>() {
+            Ok(nl) => nl.into(),
+            Err(other) => Refusal(Status::Failed, format!("{other:#}")),
+        }
+    }
+}
+
+/// What one tenant looks like in the module, from its STATS dump.
+fn kernel_tenant(sock: &mut VdpSocket, id: u32) -> Result<Option<TenantStats>, NlError> {
+    match sock.dump(cmd::STATS, vec![u32_attr(attr::TENANT_ID, id)]) {
+        Ok(messages) => Ok(decode_stats(&messages).map_err(|e| NlError::Decode(e.to_string()))?.into_iter().next()),
+        Err(NlError::Kernel { errno, .. }) if errno == libc::ENOENT => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether [`Coordinator::sync_tenant`] installs a graph that already runs as saved.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reinstall {
+    /// A tenant's own install: as in Click, installing starts the configuration afresh.
+    Always,
+    /// Resync after a restart or reload: a graph that matches keeps running untouched.
+    IfDifferent,
+}
+
+/// Everything the coordinator knows; one lock around it serialises every kernel change.
+struct Coordinator {
+    system: Arc<SystemConfig>,
+    state: State,
+    state_path: PathBuf,
+    cgroup_root: PathBuf,
+    /// The family id the module had when last seen; `None` while it is not loaded.
+    family_id: Option<u16>,
+    /// Kernel tenant ids by name, as found or created in the loaded module.
+    ids: HashMap<String, u32>,
+    /// The compiled form of each tenant configuration in `state` that passes its checks.
+    compiled: HashMap<String, Compiled>,
+    /// The last resync failure logged per tenant, so a lasting one is not logged every second.
+    sync_failures: HashMap<String, String>,
+}
+
+impl Coordinator {
+    /// A socket to the module. A family id other than the last one seen means the module was
+    /// loaded (again) since: every tenant is brought back in line before anything else happens.
+    fn kernel(&mut self) -> Result<VdpSocket, NlError> {
+        let mut sock = match VdpSocket::connect() {
+            Ok(sock) => sock,
+            Err(NlError::FamilyNotFound) => {
+                if self.family_id.take().is_some() {
+                    log("the vdp module is gone; tenants are restored when it is loaded again");
+                    self.ids.clear();
+                }
+                return Err(NlError::FamilyNotFound);
+            }
+            Err(e) => return Err(e),
+        };
+        let id = sock.family_id();
+        if self.family_id != Some(id) {
+            match self.family_id {
+                None => log(format!("found the vdp module (family id {id}); syncing every tenant")),
+                Some(old) => log(format!("the vdp family id changed from {old} to {id}: the module was reloaded; syncing every tenant")),
+            }
+            self.family_id = Some(id);
+            self.ids.clear();
+            self.sync_all(&mut sock);
+        }
+        Ok(sock)
+    }
+
+    fn sync_all(&mut self, sock: &mut VdpSocket) {
+        let names: Vec<String> = self.system.tenant.iter().map(|t| t.name.clone()).collect();
+        for name in names {
+            let outcome = self.sync_tenant(sock, &name, Reinstall::IfDifferent);
+            self.report_sync(&name, outcome);
+        }
+    }
+
+    /// Brings one tenant's kernel state in line with the system config and the saved state:
+    /// the tenant exists, its threads sit in its cgroup, and it runs exactly its saved graph.
+    /// With `Reinstall::IfDifferent` a running graph that already matches is left alone, so
+    /// its state (counters, queues) carries on untouched.
+    fn sync_tenant(&mut self, sock: &mut VdpSocket, name: &str, reinstall: Reinstall) -> Result<u32> {
+        let id = self.ensure_tenant(sock, name)?;
+        // The tenant's virtual devices exist before a graph that names them is installed.
+        crate::device::apply_tenant_devices(sock, &self.system, name, id, &mut |line| log(format!("tenant {name}: {line}")))?;
+        self.place_threads(sock, id, name)?;
+        let running = kernel_tenant(sock, id)?.and_then(|t| t.graph).is_some();
+        let current = if running && reinstall == Reinstall::IfDifferent {
+            let replies = sock.request(cmd::GRAPH_GET, vec![u32_attr(attr::TENANT_ID, id)])?;
+            let reply = replies.first().context("the kernel sent no reply to GRAPH_GET")?;
+            Some(crate::graph::decode_graph(&reply.attrs)?.blob)
+        } else {
+            None
+        };
+        match (self.compiled.get(name), current) {
+            (Some(wanted), Some(current)) if wanted.blob == current => {}
+            (Some(wanted), _) => {
+                let blob = wanted.blob.clone();
+                let replies = sock.request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, id), Attr::new(attr::GRAPH, blob)])?;
+                let info = crate::graph::decode_graph(&replies.first().context("the kernel sent no reply to GRAPH_INSTALL")?.attrs)?;
+                let file = self.state.tenants.get(name).map_or("?", |c| c.file_name.as_str());
+                let how = if reinstall == Reinstall::Always { "installed" } else { "installed its saved configuration" };
+                log(format!("tenant {name}: {how} {file}: {} elements, {} tasks", info.elements, info.tasks));
+                // The graph may have started more threads.
+                self.place_threads(sock, id, name)?;
+            }
+            (None, _) if running && self.state.tenants.contains_key(name) => {
+                // A saved configuration that no longer passes its checks: what runs stays.
+                log(format!("tenant {name}: its saved configuration does not compile; leaving the running graph alone"));
+            }
+            (None, _) if running => {
+                sock.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, id)])?;
+                log(format!("tenant {name}: removed its graph: the saved state holds no configuration for it"));
+            }
+            (None, _) => {}
+        }
+        Ok(id)
+    }
+
+    /// Logs a failed resync once, not at every poll, and says when the tenant recovers.
+    fn report_sync(&mut self, name: &str, outcome: Result<u32>) {
+        match outcome {
+            Ok(_) => {
+                if self.sync_failures.remove(name).is_some() {
+                    log(format!("tenant {name}: in line again"));
+                }
+            }
+            Err(e) => {
+                let text = format!("{e:#}");
+                if self.sync_failures.get(name) != Some(&text) {
+                    log(format!("tenant {name}: sync failed (retried every poll, logged once): {text}"));
+                    self.sync_failures.insert(name.to_string(), text);
+                }
+            }
+        }
+    }
+
+    /// The tenant's kernel id, creating the tenant if the module does not have it.
+    fn ensure_tenant(&mut self, sock: &mut VdpSocket, name: &str) -> Result<u32> {
+        if let Some(&id) = self.ids.get(name) {
+            if kernel_tenant(sock, id)?.is_some_and(|t| t.name == name) {
+                return Ok(id);
+            }
+            self.ids.remove(name);
+        }
+        let all = decode_stats(&sock.dump(cmd::STATS, Vec::new())?)?;
+        if let Some(found) = all.iter().find(|t| t.name == name) {
+            self.ids.insert(name.to_string(), found.id);
+            return Ok(found.id);
+        }
+        // Prefer the tenant's place in the system config, so ids stay the same across reloads.
+        let index = self.system.tenant.iter().position(|t| t.name == name).context("tenant not in the system config")?;
+        let taken = |id: u32| all.iter().any(|t| t.id == id);
+        let mut id = index as u32 + 1;
+        if taken(id) {
+            id = all.iter().map(|t| t.id).max().unwrap_or(0) + 1;
+        }
+        sock.request(cmd::TENANT_NEW, vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::TENANT_NAME, name)])?;
+        log(format!("tenant {name}: created in the module with id {id}"));
+        self.ids.insert(name.to_string(), id);
+        Ok(id)
+    }
+
+    fn cgroup_of(&self, name: &str) -> Result<(String, PathBuf)> {
+        let tenant = self.system.tenant(name).context("tenant not in the system config")?;
+        let path = identity::normalize(&tenant.cgroup);
+        Ok((path.clone(), self.cgroup_root.join(path.trim_start_matches('/'))))
+    }
+
+    /// Moves each of the tenant's threads that is not yet in the tenant's cgroup there,
+    /// creating the cgroup if needed.
+    fn place_threads(&mut self, sock: &mut VdpSocket, id: u32, name: &str) -> Result<()> {
+        let Some(tenant) = kernel_tenant(sock, id)? else { bail!("the module has no tenant with id {id}") };
+        let (cgroup, dir) = self.cgroup_of(name)?;
+        for pid in tenant.thread_pids {
+            if thread_cgroup(pid).as_deref() == Some(cgroup.as_str()) {
+                continue;
+            }
+            if !dir.is_dir() {
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create cgroup {}", dir.display()))?;
+                log(format!("tenant {name}: created cgroup {cgroup}"));
+            }
+            let procs = dir.join("cgroup.procs");
+            match std::fs::write(&procs, pid.to_string()) {
+                Ok(()) => log(format!("tenant {name}: placed thread {pid} ({}) in cgroup {cgroup}", comm(pid))),
+                // The thread ended (an install replaced it) between the dump and the move.
+                Err(_) if !Path::new(&format!("/proc/{pid}")).exists() => {}
+                Err(e) => bail!("cannot move thread {pid} into {}: {e}", procs.display()),
+            }
+        }
+        Ok(())
+    }
+
+    /// The periodic check: whether the module lost a tenant, a graph or a thread placement
+    /// (after a reload, a `vdpctl tenant del`, or an install that started threads).
+    fn watch(&mut self) {
+        let mut sock = match self.kernel() {
+            Ok(sock) => sock,
+            Err(NlError::FamilyNotFound) => return,
+            Err(e) => return log(format!("cannot reach the module: {e}")),
+        };
+        let all = match sock.dump(cmd::STATS, Vec::new()).map_err(anyhow::Error::from).and_then(|m| decode_stats(&m)) {
+            Ok(all) => all,
+            Err(e) => return log(format!("STATS failed: {e:#}")),
+        };
+        let names: Vec<String> = self.system.tenant.iter().map(|t| t.name.clone()).collect();
+        for name in names {
+            let Ok((cgroup, _)) = self.cgroup_of(&name) else { continue };
+            let in_line = all.iter().find(|t| t.name == name).is_some_and(|t| {
+                // A saved configuration that no longer compiles leaves whatever runs alone.
+                let wants_graph = self.compiled.contains_key(&name);
+                let graph_ok = t.graph.is_some() == wants_graph || (!wants_graph && self.state.tenants.contains_key(&name));
+                self.ids.get(&name) == Some(&t.id)
+                    && graph_ok
+                    && t.thread_pids.iter().all(|pid| thread_cgroup(*pid).as_deref() == Some(cgroup.as_str()))
+            });
+            if !in_line {
+                let outcome = self.sync_tenant(&mut sock, &name, Reinstall::IfDifferent);
+                self.report_sync(&name, outcome);
+            }
+        }
+    }
+
+    fn save(&self) -> std::io::Result<()> {
+        state::save(&self.state_path, &self.state)
+    }
+
+    /// Puts a tenant's previous configuration back in memory after a change that did not stick.
+    fn restore(&mut self, tenant: &str, config: Option<TenantConfig>, compiled: Option<Compiled>) {
+        match config {
+            Some(c) => self.state.tenants.insert(tenant.to_string(), c),
+            None => self.state.tenants.remove(tenant),
+        };
+        match compiled {
+            Some(c) => self.compiled.insert(tenant.to_string(), c),
+            None => self.compiled.remove(tenant),
+        };
+    }
+
+    /// Makes `config` the tenant's configuration: in the module through [`Self::sync_tenant`],
+    /// then on disk. Whatever fails, the previous configuration is what runs and what is saved.
+    fn change(&mut self, tenant: &str, config: Option<(TenantConfig, Compiled)>) -> Result<VdpSocket, Refusal> {
+        let mut sock = self.kernel()?;
+        let (old_config, old_compiled) = match config {
+            Some((config, compiled)) => {
+                (self.state.tenants.insert(tenant.to_string(), config), self.compiled.insert(tenant.to_string(), compiled))
+            }
+            None => (self.state.tenants.remove(tenant), self.compiled.remove(tenant)),
+        };
+        if let Err(e) = self.sync_tenant(&mut sock, tenant, Reinstall::Always) {
+            self.restore(tenant, old_config, old_compiled);
+            let Refusal(status, message) = e.into();
+            log(format!("tenant {tenant}: the change failed: {message}"));
+            // GRAPH_INSTALL and GRAPH_REMOVE are all or nothing: the old graph still runs.
+            return Err(Refusal(status, format!("{message}; the previous configuration keeps running")));
+        }
+        if let Err(e) = self.save() {
+            // The state file is the truth after a restart; a change it does not record is undone.
+            self.restore(tenant, old_config, old_compiled);
+            let undone = match self.sync_tenant(&mut sock, tenant, Reinstall::Always) {
+                Ok(_) => "the previous configuration was put back",
+                Err(_) => "the previous configuration could not be put back",
+            };
+            log(format!("tenant {tenant}: cannot save the state file {}: {e}; {undone}", self.state_path.display()));
+            return Err(Refusal(Status::Failed, format!("the coordinator cannot save its state ({e}); {undone}")));
+        }
+        Ok(sock)
+    }
+
+    fn install(&mut self, tenant: &str, config: TenantConfig, compiled: Compiled) -> Result<serde_json::Value, Refusal> {
+        let file_name = config.file_name.clone();
+        let mut sock = self.change(tenant, Some((config, compiled)))?;
+        let id = self.ensure_tenant(&mut sock, tenant)?;
+        let now = kernel_tenant(&mut sock, id)?.ok_or(Refusal(Status::Failed, format!("tenant {tenant} vanished from the module")))?;
+        let (elements, tasks) = now.graph.as_ref().map_or((0, 0), |g| (g.element_count, g.task_count));
+        Ok(json!({
+            "tenant": tenant, "tenant_id": id, "file_name": file_name,
+            "elements": elements, "tasks": tasks, "thread_pids": now.thread_pids,
+        }))
+    }
+
+    fn remove(&mut self, tenant: &str) -> Result<serde_json::Value, Refusal> {
+        let Some(previous) = self.state.tenants.get(tenant).map(|c| c.file_name.clone()) else {
+            return Err(Refusal(Status::Invalid, format!("tenant '{tenant}' has no configuration installed")));
+        };
+        self.change(tenant, None)?;
+        Ok(json!({ "tenant": tenant, "removed": previous }))
+    }
+
+    fn show(&mut self, tenant: &str) -> Result<(serde_json::Value, Vec<String>), Refusal> {
+        let mut warnings = Vec::new();
+        let mut threads = Vec::new();
+        let mut id = None;
+        match self.kernel() {
+            Ok(mut sock) => {
+                let tid = self.ensure_tenant(&mut sock, tenant)?;
+                id = Some(tid);
+                for (index, pid) in kernel_tenant(&mut sock, tid)?.map(|t| t.thread_pids).unwrap_or_default().into_iter().enumerate() {
+                    threads.push(json!({ "thread": index, "pid": pid, "name": comm(pid), "cgroup": thread_cgroup(pid) }));
+                }
+            }
+            Err(NlError::FamilyNotFound) => warnings.push("the vdp module is not loaded: nothing runs now".to_string()),
+            Err(e) => return Err(e.into()),
+        }
+        let (cgroup, _) = self.cgroup_of(tenant)?;
+        let mut result = json!({ "tenant": tenant, "tenant_id": id, "cgroup": cgroup, "threads": threads, "configuration": null });
+        let Some(config) = self.state.tenants.get(tenant) else { return Ok((result, warnings)) };
+        let mut configuration = json!({
+            "file_name": config.file_name, "installed_at": config.installed_at, "source": config.source,
+        });
+        match self.compiled.get(tenant) {
+            Some(compiled) => {
+                let thread_of = |task: &str| compiled.pins.iter().rev().find(|(n, _)| n == task).map_or(0, |(_, t)| *t);
+                let tasks: Vec<_> = compiled.analysis.tasks.iter().map(|t| json!({
+                    "name": unprefixed(tenant, &t.name), "class": t.class, "cost_cycles": t.cost, "thread": thread_of(&t.name),
+                    "path": t.path.iter().map(|p| unprefixed(tenant, p)).collect::<Vec<_>>(),
+                })).collect();
+                let splits: Vec<_> = compiled.analysis.splits.iter().map(|s| json!({
+                    "task": unprefixed(tenant, &s.task), "cost_before": s.cost_before, "cut": s.cut,
+                    "queue": unprefixed(tenant, &s.queue), "unqueue": unprefixed(tenant, &s.unqueue),
+                })).collect();
+                let elements: Vec<_> = compiled.elements.iter().map(|(n, c)| json!({ "name": unprefixed(tenant, n), "class": c })).collect();
+                configuration["budget_cycles"] = json!(compiled.analysis.budget);
+                configuration["elements"] = json!(elements);
+                configuration["tasks"] = json!(tasks);
+                configuration["splits"] = json!(splits);
+                configuration["warnings"] = json!(compiled.warnings);
+            }
+            None => warnings.push("the saved configuration no longer passes its checks against the system config; it is not installed".into()),
+        }
+        result["configuration"] = configuration;
+        Ok((result, warnings))
+    }
+
+    fn handler(&mut self, tenant: &str, op: &Op) -> Result<serde_json::Value, Refusal> {
+        let mut sock = self.kernel()?;
+        let id = self.ensure_tenant(&mut sock, tenant)?;
+        match op {
+            Op::Read { element, handler } => {
+                let full = format!("{tenant}/{element}");
+                let replies = sock.request(
+                    cmd::HANDLER_READ,
+                    vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::ELEMENT, &full), string_attr(attr::HANDLER, handler)],
+                )?;
+                let value = replies
+                    .first()
+                    .and_then(|r| r.attrs.iter().find(|a| a.kind() & NLA_TYPE_MASK == attr::VALUE))
+                    .map(attr_value)
+                    .ok_or(Refusal(Status::Failed, "the kernel's reply has no VALUE".into()))?;
+                Ok(json!({ "value": String::from_utf8_lossy(&value) }))
+            }
+            Op::Write { element, handler, value } => {
+                let full = format!("{tenant}/{element}");
+                let mut attrs = vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::ELEMENT, &full), string_attr(attr::HANDLER, handler)];
+                if let Some(value) = value {
+                    attrs.push(Attr::new(attr::VALUE, value.as_bytes().to_vec()));
+                }
+                sock.request(cmd::HANDLER_WRITE, attrs)?;
+                log(format!("tenant {tenant}: wrote {element}.{handler}"));
+                Ok(json!({}))
+            }
+            _ => unreachable!("only handler operations come here"),
+        }
+    }
+
+    fn stats(&mut self, tenant: &str) -> Result<serde_json::Value, Refusal> {
+        let mut sock = self.kernel()?;
+        let id = self.ensure_tenant(&mut sock, tenant)?;
+        let Some(mut stats) = kernel_tenant(&mut sock, id)? else {
+            return Err(Refusal(Status::Failed, format!("the module has no tenant {tenant}")));
+        };
+        if let Some(graph) = stats.graph.as_mut() {
+            for element in &mut graph.elements {
+                element.name = unprefixed(tenant, &element.name).to_string();
+            }
+        }
+        Ok(serde_json::to_value(&stats).map_err(|e| Refusal(Status::Failed, e.to_string()))?)
+    }
+}
+
+fn lock(shared: &Mutex<Coordinator>) -> MutexGuard<'_, Coordinator> {
+    // A panic in one request must not wedge every later one; the state it guards is only
+    // replaced whole, so it is consistent even then.
+    shared.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// The cgroup v2 path a thread is in, or `None` if it is gone.
+fn thread_cgroup(pid: u32) -> Option<String> {
+    identity::cgroup_v2_path(&std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?)
+}
+
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).map_or_else(|_| "gone".into(), |c| c.trim_end().to_string())
+}
+
+/// `SO_PEERPIDFD` (asm-generic/socket.h, Linux 6.5); the libc crate does not name it yet.
+const SO_PEERPIDFD: libc::c_int = 77;
+
+/// A pidfd for the peer, where the kernel offers one.
+fn peer_pidfd(stream: &UnixStream) -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    let mut fd: libc::c_int = -1;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: `fd` and `len` are valid for writes of the sizes given, for the whole call.
+    let rc = unsafe { libc::getsockopt(stream.as_raw_fd(), libc::SOL_SOCKET, SO_PEERPIDFD, (&mut fd as *mut libc::c_int).cast(), &mut len) };
+    // SAFETY: on success the kernel handed us a new descriptor that nothing else owns.
+    (rc == 0 && fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
+/// The `Pid:` field of a pidfd's fdinfo: the pid while the process lives, -1 once it is gone.
+fn fdinfo_pid(fdinfo: &str) -> Option<i64> {
+    fdinfo.lines().find_map(|l| l.strip_prefix("Pid:")).and_then(|v| v.trim().parse().ok())
+}
+
+/// The connected peer as the kernel reports it: `SO_PEERCRED`, then its cgroup and netns.
+fn peer_of(stream: &UnixStream) -> Result<Peer> {
+    // Taken first: it pins the peer's identity even if its pid is reused later.
+    let pidfd = peer_pidfd(stream);
+    let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
+    let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
+    // SAFETY: `cred` and `len` are valid for writes of the sizes given, for the whole call.
+    let rc = unsafe {
+        libc::getsockopt(stream.as_raw_fd(), libc::SOL_SOCKET, libc::SO_PEERCRED, (&mut cred as *mut libc::ucred).cast(), &mut len)
+    };
+    if rc != 0 {
+        bail!("SO_PEERCRED: {}", std::io::Error::last_os_error());
+    }
+    if cred.pid <= 0 {
+        bail!("the kernel reports no process for the peer (it is in a PID namespace this one cannot see)");
+    }
+    let pid = cred.pid as u32;
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).with_context(|| format!("cannot read /proc/{pid}/cgroup"))?;
+    let cgroup = identity::cgroup_v2_path(&text).with_context(|| format!("process {pid} has no cgroup v2 path"))?;
+    let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).with_context(|| format!("cannot read /proc/{pid}/ns/net"))?;
+    let ours = std::fs::read_link("/proc/self/ns/net").context("cannot read /proc/self/ns/net")?;
+    // The /proc reads name whoever holds the pid now. If the peer still lives after them, that
+    // was the peer: its pid cannot have been handed to another process in between.
+    if let Some(fd) = &pidfd {
+        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).context("cannot read the peer's pidfd")?;
+        if fdinfo_pid(&info) != Some(i64::from(pid)) {
+            bail!("process {pid} exited before its identity could be read");
+        }
+    }
+    Ok(Peer { pid, uid: cred.uid, cgroup, same_netns: theirs == ours })
+}
+
+/// Answers one request from `peer`.
+fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, request: Request) -> (Response, String) {
+    let caller = match identity::identify(system, peer) {
+        Ok(caller) => caller,
+        Err(refusal) => return (Response::error(Status::Refused, refusal.0), "unknown".into()),
+    };
+    let who = match &caller {
+        Caller::Tenant(name) => format!("tenant {name}"),
+        Caller::Root => "root context".into(),
+    };
+    let tenant = match identity::authorize(system, &caller, request.tenant.as_deref()) {
+        Ok(tenant) => tenant,
+        Err(refusal) => {
+            let status = if caller == Caller::Root && request.tenant.as_deref().is_some_and(|t| system.tenant(t).is_none()) {
+                Status::Invalid
+            } else {
+                Status::Refused
+            };
+            return (Response::error(status, refusal.0), who);
+        }
+    };
+    if let Err(refusal) = identity::check_element(system, &tenant, &request.op) {
+        return (Response::error(Status::Refused, refusal.0), who);
+    }
+    let result = match &request.op {
+        Op::Install { file_name, source } => {
+            let config = TenantConfig { file_name: file_name.clone(), source: source.clone(), installed_at: now() };
+            // Checking and compiling need no lock: other tenants' requests go on meanwhile.
+            match compile_tenant(system, &tenant, &config) {
+                Err(diagnostics) => Err(Refusal(Status::Invalid, format!("the configuration was not installed:\n{diagnostics}"))),
+                Ok(compiled) => {
+                    let warnings = compiled.warnings.clone();
+                    lock(shared).install(&tenant, config, compiled).map(|r| (r, warnings))
+                }
+            }
+        }
+        Op::Remove => lock(shared).remove(&tenant).map(|r| (r, Vec::new())),
+        Op::Show => lock(shared).show(&tenant),
+        Op::Read { .. } | Op::Write { .. } => lock(shared).handler(&tenant, &request.op).map(|r| (r, Vec::new())),
+        Op::Stats => lock(shared).stats(&tenant).map(|r| (r, Vec::new())),
+    };
+    let response = match result {
+        Ok((result, warnings)) => Response::ok(result, warnings),
+        Err(Refusal(status, message)) => Response::error(status, message),
+    };
+    (response, format!("{who} (acting on {tenant})"))
+}
+
+fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream) {
+    let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
+    let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
+    // Identity first: the peer's pid is only meaningful while it is still connected.
+    let peer = peer_of(&stream);
+    let line = protocol::read_line(BufReader::new(&stream));
+    let (response, who, op) = match (peer, line) {
+        (_, Ok(None)) => return,
+        (_, Err(e)) => {
+            let message = match e.kind() {
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                    format!("the client sent no complete request within {} s", CLIENT_TIMEOUT.as_secs())
+                }
+                _ => format!("cannot read the request: {e}"),
+            };
+            (Response::error(Status::BadRequest, message), "a client".to_string(), "?")
+        }
+        (Err(e), Ok(Some(_))) => (
+            Response::error(Status::Refused, format!("refused (rule: callers are identified by the kernel): {e:#}")),
+            "unidentified client".into(),
+            "?",
+        ),
+        (Ok(peer), Ok(Some(line))) => match protocol::decode_request(&line) {
+            Err(response) => (response, format!("pid {}", peer.pid), "?"),
+            Ok(request) => {
+                let op = request.op.name();
+                let (response, who) = handle(shared, system, &peer, request);
+                (response, format!("pid {} uid {} {who}", peer.pid, peer.uid), op)
+            }
+        },
+    };
+    let outcome = match response.status {
+        Status::Ok => "ok".to_string(),
+        status => {
+            let name = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            // One log line per request: the message's lines joined, the status named once.
+            let message: String = response.message.lines().collect::<Vec<_>>().join(" | ").chars().take(400).collect();
+            if message.starts_with(&name) { message } else { format!("{name}: {message}") }
+        }
+    };
+    log(format!("request {op} from {who}: {outcome}"));
+    if let Err(e) = protocol::write_line(&stream, &response) {
+        log(format!("cannot answer {who}: {e}"));
+    }
+}
+
+/// Binds the socket, refusing to take it from a coordinator that is still listening on it.
+fn bind(path: &Path) -> Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    if path.exists() {
+        if UnixStream::connect(path).is_ok() {
+            bail!("another coordinator is listening on {}", path.display());
+        }
+        std::fs::remove_file(path).with_context(|| format!("cannot remove the stale socket {}", path.display()))?;
+    }
+    let listener = UnixListener::bind(path).with_context(|| format!("cannot listen on {}", path.display()))?;
+    // Anyone who can reach the socket may connect: who they are is decided per request from
+    // the kernel's view of them, not from file permissions.
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+    Ok(listener)
+}
+
+/// Waits up to `timeout` for a connection; `None` on timeout or a signal.
+fn accept(listener: &UnixListener, timeout: Duration) -> Result<Option<UnixStream>> {
+    let mut fds = libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, for the duration of the call.
+    let rc = unsafe { libc::poll(&mut fds, 1, timeout.as_millis() as libc::c_int) };
+    if rc < 0 {
+        let err = std::io::Error::last_os_error();
+        if err.kind() == std::io::ErrorKind::Interrupted {
+            return Ok(None);
+        }
+        bail!("poll: {err}");
+    }
+    if rc == 0 {
+        return Ok(None);
+    }
+    match listener.accept() {
+        Ok((stream, _)) => Ok(Some(stream)),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::Interrupted => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
+    let system = Arc::new(crate::frontend::read_system(&args.system)?);
+    let state = state::load(&args.state)?;
+    if !(0.05..=3600.0).contains(&args.poll_interval) {
+        bail!("--poll-interval must be between 0.05 and 3600 seconds");
+    }
+    log(format!(
+        "starting: system config {} ({} tenants), state {}, socket {}",
+        args.system.display(),
+        system.tenant.len(),
+        args.state.display(),
+        args.socket.display()
+    ));
+    let mut compiled = HashMap::new();
+    for (name, config) in &state.tenants {
+        if system.tenant(name).is_none() {
+            log(format!("the state holds a configuration for tenant {name}, which is not in the system config: kept, not installed"));
+            continue;
+        }
+        match compile_tenant(&system, name, config) {
+            Ok(c) => {
+                compiled.insert(name.clone(), c);
+            }
+            Err(diagnostics) => log(format!(
+                "tenant {name}: the saved configuration {} no longer passes its checks; kept, not installed: {}",
+                config.file_name,
+                diagnostics.replace('\n', " | ")
+            )),
+        }
+    }
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
+        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
+    }
+    let listener = bind(&args.socket)?;
+    let shared = Arc::new(Mutex::new(Coordinator {
+        system: system.clone(),
+        state,
+        state_path: args.state.clone(),
+        cgroup_root: args.cgroup_root.clone(),
+        family_id: None,
+        ids: HashMap::new(),
+        compiled,
+        sync_failures: HashMap::new(),
+    }));
+    {
+        let mut coordinator = lock(&shared);
+        if let Err(NlError::FamilyNotFound) = coordinator.kernel() {
+            log("the vdp module is not loaded; waiting for it");
+        }
+    }
+    let interval = Duration::from_secs_f64(args.poll_interval);
+    let watcher = {
+        let shared = shared.clone();
+        std::thread::spawn(move || {
+            let mut last = Instant::now();
+            while !SHUTDOWN.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(50).min(interval));
+                if last.elapsed() >= interval {
+                    lock(&shared).watch();
+                    last = Instant::now();
+                }
+            }
+        })
+    };
+    log(format!("listening on {}", args.socket.display()));
+    let active = Arc::new(AtomicUsize::new(0));
+    while !SHUTDOWN.load(Ordering::SeqCst) {
+        let stream = match accept(&listener, Duration::from_millis(250)) {
+            Ok(Some(stream)) => stream,
+            Ok(None) => continue,
+            Err(e) => {
+                log(format!("accept failed: {e:#}"));
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
+            active.fetch_sub(1, Ordering::SeqCst);
+            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+            let _ = protocol::write_line(&stream, &Response::error(Status::Failed, "the coordinator is busy; try again"));
+            continue;
+        }
+        let (shared, system, active) = (shared.clone(), system.clone(), active.clone());
+        std::thread::spawn(move || {
+            serve(&shared, &system, stream);
+            active.fetch_sub(1, Ordering::SeqCst);
+        });
+    }
+    log("SIGTERM: shutting down");
+    drop(listener);
+    let _ = std::fs::remove_file(&args.socket);
+    // Requests already past their identity check finish; none waits longer than a client timeout.
+    let deadline = Instant::now() + CLIENT_TIMEOUT;
+    while active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = watcher.join();
+    drop(lock(&shared));
+    log("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn system() -> SystemConfig {
+        SystemConfig::parse(
+            "[limits]\nmax_threads = 2\n[[tenant]]\nname = \"red\"\ncgroup = \"/red\"\ncpu_share = 50\n\
+             [[tenant]]\nname = \"blue\"\ncgroup = \"/blue\"\ncpu_share = 50\n",
+        )
+        .unwrap()
+    }
+
+    fn config(source: &str) -> TenantConfig {
+        TenantConfig { file_name: "t.click".into(), source: source.into(), installed_at: 0 }
+    }
+
+    #[test]
+    fn compiles_a_tenant_with_its_prefix_and_thread_pins() {
+        let source = "a :: InfiniteSource(LIMIT 10); q :: Queue; u :: Unqueue; a -> q -> u -> Discard; StaticThreadSched(u 1);";
+        let compiled = compile_tenant(&system(), "red", &config(source)).unwrap();
+        assert!(compiled.elements.iter().any(|(n, c)| n == "red/q" && *c == "Queue"), "{:?}", compiled.elements);
+        assert_eq!(compiled.pins, [("red/u".to_string(), 1)]);
+        vdp_click::compile::validate(&compiled.blob).unwrap();
+        assert_eq!(unprefixed("red", "red/q"), "q");
+        assert_eq!(unprefixed("red", "redder/q"), "redder/q");
+    }
+
+    #[test]
+    fn a_device_not_assigned_is_refused_with_the_checker_message() {
+        let err = compile_tenant(&system(), "red", &config("FromDevice(eth1) -> Discard;")).err().unwrap();
+        assert!(err.contains("eth1"), "{err}");
+        assert!(err.contains("error"), "{err}");
+    }
+
+    fn coordinator(system: &Arc<SystemConfig>) -> Mutex<Coordinator> {
+        Mutex::new(Coordinator {
+            system: system.clone(),
+            state: State::new(),
+            state_path: std::env::temp_dir().join(format!("vdp-daemon-test-{}.json", std::process::id())),
+            cgroup_root: std::env::temp_dir(),
+            family_id: None,
+            ids: HashMap::new(),
+            compiled: HashMap::new(),
+            sync_failures: HashMap::new(),
+        })
+    }
+
+    #[test]
+    fn refusals_and_invalid_configurations_never_reach_the_kernel() {
+        let system = Arc::new(system());
+        let shared = coordinator(&system);
+        let request = |tenant: Option<&str>, op: Op| Request { version: 1, tenant: tenant.map(str::to_string), op };
+        let blue = Peer { pid: 7, uid: 1000, cgroup: "/blue/shell".into(), same_netns: false };
+        let stranger = Peer { pid: 8, uid: 0, cgroup: "/system.slice".into(), same_netns: false };
+        let root = Peer { pid: 9, uid: 0, cgroup: "/".into(), same_netns: true };
+        let read_red = Op::Read { element: "red/c".into(), handler: "count".into() };
+
+        let (response, who) = handle(&shared, &system, &blue, request(None, read_red.clone()));
+        assert_eq!((response.status, who.as_str()), (Status::Refused, "tenant blue"));
+        assert!(response.message.contains("rule: a tenant reads and writes only its own handlers"), "{}", response.message);
+        let (response, _) = handle(&shared, &system, &blue, request(Some("red"), Op::Remove));
+        assert!(response.message.contains("rule: a tenant acts only on itself"), "{}", response.message);
+        let (response, who) = handle(&shared, &system, &stranger, request(Some("red"), Op::Show));
+        assert_eq!((response.status, who.as_str()), (Status::Refused, "unknown"));
+        let (response, _) = handle(&shared, &system, &root, request(Some("green"), Op::Show));
+        assert_eq!(response.status, Status::Invalid);
+        let install = Op::Install { file_name: "b.click".into(), source: "FromDevice(eth1) -> Discard;".into() };
+        let (response, _) = handle(&shared, &system, &blue, request(None, install));
+        assert_eq!(response.status, Status::Invalid);
+        assert!(response.message.contains("b.click:1"), "{}", response.message);
+        // Nothing was asked of the module, and nothing was recorded.
+        let coordinator = lock(&shared);
+        assert!(coordinator.family_id.is_none() && coordinator.state.tenants.is_empty());
+        assert!(!coordinator.state_path.exists());
+    }
+
+    #[test]
+    fn a_request_over_a_real_socket_is_identified_by_the_kernel() {
+        // Whoever runs the test (root context, a tenant-less user, ...), a read of another
+        // tenant's element acting as blue is refused with a rule named, and the claimed
+        // tenant name in the request does not make the caller blue.
+        let system = Arc::new(system());
+        let shared = Arc::new(coordinator(&system));
+        let (client, server) = UnixStream::pair().unwrap();
+        let worker = {
+            let (shared, system) = (shared.clone(), system.clone());
+            std::thread::spawn(move || serve(&shared, &system, server))
+        };
+        let request = Request { version: 1, tenant: Some("blue".into()), op: Op::Read { element: "red/c".into(), handler: "count".into() } };
+        protocol::write_line(&client, &request).unwrap();
+        let line = protocol::read_line(BufReader::new(&client)).unwrap().unwrap();
+        worker.join().unwrap();
+        let response: Response = serde_json::from_str(&line).unwrap();
+        assert_eq!(response.status, Status::Refused, "{line}");
+        assert!(response.message.contains("(rule: "), "{line}");
+        let peer = peer_of(&client).unwrap();
+        assert_eq!(peer.pid, std::process::id());
+        assert!(peer.same_netns);
+        // Kernels before 6.5 have no SO_PEERPIDFD; where there is one, it names us.
+        if let Some(fd) = peer_pidfd(&client) {
+            let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).unwrap();
+            assert_eq!(fdinfo_pid(&info), Some(i64::from(std::process::id())), "{info}");
+        }
+    }
+
+    #[test]
+    fn pidfd_fdinfo_tells_a_live_peer_from_a_gone_one() {
+        assert_eq!(fdinfo_pid("pos:\t0\nflags:\t02000002\nmnt_id:\t15\nino:\t1\nPid:\t1234\nNSpid:\t1234\n"), Some(1234));
+        assert_eq!(fdinfo_pid("Pid:\t-1\nNSpid:\t-1\n"), Some(-1));
+        assert_eq!(fdinfo_pid("pos:\t0\n"), None);
+    }
+
+    #[test]
+    fn the_same_configuration_compiles_to_the_same_bytes() {
+        // Resync compares the running graph with the saved one byte for byte.
+        let source = "s :: InfiniteSource; c :: Counter; s -> c -> Discard;";
+        let a = compile_tenant(&system(), "blue", &config(source)).unwrap();
+        let b = compile_tenant(&system(), "blue", &config(source)).unwrap();
+        assert_eq!(a.blob, b.blob);
+    }
+}

@@ -1,0 +1,7 @@
+//! The coordinator (`vdpctl daemon`) and the commands tenants run against it.
+
+pub mod client;
+pub mod daemon;
+pub mod identity;
+pub mod protocol;
+pub mod state;
