@@ -1,50 +1,46 @@
-# timeout: 240
-# What `make demo` shows: vdp.ko loaded, two tenants with their own kernel threads placed in their
-# cgroups, each running its own Click pipeline inside the kernel, and their statistics.
+# timeout: 600
+# What `make demo` shows. Two tenants, red and blue, each a container (a network namespace plus a
+# cgroup). Both install the same IPv4 router, from inside their containers, through the
+# coordinator. Both name their devices eth1 and eth2 and use the same addresses. The devices are
+# GRE tunnels over one shared veth, phys0, and end at Linux gre (red) and gretap (blue) tunnels
+# in a peer namespace. Traffic then flows through both routers.
 . /vdp/lib.sh
 show() { echo "\$ $*"; "$@"; }
-SYSTEM=/vdp/configs/engine-system.toml
-
+SYSTEM=/vdp/configs/gre-system.toml
 echo "== vdp demo =="
+. /vdp/gre-topology.sh
 show insmod /vdp/vdp.ko
-show vdpctl info
-for t in "red 1" "blue 2"; do
-  set -- $t
-  show vdpctl tenant add "$1" --id "$2"
-  pid=$(vdpctl tenant show --id "$2" --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
-  mkdir -p "/sys/fs/cgroup/$1"
-  echo "$pid" > "/sys/fs/cgroup/$1/cgroup.procs"
-  echo "   thread $pid ($(cat /proc/$pid/comm)) placed in cgroup /$1"
-done
+step "the coordinator: tenants, their GRE devices on phys0, threads in their cgroups"
+start_coordinator $SYSTEM
+show vdpctl stats
 
-echo
-echo "== each tenant's Click configuration, checked, compiled and installed =="
-for t in "red 1" "blue 2"; do
-  set -- $t
-  echo "--- /vdp/configs/demo-$1.click"
-  grep -v '^//' "/vdp/configs/demo-$1.click"
-  show vdpctl compile --system $SYSTEM "$1=/vdp/configs/demo-$1.click" -o "/tmp/$1.vdpg"
-  show vdpctl graph install --tenant "$2" "/tmp/$1.vdpg"
-done
+step "both containers install their router at the same moment"
+for t in red blue; do mkdir -p /sys/fs/cgroup/vdp/$t; done
+echo "\$ (in each container) vdpctl install gre-router.click"
+in_container /vdp/red vdpctl install /vdp/configs/gre-router.click > /tmp/red.out 2>&1 & r=$!
+in_container /vdp/blue vdpctl install /vdp/configs/gre-router.click > /tmp/blue.out 2>&1 & b=$!
+wait $r || { cat /tmp/red.out; fail "red's install failed"; }
+wait $b || { cat /tmp/blue.out; fail "blue's install failed"; }
+sed 's/^/   red:  /' /tmp/red.out
+sed 's/^/   blue: /' /tmp/blue.out
 
-wait_for_value 1 red/sent.count 10000
-wait_for_value 2 blue/ok.count 1500
+step "traffic: 10.1.0.2 -> 10.2.0.2 in each tenant's network"
+echo "\$ (red's host 10.1.0.2) ping -c 3 10.2.0.2"
+in_ns red-a ping -c 3 -w 30 10.2.0.2 | grep -E "bytes from|packets"
+echo "\$ (blue's host 10.1.0.2) ping -c 3 10.2.0.2"
+in_ns blue-a ping -c 3 -w 30 10.2.0.2 | grep -E "bytes from|packets"
 
-echo
-echo "== statistics, read through each tenant's handlers =="
-for h in seen.count q.highwater_length q.drops sent.count sent.byte_count; do
-  printf '  red/%-20s %s\n' "$h" "$(vdpctl handler read --tenant 1 red/$h)"
+step "each tenant's statistics, read from inside its own container"
+for t in red blue; do
+  echo "--- $t"
+  in_container /vdp/$t vdpctl read p1/rx.stats | grep -E "_packets|_bytes" | sed 's/^/   eth1 /'
+  echo "   router graph: $(in_container /vdp/$t vdpctl read p1/frames.count) frames in on eth1," \
+       "$(in_container /vdp/$t vdpctl read p2/tx.count) sent on eth2"
+  echo "   cgroup /vdp/$t cpu time: $(sed -n 's/usage_usec //p' /sys/fs/cgroup/vdp/$t/cpu.stat) us"
 done
-for h in ok.count toolong.count; do
-  printf '  blue/%-19s %s\n' "$h" "$(vdpctl handler read --tenant 2 blue/$h)"
-done
-echo "  cgroup cpu time:  red $(sed -n 's/usage_usec //p' /sys/fs/cgroup/red/cpu.stat) us," \
-     "blue $(sed -n 's/usage_usec //p' /sys/fs/cgroup/blue/cpu.stat) us"
-echo "\$ vdpctl handler read --tenant 2 red/sent.count   # blue cannot see red's elements"
-vdpctl handler read --tenant 2 red/sent.count || true
+echo "\$ (in blue's container) vdpctl read --tenant red p1/rx.count   # blue may not read red"
+in_container /vdp/blue vdpctl read --tenant red p1/rx.count || true
 
-for pid in $(cat /sys/fs/cgroup/red/cgroup.procs /sys/fs/cgroup/blue/cgroup.procs); do
-  echo "$pid" > /sys/fs/cgroup/cgroup.procs
-done
+stop_coordinator
 show rmmod vdp
 echo "== demo finished =="
