@@ -505,7 +505,7 @@ impl Coordinator {
                 element.name = unprefixed(tenant, &element.name).to_string();
             }
         }
-        Ok(serde_json::to_value(&stats).map_err(|e| Refusal(Status::Failed, e.to_string()))?)
+        serde_json::to_value(&stats).map_err(|e| Refusal(Status::Failed, e.to_string()))
     }
 }
 
