@@ -234,8 +234,11 @@ impl Coordinator {
                 let file = self.state.tenants.get(name).map_or("?", |c| c.file_name.as_str());
                 let how = if reinstall == Reinstall::Always { "installed" } else { "installed its saved configuration" };
                 log(format!("tenant {name}: {how} {file}: {} elements, {} tasks", info.elements, info.tasks));
-                // The graph may have started more threads.
-                self.place_threads(sock, id, name)?;
+                // The graph may have started more threads. The install has happened, so a thread
+                // that cannot be placed now is not a failed install: the next poll tries again.
+                if let Err(e) = self.place_threads(sock, id, name) {
+                    log(format!("tenant {name}: cannot place the new threads yet: {e:#}"));
+                }
             }
             (None, _) if running && self.state.tenants.contains_key(name) => {
                 // A saved configuration that no longer passes its checks: what runs stays.
@@ -507,7 +510,7 @@ impl Coordinator {
                 element.name = unprefixed(tenant, &element.name).to_string();
             }
         }
-        Ok(serde_json::to_value(&stats).map_err(|e| Refusal(Status::Failed, e.to_string()))?)
+        serde_json::to_value(&stats).map_err(|e| Refusal(Status::Failed, e.to_string()))
     }
 }
 

@@ -28,7 +28,7 @@ pub struct Refusal(pub String);
 
 /// The cgroup v2 path of a `/proc/PID/cgroup` text: its `0::PATH` line.
 pub fn cgroup_v2_path(proc_cgroup: &str) -> Option<String> {
-    proc_cgroup.lines().find_map(|line| line.strip_prefix("0::")).map(|path| normalize(path))
+    proc_cgroup.lines().find_map(|line| line.strip_prefix("0::")).map(normalize)
 }
 
 /// `/a/b` form: one leading slash, no trailing one, no empty or `.` components.
