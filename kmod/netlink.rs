@@ -81,7 +81,8 @@ fn put_tenant(attrs: &mut Attrs<'_>, tenant: &TenantView) -> Result {
     for &pid in tenant.thread_pids() {
         attrs.put_u32(attr::THREAD_PID, pid)?;
     }
-    attrs.put_u32(attr::TASKS_PER_YIELD, tenant.tasks_per_yield)
+    attrs.put_u32(attr::TASKS_PER_YIELD, tenant.tasks_per_yield)?;
+    attrs.put_u32(attr::THREADS, tenant.threads)
 }
 
 fn reply_tenant(request: &Request<'_>, tenant: &TenantView) -> Result {
@@ -179,8 +180,28 @@ pub(crate) extern "C" fn vdp_rs_sched_set(
 ) -> c_int {
     dispatch(info, |request| {
         let id = request.u32_attr(attr::TENANT_ID)?;
-        let tasks = request.u32_attr(attr::TASKS_PER_YIELD)?;
-        let tenant = tenant::set_tasks_per_yield(id, tasks).map_err(|e| tenant_error(request, e))?;
+        let tasks = request.optional_u32_attr(attr::TASKS_PER_YIELD);
+        let threads = request.optional_u32_attr(attr::THREADS);
+        if tasks.is_none() && threads.is_none() {
+            request.set_error_message(c"SCHED_SET needs TASKS_PER_YIELD or THREADS");
+            return Err(EINVAL);
+        }
+        if let Some(threads) = threads {
+            // First: a refused re-placement then changes nothing at all.
+            let state = tenant::find(id).map_err(|e| tenant_error(request, e))?;
+            state.set_threads(threads).map_err(|e| {
+                match core::str::from_utf8(&e.text) {
+                    Ok(text) if !text.is_empty() => request.set_error_text(text),
+                    _ => request.set_attr_error(attr::THREADS, c"cannot re-place the tenant's tasks"),
+                }
+                e.errno
+            })?;
+        }
+        let tenant = match tasks {
+            Some(tasks) => tenant::set_tasks_per_yield(id, tasks),
+            None => tenant::get(id),
+        }
+        .map_err(|e| tenant_error(request, e))?;
         reply_tenant(request, &tenant)
     })
 }

@@ -35,6 +35,9 @@ pub(crate) struct TenantState {
     name: [u8; crate::portable::uapi::TENANT_NAME_MAX],
     name_len: usize,
     tasks_per_yield: AtomicU32,
+    /// The `THREADS` knob: how many threads unpinned tasks are spread over. Changed only under
+    /// `changing`, so an install and a re-placement never build with different values.
+    threads: AtomicU32,
     /// Times the thread woke up to run tasks.
     wakeups: AtomicU64,
     /// Task runs on the thread, whether they did work or not.
@@ -72,6 +75,10 @@ impl TenantState {
         self.tasks_per_yield.load(Ordering::Relaxed)
     }
 
+    pub(crate) fn threads(&self) -> u32 {
+        self.threads.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn wakeups(&self) -> u64 {
         self.wakeups.load(Ordering::Relaxed)
     }
@@ -100,10 +107,33 @@ impl TenantState {
     /// longer uses are stopped after it.
     pub(crate) fn install(self: &Arc<Self>, blob: &[u8], announce: impl FnOnce(&Installed)) -> Result<Arc<Installed>, BuildError> {
         let _changing = self.changing.lock();
+        self.install_locked(blob, announce)
+    }
+
+    /// Sets the `THREADS` knob. A running graph is rebuilt from its blob with the new placement
+    /// and swapped in exactly as an install would (state carried over, threads started before
+    /// the switch and stopped after it), so a task never runs on two threads of one graph. On
+    /// failure the knob and the running graph stay as they were.
+    pub(crate) fn set_threads(self: &Arc<Self>, threads: u32) -> Result<(), BuildError> {
+        let _changing = self.changing.lock();
+        let before = self.threads.swap(threads, Ordering::Relaxed);
+        if before == threads {
+            return Ok(());
+        }
+        let Some(running) = self.installed() else { return Ok(()) };
+        let result = self.install_locked(&running.blob, |_| {});
+        if result.is_err() {
+            self.threads.store(before, Ordering::Relaxed);
+        }
+        result.map(|_| ())
+    }
+
+    /// [`TenantState::install`] with `changing` held by the caller.
+    fn install_locked(self: &Arc<Self>, blob: &[u8], announce: impl FnOnce(&Installed)) -> Result<Arc<Installed>, BuildError> {
         if self.closed.load(Ordering::Relaxed) {
             return Err(BuildError::new(ENOENT, format_args!("the tenant is being deleted")));
         }
-        let graph = Graph::build(blob, self.name(), self.doorbell.clone())?;
+        let graph = Graph::build(blob, self.name(), self.doorbell.clone(), self.threads())?;
         self.start_workers(graph.thread_count())?;
         let mut copy = KVVec::with_capacity(blob.len(), GFP_KERNEL)?;
         copy.extend_from_slice(blob, GFP_KERNEL)?;
@@ -336,6 +366,8 @@ pub(crate) struct TenantView {
     thread_pids: [u32; TENANT_THREADS_MAX as usize],
     thread_count: usize,
     pub(crate) tasks_per_yield: u32,
+    /// The `THREADS` knob (the tenant may run more threads when its graph pins tasks higher).
+    pub(crate) threads: u32,
 }
 
 impl TenantView {
@@ -349,6 +381,7 @@ impl TenantView {
             thread_pids,
             thread_count,
             tasks_per_yield: state.tasks_per_yield(),
+            threads: state.threads(),
         }
     }
 
@@ -424,6 +457,7 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
             name: state_name,
             name_len,
             tasks_per_yield: AtomicU32::new(TASKS_PER_YIELD_DEFAULT),
+            threads: AtomicU32::new(1),
             wakeups: AtomicU64::new(0),
             task_runs: AtomicU64::new(0),
             doorbell: Arc::new(Doorbell::new()?, GFP_KERNEL)?,

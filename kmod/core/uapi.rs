@@ -19,7 +19,8 @@ pub mod cmd {
     /// Read one tenant: `TENANT_ID`. Replies `TENANT_ID`, `TENANT_NAME`, one `THREAD_PID` per
     /// thread (thread 0 first), `TASKS_PER_YIELD`.
     pub const TENANT_GET: u8 = 4;
-    /// Set a tenant's scheduling parameters: `TENANT_ID`, `TASKS_PER_YIELD`.
+    /// Set a tenant's scheduling parameters: `TENANT_ID` and at least one of
+    /// `TASKS_PER_YIELD`, `THREADS`.
     pub const SCHED_SET: u8 = 5;
     /// Read a tenant's scheduling parameters: `TENANT_ID`.
     pub const SCHED_GET: u8 = 6;
@@ -97,8 +98,13 @@ pub mod attr {
     pub const TASK_RUNS: u16 = 16;
     /// One element of the tenant's graph, nested [`element_attr`] (reply only, repeated).
     pub const ELEMENT_STATS: u16 = 17;
+    // --- CPU scheduling and shares (issues 4 and 7): numbers 40 to 49 ---
+    /// Threads the tenant spreads its unpinned tasks over, u32 in
+    /// 1..=[`super::TENANT_THREADS_MAX`]; the tenant runs max(this, highest pinned thread + 1).
+    pub const THREADS: u16 = 40;
+
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 17;
+    pub const MAX: u16 = 40;
 }
 
 /// Attributes nested inside [`attr::ELEMENT_STATS`].
@@ -126,6 +132,8 @@ pub const TENANT_NAME_MAX: usize = 11;
 pub const TENANTS_MAX: u32 = 1024;
 /// Largest `TASKS_PER_YIELD`.
 pub const TASKS_PER_YIELD_MAX: u32 = 4096;
+/// Largest `THREADS`: threads one tenant may run.
+pub const TENANT_THREADS_MAX: u32 = 8;
 /// `TASKS_PER_YIELD` of a new tenant (Click's kernel driver runs about 128 tasks per pass).
 pub const TASKS_PER_YIELD_DEFAULT: u32 = 128;
 

@@ -148,6 +148,13 @@ impl<'a> Request<'a> {
         Ok(unsafe { vdp_attr_u32(attr.as_ptr()) })
     }
 
+    /// Like [`Self::u32_attr`] for an attribute the command may go without.
+    pub(crate) fn optional_u32_attr(&self, attr_type: u16) -> Option<u32> {
+        let attr = self.attr(attr_type)?;
+        // SAFETY: the policy validated this attribute as NLA_U32, so it holds 4 bytes.
+        Some(unsafe { vdp_attr_u32(attr.as_ptr()) })
+    }
+
     /// A string attribute without its terminating NUL; the policy has checked that it is
     /// NUL-terminated and bounded in length.
     pub(crate) fn str_attr(&self, attr_type: u16) -> Result<&'a [u8]> {

@@ -54,7 +54,9 @@ enum vdp_attr {
 	VDP_A_WAKEUPS = 15,
 	VDP_A_TASK_RUNS = 16,
 	VDP_A_ELEMENT_STATS = 17,
-	VDP_A_MAX = 17,
+	/* CPU scheduling and shares (issues 4 and 7): 40 to 49. */
+	VDP_A_THREADS = 40,
+	VDP_A_MAX = 40,
 };
 
 #define VDP_GRAPH_MAX_BYTES	65000
@@ -64,6 +66,7 @@ enum vdp_attr {
 
 #define VDP_TENANT_NAME_MAX	11
 #define VDP_TASKS_PER_YIELD_MAX	4096
+#define VDP_TENANT_THREADS_MAX	8
 
 enum vdp_class_attr {
 	VDP_A_CLASS_UNSPEC,

@@ -142,6 +142,7 @@ fn spec_numbers_match_the_uapi() {
         ("vdp", "wakeups", attr::WAKEUPS),
         ("vdp", "task-runs", attr::TASK_RUNS),
         ("vdp", "element-stats", attr::ELEMENT_STATS),
+        ("vdp", "threads", attr::THREADS),
         ("class", "id", class_attr::ID),
         ("class", "name", class_attr::NAME),
         ("element", "name", element_attr::NAME),

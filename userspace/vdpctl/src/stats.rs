@@ -43,6 +43,8 @@ pub struct TenantStats {
     /// Every thread's PID, thread 0 first.
     pub thread_pids: Vec<u32>,
     pub tasks_per_yield: u32,
+    /// The THREADS knob.
+    pub threads: u32,
     pub wakeups: u64,
     pub task_runs: u64,
     /// Absent when the tenant has no graph installed.
@@ -82,6 +84,7 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
                     tenant.thread_pids.push(pid);
                 }
                 attr::TASKS_PER_YIELD => tenant.tasks_per_yield = u32_value(a)?,
+                attr::THREADS => tenant.threads = u32_value(a)?,
                 attr::WAKEUPS => tenant.wakeups = u64_value(a)?,
                 attr::TASK_RUNS => tenant.task_runs = u64_value(a)?,
                 attr::ELEMENT_COUNT => element_count = Some(u32_value(a)?),
@@ -136,11 +139,12 @@ pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
     }
     for t in &tenants {
         println!(
-            "tenant {} {}: thread {}, tasks_per_yield {}, wakeups {}, task runs {}{}",
+            "tenant {} {}: thread {}, tasks_per_yield {}, threads {}, wakeups {}, task runs {}{}",
             t.id,
             t.name,
             t.thread_pid,
             t.tasks_per_yield,
+            t.threads,
             t.wakeups,
             t.task_runs,
             crate::tenant::more_threads(&t.thread_pids)

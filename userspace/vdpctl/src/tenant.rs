@@ -37,12 +37,17 @@ pub enum TenantCommand {
 
 #[derive(Subcommand)]
 pub enum SchedCommand {
-    /// Set how many tasks the tenant's thread runs before it yields.
+    /// Set how many tasks the tenant's threads run before they yield, and over how many threads
+    /// its unpinned tasks are spread.
+    #[command(group(clap::ArgGroup::new("knob").required(true).multiple(true).args(["tasks_per_yield", "threads"])))]
     Set {
         #[arg(long)]
         tenant: u32,
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=uapi::TASKS_PER_YIELD_MAX as i64))]
-        tasks_per_yield: u32,
+        tasks_per_yield: Option<u32>,
+        /// Threads for tasks no StaticThreadSched pins (round-robin in task order).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=uapi::TENANT_THREADS_MAX as i64))]
+        threads: Option<u32>,
         #[command(flatten)]
         output: Output,
     },
@@ -72,10 +77,12 @@ pub struct TenantInfo {
     /// Every thread's PID, thread 0 first (one `THREAD_PID` each).
     pub thread_pids: Vec<u32>,
     pub tasks_per_yield: u32,
+    /// The THREADS knob; the tenant may run more when its graph pins tasks higher.
+    pub threads: u32,
 }
 
 fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
-    let (mut id, mut name, mut tasks) = (None, None, None);
+    let (mut id, mut name, mut tasks, mut threads) = (None, None, None, None);
     let mut pids = Vec::new();
     for a in &reply.attrs {
         match a.kind() & NLA_TYPE_MASK {
@@ -83,6 +90,7 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
             attr::TENANT_NAME => name = Some(string_value(a)?),
             attr::THREAD_PID => pids.push(u32_value(a)?),
             attr::TASKS_PER_YIELD => tasks = Some(u32_value(a)?),
+            attr::THREADS => threads = Some(u32_value(a)?),
             _ => {}
         }
     }
@@ -92,6 +100,7 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
         thread_pid: *pids.first().context("tenant reply has no THREAD_PID")?,
         thread_pids: pids,
         tasks_per_yield: tasks.context("tenant reply has no TASKS_PER_YIELD")?,
+        threads: threads.context("tenant reply has no THREADS")?,
     })
 }
 
@@ -100,11 +109,12 @@ fn print_tenant(info: &TenantInfo, output: &Output) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(info)?);
     } else {
         println!(
-            "tenant {} ({}): thread pid {}, tasks per yield {}{}",
+            "tenant {} ({}): thread pid {}, tasks per yield {}, threads {}{}",
             info.id,
             info.name,
             info.thread_pid,
             info.tasks_per_yield,
+            info.threads,
             more_threads(&info.thread_pids)
         );
     }
@@ -165,12 +175,16 @@ pub fn run_sched(command: &SchedCommand) -> Result<ExitCode> {
         SchedCommand::Set {
             tenant,
             tasks_per_yield,
+            threads,
             output,
         } => {
-            let attrs = vec![
-                u32_attr(attr::TENANT_ID, *tenant),
-                u32_attr(attr::TASKS_PER_YIELD, *tasks_per_yield),
-            ];
+            let mut attrs = vec![u32_attr(attr::TENANT_ID, *tenant)];
+            if let Some(tasks) = tasks_per_yield {
+                attrs.push(u32_attr(attr::TASKS_PER_YIELD, *tasks));
+            }
+            if let Some(threads) = threads {
+                attrs.push(u32_attr(attr::THREADS, *threads));
+            }
             (one_tenant(&mut socket, cmd::SCHED_SET, attrs)?, output)
         }
         SchedCommand::Get { tenant, output } => (
@@ -200,6 +214,7 @@ mod tests {
                 u32_attr(attr::THREAD_PID, 42),
                 u32_attr(attr::THREAD_PID, 43),
                 u32_attr(attr::TASKS_PER_YIELD, 128),
+                u32_attr(attr::THREADS, 2),
             ],
         };
         let info = decode_tenant(&reply).expect("decode");
@@ -210,7 +225,8 @@ mod tests {
                 name: "red".into(),
                 thread_pid: 42,
                 thread_pids: vec![42, 43],
-                tasks_per_yield: 128
+                tasks_per_yield: 128,
+                threads: 2
             }
         );
         assert_eq!(more_threads(&info.thread_pids), ", threads 0-1 pids 42 43");
