@@ -424,6 +424,19 @@ fn stats_dump(dump: &mut Dump<'_>) -> Result<u32> {
     Ok(dump.len())
 }
 
+/// The tenant's CPU limit and how its threads were held to it.
+fn put_cpu(attrs: &mut Attrs<'_>, state: &TenantState) -> Result {
+    let cpu = state.cpu();
+    if cpu.quota_ns != crate::portable::cpu_budget::UNLIMITED {
+        attrs.put_u64(attr::CPU_QUOTA_US, cpu.quota_ns / 1000)?;
+    }
+    attrs.put_u64(attr::CPU_PERIOD_US, cpu.period_ns / 1000)?;
+    attrs.put_u64(attr::CPU_RUNTIME_NS, cpu.stats.runtime_ns)?;
+    attrs.put_u64(attr::CPU_PERIODS, cpu.stats.periods)?;
+    attrs.put_u64(attr::CPU_THROTTLED_PERIODS, cpu.stats.throttled_periods)?;
+    attrs.put_u64(attr::CPU_THROTTLED_NS, cpu.stats.throttled_ns)
+}
+
 /// Writes one STATS message for `view` with its elements from `start` on, as many as fit. Returns
 /// the index of the first element not written and whether the tenant is complete. A message that
 /// would hold no element although some remain is not written at all.
@@ -434,6 +447,7 @@ fn put_tenant_stats(dump: &mut Dump<'_>, view: &TenantView, state: &TenantState,
     let header = put_tenant(&mut attrs, view)
         .and_then(|()| attrs.put_u64(attr::WAKEUPS, state.wakeups()))
         .and_then(|()| attrs.put_u64(attr::TASK_RUNS, state.task_runs()))
+        .and_then(|()| put_cpu(&mut attrs, state))
         .and_then(|()| match &installed {
             Some(installed) => put_graph_counts(&mut attrs, view.id, installed),
             None => Ok(()),

@@ -4,9 +4,11 @@
 //! only by control-plane commands; the data path never takes its lock.
 
 use crate::engine::{BuildError, Graph, WakeAt, TENANT_THREADS_MAX};
+use crate::portable::cpu_budget::{BudgetStats, CpuBudget, Verdict};
 use crate::portable::stride::{self, IdleRound, StrideEntry};
 use crate::portable::uapi::{TASKS_PER_YIELD_DEFAULT, TENANTS_MAX};
-use crate::sys::thread::{CurrentThread, Doorbell, Thread, ThreadBody};
+use crate::sys::thread::{CurrentThread, Doorbell, TaskRef, Thread, ThreadBody};
+use crate::sys::time::now_ns;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::str::CString;
 use kernel::prelude::*;
@@ -57,6 +59,20 @@ pub(crate) struct TenantState {
     workers: Pin<KBox<Mutex<KVec<Thread<Worker>>>>>,
     /// Set under `changing` when the tenant is deleted: no install may start threads after it.
     closed: AtomicBool,
+    /// Thread 0's task, set once it has started: its cgroup is the tenant's, whose `cpu.max`
+    /// the budget follows and which threads 1 and up join when they start.
+    home: Pin<KBox<Mutex<Option<TaskRef>>>>,
+    /// What the tenant's threads may still run in this period of its cgroup's `cpu.max`
+    /// (`kmod/core/cpu_budget.rs`); every thread charges its passes here.
+    budget: Pin<KBox<SpinLock<CpuBudget>>>,
+}
+
+/// A snapshot of a tenant's CPU budget, for STATS.
+pub(crate) struct CpuView {
+    /// Quota per period in ns, [`crate::portable::cpu_budget::UNLIMITED`] without a limit.
+    pub(crate) quota_ns: u64,
+    pub(crate) period_ns: u64,
+    pub(crate) stats: BudgetStats,
 }
 
 /// A graph together with the blob it was built from (what `GRAPH_GET` returns).
@@ -85,6 +101,49 @@ impl TenantState {
 
     pub(crate) fn task_runs(&self) -> u64 {
         self.task_runs.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn cpu(&self) -> CpuView {
+        let budget = self.budget.lock();
+        CpuView { quota_ns: budget.quota_ns(), period_ns: budget.period_ns(), stats: budget.stats() }
+    }
+
+    /// Charges what the calling thread ran since `meter` last looked, and holds it while the
+    /// tenant's budget is spent: it sleeps until the period that pays the debt back, then looks
+    /// again (the limit may have changed meanwhile). Returns true when the thread must stop.
+    fn hold_to_budget(&self, thread: &CurrentThread<'_>, meter: &mut Meter) -> bool {
+        let runtime = thread.runtime_ns(meter.exact);
+        let ran = runtime.saturating_sub(meter.last);
+        meter.last = meter.last.max(runtime);
+        let mut now = now_ns();
+        let mut verdict = self.account(ran, now, meter);
+        while let Verdict::ThrottleUntil(until) = verdict {
+            if thread.sleep_until(until) {
+                return true;
+            }
+            let woke = now_ns();
+            self.budget.lock().note_throttled(woke.saturating_sub(now));
+            now = woke;
+            verdict = self.account(0, now, meter);
+        }
+        false
+    }
+
+    /// Charges `ran` at `now`, first re-reading the cgroup's limit once per period.
+    fn account(&self, ran: u64, now: u64, meter: &mut Meter) -> Verdict {
+        let limit = if self.budget.lock().needs_refresh(now) {
+            self.home.lock().as_ref().map(TaskRef::cpu_limit)
+        } else {
+            None
+        };
+        let mut budget = self.budget.lock();
+        if let Some((quota, period)) = limit {
+            budget.set_limit(quota, period, now);
+        }
+        let verdict = budget.charge(ran, now);
+        // Exact readings cost the runqueue lock: only a limited tenant needs them.
+        meter.exact = budget.limited();
+        verdict
     }
 
     /// Runs `change` (a routing-table write and its announcement) in order with the tenant's
@@ -174,6 +233,7 @@ impl TenantState {
     /// this call started are stopped again, and the running graph keeps the ones it had.
     fn start_workers(self: &Arc<Self>, count: u32) -> Result<(), BuildError> {
         let mut workers = self.workers.lock();
+        let home = self.home.lock();
         let had = workers.len();
         let mut started = || -> Result<(), Error> {
             while workers.len() + 1 < count as usize {
@@ -181,7 +241,7 @@ impl TenantState {
                 let worker = Arc::new(Worker { state: self.clone(), index }, GFP_KERNEL)?;
                 let name = worker_name(self.name(), index)?;
                 workers.reserve(1, GFP_KERNEL)?;
-                let thread = Thread::start(worker, &name)?;
+                let thread = Thread::start(worker, &name, home.as_ref())?;
                 // Cannot fail after the reservation.
                 workers.push_within_capacity(thread).map_err(|_| ENOMEM)?;
             }
@@ -240,7 +300,16 @@ impl TenantState {
         let mut worked = false;
         let mut runs = 0u32;
         queue.round.restart();
+        let start = now_ns();
+        // With a CPU limit, the pass stops once it may have used what the budget has left.
+        let allowance = self.budget.lock().allowance(start);
         while runs < self.tasks_per_yield() && !queue.round.all_idle(&queue.entries) {
+            if allowance.is_some_and(|left| now_ns().saturating_sub(start) >= left) {
+                // Cut short, not idle: reported as work so that the thread is held to the
+                // budget and then goes on, instead of sleeping until a doorbell ring.
+                worked = true;
+                break;
+            }
             let Some(index) = stride::next(&queue.entries) else { break };
             runs += 1;
             let did = graph.run_task(index as usize, thread, wake);
@@ -287,6 +356,12 @@ impl RunQueue {
     }
 }
 
+/// Where a thread's CPU time stood when it last charged its tenant's budget.
+struct Meter {
+    last: u64,
+    exact: bool,
+}
+
 /// One of a tenant's threads: thread `index` runs the tasks the graph places on it.
 pub(crate) struct Worker {
     state: Arc<TenantState>,
@@ -313,12 +388,17 @@ impl ThreadBody for Worker {
         let state = &self.state;
         let mut queue = RunQueue::new();
         let wake = WakeAt::new();
+        let mut meter = Meter { last: thread.runtime_ns(true), exact: true };
         while !thread.should_stop() {
             // Read before looking for work: a ring from here on ends the wait below at once.
             let seen = state.doorbell.rings();
             let worked = state.run_pass(self.index, &mut queue, &wake);
             // Asked for by this pass only: a pass that runs the task again asks again.
             let wake_at = wake.take();
+            // Every pass is paid for, idle ones too, before the thread goes on or sleeps.
+            if state.hold_to_budget(thread, &mut meter) {
+                break;
+            }
             if worked {
                 // More work is likely: let others run, then go on without sleeping.
                 thread.yield_now();
@@ -465,12 +545,15 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
             changing: KBox::pin_init(new_mutex!((), "vdp_tenant_install"), GFP_KERNEL)?,
             workers: KBox::pin_init(new_mutex!(KVec::new(), "vdp_tenant_workers"), GFP_KERNEL)?,
             closed: AtomicBool::new(false),
+            home: KBox::pin_init(new_mutex!(None, "vdp_tenant_home"), GFP_KERNEL)?,
+            budget: KBox::pin_init(new_spinlock!(CpuBudget::new(), "vdp_tenant_budget"), GFP_KERNEL)?,
         },
         GFP_KERNEL,
     )?;
     let thread_name = worker_name(state.name(), 0)?;
     let worker = Arc::new(Worker { state, index: 0 }, GFP_KERNEL)?;
-    let thread = Thread::start(worker, &thread_name)?;
+    let thread = Thread::start(worker, &thread_name, None)?;
+    *thread.body().state.home.lock() = thread.task();
     let tenant = Tenant { thread };
     let view = TenantView::of(&tenant);
     list.tenants.reserve(1, GFP_KERNEL)?;

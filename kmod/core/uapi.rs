@@ -102,9 +102,23 @@ pub mod attr {
     /// Threads the tenant spreads its unpinned tasks over, u32 in
     /// 1..=[`super::TENANT_THREADS_MAX`]; the tenant runs max(this, highest pinned thread + 1).
     pub const THREADS: u16 = 40;
+    /// The tenant cgroup's `cpu.max` quota per period in µs, u64 (STATS only; absent when the
+    /// cgroup has no limit). The tenant's threads are held to it by the module.
+    pub const CPU_QUOTA_US: u16 = 41;
+    /// The `cpu.max` period in µs, u64 (STATS only).
+    pub const CPU_PERIOD_US: u16 = 42;
+    /// CPU time the tenant's threads ran, in ns, u64 (STATS only).
+    pub const CPU_RUNTIME_NS: u16 = 43;
+    /// Limited periods in which the tenant's threads ran, u64 (STATS only).
+    pub const CPU_PERIODS: u16 = 44;
+    /// Of those, periods in which a thread was stopped for the budget, u64 (STATS only).
+    pub const CPU_THROTTLED_PERIODS: u16 = 45;
+    /// Time the tenant's threads spent stopped for the budget, in ns, summed over threads, u64
+    /// (STATS only).
+    pub const CPU_THROTTLED_NS: u16 = 46;
 
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 40;
+    pub const MAX: u16 = 46;
 }
 
 /// Attributes nested inside [`attr::ELEMENT_STATS`].

@@ -56,7 +56,13 @@ enum vdp_attr {
 	VDP_A_ELEMENT_STATS = 17,
 	/* CPU scheduling and shares (issues 4 and 7): 40 to 49. */
 	VDP_A_THREADS = 40,
-	VDP_A_MAX = 40,
+	VDP_A_CPU_QUOTA_US = 41,
+	VDP_A_CPU_PERIOD_US = 42,
+	VDP_A_CPU_RUNTIME_NS = 43,
+	VDP_A_CPU_PERIODS = 44,
+	VDP_A_CPU_THROTTLED_PERIODS = 45,
+	VDP_A_CPU_THROTTLED_NS = 46,
+	VDP_A_MAX = 46,
 };
 
 #define VDP_GRAPH_MAX_BYTES	65000
