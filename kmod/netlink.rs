@@ -82,6 +82,7 @@ fn put_tenant(attrs: &mut Attrs<'_>, tenant: &TenantView) -> Result {
         attrs.put_u32(attr::THREAD_PID, pid)?;
     }
     attrs.put_u32(attr::TASKS_PER_YIELD, tenant.tasks_per_yield)?;
+    attrs.put_u32(attr::TASKS_PER_YIELD_AUTO, u32::from(tenant.yield_auto))?;
     attrs.put_u32(attr::THREADS, tenant.threads)
 }
 
@@ -182,8 +183,13 @@ pub(crate) extern "C" fn vdp_rs_sched_set(
         let id = request.u32_attr(attr::TENANT_ID)?;
         let tasks = request.optional_u32_attr(attr::TASKS_PER_YIELD);
         let threads = request.optional_u32_attr(attr::THREADS);
-        if tasks.is_none() && threads.is_none() {
-            request.set_error_message(c"SCHED_SET needs TASKS_PER_YIELD or THREADS");
+        let auto = request.optional_u32_attr(attr::TASKS_PER_YIELD_AUTO).map(|v| v != 0);
+        if tasks.is_none() && threads.is_none() && auto.is_none() {
+            request.set_error_message(c"SCHED_SET needs TASKS_PER_YIELD, TASKS_PER_YIELD_AUTO or THREADS");
+            return Err(EINVAL);
+        }
+        if tasks.is_some() && auto == Some(true) {
+            request.set_attr_error(attr::TASKS_PER_YIELD_AUTO, c"a fixed TASKS_PER_YIELD and TASKS_PER_YIELD_AUTO 1 contradict each other");
             return Err(EINVAL);
         }
         if let Some(threads) = threads {
@@ -197,9 +203,10 @@ pub(crate) extern "C" fn vdp_rs_sched_set(
                 e.errno
             })?;
         }
-        let tenant = match tasks {
-            Some(tasks) => tenant::set_tasks_per_yield(id, tasks),
-            None => tenant::get(id),
+        let tenant = if tasks.is_some() || auto.is_some() {
+            tenant::set_tasks_per_yield(id, tasks, auto)
+        } else {
+            tenant::get(id)
         }
         .map_err(|e| tenant_error(request, e))?;
         reply_tenant(request, &tenant)

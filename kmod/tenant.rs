@@ -6,7 +6,7 @@
 use crate::engine::{BuildError, Graph, WakeAt, TENANT_THREADS_MAX};
 use crate::portable::cpu_budget::{BudgetStats, CpuBudget, Verdict};
 use crate::portable::stride::{self, IdleRound, StrideEntry};
-use crate::portable::uapi::{TASKS_PER_YIELD_DEFAULT, TENANTS_MAX};
+use crate::portable::uapi::{AUTO_PASS_NS, TASKS_PER_YIELD_DEFAULT, TASKS_PER_YIELD_MAX, TENANTS_MAX};
 use crate::sys::thread::{CurrentThread, Doorbell, TaskRef, Thread, ThreadBody};
 use crate::sys::time::now_ns;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -37,6 +37,8 @@ pub(crate) struct TenantState {
     name: [u8; crate::portable::uapi::TENANT_NAME_MAX],
     name_len: usize,
     tasks_per_yield: AtomicU32,
+    /// Passes sized by time ([`AUTO_PASS_NS`]) rather than by `tasks_per_yield`.
+    yield_auto: AtomicBool,
     /// The `THREADS` knob: how many threads unpinned tasks are spread over. Changed only under
     /// `changing`, so an install and a re-placement never build with different values.
     threads: AtomicU32,
@@ -89,6 +91,10 @@ impl TenantState {
 
     pub(crate) fn tasks_per_yield(&self) -> u32 {
         self.tasks_per_yield.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn yield_auto(&self) -> bool {
+        self.yield_auto.load(Ordering::Relaxed)
     }
 
     pub(crate) fn threads(&self) -> u32 {
@@ -303,8 +309,14 @@ impl TenantState {
         let start = now_ns();
         // With a CPU limit, the pass stops once it may have used what the budget has left.
         let allowance = self.budget.lock().allowance(start);
-        while runs < self.tasks_per_yield() && !queue.round.all_idle(&queue.entries) {
-            if allowance.is_some_and(|left| now_ns().saturating_sub(start) >= left) {
+        let auto = self.yield_auto();
+        let most = if auto { TASKS_PER_YIELD_MAX } else { self.tasks_per_yield() };
+        while runs < most && !queue.round.all_idle(&queue.entries) {
+            let elapsed = now_ns().saturating_sub(start);
+            if auto && elapsed >= AUTO_PASS_NS {
+                break;
+            }
+            if allowance.is_some_and(|left| elapsed >= left) {
                 // Cut short, not idle: reported as work so that the thread is held to the
                 // budget and then goes on, instead of sleeping until a doorbell ring.
                 worked = true;
@@ -446,6 +458,7 @@ pub(crate) struct TenantView {
     thread_pids: [u32; TENANT_THREADS_MAX as usize],
     thread_count: usize,
     pub(crate) tasks_per_yield: u32,
+    pub(crate) yield_auto: bool,
     /// The `THREADS` knob (the tenant may run more threads when its graph pins tasks higher).
     pub(crate) threads: u32,
 }
@@ -461,6 +474,7 @@ impl TenantView {
             thread_pids,
             thread_count,
             tasks_per_yield: state.tasks_per_yield(),
+            yield_auto: state.yield_auto(),
             threads: state.threads(),
         }
     }
@@ -537,6 +551,7 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
             name: state_name,
             name_len,
             tasks_per_yield: AtomicU32::new(TASKS_PER_YIELD_DEFAULT),
+            yield_auto: AtomicBool::new(true),
             threads: AtomicU32::new(1),
             wakeups: AtomicU64::new(0),
             task_runs: AtomicU64::new(0),
@@ -615,10 +630,15 @@ pub(crate) fn get(id: u32) -> Result<TenantView, TenantError> {
         .ok_or(TenantError::NoSuchTenant)
 }
 
-pub(crate) fn set_tasks_per_yield(id: u32, tasks: u32) -> Result<TenantView, TenantError> {
+/// Sets a fixed `tasks` per pass (turning the time-sized passes off), or with `tasks` `None`
+/// turns them on or off as `auto` says.
+pub(crate) fn set_tasks_per_yield(id: u32, tasks: Option<u32>, auto: Option<bool>) -> Result<TenantView, TenantError> {
     let list = TENANTS.lock();
     let tenant = list.tenants.iter().find(|t| t.state().id == id).ok_or(TenantError::NoSuchTenant)?;
-    tenant.state().tasks_per_yield.store(tasks, Ordering::Relaxed);
+    if let Some(tasks) = tasks {
+        tenant.state().tasks_per_yield.store(tasks, Ordering::Relaxed);
+    }
+    tenant.state().yield_auto.store(auto.unwrap_or(false), Ordering::Relaxed);
     tenant.state().doorbell.ring();
     Ok(TenantView::of(tenant))
 }

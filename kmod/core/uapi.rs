@@ -116,9 +116,13 @@ pub mod attr {
     /// Time the tenant's threads spent stopped for the budget, in ns, summed over threads, u64
     /// (STATS only).
     pub const CPU_THROTTLED_NS: u16 = 46;
+    /// Whether the tenant's passes are sized by time instead of by `TASKS_PER_YIELD`, u32 0 or 1
+    /// (1 for a new tenant). Setting `TASKS_PER_YIELD` turns it off; see
+    /// [`super::AUTO_PASS_NS`].
+    pub const TASKS_PER_YIELD_AUTO: u16 = 47;
 
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 46;
+    pub const MAX: u16 = 47;
 }
 
 /// Attributes nested inside [`attr::ELEMENT_STATS`].
@@ -148,6 +152,10 @@ pub const TENANTS_MAX: u32 = 1024;
 pub const TASKS_PER_YIELD_MAX: u32 = 4096;
 /// Largest `THREADS`: threads one tenant may run.
 pub const TENANT_THREADS_MAX: u32 = 8;
+/// With `TASKS_PER_YIELD_AUTO`, a pass runs tasks until this much wall-clock time has gone by
+/// (or [`TASKS_PER_YIELD_MAX`] tasks have run): cheap tasks get long passes and little per-pass
+/// overhead, expensive ones short passes and a bounded time between yields, without tuning.
+pub const AUTO_PASS_NS: u64 = 2_000_000;
 /// `TASKS_PER_YIELD` of a new tenant (Click's kernel driver runs about 128 tasks per pass).
 pub const TASKS_PER_YIELD_DEFAULT: u32 = 128;
 

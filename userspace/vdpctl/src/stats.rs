@@ -43,6 +43,8 @@ pub struct TenantStats {
     /// Every thread's PID, thread 0 first.
     pub thread_pids: Vec<u32>,
     pub tasks_per_yield: u32,
+    /// Passes sized by time instead of by `tasks_per_yield`.
+    pub tasks_per_yield_auto: bool,
     /// The THREADS knob.
     pub threads: u32,
     pub wakeups: u64,
@@ -116,6 +118,7 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
                 }
                 attr::TASKS_PER_YIELD => tenant.tasks_per_yield = u32_value(a)?,
                 attr::THREADS => tenant.threads = u32_value(a)?,
+                attr::TASKS_PER_YIELD_AUTO => tenant.tasks_per_yield_auto = u32_value(a)? != 0,
                 attr::WAKEUPS => tenant.wakeups = u64_value(a)?,
                 attr::TASK_RUNS => tenant.task_runs = u64_value(a)?,
                 attr::CPU_QUOTA_US => tenant.cpu.quota_us = Some(u64_value(a)?),
@@ -180,7 +183,7 @@ pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
             t.id,
             t.name,
             t.thread_pid,
-            t.tasks_per_yield,
+            crate::tenant::yield_text(t.tasks_per_yield, t.tasks_per_yield_auto),
             t.threads,
             t.wakeups,
             t.task_runs,

@@ -43,8 +43,9 @@ pub enum SchedCommand {
     Set {
         #[arg(long)]
         tenant: u32,
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=uapi::TASKS_PER_YIELD_MAX as i64))]
-        tasks_per_yield: Option<u32>,
+        /// A number from 1 to 4096, or `auto` (the default): passes sized by time.
+        #[arg(long, value_parser = parse_tasks_per_yield)]
+        tasks_per_yield: Option<TasksPerYield>,
         /// Threads for tasks no StaticThreadSched pins (round-robin in task order).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=uapi::TENANT_THREADS_MAX as i64))]
         threads: Option<u32>,
@@ -58,6 +59,32 @@ pub enum SchedCommand {
         #[command(flatten)]
         output: Output,
     },
+}
+
+/// `--tasks-per-yield`: a fixed count or `auto`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TasksPerYield {
+    Fixed(u32),
+    Auto,
+}
+
+fn parse_tasks_per_yield(text: &str) -> Result<TasksPerYield, String> {
+    if text == "auto" {
+        return Ok(TasksPerYield::Auto);
+    }
+    match text.parse::<u32>() {
+        Ok(n) if (1..=uapi::TASKS_PER_YIELD_MAX).contains(&n) => Ok(TasksPerYield::Fixed(n)),
+        _ => Err(format!("want `auto` or a number from 1 to {}", uapi::TASKS_PER_YIELD_MAX)),
+    }
+}
+
+/// How a tenant's passes are sized, for text output.
+pub fn yield_text(tasks: u32, auto: bool) -> String {
+    if auto {
+        "auto".to_string()
+    } else {
+        tasks.to_string()
+    }
 }
 
 #[derive(Args)]
@@ -77,12 +104,15 @@ pub struct TenantInfo {
     /// Every thread's PID, thread 0 first (one `THREAD_PID` each).
     pub thread_pids: Vec<u32>,
     pub tasks_per_yield: u32,
+    /// Passes sized by time instead of by `tasks_per_yield`.
+    pub tasks_per_yield_auto: bool,
     /// The THREADS knob; the tenant may run more when its graph pins tasks higher.
     pub threads: u32,
 }
 
 fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
     let (mut id, mut name, mut tasks, mut threads) = (None, None, None, None);
+    let mut auto = false;
     let mut pids = Vec::new();
     for a in &reply.attrs {
         match a.kind() & NLA_TYPE_MASK {
@@ -91,6 +121,7 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
             attr::THREAD_PID => pids.push(u32_value(a)?),
             attr::TASKS_PER_YIELD => tasks = Some(u32_value(a)?),
             attr::THREADS => threads = Some(u32_value(a)?),
+            attr::TASKS_PER_YIELD_AUTO => auto = u32_value(a)? != 0,
             _ => {}
         }
     }
@@ -100,6 +131,7 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
         thread_pid: *pids.first().context("tenant reply has no THREAD_PID")?,
         thread_pids: pids,
         tasks_per_yield: tasks.context("tenant reply has no TASKS_PER_YIELD")?,
+        tasks_per_yield_auto: auto,
         threads: threads.context("tenant reply has no THREADS")?,
     })
 }
@@ -113,7 +145,7 @@ fn print_tenant(info: &TenantInfo, output: &Output) -> Result<()> {
             info.id,
             info.name,
             info.thread_pid,
-            info.tasks_per_yield,
+            yield_text(info.tasks_per_yield, info.tasks_per_yield_auto),
             info.threads,
             more_threads(&info.thread_pids)
         );
@@ -179,8 +211,10 @@ pub fn run_sched(command: &SchedCommand) -> Result<ExitCode> {
             output,
         } => {
             let mut attrs = vec![u32_attr(attr::TENANT_ID, *tenant)];
-            if let Some(tasks) = tasks_per_yield {
-                attrs.push(u32_attr(attr::TASKS_PER_YIELD, *tasks));
+            match tasks_per_yield {
+                Some(TasksPerYield::Fixed(tasks)) => attrs.push(u32_attr(attr::TASKS_PER_YIELD, *tasks)),
+                Some(TasksPerYield::Auto) => attrs.push(u32_attr(attr::TASKS_PER_YIELD_AUTO, 1)),
+                None => {}
             }
             if let Some(threads) = threads {
                 attrs.push(u32_attr(attr::THREADS, *threads));
@@ -226,6 +260,7 @@ mod tests {
                 thread_pid: 42,
                 thread_pids: vec![42, 43],
                 tasks_per_yield: 128,
+                tasks_per_yield_auto: false,
                 threads: 2
             }
         );
