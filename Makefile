@@ -13,7 +13,7 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-cpu clean help
 
 all: kmod userspace
 
@@ -58,6 +58,11 @@ test-vm: initramfs
 demo: FLAVOUR = lean
 demo: initramfs
 	@qemu-tests/run --flavour lean --show demo
+
+# CPU-share and scheduling benchmarks on the lean kernel: tables and plots into docs/bench/.
+bench-cpu: FLAVOUR = lean
+bench-cpu: initramfs
+	@scripts/bench-cpu.sh
 
 clean:
 	rm -rf $(OUT)
