@@ -313,12 +313,11 @@ impl TenantState {
         let most = if auto { TASKS_PER_YIELD_MAX } else { self.tasks_per_yield() };
         while runs < most && !queue.round.all_idle(&queue.entries) {
             let elapsed = now_ns().saturating_sub(start);
-            if auto && elapsed >= AUTO_PASS_NS {
-                break;
-            }
-            if allowance.is_some_and(|left| elapsed >= left) {
-                // Cut short, not idle: reported as work so that the thread is held to the
-                // budget and then goes on, instead of sleeping until a doorbell ring.
+            // Cut short by time (the auto pass length, or the CPU budget), not idle: reported
+            // as work so that the thread is held to its budget and then goes on, instead of
+            // sleeping until a doorbell ring while its tasks have work. The clock may be coarse
+            // (jiffies), so a tick can end a pass before its first task.
+            if (auto && elapsed >= AUTO_PASS_NS) || allowance.is_some_and(|left| elapsed >= left) {
                 worked = true;
                 break;
             }
