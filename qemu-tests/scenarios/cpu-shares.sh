@@ -34,9 +34,9 @@ s=$(share 3)
 echo "    share $s%"
 vdpctl stats --tenant 1 | sed -n 2p
 [ "$s" -le 22 ] || fail "capped at 20%, the tenant used $s%"
-# Loose: under TCG on a shared host the guest's clocks are coarse (jiffies) and its vCPUs are
-# starved now and then; the bound only catches a tenant stopped outright.
-[ "$s" -ge 5 ] || fail "capped at 20%, the tenant got only $s%"
+# With a margin: under TCG on a shared host the guest's clock is coarse (jiffies) and its vCPUs
+# are starved now and then. A thread that slept while its budget allowed it to run got 6-13%.
+[ "$s" -ge 12 ] || fail "capped at 20%, the tenant got only $s%"
 s20=$s
 expect_match "$(stat_json)" '"quota_us":20000,"period_us":100000'
 [ "$(json_field throttled_periods)" -gt 0 ] || fail "no throttled periods counted"
@@ -54,7 +54,7 @@ echo "20000 100000" > /sys/fs/cgroup/red/cpu.max
 vdpctl sched set --tenant 1 --threads 2 >/dev/null
 compile_for red two-sources.click /tmp/two-sources.vdpg
 vdpctl graph install --tenant 1 /tmp/two-sources.vdpg
-for e in a b; do vdpctl handler write --tenant 1 red/$e.limit -1; done
+for e in x y; do vdpctl handler write --tenant 1 red/$e.limit -1; done
 red1_pid=$(vdpctl tenant show --id 1 --json | tr -d ' \n' | sed -n 's/.*"thread_pids":\[[0-9]*,\([0-9]*\)\].*/\1/p')
 [ -n "$red1_pid" ] || fail "no second thread"
 grep -qx "$red1_pid" /sys/fs/cgroup/red/cgroup.procs || fail "thread 1 is not in red's cgroup: $(cat /proc/$red1_pid/cgroup)"

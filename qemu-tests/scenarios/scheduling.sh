@@ -103,8 +103,8 @@ start0=$(thread_ticks "$red_pid")
 vdpctl graph install --tenant 1 /tmp/two-sources.vdpg
 [ "$(pids 1 | wc -l)" = 2 ] || fail "THREADS 2 gave $(pids 1 | wc -l) threads: $(pids 1)"
 red1_pid=$(pids 1 | sed -n 2p)
-wait_for_value 1 red/ca.count 5000 120
-wait_for_value 1 red/cb.count 5000 120
+wait_for_value 1 red/cx.count 5000 120
+wait_for_value 1 red/cy.count 5000 120
 t0=$(($(thread_ticks "$red_pid") - start0)); t1=$(thread_ticks "$red1_pid")
 echo "    CPU ticks: thread 0 $t0, thread 1 $t1"
 [ "$t0" -gt 0 ] && [ "$t1" -gt 0 ] || fail "a thread did no work: thread 0 $t0, thread 1 $t1 ticks"
@@ -120,11 +120,11 @@ expect_match "$(vdpctl sched get --tenant 1)" "tasks per yield 64, threads 2"
 [ "$(pids 1 | wc -l)" = 2 ] || fail "THREADS 2 again gave $(pids 1 | wc -l) threads"
 # A re-placement rebuilds the graph as an install does: counters keep their counts and sources
 # start their LIMIT afresh. Start both from zero for an exact count.
-for e in a b; do vdpctl handler write --tenant 1 red/$e.active false; done
-for e in a b ca cb; do vdpctl handler write --tenant 1 red/$e.reset; done
-for e in a b; do vdpctl handler write --tenant 1 red/$e.active true; done
-wait_for_value 1 red/ca.count 5000 120
-wait_for_value 1 red/cb.count 5000 120
+for e in x y; do vdpctl handler write --tenant 1 red/$e.active false; done
+for e in x y cx cy; do vdpctl handler write --tenant 1 red/$e.reset; done
+for e in x y; do vdpctl handler write --tenant 1 red/$e.active true; done
+wait_for_value 1 red/cx.count 5000 120
+wait_for_value 1 red/cy.count 5000 120
 expect_fail "THREADS 9" vdpctl sched set --tenant 1 --threads 9 >/dev/null
 expect_fail "SCHED_SET without a knob" vdpctl sched set --tenant 1 >/dev/null
 vdpctl sched set --tenant 1 --threads 1 --tasks-per-yield 128 >/dev/null
