@@ -13,7 +13,7 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu clean help
 
 all: kmod userspace
 
@@ -64,6 +64,11 @@ demo: initramfs
 bench-gre: FLAVOUR = lean
 bench-gre: initramfs
 	@scripts/bench-gre.sh
+
+# CPU-share and scheduling benchmarks on the lean kernel: tables and plots into docs/bench/.
+bench-cpu: FLAVOUR = lean
+bench-cpu: initramfs
+	@scripts/bench-cpu.sh
 
 clean:
 	rm -rf $(OUT)

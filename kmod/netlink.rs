@@ -83,7 +83,9 @@ fn put_tenant(attrs: &mut Attrs<'_>, tenant: &TenantView) -> Result {
     for &pid in tenant.thread_pids() {
         attrs.put_u32(attr::THREAD_PID, pid)?;
     }
-    attrs.put_u32(attr::TASKS_PER_YIELD, tenant.tasks_per_yield)
+    attrs.put_u32(attr::TASKS_PER_YIELD, tenant.tasks_per_yield)?;
+    attrs.put_u32(attr::TASKS_PER_YIELD_AUTO, u32::from(tenant.yield_auto))?;
+    attrs.put_u32(attr::THREADS, tenant.threads)
 }
 
 fn reply_tenant(request: &Request<'_>, tenant: &TenantView) -> Result {
@@ -182,8 +184,34 @@ pub(crate) extern "C" fn vdp_rs_sched_set(
 ) -> c_int {
     dispatch(info, |request| {
         let id = request.u32_attr(attr::TENANT_ID)?;
-        let tasks = request.u32_attr(attr::TASKS_PER_YIELD)?;
-        let tenant = tenant::set_tasks_per_yield(id, tasks).map_err(|e| tenant_error(request, e))?;
+        let tasks = request.optional_u32_attr(attr::TASKS_PER_YIELD);
+        let threads = request.optional_u32_attr(attr::THREADS);
+        let auto = request.optional_u32_attr(attr::TASKS_PER_YIELD_AUTO).map(|v| v != 0);
+        if tasks.is_none() && threads.is_none() && auto.is_none() {
+            request.set_error_message(c"SCHED_SET needs TASKS_PER_YIELD, TASKS_PER_YIELD_AUTO or THREADS");
+            return Err(EINVAL);
+        }
+        if tasks.is_some() && auto == Some(true) {
+            request.set_attr_error(attr::TASKS_PER_YIELD_AUTO, c"a fixed TASKS_PER_YIELD and TASKS_PER_YIELD_AUTO 1 contradict each other");
+            return Err(EINVAL);
+        }
+        if let Some(threads) = threads {
+            // First: a refused re-placement then changes nothing at all.
+            let state = tenant::find(id).map_err(|e| tenant_error(request, e))?;
+            state.set_threads(threads).map_err(|e| {
+                match core::str::from_utf8(&e.text) {
+                    Ok(text) if !text.is_empty() => request.set_error_text(text),
+                    _ => request.set_attr_error(attr::THREADS, c"cannot re-place the tenant's tasks"),
+                }
+                e.errno
+            })?;
+        }
+        let tenant = if tasks.is_some() || auto.is_some() {
+            tenant::set_tasks_per_yield(id, tasks, auto)
+        } else {
+            tenant::get(id)
+        }
+        .map_err(|e| tenant_error(request, e))?;
         reply_tenant(request, &tenant)
     })
 }
@@ -406,6 +434,19 @@ fn stats_dump(dump: &mut Dump<'_>) -> Result<u32> {
     Ok(dump.len())
 }
 
+/// The tenant's CPU limit and how its threads were held to it.
+fn put_cpu(attrs: &mut Attrs<'_>, state: &TenantState) -> Result {
+    let cpu = state.cpu();
+    if cpu.quota_ns != crate::portable::cpu_budget::UNLIMITED {
+        attrs.put_u64(attr::CPU_QUOTA_US, cpu.quota_ns / 1000)?;
+    }
+    attrs.put_u64(attr::CPU_PERIOD_US, cpu.period_ns / 1000)?;
+    attrs.put_u64(attr::CPU_RUNTIME_NS, cpu.stats.runtime_ns)?;
+    attrs.put_u64(attr::CPU_PERIODS, cpu.stats.periods)?;
+    attrs.put_u64(attr::CPU_THROTTLED_PERIODS, cpu.stats.throttled_periods)?;
+    attrs.put_u64(attr::CPU_THROTTLED_NS, cpu.stats.throttled_ns)
+}
+
 /// Writes one STATS message for `view` with its elements from `start` on, as many as fit. Returns
 /// the index of the first element not written and whether the tenant is complete. A message that
 /// would hold no element although some remain is not written at all.
@@ -416,6 +457,7 @@ fn put_tenant_stats(dump: &mut Dump<'_>, view: &TenantView, state: &TenantState,
     let header = put_tenant(&mut attrs, view)
         .and_then(|()| attrs.put_u64(attr::WAKEUPS, state.wakeups()))
         .and_then(|()| attrs.put_u64(attr::TASK_RUNS, state.task_runs()))
+        .and_then(|()| put_cpu(&mut attrs, state))
         .and_then(|()| match &installed {
             Some(installed) => put_graph_counts(&mut attrs, view.id, installed),
             None => Ok(()),

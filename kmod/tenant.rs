@@ -4,9 +4,11 @@
 //! only by control-plane commands; the data path never takes its lock.
 
 use crate::engine::{BuildError, Graph, WakeAt, TENANT_THREADS_MAX};
+use crate::portable::cpu_budget::{BudgetStats, CpuBudget, Verdict};
 use crate::portable::stride::{self, IdleRound, StrideEntry};
-use crate::portable::uapi::{TASKS_PER_YIELD_DEFAULT, TENANTS_MAX};
-use crate::sys::thread::{CurrentThread, Doorbell, Thread, ThreadBody};
+use crate::portable::uapi::{AUTO_PASS_NS, TASKS_PER_YIELD_DEFAULT, TASKS_PER_YIELD_MAX, TENANTS_MAX};
+use crate::sys::thread::{CurrentThread, Doorbell, TaskRef, Thread, ThreadBody};
+use crate::sys::time::now_ns;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use kernel::str::CString;
 use kernel::prelude::*;
@@ -35,6 +37,11 @@ pub(crate) struct TenantState {
     name: [u8; crate::portable::uapi::TENANT_NAME_MAX],
     name_len: usize,
     tasks_per_yield: AtomicU32,
+    /// Passes sized by time ([`AUTO_PASS_NS`]) rather than by `tasks_per_yield`.
+    yield_auto: AtomicBool,
+    /// The `THREADS` knob: how many threads unpinned tasks are spread over. Changed only under
+    /// `changing`, so an install and a re-placement never build with different values.
+    threads: AtomicU32,
     /// Times the thread woke up to run tasks.
     wakeups: AtomicU64,
     /// Task runs on the thread, whether they did work or not.
@@ -54,6 +61,20 @@ pub(crate) struct TenantState {
     workers: Pin<KBox<Mutex<KVec<Thread<Worker>>>>>,
     /// Set under `changing` when the tenant is deleted: no install may start threads after it.
     closed: AtomicBool,
+    /// Thread 0's task, set once it has started: its cgroup is the tenant's, whose `cpu.max`
+    /// the budget follows and which threads 1 and up join when they start.
+    home: Pin<KBox<Mutex<Option<TaskRef>>>>,
+    /// What the tenant's threads may still run in this period of its cgroup's `cpu.max`
+    /// (`kmod/core/cpu_budget.rs`); every thread charges its passes here.
+    budget: Pin<KBox<SpinLock<CpuBudget>>>,
+}
+
+/// A snapshot of a tenant's CPU budget, for STATS.
+pub(crate) struct CpuView {
+    /// Quota per period in ns, [`crate::portable::cpu_budget::UNLIMITED`] without a limit.
+    pub(crate) quota_ns: u64,
+    pub(crate) period_ns: u64,
+    pub(crate) stats: BudgetStats,
 }
 
 /// A graph together with the blob it was built from (what `GRAPH_GET` returns).
@@ -82,12 +103,63 @@ impl TenantState {
         self.tasks_per_yield.load(Ordering::Relaxed)
     }
 
+    pub(crate) fn yield_auto(&self) -> bool {
+        self.yield_auto.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn threads(&self) -> u32 {
+        self.threads.load(Ordering::Relaxed)
+    }
+
     pub(crate) fn wakeups(&self) -> u64 {
         self.wakeups.load(Ordering::Relaxed)
     }
 
     pub(crate) fn task_runs(&self) -> u64 {
         self.task_runs.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn cpu(&self) -> CpuView {
+        let budget = self.budget.lock();
+        CpuView { quota_ns: budget.quota_ns(), period_ns: budget.period_ns(), stats: budget.stats() }
+    }
+
+    /// Charges what the calling thread ran since `meter` last looked, and holds it while the
+    /// tenant's budget is spent: it sleeps until the period that pays the debt back, then looks
+    /// again (the limit may have changed meanwhile). Returns true when the thread must stop.
+    fn hold_to_budget(&self, thread: &CurrentThread<'_>, meter: &mut Meter) -> bool {
+        let runtime = thread.runtime_ns(meter.exact);
+        let ran = runtime.saturating_sub(meter.last);
+        meter.last = meter.last.max(runtime);
+        let mut now = now_ns();
+        let mut verdict = self.account(ran, now, meter);
+        while let Verdict::ThrottleUntil(until) = verdict {
+            if thread.sleep_until(until) {
+                return true;
+            }
+            let woke = now_ns();
+            self.budget.lock().note_throttled(woke.saturating_sub(now));
+            now = woke;
+            verdict = self.account(0, now, meter);
+        }
+        false
+    }
+
+    /// Charges `ran` at `now`, first re-reading the cgroup's limit once per period.
+    fn account(&self, ran: u64, now: u64, meter: &mut Meter) -> Verdict {
+        let limit = if self.budget.lock().needs_refresh(now) {
+            self.home.lock().as_ref().map(TaskRef::cpu_limit)
+        } else {
+            None
+        };
+        let mut budget = self.budget.lock();
+        if let Some((quota, period)) = limit {
+            budget.set_limit(quota, period, now);
+        }
+        let verdict = budget.charge(ran, now);
+        // Exact readings cost the runqueue lock: only a limited tenant needs them.
+        meter.exact = budget.limited();
+        verdict
     }
 
     /// Runs `change` (a routing-table write and its announcement) in order with the tenant's
@@ -110,10 +182,33 @@ impl TenantState {
     /// longer uses are stopped after it.
     pub(crate) fn install(self: &Arc<Self>, blob: &[u8], announce: impl FnOnce(&Installed)) -> Result<Arc<Installed>, BuildError> {
         let _changing = self.changing.lock();
+        self.install_locked(blob, announce)
+    }
+
+    /// Sets the `THREADS` knob. A running graph is rebuilt from its blob with the new placement
+    /// and swapped in exactly as an install would (state carried over, threads started before
+    /// the switch and stopped after it), so a task never runs on two threads of one graph. On
+    /// failure the knob and the running graph stay as they were.
+    pub(crate) fn set_threads(self: &Arc<Self>, threads: u32) -> Result<(), BuildError> {
+        let _changing = self.changing.lock();
+        let before = self.threads.swap(threads, Ordering::Relaxed);
+        if before == threads {
+            return Ok(());
+        }
+        let Some(running) = self.installed() else { return Ok(()) };
+        let result = self.install_locked(&running.blob, |_| {});
+        if result.is_err() {
+            self.threads.store(before, Ordering::Relaxed);
+        }
+        result.map(|_| ())
+    }
+
+    /// [`TenantState::install`] with `changing` held by the caller.
+    fn install_locked(self: &Arc<Self>, blob: &[u8], announce: impl FnOnce(&Installed)) -> Result<Arc<Installed>, BuildError> {
         if self.closed.load(Ordering::Relaxed) {
             return Err(BuildError::new(ENOENT, format_args!("the tenant is being deleted")));
         }
-        let graph = Graph::build(blob, self.name(), self.id, self.doorbell.clone())?;
+        let graph = Graph::build(blob, self.name(), self.id, self.doorbell.clone(), self.threads())?;
         self.start_workers(graph.thread_count())?;
         let mut copy = KVVec::with_capacity(blob.len(), GFP_KERNEL)?;
         copy.extend_from_slice(blob, GFP_KERNEL)?;
@@ -154,6 +249,7 @@ impl TenantState {
     /// this call started are stopped again, and the running graph keeps the ones it had.
     fn start_workers(self: &Arc<Self>, count: u32) -> Result<(), BuildError> {
         let mut workers = self.workers.lock();
+        let home = self.home.lock();
         let had = workers.len();
         let mut started = || -> Result<(), Error> {
             while workers.len() + 1 < count as usize {
@@ -161,7 +257,7 @@ impl TenantState {
                 let worker = Arc::new(Worker { state: self.clone(), index }, GFP_KERNEL)?;
                 let name = worker_name(self.name(), index)?;
                 workers.reserve(1, GFP_KERNEL)?;
-                let thread = Thread::start(worker, &name)?;
+                let thread = Thread::start(worker, &name, home.as_ref())?;
                 // Cannot fail after the reservation.
                 workers.push_within_capacity(thread).map_err(|_| ENOMEM)?;
             }
@@ -220,7 +316,21 @@ impl TenantState {
         let mut worked = false;
         let mut runs = 0u32;
         queue.round.restart();
-        while runs < self.tasks_per_yield() && !queue.round.all_idle(&queue.entries) {
+        let start = now_ns();
+        // With a CPU limit, the pass stops once it may have used what the budget has left.
+        let allowance = self.budget.lock().allowance(start);
+        let auto = self.yield_auto();
+        let most = if auto { TASKS_PER_YIELD_MAX } else { self.tasks_per_yield() };
+        while runs < most && !queue.round.all_idle(&queue.entries) {
+            let elapsed = now_ns().saturating_sub(start);
+            // Cut short by time (the auto pass length, or the CPU budget), not idle: reported
+            // as work so that the thread is held to its budget and then goes on, instead of
+            // sleeping until a doorbell ring while its tasks have work. The clock may be coarse
+            // (jiffies), so a tick can end a pass before its first task.
+            if (auto && elapsed >= AUTO_PASS_NS) || allowance.is_some_and(|left| elapsed >= left) {
+                worked = true;
+                break;
+            }
             let Some(index) = stride::next(&queue.entries) else { break };
             runs += 1;
             let did = graph.run_task(index as usize, thread, wake);
@@ -267,6 +377,12 @@ impl RunQueue {
     }
 }
 
+/// Where a thread's CPU time stood when it last charged its tenant's budget.
+struct Meter {
+    last: u64,
+    exact: bool,
+}
+
 /// One of a tenant's threads: thread `index` runs the tasks the graph places on it.
 pub(crate) struct Worker {
     state: Arc<TenantState>,
@@ -293,12 +409,17 @@ impl ThreadBody for Worker {
         let state = &self.state;
         let mut queue = RunQueue::new();
         let wake = WakeAt::new();
+        let mut meter = Meter { last: thread.runtime_ns(true), exact: true };
         while !thread.should_stop() {
             // Read before looking for work: a ring from here on ends the wait below at once.
             let seen = state.doorbell.rings();
             let worked = state.run_pass(self.index, &mut queue, &wake);
             // Asked for by this pass only: a pass that runs the task again asks again.
             let wake_at = wake.take();
+            // Every pass is paid for, idle ones too, before the thread goes on or sleeps.
+            if state.hold_to_budget(thread, &mut meter) {
+                break;
+            }
             if worked {
                 // More work is likely: let others run, then go on without sleeping.
                 thread.yield_now();
@@ -346,6 +467,9 @@ pub(crate) struct TenantView {
     thread_pids: [u32; TENANT_THREADS_MAX as usize],
     thread_count: usize,
     pub(crate) tasks_per_yield: u32,
+    pub(crate) yield_auto: bool,
+    /// The `THREADS` knob (the tenant may run more threads when its graph pins tasks higher).
+    pub(crate) threads: u32,
 }
 
 impl TenantView {
@@ -359,6 +483,8 @@ impl TenantView {
             thread_pids,
             thread_count,
             tasks_per_yield: state.tasks_per_yield(),
+            yield_auto: state.yield_auto(),
+            threads: state.threads(),
         }
     }
 
@@ -434,6 +560,8 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
             name: state_name,
             name_len,
             tasks_per_yield: AtomicU32::new(TASKS_PER_YIELD_DEFAULT),
+            yield_auto: AtomicBool::new(true),
+            threads: AtomicU32::new(1),
             wakeups: AtomicU64::new(0),
             task_runs: AtomicU64::new(0),
             doorbell: Arc::new(Doorbell::new()?, GFP_KERNEL)?,
@@ -441,12 +569,15 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
             changing: KBox::pin_init(new_mutex!((), "vdp_tenant_install"), GFP_KERNEL)?,
             workers: KBox::pin_init(new_mutex!(KVec::new(), "vdp_tenant_workers"), GFP_KERNEL)?,
             closed: AtomicBool::new(false),
+            home: KBox::pin_init(new_mutex!(None, "vdp_tenant_home"), GFP_KERNEL)?,
+            budget: KBox::pin_init(new_spinlock!(CpuBudget::new(), "vdp_tenant_budget"), GFP_KERNEL)?,
         },
         GFP_KERNEL,
     )?;
     let thread_name = worker_name(state.name(), 0)?;
     let worker = Arc::new(Worker { state, index: 0 }, GFP_KERNEL)?;
-    let thread = Thread::start(worker, &thread_name)?;
+    let thread = Thread::start(worker, &thread_name, None)?;
+    *thread.body().state.home.lock() = thread.task();
     let tenant = Tenant { thread };
     let view = TenantView::of(&tenant);
     list.tenants.reserve(1, GFP_KERNEL)?;
@@ -508,10 +639,15 @@ pub(crate) fn get(id: u32) -> Result<TenantView, TenantError> {
         .ok_or(TenantError::NoSuchTenant)
 }
 
-pub(crate) fn set_tasks_per_yield(id: u32, tasks: u32) -> Result<TenantView, TenantError> {
+/// Sets a fixed `tasks` per pass (turning the time-sized passes off), or with `tasks` `None`
+/// turns them on or off as `auto` says.
+pub(crate) fn set_tasks_per_yield(id: u32, tasks: Option<u32>, auto: Option<bool>) -> Result<TenantView, TenantError> {
     let list = TENANTS.lock();
     let tenant = list.tenants.iter().find(|t| t.state().id == id).ok_or(TenantError::NoSuchTenant)?;
-    tenant.state().tasks_per_yield.store(tasks, Ordering::Relaxed);
+    if let Some(tasks) = tasks {
+        tenant.state().tasks_per_yield.store(tasks, Ordering::Relaxed);
+    }
+    tenant.state().yield_auto.store(auto.unwrap_or(false), Ordering::Relaxed);
     tenant.state().doorbell.ring();
     Ok(TenantView::of(tenant))
 }

@@ -20,6 +20,7 @@ pub mod tunnel;
 pub mod lpm;
 pub mod token_bucket;
 pub mod stride;
+pub mod cpu_budget;
 pub mod element_args;
 pub mod route_text;
 pub mod ip_actions;

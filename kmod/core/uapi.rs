@@ -19,7 +19,8 @@ pub mod cmd {
     /// Read one tenant: `TENANT_ID`. Replies `TENANT_ID`, `TENANT_NAME`, one `THREAD_PID` per
     /// thread (thread 0 first), `TASKS_PER_YIELD`.
     pub const TENANT_GET: u8 = 4;
-    /// Set a tenant's scheduling parameters: `TENANT_ID`, `TASKS_PER_YIELD`.
+    /// Set a tenant's scheduling parameters: `TENANT_ID` and at least one of
+    /// `TASKS_PER_YIELD`, `THREADS`.
     pub const SCHED_SET: u8 = 5;
     /// Read a tenant's scheduling parameters: `TENANT_ID`.
     pub const SCHED_GET: u8 = 6;
@@ -144,8 +145,32 @@ pub mod attr {
     pub const PORT: u16 = 30;
     /// One virtual device, nested [`device_attr`] (reply only, repeated).
     pub const VDEV: u16 = 31;
+
+    // --- CPU scheduling and shares (issues 4 and 7): numbers 40 to 49 ---
+    /// Threads the tenant spreads its unpinned tasks over, u32 in
+    /// 1..=[`super::TENANT_THREADS_MAX`]; the tenant runs max(this, highest pinned thread + 1).
+    pub const THREADS: u16 = 40;
+    /// The tenant cgroup's `cpu.max` quota per period in µs, u64 (STATS only; absent when the
+    /// cgroup has no limit). The tenant's threads are held to it by the module.
+    pub const CPU_QUOTA_US: u16 = 41;
+    /// The `cpu.max` period in µs, u64 (STATS only).
+    pub const CPU_PERIOD_US: u16 = 42;
+    /// CPU time the tenant's threads ran, in ns, u64 (STATS only).
+    pub const CPU_RUNTIME_NS: u16 = 43;
+    /// Limited periods in which the tenant's threads ran, u64 (STATS only).
+    pub const CPU_PERIODS: u16 = 44;
+    /// Of those, periods in which a thread was stopped for the budget, u64 (STATS only).
+    pub const CPU_THROTTLED_PERIODS: u16 = 45;
+    /// Time the tenant's threads spent stopped for the budget, in ns, summed over threads, u64
+    /// (STATS only).
+    pub const CPU_THROTTLED_NS: u16 = 46;
+    /// Whether the tenant's passes are sized by time instead of by `TASKS_PER_YIELD`, u32 0 or 1
+    /// (1 for a new tenant). Setting `TASKS_PER_YIELD` turns it off; see
+    /// [`super::AUTO_PASS_NS`].
+    pub const TASKS_PER_YIELD_AUTO: u16 = 47;
+
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 31;
+    pub const MAX: u16 = 47;
 }
 
 /// `CARRIES` values.
@@ -217,6 +242,12 @@ pub const TENANT_NAME_MAX: usize = 11;
 pub const TENANTS_MAX: u32 = 1024;
 /// Largest `TASKS_PER_YIELD`.
 pub const TASKS_PER_YIELD_MAX: u32 = 4096;
+/// Largest `THREADS`: threads one tenant may run.
+pub const TENANT_THREADS_MAX: u32 = 8;
+/// With `TASKS_PER_YIELD_AUTO`, a pass runs tasks until this much wall-clock time has gone by
+/// (or [`TASKS_PER_YIELD_MAX`] tasks have run): cheap tasks get long passes and little per-pass
+/// overhead, expensive ones short passes and a bounded time between yields, without tuning.
+pub const AUTO_PASS_NS: u64 = 2_000_000;
 /// `TASKS_PER_YIELD` of a new tenant (Click's kernel driver runs about 128 tasks per pass).
 pub const TASKS_PER_YIELD_DEFAULT: u32 = 128;
 

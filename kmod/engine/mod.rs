@@ -106,7 +106,7 @@ struct TaskSlot {
 /// Most threads one tenant runs: `StaticThreadSched` may name threads 0 to 7. The compiled
 /// format allows up to [`compiled_graph::MAX_THREAD`]; each thread is a kthread, so the kernel
 /// bounds them per tenant more tightly than the format does.
-pub(crate) const TENANT_THREADS_MAX: u32 = 8;
+pub(crate) const TENANT_THREADS_MAX: u32 = crate::portable::uapi::TENANT_THREADS_MAX;
 
 pub(crate) struct Graph {
     nodes: KVec<Node>,
@@ -210,8 +210,11 @@ fn invalid_blob(e: FormatError) -> BuildError {
 }
 
 impl Graph {
-    /// Validates `blob` and builds its graph for the tenant named `tenant`.
-    pub(crate) fn build(blob: &[u8], tenant: &str, tenant_id: u32, doorbell: Arc<Doorbell>) -> Result<Graph, BuildError> {
+    /// Validates `blob` and builds its graph for the tenant named `tenant`. Tasks that no
+    /// `StaticThreadSched` pins are spread round-robin, in task order, over `threads` threads
+    /// (the tenant's `THREADS` knob, 1 to [`TENANT_THREADS_MAX`]).
+    pub(crate) fn build(blob: &[u8], tenant: &str, tenant_id: u32, doorbell: Arc<Doorbell>, threads: u32) -> Result<Graph, BuildError> {
+        let threads = threads.clamp(1, TENANT_THREADS_MAX);
         let (element_count, port_count) = compiled_graph::scratch_sizes(blob)
             .map_err(invalid_blob)?;
         let mut scratch = KVec::with_capacity(element_count, GFP_KERNEL)?;
@@ -272,9 +275,19 @@ impl Graph {
                 Some(PortLink { element: connection.from, port: connection.from_port });
         }
         let mut tasks = KVec::with_capacity(compiled.task_count() as usize, GFP_KERNEL)?;
-        let mut thread_count = 1u32;
+        // max(knob, highest pinned thread + 1): a knob above the task count still gives the
+        // tenant that many threads, as asked.
+        let mut thread_count = threads;
+        let mut unpinned = 0u32;
         for task in compiled.tasks() {
-            let thread = if task.thread == compiled_graph::UNPINNED { 0 } else { task.thread };
+            let thread = if task.thread == compiled_graph::UNPINNED {
+                // checked_rem: no division-by-zero panic path, though `threads` is at least 1.
+                let thread = unpinned.checked_rem(threads).unwrap_or(0);
+                unpinned = unpinned.wrapping_add(1);
+                thread
+            } else {
+                task.thread
+            };
             if thread >= TENANT_THREADS_MAX {
                 let name = nodes.get(task.element as usize).map_or(&b"?"[..], |n| n.name.as_slice());
                 return Err(BuildError::new(EINVAL, format_args!(

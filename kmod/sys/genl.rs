@@ -149,10 +149,10 @@ impl<'a> Request<'a> {
         Ok(unsafe { vdp_attr_u32(attr.as_ptr()) })
     }
 
-    /// An optional u32 attribute (type and range checked by the policy).
+    /// Like [`Self::u32_attr`] for an attribute the command may go without.
     pub(crate) fn optional_u32_attr(&self, attr_type: u16) -> Option<u32> {
         let attr = self.attr(attr_type)?;
-        // SAFETY: the policy validated this attribute as a 4-byte integer.
+        // SAFETY: the policy validated this attribute as NLA_U32, so it holds 4 bytes.
         Some(unsafe { vdp_attr_u32(attr.as_ptr()) })
     }
 

@@ -12,6 +12,12 @@ pub(crate) struct RawThread {
     _opaque: [u8; 0],
 }
 
+/// A kernel `struct task_struct`; opaque to Rust.
+#[repr(C)]
+pub(crate) struct RawTask {
+    _opaque: [u8; 0],
+}
+
 /// The C doorbell (`struct vdp_doorbell`); opaque to Rust.
 #[repr(C)]
 pub(crate) struct RawDoorbell {
@@ -25,8 +31,14 @@ extern "C" {
         body: RawBody,
         arg: *mut c_void,
         name: *const c_char,
+        cgroups_of: *mut RawTask,
         out: *mut *mut RawThread,
     ) -> c_int;
+    fn vdp_thread_task(thread: *mut RawThread) -> *mut RawTask;
+    fn vdp_task_put(task: *mut RawTask);
+    fn vdp_task_cpu_limit(task: *mut RawTask, quota_ns: *mut u64, period_ns: *mut u64);
+    fn vdp_thread_runtime_ns(exact: bool) -> u64;
+    fn vdp_thread_sleep_until(deadline_ns: u64) -> bool;
     fn vdp_thread_stop(thread: *mut RawThread);
     fn vdp_thread_should_stop() -> bool;
     fn vdp_doorbell_new() -> *mut RawDoorbell;
@@ -69,13 +81,16 @@ unsafe extern "C" fn trampoline<T: ThreadBody>(raw: *mut RawThread, arg: *mut c_
 }
 
 impl<T: ThreadBody> Thread<T> {
-    /// Starts a thread named `name` (truncated by the kernel to 15 bytes) running `body`.
-    pub(crate) fn start(body: Arc<T>, name: &CStr) -> Result<Self> {
+    /// Starts a thread named `name` (truncated by the kernel to 15 bytes) running `body`. With
+    /// `cgroups_of`, the thread joins that task's cgroups before it first runs.
+    pub(crate) fn start(body: Arc<T>, name: &CStr, cgroups_of: Option<&TaskRef>) -> Result<Self> {
         let mut raw: *mut RawThread = core::ptr::null_mut();
         let arg = Arc::as_ptr(&body).cast_mut().cast::<c_void>();
+        let like = cgroups_of.map_or(core::ptr::null_mut(), |task| task.raw.as_ptr());
         // SAFETY: `trampoline::<T>` matches the body signature; `arg` stays valid for the thread's
-        // life (the returned `Thread` owns `body`); `name` is NUL-terminated; `raw` is writable.
-        to_result(unsafe { vdp_thread_start(trampoline::<T>, arg, name.as_ptr().cast(), &mut raw) })?;
+        // life (the returned `Thread` owns `body`); `name` is NUL-terminated; `like` is NULL or a
+        // task the `TaskRef` holds a reference to; `raw` is writable.
+        to_result(unsafe { vdp_thread_start(trampoline::<T>, arg, name.as_ptr().cast(), like, &mut raw) })?;
         let raw = NonNull::new(raw).ok_or(EINVAL)?;
         Ok(Thread { raw, body })
     }
@@ -87,6 +102,46 @@ impl<T: ThreadBody> Thread<T> {
 
     pub(crate) fn body(&self) -> &Arc<T> {
         &self.body
+    }
+
+    /// A reference to the thread's task that may outlive the thread (`None` cannot happen: the
+    /// handle pins its task).
+    pub(crate) fn task(&self) -> Option<TaskRef> {
+        // SAFETY: `raw` is live (type invariant); the C side takes a new task reference, which
+        // the returned `TaskRef` owns.
+        let task = unsafe { vdp_thread_task(self.raw.as_ptr()) };
+        NonNull::new(task).map(|raw| TaskRef { raw })
+    }
+}
+
+/// A counted reference to a kernel task (possibly one that has exited).
+///
+/// Invariant: `raw` holds one task reference, taken by `vdp_thread_task` and dropped in `drop`.
+pub(crate) struct TaskRef {
+    raw: NonNull<RawTask>,
+}
+
+// SAFETY: a task reference may be used and dropped from any thread; the C calls made through it
+// are safe in any context.
+unsafe impl Send for TaskRef {}
+// SAFETY: as above; shared use only reads.
+unsafe impl Sync for TaskRef {}
+
+impl TaskRef {
+    /// The `cpu.max` that holds the task, as (quota, period) in ns; the quota is
+    /// [`crate::portable::cpu_budget::UNLIMITED`] without a limit. Any context.
+    pub(crate) fn cpu_limit(&self) -> (u64, u64) {
+        let (mut quota, mut period) = (0u64, 0u64);
+        // SAFETY: `raw` is a referenced task (type invariant); both outputs are writable.
+        unsafe { vdp_task_cpu_limit(self.raw.as_ptr(), &mut quota, &mut period) };
+        (quota, period)
+    }
+}
+
+impl Drop for TaskRef {
+    fn drop(&mut self) {
+        // SAFETY: drops the one reference this value holds (type invariant).
+        unsafe { vdp_task_put(self.raw.as_ptr()) };
     }
 }
 
@@ -125,6 +180,20 @@ impl CurrentThread<'_> {
     pub(crate) fn should_stop(&self) -> bool {
         // SAFETY: called from the kthread itself, as kthread_should_stop requires.
         unsafe { vdp_thread_should_stop() }
+    }
+
+    /// CPU time this thread has run, in ns. `exact` includes the slice running now (taking the
+    /// runqueue lock); otherwise the figure may lag by up to a tick, caught up by the next read.
+    pub(crate) fn runtime_ns(&self, exact: bool) -> u64 {
+        // SAFETY: reads the calling task's own accounting; we are that task.
+        unsafe { vdp_thread_runtime_ns(exact) }
+    }
+
+    /// Sleeps until the monotonic clock reaches `deadline_ns`, whatever rings; returns true
+    /// when the thread must stop (which ends the sleep early).
+    pub(crate) fn sleep_until(&self, deadline_ns: u64) -> bool {
+        // SAFETY: we are a kthread, as kthread_should_stop inside requires, holding no locks.
+        unsafe { vdp_thread_sleep_until(deadline_ns) }
     }
 
     /// Gives the CPU to anyone else who is runnable.

@@ -74,7 +74,16 @@ enum vdp_attr {
 	VDP_A_PEER_MAC = 29,
 	VDP_A_PORT = 30,
 	VDP_A_VDEV = 31,
-	VDP_A_MAX = 31,
+	/* CPU scheduling and shares (issues 4 and 7): 40 to 49. */
+	VDP_A_THREADS = 40,
+	VDP_A_CPU_QUOTA_US = 41,
+	VDP_A_CPU_PERIOD_US = 42,
+	VDP_A_CPU_RUNTIME_NS = 43,
+	VDP_A_CPU_PERIODS = 44,
+	VDP_A_CPU_THROTTLED_PERIODS = 45,
+	VDP_A_CPU_THROTTLED_NS = 46,
+	VDP_A_TASKS_PER_YIELD_AUTO = 47,
+	VDP_A_MAX = 47,
 };
 
 #define VDP_CARRIES_IP		1
@@ -89,6 +98,7 @@ enum vdp_attr {
 
 #define VDP_TENANT_NAME_MAX	11
 #define VDP_TASKS_PER_YIELD_MAX	4096
+#define VDP_TENANT_THREADS_MAX	8
 
 enum vdp_class_attr {
 	VDP_A_CLASS_UNSPEC,

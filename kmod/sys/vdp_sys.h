@@ -7,8 +7,14 @@
 
 struct vdp_thread;
 
+struct task_struct;
 int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const char *name,
-		     struct vdp_thread **out);
+		     struct task_struct *cgroups_of, struct vdp_thread **out);
+struct task_struct *vdp_thread_task(struct vdp_thread *thread);
+void vdp_task_put(struct task_struct *task);
+void vdp_task_cpu_limit(struct task_struct *task, u64 *quota_ns, u64 *period_ns);
+u64 vdp_thread_runtime_ns(bool exact);
+bool vdp_thread_sleep_until(u64 deadline_ns);
 void vdp_thread_stop(struct vdp_thread *thread);
 struct vdp_doorbell;
 struct vdp_doorbell *vdp_doorbell_new(void);

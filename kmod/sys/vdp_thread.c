@@ -5,12 +5,14 @@
  * The kthread and wait-queue APIs are macros and static inlines, so the Rust side (thread.rs)
  * drives them through these few functions.
  */
+#include <linux/cgroup.h>
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/kthread.h>
 #include <linux/pid.h>
 #include <linux/sched.h>
+#include <linux/sched/cputime.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
@@ -42,11 +44,14 @@ static int vdp_thread_main(void *data)
 /*
  * Starts a kthread named @name running @body(thread, @arg). Returns 0 and the handle in @out, or
  * a negative errno. The task is pinned with a reference so stopping it is safe even if @body has
- * already returned.
+ * already returned. With @cgroups_of, the new thread joins that task's cgroups before it first
+ * runs: a tenant's later threads are billed, and held, where its first thread is.
  */
 int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const char *name,
-		     struct vdp_thread **out)
+		     struct task_struct *cgroups_of, struct vdp_thread **out)
 {
+	int err;
+
 	struct vdp_thread *thread = kzalloc(sizeof(*thread), GFP_KERNEL);
 	struct task_struct *task;
 
@@ -58,6 +63,15 @@ int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const 
 	if (IS_ERR(task)) {
 		kfree(thread);
 		return PTR_ERR(task);
+	}
+	if (cgroups_of) {
+		err = cgroup_attach_task_all(cgroups_of, task);
+		if (err) {
+			/* Never woken, so the body never runs; kthread_stop reaps it. */
+			kthread_stop(task);
+			kfree(thread);
+			return err;
+		}
 	}
 	get_task_struct(task);
 	thread->task = task;
@@ -147,6 +161,57 @@ void vdp_thread_yield(void)
 int vdp_thread_pid(const struct vdp_thread *thread)
 {
 	return task_pid_nr(thread->task);
+}
+
+/* A counted reference to @thread's task; drop it with vdp_task_put. */
+struct task_struct *vdp_thread_task(struct vdp_thread *thread)
+{
+	return get_task_struct(thread->task);
+}
+
+void vdp_task_put(struct task_struct *task)
+{
+	put_task_struct(task);
+}
+
+/*
+ * The cpu.max that holds @task (its cgroup's or a stricter ancestor's), in ns; @quota_ns is
+ * U64_MAX without a limit. Any context: the helper our kernel patch adds reads under RCU.
+ */
+void vdp_task_cpu_limit(struct task_struct *task, u64 *quota_ns, u64 *period_ns)
+{
+	sched_task_cfs_bandwidth(task, quota_ns, period_ns);
+}
+
+/*
+ * CPU time the calling thread has run, in ns. @exact folds in the slice running now, at the cost
+ * of the runqueue lock; otherwise the figure lags by at most the time since the last tick or
+ * switch, which the next reading catches up on, so nothing is lost over time.
+ */
+u64 vdp_thread_runtime_ns(bool exact)
+{
+	if (exact)
+		return task_sched_runtime(current);
+	return READ_ONCE(current->se.sum_exec_runtime);
+}
+
+/*
+ * Called by a kthread held back by its tenant's CPU budget: sleeps until @deadline_ns on the
+ * monotonic clock, or until it is asked to stop. Doorbell rings do not end this sleep. Returns
+ * true when the thread must stop.
+ */
+bool vdp_thread_sleep_until(u64 deadline_ns)
+{
+	ktime_t deadline = ns_to_ktime(deadline_ns);
+
+	set_current_state(TASK_IDLE);
+	if (kthread_should_stop()) {
+		__set_current_state(TASK_RUNNING);
+		return true;
+	}
+	schedule_hrtimeout(&deadline, HRTIMER_MODE_ABS);
+	__set_current_state(TASK_RUNNING);
+	return kthread_should_stop();
 }
 
 u64 vdp_now_ms(void)

@@ -2,7 +2,8 @@
 # Tenant thread scheduling: a task held back by a rate lets its thread sleep until the next token
 # is due (timed sleep instead of polling) while the rate is still met; StaticThreadSched gives a
 # tenant more threads, started before the graph that needs them and stopped with it; each thread
-# picks its tasks by stride scheduling, honouring ScheduleInfo's tickets.
+# picks its tasks by stride scheduling, honouring ScheduleInfo's tickets; the THREADS knob spreads
+# unpinned tasks over several threads, also at run time.
 . /vdp/lib.sh
 load_vdp
 vdpctl tenant add red --id 1 >/dev/null
@@ -93,6 +94,40 @@ a=$(read_handler 1 red/ca.count)
 echo "    when b had sent 20000, a had sent $a"
 # Round-robin would give 20000; the window between b's last packet and the read adds a little.
 [ "$a" -ge 8000 ] && [ "$a" -le 12500 ] || fail "a sent $a while b sent 20000, want about 10000"
+
+step "THREADS 2: two unpinned sources spread over two threads, each thread runs one"
+vdpctl sched set --tenant 1 --threads 2
+expect_match "$(vdpctl sched get --tenant 1)" "threads 2"
+compile_for red two-sources.click /tmp/two-sources.vdpg
+start0=$(thread_ticks "$red_pid")
+vdpctl graph install --tenant 1 /tmp/two-sources.vdpg
+[ "$(pids 1 | wc -l)" = 2 ] || fail "THREADS 2 gave $(pids 1 | wc -l) threads: $(pids 1)"
+red1_pid=$(pids 1 | sed -n 2p)
+wait_for_value 1 red/cx.count 5000 120
+wait_for_value 1 red/cy.count 5000 120
+t0=$(($(thread_ticks "$red_pid") - start0)); t1=$(thread_ticks "$red1_pid")
+echo "    CPU ticks: thread 0 $t0, thread 1 $t1"
+[ "$t0" -gt 0 ] && [ "$t1" -gt 0 ] || fail "a thread did no work: thread 0 $t0, thread 1 $t1 ticks"
+vdpctl stats --tenant 1 | sed -n 1p
+expect_match "$(vdpctl stats --tenant 1 --json | tr -d ' \n')" '"threads":2'
+
+step "THREADS at run time: 1 stops the second thread, 2 starts it again, every packet delivered"
+vdpctl sched set --tenant 1 --threads 1 >/dev/null
+[ "$(pids 1)" = "$red_pid" ] || fail "threads after THREADS 1: $(pids 1)"
+[ ! -d /proc/$red1_pid ] || fail "thread 1 survived THREADS 1"
+vdpctl sched set --tenant 1 --threads 2 --tasks-per-yield 64
+expect_match "$(vdpctl sched get --tenant 1)" "tasks per yield 64, threads 2"
+[ "$(pids 1 | wc -l)" = 2 ] || fail "THREADS 2 again gave $(pids 1 | wc -l) threads"
+# A re-placement rebuilds the graph as an install does: counters keep their counts and sources
+# start their LIMIT afresh. Start both from zero for an exact count.
+for e in x y; do vdpctl handler write --tenant 1 red/$e.active false; done
+for e in x y cx cy; do vdpctl handler write --tenant 1 red/$e.reset; done
+for e in x y; do vdpctl handler write --tenant 1 red/$e.active true; done
+wait_for_value 1 red/cx.count 5000 120
+wait_for_value 1 red/cy.count 5000 120
+expect_fail "THREADS 9" vdpctl sched set --tenant 1 --threads 9 >/dev/null
+expect_fail "SCHED_SET without a knob" vdpctl sched set --tenant 1 >/dev/null
+vdpctl sched set --tenant 1 --threads 1 --tasks-per-yield 128 >/dev/null
 
 step "1000 install/remove cycles of a two-thread graph (kmemleak checks them at the end)"
 vdpctl graph remove --tenant 1

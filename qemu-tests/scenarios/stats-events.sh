@@ -65,7 +65,7 @@ vdpctl tenant add red --id 1 >/dev/null
 vdpctl graph install --tenant 1 /tmp/red.vdpg >/dev/null
 out=$(vdpctl stats)
 echo "$out"
-expect_match "$out" "tenant 1 red: thread [0-9]+, tasks_per_yield 128, wakeups [0-9]+, task runs [0-9]+"
+expect_match "$out" "tenant 1 red: thread [0-9]+, tasks_per_yield auto, threads 1, wakeups [0-9]+, task runs [0-9]+"
 expect_match "$out" "graph: 3 elements, 1 tasks"
 expect_match "$out" "red/src +InfiniteSource"
 expect_match "$out" "tenant 2 blue: .*"

@@ -23,7 +23,7 @@ echo "$red_pid" > /sys/fs/cgroup/red/cgroup.procs
 grep -qx "$red_pid" /sys/fs/cgroup/red/cgroup.procs || fail "thread not in cgroup red"
 
 step "scheduling parameters"
-vdpctl sched get --tenant 1 | grep -q "tasks per yield 128" || fail "default tasks per yield"
+vdpctl sched get --tenant 1 | grep -q "tasks per yield auto" || fail "default tasks per yield"
 vdpctl sched set --tenant 1 --tasks-per-yield 16
 vdpctl sched get --tenant 1 | grep -q "tasks per yield 16" || fail "tasks per yield not applied"
 out=$(expect_fail "tasks per yield 0" vdpctl debug raw --cmd 5 --attr 4:01000000 --attr 7:00000000)

@@ -56,6 +56,15 @@ fn c_header_matches_rust_uapi() {
     expect("VDP_HANDLER_NAME_MAX", vdp_core::uapi::HANDLER_NAME_MAX.to_string());
     expect("VDP_TENANT_NAME_MAX", vdp_core::uapi::TENANT_NAME_MAX.to_string());
     expect("VDP_TASKS_PER_YIELD_MAX", vdp_core::uapi::TASKS_PER_YIELD_MAX.to_string());
+    expect("VDP_A_THREADS", attr::THREADS.to_string());
+    expect("VDP_A_TASKS_PER_YIELD_AUTO", attr::TASKS_PER_YIELD_AUTO.to_string());
+    expect("VDP_A_CPU_QUOTA_US", attr::CPU_QUOTA_US.to_string());
+    expect("VDP_A_CPU_PERIOD_US", attr::CPU_PERIOD_US.to_string());
+    expect("VDP_A_CPU_RUNTIME_NS", attr::CPU_RUNTIME_NS.to_string());
+    expect("VDP_A_CPU_PERIODS", attr::CPU_PERIODS.to_string());
+    expect("VDP_A_CPU_THROTTLED_PERIODS", attr::CPU_THROTTLED_PERIODS.to_string());
+    expect("VDP_A_CPU_THROTTLED_NS", attr::CPU_THROTTLED_NS.to_string());
+    expect("VDP_TENANT_THREADS_MAX", vdp_core::uapi::TENANT_THREADS_MAX.to_string());
     expect("VDP_A_VERSION", attr::VERSION.to_string());
     expect("VDP_A_TENANT_COUNT", attr::TENANT_COUNT.to_string());
     expect("VDP_A_CLASS", attr::CLASS.to_string());

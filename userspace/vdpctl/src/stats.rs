@@ -47,10 +47,45 @@ pub struct TenantStats {
     /// Every thread's PID, thread 0 first.
     pub thread_pids: Vec<u32>,
     pub tasks_per_yield: u32,
+    /// Passes sized by time instead of by `tasks_per_yield`.
+    pub tasks_per_yield_auto: bool,
+    /// The THREADS knob.
+    pub threads: u32,
     pub wakeups: u64,
     pub task_runs: u64,
+    /// The cgroup's CPU limit and how the tenant's threads were held to it.
+    pub cpu: CpuStats,
     /// Absent when the tenant has no graph installed.
     pub graph: Option<GraphStats>,
+}
+
+/// A tenant's `cpu.max` as the module holds its threads to it, and `cpu.stat`-like counters.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct CpuStats {
+    /// Quota per period in µs; `None` when the cgroup has no limit.
+    pub quota_us: Option<u64>,
+    pub period_us: u64,
+    pub runtime_ns: u64,
+    pub periods: u64,
+    pub throttled_periods: u64,
+    pub throttled_ns: u64,
+}
+
+impl CpuStats {
+    /// `cpu max 20000/100000 us, ran 612 ms, throttled 2380 ms in 29 of 30 periods`.
+    pub fn line(&self) -> String {
+        let limit = match self.quota_us {
+            Some(quota) => format!("{quota}/{} us", self.period_us),
+            None => format!("max/{} us", self.period_us),
+        };
+        format!(
+            "cpu max {limit}, ran {} ms, throttled {} ms in {} of {} periods",
+            self.runtime_ns / 1_000_000,
+            self.throttled_ns / 1_000_000,
+            self.throttled_periods,
+            self.periods
+        )
+    }
 }
 
 #[derive(Debug, Default, Serialize, PartialEq)]
@@ -86,8 +121,16 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
                     tenant.thread_pids.push(pid);
                 }
                 attr::TASKS_PER_YIELD => tenant.tasks_per_yield = u32_value(a)?,
+                attr::THREADS => tenant.threads = u32_value(a)?,
+                attr::TASKS_PER_YIELD_AUTO => tenant.tasks_per_yield_auto = u32_value(a)? != 0,
                 attr::WAKEUPS => tenant.wakeups = u64_value(a)?,
                 attr::TASK_RUNS => tenant.task_runs = u64_value(a)?,
+                attr::CPU_QUOTA_US => tenant.cpu.quota_us = Some(u64_value(a)?),
+                attr::CPU_PERIOD_US => tenant.cpu.period_us = u64_value(a)?,
+                attr::CPU_RUNTIME_NS => tenant.cpu.runtime_ns = u64_value(a)?,
+                attr::CPU_PERIODS => tenant.cpu.periods = u64_value(a)?,
+                attr::CPU_THROTTLED_PERIODS => tenant.cpu.throttled_periods = u64_value(a)?,
+                attr::CPU_THROTTLED_NS => tenant.cpu.throttled_ns = u64_value(a)?,
                 attr::ELEMENT_COUNT => element_count = Some(u32_value(a)?),
                 attr::TASK_COUNT => task_count = Some(u32_value(a)?),
                 attr::ELEMENT_STATS => {
@@ -159,15 +202,17 @@ pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
     }
     for t in &tenants {
         println!(
-            "tenant {} {}: thread {}, tasks_per_yield {}, wakeups {}, task runs {}{}",
+            "tenant {} {}: thread {}, tasks_per_yield {}, threads {}, wakeups {}, task runs {}{}",
             t.id,
             t.name,
             t.thread_pid,
-            t.tasks_per_yield,
+            crate::tenant::yield_text(t.tasks_per_yield, t.tasks_per_yield_auto),
+            t.threads,
             t.wakeups,
             t.task_runs,
             crate::tenant::more_threads(&t.thread_pids)
         );
+        println!("  {}", t.cpu.line());
         match &t.graph {
             None => println!("  no graph"),
             Some(g) => {

@@ -37,12 +37,18 @@ pub enum TenantCommand {
 
 #[derive(Subcommand)]
 pub enum SchedCommand {
-    /// Set how many tasks the tenant's thread runs before it yields.
+    /// Set how many tasks the tenant's threads run before they yield, and over how many threads
+    /// its unpinned tasks are spread.
+    #[command(group(clap::ArgGroup::new("knob").required(true).multiple(true).args(["tasks_per_yield", "threads"])))]
     Set {
         #[arg(long)]
         tenant: u32,
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=uapi::TASKS_PER_YIELD_MAX as i64))]
-        tasks_per_yield: u32,
+        /// A number from 1 to 4096, or `auto` (the default): passes sized by time.
+        #[arg(long, value_parser = parse_tasks_per_yield)]
+        tasks_per_yield: Option<TasksPerYield>,
+        /// Threads for tasks no StaticThreadSched pins (round-robin in task order).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=uapi::TENANT_THREADS_MAX as i64))]
+        threads: Option<u32>,
         #[command(flatten)]
         output: Output,
     },
@@ -53,6 +59,32 @@ pub enum SchedCommand {
         #[command(flatten)]
         output: Output,
     },
+}
+
+/// `--tasks-per-yield`: a fixed count or `auto`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum TasksPerYield {
+    Fixed(u32),
+    Auto,
+}
+
+fn parse_tasks_per_yield(text: &str) -> Result<TasksPerYield, String> {
+    if text == "auto" {
+        return Ok(TasksPerYield::Auto);
+    }
+    match text.parse::<u32>() {
+        Ok(n) if (1..=uapi::TASKS_PER_YIELD_MAX).contains(&n) => Ok(TasksPerYield::Fixed(n)),
+        _ => Err(format!("want `auto` or a number from 1 to {}", uapi::TASKS_PER_YIELD_MAX)),
+    }
+}
+
+/// How a tenant's passes are sized, for text output.
+pub fn yield_text(tasks: u32, auto: bool) -> String {
+    if auto {
+        "auto".to_string()
+    } else {
+        tasks.to_string()
+    }
 }
 
 #[derive(Args)]
@@ -72,10 +104,15 @@ pub struct TenantInfo {
     /// Every thread's PID, thread 0 first (one `THREAD_PID` each).
     pub thread_pids: Vec<u32>,
     pub tasks_per_yield: u32,
+    /// Passes sized by time instead of by `tasks_per_yield`.
+    pub tasks_per_yield_auto: bool,
+    /// The THREADS knob; the tenant may run more when its graph pins tasks higher.
+    pub threads: u32,
 }
 
 fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
-    let (mut id, mut name, mut tasks) = (None, None, None);
+    let (mut id, mut name, mut tasks, mut threads) = (None, None, None, None);
+    let mut auto = false;
     let mut pids = Vec::new();
     for a in &reply.attrs {
         match a.kind() & NLA_TYPE_MASK {
@@ -83,6 +120,8 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
             attr::TENANT_NAME => name = Some(string_value(a)?),
             attr::THREAD_PID => pids.push(u32_value(a)?),
             attr::TASKS_PER_YIELD => tasks = Some(u32_value(a)?),
+            attr::THREADS => threads = Some(u32_value(a)?),
+            attr::TASKS_PER_YIELD_AUTO => auto = u32_value(a)? != 0,
             _ => {}
         }
     }
@@ -92,6 +131,8 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
         thread_pid: *pids.first().context("tenant reply has no THREAD_PID")?,
         thread_pids: pids,
         tasks_per_yield: tasks.context("tenant reply has no TASKS_PER_YIELD")?,
+        tasks_per_yield_auto: auto,
+        threads: threads.context("tenant reply has no THREADS")?,
     })
 }
 
@@ -100,11 +141,12 @@ fn print_tenant(info: &TenantInfo, output: &Output) -> Result<()> {
         println!("{}", serde_json::to_string_pretty(info)?);
     } else {
         println!(
-            "tenant {} ({}): thread pid {}, tasks per yield {}{}",
+            "tenant {} ({}): thread pid {}, tasks per yield {}, threads {}{}",
             info.id,
             info.name,
             info.thread_pid,
-            info.tasks_per_yield,
+            yield_text(info.tasks_per_yield, info.tasks_per_yield_auto),
+            info.threads,
             more_threads(&info.thread_pids)
         );
     }
@@ -165,12 +207,18 @@ pub fn run_sched(command: &SchedCommand) -> Result<ExitCode> {
         SchedCommand::Set {
             tenant,
             tasks_per_yield,
+            threads,
             output,
         } => {
-            let attrs = vec![
-                u32_attr(attr::TENANT_ID, *tenant),
-                u32_attr(attr::TASKS_PER_YIELD, *tasks_per_yield),
-            ];
+            let mut attrs = vec![u32_attr(attr::TENANT_ID, *tenant)];
+            match tasks_per_yield {
+                Some(TasksPerYield::Fixed(tasks)) => attrs.push(u32_attr(attr::TASKS_PER_YIELD, *tasks)),
+                Some(TasksPerYield::Auto) => attrs.push(u32_attr(attr::TASKS_PER_YIELD_AUTO, 1)),
+                None => {}
+            }
+            if let Some(threads) = threads {
+                attrs.push(u32_attr(attr::THREADS, *threads));
+            }
             (one_tenant(&mut socket, cmd::SCHED_SET, attrs)?, output)
         }
         SchedCommand::Get { tenant, output } => (
@@ -200,6 +248,7 @@ mod tests {
                 u32_attr(attr::THREAD_PID, 42),
                 u32_attr(attr::THREAD_PID, 43),
                 u32_attr(attr::TASKS_PER_YIELD, 128),
+                u32_attr(attr::THREADS, 2),
             ],
         };
         let info = decode_tenant(&reply).expect("decode");
@@ -210,7 +259,9 @@ mod tests {
                 name: "red".into(),
                 thread_pid: 42,
                 thread_pids: vec![42, 43],
-                tasks_per_yield: 128
+                tasks_per_yield: 128,
+                tasks_per_yield_auto: false,
+                threads: 2
             }
         );
         assert_eq!(more_threads(&info.thread_pids), ", threads 0-1 pids 42 43");
