@@ -1,6 +1,7 @@
 # timeout: 2400
 # CPU benchmark (`make bench-cpu`): aggregate rate of 1, 2, 4, ... 512 busy tenants with the
-# default scheduling parameters. Prints "BENCH scale ..." lines.
+# default scheduling parameters (sources paused while a step's tenants are added). Prints
+# "BENCH scale ..." lines.
 . /vdp/lib.sh
 load_vdp
 # The shell sets up hundreds of tenants whose threads are all busy; at nice -20 it still gets
@@ -25,11 +26,15 @@ SCALE_MAX=${BENCH_SCALE_MAX:-512}
 step "compiling a graph for each of $SCALE_MAX tenants while nothing runs"
 for i in $(seq 1 "$SCALE_MAX"); do
   printf '[limits]\nmax_elements = 64\nmax_queue_capacity = 4096\nmax_table_entries = 10\nmax_threads = 8\ntask_budget_cycles = 100000000\n\n[[tenant]]\nname = "t%s"\ncgroup = "/t%s"\ncpu_share = 1\n' "$i" "$i" > /tmp/sys.toml
-  vdpctl compile --system /tmp/sys.toml "t$i=/vdp/configs/busy.click" -o "/tmp/t$i.vdpg" >/dev/null || fail "compile for t$i"
+  vdpctl compile --system /tmp/sys.toml "t$i=/vdp/configs/busy-paused.click" -o "/tmp/t$i.vdpg" >/dev/null || fail "compile for t$i"
 done
-# Adding a tenant while hundreds run is then two light commands. (kthreadd, which creates each
-# tenant's thread, is left at nice 0: new kthreads inherit its nice value, so raising it would
-# also raise the tenants' threads to the shell's priority.)
+# Creating a tenant needs kthreadd and then the new thread to run; among hundreds of busy threads
+# each waits its turn, and setup would take longer than the measurements (raising kthreadd's
+# priority is no way out: new kthreads inherit its nice value). So every step first switches all
+# sources off (the threads then sleep), adds its tenants, and switches every source on again.
+switch_all() {
+  for i in $(seq 1 "$have"); do vdpctl handler write --tenant $((100 + i)) "t$i/src.active" "$1" || fail "t$i/src.active $1"; done
+}
 add_compiled() {
   vdpctl tenant add "t$1" --id $((100 + $1)) >/dev/null || fail "tenant add t$1"
   vdpctl graph install --tenant $((100 + $1)) "/tmp/t$1.vdpg" >/dev/null || fail "install for t$1"
@@ -39,7 +44,9 @@ step "tenant count: aggregate rate as busy tenants are added"
 for tenants in 1 2 4 8 16 32 64 128 256 512; do
   [ "$tenants" -le "$SCALE_MAX" ] || break
   start=$(now)
+  switch_all false
   while [ "$have" -lt "$tenants" ]; do have=$((have + 1)); add_compiled "$have"; done
+  switch_all true
   sleep 1
   p0=$(all_packets); t0=$(now); c0=$(sed -n 's/^ctxt //p' /proc/stat)
   sleep "$WINDOW"
