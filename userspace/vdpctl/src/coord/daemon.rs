@@ -217,7 +217,6 @@ impl Coordinator {
         // The tenant's virtual devices exist before a graph that names them is installed.
         crate::device::apply_tenant_devices(sock, &self.system, name, id, &mut |line| log(format!("tenant {name}: {line}")))?;
         self.place_threads(sock, id, name)?;
-        self.apply_cpu_share(name)?;
         let running = kernel_tenant(sock, id)?.and_then(|t| t.graph).is_some();
         let current = if running && reinstall == Reinstall::IfDifferent {
             let replies = sock.request(cmd::GRAPH_GET, vec![u32_attr(attr::TENANT_ID, id)])?;
@@ -302,33 +301,6 @@ impl Coordinator {
         let tenant = self.system.tenant(name).context("tenant not in the system config")?;
         let path = identity::normalize(&tenant.cgroup);
         Ok((path.clone(), self.cgroup_root.join(path.trim_start_matches('/'))))
-    }
-
-    /// Sets the tenant cgroup's `cpu.max` to its `cpu_share` percent of one CPU (100 ms period),
-    /// enabling the cpu controller on the way down from the root. The share covers the tenant's
-    /// control-plane processes and its kernel threads alike.
-    fn apply_cpu_share(&mut self, name: &str) -> Result<()> {
-        let tenant = self.system.tenant(name).context("tenant not in the system config")?;
-        let wanted = cpu_max_for_share(tenant.cpu_share);
-        let (cgroup, dir) = self.cgroup_of(name)?;
-        if !dir.is_dir() {
-            std::fs::create_dir_all(&dir).with_context(|| format!("cannot create cgroup {}", dir.display()))?;
-            log(format!("tenant {name}: created cgroup {cgroup}"));
-        }
-        let file = dir.join("cpu.max");
-        if std::fs::read_to_string(&file).is_ok_and(|current| current.trim() == wanted) {
-            return Ok(());
-        }
-        // Each ancestor must hand the cpu controller down before the tenant's cgroup has cpu.max.
-        let mut ancestor = self.cgroup_root.clone();
-        for part in Path::new(cgroup.trim_start_matches('/')).parent().into_iter().flat_map(|p| p.components()) {
-            enable_cpu_controller(&ancestor)?;
-            ancestor.push(part);
-        }
-        enable_cpu_controller(&ancestor)?;
-        std::fs::write(&file, &wanted).with_context(|| format!("cannot set {} to {wanted}", file.display()))?;
-        log(format!("tenant {name}: cpu.max of {cgroup} set to {wanted} ({}% of a CPU)", tenant.cpu_share));
-        Ok(())
     }
 
     /// Moves each of the tenant's threads that is not yet in the tenant's cgroup there,
@@ -574,20 +546,6 @@ fn peer_pidfd(stream: &UnixStream) -> Option<std::os::fd::OwnedFd> {
 /// The `Pid:` field of a pidfd's fdinfo: the pid while the process lives, -1 once it is gone.
 fn fdinfo_pid(fdinfo: &str) -> Option<i64> {
     fdinfo.lines().find_map(|l| l.strip_prefix("Pid:")).and_then(|v| v.trim().parse().ok())
-}
-
-/// `cpu.max` for a share in percent of one CPU, over a 100 ms period.
-fn cpu_max_for_share(share: u32) -> String {
-    format!("{} 100000", u64::from(share.clamp(1, 100)) * 1000)
-}
-
-/// Lets `dir`'s children use the cpu controller (a no-op when it already does).
-fn enable_cpu_controller(dir: &Path) -> Result<()> {
-    let control = dir.join("cgroup.subtree_control");
-    if std::fs::read_to_string(&control).is_ok_and(|c| c.split_whitespace().any(|c| c == "cpu")) {
-        return Ok(());
-    }
-    std::fs::write(&control, "+cpu").with_context(|| format!("cannot enable the cpu controller in {}", control.display()))
 }
 
 /// The connected peer as the kernel reports it: `SO_PEERCRED`, then its cgroup and netns.
@@ -863,13 +821,6 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shares_become_cpu_max() {
-        assert_eq!(cpu_max_for_share(40), "40000 100000");
-        assert_eq!(cpu_max_for_share(100), "100000 100000");
-        assert_eq!(cpu_max_for_share(0), "1000 100000");
-    }
 
     fn system() -> SystemConfig {
         SystemConfig::parse(
