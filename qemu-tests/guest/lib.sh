@@ -66,7 +66,10 @@ stop_coordinator() { # SIGTERM, a clean exit, and the socket removed
 # its own and inside the cgroup (a path under /sys/fs/cgroup, e.g. /red).
 in_container() {
   local cgroup=$1; shift
-  unshare -n sh -c 'echo $$ > "/sys/fs/cgroup$0/cgroup.procs" || exit 3; exec "$@"' "$cgroup" "$@"
+  # The tenant's processes live in its control/ child: the tenant's own cgroup hands its
+  # controllers down to control/ and dataplane/ and so holds no process (docs/cpu-shares.md).
+  mkdir -p "/sys/fs/cgroup$cgroup/control"
+  unshare -n sh -c 'echo $$ > "/sys/fs/cgroup$0/control/cgroup.procs" || exit 3; exec "$@"' "$cgroup" "$@"
 }
 
 # cgroup_of PID: the cgroup v2 path a process or kernel thread is in.

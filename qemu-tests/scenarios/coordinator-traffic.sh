@@ -23,10 +23,17 @@ in_ns red-a ping -c 3 -w 30 10.2.0.2 >/dev/null || fail "red ping"
 in_ns blue-a ping -c 3 -w 30 10.2.0.2 >/dev/null || fail "blue ping"
 [ "$(in_container /vdp/red vdpctl read p2/tx.count)" = 3 ] || fail "red's eth2 did not send 3 frames"
 
+step "each tenant's data plane holds its cpu_share as cpu.max; its processes sit beside it"
+for t in red blue; do
+  [ "$(cat /sys/fs/cgroup/vdp/$t/dataplane/cpu.max)" = "40000 100000" ] || fail "$t's dataplane cpu.max is $(cat /sys/fs/cgroup/vdp/$t/dataplane/cpu.max)"
+  [ "$(cat /sys/fs/cgroup/vdp/$t/cpu.max)" = "max 100000" ] || fail "$t's own cpu.max is $(cat /sys/fs/cgroup/vdp/$t/cpu.max), want max"
+  [ -z "$(cat /sys/fs/cgroup/vdp/$t/cgroup.procs)" ] || fail "$t's cgroup holds processes itself: $(cat /sys/fs/cgroup/vdp/$t/cgroup.procs)"
+done
+
 step "red's cgroup is billed while red forwards"
 usage() { sed -n 's/usage_usec //p' /sys/fs/cgroup/vdp/$1/cpu.stat; }
 pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
-[ "$(cgroup_of "$pid")" = /vdp/red ] || fail "red's thread is in $(cgroup_of "$pid")"
+[ "$(cgroup_of "$pid")" = /vdp/red/dataplane ] || fail "red's thread is in $(cgroup_of "$pid")"
 before=$(usage red)
 thread_before=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
 in_ns red-b $PY udp-recv 5000 3000 20 > /tmp/udp & receiver=$!

@@ -11,13 +11,13 @@ load_vdp
 physical_device eth0
 start_coordinator $SYSTEM
 
-step "the coordinator created both tenants and placed their threads in their cgroups"
+step "the coordinator created both tenants and placed their threads in their data-plane cgroups"
 out=$(vdpctl stats); echo "$out"
 expect_match "$out" "tenant 1 red"
 expect_match "$out" "tenant 2 blue"
 for id in 1 2; do
   pid=$(vdpctl tenant show --id $id --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
-  want=$RED; [ $id = 2 ] && want=$BLUE
+  want=$RED/dataplane; [ $id = 2 ] && want=$BLUE/dataplane
   [ "$(cgroup_of "$pid")" = "$want" ] || fail "tenant $id's thread $pid is in $(cgroup_of "$pid"), want $want"
 done
 
@@ -43,13 +43,13 @@ step "the thread the install added is in blue's cgroup too"
 sleep 1.5  # the coordinator places threads at install and checks every second
 for pid in $(vdpctl stats --tenant 2 --json | tr -d ' \n' | sed -n 's/.*"thread_pids":\[\([0-9,]*\)\].*/\1/p' | tr , ' '); do
   echo "    blue thread $pid ($(cat /proc/$pid/comm)) in $(cgroup_of $pid)"
-  [ "$(cgroup_of "$pid")" = "$BLUE" ] || fail "blue thread $pid is in $(cgroup_of "$pid")"
+  [ "$(cgroup_of "$pid")" = "$BLUE/dataplane" ] || fail "blue thread $pid is in $(cgroup_of "$pid")"
 done
 
 step "show: the installed configuration, its tasks and their threads"
 out=$(in_container $BLUE vdpctl show); echo "$out"
 expect_match "$out" "tenant blue \(id 2\), cgroup /blue"
-expect_match "$out" "thread 1: pid [0-9]+ \(vdp-blue/1\), cgroup /blue"
+expect_match "$out" "thread 1: pid [0-9]+ \(vdp-blue/1\), cgroup /blue/dataplane$"
 expect_match "$out" "u \(Unqueue\) on thread 1"
 expect_match "$out" "src \(RatedSource\) on thread 0"
 expect_match "$out" "\| StaticThreadSched\(u 1\);"
@@ -126,7 +126,7 @@ grep -q "no complete request within" /tmp/vdpd.log || fail "the coordinator did 
 step "a container with its own mount and PID namespaces reaches the socket through a bind mount"
 mkdir -p /tmp/ctr-vdp
 out=$(unshare -n -m -p -f sh -c '
-  echo $$ > /sys/fs/cgroup/blue/cgroup.procs || exit 3
+  echo $$ > /sys/fs/cgroup/blue/control/cgroup.procs || exit 3
   mount --bind /run/vdp /tmp/ctr-vdp && mount -t tmpfs tmpfs /run || exit 3
   [ ! -e /run/vdp/vdpd.sock ] || { echo "the default socket is still visible"; exit 3; }
   echo "pid in the container: $$"
@@ -172,7 +172,7 @@ stop_coordinator
 out=$(expect_fail "no coordinator" in_container $RED vdpctl show); expect_match "$out" "cannot reach the coordinator"
 [ "$(read_handler 1 red/c.count)" -gt 0 ] || fail "red stopped"
 echo "--- coordinator log"; cat /tmp/vdpd.log
-for pid in $(cat /sys/fs/cgroup/vdp/red/cgroup.procs /sys/fs/cgroup/blue/cgroup.procs); do
+for pid in $(cat /sys/fs/cgroup/vdp/red/*/cgroup.procs /sys/fs/cgroup/blue/*/cgroup.procs); do
   echo "$pid" > /sys/fs/cgroup/cgroup.procs 2>/dev/null || true
 done
 unload_vdp

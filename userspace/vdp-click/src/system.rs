@@ -88,8 +88,45 @@ pub struct Tenant {
     /// Bandwidth each of the tenant's devices may send, e.g. "10Mbps"; absent means unlimited.
     #[serde(default)]
     pub bandwidth_cap: Option<String>,
+    /// Memory the tenant's data plane (graphs, tables, queues) may hold, e.g. "64MiB"; absent
+    /// means unlimited. Becomes `memory.max` of the tenant's `dataplane` cgroup.
+    #[serde(default)]
+    pub memory_max: Option<String>,
     #[serde(default)]
     pub device: Vec<VirtualDevice>,
+}
+
+impl Tenant {
+    /// `memory_max` in bytes; `None` when unlimited. Validated by [`SystemConfig::parse`].
+    pub fn memory_max_bytes(&self) -> Option<u64> {
+        self.memory_max.as_deref().and_then(|text| parse_memory_size(text).ok())
+    }
+}
+
+/// Smallest and largest `memory_max`: below 1 MiB a memory cgroup cannot hold even a thread's
+/// kernel stack and a small graph.
+pub const MEMORY_MAX_MIN: u64 = 1 << 20;
+pub const MEMORY_MAX_MAX: u64 = 1 << 40;
+
+/// A size in bytes: a whole number with an optional binary suffix, `K`/`KiB`, `M`/`MiB`,
+/// `G`/`GiB` (`"64MiB"`, `"512K"`, `"1048576"`).
+pub fn parse_memory_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, suffix) = text.split_at(digits);
+    let number: u64 = number.parse().map_err(|_| format!("'{text}' is not a size like 64MiB"))?;
+    let unit: u64 = match suffix.trim() {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        "G" | "GiB" => 1 << 30,
+        other => return Err(format!("'{text}': unknown size unit '{other}' (use K, M or G, or KiB, MiB, GiB)")),
+    };
+    let bytes = number.checked_mul(unit).ok_or_else(|| format!("'{text}' is too large"))?;
+    if !(MEMORY_MAX_MIN..=MEMORY_MAX_MAX).contains(&bytes) {
+        return Err(format!("'{text}' is outside 1MiB..=1TiB"));
+    }
+    Ok(bytes)
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -215,6 +252,11 @@ impl SystemConfig {
                     problems.push(format!("{context}: bandwidth_cap '{cap}' is not a bandwidth like 10Mbps"));
                 }
             }
+            if let Some(size) = &tenant.memory_max {
+                if let Err(e) = parse_memory_size(size) {
+                    problems.push(format!("{context}: memory_max {e}"));
+                }
+            }
             let mut names = HashSet::new();
             for device in &tenant.device {
                 if !names.insert(&device.name) {
@@ -299,5 +341,22 @@ address = "10.1.0.1/24"
         assert_eq!(problems.len(), 4, "{problems:?}");
         let unknown = SystemConfig::parse("[limits]\nmax_elefants = 3\n").unwrap_err();
         assert!(unknown[0].contains("unknown field"), "{unknown:?}");
+    }
+
+    #[test]
+    fn memory_sizes() {
+        assert_eq!(parse_memory_size("64MiB"), Ok(64 << 20));
+        assert_eq!(parse_memory_size("1536K"), Ok(1536 << 10));
+        assert_eq!(parse_memory_size("2G"), Ok(2 << 30));
+        assert_eq!(parse_memory_size("1048576"), Ok(1 << 20));
+        assert!(parse_memory_size("1000").unwrap_err().contains("outside"));
+        assert!(parse_memory_size("64MB").unwrap_err().contains("unknown size unit"));
+        assert!(parse_memory_size("lots").is_err());
+        assert!(parse_memory_size("99999999999999999999G").is_err());
+        let bad = SAMPLE.replace("cpu_share = 40", "cpu_share = 40\nmemory_max = \"12 parsecs\"");
+        let problems = SystemConfig::parse(&bad).unwrap_err();
+        assert!(problems[0].contains("memory_max"), "{problems:?}");
+        let good = SAMPLE.replace("cpu_share = 40", "cpu_share = 40\nmemory_max = \"32MiB\"");
+        assert_eq!(SystemConfig::parse(&good).unwrap().tenant[0].memory_max_bytes(), Some(32 << 20));
     }
 }

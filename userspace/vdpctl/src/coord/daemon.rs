@@ -2,6 +2,7 @@
 //! their Click configurations over a unix socket, it checks, compiles and installs them, keeps
 //! them on disk, and brings the module back to them after a restart or a module reload.
 
+use super::cgroups;
 use super::identity::{self, Caller, Peer};
 use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, DEFAULT_STATE};
 use super::state::{self, State, TenantConfig};
@@ -216,6 +217,7 @@ impl Coordinator {
         let id = self.ensure_tenant(sock, name)?;
         // The tenant's virtual devices exist before a graph that names them is installed.
         crate::device::apply_tenant_devices(sock, &self.system, name, id, &mut |line| log(format!("tenant {name}: {line}")))?;
+        self.apply_limits(name)?;
         self.place_threads(sock, id, name)?;
         let running = kernel_tenant(sock, id)?.and_then(|t| t.graph).is_some();
         let current = if running && reinstall == Reinstall::IfDifferent {
@@ -303,18 +305,28 @@ impl Coordinator {
         Ok((path.clone(), self.cgroup_root.join(path.trim_start_matches('/'))))
     }
 
-    /// Moves each of the tenant's threads that is not yet in the tenant's cgroup there,
-    /// creating the cgroup if needed.
+    /// The tenant's cgroup subtree ([`cgroups`]): its data plane's cgroup holds its threads.
+    fn tenant_cgroup(&self, name: &str) -> Result<cgroups::TenantCgroup> {
+        let (path, _) = self.cgroup_of(name)?;
+        Ok(cgroups::TenantCgroup::new(&self.cgroup_root, &path))
+    }
+
+    /// Lays out the tenant's cgroup subtree and sets its data plane's `cpu.max` (from
+    /// `cpu_share`) and `memory.max` (from `memory_max`).
+    fn apply_limits(&mut self, name: &str) -> Result<()> {
+        let tenant = self.system.tenant(name).context("tenant not in the system config")?;
+        let limits = cgroups::Limits { cpu_share: tenant.cpu_share, memory_max: tenant.memory_max_bytes() };
+        self.tenant_cgroup(name)?.apply(&limits, &mut |line| log(format!("tenant {name}: {line}")))
+    }
+
+    /// Moves each of the tenant's threads that is not yet in the tenant's data-plane cgroup
+    /// there.
     fn place_threads(&mut self, sock: &mut VdpSocket, id: u32, name: &str) -> Result<()> {
         let Some(tenant) = kernel_tenant(sock, id)? else { bail!("the module has no tenant with id {id}") };
-        let (cgroup, dir) = self.cgroup_of(name)?;
+        let (cgroup, dir) = self.tenant_cgroup(name)?.dataplane();
         for pid in tenant.thread_pids {
             if thread_cgroup(pid).as_deref() == Some(cgroup.as_str()) {
                 continue;
-            }
-            if !dir.is_dir() {
-                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create cgroup {}", dir.display()))?;
-                log(format!("tenant {name}: created cgroup {cgroup}"));
             }
             let procs = dir.join("cgroup.procs");
             match std::fs::write(&procs, pid.to_string()) {
@@ -341,7 +353,7 @@ impl Coordinator {
         };
         let names: Vec<String> = self.system.tenant.iter().map(|t| t.name.clone()).collect();
         for name in names {
-            let Ok((cgroup, _)) = self.cgroup_of(&name) else { continue };
+            let Ok((cgroup, _)) = self.tenant_cgroup(&name).map(|c| c.dataplane()) else { continue };
             let in_line = all.iter().find(|t| t.name == name).is_some_and(|t| {
                 // A saved configuration that no longer compiles leaves whatever runs alone.
                 let wants_graph = self.compiled.contains_key(&name);
@@ -439,7 +451,8 @@ impl Coordinator {
             Err(e) => return Err(e.into()),
         }
         let (cgroup, _) = self.cgroup_of(tenant)?;
-        let mut result = json!({ "tenant": tenant, "tenant_id": id, "cgroup": cgroup, "threads": threads, "configuration": null });
+        let (dataplane, _) = self.tenant_cgroup(tenant)?.dataplane();
+        let mut result = json!({ "tenant": tenant, "tenant_id": id, "cgroup": cgroup, "dataplane_cgroup": dataplane, "threads": threads, "configuration": null });
         let Some(config) = self.state.tenants.get(tenant) else { return Ok((result, warnings)) };
         let mut configuration = json!({
             "file_name": config.file_name, "installed_at": config.installed_at, "source": config.source,

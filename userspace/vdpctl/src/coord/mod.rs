@@ -1,5 +1,6 @@
 //! The coordinator (`vdpctl daemon`) and the commands tenants run against it.
 
+pub mod cgroups;
 pub mod client;
 pub mod daemon;
 pub mod identity;

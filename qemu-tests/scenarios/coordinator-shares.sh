@@ -1,0 +1,78 @@
+# timeout: 300
+# cpu_share through the coordinator (docs/cpu-shares.md): the tenant's kernel threads sit in its
+# dataplane/ cgroup, whose cpu.max is the share, and the tenant's processes in control/ beside
+# it. A busy data plane is held to its share, and the tenant's own processes are not starved by
+# it: an in-container install completes promptly and a busy process in the container gets CPU.
+. /vdp/lib.sh
+SYSTEM=/vdp/configs/shares-system.toml
+RED=/shares/red
+load_vdp
+start_coordinator $SYSTEM
+
+now() { cut -d" " -f1 /proc/uptime; }
+usage() { sed -n 's/^usage_usec //p' "/sys/fs/cgroup$1/cpu.stat"; }
+# percent CGROUP SECONDS: the percentage of one CPU CGROUP used over SECONDS (an integer).
+percent() {
+  local u0 u1 t0 t1
+  u0=$(usage "$1"); t0=$(now)
+  sleep "$2"
+  u1=$(usage "$1"); t1=$(now)
+  echo "$u0 $u1 $t0 $t1" | awk '{ printf "%d\n", ($2 - $1) / 10000 / ($4 - $3) }'
+}
+
+step "the layout: threads in dataplane/ with the share, the tenant cgroup holds no process"
+[ "$(cat /sys/fs/cgroup$RED/dataplane/cpu.max)" = "20000 100000" ] || fail "red's dataplane cpu.max is $(cat /sys/fs/cgroup$RED/dataplane/cpu.max)"
+[ "$(cat /sys/fs/cgroup/shares/blue/dataplane/cpu.max)" = "30000 100000" ] || fail "blue's dataplane cpu.max is $(cat /sys/fs/cgroup/shares/blue/dataplane/cpu.max)"
+[ "$(cat /sys/fs/cgroup$RED/dataplane/memory.max)" = "8388608" ] || fail "red's dataplane memory.max is $(cat /sys/fs/cgroup$RED/dataplane/memory.max)"
+[ "$(cat /sys/fs/cgroup/shares/blue/dataplane/memory.max)" = "max" ] || fail "blue's dataplane memory.max is $(cat /sys/fs/cgroup/shares/blue/dataplane/memory.max)"
+pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+[ "$(cgroup_of "$pid")" = "$RED/dataplane" ] || fail "red's thread is in $(cgroup_of "$pid")"
+
+step "a runtime that put the container's processes in the tenant cgroup itself: moved to control/"
+# Blue's cgroup is laid out already; a fresh tenant cgroup with a process in it is the case.
+stop_coordinator
+sleep 1000 & sleeper=$!
+echo "$pid" > /sys/fs/cgroup/cgroup.procs
+rmdir /sys/fs/cgroup$RED/dataplane /sys/fs/cgroup$RED/control
+echo "-cpu -memory" > /sys/fs/cgroup$RED/cgroup.subtree_control
+echo "$sleeper" > /sys/fs/cgroup$RED/cgroup.procs
+start_coordinator $SYSTEM
+i=0
+until [ "$(cgroup_of "$pid")" = "$RED/dataplane" ]; do
+  [ $i -lt 100 ] || fail "red's thread was not placed again: $(cgroup_of "$pid")"
+  sleep 0.1; i=$((i + 1))
+done
+[ "$(cgroup_of "$sleeper")" = "$RED/control" ] || fail "the process in red's own cgroup is in $(cgroup_of "$sleeper"), want $RED/control"
+grep -q "moved process $sleeper" /tmp/vdpd.log || fail "the coordinator did not log moving process $sleeper"
+kill "$sleeper"
+
+step "red installs a busy graph from its container; the data plane is held to 20%"
+in_container $RED vdpctl install /vdp/configs/coord-busy.click
+sleep 1
+s=$(percent $RED/dataplane 3)
+echo "    red's data plane: $s% of a CPU"
+[ "$s" -le 22 ] || fail "red's data plane, capped at 20%, used $s%"
+[ "$s" -ge 16 ] || fail "red's data plane, capped at 20%, got only $s%"
+
+step "while it runs, the container's own processes are not starved"
+t0=$(now)
+in_container $RED vdpctl install /vdp/configs/coord-busy.click > /tmp/install.out 2>&1 || { cat /tmp/install.out; fail "red's second install failed"; }
+t1=$(now)
+took=$(echo "$t0 $t1" | awk '{ printf "%d", ($2 - $1) * 1000 }')
+echo "    in-container install took $took ms while the data plane was busy"
+[ "$took" -lt 5000 ] || fail "the in-container install took $took ms"
+u0=$(usage $RED/control); t0=$(now)
+in_container $RED sh -c 'i=0; while [ $i -lt 100000 ]; do i=$((i + 1)); done'
+u1=$(usage $RED/control); t1=$(now)
+busy=$(echo "$u0 $u1 $t0 $t1" | awk '{ printf "%d", ($2 - $1) / 10000 / ($4 - $3) }')
+echo "    a busy process in red's container got $busy% of a CPU beside the data plane"
+[ "$busy" -ge 50 ] || fail "red's busy process got only $busy% of a CPU"
+s=$(percent $RED/dataplane 3)
+echo "    red's data plane meanwhile: $s%"
+[ "$s" -le 22 ] || fail "red's data plane used $s% after the reinstall"
+
+step "remove and unload"
+in_container $RED vdpctl remove
+stop_coordinator
+unload_vdp
+echo "coordinator-shares ok"
