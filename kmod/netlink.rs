@@ -297,6 +297,9 @@ pub(crate) extern "C" fn vdp_rs_graph_get(
     })
 }
 
+/// What an allocation failure for a tenant tells the caller.
+const OUT_OF_MEMORY: &str = crate::engine::OUT_OF_MEMORY;
+
 /// Reports a handler refusal with a message naming what went wrong.
 fn handler_error(request: &Request<'_>, err: HandlerError) -> Error {
     match err {
@@ -311,6 +314,10 @@ fn handler_error(request: &Request<'_>, err: HandlerError) -> Error {
         HandlerError::BadValue(why) | HandlerError::Refused(why) => {
             request.set_error_text(why);
             EINVAL
+        }
+        HandlerError::NoMemory => {
+            request.set_error_text(OUT_OF_MEMORY);
+            ENOMEM
         }
     }
 }
@@ -364,12 +371,13 @@ pub(crate) extern "C" fn vdp_rs_handler_write(
             EINVAL
         })?;
         let graph = &installed.graph;
+        // What a write allocates (routes, a resized queue) is the tenant's memory.
         if !graph.is_table(element) {
-            return graph.write_handler(element, handler, value).map_err(|e| handler_error(request, e));
+            return tenant.charged(|| graph.write_handler(element, handler, value)).map_err(|e| handler_error(request, e));
         }
         // A routing-table change: applied and announced in order with the tenant's other changes.
         tenant.change_table(|| {
-            graph.write_handler(element, handler, value).map_err(|e| handler_error(request, e))?;
+            tenant.charged(|| graph.write_handler(element, handler, value)).map_err(|e| handler_error(request, e))?;
             announce(cmd::TABLE_CHANGE_NTF, EVENT_ROOM + value.len(), |a| {
                 a.put_u32(attr::TENANT_ID, tenant.id)?;
                 a.put_str_bytes(attr::ELEMENT, element)?;

@@ -3,10 +3,12 @@
 //! The registry is a global mutex-protected list, small (at most `TENANTS_MAX` entries) and touched
 //! only by control-plane commands; the data path never takes its lock.
 
+use crate::sys::memcg::tenant_gfp;
 use crate::engine::{BuildError, Graph, WakeAt, TENANT_THREADS_MAX};
 use crate::portable::cpu_budget::{BudgetStats, CpuBudget, Verdict};
 use crate::portable::stride::{self, IdleRound, StrideEntry};
 use crate::portable::uapi::{AUTO_PASS_NS, TASKS_PER_YIELD_DEFAULT, TASKS_PER_YIELD_MAX, TENANTS_MAX};
+use crate::sys::memcg::Memcg;
 use crate::sys::thread::{CurrentThread, Doorbell, TaskRef, Thread, ThreadBody};
 use crate::sys::time::now_ns;
 use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
@@ -32,6 +34,13 @@ pub(crate) struct TenantList {
 }
 
 /// A tenant's state shared with its thread.
+///
+/// # Lock order
+///
+/// `changing`, then `workers`, then `home`, then `installed` or `budget`. `home` is held only
+/// to read or set thread 0's task ([`TenantState::charged`] takes it and lets go before it runs
+/// its closure), and `installed` and `budget` are spinlocks held for a few instructions with
+/// nothing else taken inside them.
 pub(crate) struct TenantState {
     pub(crate) id: u32,
     name: [u8; crate::portable::uapi::TENANT_NAME_MAX],
@@ -169,6 +178,16 @@ impl TenantState {
         change()
     }
 
+    /// Runs `f` with the tenant memory it allocates (`GFP_KERNEL_ACCOUNT`) charged to the
+    /// memory cgroup of thread 0, the tenant's data-plane cgroup, whichever context calls: an
+    /// allocation past that cgroup's `memory.max` fails, and other tenants are not touched.
+    /// Takes `home` only to look up the cgroup, so `f` may take it again.
+    pub(crate) fn charged<R>(&self, f: impl FnOnce() -> R) -> R {
+        let memcg = self.home.lock().as_ref().and_then(Memcg::of);
+        let _scope = memcg.as_ref().map(Memcg::charge);
+        f()
+    }
+
     /// The running graph, if any.
     pub(crate) fn installed(&self) -> Option<Arc<Installed>> {
         self.installed.lock().clone()
@@ -182,7 +201,7 @@ impl TenantState {
     /// longer uses are stopped after it.
     pub(crate) fn install(self: &Arc<Self>, blob: &[u8], announce: impl FnOnce(&Installed)) -> Result<Arc<Installed>, BuildError> {
         let _changing = self.changing.lock();
-        self.install_locked(blob, announce)
+        self.charged(|| self.install_locked(blob, announce))
     }
 
     /// Sets the `THREADS` knob. A running graph is rebuilt from its blob with the new placement
@@ -196,7 +215,7 @@ impl TenantState {
             return Ok(());
         }
         let Some(running) = self.installed() else { return Ok(()) };
-        let result = self.install_locked(&running.blob, |_| {});
+        let result = self.charged(|| self.install_locked(&running.blob, |_| {}));
         if result.is_err() {
             self.threads.store(before, Ordering::Relaxed);
         }
@@ -210,9 +229,9 @@ impl TenantState {
         }
         let graph = Graph::build(blob, self.name(), self.id, self.doorbell.clone(), self.threads())?;
         self.start_workers(graph.thread_count())?;
-        let mut copy = KVVec::with_capacity(blob.len(), GFP_KERNEL)?;
-        copy.extend_from_slice(blob, GFP_KERNEL)?;
-        let mut fresh = UniqueArc::new(Installed { graph, blob: copy }, GFP_KERNEL)?;
+        let mut copy = KVVec::with_capacity(blob.len(), tenant_gfp())?;
+        copy.extend_from_slice(blob, tenant_gfp())?;
+        let mut fresh = UniqueArc::new(Installed { graph, blob: copy }, tenant_gfp())?;
         // Nothing can fail from here on, so the old graph is only touched by an install that
         // will happen. It keeps running during the transfer; see `Element::take_state`.
         let old = self.installed();

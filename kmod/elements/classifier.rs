@@ -2,6 +2,7 @@
 //! or is dropped. The compiled graph carries each pattern as a packet program, evaluated by the
 //! portable core; IPClassifier's network and transport offsets come from the IP header.
 
+use crate::sys::memcg::tenant_gfp;
 use super::{boxed, ConstructError};
 use crate::engine::{Cx, Element};
 use crate::packet::Packet;
@@ -17,13 +18,13 @@ struct Classifier {
 }
 
 pub(super) fn construct(view: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
-    let mut programs = KVec::with_capacity(args.repeated_count() as usize, GFP_KERNEL)?;
+    let mut programs = KVec::with_capacity(args.repeated_count() as usize, tenant_gfp())?;
     for value in args.repeated() {
         let Ok(ArgValue::Program(bytes)) = value else { return Err(ConstructError::BadArgument("pattern")) };
         packet_program::validate(bytes).map_err(|_| ConstructError::BadArgument("pattern"))?;
-        let mut program = KVec::with_capacity(bytes.len(), GFP_KERNEL)?;
-        program.extend_from_slice(bytes, GFP_KERNEL)?;
-        programs.push(program, GFP_KERNEL)?;
+        let mut program = KVec::with_capacity(bytes.len(), tenant_gfp())?;
+        program.extend_from_slice(bytes, tenant_gfp())?;
+        programs.push(program, tenant_gfp())?;
     }
     if programs.len() != usize::from(view.outputs) {
         return Err(ConstructError::BadArgument("one output per pattern"));

@@ -3,6 +3,7 @@
 //! The counts live behind an `Arc` that a hotswapped Counter of the same name adopts, so packets
 //! the old graph counts until it stops are not lost.
 
+use crate::sys::memcg::tenant_gfp;
 use super::agnostic::{Action, Agnostic};
 use super::{boxed, ConstructError};
 use crate::engine::{handler::{HandlerError, HandlerText}, Element};
@@ -41,7 +42,7 @@ pub(super) fn construct(_: &ElementView<'_>, _: &ElementArgs<'_>) -> Result<KBox
         last_packets: AtomicU64::new(0),
         last_bytes: AtomicU64::new(0),
     };
-    boxed(Agnostic(Counter { counts: Arc::new(counts, GFP_KERNEL)? }))
+    boxed(Agnostic(Counter { counts: Arc::new(counts, tenant_gfp())? }))
 }
 
 impl Counts {

@@ -4,6 +4,7 @@
 //! devices; another tenant's device of the same name is never visible. The counters live in the
 //! device, so they go on across hotswaps and are the same ones the root's `VDEV_GET` reports.
 
+use crate::sys::memcg::tenant_gfp;
 use super::{int_arg, ConstructError};
 use crate::device::{self, Binding};
 use crate::engine::{handler::{parse_int_in, HandlerError, HandlerText}, Cx, Element};
@@ -32,7 +33,7 @@ fn construct(args: &ElementArgs<'_>, tenant: u32, direction: Direction) -> Resul
     };
     let binding = device::bind(tenant, name.as_bytes()).ok_or(ConstructError::NoSuchDevice)?;
     let burst = u32::try_from(int_arg(args, "BURST")?).map_err(|_| ConstructError::BadArgument("BURST"))?;
-    Ok(KBox::new(DeviceElement { binding, direction, burst: AtomicU32::new(burst) }, GFP_KERNEL)? as KBox<dyn Element>)
+    Ok(KBox::new(DeviceElement { binding, direction, burst: AtomicU32::new(burst) }, tenant_gfp())? as KBox<dyn Element>)
 }
 
 pub(super) fn construct_from(args: &ElementArgs<'_>, tenant: u32) -> Result<KBox<dyn Element>, ConstructError> {

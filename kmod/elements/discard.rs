@@ -1,5 +1,6 @@
 //! Discard: consumes every packet; as a task it pulls them itself when its input is pull.
 
+use crate::sys::memcg::tenant_gfp;
 use super::{boxed, ConstructError};
 use crate::engine::{handler::{HandlerError, HandlerText}, same_class, Cx, Element};
 use crate::packet::Packet;
@@ -19,7 +20,7 @@ struct Discard {
 }
 
 pub(super) fn construct(_: &ElementView<'_>, _: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
-    boxed(Discard { count: Arc::new(AtomicU64::new(0), GFP_KERNEL)? })
+    boxed(Discard { count: Arc::new(AtomicU64::new(0), tenant_gfp())? })
 }
 
 impl Element for Discard {

@@ -1,5 +1,6 @@
 //! InfiniteSource: a task that pushes copies of DATA, BURST per run, until LIMIT packets.
 
+use crate::sys::memcg::tenant_gfp;
 use super::{boxed, int_arg, ConstructError};
 use crate::engine::{handler::{parse_bool, parse_int_in, HandlerError, HandlerText}, Cx, Element};
 use crate::packet::Packet;
@@ -30,9 +31,9 @@ struct InfiniteSource {
 
 pub(super) fn construct(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
     let mut data = KVec::new();
-    data.extend_from_slice(args.bytes("DATA").unwrap_or(&[]), GFP_KERNEL)?;
+    data.extend_from_slice(args.bytes("DATA").unwrap_or(&[]), tenant_gfp())?;
     let source = InfiniteSource {
-        data: KBox::pin_init(new_spinlock!(data, "vdp_source_data"), GFP_KERNEL)?,
+        data: KBox::pin_init(new_spinlock!(data, "vdp_source_data"), tenant_gfp())?,
         length: u32::try_from(int_arg(args, "LENGTH")?).map_err(|_| ConstructError::BadArgument("LENGTH"))?,
         limit: AtomicI64::new(int_arg(args, "LIMIT")?),
         burst: AtomicU32::new(u32::try_from(int_arg(args, "BURST")?).map_err(|_| ConstructError::BadArgument("BURST"))?),
@@ -105,7 +106,7 @@ impl Element for InfiniteSource {
                     return Err(HandlerError::BadValue("DATA longer than 65535 bytes"));
                 }
                 let mut fresh = KVec::new();
-                fresh.extend_from_slice(value.as_bytes(), GFP_KERNEL).map_err(|_| HandlerError::Refused("out of memory"))?;
+                fresh.extend_from_slice(value.as_bytes(), tenant_gfp()).map_err(|_| HandlerError::NoMemory)?;
                 *self.data.lock() = fresh;
             }
             _ => return Err(HandlerError::NoSuchHandler),

@@ -2,6 +2,7 @@
 //! The header logic is the portable core's (`wire::ipv4`, `ip_actions`); these wrappers only
 //! find the header in the packet and route the result.
 
+use crate::sys::memcg::tenant_gfp;
 use super::agnostic::{Action, Agnostic};
 use super::{boxed, int_arg, ConstructError};
 use crate::engine::{handler::{HandlerError, HandlerText}, Element};
@@ -40,11 +41,11 @@ struct CheckIpHeader {
 pub(super) fn construct_check_ip_header(view: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
     let mut bad_sources = KVec::new();
     if let Some(ArgValue::AddrList { bytes, .. }) = args.value("BADSRC") {
-        bad_sources.extend_from_slice(bytes, GFP_KERNEL)?;
+        bad_sources.extend_from_slice(bytes, tenant_gfp())?;
     }
     let mut interfaces = KVec::new();
     if let Some(ArgValue::PrefixList { bytes, .. }) = args.value("INTERFACES") {
-        interfaces.extend_from_slice(bytes, GFP_KERNEL)?;
+        interfaces.extend_from_slice(bytes, tenant_gfp())?;
     }
     boxed(Agnostic(CheckIpHeader {
         offset: offset_arg(args)?,

@@ -14,6 +14,7 @@
 //! A hotswapped table of the same name and class keeps the running table, with every route the
 //! handlers added or removed since, rather than starting again from its configuration.
 
+use crate::sys::memcg::tenant_gfp;
 use super::route_arena::{BlockArena, Block, MAX_ROUTES};
 use super::{boxed, ConstructError};
 use crate::engine::{handler::{HandlerError, HandlerText}, same_class, Cx, Element};
@@ -64,15 +65,15 @@ enum Undo {
 fn construct(view: &ElementView<'_>, args: &ElementArgs<'_>, writable: bool) -> Result<KBox<dyn Element>, ConstructError> {
     let table = Lpm::new(BlockArena::new()?);
     let shared = Shared {
-        table: KBox::pin_init(new_spinlock!(table, "vdp_route_table"), GFP_KERNEL)?,
-        writer: KBox::pin_init(new_mutex!((), "vdp_route_writer"), GFP_KERNEL)?,
+        table: KBox::pin_init(new_spinlock!(table, "vdp_route_table"), tenant_gfp())?,
+        writer: KBox::pin_init(new_mutex!((), "vdp_route_writer"), tenant_gfp())?,
     };
-    let element = IpLookup { shared: Arc::new(shared, GFP_KERNEL)?, outputs: view.outputs, writable };
+    let element = IpLookup { shared: Arc::new(shared, tenant_gfp())?, outputs: view.outputs, writable };
     let count = args.repeated_count() as usize;
     if count > MAX_ROUTES {
         return Err(ConstructError::BadArgument("too many routes"));
     }
-    let mut ops = KVVec::with_capacity(count, GFP_KERNEL)?;
+    let mut ops = KVVec::with_capacity(count, tenant_gfp())?;
     for value in args.repeated() {
         let Ok(ArgValue::Route { addr, len, gateway, port }) = value else {
             return Err(ConstructError::BadArgument("route"));
@@ -82,10 +83,10 @@ fn construct(view: &ElementView<'_>, args: &ElementArgs<'_>, writable: bool) -> 
             return Err(ConstructError::BadArgument("route output"));
         }
         // A configuration naming a prefix twice keeps the later route, as Click does.
-        ops.push(Op::Set(prefix, Route { gateway: gateway.map(Address), port }), GFP_KERNEL)?;
+        ops.push(Op::Set(prefix, Route { gateway: gateway.map(Address), port }), tenant_gfp())?;
     }
     element.apply(&ops).map_err(|e| match e {
-        HandlerError::Refused("out of memory") => ConstructError::NoMemory,
+        HandlerError::NoMemory => ConstructError::NoMemory,
         _ => ConstructError::BadArgument("routes"),
     })?;
     boxed(element)
@@ -122,7 +123,7 @@ impl IpLookup {
                     return Err(refused(LpmError::Full));
                 }
             }
-            let block = Block::new().map_err(|_| HandlerError::Refused("out of memory"))?;
+            let block = Block::new().map_err(|_| HandlerError::NoMemory)?;
             if self.shared.table.lock().arena_mut().add_block(block).is_err() {
                 return Err(refused(LpmError::Full));
             }
@@ -134,7 +135,7 @@ impl IpLookup {
         let _writer = self.shared.writer.lock();
         let growing = ops.iter().filter(|op| !matches!(op, Op::Remove(_))).count();
         self.reserve(growing)?;
-        let mut undo: KVVec<Undo> = KVVec::with_capacity(ops.len(), GFP_KERNEL).map_err(|_| HandlerError::Refused("out of memory"))?;
+        let mut undo: KVVec<Undo> = KVVec::with_capacity(ops.len(), tenant_gfp()).map_err(|_| HandlerError::NoMemory)?;
         let mut failure = None;
         'slices: for slice in ops.chunks(SLICE) {
             let mut table = self.shared.table.lock();
@@ -188,7 +189,7 @@ impl IpLookup {
                 }
                 _ => Op::Remove(route_text::parse_remove(entry).map_err(|e| HandlerError::BadValue(e.describe()))?),
             };
-            ops.push(op, GFP_KERNEL).map_err(|_| HandlerError::Refused("out of memory"))?;
+            ops.push(op, tenant_gfp()).map_err(|_| HandlerError::NoMemory)?;
         }
         if ops.is_empty() {
             return Err(HandlerError::BadValue("expected a route: ADDR/LEN [GATEWAY] OUTPUT"));
@@ -247,8 +248,8 @@ impl Element for IpLookup {
             "table" => {
                 // Routes are copied out under the lock into room reserved before it, and only
                 // formatted afterwards: formatting allocates, which a spinlock forbids.
-                let mut routes = KVVec::with_capacity(MAX_TABLE_LINES, GFP_KERNEL)
-                    .map_err(|_| HandlerError::Refused("out of memory"))?;
+                let mut routes = KVVec::with_capacity(MAX_TABLE_LINES, tenant_gfp())
+                    .map_err(|_| HandlerError::NoMemory)?;
                 let mut more = false;
                 self.shared.table.lock().for_each(|prefix, route| {
                     if routes.push_within_capacity((prefix, route)).is_err() {

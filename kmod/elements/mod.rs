@@ -24,6 +24,7 @@ mod switch;
 mod tee;
 mod unqueue;
 
+use crate::sys::memcg::tenant_gfp;
 use crate::engine::Element;
 use crate::portable::catalog;
 use crate::portable::compiled_graph::ElementView;
@@ -117,7 +118,7 @@ pub(crate) fn construct(view: &ElementView<'_>, args: &ElementArgs<'_>, tenant: 
 
 /// Boxes an element as a trait object.
 fn boxed<E: Element + 'static>(element: E) -> Result<KBox<dyn Element>, ConstructError> {
-    Ok(KBox::new(element, GFP_KERNEL)? as KBox<dyn Element>)
+    Ok(KBox::new(element, tenant_gfp())? as KBox<dyn Element>)
 }
 
 /// Reads a required or defaulted integer argument.

@@ -2,6 +2,7 @@
 //! path can never flood the kernel log. Lines are `vdp: LABEL: LEN | HEX`; the label is reduced
 //! to log-safe characters (`ip_actions::log_safe`).
 
+use crate::sys::memcg::tenant_gfp;
 use super::agnostic::{Action, Agnostic};
 use super::{boxed, int_arg, ConstructError};
 use crate::engine::{handler::{parse_bool, HandlerError, HandlerText}, Element};
@@ -33,7 +34,7 @@ struct Print {
 pub(super) fn construct(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
     let mut label = KVec::new();
     for byte in args.bytes("LABEL").unwrap_or(&[]).iter().take(MAX_LABEL) {
-        label.push(log_safe(*byte) as u8, GFP_KERNEL)?;
+        label.push(log_safe(*byte) as u8, tenant_gfp())?;
     }
     let rate = u64::try_from(int_arg(args, "RATE")?).map_err(|_| ConstructError::BadArgument("RATE"))?;
     let max_length = usize::try_from(int_arg(args, "MAXLENGTH")?).map_err(|_| ConstructError::BadArgument("MAXLENGTH"))?;
@@ -41,7 +42,7 @@ pub(super) fn construct(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<K
     boxed(Agnostic(Print {
         label,
         max_length: max_length.min(MAX_SHOWN),
-        lines: KBox::pin_init(new_spinlock!(bucket, "vdp_print_rate"), GFP_KERNEL)?,
+        lines: KBox::pin_init(new_spinlock!(bucket, "vdp_print_rate"), tenant_gfp())?,
         active: AtomicBool::new(true),
         suppressed: AtomicU64::new(0),
     }))

@@ -9,6 +9,7 @@
 //! thread is finishing on the old graph) is queued for the new graph, not lost; and one the old
 //! graph pulls in that window is processed by it, as if it had come a moment earlier.
 
+use crate::sys::memcg::tenant_gfp;
 use super::{boxed, int_arg, ConstructError};
 use crate::engine::{handler::{parse_int_in, HandlerError, HandlerText}, same_class, Cx, Element};
 use crate::packet::Packet;
@@ -31,9 +32,9 @@ struct Ring {
 
 impl Ring {
     fn with_capacity(capacity: usize) -> Result<Ring, ConstructError> {
-        let mut slots = KVVec::with_capacity(capacity, GFP_KERNEL)?;
+        let mut slots = KVVec::with_capacity(capacity, tenant_gfp())?;
         for _ in 0..capacity {
-            slots.push(None, GFP_KERNEL)?;
+            slots.push(None, tenant_gfp())?;
         }
         Ok(Ring { slots, head: 0, len: 0, highwater: 0, drops: 0 })
     }
@@ -95,7 +96,7 @@ struct Queue {
 pub(super) fn construct(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
     let capacity = usize::try_from(int_arg(args, "CAPACITY")?).map_err(|_| ConstructError::BadArgument("CAPACITY"))?;
     let ring = Ring::with_capacity(capacity)?;
-    let ring = Arc::pin_init(new_spinlock!(ring, "vdp_queue"), GFP_KERNEL)?;
+    let ring = Arc::pin_init(new_spinlock!(ring, "vdp_queue"), tenant_gfp())?;
     boxed(Queue { ring })
 }
 
@@ -151,7 +152,7 @@ impl Element for Queue {
             }
             "capacity" => {
                 let capacity = parse_int_in(value, 1, MAX_QUEUE_CAPACITY)? as usize;
-                let mut fresh = Ring::with_capacity(capacity).map_err(|_| HandlerError::Refused("out of memory"))?;
+                let mut fresh = Ring::with_capacity(capacity).map_err(|_| HandlerError::NoMemory)?;
                 let mut ring = self.ring.lock();
                 // Keep the oldest packets that fit; the rest are dropped, as in Click.
                 fresh.refill_from(&mut ring);

@@ -5,6 +5,7 @@
 //! An element held back by its rate asks to be run again when the next token is due
 //! (`Cx::wake_at`), so its thread sleeps until then rather than polling the bucket.
 
+use crate::sys::memcg::tenant_gfp;
 use super::{boxed, int_arg, ConstructError};
 use crate::engine::{handler::{parse_bool, parse_int_in, HandlerError, HandlerText}, Cx, Element};
 use crate::packet::Packet;
@@ -53,7 +54,7 @@ pub(super) fn construct_shaper(_: &ElementView<'_>, args: &ElementArgs<'_>) -> R
     let Some(ArgValue::Bandwidth(rate)) = args.value("RATE") else { return Err(ConstructError::BadArgument("RATE")) };
     // A burst of a fiftieth of a second's bytes, but at least one full-sized packet.
     let bucket = TokenBucket::new(rate, (rate / 50).max(1514), now_ns());
-    boxed(BandwidthShaper { bucket: KBox::pin_init(new_spinlock!(bucket, "vdp_shaper"), GFP_KERNEL)? })
+    boxed(BandwidthShaper { bucket: KBox::pin_init(new_spinlock!(bucket, "vdp_shaper"), tenant_gfp())? })
 }
 
 impl Element for BandwidthShaper {
@@ -108,7 +109,7 @@ struct RatedUnqueue {
 pub(super) fn construct_unqueue(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
     let rate = u64::try_from(int_arg(args, "RATE")?).map_err(|_| ConstructError::BadArgument("RATE"))?;
     boxed(RatedUnqueue {
-        bucket: KBox::pin_init(new_spinlock!(packet_bucket(rate), "vdp_rated_unqueue"), GFP_KERNEL)?,
+        bucket: KBox::pin_init(new_spinlock!(packet_bucket(rate), "vdp_rated_unqueue"), tenant_gfp())?,
         active: AtomicBool::new(args.bool("ACTIVE").unwrap_or(true)),
         count: AtomicU64::new(0),
     })
@@ -183,12 +184,12 @@ struct RatedSource {
 
 pub(super) fn construct_source(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
     let mut data = KVec::new();
-    data.extend_from_slice(args.bytes("DATA").unwrap_or(&[]), GFP_KERNEL)?;
+    data.extend_from_slice(args.bytes("DATA").unwrap_or(&[]), tenant_gfp())?;
     let rate = u64::try_from(int_arg(args, "RATE")?).map_err(|_| ConstructError::BadArgument("RATE"))?;
     boxed(RatedSource {
-        data: KBox::pin_init(new_spinlock!(data, "vdp_rated_source_data"), GFP_KERNEL)?,
+        data: KBox::pin_init(new_spinlock!(data, "vdp_rated_source_data"), tenant_gfp())?,
         length: u32::try_from(int_arg(args, "LENGTH")?).map_err(|_| ConstructError::BadArgument("LENGTH"))?,
-        bucket: KBox::pin_init(new_spinlock!(packet_bucket(rate), "vdp_rated_source"), GFP_KERNEL)?,
+        bucket: KBox::pin_init(new_spinlock!(packet_bucket(rate), "vdp_rated_source"), tenant_gfp())?,
         limit: AtomicI64::new(int_arg(args, "LIMIT")?),
         active: AtomicBool::new(args.bool("ACTIVE").unwrap_or(true)),
         stop: args.bool("STOP").unwrap_or(false),
@@ -263,7 +264,7 @@ impl Element for RatedSource {
                 let data = self.data.lock();
                 // Formatting allocates, which the spinlock forbids: copy first.
                 let mut copy = KVec::new();
-                copy.extend_from_slice(&data, GFP_ATOMIC).map_err(|_| HandlerError::Refused("out of memory"))?;
+                copy.extend_from_slice(&data, GFP_ATOMIC).map_err(|_| HandlerError::NoMemory)?;
                 drop(data);
                 copy.iter().try_for_each(|b| write!(out, "{:02x}", b))
             }
@@ -286,7 +287,7 @@ impl Element for RatedSource {
                     return Err(HandlerError::BadValue("DATA longer than 65535 bytes"));
                 }
                 let mut fresh = KVec::new();
-                fresh.extend_from_slice(value.as_bytes(), GFP_KERNEL).map_err(|_| HandlerError::Refused("out of memory"))?;
+                fresh.extend_from_slice(value.as_bytes(), tenant_gfp()).map_err(|_| HandlerError::NoMemory)?;
                 *self.data.lock() = fresh;
             }
             _ => return Err(HandlerError::NoSuchHandler),

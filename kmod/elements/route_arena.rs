@@ -1,7 +1,8 @@
 //! Node storage for the route tables' tries: fixed-size blocks that are allocated with
-//! `GFP_KERNEL` outside the table's spinlock and only linked in under it, so a lookup never
+//! `tenant_gfp()` outside the table's spinlock and only linked in under it, so a lookup never
 //! waits on an allocation and no allocation happens with the lock held.
 
+use crate::sys::memcg::tenant_gfp;
 use crate::portable::lpm::{ArenaFull, Node, NodeArena, NodeId, NIL};
 use kernel::prelude::*;
 
@@ -26,8 +27,8 @@ pub(super) struct Block(KVVec<Slot>);
 
 impl Block {
     pub(super) fn new() -> Result<Block, kernel::alloc::AllocError> {
-        let mut slots = KVVec::with_capacity(BLOCK_SLOTS, GFP_KERNEL)?;
-        slots.resize(BLOCK_SLOTS, Slot { node: Node::EMPTY, next: NIL }, GFP_KERNEL)?;
+        let mut slots = KVVec::with_capacity(BLOCK_SLOTS, tenant_gfp())?;
+        slots.resize(BLOCK_SLOTS, Slot { node: Node::EMPTY, next: NIL }, tenant_gfp())?;
         Ok(Block(slots))
     }
 }
@@ -43,7 +44,7 @@ pub(super) struct BlockArena {
 
 impl BlockArena {
     pub(super) fn new() -> Result<BlockArena, kernel::alloc::AllocError> {
-        Ok(BlockArena { blocks: KVec::with_capacity(MAX_BLOCKS, GFP_KERNEL)?, high_water: 0, free_head: NIL, live: 0 })
+        Ok(BlockArena { blocks: KVec::with_capacity(MAX_BLOCKS, tenant_gfp())?, high_water: 0, free_head: NIL, live: 0 })
     }
 
     /// Slots that `alloc` can still hand out without another block.

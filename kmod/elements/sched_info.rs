@@ -3,6 +3,7 @@
 //! arguments so that their `config` read handler shows what was asked for, one
 //! `ELEMENT-INDEX VALUE` line per entry (a thread number, or tickets in 1/1024ths of the default).
 
+use crate::sys::memcg::tenant_gfp;
 use super::{boxed, ConstructError};
 use crate::engine::{handler::{HandlerError, HandlerText}, Element};
 use crate::portable::compiled_graph::ElementView;
@@ -15,10 +16,10 @@ struct Directives {
 }
 
 pub(super) fn construct(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
-    let mut entries = KVec::with_capacity(args.repeated_count() as usize, GFP_KERNEL)?;
+    let mut entries = KVec::with_capacity(args.repeated_count() as usize, tenant_gfp())?;
     for value in args.repeated() {
         let Ok(ArgValue::Thread { element, number }) = value else { return Err(ConstructError::BadArgument("entry")) };
-        entries.push((element, number), GFP_KERNEL)?;
+        entries.push((element, number), tenant_gfp())?;
     }
     boxed(Directives { entries })
 }

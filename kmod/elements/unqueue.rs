@@ -1,5 +1,6 @@
 //! Unqueue: a task that pulls up to BURST packets from its input and pushes them out.
 
+use crate::sys::memcg::tenant_gfp;
 use super::{boxed, int_arg, ConstructError};
 use crate::engine::{handler::{parse_bool, parse_int_in, HandlerError, HandlerText}, same_class, Cx, Element};
 use crate::portable::catalog::MAX_BURST;
@@ -20,7 +21,7 @@ struct Unqueue {
 pub(super) fn construct(_: &ElementView<'_>, args: &ElementArgs<'_>) -> Result<KBox<dyn Element>, ConstructError> {
     let burst = u32::try_from(int_arg(args, "BURST")?).map_err(|_| ConstructError::BadArgument("BURST"))?;
     let active = args.bool("ACTIVE").ok_or(ConstructError::BadArgument("ACTIVE"))?;
-    boxed(Unqueue { burst: AtomicU32::new(burst), active: AtomicBool::new(active), count: Arc::new(AtomicU64::new(0), GFP_KERNEL)? })
+    boxed(Unqueue { burst: AtomicU32::new(burst), active: AtomicBool::new(active), count: Arc::new(AtomicU64::new(0), tenant_gfp())? })
 }
 
 impl Element for Unqueue {

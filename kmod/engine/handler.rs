@@ -1,5 +1,6 @@
 //! Handler plumbing: the text buffer read handlers fill, and why a handler call failed.
 
+use crate::sys::memcg::tenant_gfp;
 use core::fmt;
 use kernel::prelude::*;
 
@@ -33,7 +34,7 @@ impl HandlerText {
 impl fmt::Write for HandlerText {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         if self.bytes.len().saturating_add(s.len()) > MAX_HANDLER_TEXT
-            || self.bytes.extend_from_slice(s.as_bytes(), GFP_KERNEL).is_err()
+            || self.bytes.extend_from_slice(s.as_bytes(), tenant_gfp()).is_err()
         {
             self.overflowed = true;
             return Err(fmt::Error);
@@ -50,6 +51,9 @@ pub(crate) enum HandlerError {
     BadValue(&'static str),
     /// The handler refused for a reason of its own (a duplicate route, a missing one, …).
     Refused(&'static str),
+    /// An allocation failed: the tenant's memory cgroup is at its limit, or the system is out
+    /// of memory. The element is as it was before the write.
+    NoMemory,
 }
 
 /// Parses a handler value as an integer within bounds, Click style (decimal, 0x, 0b).

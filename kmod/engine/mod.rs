@@ -7,6 +7,7 @@
 
 pub(crate) mod handler;
 
+use crate::sys::memcg::tenant_gfp;
 use crate::elements;
 use crate::packet::Packet;
 use crate::portable::catalog;
@@ -199,9 +200,14 @@ impl BuildError {
     }
 }
 
+/// What a failed allocation for a tenant reports: its memory is charged to its data plane's
+/// memory cgroup (`kmod/sys/memcg.rs`), whose `memory.max` is the usual reason.
+pub(crate) const OUT_OF_MEMORY: &str =
+    "out of memory: the tenant's data-plane memory cgroup is at its memory.max, or the system is short of memory";
+
 impl From<kernel::alloc::AllocError> for BuildError {
     fn from(_: kernel::alloc::AllocError) -> Self {
-        BuildError { errno: ENOMEM, text: KVec::new() }
+        BuildError::new(ENOMEM, format_args!("{}", OUT_OF_MEMORY))
     }
 }
 
@@ -217,10 +223,10 @@ impl Graph {
         let threads = threads.clamp(1, TENANT_THREADS_MAX);
         let (element_count, port_count) = compiled_graph::scratch_sizes(blob)
             .map_err(invalid_blob)?;
-        let mut scratch = KVec::with_capacity(element_count, GFP_KERNEL)?;
-        scratch.resize(element_count, ElementScratch::default(), GFP_KERNEL)?;
-        let mut ports = KVec::with_capacity(port_count, GFP_KERNEL)?;
-        ports.resize(port_count, 0u16, GFP_KERNEL)?;
+        let mut scratch = KVec::with_capacity(element_count, tenant_gfp())?;
+        scratch.resize(element_count, ElementScratch::default(), tenant_gfp())?;
+        let mut ports = KVec::with_capacity(port_count, tenant_gfp())?;
+        ports.resize(port_count, 0u16, tenant_gfp())?;
         let compiled = compiled_graph::validate(blob, &mut scratch, &mut ports)
             .map_err(invalid_blob)?;
 
@@ -230,7 +236,7 @@ impl Graph {
             .tenants()
             .position(|info| info.name == tenant)
             .ok_or_else(|| BuildError::new(EINVAL, format_args!("graph has no tenant '{}'", tenant)))?;
-        let mut nodes = KVec::with_capacity(element_count, GFP_KERNEL)?;
+        let mut nodes = KVec::with_capacity(element_count, tenant_gfp())?;
         // (element, tickets) from every ScheduleInfo, applied to the tasks below.
         let mut shares: KVec<(u32, u32)> = KVec::new();
         for (index, view) in compiled.elements().enumerate() {
@@ -253,17 +259,17 @@ impl Graph {
             if view.class.name == "ScheduleInfo" {
                 for value in args.repeated() {
                     if let Ok(ArgValue::Thread { element, number }) = value {
-                        shares.push((element, number), GFP_KERNEL)?;
+                        shares.push((element, number), tenant_gfp())?;
                     }
                 }
             }
-            let mut name = KVec::with_capacity(view.name.len(), GFP_KERNEL)?;
-            name.extend_from_slice(view.name.as_bytes(), GFP_KERNEL)?;
-            let mut outputs = KVec::with_capacity(usize::from(view.outputs), GFP_KERNEL)?;
-            outputs.resize(usize::from(view.outputs), None, GFP_KERNEL)?;
-            let mut inputs = KVec::with_capacity(usize::from(view.inputs), GFP_KERNEL)?;
-            inputs.resize(usize::from(view.inputs), None, GFP_KERNEL)?;
-            nodes.push(Node { name, class: view.class.id, element, outputs, inputs }, GFP_KERNEL)?;
+            let mut name = KVec::with_capacity(view.name.len(), tenant_gfp())?;
+            name.extend_from_slice(view.name.as_bytes(), tenant_gfp())?;
+            let mut outputs = KVec::with_capacity(usize::from(view.outputs), tenant_gfp())?;
+            outputs.resize(usize::from(view.outputs), None, tenant_gfp())?;
+            let mut inputs = KVec::with_capacity(usize::from(view.inputs), tenant_gfp())?;
+            inputs.resize(usize::from(view.inputs), None, tenant_gfp())?;
+            nodes.push(Node { name, class: view.class.id, element, outputs, inputs }, tenant_gfp())?;
         }
         for connection in compiled.connections() {
             let bad = || BuildError::new(EINVAL, format_args!("connection {} -> {} is out of range", connection.from, connection.to));
@@ -274,7 +280,7 @@ impl Graph {
             *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? =
                 Some(PortLink { element: connection.from, port: connection.from_port });
         }
-        let mut tasks = KVec::with_capacity(compiled.task_count() as usize, GFP_KERNEL)?;
+        let mut tasks = KVec::with_capacity(compiled.task_count() as usize, tenant_gfp())?;
         // max(knob, highest pinned thread + 1): a knob above the task count still gives the
         // tenant that many threads, as asked.
         let mut thread_count = threads;
@@ -301,18 +307,18 @@ impl Graph {
                 .rev()
                 .find(|(element, _)| *element == task.element)
                 .map_or(stride::DEFAULT_TICKETS, |(_, tickets)| *tickets);
-            tasks.push(TaskSlot { element: task.element, thread, tickets }, GFP_KERNEL)?;
+            tasks.push(TaskSlot { element: task.element, thread, tickets }, tenant_gfp())?;
         }
-        let mut thread_tasks = KVec::with_capacity(thread_count as usize, GFP_KERNEL)?;
+        let mut thread_tasks = KVec::with_capacity(thread_count as usize, tenant_gfp())?;
         for thread in 0..thread_count {
             let mut own = KVec::new();
             for (index, task) in tasks.iter().enumerate() {
                 if task.thread == thread {
                     // Lossless: the task count is a u32 in the compiled graph.
-                    own.push(index as u32, GFP_KERNEL)?;
+                    own.push(index as u32, tenant_gfp())?;
                 }
             }
-            thread_tasks.push(own, GFP_KERNEL)?;
+            thread_tasks.push(own, tenant_gfp())?;
         }
         let serial = GRAPH_SERIALS.fetch_add(1, Ordering::Relaxed);
         Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell })

@@ -5,6 +5,7 @@
 //! (`vdp_genl.c`) holds the genetlink tables and the `static inline` helpers Rust cannot call.
 
 pub(crate) mod genl;
+pub(crate) mod memcg;
 pub(crate) mod netdev;
 pub(crate) mod packet;
 pub(crate) mod thread;

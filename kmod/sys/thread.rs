@@ -128,6 +128,11 @@ unsafe impl Send for TaskRef {}
 unsafe impl Sync for TaskRef {}
 
 impl TaskRef {
+    /// The referenced task, for other wrappers in `sys`; valid while `self` lives.
+    pub(super) fn as_raw(&self) -> *mut RawTask {
+        self.raw.as_ptr()
+    }
+
     /// The `cpu.max` that holds the task, as (quota, period) in ns; the quota is
     /// [`crate::portable::cpu_budget::UNLIMITED`] without a limit. Any context.
     pub(crate) fn cpu_limit(&self) -> (u64, u64) {

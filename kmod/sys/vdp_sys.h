@@ -28,6 +28,11 @@ void vdp_thread_yield(void);
 int vdp_thread_pid(const struct vdp_thread *thread);
 u64 vdp_now_ms(void);
 
+struct mem_cgroup;
+struct mem_cgroup *vdp_task_memcg_get(struct task_struct *task);
+void vdp_memcg_put(struct mem_cgroup *memcg);
+struct mem_cgroup *vdp_memcg_set_active(struct mem_cgroup *memcg);
+
 struct sk_buff;
 
 struct sk_buff *vdp_skb_alloc(unsigned int headroom, unsigned int len);

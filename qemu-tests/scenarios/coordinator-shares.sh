@@ -71,8 +71,29 @@ s=$(percent $RED/dataplane 3)
 echo "    red's data plane meanwhile: $s%"
 [ "$s" -le 22 ] || fail "red's data plane used $s% after the reinstall"
 
-step "remove and unload"
+step "memory: the data plane's graphs are charged to dataplane/, held to memory_max"
+mem() { cat "/sys/fs/cgroup$1/dataplane/memory.current"; }
+m0=$(mem $RED)
+in_container $RED vdpctl install /vdp/configs/mem-small.click
+m1=$(mem $RED)
+echo "    red's dataplane memory.current $m0 -> $m1 bytes after a 2 MiB queue"
+[ $((m1 - m0)) -ge 2000000 ] || fail "installing a 2 MiB queue charged red's data plane only $((m1 - m0)) bytes"
+out=$(expect_fail "a 10 MiB graph over red's 8 MiB" in_container $RED vdpctl install /vdp/configs/mem-big.click)
+expect_match "$out" "out of memory: the tenant's data-plane memory cgroup is at its memory.max"
+out=$(in_container $RED vdpctl show); expect_match "$out" "configuration mem-small.click"
+a=$(in_container $RED vdpctl read c.count); sleep 1; b=$(in_container $RED vdpctl read c.count)
+[ "$b" -gt "$a" ] || fail "red's running graph stopped after the refused install: c.count $a then $b"
+echo "    red's small graph keeps running (c.count $a -> $b)"
+grep -q '^max [1-9]' "/sys/fs/cgroup$RED/dataplane/memory.events" || fail "memory.events of red's data plane records no limit hit: $(cat /sys/fs/cgroup$RED/dataplane/memory.events)"
+in_container /shares/blue vdpctl install /vdp/configs/mem-big.click
+echo "    blue, with no memory_max, installs the 10 MiB graph: memory.current $(mem /shares/blue)"
+in_container /shares/blue vdpctl remove
 in_container $RED vdpctl remove
+m2=$(mem $RED)
+echo "    red's dataplane memory.current after removal: $m2 bytes"
+[ "$m2" -lt $((m1 - 1000000)) ] || fail "red's data-plane memory was not given back: $m2 bytes after removal, $m1 with the graph"
+
+step "unload"
 stop_coordinator
 unload_vdp
 echo "coordinator-shares ok"
