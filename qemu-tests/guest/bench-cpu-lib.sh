@@ -1,4 +1,5 @@
 # Helpers shared by the CPU benchmarks (bench-cpu-*.sh), sourced after lib.sh.
+require_platform
 
 # The shell sets up hundreds of tenants whose threads are all busy; at nice -20 it still gets
 # the CPU it needs to do so in reasonable time. It sleeps while measuring.

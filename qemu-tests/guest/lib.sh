@@ -17,6 +17,20 @@ expect_match() {
   echo "$1" | grep -qE "$2" || fail "expected /$2/ in: $1"
 }
 
+# guest_cpus: how many CPUs the harness gave the guest (vdp.cpus= on its command line).
+guest_cpus() { sed -n 's/.*vdp\.cpus=\([0-9]*\).*/\1/p' /proc/cmdline; }
+# require_platform: a figure means something only on the guest the harness claims: every CPU
+# online and a TSC clock (the platform scenario checks the clock against the host's).
+require_platform() {
+  local want cs
+  want=$(guest_cpus)
+  [ -n "$want" ] || fail "the harness did not say how many CPUs it gave the guest (vdp.cpus=)"
+  [ "$(nproc)" -eq "$want" ] || fail "the guest has $(nproc) CPUs, the harness gave it $want"
+  cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+  case "$cs" in tsc|tsc-early) ;; *) fail "the clocksource is $cs, not the TSC" ;; esac
+  echo "VDP-PLATFORM cpus=$(nproc) clocksource=$cs"
+}
+
 load_vdp() { insmod "$VDP_KO" || fail "insmod vdp.ko"; }
 unload_vdp() { rmmod vdp || fail "rmmod vdp"; }
 

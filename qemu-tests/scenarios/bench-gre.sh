@@ -7,6 +7,7 @@
 . /vdp/lib.sh
 . /vdp/gre-topology.sh
 
+require_platform
 load_vdp
 COUNT=${VDP_BENCH_COUNT:-100000}
 ROUNDS=${VDP_BENCH_ROUNDS:-3}

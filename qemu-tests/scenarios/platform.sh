@@ -5,10 +5,7 @@
 # time (the harness compares the VDP-CLOCK lines with its own clock).
 . /vdp/lib.sh
 
-want=""
-for arg in $(cat /proc/cmdline); do
-  case "$arg" in vdp.cpus=*) want=${arg#vdp.cpus=} ;; esac
-done
+want=$(guest_cpus)
 [ -n "$want" ] || fail "the harness did not say how many CPUs it gave the guest (vdp.cpus=)"
 
 echo "VDP-CLOCK $(cut -d' ' -f1 /proc/uptime)"
