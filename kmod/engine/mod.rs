@@ -253,7 +253,7 @@ impl Graph {
                 elements::ConstructError::NoSuchDevice => BuildError::new(ENODEV, format_args!("element '{}': the tenant has no device of that name", view.name)),
                 elements::ConstructError::NotImplemented => BuildError::new(EOPNOTSUPP, format_args!("element '{}': class {} is not implemented in the kernel", view.name, view.class.name)),
                 elements::ConstructError::BadArgument(what) => BuildError::new(EINVAL, format_args!("element '{}': bad argument {}", view.name, what)),
-                elements::ConstructError::NoMemory => BuildError::new(ENOMEM, format_args!("element '{}': out of memory", view.name)),
+                elements::ConstructError::NoMemory => BuildError::new(ENOMEM, format_args!("element '{}': {}", view.name, OUT_OF_MEMORY)),
             })?;
             let _ = index;
             if view.class.name == "ScheduleInfo" {
