@@ -201,9 +201,9 @@ impl BuildError {
 }
 
 /// What a failed allocation for a tenant reports: its memory is charged to its data plane's
-/// memory cgroup (`kmod/sys/memcg.rs`), whose `memory.max` is the usual reason.
-pub(crate) const OUT_OF_MEMORY: &str =
-    "out of memory: the tenant's data-plane memory cgroup is at its memory.max, or the system is short of memory";
+/// memory cgroup (`kmod/sys/memcg.rs`), whose `memory.max` is the usual reason. Short enough
+/// for an extack message (79 bytes) with the element's name after it.
+pub(crate) const OUT_OF_MEMORY: &str = "out of memory (the tenant's memory.max, or the system's)";
 
 impl From<kernel::alloc::AllocError> for BuildError {
     fn from(_: kernel::alloc::AllocError) -> Self {
@@ -253,7 +253,7 @@ impl Graph {
                 elements::ConstructError::NoSuchDevice => BuildError::new(ENODEV, format_args!("element '{}': the tenant has no device of that name", view.name)),
                 elements::ConstructError::NotImplemented => BuildError::new(EOPNOTSUPP, format_args!("element '{}': class {} is not implemented in the kernel", view.name, view.class.name)),
                 elements::ConstructError::BadArgument(what) => BuildError::new(EINVAL, format_args!("element '{}': bad argument {}", view.name, what)),
-                elements::ConstructError::NoMemory => BuildError::new(ENOMEM, format_args!("element '{}': {}", view.name, OUT_OF_MEMORY)),
+                elements::ConstructError::NoMemory => BuildError::new(ENOMEM, format_args!("{} building '{}'", OUT_OF_MEMORY, view.name)),
             })?;
             let _ = index;
             if view.class.name == "ScheduleInfo" {
