@@ -50,6 +50,9 @@ pub(crate) enum HandlerError {
     BadValue(&'static str),
     /// The handler refused for a reason of its own (a duplicate route, a missing one, …).
     Refused(&'static str),
+    /// A write on the tenant's behalf to an element the coordinator added for the root
+    /// context (a bandwidth shaper, a split queue): the tenant may read it, not write it.
+    RootOwned,
 }
 
 /// Parses a handler value as an integer within bounds, Click style (decimal, 0x, 0b).
