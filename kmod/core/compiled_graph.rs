@@ -34,12 +34,13 @@ pub const MAX_LIST_ENTRIES: usize = 1024;
 pub const MAX_REPEATED: u32 = 1 << 20;
 pub const MAX_THREAD: u32 = 255;
 pub const MAX_TICKETS: u32 = 64 * 1024;
-/// Most elements on one nested push or pull call chain (see `docs/compiled-graph.md`, "Call
-/// depth"). Each hop costs the kernel thread's stack one `Cx::push` or `Cx::pull` frame plus the
-/// element's own; 128 hops of the debug kernel's measured 80-120 bytes each use about 15 KiB,
-/// 64 hops under 8 KiB, which leaves half of a 16 KiB stack to the kernel and the elements'
-/// callees. The validator refuses deeper graphs and the runtime drops what would go deeper.
-pub const MAX_CALL_DEPTH: u32 = 64;
+/// Most elements on one nested push or pull call chain, the task's own element included (see
+/// `docs/compiled-graph.md`, "Call depth"). Each hop nests one `Cx::push` or `Cx::pull` frame and
+/// the element's own: at most 192 bytes on the debug kernel (`scripts/call-frames.py`), so 32
+/// hops take at most 6 KiB, under half of a 16 KiB kernel stack; the rest is left to the
+/// thread's own frames and to what the last element calls (a device transmit). The validator
+/// refuses deeper graphs and the runtime drops what would go deeper.
+pub const MAX_CALL_DEPTH: u32 = 32;
 
 /// Why a blob was rejected; offsets are byte positions in the blob.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

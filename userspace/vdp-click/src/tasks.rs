@@ -82,7 +82,7 @@ pub fn deepest_chain(graph: &CheckedGraph) -> Option<(usize, u32, bool, Option<u
     let mut nodes = vec![CallNode::default(); graph.elements.len()];
     let mut edges = vec![0u32; graph.connections.len()];
     call_depth::build_callees(&mut nodes[..], &mut edges, graph.connections.len(), |_, i| graph.connections.get(i).map(pair)).ok()?;
-    let deepest = call_depth::analyze(&mut nodes[..], &edges).ok()?;
+    let deepest = call_depth::analyze(&mut nodes[..], &edges).ok().filter(|d| d.depth > 0)?;
     let mut cut = None;
     if deepest.depth > MAX_CALL_DEPTH {
         // Cutting hop k leaves elements 0..=k and the new Queue: k + 2 elements.

@@ -81,7 +81,7 @@ fn a_chain_at_the_bound_is_accepted_and_one_past_it_refused() {
     let (blob, _, _) = compile(&chain(at_bound + 1), false);
     let (error, text) = vdp_click::compile::validate_explained(&blob).map(|_| ()).unwrap_err();
     assert_eq!(error, FormatError::ChainTooLong { element: 0, depth: MAX_CALL_DEPTH + 1, pull: false });
-    assert_eq!(text, "push chain from 'src' is 65 elements deep, over 64");
+    assert_eq!(text, format!("push chain from 'src' is {} elements deep, over {MAX_CALL_DEPTH}", MAX_CALL_DEPTH + 1));
 }
 
 #[test]
@@ -100,7 +100,7 @@ fn the_front_end_splits_long_push_and_pull_chains() {
     assert!(!analysis.depth_splits.is_empty());
     assert!(analysis.deepest.as_ref().is_some_and(|d| d.1 <= MAX_CALL_DEPTH), "{analysis:?}");
     let explained = vdp_click::tasks::explain(&analysis);
-    assert!(explained.contains("split the push call chain from src (202 elements, more than the kernel's 64)"), "{explained}");
+    assert!(explained.contains(&format!("split the push call chain from src (202 elements, more than the kernel's {MAX_CALL_DEPTH})")), "{explained}");
     // The inserted elements are the root's.
     assert!(graph.elements.iter().filter(|e| e.name.contains("@split_")).all(|e| e.root));
     let compiled = vdp_click::compile::validate(&blob).unwrap();
