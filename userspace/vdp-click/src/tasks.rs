@@ -138,18 +138,26 @@ fn memoized(
     memo.get(&start).cloned().unwrap_or_default()
 }
 
+/// The elements `element` calls: downstream of its push outputs, or upstream of its pull inputs.
+fn callees(graph: &CheckedGraph, element: usize, downstream: bool) -> Vec<usize> {
+    let modes = &graph.elements[element];
+    graph
+        .connections
+        .iter()
+        .filter_map(|c| {
+            if downstream {
+                (c.from == element && modes.output_modes.get(usize::from(c.from_port)) == Some(&Processing::Push)).then_some(c.to)
+            } else {
+                (c.to == element && modes.input_modes.get(usize::from(c.to_port)) == Some(&Processing::Pull)).then_some(c.from)
+            }
+        })
+        .collect()
+}
+
 /// Costliest push path downstream of `element`'s push outputs, excluding `element` itself.
 /// Memoized: fan-outs that meet again would otherwise be walked once per path.
 fn push_path(graph: &CheckedGraph, element: usize, memo: &mut Memo) -> (u64, Vec<usize>) {
-    let children = |element: usize| -> Vec<usize> {
-        graph
-            .connections
-            .iter()
-            .filter(|c| c.from == element && graph.elements[element].output_modes.get(usize::from(c.from_port)) == Some(&Processing::Push))
-            .map(|c| c.to)
-            .collect()
-    };
-    memoized(element, memo, children, |element, results| {
+    memoized(element, memo, |e| callees(graph, e, true), |element, results| {
         let children: Vec<(u64, Vec<usize>)> = results
             .into_iter()
             .map(|(target, (cost, mut path))| {
@@ -170,15 +178,7 @@ fn push_path(graph: &CheckedGraph, element: usize, memo: &mut Memo) -> (u64, Vec
 
 /// Costliest pull path upstream of `element`'s pull inputs, excluding `element`, nearest last.
 fn pull_path(graph: &CheckedGraph, element: usize, memo: &mut Memo) -> (u64, Vec<usize>) {
-    let children = |element: usize| -> Vec<usize> {
-        graph
-            .connections
-            .iter()
-            .filter(|c| c.to == element && graph.elements[element].input_modes.get(usize::from(c.to_port)) == Some(&Processing::Pull))
-            .map(|c| c.from)
-            .collect()
-    };
-    memoized(element, memo, children, |_, results| {
+    memoized(element, memo, |e| callees(graph, e, false), |_, results| {
         let mut best = (0, vec![]);
         for (source, (cost, mut path)) in results {
             path.push(source);
@@ -196,15 +196,8 @@ fn reachable(graph: &CheckedGraph, task: usize) -> Vec<usize> {
     let mut seen = vec![task];
     let mut pending = vec![(task, true), (task, false)];
     while let Some((element, downstream)) = pending.pop() {
-        for connection in &graph.connections {
-            let next = if downstream {
-                let push = graph.elements[element].output_modes.get(usize::from(connection.from_port)) == Some(&Processing::Push);
-                (connection.from == element && push).then_some(connection.to)
-            } else {
-                let pull = graph.elements[element].input_modes.get(usize::from(connection.to_port)) == Some(&Processing::Pull);
-                (connection.to == element && pull).then_some(connection.from)
-            };
-            if let Some(next) = next.filter(|n| !seen.contains(n)) {
+        for next in callees(graph, element, downstream) {
+            if !seen.contains(&next) {
                 seen.push(next);
                 pending.push((next, downstream));
             }
