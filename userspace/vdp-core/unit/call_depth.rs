@@ -61,8 +61,8 @@ fn fan_outs_that_meet_again_are_walked_once() {
 
 #[test]
 fn inconsistent_input_is_an_error_not_a_panic() {
-    let mut nodes = vec![CallNode::default(); 2];
-    let mut edges = vec![0u32; 1];
+    let mut nodes = [CallNode::default(); 2];
+    let mut edges = [0u32; 1];
     let pairs = |list: &'static [(u32, u32)]| move |_: &[CallNode], i: usize| list.get(i).copied();
     assert_eq!(build_callees(&mut nodes[..], &mut edges, 1, pairs(&[(5, 0)])), Err(CallError::Inconsistent));
     assert_eq!(build_callees(&mut nodes[..], &mut edges, 2, pairs(&[(0, 1), (1, 0)])), Err(CallError::Inconsistent));
