@@ -114,7 +114,7 @@ pub fn build_callees<N: CallNodes + ?Sized>(
         if node.cursor >= node.count {
             return Err(CallError::Inconsistent);
         }
-        let slot = edges.get_mut((node.start + node.cursor) as usize).ok_or(CallError::Inconsistent)?;
+        let slot = edges.get_mut(node.start.checked_add(node.cursor).ok_or(CallError::Inconsistent)? as usize).ok_or(CallError::Inconsistent)?;
         *slot = entry;
         node.cursor += 1;
     }
@@ -167,7 +167,7 @@ fn search<N: CallNodes + ?Sized>(nodes: &mut N, edges: &[u32], pull: bool) -> Re
             budget = budget.checked_sub(1).ok_or(CallError::Inconsistent)?;
             let node = *nodes.node(current as usize).ok_or(CallError::Inconsistent)?;
             if node.cursor < node.count {
-                let entry = *edges.get((node.start + node.cursor) as usize).ok_or(CallError::Inconsistent)?;
+                let entry = *edges.get(node.start.checked_add(node.cursor).ok_or(CallError::Inconsistent)? as usize).ok_or(CallError::Inconsistent)?;
                 let callee_index = entry & !PULL_EDGE;
                 let pull_edge = entry & PULL_EDGE != 0;
                 let callee = *nodes.node(callee_index as usize).ok_or(CallError::Inconsistent)?;
