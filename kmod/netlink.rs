@@ -301,8 +301,15 @@ pub(crate) extern "C" fn vdp_rs_graph_get(
 const OUT_OF_MEMORY: &str = crate::engine::OUT_OF_MEMORY;
 
 /// Reports a handler refusal with a message naming what went wrong.
-fn handler_error(request: &Request<'_>, err: HandlerError) -> Error {
+fn handler_error(request: &Request<'_>, element: &[u8], err: HandlerError) -> Error {
     match err {
+        HandlerError::RootOwned => {
+            let mut text = HandlerText::new();
+            let name = core::str::from_utf8(element).unwrap_or("?");
+            let _ = core::fmt::Write::write_fmt(&mut text, format_args!("element '{}' belongs to the root context", name));
+            request.set_error_text(core::str::from_utf8(text.as_bytes()).unwrap_or("the element belongs to the root context"));
+            EPERM
+        }
         HandlerError::NoSuchElement => {
             request.set_attr_error(attr::ELEMENT, c"the tenant's graph has no element of this name");
             ENOENT
@@ -346,7 +353,7 @@ pub(crate) extern "C" fn vdp_rs_handler_read(
     dispatch(info, |request| {
         let (_, installed, element, handler) = handler_target(request)?;
         let mut text = HandlerText::new();
-        installed.graph.read_handler(element, handler, &mut text).map_err(|e| handler_error(request, e))?;
+        installed.graph.read_handler(element, handler, &mut text).map_err(|e| handler_error(request, element, e))?;
         if text.overflowed() {
             request.set_error_message(c"handler output too long for one reply");
             return Err(EMSGSIZE);
@@ -370,14 +377,16 @@ pub(crate) extern "C" fn vdp_rs_handler_write(
             request.set_attr_error(attr::VALUE, c"handler value is not UTF-8 text");
             EINVAL
         })?;
+        // The coordinator sets AS_TENANT on every write a tenant sends; the root writes without.
+        let as_tenant = request.flag(attr::AS_TENANT);
         let graph = &installed.graph;
         // What a write allocates (routes, a resized queue) is the tenant's memory.
         if !graph.is_table(element) {
-            return tenant.charged(|| graph.write_handler(element, handler, value)).map_err(|e| handler_error(request, e));
+            return tenant.charged(|| graph.write_handler(element, handler, value, as_tenant)).map_err(|e| handler_error(request, element, e));
         }
         // A routing-table change: applied and announced in order with the tenant's other changes.
         tenant.change_table(|| {
-            tenant.charged(|| graph.write_handler(element, handler, value)).map_err(|e| handler_error(request, e))?;
+            tenant.charged(|| graph.write_handler(element, handler, value, as_tenant)).map_err(|e| handler_error(request, element, e))?;
             announce(cmd::TABLE_CHANGE_NTF, EVENT_ROOM + value.len(), |a| {
                 a.put_u32(attr::TENANT_ID, tenant.id)?;
                 a.put_str_bytes(attr::ELEMENT, element)?;
@@ -467,7 +476,8 @@ fn put_tenant_stats(dump: &mut Dump<'_>, view: &TenantView, state: &TenantState,
         .and_then(|()| attrs.put_u64(attr::TASK_RUNS, state.task_runs()))
         .and_then(|()| put_cpu(&mut attrs, state))
         .and_then(|()| match &installed {
-            Some(installed) => put_graph_counts(&mut attrs, view.id, installed),
+            Some(installed) => put_graph_counts(&mut attrs, view.id, installed)
+                .and_then(|()| attrs.put_u64(attr::DEPTH_DROPS, installed.graph.depth_drops())),
             None => Ok(()),
         });
     if header.is_err() {
@@ -475,10 +485,14 @@ fn put_tenant_stats(dump: &mut Dump<'_>, view: &TenantView, state: &TenantState,
     }
     let mut next = start;
     if let Some(installed) = &installed {
-        while let Some((name, class)) = installed.graph.element(next) {
+        while let Some((name, class, root)) = installed.graph.element(next) {
             let put = attrs.nest(attr::ELEMENT_STATS, |e| {
                 e.put_str_bytes(element_attr::NAME, name)?;
-                e.put_str(element_attr::CLASS, class.name)
+                e.put_str(element_attr::CLASS, class.name)?;
+                if root {
+                    e.put_binary(element_attr::ROOT, &[])?;
+                }
+                Ok(())
             });
             if put.is_err() {
                 if next == start {

@@ -5,16 +5,22 @@
 //! validator needs no allocation: the caller provides scratch space sized from the header
 //! ([`scratch_sizes`]). Every read is bounds-checked and no input can make it panic.
 
+use crate::call_depth::{self, CallError, CallNode, PULL_EDGE};
 use crate::catalog::{self, ArgKind, ElementClass, OutputRule, Processing, TaskRule};
 use crate::click_value;
 use crate::packet_program;
 
 pub const MAGIC: [u8; 4] = *b"VDPG";
 /// Bumped whenever the layout changes; the kernel rejects versions it does not know.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 pub const HEADER_BYTES: usize = 32;
 /// Tenant index of elements the coordinator owns (receivers, demux, shared queues).
 pub const SHARED_TENANT: u16 = 0xffff;
+/// Owner byte of an element the tenant wrote: the tenant may write its handlers.
+pub const OWNER_TENANT: u8 = 0;
+/// Owner byte of an element the coordinator added on the root's behalf (a bandwidth shaper, a
+/// split queue, a shared element): the tenant may read its handlers and write none.
+pub const OWNER_ROOT: u8 = 1;
 /// Thread value of a task that is not pinned.
 pub const UNPINNED: u32 = u32::MAX;
 
@@ -28,6 +34,13 @@ pub const MAX_LIST_ENTRIES: usize = 1024;
 pub const MAX_REPEATED: u32 = 1 << 20;
 pub const MAX_THREAD: u32 = 255;
 pub const MAX_TICKETS: u32 = 64 * 1024;
+/// Most elements on one nested push or pull call chain, the task's own element included (see
+/// `docs/compiled-graph.md`, "Call depth"). Each hop nests one `Cx::push` or `Cx::pull` frame and
+/// the element's own: at most 192 bytes on the debug kernel (`scripts/call-frames.py`), so 32
+/// hops take at most 6 KiB, under half of a 16 KiB kernel stack; the rest is left to the
+/// thread's own frames and to what the last element calls (a device transmit). The validator
+/// refuses deeper graphs and the runtime drops what would go deeper.
+pub const MAX_CALL_DEPTH: u32 = 32;
 
 /// Why a blob was rejected; offsets are byte positions in the blob.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -54,6 +67,14 @@ pub enum FormatError {
     PortOverused { element: u32 },
     BadTask { task: u32 },
     TaskMismatch { element: u32 },
+    BadOwner { element: u32 },
+    /// A push-only cycle passes through this element: a push would recurse forever.
+    PushCycle { element: u32 },
+    /// A pull-only cycle passes through this element.
+    PullCycle { element: u32 },
+    /// The nested call chain this element starts is `depth` elements long, over
+    /// [`MAX_CALL_DEPTH`]; `pull` when it starts with pulls.
+    ChainTooLong { element: u32, depth: u32, pull: bool },
     ScratchTooSmall,
     TrailingBytes,
 }
@@ -71,12 +92,70 @@ pub struct ElementScratch {
     pub name_offset: u32,
     pub name_len: u16,
     pub task_listed: bool,
+    pub owner: u8,
+    /// The call-chain search's state for this element.
+    pub call: CallNode,
 }
 
-/// Scratch sizes `(elements, ports)` a blob needs, read from its header.
-pub fn scratch_sizes(blob: &[u8]) -> Result<(usize, usize), FormatError> {
+/// Scratch a blob needs, read from its header: one [`ElementScratch`] per element, one `u16`
+/// per port and one `u32` per connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScratchSizes {
+    pub elements: usize,
+    pub ports: usize,
+    pub edges: usize,
+}
+
+pub fn scratch_sizes(blob: &[u8]) -> Result<ScratchSizes, FormatError> {
     let header = Header::read(blob)?;
-    Ok((header.element_count as usize, header.port_count as usize))
+    Ok(ScratchSizes {
+        elements: header.element_count as usize,
+        ports: header.port_count as usize,
+        edges: header.connection_count as usize,
+    })
+}
+
+/// The name of element `index` of a blob that [`validate`] has read up to that element (always
+/// so for the elements its errors name after the element records), for messages.
+pub fn element_name<'a>(blob: &'a [u8], elements: &[ElementScratch], index: u32) -> &'a str {
+    elements
+        .get(index as usize)
+        .and_then(|e| blob.get(e.name_offset as usize..(e.name_offset as usize).saturating_add(usize::from(e.name_len))))
+        .and_then(|bytes| core::str::from_utf8(bytes).ok())
+        .unwrap_or("?")
+}
+
+/// A validation error in words, naming elements where it can; for the kernel's extack and for
+/// `vdpctl`.
+pub struct Explained<'a, 'b> {
+    pub error: FormatError,
+    pub blob: &'a [u8],
+    pub elements: &'b [ElementScratch],
+}
+
+impl core::fmt::Display for Explained<'_, '_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let name = |index: u32| element_name(self.blob, self.elements, index);
+        match self.error {
+            // Short: the kernel's extack keeps 79 bytes.
+            FormatError::PushCycle { element } => {
+                write!(f, "push cycle through element '{}' (nested pushes without end)", name(element))
+            }
+            FormatError::PullCycle { element } => {
+                write!(f, "pull cycle through element '{}' (nested pulls without end)", name(element))
+            }
+            FormatError::ChainTooLong { element, depth, pull } => write!(
+                f,
+                "{} chain from '{}' is {} elements deep, over {}",
+                if pull { "pull" } else { "push" },
+                name(element),
+                depth,
+                MAX_CALL_DEPTH
+            ),
+            FormatError::BadOwner { element } => write!(f, "element '{}': bad owner byte", name(element)),
+            other => write!(f, "{:?}", other),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -211,6 +290,8 @@ pub struct Task {
 pub struct ElementView<'a> {
     pub class: &'static ElementClass,
     pub tenant: u16,
+    /// [`OWNER_TENANT`] or [`OWNER_ROOT`].
+    pub owner: u8,
     pub name: &'a str,
     pub inputs: u16,
     pub outputs: u16,
@@ -341,11 +422,14 @@ fn read_value(r: &mut Reader<'_>, kind: ArgKind, element: u32, arg: u16, element
     Ok(())
 }
 
-/// Validates a blob completely. `elements` and `ports` must be at least as long as
+/// Validates a blob completely. `elements`, `ports` and `edges` must be at least as long as
 /// [`scratch_sizes`] says.
-pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut [u16]) -> Result<CompiledGraph<'a>, FormatError> {
+pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut [u16], edges: &mut [u32]) -> Result<CompiledGraph<'a>, FormatError> {
     let header = Header::read(blob)?;
-    if elements.len() < header.element_count as usize || ports.len() < header.port_count as usize {
+    if elements.len() < header.element_count as usize
+        || ports.len() < header.port_count as usize
+        || edges.len() < header.connection_count as usize
+    {
         return Err(FormatError::ScratchTooSmall);
     }
     let mut r = Reader { blob, at: HEADER_BYTES };
@@ -360,6 +444,11 @@ pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut
         let tenant = r.u16()?;
         if tenant != SHARED_TENANT && u32::from(tenant) >= header.tenant_count {
             return Err(FormatError::BadTenant { element: index });
+        }
+        // The coordinator's shared elements belong to the root context.
+        let owner = r.u8()?;
+        if owner > OWNER_ROOT || (tenant == SHARED_TENANT && owner != OWNER_ROOT) {
+            return Err(FormatError::BadOwner { element: index });
         }
         let inputs = r.u16()?;
         let outputs = r.u16()?;
@@ -448,6 +537,8 @@ pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut
             name_offset: name_offset as u32,
             name_len,
             task_listed: false,
+            owner,
+            call: CallNode::default(),
         };
         next_port = next_port.checked_add(u32::from(inputs) + u32::from(outputs)).ok_or(FormatError::TooMany { what: "ports" })?;
         if next_port > header.port_count {
@@ -502,6 +593,7 @@ pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut
             }
         }
     }
+    check_calls(blob, connections_offset, header.connection_count, elements, edges)?;
     let tasks_offset = r.at;
     for task in 0..header.task_count {
         let element = r.u32()?;
@@ -531,6 +623,46 @@ pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut
         return Err(FormatError::TrailingBytes);
     }
     Ok(CompiledGraph { blob, header, elements_offset, connections_offset, tasks_offset })
+}
+
+impl call_depth::CallNodes for [ElementScratch] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn node(&self, index: usize) -> Option<&CallNode> {
+        self.get(index).map(|e| &e.call)
+    }
+    fn node_mut(&mut self, index: usize) -> Option<&mut CallNode> {
+        self.get_mut(index).map(|e| &mut e.call)
+    }
+}
+
+/// Refuses push and pull cycles and call chains deeper than [`MAX_CALL_DEPTH`], over connection
+/// records already checked (`call_depth` has the rule).
+fn check_calls(blob: &[u8], connections_offset: usize, connection_count: u32, elements: &mut [ElementScratch], edges: &mut [u32]) -> Result<(), FormatError> {
+    // Each connection is one call: a push output's element calls its target, a pull input's
+    // element calls its source. Both ends have the same mode (checked above).
+    let pair = |elements: &[ElementScratch], index: usize| -> Option<(u32, u32)> {
+        let mut r = Reader { blob, at: connections_offset.checked_add(index.checked_mul(CONNECTION_BYTES)?)? };
+        let from = r.u32().ok()?;
+        let from_port = r.u16().ok()?;
+        let to = r.u32().ok()?;
+        let source = elements.get(from as usize)?;
+        let mode = blob.get(source.modes_offset as usize + usize::from(source.inputs) + usize::from(from_port))?;
+        Some(if *mode == 1 { (to, from | PULL_EDGE) } else { (from, to) })
+    };
+    let edges = edges.get_mut(..connection_count as usize).ok_or(FormatError::ScratchTooSmall)?;
+    let calls = |e: CallError| match e {
+        CallError::PushCycle { element } => FormatError::PushCycle { element },
+        CallError::PullCycle { element } => FormatError::PullCycle { element },
+        CallError::Inconsistent => FormatError::ScratchTooSmall,
+    };
+    call_depth::build_callees(elements, edges, connection_count as usize, pair).map_err(calls)?;
+    let deepest = call_depth::analyze(elements, edges).map_err(calls)?;
+    if deepest.depth > MAX_CALL_DEPTH {
+        return Err(FormatError::ChainTooLong { element: deepest.element, depth: deepest.depth, pull: deepest.pull });
+    }
+    Ok(())
 }
 
 impl<'a> CompiledGraph<'a> {
@@ -582,6 +714,7 @@ fn read_element<'a>(r: &mut Reader<'a>, element_count: u32) -> Result<ElementVie
     let class_id = r.u16()?;
     let class = catalog::class_by_id(class_id).ok_or(FormatError::UnknownClass { element: 0, class: class_id })?;
     let tenant = r.u16()?;
+    let owner = r.u8()?;
     let inputs = r.u16()?;
     let outputs = r.u16()?;
     let name_len = usize::from(r.u16()?);
@@ -601,7 +734,7 @@ fn read_element<'a>(r: &mut Reader<'a>, element_count: u32) -> Result<ElementVie
         }
     }
     let args = r.blob.get(args_start..r.at).unwrap_or(&[]);
-    Ok(ElementView { class, tenant, name, inputs, outputs, modes, args })
+    Ok(ElementView { class, tenant, owner, name, inputs, outputs, modes, args })
 }
 
 #[cfg(test)]

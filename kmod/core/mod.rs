@@ -14,6 +14,7 @@ pub mod uapi;
 pub mod catalog;
 pub mod click_value;
 pub mod packet_program;
+pub mod call_depth;
 pub mod compiled_graph;
 pub mod wire;
 pub mod tunnel;

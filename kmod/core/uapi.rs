@@ -169,8 +169,17 @@ pub mod attr {
     /// [`super::AUTO_PASS_NS`].
     pub const TASKS_PER_YIELD_AUTO: u16 = 47;
 
+    // --- Safety (the kernel trusts no blob, tenants cannot rewrite root limits): 50 to 59 ---
+    /// Flag on `HANDLER_WRITE`: the request acts for the tenant (the coordinator sets it on
+    /// every request a tenant sends), so a write to an element the root context owns is refused
+    /// with `EPERM`. Without it the write acts for the root context.
+    pub const AS_TENANT: u16 = 50;
+    /// Pushes dropped and pulls refused because a call chain reached the kernel's call-depth
+    /// bound, since the graph was installed, u64 (STATS only).
+    pub const DEPTH_DROPS: u16 = 51;
+
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 47;
+    pub const MAX: u16 = 51;
 }
 
 /// `CARRIES` values.
@@ -223,8 +232,11 @@ pub mod element_attr {
     pub const NAME: u16 = 1;
     /// Class name, NUL-terminated string.
     pub const CLASS: u16 = 2;
+    /// Flag: the root context owns the element (the coordinator added it); the tenant may read
+    /// its handlers, not write them.
+    pub const ROOT: u16 = 3;
     /// Highest attribute number in the nest.
-    pub const MAX: u16 = 2;
+    pub const MAX: u16 = 3;
 }
 
 /// Largest compiled graph one `GRAPH_INSTALL` carries (a netlink attribute holds under 64 KiB).

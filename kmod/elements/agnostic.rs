@@ -28,6 +28,11 @@ pub(super) trait Action: Send + Sync {
 
 pub(super) struct Agnostic<A: Action>(pub(super) A);
 
+/// Most packets one pull of a simple-action element takes from upstream while its action sends
+/// them elsewhere or drops them; then the pull gives up with `None` (the caller, a task, tries
+/// again on its next run). Without it an upstream that never runs dry would hold the thread.
+pub(super) const MAX_PULL_ATTEMPTS: u32 = 64;
+
 impl<A: Action + 'static> Element for Agnostic<A> {
     fn push(&self, cx: &Cx<'_>, _port: u16, packet: Packet) {
         if let Some((port, packet)) = self.0.act(packet) {
@@ -35,10 +40,11 @@ impl<A: Action + 'static> Element for Agnostic<A> {
         }
     }
 
-    /// Pull mode: keep pulling until a packet comes out of output 0; packets the action sends
-    /// elsewhere are pushed there, as in Click.
+    /// Pull mode: keep pulling until a packet comes out of output 0, at most
+    /// [`MAX_PULL_ATTEMPTS`] times; packets the action sends elsewhere are pushed there, as in
+    /// Click.
     fn pull(&self, cx: &Cx<'_>, _port: u16) -> Option<Packet> {
-        loop {
+        for _ in 0..MAX_PULL_ATTEMPTS {
             let packet = cx.pull(0)?;
             match self.0.act(packet) {
                 Some((0, packet)) => return Some(packet),
@@ -46,6 +52,7 @@ impl<A: Action + 'static> Element for Agnostic<A> {
                 None => {}
             }
         }
+        None
     }
 
     fn read_handler(&self, name: &str, out: &mut HandlerText) -> Result<(), HandlerError> {

@@ -32,14 +32,24 @@ pub(super) fn construct(view: &ElementView<'_>, args: &ElementArgs<'_>) -> Resul
     boxed(Classifier { programs })
 }
 
-impl Element for Classifier {
-    fn push(&self, cx: &Cx<'_>, _port: u16, packet: Packet) {
+impl Classifier {
+    /// The output `packet` leaves by. Not inlined: the programs' evaluation stack then lives in
+    /// this frame, which is gone again before the packet is pushed on (a push chain nests one
+    /// `push` frame per element, and the kernel bounds chains by their frames' size).
+    #[inline(never)]
+    fn classify(&self, packet: &Packet) -> Option<u16> {
         let headers = ip_headers(packet.data(), packet.network_offset().unwrap_or(0));
         let matched = self.programs.iter().position(|bytes| {
             // Validated at construction, so this cannot fail; a failure would match nothing.
             packet_program::validate(bytes).is_ok_and(|program| program.matches(packet.data(), headers))
         });
-        match matched.and_then(|port| u16::try_from(port).ok()) {
+        matched.and_then(|port| u16::try_from(port).ok())
+    }
+}
+
+impl Element for Classifier {
+    fn push(&self, cx: &Cx<'_>, _port: u16, packet: Packet) {
+        match self.classify(&packet) {
             Some(port) => cx.push(port, packet),
             None => drop(packet),
         }

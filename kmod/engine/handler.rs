@@ -54,6 +54,9 @@ pub(crate) enum HandlerError {
     /// An allocation failed: the tenant's memory cgroup is at its limit, or the system is out
     /// of memory. The element is as it was before the write.
     NoMemory,
+    /// A write on the tenant's behalf to an element the coordinator added for the root
+    /// context (a bandwidth shaper, a split queue): the tenant may read it, not write it.
+    RootOwned,
 }
 
 /// Parses a handler value as an integer within bounds, Click style (decimal, 0x, 0b).

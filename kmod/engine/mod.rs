@@ -11,7 +11,7 @@ use crate::sys::memcg::tenant_gfp;
 use crate::elements;
 use crate::packet::Packet;
 use crate::portable::catalog;
-use crate::portable::compiled_graph::{self, ElementScratch, FormatError};
+use crate::portable::compiled_graph::{self, ElementScratch, FormatError, MAX_CALL_DEPTH};
 use crate::portable::element_args::{ArgValue, ElementArgs};
 use crate::portable::stride;
 use crate::sys::thread::Doorbell;
@@ -95,6 +95,8 @@ struct Node {
     outputs: KVec<Option<PortLink>>,
     /// Per input port: the upstream output it pulls from.
     inputs: KVec<Option<PortLink>>,
+    /// Owned by the root context (the blob's owner byte): the tenant may not write its handlers.
+    root: bool,
 }
 
 struct TaskSlot {
@@ -118,6 +120,9 @@ pub(crate) struct Graph {
     /// graph it runs has changed without holding on to the old one.
     serial: u64,
     doorbell: Arc<Doorbell>,
+    /// Pushes dropped and pulls refused because the call chain had reached [`MAX_CALL_DEPTH`]
+    /// elements (the validator refuses such graphs; this is the second line of defence).
+    depth_drops: AtomicU64,
 }
 
 /// Serial numbers of built graphs.
@@ -151,25 +156,42 @@ pub(crate) struct Cx<'g> {
     graph: &'g Graph,
     element: u32,
     wake: &'g WakeAt,
+    /// Elements on the call chain so far, this one included: 1 for a task.
+    depth: u32,
 }
 
 impl Cx<'_> {
-    /// Pushes `packet` out of output `port`; an unconnected output drops it.
+    /// The context of the next element down the chain, or `None` (counted) when the chain
+    /// already holds [`MAX_CALL_DEPTH`] elements: a graph that got past the validator with a
+    /// deeper chain loses packets rather than the kernel stack.
+    fn next(&self, element: u32) -> Option<Cx<'_>> {
+        if self.depth >= MAX_CALL_DEPTH {
+            self.graph.depth_drops.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        Some(Cx { graph: self.graph, element, wake: self.wake, depth: self.depth + 1 })
+    }
+
+    /// Pushes `packet` out of output `port`; an unconnected output drops it, and so does a
+    /// chain that is already [`MAX_CALL_DEPTH`] elements deep.
     pub(crate) fn push(&self, port: u16, packet: Packet) {
         let Some(link) = self.graph.output_link(self.element, port) else {
             drop(packet);
             return;
         };
-        if let Some(node) = self.graph.nodes.get(link.element as usize) {
-            node.element.push(&Cx { graph: self.graph, element: link.element, wake: self.wake }, link.port, packet);
-        }
+        let (Some(node), Some(cx)) = (self.graph.nodes.get(link.element as usize), self.next(link.element)) else {
+            drop(packet);
+            return;
+        };
+        node.element.push(&cx, link.port, packet);
     }
 
-    /// Pulls a packet from input `port`.
+    /// Pulls a packet from input `port`; `None` also when the chain is already
+    /// [`MAX_CALL_DEPTH`] elements deep.
     pub(crate) fn pull(&self, port: u16) -> Option<Packet> {
         let link = self.graph.input_link(self.element, port)?;
         let node = self.graph.nodes.get(link.element as usize)?;
-        node.element.pull(&Cx { graph: self.graph, element: link.element, wake: self.wake }, link.port)
+        node.element.pull(&self.next(link.element)?, link.port)
     }
 
     /// Tells the tenant's threads that work is waiting (a queue became non-empty).
@@ -215,20 +237,32 @@ fn invalid_blob(e: FormatError) -> BuildError {
     BuildError::new(EINVAL, format_args!("invalid compiled graph: {:?}", e))
 }
 
+/// A validation error in words, naming the element at fault for call-chain errors.
+fn invalid_graph(error: FormatError, blob: &[u8], elements: &[ElementScratch]) -> BuildError {
+    match error {
+        FormatError::PushCycle { .. } | FormatError::PullCycle { .. } | FormatError::ChainTooLong { .. } => {
+            BuildError::new(EINVAL, format_args!("{}", compiled_graph::Explained { error, blob, elements }))
+        }
+        other => invalid_blob(other),
+    }
+}
+
 impl Graph {
     /// Validates `blob` and builds its graph for the tenant named `tenant`. Tasks that no
     /// `StaticThreadSched` pins are spread round-robin, in task order, over `threads` threads
     /// (the tenant's `THREADS` knob, 1 to [`TENANT_THREADS_MAX`]).
     pub(crate) fn build(blob: &[u8], tenant: &str, tenant_id: u32, doorbell: Arc<Doorbell>, threads: u32) -> Result<Graph, BuildError> {
         let threads = threads.clamp(1, TENANT_THREADS_MAX);
-        let (element_count, port_count) = compiled_graph::scratch_sizes(blob)
-            .map_err(invalid_blob)?;
-        let mut scratch = KVec::with_capacity(element_count, tenant_gfp())?;
+        let sizes = compiled_graph::scratch_sizes(blob).map_err(invalid_blob)?;
+        let element_count = sizes.elements;
+        let mut scratch = KVVec::with_capacity(element_count, tenant_gfp())?;
         scratch.resize(element_count, ElementScratch::default(), tenant_gfp())?;
-        let mut ports = KVec::with_capacity(port_count, tenant_gfp())?;
-        ports.resize(port_count, 0u16, tenant_gfp())?;
-        let compiled = compiled_graph::validate(blob, &mut scratch, &mut ports)
-            .map_err(invalid_blob)?;
+        let mut ports = KVVec::with_capacity(sizes.ports, tenant_gfp())?;
+        ports.resize(sizes.ports, 0u16, tenant_gfp())?;
+        let mut edges = KVVec::with_capacity(sizes.edges, tenant_gfp())?;
+        edges.resize(sizes.edges, 0u32, tenant_gfp())?;
+        let compiled = compiled_graph::validate(blob, &mut scratch, &mut ports, &mut edges)
+            .map_err(|e| invalid_graph(e, blob, &scratch))?;
 
         // The blob may describe every tenant of the system; this install takes only the
         // elements of the tenant it is for, and refuses anyone else's.
@@ -269,7 +303,8 @@ impl Graph {
             outputs.resize(usize::from(view.outputs), None, tenant_gfp())?;
             let mut inputs = KVec::with_capacity(usize::from(view.inputs), tenant_gfp())?;
             inputs.resize(usize::from(view.inputs), None, tenant_gfp())?;
-            nodes.push(Node { name, class: view.class.id, element, outputs, inputs }, tenant_gfp())?;
+            let root = view.owner == compiled_graph::OWNER_ROOT;
+            nodes.push(Node { name, class: view.class.id, element, outputs, inputs, root }, tenant_gfp())?;
         }
         for connection in compiled.connections() {
             let bad = || BuildError::new(EINVAL, format_args!("connection {} -> {} is out of range", connection.from, connection.to));
@@ -321,7 +356,7 @@ impl Graph {
             thread_tasks.push(own, tenant_gfp())?;
         }
         let serial = GRAPH_SERIALS.fetch_add(1, Ordering::Relaxed);
-        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell })
+        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell, depth_drops: AtomicU64::new(0) })
     }
 
     /// Hotswap: every element that has a namesake of the same class in `old` takes its state
@@ -377,7 +412,7 @@ impl Graph {
             return false;
         }
         match self.nodes.get(task.element as usize) {
-            Some(node) => node.element.run_task(&Cx { graph: self, element: task.element, wake }),
+            Some(node) => node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1 }),
             None => false,
         }
     }
@@ -390,10 +425,15 @@ impl Graph {
         self.nodes.len()
     }
 
-    /// Element `index`'s name and catalog class, for STATS.
-    pub(crate) fn element(&self, index: usize) -> Option<(&[u8], &'static catalog::ElementClass)> {
+    /// Element `index`'s name, catalog class and whether the root context owns it, for STATS.
+    pub(crate) fn element(&self, index: usize) -> Option<(&[u8], &'static catalog::ElementClass, bool)> {
         let node = self.nodes.get(index)?;
-        Some((&node.name, catalog::class_by_id(node.class)?))
+        Some((&node.name, catalog::class_by_id(node.class)?, node.root))
+    }
+
+    /// Pushes dropped and pulls refused at the call-depth bound since the graph was built.
+    pub(crate) fn depth_drops(&self) -> u64 {
+        self.depth_drops.load(Ordering::Relaxed)
     }
 
     /// Whether `element` is a routing table, whose successful writes the events group announces.
@@ -408,8 +448,14 @@ impl Graph {
         self.find(element).ok_or(HandlerError::NoSuchElement)?.element.read_handler(handler, out)
     }
 
-    pub(crate) fn write_handler(&self, element: &[u8], handler: &str, value: &str) -> Result<(), HandlerError> {
-        let result = self.find(element).ok_or(HandlerError::NoSuchElement)?.element.write_handler(handler, value);
+    /// Writes a handler; `as_tenant` for a request made on the tenant's behalf, which may not
+    /// write an element the root context owns.
+    pub(crate) fn write_handler(&self, element: &[u8], handler: &str, value: &str, as_tenant: bool) -> Result<(), HandlerError> {
+        let node = self.find(element).ok_or(HandlerError::NoSuchElement)?;
+        if as_tenant && node.root {
+            return Err(HandlerError::RootOwned);
+        }
+        let result = node.element.write_handler(handler, value);
         // A write may enable a task (ACTIVE true, a reset LIMIT): let the threads look again.
         self.doorbell.ring();
         result

@@ -131,6 +131,11 @@ impl<'a> Request<'a> {
         NonNull::new(unsafe { vdp_attr(self.info.as_ptr(), c_int::from(attr_type)) }.cast_mut())
     }
 
+    /// Whether a flag attribute (`NLA_FLAG` in the command's policy) is present.
+    pub(crate) fn flag(&self, attr_type: u16) -> bool {
+        self.attr(attr_type).is_some()
+    }
+
     /// Fails with `EINVAL`, and an extack naming the attribute, when it is absent.
     pub(crate) fn require(&self, attr_type: u16) -> Result {
         // SAFETY: `info` is valid (type invariant).

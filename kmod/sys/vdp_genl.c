@@ -49,11 +49,20 @@ static const struct nla_policy vdp_graph_install_policy[VDP_A_GRAPH + 1] = {
 	[VDP_A_GRAPH] = { .type = NLA_BINARY, .len = VDP_GRAPH_MAX_BYTES },
 };
 
+#define VDP_POLICY_HANDLER_TARGET						\
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,				\
+	[VDP_A_ELEMENT] = { .type = NLA_NUL_STRING, .len = VDP_ELEMENT_NAME_MAX },	\
+	[VDP_A_HANDLER] = { .type = NLA_NUL_STRING, .len = VDP_HANDLER_NAME_MAX },	\
+	[VDP_A_VALUE] = { .type = NLA_BINARY, .len = VDP_HANDLER_VALUE_MAX }
+
 static const struct nla_policy vdp_handler_policy[VDP_A_VALUE + 1] = {
-	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
-	[VDP_A_ELEMENT] = { .type = NLA_NUL_STRING, .len = VDP_ELEMENT_NAME_MAX },
-	[VDP_A_HANDLER] = { .type = NLA_NUL_STRING, .len = VDP_HANDLER_NAME_MAX },
-	[VDP_A_VALUE] = { .type = NLA_BINARY, .len = VDP_HANDLER_VALUE_MAX },
+	VDP_POLICY_HANDLER_TARGET,
+};
+
+/* A write may say it acts for the tenant, which may not write root-owned elements. */
+static const struct nla_policy vdp_handler_write_policy[VDP_A_AS_TENANT + 1] = {
+	VDP_POLICY_HANDLER_TARGET,
+	[VDP_A_AS_TENANT] = { .type = NLA_FLAG },
 };
 
 /* STATS: every tenant, or just the one TENANT_ID names. */
@@ -124,7 +133,7 @@ static const struct genl_split_ops vdp_ops[] = {
 	VDP_DO(VDP_CMD_GRAPH_GET, vdp_rs_graph_get, vdp_tenant_id_policy, 0),
 	/* Handlers can reveal and change a tenant's state: both directions need privilege. */
 	VDP_DO(VDP_CMD_HANDLER_READ, vdp_rs_handler_read, vdp_handler_policy, GENL_ADMIN_PERM),
-	VDP_DO(VDP_CMD_HANDLER_WRITE, vdp_rs_handler_write, vdp_handler_policy, GENL_ADMIN_PERM),
+	VDP_DO(VDP_CMD_HANDLER_WRITE, vdp_rs_handler_write, vdp_handler_write_policy, GENL_ADMIN_PERM),
 	/* Names, classes and counts, no handler values: readable like TENANT_GET. */
 	{
 		.cmd = VDP_CMD_STATS,

@@ -83,7 +83,10 @@ enum vdp_attr {
 	VDP_A_CPU_THROTTLED_PERIODS = 45,
 	VDP_A_CPU_THROTTLED_NS = 46,
 	VDP_A_TASKS_PER_YIELD_AUTO = 47,
-	VDP_A_MAX = 47,
+	/* Safety: tenants cannot write root-owned elements; call-depth drops: 50 to 59. */
+	VDP_A_AS_TENANT = 50,
+	VDP_A_DEPTH_DROPS = 51,
+	VDP_A_MAX = 51,
 };
 
 #define VDP_CARRIES_IP		1
@@ -111,7 +114,8 @@ enum vdp_element_attr {
 	VDP_A_ELEMENT_UNSPEC,
 	VDP_A_ELEMENT_NAME = 1,
 	VDP_A_ELEMENT_CLASS = 2,
-	VDP_A_ELEMENT_MAX = 2,
+	VDP_A_ELEMENT_ROOT = 3,
+	VDP_A_ELEMENT_MAX = 3,
 };
 
 #ifdef __KERNEL__

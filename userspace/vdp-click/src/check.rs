@@ -56,6 +56,9 @@ pub struct CheckedElement {
     pub output_modes: Vec<Processing>,
     #[serde(skip)]
     pub span: Option<Span>,
+    /// Owned by the root context (see [`crate::flatten::FlatElement::root`]).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub root: bool,
 }
 
 fn ser_class<S: serde::Serializer>(class: &&'static ElementClass, s: S) -> Result<S::Ok, S::Error> {
@@ -192,6 +195,7 @@ struct Checker<'a> {
 pub fn check(flat: &FlatGraph, options: &CheckOptions, diagnostics: &mut Diagnostics) -> CheckedGraph {
     let mut checker = Checker { flat, options, diagnostics, classes: Vec::new() };
     checker.resolve_classes();
+    checker.check_reserved_names();
     let mut elements = checker.check_arguments();
     checker.check_references(&mut elements);
     checker.check_ports(&mut elements);
@@ -217,7 +221,33 @@ fn range_text(min: u16, max: u16) -> String {
     }
 }
 
+/// Whether `name` is one the coordinator gives the elements it adds on the root's behalf: a
+/// component with `@` followed by anything but digits (`tx@shaper`, `c@split_queue`). Click's
+/// anonymous elements are `Class@N`, digits only, and stay the tenant's.
+pub fn is_reserved_name(name: &str) -> bool {
+    name.split('/').any(|component| {
+        component.split_once('@').is_some_and(|(_, rest)| rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()))
+    })
+}
+
 impl Checker<'_> {
+    /// A tenant may not name an element the way the coordinator names the ones it adds for the
+    /// root: such a name could collide with, or pass for, a root-owned element.
+    fn check_reserved_names(&mut self) {
+        if self.options.coordinator {
+            return;
+        }
+        for element in &self.flat.elements {
+            // Elements the coordinator added (task splits) carry the flag; text never sets it.
+            if !element.root && is_reserved_name(&element.name) {
+                self.diagnostics.push(
+                    Diagnostic::error(element.span, format!("element name '{}' is reserved for the coordinator", element.name))
+                        .note("names with '@' followed by a word (like 'tx@shaper') belong to elements the coordinator adds on the root's behalf; rename the element"),
+                );
+            }
+        }
+    }
+
     fn resolve_classes(&mut self) {
         for element in &self.flat.elements {
             let class = catalog::class_by_name(&element.class);
@@ -355,6 +385,7 @@ impl Checker<'_> {
                 input_modes: vec![],
                 output_modes: vec![],
                 span: element.span,
+                root: element.root,
             });
         }
         out

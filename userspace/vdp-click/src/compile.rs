@@ -139,7 +139,9 @@ pub fn compile(graph: &CheckedGraph, system: &SystemConfig) -> Result<Vec<u8>, C
     for element in &graph.elements {
         let class = element.class;
         w.u16(class.id);
-        w.u16(tenant_of(system, &element.name));
+        let tenant = tenant_of(system, &element.name);
+        w.u16(tenant);
+        w.u8(if element.root || tenant == format::SHARED_TENANT { format::OWNER_ROOT } else { format::OWNER_TENANT });
         w.u16(element.inputs);
         w.u16(element.outputs);
         if element.name.len() > format::MAX_NAME_BYTES {
@@ -195,8 +197,17 @@ pub fn compile(graph: &CheckedGraph, system: &SystemConfig) -> Result<Vec<u8>, C
 
 /// Validates a blob with scratch space allocated here, as the kernel does with its own.
 pub fn validate(blob: &[u8]) -> Result<format::CompiledGraph<'_>, FormatError> {
-    let (elements, ports) = format::scratch_sizes(blob)?;
-    let mut element_scratch = vec![format::ElementScratch::default(); elements];
-    let mut port_scratch = vec![0u16; ports];
-    format::validate(blob, &mut element_scratch, &mut port_scratch)
+    validate_explained(blob).map_err(|(error, _)| error)
+}
+
+/// [`validate`], with the error also in words (naming the element at fault where it can).
+pub fn validate_explained(blob: &[u8]) -> Result<format::CompiledGraph<'_>, (FormatError, String)> {
+    let sizes = format::scratch_sizes(blob).map_err(|e| (e, format!("{e:?}")))?;
+    let mut element_scratch = vec![format::ElementScratch::default(); sizes.elements];
+    let mut port_scratch = vec![0u16; sizes.ports];
+    let mut edge_scratch = vec![0u32; sizes.edges];
+    format::validate(blob, &mut element_scratch, &mut port_scratch, &mut edge_scratch).map_err(|error| {
+        let text = format::Explained { error, blob, elements: &element_scratch }.to_string();
+        (error, text)
+    })
 }

@@ -25,6 +25,10 @@ pub struct FlatElement {
     pub span: Option<Span>,
     #[serde(skip)]
     pub class_span: Option<Span>,
+    /// Added by the coordinator on the root's behalf (a bandwidth shaper, a split queue): the
+    /// tenant may read its handlers and write none. Never set for what a tenant wrote.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub root: bool,
 }
 
 impl FlatElement {
@@ -255,6 +259,7 @@ impl Flattener<'_> {
                         args,
                         span: Some(decl.span),
                         class_span: Some(decl.class_span),
+                        root: false,
                     });
                     let index = self.graph.elements.len() - 1;
                     inputs_of.push(Node::Real(index));

@@ -57,6 +57,18 @@ pub struct Merged {
 /// Checks each tenant against its own devices and the system limits, merges them, checks the
 /// merged graph and splits tasks over the budget. Returns `None` if anything was reported.
 pub fn merge_tenants(sources: &mut Sources, system: &system::SystemConfig, inputs: &[TenantSource], diagnostics: &mut Diagnostics) -> Option<Merged> {
+    merge_tenants_with(sources, system, inputs, diagnostics, true)
+}
+
+/// [`merge_tenants`]; `split_deep` false leaves call chains deeper than the kernel allows
+/// unsplit (a test aid: the kernel then refuses the graph).
+pub fn merge_tenants_with(
+    sources: &mut Sources,
+    system: &system::SystemConfig,
+    inputs: &[TenantSource],
+    diagnostics: &mut Diagnostics,
+    split_deep: bool,
+) -> Option<Merged> {
     let mut flats = Vec::new();
     for input in inputs {
         let devices = match system.tenant(&input.tenant) {
@@ -88,7 +100,7 @@ pub fn merge_tenants(sources: &mut Sources, system: &system::SystemConfig, input
         }
     };
     let options = merged_options(system);
-    match tasks::analyze_and_split(&mut flat, &options, system.limits.task_budget_cycles) {
+    match tasks::analyze_and_split_depth(&mut flat, &options, system.limits.task_budget_cycles, split_deep) {
         Ok((checked, analysis)) => Some(Merged { flat, checked, analysis }),
         Err(found) => {
             diagnostics.extend(found);

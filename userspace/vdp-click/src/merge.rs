@@ -9,6 +9,11 @@
 use crate::flatten::{FlatArg, FlatConnection, FlatElement, FlatGraph};
 use crate::system::SystemConfig;
 
+/// Suffix of the BandwidthShaper added in front of a capped tenant's `ToDevice` (`red/tx@shaper`).
+/// Tenants cannot use such names ([`crate::check::is_reserved_name`]); the shaper belongs to the
+/// root context.
+pub const SHAPER_SUFFIX: &str = "@shaper";
+
 /// A tenant's graph, already checked, ready to merge.
 pub struct TenantGraph<'a> {
     pub tenant: &'a str,
@@ -20,13 +25,15 @@ struct Builder {
 }
 
 impl Builder {
-    fn add(&mut self, name: String, class: &str, args: &[String]) -> usize {
+    /// Adds an element; `root` for one the coordinator adds on the root's behalf.
+    fn add(&mut self, name: String, class: &str, args: &[String], root: bool) -> usize {
         self.graph.elements.push(FlatElement {
             name,
             class: class.to_string(),
             args: args.iter().map(|text| FlatArg { text: text.clone(), span: None }).collect(),
             span: None,
             class_span: None,
+            root,
         });
         self.graph.elements.len() - 1
     }
@@ -77,10 +84,15 @@ pub fn merge(system: &SystemConfig, tenants: &[TenantGraph]) -> Result<FlatGraph
                     problems.push(format!("tenant '{}' uses device '{device_name}', which the system config does not give it", tenant.name));
                 }
             }
-            let index = builder.add(name.clone(), &element.class, &args);
+            let index = builder.add(name.clone(), &element.class, &args, false);
             match (&tenant.bandwidth_cap, element.class.as_str()) {
                 (Some(cap), "ToDevice") => {
-                    let shaper = builder.add(format!("{name}@shaper"), "BandwidthShaper", &[cap.clone()]);
+                    let shaper_name = format!("{name}{SHAPER_SUFFIX}");
+                    // The tenant check refuses such names; this guards the merge on its own.
+                    if tenant_graph.graph.elements.iter().any(|e| format!("{prefix}{}", e.name) == shaper_name) {
+                        problems.push(format!("tenant '{}' has an element named '{}', the name of the coordinator's shaper for '{}'", tenant.name, shaper_name.trim_start_matches(&prefix), element.name));
+                    }
+                    let shaper = builder.add(format!("{name}{SHAPER_SUFFIX}"), "BandwidthShaper", &[cap.clone()], true);
                     builder.connect(shaper, 0, index, 0);
                     index_map.push((index, shaper));
                 }

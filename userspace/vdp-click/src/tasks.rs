@@ -6,12 +6,18 @@
 //! kernel thread that runs one long task cannot yield in the middle of it, so the coordinator
 //! cuts long tasks by inserting a Queue and an Unqueue: the Unqueue is a new task, scheduled
 //! (and accounted) on its own.
+//!
+//! The same cut bounds the kernel stack: a nested push or pull call chain longer than the
+//! kernel's `MAX_CALL_DEPTH` elements (which it refuses) is cut at that depth, each cut leaving
+//! a chain of at most `MAX_CALL_DEPTH` elements before it.
 
 use crate::check::{check, CheckOptions, CheckedGraph};
 use crate::flatten::{FlatArg, FlatConnection, FlatElement, FlatGraph};
 use crate::source::Diagnostics;
 use serde::Serialize;
+use vdp_core::call_depth::{self, CallNode, PULL_EDGE};
 use vdp_core::catalog::{PacketFlow, Processing};
+use vdp_core::compiled_graph::MAX_CALL_DEPTH;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct TaskReport {
@@ -42,62 +48,147 @@ pub struct Analysis {
     pub splits: Vec<SplitReport>,
     /// Tasks still over budget because one element alone costs more than the budget.
     pub unsplittable: Vec<String>,
+    /// Most elements a nested call chain may hold (the kernel's `MAX_CALL_DEPTH`).
+    pub max_call_depth: u32,
+    /// The longest nested call chain after the splits: its first element and its length.
+    pub deepest: Option<(String, u32)>,
+    /// Splits of call chains longer than `max_call_depth`.
+    pub depth_splits: Vec<DepthSplit>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct DepthSplit {
+    /// The element whose call chain was too long, and the chain's length in elements.
+    pub chain_from: String,
+    pub depth_before: u32,
+    pub pull: bool,
+    pub cut: String,
+    pub queue: String,
+    pub unqueue: String,
+}
+
+/// The longest nested call chain of a checked (cycle-free) graph, with the connection at which
+/// to cut it if it is longer than [`MAX_CALL_DEPTH`]: `(first element, length, pull, cut)`.
+/// The kernel runs the same analysis (`vdp_core::call_depth`) on the compiled graph.
+pub fn deepest_chain(graph: &CheckedGraph) -> Option<(usize, u32, bool, Option<usize>)> {
+    let pair = |connection: &FlatConnection| {
+        let pull = graph.elements[connection.from].output_modes.get(usize::from(connection.from_port)) == Some(&Processing::Pull);
+        if pull {
+            (connection.to as u32, connection.from as u32 | PULL_EDGE)
+        } else {
+            (connection.from as u32, connection.to as u32)
+        }
+    };
+    let mut nodes = vec![CallNode::default(); graph.elements.len()];
+    let mut edges = vec![0u32; graph.connections.len()];
+    call_depth::build_callees(&mut nodes[..], &mut edges, graph.connections.len(), |_, i| graph.connections.get(i).map(pair)).ok()?;
+    let deepest = call_depth::analyze(&mut nodes[..], &edges).ok().filter(|d| d.depth > 0)?;
+    let mut cut = None;
+    if deepest.depth > MAX_CALL_DEPTH {
+        // Cutting hop k leaves elements 0..=k and the new Queue: k + 2 elements.
+        let wanted = (MAX_CALL_DEPTH as usize).saturating_sub(2);
+        let mut hop = 0usize;
+        call_depth::walk_deepest(&nodes[..], &edges, deepest.element, true, |caller, entry| {
+            if hop == wanted {
+                let callee = (entry & !PULL_EDGE) as usize;
+                let (from, to) = if entry & PULL_EDGE != 0 { (callee, caller as usize) } else { (caller as usize, callee) };
+                cut = graph.connections.iter().position(|c| c.from == from && c.to == to && pair(c) == (caller, entry));
+            }
+            hop += 1;
+        });
+    }
+    Some((deepest.element as usize, deepest.depth, deepest.pull, cut))
 }
 
 type Memo = std::collections::HashMap<usize, (u64, Vec<usize>)>;
 
+/// Post-order over `children`, memoized, without recursion (a call chain may be thousands of
+/// elements long, more than a thread's stack would take): `combine(element, results)` gets each
+/// child's memoized result. A child still being walked (a cycle, which the checker refuses)
+/// counts as `(0, [])`.
+fn memoized(
+    start: usize,
+    memo: &mut Memo,
+    children: impl Fn(usize) -> Vec<usize>,
+    combine: impl Fn(usize, Vec<(usize, (u64, Vec<usize>))>) -> (u64, Vec<usize>),
+) -> (u64, Vec<usize>) {
+    let mut walking = std::collections::HashSet::new();
+    let mut stack = vec![(start, false)];
+    while let Some((element, expanded)) = stack.pop() {
+        if memo.contains_key(&element) {
+            continue;
+        }
+        if !expanded {
+            if !walking.insert(element) {
+                continue;
+            }
+            stack.push((element, true));
+            for child in children(element) {
+                if !memo.contains_key(&child) && !walking.contains(&child) {
+                    stack.push((child, false));
+                }
+            }
+        } else {
+            let results = children(element).into_iter().map(|c| (c, memo.get(&c).cloned().unwrap_or_default())).collect();
+            let result = combine(element, results);
+            memo.insert(element, result);
+            walking.remove(&element);
+        }
+    }
+    memo.get(&start).cloned().unwrap_or_default()
+}
+
+/// The elements `element` calls: downstream of its push outputs, or upstream of its pull inputs.
+fn callees(graph: &CheckedGraph, element: usize, downstream: bool) -> Vec<usize> {
+    let modes = &graph.elements[element];
+    graph
+        .connections
+        .iter()
+        .filter_map(|c| {
+            if downstream {
+                (c.from == element && modes.output_modes.get(usize::from(c.from_port)) == Some(&Processing::Push)).then_some(c.to)
+            } else {
+                (c.to == element && modes.input_modes.get(usize::from(c.to_port)) == Some(&Processing::Pull)).then_some(c.from)
+            }
+        })
+        .collect()
+}
+
 /// Costliest push path downstream of `element`'s push outputs, excluding `element` itself.
 /// Memoized: fan-outs that meet again would otherwise be walked once per path.
-fn push_path(graph: &CheckedGraph, element: usize, depth: usize, memo: &mut Memo) -> (u64, Vec<usize>) {
-    if let Some(known) = memo.get(&element) {
-        return known.clone();
-    }
-    if depth > graph.elements.len() {
-        return (0, vec![]);
-    }
-    let mut children = Vec::new();
-    for connection in &graph.connections {
-        if connection.from == element && graph.elements[element].output_modes.get(usize::from(connection.from_port)) == Some(&Processing::Push) {
-            let target = connection.to;
-            let (cost, mut path) = push_path(graph, target, depth + 1, memo);
-            path.insert(0, target);
-            children.push((graph.elements[target].cost().saturating_add(cost), path));
+fn push_path(graph: &CheckedGraph, element: usize, memo: &mut Memo) -> (u64, Vec<usize>) {
+    memoized(element, memo, |e| callees(graph, e, true), |element, results| {
+        let children: Vec<(u64, Vec<usize>)> = results
+            .into_iter()
+            .map(|(target, (cost, mut path))| {
+                path.insert(0, target);
+                (graph.elements[target].cost().saturating_add(cost), path)
+            })
+            .collect();
+        match graph.elements[element].class.flow {
+            PacketFlow::EveryOutput => {
+                let total = children.iter().fold(0u64, |sum, (c, _)| sum.saturating_add(*c));
+                let path = children.into_iter().max_by_key(|(c, _)| *c).map(|(_, p)| p).unwrap_or_default();
+                (total, path)
+            }
+            PacketFlow::OneOutput => children.into_iter().max_by_key(|(c, _)| *c).unwrap_or_default(),
         }
-    }
-    let result = match graph.elements[element].class.flow {
-        PacketFlow::EveryOutput => {
-            let total = children.iter().fold(0u64, |sum, (c, _)| sum.saturating_add(*c));
-            let path = children.into_iter().max_by_key(|(c, _)| *c).map(|(_, p)| p).unwrap_or_default();
-            (total, path)
-        }
-        PacketFlow::OneOutput => children.into_iter().max_by_key(|(c, _)| *c).unwrap_or_default(),
-    };
-    memo.insert(element, result.clone());
-    result
+    })
 }
 
 /// Costliest pull path upstream of `element`'s pull inputs, excluding `element`, nearest last.
-fn pull_path(graph: &CheckedGraph, element: usize, depth: usize, memo: &mut Memo) -> (u64, Vec<usize>) {
-    if let Some(known) = memo.get(&element) {
-        return known.clone();
-    }
-    if depth > graph.elements.len() {
-        return (0, vec![]);
-    }
-    let mut best = (0, vec![]);
-    for connection in &graph.connections {
-        if connection.to == element && graph.elements[element].input_modes.get(usize::from(connection.to_port)) == Some(&Processing::Pull) {
-            let source = connection.from;
-            let (cost, mut path) = pull_path(graph, source, depth + 1, memo);
+fn pull_path(graph: &CheckedGraph, element: usize, memo: &mut Memo) -> (u64, Vec<usize>) {
+    memoized(element, memo, |e| callees(graph, e, false), |_, results| {
+        let mut best = (0, vec![]);
+        for (source, (cost, mut path)) in results {
             path.push(source);
             let total = cost.saturating_add(graph.elements[source].cost());
             if total >= best.0 {
                 best = (total, path);
             }
         }
-    }
-    memo.insert(element, best.clone());
-    best
+        best
+    })
 }
 
 /// Every element a task may call: push connections downstream, pull connections upstream.
@@ -105,15 +196,8 @@ fn reachable(graph: &CheckedGraph, task: usize) -> Vec<usize> {
     let mut seen = vec![task];
     let mut pending = vec![(task, true), (task, false)];
     while let Some((element, downstream)) = pending.pop() {
-        for connection in &graph.connections {
-            let next = if downstream {
-                let push = graph.elements[element].output_modes.get(usize::from(connection.from_port)) == Some(&Processing::Push);
-                (connection.from == element && push).then_some(connection.to)
-            } else {
-                let pull = graph.elements[element].input_modes.get(usize::from(connection.to_port)) == Some(&Processing::Pull);
-                (connection.to == element && pull).then_some(connection.from)
-            };
-            if let Some(next) = next.filter(|n| !seen.contains(n)) {
+        for next in callees(graph, element, downstream) {
+            if !seen.contains(&next) {
                 seen.push(next);
                 pending.push((next, downstream));
             }
@@ -129,8 +213,8 @@ pub fn find_tasks(graph: &CheckedGraph) -> Vec<TaskReport> {
         if !element.is_task() {
             continue;
         }
-        let (up_cost, up_path) = pull_path(graph, index, 0, &mut Memo::new());
-        let (down_cost, down_path) = push_path(graph, index, 0, &mut Memo::new());
+        let (up_cost, up_path) = pull_path(graph, index, &mut Memo::new());
+        let (down_cost, down_path) = push_path(graph, index, &mut Memo::new());
         let seen = reachable(graph, index);
         let name = |i: &usize| graph.elements[*i].name.clone();
         let path: Vec<String> = up_path.iter().chain(std::iter::once(&index)).chain(down_path.iter()).map(name).collect();
@@ -179,7 +263,13 @@ fn unique_name(flat: &FlatGraph, base: &str) -> String {
 /// Finds the tasks, and splits those over `budget` until none is, or none can be split further.
 /// The flat graph is updated in place; the returned graph is the checked final version.
 pub fn analyze_and_split(flat: &mut FlatGraph, options: &CheckOptions, budget: u64) -> Result<(CheckedGraph, Analysis), Diagnostics> {
-    let mut analysis = Analysis { budget, ..Analysis::default() };
+    analyze_and_split_depth(flat, options, budget, true)
+}
+
+/// [`analyze_and_split`]; `split_deep` false leaves call chains longer than the kernel allows
+/// as they are (to test the kernel's own check).
+pub fn analyze_and_split_depth(flat: &mut FlatGraph, options: &CheckOptions, budget: u64, split_deep: bool) -> Result<(CheckedGraph, Analysis), Diagnostics> {
+    let mut analysis = Analysis { budget, max_call_depth: MAX_CALL_DEPTH, ..Analysis::default() };
     let capacity = options.limits.max_queue_capacity.clamp(1, 1000);
     let mut stuck: Vec<String> = Vec::new();
     loop {
@@ -190,16 +280,42 @@ pub fn analyze_and_split(flat: &mut FlatGraph, options: &CheckOptions, budget: u
         }
         let tasks = find_tasks(&graph);
         let over = tasks.iter().find(|t| t.cost > budget && !stuck.contains(&t.name));
+        let split_count = analysis.splits.len() + analysis.depth_splits.len();
         let Some(task) = over else {
+            let deepest = deepest_chain(&graph);
+            analysis.deepest = deepest.map(|(element, depth, _, _)| (graph.elements[element].name.clone(), depth));
+            // Each cut leaves a chain of at most MAX_CALL_DEPTH before it; the bound guards the size.
+            if let Some((element, depth, pull, Some(cut))) = deepest.filter(|_| split_deep && split_count < 4 * graph.elements.len()) {
+                let (cut_text, queue, unqueue) = split_at(flat, &graph, cut, capacity);
+                analysis.depth_splits.push(DepthSplit {
+                    chain_from: graph.elements[element].name.clone(),
+                    depth_before: depth,
+                    pull,
+                    cut: cut_text,
+                    queue,
+                    unqueue,
+                });
+                continue;
+            }
             analysis.tasks = tasks;
             analysis.unsplittable = stuck;
             return Ok((graph, analysis));
         };
         // Each split leaves a strictly shorter task, so this ends; the bound guards the graph size.
-        let Some(cut) = split_point(&graph, task, budget).filter(|_| analysis.splits.len() < 4 * graph.elements.len()) else {
+        let Some(cut) = split_point(&graph, task, budget).filter(|_| split_count < 4 * graph.elements.len()) else {
             stuck.push(task.name.clone());
             continue;
         };
+        let (cut_text, queue_name, unqueue_name) = split_at(flat, &graph, cut, capacity);
+        analysis.splits.push(SplitReport { task: task.name.clone(), cost_before: task.cost, cut: cut_text, queue: queue_name, unqueue: unqueue_name });
+    }
+}
+
+/// Cuts connection `cut` with a new Queue and Unqueue (root-owned, named after the target):
+/// `from -> Queue -> Unqueue -> to` for a push connection, `from -> Unqueue -> Queue -> to` for a
+/// pull one. Returns the cut as text and the two new names.
+fn split_at(flat: &mut FlatGraph, graph: &CheckedGraph, cut: usize, capacity: i64) -> (String, String, String) {
+    {
         let connection = flat.connections[cut].clone();
         let target = flat.elements[connection.to].name.clone();
         let pull = graph.elements[connection.from].output_modes.get(usize::from(connection.from_port)) == Some(&Processing::Pull);
@@ -211,6 +327,8 @@ pub fn analyze_and_split(flat: &mut FlatGraph, options: &CheckOptions, budget: u
                 args: args.into_iter().map(|text| FlatArg { text, span: None }).collect(),
                 span: None,
                 class_span: None,
+                // The coordinator adds it on the root's behalf: the tenant cannot write it.
+                root: true,
             });
             flat.elements.len() - 1
         };
@@ -223,13 +341,8 @@ pub fn analyze_and_split(flat: &mut FlatGraph, options: &CheckOptions, budget: u
         flat.connections[cut] = link(connection.from, connection.from_port, first, 0);
         flat.connections.push(link(first, 0, second, 0));
         flat.connections.push(link(second, 0, connection.to, connection.to_port));
-        analysis.splits.push(SplitReport {
-            task: task.name.clone(),
-            cost_before: task.cost,
-            cut: format!("{} [{}] -> [{}] {}", flat.elements[connection.from].name, connection.from_port, connection.to_port, target),
-            queue: queue_name,
-            unqueue: unqueue_name,
-        });
+        let cut = format!("{} [{}] -> [{}] {}", flat.elements[connection.from].name, connection.from_port, connection.to_port, target);
+        (cut, queue_name, unqueue_name)
     }
 }
 
@@ -255,6 +368,18 @@ pub fn explain(analysis: &Analysis) -> String {
     }
     for name in &analysis.unsplittable {
         let _ = writeln!(out, "warning: task {name} stays over budget: a single element on its path costs more than the budget");
+    }
+    for split in &analysis.depth_splits {
+        let _ = writeln!(
+            out,
+            "split the {} call chain from {} ({} elements, more than the kernel's {}) at {}: inserted {} :: Queue and {} :: Unqueue",
+            if split.pull { "pull" } else { "push" },
+            split.chain_from, split.depth_before, analysis.max_call_depth, split.cut, split.queue, split.unqueue
+        );
+    }
+    if let Some((element, depth)) = &analysis.deepest {
+        let mark = if *depth > analysis.max_call_depth { "  TOO DEEP: the kernel refuses this graph" } else { "" };
+        let _ = writeln!(out, "longest call chain: {depth} elements from {element} (the kernel allows {}){mark}", analysis.max_call_depth);
     }
     out
 }

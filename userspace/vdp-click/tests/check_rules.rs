@@ -159,3 +159,17 @@ fn agnostic_elements_take_their_neighbours_mode() {
     assert_eq!((a.input_modes[0], a.output_modes[0]), (Push, Push));
     assert_eq!((b.input_modes[0], b.output_modes[0]), (Pull, Pull));
 }
+
+#[test]
+fn names_the_coordinator_gives_what_it_adds_are_reserved() {
+    assert_one("Idle -> tx@shaper :: Counter -> Discard;", "element name 'tx@shaper' is reserved for the coordinator");
+    assert_one("Idle -> c@split_queue :: Queue -> Discard;", "element name 'c@split_queue' is reserved for the coordinator");
+    assert_one("elementclass E { input -> x@y :: Counter -> output } Idle -> e :: E -> Discard;", "'e/x@y' is reserved");
+    // Click's own anonymous names, and names written like them, stay the tenant's.
+    assert_eq!(errors("Idle -> Counter -> Counter@9 :: Counter -> Discard;"), Vec::<String>::new());
+    assert!(vdp_click::check::is_reserved_name("a/b@"));
+    assert!(!vdp_click::check::is_reserved_name("a/Counter@12"));
+    // The merged graph (the coordinator's own check) allows them.
+    let merged = CheckOptions { coordinator: true, ..CheckOptions::default() };
+    assert_eq!(errors_with("Idle -> tx@shaper :: Counter -> Discard;", &merged), Vec::<String>::new());
+}

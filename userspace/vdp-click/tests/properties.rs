@@ -51,6 +51,11 @@ fn the_router_blob_validates_and_reads_back() {
     let receive = compiled.elements().find(|e| e.name == "blue/in1/rx").unwrap();
     assert_eq!((receive.class.name, receive.tenant, receive.outputs), ("FromDevice", 1, 1));
     assert!(compiled.elements().all(|e| e.tenant != vdp_core::compiled_graph::SHARED_TENANT));
+    // red has a bandwidth cap: its shapers are the root's, everything else the tenants'.
+    let (shapers, others): (Vec<_>, Vec<_>) = compiled.elements().partition(|e| e.name.ends_with("@shaper"));
+    assert!(!shapers.is_empty());
+    assert!(shapers.iter().all(|e| e.owner == vdp_core::compiled_graph::OWNER_ROOT && e.class.name == "BandwidthShaper"));
+    assert!(others.iter().all(|e| e.owner == vdp_core::compiled_graph::OWNER_TENANT));
     // Per tenant: two FromDevice, two ToDevice.
     assert_eq!(compiled.tasks().count(), 8);
     assert!(compiled.tasks().all(|t| t.thread == vdp_core::compiled_graph::UNPINNED));
@@ -76,7 +81,8 @@ fn specific_corruptions_name_their_cause() {
         vdp_click::compile::validate(&copy).map(|_| ()).unwrap_err()
     };
     assert_eq!(with(0, b"XDPG"), FormatError::BadMagic);
-    assert_eq!(with(4, &2u16.to_le_bytes()), FormatError::UnsupportedVersion(2));
+    // Format 1 had no owner byte: a kernel that checks owners must not read it as format 2.
+    assert_eq!(with(4, &1u16.to_le_bytes()), FormatError::UnsupportedVersion(1));
     assert_eq!(with(8, &1u32.to_le_bytes()), FormatError::LengthMismatch);
     assert!(matches!(with(6, &999u16.to_le_bytes()), FormatError::ClassTableMismatch { .. }));
     let mut longer = blob.clone();

@@ -64,6 +64,9 @@ fn c_header_matches_rust_uapi() {
     expect("VDP_A_CPU_PERIODS", attr::CPU_PERIODS.to_string());
     expect("VDP_A_CPU_THROTTLED_PERIODS", attr::CPU_THROTTLED_PERIODS.to_string());
     expect("VDP_A_CPU_THROTTLED_NS", attr::CPU_THROTTLED_NS.to_string());
+    expect("VDP_A_AS_TENANT", attr::AS_TENANT.to_string());
+    expect("VDP_A_DEPTH_DROPS", attr::DEPTH_DROPS.to_string());
+    expect("VDP_A_ELEMENT_ROOT", element_attr::ROOT.to_string());
     expect("VDP_TENANT_THREADS_MAX", vdp_core::uapi::TENANT_THREADS_MAX.to_string());
     expect("VDP_A_VERSION", attr::VERSION.to_string());
     expect("VDP_A_TENANT_COUNT", attr::TENANT_COUNT.to_string());

@@ -188,10 +188,13 @@ fn spec_numbers_match_the_uapi() {
         ("vdp", "cpu-periods", attr::CPU_PERIODS),
         ("vdp", "cpu-throttled-periods", attr::CPU_THROTTLED_PERIODS),
         ("vdp", "cpu-throttled-ns", attr::CPU_THROTTLED_NS),
+        ("vdp", "as-tenant", attr::AS_TENANT),
+        ("vdp", "depth-drops", attr::DEPTH_DROPS),
         ("class", "id", class_attr::ID),
         ("class", "name", class_attr::NAME),
         ("element", "name", element_attr::NAME),
         ("element", "class", element_attr::CLASS),
+        ("element", "root", element_attr::ROOT),
     ];
     for (set, name, value) in attrs {
         assert_eq!(

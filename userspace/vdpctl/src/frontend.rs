@@ -56,6 +56,10 @@ pub struct CompileArgs {
     /// Where to write the compiled graph.
     #[arg(long, short)]
     output: PathBuf,
+    /// Test aid: leave call chains longer than the kernel allows unsplit and write the blob
+    /// anyway, so that a test can watch the kernel refuse it.
+    #[arg(long, hide = true)]
+    no_depth_split: bool,
     #[arg(long)]
     json: bool,
 }
@@ -233,12 +237,13 @@ fn merge_from(
     system_path: &Path,
     specs: &[String],
     json: bool,
+    split_deep: bool,
 ) -> Result<Option<(SystemConfig, vdp_click::Merged)>> {
     let system = read_system(system_path)?;
     let inputs = tenant_sources(specs)?;
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
-    let merged = vdp_click::merge_tenants(&mut sources, &system, &inputs, &mut diagnostics);
+    let merged = vdp_click::merge_tenants_with(&mut sources, &system, &inputs, &mut diagnostics, split_deep);
     if json && merged.is_none() {
         print_json(
             &serde_json::json!({ "valid": false, "diagnostics": diagnostics_json(&sources, &diagnostics) }),
@@ -250,7 +255,7 @@ fn merge_from(
 }
 
 pub fn run_merge(args: &MergeArgs) -> Result<ExitCode> {
-    let Some((_, merged)) = merge_from(&args.system, &args.tenants, args.json)? else {
+    let Some((_, merged)) = merge_from(&args.system, &args.tenants, args.json, true)? else {
         return Ok(ExitCode::FAILURE);
     };
     if args.json {
@@ -269,13 +274,18 @@ pub fn run_merge(args: &MergeArgs) -> Result<ExitCode> {
 }
 
 pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
-    let Some((system, merged)) = merge_from(&args.system, &args.tenants, args.json)? else {
+    let Some((system, merged)) = merge_from(&args.system, &args.tenants, args.json, !args.no_depth_split)? else {
         return Ok(ExitCode::FAILURE);
     };
     let blob = vdp_click::compile::compile(&merged.checked, &system)
         .context("compiling the merged graph")?;
-    vdp_click::compile::validate(&blob)
-        .map_err(|e| anyhow::anyhow!("the compiled graph fails its own validation: {e:?}"))?;
+    match vdp_click::compile::validate_explained(&blob) {
+        Ok(_) => {}
+        Err((vdp_core::compiled_graph::FormatError::ChainTooLong { .. }, text)) if args.no_depth_split => {
+            eprintln!("vdpctl: warning: {text}: the kernel will refuse this graph");
+        }
+        Err((_, text)) => bail!("the compiled graph fails its own validation: {text}"),
+    }
     std::fs::write(&args.output, &blob)
         .with_context(|| format!("cannot write {}", args.output.display()))?;
     let summary = serde_json::json!({

@@ -66,6 +66,10 @@ pub enum HandlerCommand {
         /// ending at a line break (a route table's `add` takes one route per line).
         #[arg(long)]
         file: Option<PathBuf>,
+        /// Act for the tenant (AS_TENANT), as the coordinator does for a tenant's own requests:
+        /// the kernel then refuses elements the root context owns.
+        #[arg(long)]
+        as_tenant: bool,
     },
 }
 
@@ -203,30 +207,29 @@ pub fn run_handler(command: &HandlerCommand) -> Result<ExitCode> {
                 .context("the kernel's reply has no VALUE")?;
             println!("{}", String::from_utf8_lossy(&value));
         }
-        HandlerCommand::Write { tenant, target, value: _, file: Some(file) } => {
+        HandlerCommand::Write { tenant, target, value, file, as_tenant } => {
             let (element, handler) = split_target(target)?;
-            let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-            for chunk in line_chunks(&text, uapi::HANDLER_VALUE_MAX)? {
-                let attrs = vec![
+            let values = match file {
+                Some(file) => {
+                    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+                    line_chunks(&text, uapi::HANDLER_VALUE_MAX)?.into_iter().map(|chunk| Some(chunk.to_string())).collect()
+                }
+                None => vec![value.clone()],
+            };
+            for value in values {
+                let mut attrs = vec![
                     u32_attr(attr::TENANT_ID, *tenant),
                     string_attr(attr::ELEMENT, element),
                     string_attr(attr::HANDLER, handler),
-                    Attr::new(attr::VALUE, chunk.as_bytes().to_vec()),
                 ];
+                if let Some(value) = value {
+                    attrs.push(Attr::new(attr::VALUE, value.into_bytes()));
+                }
+                if *as_tenant {
+                    attrs.push(Attr::new(attr::AS_TENANT, Vec::new()));
+                }
                 socket.request(cmd::HANDLER_WRITE, attrs)?;
             }
-        }
-        HandlerCommand::Write { tenant, target, value, file: None } => {
-            let (element, handler) = split_target(target)?;
-            let mut attrs = vec![
-                u32_attr(attr::TENANT_ID, *tenant),
-                string_attr(attr::ELEMENT, element),
-                string_attr(attr::HANDLER, handler),
-            ];
-            if let Some(value) = value {
-                attrs.push(Attr::new(attr::VALUE, value.as_bytes().to_vec()));
-            }
-            socket.request(cmd::HANDLER_WRITE, attrs)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -92,6 +92,8 @@ impl CpuStats {
 pub struct GraphStats {
     pub element_count: u32,
     pub task_count: u32,
+    /// Pushes dropped and pulls refused at the kernel's call-depth bound.
+    pub depth_drops: u64,
     pub elements: Vec<ElementStats>,
 }
 
@@ -99,6 +101,17 @@ pub struct GraphStats {
 pub struct ElementStats {
     pub name: String,
     pub class: String,
+    /// The root context owns it (the coordinator added it): the tenant may read, not write.
+    pub root: bool,
+}
+
+/// How `show` and `stats` mark an element the root context owns.
+pub fn root_mark(root: bool) -> &'static str {
+    if root {
+        "  [root: read-only for the tenant]"
+    } else {
+        ""
+    }
 }
 
 /// Folds the dump's messages into tenants; a tenant whose elements did not fit one message
@@ -108,7 +121,7 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
     for message in messages {
         let mut tenant = TenantStats::default();
         let mut elements = Vec::new();
-        let (mut element_count, mut task_count) = (None, None);
+        let (mut element_count, mut task_count, mut depth_drops) = (None, None, 0);
         for a in &message.attrs {
             match a.kind() & NLA_TYPE_MASK {
                 attr::TENANT_ID => tenant.id = u32_value(a)?,
@@ -133,12 +146,14 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
                 attr::CPU_THROTTLED_NS => tenant.cpu.throttled_ns = u64_value(a)?,
                 attr::ELEMENT_COUNT => element_count = Some(u32_value(a)?),
                 attr::TASK_COUNT => task_count = Some(u32_value(a)?),
+                attr::DEPTH_DROPS => depth_drops = u64_value(a)?,
                 attr::ELEMENT_STATS => {
                     let mut element = ElementStats::default();
                     for inner in parse_attrs(&attr_value(a))? {
                         match inner.kind() & NLA_TYPE_MASK {
                             element_attr::NAME => element.name = string_value(&inner)?,
                             element_attr::CLASS => element.class = string_value(&inner)?,
+                            element_attr::ROOT => element.root = true,
                             _ => {}
                         }
                     }
@@ -151,7 +166,7 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
             bail!("a STATS message without a tenant id");
         }
         if let (Some(element_count), Some(task_count)) = (element_count, task_count) {
-            tenant.graph = Some(GraphStats { element_count, task_count, elements: Vec::new() });
+            tenant.graph = Some(GraphStats { element_count, task_count, depth_drops, elements: Vec::new() });
         }
         match tenants.last_mut() {
             Some(last) if last.id == tenant.id => {
@@ -216,10 +231,10 @@ pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
         match &t.graph {
             None => println!("  no graph"),
             Some(g) => {
-                println!("  graph: {} elements, {} tasks", g.element_count, g.task_count);
+                println!("  graph: {} elements, {} tasks, depth drops {}", g.element_count, g.task_count, g.depth_drops);
                 let width = g.elements.iter().map(|e| e.name.len()).max().unwrap_or(0);
                 for e in &g.elements {
-                    println!("    {:width$}  {}", e.name, e.class);
+                    println!("    {:width$}  {}{}", e.name, e.class, root_mark(e.root));
                 }
             }
         }
@@ -387,7 +402,7 @@ mod tests {
         assert_eq!(tenants[0].wakeups, 7);
         assert_eq!(tenants[0].task_runs, 900);
         assert_eq!(graph.elements.len(), 2);
-        assert_eq!(graph.elements[1], ElementStats { name: "red/c".into(), class: "Counter".into() });
+        assert_eq!(graph.elements[1], ElementStats { name: "red/c".into(), class: "Counter".into(), root: false });
         assert_eq!(tenants[1].name, "blue");
         assert!(tenants[1].graph.is_none());
     }

@@ -157,6 +157,7 @@ pub fn flat_graph() -> impl Strategy<Value = FlatGraph> {
                     args: args.into_iter().map(|text| FlatArg { text: text.to_string(), span: None }).collect(),
                     span: None,
                     class_span: None,
+                    root: false,
                 })
                 .collect(),
             connections: connections

@@ -225,9 +225,23 @@ fn render_show(r: &serde_json::Value) -> String {
                 s["unqueue"].as_str().unwrap_or("?")
             );
         }
+        for s in c["depth_splits"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  split the {} call chain from {} ({} elements, over the kernel's {}) at {}: {} :: Queue, {} :: Unqueue",
+                if s["pull"].as_bool() == Some(true) { "pull" } else { "push" },
+                s["chain_from"].as_str().unwrap_or("?"),
+                s["depth_before"],
+                c["max_call_depth"],
+                s["cut"].as_str().unwrap_or("?"),
+                s["queue"].as_str().unwrap_or("?"),
+                s["unqueue"].as_str().unwrap_or("?")
+            );
+        }
         let _ = writeln!(out, "elements:");
         for e in c["elements"].as_array().into_iter().flatten() {
-            let _ = writeln!(out, "  {:24} {}", e["name"].as_str().unwrap_or("?"), e["class"].as_str().unwrap_or("?"));
+            let root = crate::stats::root_mark(e["root"].as_bool() == Some(true));
+            let _ = writeln!(out, "  {:24} {}{root}", e["name"].as_str().unwrap_or("?"), e["class"].as_str().unwrap_or("?"));
         }
     }
     let _ = writeln!(out, "source:");
@@ -292,9 +306,10 @@ fn render_stats(r: &serde_json::Value) -> String {
             let _ = writeln!(out, "  no graph");
         }
         Some(g) => {
-            let _ = writeln!(out, "  graph: {} elements, {} tasks", g["element_count"], g["task_count"]);
+            let _ = writeln!(out, "  graph: {} elements, {} tasks, depth drops {}", g["element_count"], g["task_count"], g["depth_drops"]);
             for e in g["elements"].as_array().into_iter().flatten() {
-                let _ = writeln!(out, "    {:20} {}", e["name"].as_str().unwrap_or("?"), e["class"].as_str().unwrap_or("?"));
+                let root = crate::stats::root_mark(e["root"].as_bool() == Some(true));
+                let _ = writeln!(out, "    {:20} {}{root}", e["name"].as_str().unwrap_or("?"), e["class"].as_str().unwrap_or("?"));
             }
         }
     }

@@ -66,8 +66,9 @@ fn log(message: impl AsRef<str>) {
 /// A tenant configuration compiled for installation.
 struct Compiled {
     blob: Vec<u8>,
-    /// Element names (with the tenant prefix) and classes, in graph order.
-    elements: Vec<(String, &'static str)>,
+    /// Element names (with the tenant prefix), classes and whether the root context owns them
+    /// (the coordinator added them: a bandwidth shaper, a split queue), in graph order.
+    elements: Vec<(String, &'static str, bool)>,
     analysis: tasks::Analysis,
     /// Task name → thread, from `StaticThreadSched`; unpinned tasks run on thread 0.
     pins: Vec<(String, u32)>,
@@ -105,7 +106,7 @@ fn compile_tenant(system: &SystemConfig, tenant: &str, config: &TenantConfig) ->
             _ => None,
         })
         .collect();
-    let elements = merged.checked.elements.iter().map(|e| (e.name.clone(), e.class.name)).collect();
+    let elements = merged.checked.elements.iter().map(|e| (e.name.clone(), e.class.name, e.root)).collect();
     Ok(Compiled { blob, elements, analysis: merged.analysis, pins, warnings })
 }
 
@@ -468,7 +469,14 @@ impl Coordinator {
                     "task": unprefixed(tenant, &s.task), "cost_before": s.cost_before, "cut": s.cut,
                     "queue": unprefixed(tenant, &s.queue), "unqueue": unprefixed(tenant, &s.unqueue),
                 })).collect();
-                let elements: Vec<_> = compiled.elements.iter().map(|(n, c)| json!({ "name": unprefixed(tenant, n), "class": c })).collect();
+                let depth_splits: Vec<_> = compiled.analysis.depth_splits.iter().map(|s| json!({
+                    "chain_from": unprefixed(tenant, &s.chain_from), "depth_before": s.depth_before, "pull": s.pull, "cut": s.cut,
+                    "queue": unprefixed(tenant, &s.queue), "unqueue": unprefixed(tenant, &s.unqueue),
+                })).collect();
+                configuration["max_call_depth"] = json!(compiled.analysis.max_call_depth);
+                configuration["depth_splits"] = json!(depth_splits);
+                let elements: Vec<_> =
+                    compiled.elements.iter().map(|(n, c, root)| json!({ "name": unprefixed(tenant, n), "class": c, "root": root })).collect();
                 configuration["budget_cycles"] = json!(compiled.analysis.budget);
                 configuration["elements"] = json!(elements);
                 configuration["tasks"] = json!(tasks);
@@ -481,7 +489,29 @@ impl Coordinator {
         Ok((result, warnings))
     }
 
-    fn handler(&mut self, tenant: &str, op: &Op) -> Result<serde_json::Value, Refusal> {
+    /// Why a write on the tenant's behalf must not happen: the element belongs to the root
+    /// context. The kernel refuses it too (`AS_TENANT`); this says so before it is asked.
+    fn root_owned(&self, tenant: &str, element: &str) -> Option<Refusal> {
+        let full = format!("{tenant}/{element}");
+        let compiled = self.compiled.get(tenant)?;
+        compiled.elements.iter().find(|(name, _, root)| *root && *name == full).map(|(_, class, _)| {
+            Refusal(
+                Status::Refused,
+                format!(
+                    "refused (rule: what the coordinator adds on the root's behalf belongs to the root context): '{element}' ({class}) belongs to the root context; tenant '{tenant}' may read its handlers but not write them"
+                ),
+            )
+        })
+    }
+
+    /// A handler call; `as_tenant` when the caller is the tenant itself (not the root context
+    /// acting with `--tenant`): its writes may not touch root-owned elements.
+    fn handler(&mut self, tenant: &str, op: &Op, as_tenant: bool) -> Result<serde_json::Value, Refusal> {
+        if let (Op::Write { element, .. }, true) = (op, as_tenant) {
+            if let Some(refusal) = self.root_owned(tenant, element) {
+                return Err(refusal);
+            }
+        }
         let mut sock = self.kernel()?;
         let id = self.ensure_tenant(&mut sock, tenant)?;
         match op {
@@ -503,6 +533,10 @@ impl Coordinator {
                 let mut attrs = vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::ELEMENT, &full), string_attr(attr::HANDLER, handler)];
                 if let Some(value) = value {
                     attrs.push(Attr::new(attr::VALUE, value.as_bytes().to_vec()));
+                }
+                if as_tenant {
+                    // The kernel refuses root-owned elements itself too, whatever we checked.
+                    attrs.push(Attr::new(attr::AS_TENANT, Vec::new()));
                 }
                 sock.request(cmd::HANDLER_WRITE, attrs)?;
                 log(format!("tenant {tenant}: wrote {element}.{handler}"));
@@ -631,7 +665,10 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
         }
         Op::Remove => lock(shared).remove(&tenant).map(|r| (r, Vec::new())),
         Op::Show => lock(shared).show(&tenant),
-        Op::Read { .. } | Op::Write { .. } => lock(shared).handler(&tenant, &request.op).map(|r| (r, Vec::new())),
+        Op::Read { .. } | Op::Write { .. } => {
+            let as_tenant = matches!(caller, Caller::Tenant(_));
+            lock(shared).handler(&tenant, &request.op, as_tenant).map(|r| (r, Vec::new()))
+        }
         Op::Stats => lock(shared).stats(&tenant).map(|r| (r, Vec::new())),
     };
     let response = match result {
@@ -851,7 +888,7 @@ mod tests {
     fn compiles_a_tenant_with_its_prefix_and_thread_pins() {
         let source = "a :: InfiniteSource(LIMIT 10); q :: Queue; u :: Unqueue; a -> q -> u -> Discard; StaticThreadSched(u 1);";
         let compiled = compile_tenant(&system(), "red", &config(source)).unwrap();
-        assert!(compiled.elements.iter().any(|(n, c)| n == "red/q" && *c == "Queue"), "{:?}", compiled.elements);
+        assert!(compiled.elements.iter().any(|(n, c, root)| n == "red/q" && *c == "Queue" && !root), "{:?}", compiled.elements);
         assert_eq!(compiled.pins, [("red/u".to_string(), 1)]);
         vdp_click::compile::validate(&compiled.blob).unwrap();
         assert_eq!(unprefixed("red", "red/q"), "q");
@@ -905,6 +942,38 @@ mod tests {
         let coordinator = lock(&shared);
         assert!(coordinator.family_id.is_none() && coordinator.state.tenants.is_empty());
         assert!(!coordinator.state_path.exists());
+    }
+
+    #[test]
+    fn a_tenant_write_to_a_root_owned_element_is_refused_before_the_kernel() {
+        let system = Arc::new(
+            SystemConfig::parse(
+                "[[physical]]\nname = \"eth0\"\nmac = \"52:54:00:00:00:01\"\n\
+                 [[tunnel]]\nname = \"red-1\"\nphysical = \"eth0\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.11\"\n\
+                 carries = \"ip\"\nnext_hop_mac = \"52:54:00:00:00:fe\"\n\
+                 [[tenant]]\nname = \"red\"\ncgroup = \"/red\"\ncpu_share = 50\nbandwidth_cap = \"1Mbps\"\n\
+                 [[tenant.device]]\nname = \"eth1\"\ntunnel = \"red-1\"\naddress = \"10.1.0.1/24\"\n",
+            )
+            .unwrap(),
+        );
+        let source = "src :: RatedSource(LENGTH 64, RATE 50) -> q :: Queue -> tx :: ToDevice(eth1);";
+        let compiled = compile_tenant(&system, "red", &config(source)).unwrap();
+        assert!(compiled.elements.iter().any(|(n, c, root)| n == "red/tx@shaper" && *c == "BandwidthShaper" && *root), "{:?}", compiled.elements);
+        assert!(compiled.elements.iter().filter(|(n, _, _)| !n.ends_with("@shaper")).all(|(_, _, root)| !root));
+        let shared = coordinator(&system);
+        lock(&shared).compiled.insert("red".into(), compiled);
+        let request = |tenant: Option<&str>, op: Op| Request { version: 1, tenant: tenant.map(str::to_string), op };
+        let red = Peer { pid: 7, uid: 0, cgroup: "/red".into(), same_netns: false };
+        let write = Op::Write { element: "tx@shaper".into(), handler: "rate".into(), value: Some("10Gbps".into()) };
+        let (response, who) = handle(&shared, &system, &red, request(None, write));
+        assert_eq!((response.status, who.as_str()), (Status::Refused, "tenant red (acting on red)"));
+        assert!(response.message.contains("'tx@shaper' (BandwidthShaper) belongs to the root context"), "{}", response.message);
+        // Refused before the module was asked: the coordinator never looked for it.
+        assert!(lock(&shared).family_id.is_none());
+        // A name of its own that passes for the shaper's is refused when the tenant installs it.
+        let impostor = "src :: RatedSource -> tx@shaper :: Counter -> q :: Queue -> tx :: ToDevice(eth1);";
+        let err = compile_tenant(&system, "red", &config(impostor)).err().unwrap();
+        assert!(err.contains("element name 'tx@shaper' is reserved for the coordinator"), "{err}");
     }
 
     #[test]
