@@ -3,6 +3,7 @@
 //! them on disk, and brings the module back to them after a restart or a module reload.
 
 use super::identity::{self, Caller, Peer};
+use super::limits::{BurstLog, ConnectionLimits, Denied, Holder, Numbers};
 use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, DEFAULT_STATE};
 use super::state::{self, State, TenantConfig};
 use crate::netlink::{attr_value, string_attr, u32_attr, Attr, NlError, VdpSocket};
@@ -18,7 +19,7 @@ use std::os::unix::io::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use vdp_click::source::{Diagnostics, Sources};
@@ -49,8 +50,8 @@ pub struct DaemonArgs {
 /// holds only its own connection thread, never the kernel lock.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connections served at once; more are answered "busy" at once rather than queued.
-const MAX_CONNECTIONS: usize = 64;
+/// How long refused connections from one caller are summed up before they are logged again.
+const REFUSAL_LOG_WINDOW: Duration = Duration::from_secs(10);
 
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
 
@@ -628,11 +629,10 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
     (response, format!("{who} (acting on {tenant})"))
 }
 
-fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream) {
+/// Answers the one request of a connection whose peer was identified (or not) at accept.
+fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream, peer: Result<Peer>) {
     let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
     let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
-    // Identity first: the peer's pid is only meaningful while it is still connected.
-    let peer = peer_of(&stream);
     let line = protocol::read_line(BufReader::new(&stream));
     let (response, who, op) = match (peer, line) {
         (_, Ok(None)) => return,
@@ -671,6 +671,99 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream)
     log(format!("request {op} from {who}: {outcome}"));
     if let Err(e) = protocol::write_line(&stream, &response) {
         log(format!("cannot answer {who}: {e}"));
+    }
+}
+
+/// Whose slot a connection takes: its tenant, the root context, or the pool of everyone else
+/// (callers that will be refused, and peers that cannot be identified).
+fn holder_of(system: &SystemConfig, peer: &Result<Peer>) -> Holder {
+    match peer.as_ref().map(|peer| identity::identify(system, peer)) {
+        Ok(Ok(Caller::Tenant(name))) => Holder::Tenant(name),
+        Ok(Ok(Caller::Root)) => Holder::Root,
+        Ok(Err(_)) | Err(_) => Holder::Others,
+    }
+}
+
+fn lock_limits(limits: &Mutex<ConnectionLimits>) -> MutexGuard<'_, ConnectionLimits> {
+    // Counting cannot panic half-way; a poisoned lock still holds consistent counts.
+    limits.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A connection's slot, given back when the connection's thread ends, however it ends.
+struct Slot {
+    limits: Arc<Mutex<ConnectionLimits>>,
+    holder: Holder,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock_limits(&self.limits).release(&self.holder);
+    }
+}
+
+/// What the accept loop needs to hand a connection on.
+struct Gate {
+    shared: Arc<Mutex<Coordinator>>,
+    system: Arc<SystemConfig>,
+    limits: Arc<Mutex<ConnectionLimits>>,
+    refusals: BurstLog,
+}
+
+impl Gate {
+    fn new(shared: Arc<Mutex<Coordinator>>, system: Arc<SystemConfig>, numbers: Numbers) -> Gate {
+        let tenants = system.tenant.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        let limits = Arc::new(Mutex::new(ConnectionLimits::new(numbers, tenants)));
+        Gate { shared, system, limits, refusals: BurstLog::new(REFUSAL_LOG_WINDOW) }
+    }
+
+    /// Identifies a new connection's peer, takes a slot for it and starts its thread; a peer
+    /// over its limit is answered at once, without a thread. The peer is identified here, not
+    /// in its thread, so that no thread is started before the limit is checked; the lookup is
+    /// a few reads of `/proc`, none of which waits on the peer.
+    fn dispatch(&mut self, stream: UnixStream) -> Option<std::thread::JoinHandle<()>> {
+        // Identity first: the peer's pid is only meaningful while it is still connected.
+        let peer = peer_of(&stream);
+        let holder = holder_of(&self.system, &peer);
+        let admitted = lock_limits(&self.limits).admit(&holder);
+        if let Err(denied) = admitted {
+            self.refuse(&stream, &denied);
+            return None;
+        }
+        let slot = Slot { limits: self.limits.clone(), holder };
+        let (shared, system) = (self.shared.clone(), self.system.clone());
+        let spawned = std::thread::Builder::new().name("vdpd-conn".into()).spawn(move || {
+            let _slot = slot;
+            serve(&shared, &system, stream, peer);
+        });
+        // On failure the closure, with the stream and the slot, is dropped: the client sees the
+        // connection closed, and the slot is free again.
+        spawned.map_err(|e| log(format!("cannot start a thread for a connection: {e}"))).ok()
+    }
+
+    /// Answers a connection that gets no slot, without waiting for it: the answer fits the empty
+    /// socket buffer, and a peer that does not read it loses it. The request is not read.
+    fn refuse(&mut self, stream: &UnixStream, denied: &Denied) {
+        if let Some(line) = self.refusals.refused(denied, Instant::now()) {
+            log(line);
+        }
+        let status = match denied {
+            Denied::OverCap { .. } => Status::Refused,
+            Denied::Busy { .. } => Status::Failed,
+        };
+        let _ = stream.set_nonblocking(true);
+        let _ = protocol::write_line(stream, &Response::error(status, denied.message()));
+    }
+
+    /// Logs the end of refusal bursts; called from the accept loop when it is idle or between
+    /// connections.
+    fn tick(&mut self) {
+        for line in self.refusals.flush(Instant::now()) {
+            log(line);
+        }
+    }
+
+    fn open(&self) -> usize {
+        lock_limits(&self.limits).open()
     }
 }
 
@@ -780,36 +873,36 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
             }
         })
     };
-    log(format!("listening on {}", args.socket.display()));
-    let active = Arc::new(AtomicUsize::new(0));
+    let numbers = Numbers::for_tenants(system.tenant.len());
+    log(format!(
+        "listening on {}: at most {} connections at once, {} per tenant and for the root context, {} kept for each of them, \
+         {} for all other callers",
+        args.socket.display(),
+        numbers.total,
+        numbers.per_caller,
+        numbers.reserve,
+        numbers.others
+    ));
+    let mut gate = Gate::new(shared.clone(), system.clone(), numbers);
     while !SHUTDOWN.load(Ordering::SeqCst) {
-        let stream = match accept(&listener, Duration::from_millis(250)) {
-            Ok(Some(stream)) => stream,
-            Ok(None) => continue,
+        gate.tick();
+        match accept(&listener, Duration::from_millis(250)) {
+            Ok(Some(stream)) => {
+                gate.dispatch(stream);
+            }
+            Ok(None) => {}
             Err(e) => {
                 log(format!("accept failed: {e:#}"));
                 std::thread::sleep(Duration::from_millis(100));
-                continue;
             }
-        };
-        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            active.fetch_sub(1, Ordering::SeqCst);
-            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-            let _ = protocol::write_line(&stream, &Response::error(Status::Failed, "the coordinator is busy; try again"));
-            continue;
         }
-        let (shared, system, active) = (shared.clone(), system.clone(), active.clone());
-        std::thread::spawn(move || {
-            serve(&shared, &system, stream);
-            active.fetch_sub(1, Ordering::SeqCst);
-        });
     }
     log("SIGTERM: shutting down");
     drop(listener);
     let _ = std::fs::remove_file(&args.socket);
     // Requests already past their identity check finish; none waits longer than a client timeout.
     let deadline = Instant::now() + CLIENT_TIMEOUT;
-    while active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+    while gate.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = watcher.join();
@@ -904,7 +997,10 @@ mod tests {
         let (client, server) = UnixStream::pair().unwrap();
         let worker = {
             let (shared, system) = (shared.clone(), system.clone());
-            std::thread::spawn(move || serve(&shared, &system, server))
+            std::thread::spawn(move || {
+                let peer = peer_of(&server);
+                serve(&shared, &system, server, peer)
+            })
         };
         let request = Request { version: 1, tenant: Some("blue".into()), op: Op::Read { element: "red/c".into(), handler: "count".into() } };
         protocol::write_line(&client, &request).unwrap();
@@ -921,6 +1017,51 @@ mod tests {
             let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).unwrap();
             assert_eq!(fdinfo_pid(&info), Some(i64::from(std::process::id())), "{info}");
         }
+    }
+
+    #[test]
+    fn connections_over_the_callers_cap_get_no_thread_and_closing_frees_a_slot() {
+        // Whoever runs the test is one holder (the root context, a tenant-less user in the
+        // others' pool, ...): its cap here is 2 either way.
+        let system = Arc::new(system());
+        let numbers = Numbers { total: 8, per_caller: 2, reserve: 1, others: 2 };
+        let mut gate = Gate::new(Arc::new(coordinator(&system)), system.clone(), numbers);
+        let connect = |gate: &mut Gate| {
+            let (client, server) = UnixStream::pair().unwrap();
+            client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            (client, gate.dispatch(server))
+        };
+        let (idle1, thread1) = connect(&mut gate);
+        let (idle2, thread2) = connect(&mut gate);
+        let holder = holder_of(&system, &peer_of(&idle1));
+        assert!(thread1.is_some() && thread2.is_some());
+        assert_eq!((gate.open(), lock_limits(&gate.limits).open_by(&holder)), (2, 2));
+
+        // The third is answered at once, before it sends anything, and gets no thread.
+        let (third, thread3) = connect(&mut gate);
+        assert!(thread3.is_none());
+        let line = protocol::read_line(BufReader::new(&third)).unwrap().unwrap();
+        let response: Response = serde_json::from_str(&line).unwrap();
+        assert_eq!(response.status, Status::Refused, "{line}");
+        assert!(response.message.contains("refused (limit: 2 connections at once"), "{line}");
+        assert_eq!(protocol::read_line(BufReader::new(&third)).unwrap(), None, "closed after the answer");
+        assert_eq!(gate.open(), 2);
+
+        // An idle connection that closes gives its slot back: the next one is served.
+        drop(idle1);
+        thread1.unwrap().join().unwrap();
+        assert_eq!(gate.open(), 1);
+        let (client, thread) = connect(&mut gate);
+        let request = Request { version: 1, tenant: Some("blue".into()), op: Op::Read { element: "red/c".into(), handler: "count".into() } };
+        protocol::write_line(&client, &request).unwrap();
+        let line = protocol::read_line(BufReader::new(&client)).unwrap().unwrap();
+        let response: Response = serde_json::from_str(&line).unwrap();
+        assert_eq!(response.status, Status::Refused, "{line}");
+        assert!(response.message.contains("(rule: "), "a served request, not a limit: {line}");
+        thread.unwrap().join().unwrap();
+        drop(idle2);
+        thread2.unwrap().join().unwrap();
+        assert_eq!(gate.open(), 0);
     }
 
     #[test]

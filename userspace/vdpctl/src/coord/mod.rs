@@ -3,5 +3,6 @@
 pub mod client;
 pub mod daemon;
 pub mod identity;
+pub mod limits;
 pub mod protocol;
 pub mod state;
