@@ -762,6 +762,13 @@ impl Gate {
         }
     }
 
+    /// Logs what the bursts still open refused, at shutdown.
+    fn finish(&mut self) {
+        for line in self.refusals.drain(Instant::now()) {
+            log(line);
+        }
+    }
+
     fn open(&self) -> usize {
         lock_limits(&self.limits).open()
     }
@@ -873,7 +880,8 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
             }
         })
     };
-    let numbers = Numbers::for_tenants(system.tenant.len());
+    let mut gate = Gate::new(shared.clone(), system.clone(), Numbers::for_tenants(system.tenant.len()));
+    let numbers = lock_limits(&gate.limits).numbers();
     log(format!(
         "listening on {}: at most {} connections at once, {} per tenant and for the root context, {} kept for each of them, \
          {} for all other callers",
@@ -883,7 +891,6 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         numbers.reserve,
         numbers.others
     ));
-    let mut gate = Gate::new(shared.clone(), system.clone(), numbers);
     while !SHUTDOWN.load(Ordering::SeqCst) {
         gate.tick();
         match accept(&listener, Duration::from_millis(250)) {
@@ -899,6 +906,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     }
     log("SIGTERM: shutting down");
     drop(listener);
+    gate.finish();
     let _ = std::fs::remove_file(&args.socket);
     // Requests already past their identity check finish; none waits longer than a client timeout.
     let deadline = Instant::now() + CLIENT_TIMEOUT;

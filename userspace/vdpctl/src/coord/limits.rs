@@ -210,10 +210,18 @@ impl BurstLog {
 
     /// Ends the bursts whose window has passed by `now`: one line for each that refused more.
     pub fn flush(&mut self, now: Instant) -> Vec<String> {
-        let window = self.window;
+        self.end(now, self.window)
+    }
+
+    /// Ends every burst, as at shutdown.
+    pub fn drain(&mut self, now: Instant) -> Vec<String> {
+        self.end(now, Duration::ZERO)
+    }
+
+    fn end(&mut self, now: Instant, after: Duration) -> Vec<String> {
         let mut lines = Vec::new();
         self.bursts.retain(|holder, burst| {
-            if now.duration_since(burst.since) < window {
+            if now.duration_since(burst.since) < after {
                 return true;
             }
             if burst.more > 0 {
@@ -372,5 +380,11 @@ mod tests {
         assert!(log.flush(start + Duration::from_secs(11)).is_empty());
         // After the window, a refusal starts a new burst and is logged again.
         assert!(log.refused(&red, start + Duration::from_secs(12)).is_some());
+        assert_eq!(log.refused(&red, start + Duration::from_secs(13)), None);
+        // At shutdown every open burst says what it refused.
+        let lines = log.drain(start + Duration::from_secs(14));
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0].starts_with("refused 1 more connections from tenant red in 2.0 s"), "{}", lines[0]);
+        assert!(log.drain(start + Duration::from_secs(15)).is_empty());
     }
 }
