@@ -5,10 +5,14 @@ Python layer carries the modules the YNL CLI needs, little more.
   coord-flood.py flood N STATUS STOP   open N idle connections to the coordinator's socket and,
                                        until the file STOP exists, reopen each one the moment
                                        it is answered; counters go to the file STATUS
-  coord-flood.py time COUNT SECONDS CMD...
+  coord-flood.py time LIMIT COUNT SECONDS CMD...
                                        run CMD at least COUNT times and for at least SECONDS,
                                        one after another, timing each with the monotonic clock;
-                                       exits 1 if any run fails or takes 1 s or more
+                                       exits 1 if any run fails or takes LIMIT seconds or more
+                                       (a LIMIT of 0: no limit). With $RAW_REQUEST set (a
+                                       request's JSON), each run is followed by that request
+                                       sent straight to the socket, timed too: the
+                                       coordinator's share of a run, without starting vdpctl
 """
 import os
 import socket
@@ -76,8 +80,33 @@ def flood(n, status, stop):
     write_status(status, counts, sum(1 for c in conns if not c["data"]), first)
 
 
-def timed(count, seconds, cmd):
-    latencies, failures = [], []
+def raw_request(line):
+    """Sends one request line, returns (seconds, answer)."""
+    t0 = time.monotonic()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(SOCKET)
+    s.sendall(line.encode() + b"\n")
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    return time.monotonic() - t0, data.decode(errors="replace").strip()
+
+
+def summary(what, values, start):
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+    print("LATENCY %s: %d runs over %.1f s, median %.3f s, max %.3f s"
+          % (what, len(ordered), time.monotonic() - start, median, ordered[-1]))
+
+
+def timed(limit, count, seconds, cmd):
+    latencies, failures, raw = [], [], []
+    raw_line = os.environ.get("RAW_REQUEST")
     start = time.monotonic()
     while len(latencies) < count or time.monotonic() - start < seconds:
         r, w = os.pipe()
@@ -106,15 +135,17 @@ def timed(count, seconds, cmd):
         code = os.waitstatus_to_exitcode(st)
         text = out.decode(errors="replace").strip()
         print("    %-2d %.3f s exit %d: %s" % (len(latencies), dt, code, text[:200]))
+        if raw_line:
+            rdt, answer = raw_request(raw_line)
+            raw.append(rdt)
+            print("       raw request %.3f s: %s" % (rdt, answer[:200]))
         if code != 0:
             failures.append("run %d exited %d: %s" % (len(latencies), code, text))
-        elif dt >= 1.0:
+        elif limit and dt >= limit:
             failures.append("run %d took %.3f s" % (len(latencies), dt))
-    ordered = sorted(latencies)
-    mid = len(ordered) // 2
-    median = ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-    print("LATENCY %s: %d runs over %.1f s, median %.3f s, max %.3f s"
-          % (" ".join(cmd), len(ordered), time.monotonic() - start, median, ordered[-1]))
+    summary(" ".join(cmd), latencies, start)
+    if raw:
+        summary("raw request " + raw_line, raw, start)
     for f in failures:
         print("FAILED: " + f)
     return 1 if failures else 0
@@ -124,8 +155,8 @@ def main(argv):
     if len(argv) == 5 and argv[1] == "flood":
         flood(int(argv[2]), argv[3], argv[4])
         return 0
-    if len(argv) >= 5 and argv[1] == "time":
-        return timed(int(argv[2]), float(argv[3]), argv[4:])
+    if len(argv) >= 6 and argv[1] == "time":
+        return timed(float(argv[2]), int(argv[3]), float(argv[4]), argv[5:])
     sys.stderr.write(__doc__)
     return 2
 

@@ -549,10 +549,35 @@ fn fdinfo_pid(fdinfo: &str) -> Option<i64> {
     fdinfo.lines().find_map(|l| l.strip_prefix("Pid:")).and_then(|v| v.trim().parse().ok())
 }
 
-/// The connected peer as the kernel reports it: `SO_PEERCRED`, then its cgroup and netns.
-fn peer_of(stream: &UnixStream) -> Result<Peer> {
-    // Taken first: it pins the peer's identity even if its pid is reused later.
-    let pidfd = peer_pidfd(stream);
+/// The coordinator's own network namespace, as `/proc/self/ns/net` names it.
+fn own_netns() -> Result<PathBuf> {
+    std::fs::read_link("/proc/self/ns/net").context("cannot read /proc/self/ns/net")
+}
+
+/// The cgroup v2 path in `/proc/PID/cgroup`, read with as few system calls as the file allows:
+/// the accept loop does this for every connection, flood or not.
+fn proc_cgroup(pid: u32) -> Result<String> {
+    use std::io::Read;
+    let path = format!("/proc/{pid}/cgroup");
+    let mut file = std::fs::File::open(&path).with_context(|| format!("cannot read {path}"))?;
+    let mut text = Vec::with_capacity(256);
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = file.read(&mut buf).with_context(|| format!("cannot read {path}"))?;
+        text.extend_from_slice(&buf[..n]);
+        // The v2 line is the last one; once it is complete there is nothing more to read.
+        let complete = text.ends_with(b"\n") && text.split(|b| *b == b'\n').any(|line| line.starts_with(b"0::"));
+        if n == 0 || complete || text.len() > 1 << 16 {
+            break;
+        }
+    }
+    identity::cgroup_v2_path(&String::from_utf8_lossy(&text)).with_context(|| format!("process {pid} has no cgroup v2 path"))
+}
+
+/// The connected peer as the kernel reports it: `SO_PEERCRED`, then its cgroup and netns
+/// (compared with `ours`, or with `/proc/self/ns/net` read now). The `/proc` reads name
+/// whoever holds the pid now; [`verify_peer`] tells whether that is still the peer.
+fn peer_of(stream: &UnixStream, ours: Option<&Path>) -> Result<Peer> {
     let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: `cred` and `len` are valid for writes of the sizes given, for the whole call.
@@ -566,19 +591,27 @@ fn peer_of(stream: &UnixStream) -> Result<Peer> {
         bail!("the kernel reports no process for the peer (it is in a PID namespace this one cannot see)");
     }
     let pid = cred.pid as u32;
-    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).with_context(|| format!("cannot read /proc/{pid}/cgroup"))?;
-    let cgroup = identity::cgroup_v2_path(&text).with_context(|| format!("process {pid} has no cgroup v2 path"))?;
+    let cgroup = proc_cgroup(pid)?;
     let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).with_context(|| format!("cannot read /proc/{pid}/ns/net"))?;
-    let ours = std::fs::read_link("/proc/self/ns/net").context("cannot read /proc/self/ns/net")?;
-    // The /proc reads name whoever holds the pid now. If the peer still lives after them, that
-    // was the peer: its pid cannot have been handed to another process in between.
-    if let Some(fd) = &pidfd {
+    let same_netns = match ours {
+        Some(ours) => theirs == ours,
+        None => theirs == own_netns()?,
+    };
+    Ok(Peer { pid, uid: cred.uid, cgroup, same_netns })
+}
+
+/// Whether the peer read by [`peer_of`] was the connection's peer: its pidfd (`SO_PEERPIDFD`,
+/// which names the process that connected, whatever its pid is now) still shows it alive with
+/// that pid, so the pid cannot have been handed to another process before the `/proc` reads.
+/// Kernels before 6.5 have no `SO_PEERPIDFD`; there the check is skipped.
+fn verify_peer(stream: &UnixStream, peer: Peer) -> Result<Peer> {
+    if let Some(fd) = peer_pidfd(stream) {
         let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).context("cannot read the peer's pidfd")?;
-        if fdinfo_pid(&info) != Some(i64::from(pid)) {
-            bail!("process {pid} exited before its identity could be read");
+        if fdinfo_pid(&info) != Some(i64::from(peer.pid)) {
+            bail!("process {} exited before its identity could be read", peer.pid);
         }
     }
-    Ok(Peer { pid, uid: cred.uid, cgroup, same_netns: theirs == ours })
+    Ok(peer)
 }
 
 /// Answers one request from `peer`.
@@ -707,24 +740,38 @@ struct Gate {
     system: Arc<SystemConfig>,
     limits: Arc<Mutex<ConnectionLimits>>,
     refusals: BurstLog,
+    /// Read once; `None` if it could not be, and then again for each connection.
+    own_netns: Option<PathBuf>,
 }
 
 impl Gate {
     fn new(shared: Arc<Mutex<Coordinator>>, system: Arc<SystemConfig>, numbers: Numbers) -> Gate {
         let tenants = system.tenant.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
         let limits = Arc::new(Mutex::new(ConnectionLimits::new(numbers, tenants)));
-        Gate { shared, system, limits, refusals: BurstLog::new(REFUSAL_LOG_WINDOW) }
+        let own_netns = own_netns().map_err(|e| log(format!("{e:#}; reading it again for each connection"))).ok();
+        Gate { shared, system, limits, refusals: BurstLog::new(REFUSAL_LOG_WINDOW), own_netns }
     }
 
     /// Identifies a new connection's peer, takes a slot for it and starts its thread; a peer
     /// over its limit is answered at once, without a thread. The peer is identified here, not
-    /// in its thread, so that no thread is started before the limit is checked; the lookup is
-    /// a few reads of `/proc`, none of which waits on the peer.
+    /// in its thread, so that no thread is started before the limit is checked. A connection
+    /// that is refused costs the accept loop `SO_PEERCRED` and two reads of `/proc`, none of
+    /// which waits on the peer; only one that gets a slot has its pidfd checked as well.
     fn dispatch(&mut self, stream: UnixStream) -> Option<std::thread::JoinHandle<()>> {
         // Identity first: the peer's pid is only meaningful while it is still connected.
-        let peer = peer_of(&stream);
-        let holder = holder_of(&self.system, &peer);
-        let admitted = lock_limits(&self.limits).admit(&holder);
+        let mut peer = peer_of(&stream, self.own_netns.as_deref());
+        let mut holder = holder_of(&self.system, &peer);
+        let mut admitted = lock_limits(&self.limits).admit(&holder);
+        if admitted.is_ok() {
+            peer = peer.and_then(|p| verify_peer(&stream, p));
+            if peer.is_err() && holder != Holder::Others {
+                // Not who the /proc reads said: its slot is not that identity's to take.
+                let mut limits = lock_limits(&self.limits);
+                limits.release(&holder);
+                holder = Holder::Others;
+                admitted = limits.admit(&holder);
+            }
+        }
         if let Err(denied) = admitted {
             self.refuse(&stream, &denied);
             return None;
@@ -750,8 +797,10 @@ impl Gate {
             Denied::OverCap { .. } => Status::Refused,
             Denied::Busy { .. } => Status::Failed,
         };
-        let _ = stream.set_nonblocking(true);
-        let _ = protocol::write_line(stream, &Response::error(status, denied.message()));
+        let mut line = serde_json::to_vec(&Response::error(status, denied.message())).unwrap_or_default();
+        line.push(b'\n');
+        // SAFETY: `line` is valid for reads of its length for the whole call.
+        let _ = unsafe { libc::send(stream.as_raw_fd(), line.as_ptr().cast(), line.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
     }
 
     /// Logs the end of refusal bursts; called from the accept loop when it is idle or between
@@ -789,11 +838,19 @@ fn bind(path: &Path) -> Result<UnixListener> {
     // Anyone who can reach the socket may connect: who they are is decided per request from
     // the kernel's view of them, not from file permissions.
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+    listener.set_nonblocking(true).context("cannot make the listening socket non-blocking")?;
     Ok(listener)
 }
 
-/// Waits up to `timeout` for a connection; `None` on timeout or a signal.
+/// The next connection, or `None` after waiting up to `timeout` for one (or a signal). The
+/// listener is non-blocking: while connections are queued, each costs one `accept4` and no `poll`.
 fn accept(listener: &UnixListener, timeout: Duration) -> Result<Option<UnixStream>> {
+    match listener.accept() {
+        // Linux does not pass O_NONBLOCK on to the accepted socket.
+        Ok((stream, _)) => return Ok(Some(stream)),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::Interrupted => {}
+        Err(e) => return Err(e.into()),
+    }
     let mut fds = libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 };
     // SAFETY: one valid pollfd, for the duration of the call.
     let rc = unsafe { libc::poll(&mut fds, 1, timeout.as_millis() as libc::c_int) };
@@ -804,14 +861,7 @@ fn accept(listener: &UnixListener, timeout: Duration) -> Result<Option<UnixStrea
         }
         bail!("poll: {err}");
     }
-    if rc == 0 {
-        return Ok(None);
-    }
-    match listener.accept() {
-        Ok((stream, _)) => Ok(Some(stream)),
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::Interrupted => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    Ok(None)
 }
 
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
@@ -1006,7 +1056,7 @@ mod tests {
         let worker = {
             let (shared, system) = (shared.clone(), system.clone());
             std::thread::spawn(move || {
-                let peer = peer_of(&server);
+                let peer = peer_of(&server, None).and_then(|p| verify_peer(&server, p));
                 serve(&shared, &system, server, peer)
             })
         };
@@ -1017,9 +1067,13 @@ mod tests {
         let response: Response = serde_json::from_str(&line).unwrap();
         assert_eq!(response.status, Status::Refused, "{line}");
         assert!(response.message.contains("(rule: "), "{line}");
-        let peer = peer_of(&client).unwrap();
+        let peer = verify_peer(&client, peer_of(&client, None).unwrap()).unwrap();
         assert_eq!(peer.pid, std::process::id());
         assert!(peer.same_netns);
+        assert_eq!(Some(peer.cgroup), thread_cgroup(std::process::id()));
+        let ours = own_netns().unwrap();
+        assert!(peer_of(&client, Some(&ours)).unwrap().same_netns);
+        assert!(!peer_of(&client, Some(Path::new("net:[0]"))).unwrap().same_netns);
         // Kernels before 6.5 have no SO_PEERPIDFD; where there is one, it names us.
         if let Some(fd) = peer_pidfd(&client) {
             let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).unwrap();
@@ -1041,7 +1095,7 @@ mod tests {
         };
         let (idle1, thread1) = connect(&mut gate);
         let (idle2, thread2) = connect(&mut gate);
-        let holder = holder_of(&system, &peer_of(&idle1));
+        let holder = holder_of(&system, &peer_of(&idle1, None));
         assert!(thread1.is_some() && thread2.is_some());
         assert_eq!((gate.open(), lock_limits(&gate.limits).open_by(&holder)), (2, 2));
 
