@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Helpers for the coordinator-flood scenario. Only os, socket, sys and time: the guest's
-Python layer carries the modules the YNL CLI needs, little more.
+"""Helpers for the coordinator-flood scenario. Only os, select, socket, sys and time: the
+guest's Python layer carries the modules the YNL CLI needs, little more.
 
   coord-flood.py flood N STATUS STOP   open N idle connections to the coordinator's socket and,
                                        until the file STOP exists, reopen each one the moment
-                                       it is answered; counters go to the file STATUS
+                                       it is answered (waiting in poll, not spinning: it
+                                       floods as fast as the coordinator answers, and leaves
+                                       the CPU to others otherwise); counters go to STATUS
   coord-flood.py time LIMIT COUNT SECONDS CMD...
                                        run CMD at least COUNT times and for at least SECONDS,
                                        one after another, timing each with the monotonic clock;
@@ -15,6 +17,7 @@ Python layer carries the modules the YNL CLI needs, little more.
                                        coordinator's share of a run, without starting vdpctl
 """
 import os
+import select
 import socket
 import sys
 import time
@@ -53,10 +56,20 @@ def write_status(path, counts, waiting, first):
 def flood(n, status, stop):
     counts = {"limit": 0, "timeout": 0, "busy": 0, "other": 0, "closed": 0}
     first = {}  # the first answer of each kind, for the log
-    conns = [connect() for _ in range(n)]
+    poller = select.poll()
+    conns = {}  # fd -> connection
+
+    def add():
+        c = connect()
+        conns[c["sock"].fileno()] = c
+        poller.register(c["sock"], select.POLLIN)
+
+    for _ in range(n):
+        add()
     last_status = 0.0
     while not os.path.exists(stop):
-        for i, c in enumerate(conns):
+        for fd, _ in poller.poll(200):
+            c = conns[fd]
             try:
                 chunk = c["sock"].recv(4096)
             except BlockingIOError:
@@ -70,14 +83,15 @@ def flood(n, status, stop):
             kind = classify(answer)
             counts[kind] += 1
             first.setdefault(kind, answer)
+            poller.unregister(fd)
+            del conns[fd]
             c["sock"].close()
-            conns[i] = connect()
+            add()
         now = time.monotonic()
         if now - last_status >= 0.2:
-            write_status(status, counts, sum(1 for c in conns if not c["data"]), first)
+            write_status(status, counts, sum(1 for c in conns.values() if not c["data"]), first)
             last_status = now
-        time.sleep(0.001)
-    write_status(status, counts, sum(1 for c in conns if not c["data"]), first)
+    write_status(status, counts, sum(1 for c in conns.values() if not c["data"]), first)
 
 
 def raw_request(line):

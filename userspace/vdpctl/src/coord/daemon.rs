@@ -3,7 +3,7 @@
 //! them on disk, and brings the module back to them after a restart or a module reload.
 
 use super::identity::{self, Caller, Peer};
-use super::limits::{BurstLog, ConnectionLimits, Denied, Holder, Numbers};
+use super::limits::{BurstLog, ConnectionLimits, Denied, Holder, Numbers, RecentRefusals};
 use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, DEFAULT_STATE};
 use super::state::{self, State, TenantConfig};
 use crate::netlink::{attr_value, string_attr, u32_attr, Attr, NlError, VdpSocket};
@@ -52,6 +52,11 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long refused connections from one caller are summed up before they are logged again.
 const REFUSAL_LOG_WINDOW: Duration = Duration::from_secs(10);
+
+/// How long, and for how many processes, a refused process's identity is remembered so that
+/// its next connections are refused without looking it up again.
+const RECENT_REFUSAL_TTL: Duration = Duration::from_secs(1);
+const RECENT_REFUSALS: usize = 64;
 
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
 
@@ -577,7 +582,14 @@ fn proc_cgroup(pid: u32) -> Result<String> {
 /// The connected peer as the kernel reports it: `SO_PEERCRED`, then its cgroup and netns
 /// (compared with `ours`, or with `/proc/self/ns/net` read now). The `/proc` reads name
 /// whoever holds the pid now; [`verify_peer`] tells whether that is still the peer.
+#[cfg(test)]
 fn peer_of(stream: &UnixStream, ours: Option<&Path>) -> Result<Peer> {
+    let (pid, uid) = peer_cred(stream)?;
+    read_peer(pid, uid, ours)
+}
+
+/// The peer's pid and uid from `SO_PEERCRED`: as it was when the peer connected.
+fn peer_cred(stream: &UnixStream) -> Result<(u32, u32)> {
     let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: `cred` and `len` are valid for writes of the sizes given, for the whole call.
@@ -590,14 +602,18 @@ fn peer_of(stream: &UnixStream, ours: Option<&Path>) -> Result<Peer> {
     if cred.pid <= 0 {
         bail!("the kernel reports no process for the peer (it is in a PID namespace this one cannot see)");
     }
-    let pid = cred.pid as u32;
+    Ok((cred.pid as u32, cred.uid))
+}
+
+/// The rest of [`peer_of`]: the cgroup and network namespace of whoever has `pid` now.
+fn read_peer(pid: u32, uid: u32, ours: Option<&Path>) -> Result<Peer> {
     let cgroup = proc_cgroup(pid)?;
     let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).with_context(|| format!("cannot read /proc/{pid}/ns/net"))?;
     let same_netns = match ours {
         Some(ours) => theirs == ours,
         None => theirs == own_netns()?,
     };
-    Ok(Peer { pid, uid: cred.uid, cgroup, same_netns })
+    Ok(Peer { pid, uid, cgroup, same_netns })
 }
 
 /// Whether the peer read by [`peer_of`] was the connection's peer: its pidfd (`SO_PEERPIDFD`,
@@ -605,13 +621,26 @@ fn peer_of(stream: &UnixStream, ours: Option<&Path>) -> Result<Peer> {
 /// that pid, so the pid cannot have been handed to another process before the `/proc` reads.
 /// Kernels before 6.5 have no `SO_PEERPIDFD`; there the check is skipped.
 fn verify_peer(stream: &UnixStream, peer: Peer) -> Result<Peer> {
-    if let Some(fd) = peer_pidfd(stream) {
-        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).context("cannot read the peer's pidfd")?;
-        if fdinfo_pid(&info) != Some(i64::from(peer.pid)) {
-            bail!("process {} exited before its identity could be read", peer.pid);
-        }
-    }
+    checked_pidfd(stream, peer.pid)?;
     Ok(peer)
+}
+
+/// The peer's pidfd, once it shows the peer alive with `pid`; `None` where there is none.
+fn checked_pidfd(stream: &UnixStream, pid: u32) -> Result<Option<std::os::fd::OwnedFd>> {
+    let Some(fd) = peer_pidfd(stream) else { return Ok(None) };
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).context("cannot read the peer's pidfd")?;
+    if fdinfo_pid(&info) != Some(i64::from(pid)) {
+        bail!("process {pid} exited before its identity could be read");
+    }
+    Ok(Some(fd))
+}
+
+/// Whether the process behind a pidfd still runs: a pidfd turns readable when it exits.
+fn pidfd_alive(fd: &std::os::fd::OwnedFd) -> bool {
+    let mut fds = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, for the duration of the call; it does not wait.
+    let rc = unsafe { libc::poll(&mut fds, 1, 0) };
+    rc == 0
 }
 
 /// Answers one request from `peer`.
@@ -740,6 +769,7 @@ struct Gate {
     system: Arc<SystemConfig>,
     limits: Arc<Mutex<ConnectionLimits>>,
     refusals: BurstLog,
+    recent: RecentRefusals<std::os::fd::OwnedFd>,
     /// Read once; `None` if it could not be, and then again for each connection.
     own_netns: Option<PathBuf>,
 }
@@ -749,19 +779,38 @@ impl Gate {
         let tenants = system.tenant.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
         let limits = Arc::new(Mutex::new(ConnectionLimits::new(numbers, tenants)));
         let own_netns = own_netns().map_err(|e| log(format!("{e:#}; reading it again for each connection"))).ok();
-        Gate { shared, system, limits, refusals: BurstLog::new(REFUSAL_LOG_WINDOW), own_netns }
+        let recent = RecentRefusals::new(RECENT_REFUSAL_TTL, RECENT_REFUSALS);
+        Gate { shared, system, limits, refusals: BurstLog::new(REFUSAL_LOG_WINDOW), recent, own_netns }
     }
 
     /// Identifies a new connection's peer, takes a slot for it and starts its thread; a peer
     /// over its limit is answered at once, without a thread. The peer is identified here, not
-    /// in its thread, so that no thread is started before the limit is checked. A connection
-    /// that is refused costs the accept loop `SO_PEERCRED` and two reads of `/proc`, none of
-    /// which waits on the peer; only one that gets a slot has its pidfd checked as well.
+    /// in its thread, so that no thread is started before the limit is checked. Identifying a
+    /// peer is `SO_PEERCRED`, two reads of `/proc` and, once it is admitted or refused, a check
+    /// of its pidfd; none of it waits on the peer. A process refused in the last second is
+    /// refused again after `SO_PEERCRED` alone while its identity is still at its limit.
     fn dispatch(&mut self, stream: UnixStream) -> Option<std::thread::JoinHandle<()>> {
+        let now = Instant::now();
         // Identity first: the peer's pid is only meaningful while it is still connected.
-        let mut peer = peer_of(&stream, self.own_netns.as_deref());
+        let cred = peer_cred(&stream);
+        if let Ok((pid, _)) = cred {
+            if let Some(holder) = self.recent.holder(pid, now, pidfd_alive) {
+                let still = lock_limits(&self.limits).check(&holder);
+                if let Err(denied) = still {
+                    self.refuse(&stream, &denied);
+                    return None;
+                }
+            }
+        }
+        let mut peer = cred.and_then(|(pid, uid)| read_peer(pid, uid, self.own_netns.as_deref()));
         let mut holder = holder_of(&self.system, &peer);
         let mut admitted = lock_limits(&self.limits).admit(&holder);
+        if let (Err(_), Ok(p)) = (&admitted, &peer) {
+            // Remembered only once the pidfd shows the /proc reads were the peer's.
+            if let Ok(Some(fd)) = checked_pidfd(&stream, p.pid) {
+                self.recent.remember(p.pid, fd, holder.clone(), now);
+            }
+        }
         if admitted.is_ok() {
             peer = peer.and_then(|p| verify_peer(&stream, p));
             if peer.is_err() && holder != Holder::Others {
@@ -1108,6 +1157,14 @@ mod tests {
         assert!(response.message.contains("refused (limit: 2 connections at once"), "{line}");
         assert_eq!(protocol::read_line(BufReader::new(&third)).unwrap(), None, "closed after the answer");
         assert_eq!(gate.open(), 2);
+        // Where the kernel has pidfds, we are remembered as refused, and refused again from that.
+        if peer_pidfd(&idle1).is_some() {
+            assert_eq!(gate.recent.len(), 1);
+        }
+        let (fourth, thread4) = connect(&mut gate);
+        assert!(thread4.is_none());
+        let line = protocol::read_line(BufReader::new(&fourth)).unwrap().unwrap();
+        assert!(line.contains("refused (limit: 2 connections at once"), "{line}");
 
         // An idle connection that closes gives its slot back: the next one is served.
         drop(idle1);

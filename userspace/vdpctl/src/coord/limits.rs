@@ -142,9 +142,8 @@ impl ConnectionLimits {
         self.guaranteed.iter().filter(|h| *h != holder).map(|h| self.numbers.reserve.saturating_sub(self.open_by(h))).sum()
     }
 
-    /// Takes a slot for `holder`, or says why not. Each `Ok` must be matched by one
-    /// [`Self::release`] when the connection closes.
-    pub fn admit(&mut self, holder: &Holder) -> Result<(), Denied> {
+    /// Whether [`Self::admit`] would give `holder` a slot now.
+    pub fn check(&self, holder: &Holder) -> Result<(), Denied> {
         let cap = self.cap(holder);
         if self.open_by(holder) >= cap {
             return Err(Denied::OverCap { holder: holder.clone(), cap });
@@ -153,6 +152,13 @@ impl ConnectionLimits {
         if free == 0 || free - 1 < self.reserved_for_others(holder) {
             return Err(Denied::Busy { holder: holder.clone(), total: self.numbers.total });
         }
+        Ok(())
+    }
+
+    /// Takes a slot for `holder`, or says why not. Each `Ok` must be matched by one
+    /// [`Self::release`] when the connection closes.
+    pub fn admit(&mut self, holder: &Holder) -> Result<(), Denied> {
+        self.check(holder)?;
         *self.open.entry(holder.clone()).or_insert(0) += 1;
         self.total += 1;
         Ok(())
@@ -169,6 +175,54 @@ impl ConnectionLimits {
                 self.open.remove(holder);
             }
         }
+    }
+}
+
+/// Processes refused lately, by pid, so that a flood from one process costs the accept loop
+/// neither the `/proc` reads nor the pidfd check for every connection. An entry holds a handle
+/// on the process that was identified (a pidfd); it is used only while that process lives, so
+/// its pid is still its own, and only for `ttl`, so a process moved to another cgroup is taken
+/// for its old identity that long at most. It only ever refuses: a caller whose remembered
+/// identity has room again is identified afresh.
+#[derive(Debug)]
+pub struct RecentRefusals<H> {
+    ttl: Duration,
+    max: usize,
+    entries: HashMap<u32, (H, Holder, Instant)>,
+}
+
+impl<H> RecentRefusals<H> {
+    pub fn new(ttl: Duration, max: usize) -> RecentRefusals<H> {
+        RecentRefusals { ttl, max, entries: HashMap::new() }
+    }
+
+    /// Who `pid` was when refused, if that was less than `ttl` before `now` and `alive` says
+    /// the process then identified still lives. A stale entry is dropped.
+    pub fn holder(&mut self, pid: u32, now: Instant, alive: impl Fn(&H) -> bool) -> Option<Holder> {
+        let (handle, holder, at) = self.entries.get(&pid)?;
+        if now.duration_since(*at) < self.ttl && alive(handle) {
+            return Some(holder.clone());
+        }
+        self.entries.remove(&pid);
+        None
+    }
+
+    /// Remembers that the live process `handle` names, `pid`, was refused as `holder` at `now`.
+    /// When full, expired entries go first, and if none has, all of them.
+    pub fn remember(&mut self, pid: u32, handle: H, holder: Holder, now: Instant) {
+        if self.entries.len() >= self.max && !self.entries.contains_key(&pid) {
+            let ttl = self.ttl;
+            self.entries.retain(|_, (_, _, at)| now.duration_since(*at) < ttl);
+            if self.entries.len() >= self.max {
+                self.entries.clear();
+            }
+        }
+        self.entries.insert(pid, (handle, holder, now));
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.entries.len()
     }
 }
 
@@ -357,6 +411,60 @@ mod tests {
     fn a_total_too_small_for_the_guarantees_is_raised() {
         let l = ConnectionLimits::new(Numbers { total: 5, per_caller: 4, reserve: 2, others: 1 }, ["a".to_string(), "b".to_string()]);
         assert_eq!(l.numbers().total, 6);
+    }
+
+    #[test]
+    fn check_says_what_admit_would_and_takes_nothing() {
+        let mut l = limits();
+        assert_eq!(fill(&mut l, &tenant("red")), 8);
+        assert_eq!(l.check(&tenant("red")), Err(Denied::OverCap { holder: tenant("red"), cap: 8 }));
+        assert_eq!(l.check(&tenant("blue")), Ok(()));
+        assert_eq!(l.open(), 8);
+    }
+
+    #[test]
+    fn a_refused_process_is_remembered_while_it_lives_and_not_for_long() {
+        use std::cell::Cell;
+        let start = Instant::now();
+        let mut recent: RecentRefusals<std::rc::Rc<Cell<bool>>> = RecentRefusals::new(Duration::from_secs(1), 3);
+        let alive = |h: &std::rc::Rc<Cell<bool>>| h.get();
+        let process = std::rc::Rc::new(Cell::new(true));
+        assert_eq!(recent.holder(40, start, alive), None);
+        recent.remember(40, process.clone(), tenant("red"), start);
+        assert_eq!(recent.holder(40, start + Duration::from_millis(500), alive), Some(tenant("red")));
+        assert_eq!(recent.holder(41, start, alive), None, "another pid");
+        // Gone after the ttl, and dropped.
+        assert_eq!(recent.holder(40, start + Duration::from_secs(1), alive), None);
+        assert_eq!(recent.len(), 0);
+        // Gone once the process exited: its pid may be someone else's now.
+        recent.remember(40, process.clone(), tenant("red"), start);
+        process.set(false);
+        assert_eq!(recent.holder(40, start, alive), None);
+        assert_eq!(recent.len(), 0);
+    }
+
+    #[test]
+    fn the_remembered_refusals_stay_few() {
+        let start = Instant::now();
+        let mut recent: RecentRefusals<()> = RecentRefusals::new(Duration::from_secs(1), 3);
+        for pid in 1..=3 {
+            recent.remember(pid, (), tenant("red"), start);
+        }
+        // Full, nothing expired: the next one starts afresh.
+        recent.remember(4, (), tenant("red"), start + Duration::from_millis(10));
+        assert_eq!(recent.len(), 1);
+        for pid in 5..=6 {
+            recent.remember(pid, (), tenant("red"), start + Duration::from_millis(20));
+        }
+        // Full again, with 4 expired by now: only it goes.
+        recent.remember(7, (), Holder::Others, start + Duration::from_millis(1015));
+        assert_eq!(recent.len(), 3);
+        assert_eq!(recent.holder(4, start + Duration::from_millis(1015), |_| true), None);
+        assert_eq!(recent.holder(7, start + Duration::from_millis(1015), |_| true), Some(Holder::Others));
+        // Remembering a pid again replaces its entry.
+        recent.remember(7, (), Holder::Root, start + Duration::from_millis(1016));
+        assert_eq!(recent.len(), 3);
+        assert_eq!(recent.holder(7, start + Duration::from_millis(1016), |_| true), Some(Holder::Root));
     }
 
     #[test]
