@@ -1,4 +1,4 @@
-# timeout: 420
+# timeout: 720
 # needs: python
 # One tenant floods the coordinator's socket: red, in its container, opens 200 idle connections
 # and reopens each one the moment it is answered, for the whole run. Blue's in-container reads and
@@ -22,9 +22,19 @@ grep -q "at most 64 connections at once, 16 per tenant and for the root context,
   /tmp/vdpd.log || { cat /tmp/vdpd.log; fail "the coordinator does not state its connection limits"; }
 
 step "without a flood, for comparison: the reads blue and root will time, and a vdpctl that talks to no one"
-in_container $BLUE env "RAW_REQUEST=$BLUE_RAW" python3 $FLOOD time 0 5 0 vdpctl read out.count || fail "blue's reads before the flood"
-env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time 0 5 0 vdpctl read --tenant red c.count || fail "root's reads before the flood"
-python3 $FLOOD time 0 5 0 vdpctl --version || fail "vdpctl --version"
+in_container $BLUE env "RAW_REQUEST=$BLUE_RAW" python3 $FLOOD time 0 5 0 vdpctl read out.count > /tmp/base.times \
+  || { cat /tmp/base.times; fail "blue's reads before the flood"; }
+env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time 0 5 0 vdpctl read --tenant red c.count >> /tmp/base.times \
+  || { cat /tmp/base.times; fail "root's reads before the flood"; }
+python3 $FLOOD time 0 5 0 vdpctl --version >> /tmp/base.times || { cat /tmp/base.times; fail "vdpctl --version"; }
+cat /tmp/base.times
+# Each read during the flood must take under 1 s. Under TCG on a busy host even a read without
+# any flood can take longer than that; then the bound is three times the slowest such read (the
+# flood keeps two CPUs busy, and blue's cgroup gets a third of them), and the run says so.
+LIMIT=$(awk '/^LATENCY vdpctl read/ { if ($(NF - 1) + 0 > m) m = $(NF - 1) + 0 } END { b = 3 * m; printf "%.3f", (b > 1 ? b : 1) }' /tmp/base.times)
+if [ "$LIMIT" = 1.000 ]; then echo "    bound for each read during the flood: 1 s"
+else echo "    WARNING: this guest is too slow for the 1 s bound (its reads without a flood take up to a third of $LIMIT s); bound: $LIMIT s"
+fi
 
 step "red opens 200 idle connections and keeps reopening them"
 rm -f /tmp/flood.stop /tmp/flood.status
@@ -44,9 +54,9 @@ out=$(expect_fail "red's own read while it holds its cap" in_container $RED vdpc
 expect_match "$out" "refused \(limit: 16 connections at once per caller\): tenant red already holds 16 open connections"
 
 step "blue's reads, timed, while red floods (for 12 s: red's idle connections time out and are reopened)"
-in_container $BLUE env "RAW_REQUEST=$BLUE_RAW" python3 $FLOOD time 1 20 12 vdpctl read out.count || fail "blue's reads failed or were slow during the flood"
+in_container $BLUE env "RAW_REQUEST=$BLUE_RAW" python3 $FLOOD time $LIMIT 20 12 vdpctl read out.count || fail "blue's reads failed or were slow during the flood"
 step "root's reads, timed, while red floods"
-env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time 1 20 0 vdpctl read --tenant red c.count || fail "root's reads failed or were slow during the flood"
+env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time $LIMIT 20 0 vdpctl read --tenant red c.count || fail "root's reads failed or were slow during the flood"
 kill -0 $flooder 2>/dev/null || { cat /tmp/flood.out; fail "the flooder died during the reads"; }
 
 step "red's flood: its extra connections refused with the limit, its idle ones cut off and reopened"
@@ -84,8 +94,8 @@ until [ "$(sed -n '1s/.* limit=\([0-9]*\).*/\1/p' /tmp/nobody/status 2>/dev/null
   [ $i -lt 300 ] || { cat /tmp/nobody/status; fail "nobody's connections over the pool were not refused"; }
   sleep 0.1; i=$((i + 1))
 done
-in_container $BLUE env "RAW_REQUEST=$BLUE_RAW" python3 $FLOOD time 1 5 0 vdpctl read out.count || fail "blue's reads during nobody's flood"
-env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time 1 5 0 vdpctl read --tenant red c.count || fail "root's reads during nobody's flood"
+in_container $BLUE env "RAW_REQUEST=$BLUE_RAW" python3 $FLOOD time $LIMIT 5 0 vdpctl read out.count || fail "blue's reads during nobody's flood"
+env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time $LIMIT 5 0 vdpctl read --tenant red c.count || fail "root's reads during nobody's flood"
 touch /tmp/nobody/stop
 wait $stranger || { cat /tmp/nobody.out; fail "nobody's flooder failed"; }
 cat /tmp/nobody/status
@@ -100,7 +110,8 @@ until in_container $RED vdpctl read c.count >/dev/null 2>&1; do
   sleep 0.1; i=$((i + 1))
 done
 stop_coordinator
-echo "--- coordinator log (requests left out)"; grep -v "vdpd: request " /tmp/vdpd.log
+echo "--- coordinator log (requests left out but blue's)"; grep -v "vdpd: request " /tmp/vdpd.log
+grep "vdpd: request .*tenant blue" /tmp/vdpd.log | tail -n 40
 for pid in $(cat /sys/fs/cgroup/vdp/red/cgroup.procs /sys/fs/cgroup/blue/cgroup.procs); do
   echo "$pid" > /sys/fs/cgroup/cgroup.procs 2>/dev/null || true
 done

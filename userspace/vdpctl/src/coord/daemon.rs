@@ -692,7 +692,7 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
 }
 
 /// Answers the one request of a connection whose peer was identified (or not) at accept.
-fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream, peer: Result<Peer>) {
+fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream, peer: Result<Peer>, accepted: Instant) {
     let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
     let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
     let line = protocol::read_line(BufReader::new(&stream));
@@ -730,8 +730,10 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream,
             if message.starts_with(&name) { message } else { format!("{name}: {message}") }
         }
     };
-    log(format!("request {op} from {who}: {outcome}"));
-    if let Err(e) = protocol::write_line(&stream, &response) {
+    let written = protocol::write_line(&stream, &response);
+    // The time from accept to the answer sent: what the coordinator itself took.
+    log(format!("request {op} from {who}: {outcome} ({} ms)", accepted.elapsed().as_millis()));
+    if let Err(e) = written {
         log(format!("cannot answer {who}: {e}"));
     }
 }
@@ -829,7 +831,7 @@ impl Gate {
         let (shared, system) = (self.shared.clone(), self.system.clone());
         let spawned = std::thread::Builder::new().name("vdpd-conn".into()).spawn(move || {
             let _slot = slot;
-            serve(&shared, &system, stream, peer);
+            serve(&shared, &system, stream, peer, now);
         });
         // On failure the closure, with the stream and the slot, is dropped: the client sees the
         // connection closed, and the slot is free again.
@@ -1106,7 +1108,7 @@ mod tests {
             let (shared, system) = (shared.clone(), system.clone());
             std::thread::spawn(move || {
                 let peer = peer_of(&server, None).and_then(|p| verify_peer(&server, p));
-                serve(&shared, &system, server, peer)
+                serve(&shared, &system, server, peer, Instant::now())
             })
         };
         let request = Request { version: 1, tenant: Some("blue".into()), op: Op::Read { element: "red/c".into(), handler: "count".into() } };
