@@ -13,8 +13,9 @@ guest's Python layer carries the modules the YNL CLI needs, little more.
                                        exits 1 if any run fails or takes LIMIT seconds or more
                                        (a LIMIT of 0: no limit). With $RAW_REQUEST set (a
                                        request's JSON), each run is followed by that request
-                                       sent straight to the socket, timed too: the
-                                       coordinator's share of a run, without starting vdpctl
+                                       sent straight to the socket, timed and bounded too:
+                                       the coordinator's share of a run, without starting
+                                       vdpctl
 """
 import os
 import select
@@ -153,6 +154,10 @@ def timed(limit, count, seconds, cmd):
             rdt, answer = raw_request(raw_line)
             raw.append(rdt)
             print("       raw request %.3f s: %s" % (rdt, answer[:200]))
+            if '"status":"ok"' not in answer:
+                failures.append("raw request %d: %s" % (len(raw), answer))
+            elif limit and rdt >= limit:
+                failures.append("raw request %d took %.3f s" % (len(raw), rdt))
         if code != 0:
             failures.append("run %d exited %d: %s" % (len(latencies), code, text))
         elif limit and dt >= limit:

@@ -28,12 +28,14 @@ env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time 0 5 0 vdpctl read --tenant red c
   || { cat /tmp/base.times; fail "root's reads before the flood"; }
 python3 $FLOOD time 0 5 0 vdpctl --version >> /tmp/base.times || { cat /tmp/base.times; fail "vdpctl --version"; }
 cat /tmp/base.times
-# Each read during the flood must take under 1 s. Under TCG on a busy host even a read without
-# any flood can take longer than that; then the bound is three times the slowest such read (the
-# flood keeps two CPUs busy, and blue's cgroup gets a third of them), and the run says so.
-LIMIT=$(awk '/^LATENCY vdpctl read/ { if ($(NF - 1) + 0 > m) m = $(NF - 1) + 0 } END { b = 3 * m; printf "%.3f", (b > 1 ? b : 1) }' /tmp/base.times)
+# Each read during the flood, and each raw request, must take under 1 s. Under TCG on a busy
+# host even a read without any flood can take longer than that; then the bound is four times the
+# slowest such read (the flood keeps the guest's CPUs busy: the flooder and the coordinator
+# answering it; blue's cgroup gets a third of them, and starting vdpctl is most of a read), and
+# the run says so.
+LIMIT=$(awk '/^LATENCY vdpctl read/ { if ($(NF - 1) + 0 > m) m = $(NF - 1) + 0 } END { b = 4 * m; printf "%.3f", (b > 1 ? b : 1) }' /tmp/base.times)
 if [ "$LIMIT" = 1.000 ]; then echo "    bound for each read during the flood: 1 s"
-else echo "    WARNING: this guest is too slow for the 1 s bound (its reads without a flood take up to a third of $LIMIT s); bound: $LIMIT s"
+else echo "    WARNING: this guest is too slow for the 1 s bound (its reads without a flood take up to a quarter of $LIMIT s); bound: $LIMIT s"
 fi
 
 step "red opens 200 idle connections and keeps reopening them"

@@ -605,7 +605,8 @@ fn peer_cred(stream: &UnixStream) -> Result<(u32, u32)> {
     Ok((cred.pid as u32, cred.uid))
 }
 
-/// The rest of [`peer_of`]: the cgroup and network namespace of whoever has `pid` now.
+/// What `/proc` says about whoever has `pid` now: its cgroup, and whether it shares our network
+/// namespace (`ours`, or `/proc/self/ns/net` read now).
 fn read_peer(pid: u32, uid: u32, ours: Option<&Path>) -> Result<Peer> {
     let cgroup = proc_cgroup(pid)?;
     let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).with_context(|| format!("cannot read /proc/{pid}/ns/net"))?;
@@ -616,7 +617,7 @@ fn read_peer(pid: u32, uid: u32, ours: Option<&Path>) -> Result<Peer> {
     Ok(Peer { pid, uid, cgroup, same_netns })
 }
 
-/// Whether the peer read by [`peer_of`] was the connection's peer: its pidfd (`SO_PEERPIDFD`,
+/// Whether the peer read by [`read_peer`] was the connection's peer: its pidfd (`SO_PEERPIDFD`,
 /// which names the process that connected, whatever its pid is now) still shows it alive with
 /// that pid, so the pid cannot have been handed to another process before the `/proc` reads.
 /// Kernels before 6.5 have no `SO_PEERPIDFD`; there the check is skipped.
