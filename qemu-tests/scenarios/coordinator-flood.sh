@@ -29,14 +29,23 @@ env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time 0 5 0 vdpctl read --tenant red c
 python3 $FLOOD time 0 5 0 vdpctl --version >> /tmp/base.times || { cat /tmp/base.times; fail "vdpctl --version"; }
 cat /tmp/base.times
 # Each read during the flood, and each raw request, must take under 1 s. Under TCG on a busy
-# host even a read without any flood can take longer than that; then the bound is four times the
+# host even a read without any flood can take longer than that; then the bound is five times the
 # slowest such read (the flood keeps the guest's CPUs busy: the flooder and the coordinator
 # answering it; blue's cgroup gets a third of them, and starting vdpctl is most of a read), and
-# the run says so.
-LIMIT=$(awk '/^LATENCY vdpctl read/ { if ($(NF - 1) + 0 > m) m = $(NF - 1) + 0 } END { b = 4 * m; printf "%.3f", (b > 1 ? b : 1) }' /tmp/base.times)
+# the run says so. Whatever the guest, the coordinator's median answer time (the raw requests)
+# during the flood must stay under 1 s.
+LIMIT=$(awk '/^LATENCY vdpctl read/ { if ($(NF - 1) + 0 > m) m = $(NF - 1) + 0 } END { b = 5 * m; printf "%.3f", (b > 1 ? b : 1) }' /tmp/base.times)
 if [ "$LIMIT" = 1.000 ]; then echo "    bound for each read during the flood: 1 s"
-else echo "    WARNING: this guest is too slow for the 1 s bound (its reads without a flood take up to a quarter of $LIMIT s); bound: $LIMIT s"
+else echo "    WARNING: this guest is too slow for the 1 s bound (its reads without a flood take up to a fifth of $LIMIT s); bound: $LIMIT s"
 fi
+flood_fail() { # the coordinator's view, then fail
+  echo "--- coordinator log, last lines"; grep -v "vdpd: request " /tmp/vdpd.log | tail -n 10
+  grep "vdpd: request " /tmp/vdpd.log | tail -n 30
+  fail "$@"
+}
+raw_median_ok() { # raw_median_ok TIMES: the raw requests' median is under 1 s
+  awk '/^LATENCY raw request/ { m = $(NF - 4) + 0; n++ } END { exit !(n == 1 && m < 1) }' "$1"
+}
 
 step "red opens 200 idle connections and keeps reopening them"
 rm -f /tmp/flood.stop /tmp/flood.status
@@ -56,9 +65,17 @@ out=$(expect_fail "red's own read while it holds its cap" in_container $RED vdpc
 expect_match "$out" "refused \(limit: 16 connections at once per caller\): tenant red already holds 16 open connections"
 
 step "blue's reads, timed, while red floods (for 12 s: red's idle connections time out and are reopened)"
-in_container $BLUE env "RAW_REQUEST=$BLUE_RAW" python3 $FLOOD time $LIMIT 20 12 vdpctl read out.count || fail "blue's reads failed or were slow during the flood"
+rc=0
+in_container $BLUE env "RAW_REQUEST=$BLUE_RAW" python3 $FLOOD time $LIMIT 20 12 vdpctl read out.count > /tmp/blue.times || rc=$?
+cat /tmp/blue.times
+[ $rc = 0 ] || flood_fail "blue's reads failed or were slow during the flood"
+raw_median_ok /tmp/blue.times || flood_fail "the coordinator's median answer to blue took 1 s or more during the flood"
 step "root's reads, timed, while red floods"
-env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time $LIMIT 20 0 vdpctl read --tenant red c.count || fail "root's reads failed or were slow during the flood"
+rc=0
+env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time $LIMIT 20 0 vdpctl read --tenant red c.count > /tmp/root.times || rc=$?
+cat /tmp/root.times
+[ $rc = 0 ] || flood_fail "root's reads failed or were slow during the flood"
+raw_median_ok /tmp/root.times || flood_fail "the coordinator's median answer to root took 1 s or more during the flood"
 kill -0 $flooder 2>/dev/null || { cat /tmp/flood.out; fail "the flooder died during the reads"; }
 
 step "red's flood: its extra connections refused with the limit, its idle ones cut off and reopened"
