@@ -90,11 +90,40 @@ fn call(conn: &Connection, op: Op) -> Result<Response, ExitCode> {
     let stream = UnixStream::connect(&path).map_err(|e| unreachable(format!("cannot reach the coordinator at {}: {e}", path.display())))?;
     let _ = stream.set_read_timeout(Some(ANSWER_TIMEOUT));
     let request = Request { version: PROTOCOL_VERSION, tenant: conn.tenant.clone(), op };
-    protocol::write_line(&stream, &request).map_err(|e| unreachable(format!("cannot send to the coordinator at {}: {e}", path.display())))?;
-    match protocol::read_line(BufReader::new(&stream)) {
-        Ok(Some(line)) => serde_json::from_str(&line).map_err(|e| unreachable(format!("the coordinator's answer is not understood: {e}"))),
-        Ok(None) => Err(unreachable("the coordinator closed the connection without an answer".into())),
-        Err(e) => Err(unreachable(format!("no answer from the coordinator: {e}"))),
+    exchange(&stream, &request).map_err(|e| {
+        let what = match e {
+            Unanswered::NotSent(e) => format!("cannot send to the coordinator at {}: {e}", path.display()),
+            Unanswered::Closed => "the coordinator closed the connection without an answer".into(),
+            Unanswered::NoAnswer(e) => format!("no answer from the coordinator: {e}"),
+            Unanswered::NotUnderstood(e) => format!("the coordinator's answer is not understood: {e}"),
+        };
+        unreachable(what)
+    })
+}
+
+/// Why a request got no response.
+#[derive(Debug)]
+enum Unanswered {
+    NotSent(std::io::Error),
+    Closed,
+    NoAnswer(std::io::Error),
+    NotUnderstood(serde_json::Error),
+}
+
+/// Writes the request and reads the response on a connected stream.
+fn exchange(stream: &UnixStream, request: &Request) -> Result<Response, Unanswered> {
+    let unsent = match protocol::write_line(stream, request) {
+        Ok(()) => None,
+        // A coordinator that refuses the connection at once (over a connection limit) answers
+        // and closes without reading the request: the answer is still there to read.
+        Err(e) if matches!(e.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset) => Some(e),
+        Err(e) => return Err(Unanswered::NotSent(e)),
+    };
+    match (protocol::read_line(BufReader::new(stream)), unsent) {
+        (Ok(Some(line)), _) => serde_json::from_str(&line).map_err(Unanswered::NotUnderstood),
+        (_, Some(e)) => Err(Unanswered::NotSent(e)),
+        (Ok(None), None) => Err(Unanswered::Closed),
+        (Err(e), None) => Err(Unanswered::NoAnswer(e)),
     }
 }
 
@@ -354,5 +383,35 @@ mod tests {
         let stats = serde_json::json!({"id": 2, "name": "blue", "thread_pids": [7, 8], "tasks_per_yield": 128,
             "wakeups": 3, "task_runs": 9, "graph": null});
         assert_eq!(render_stats(&stats), "tenant 2 blue: threads 7 8, tasks_per_yield 128, wakeups 3, task runs 9\n  no graph\n");
+    }
+
+    #[test]
+    fn an_answer_sent_before_the_request_was_read_still_arrives() {
+        // The coordinator answers a connection over its limit at once and closes it unread:
+        // the request then cannot be sent (EPIPE), but the answer is there.
+        let (client, server) = UnixStream::pair().unwrap();
+        protocol::write_line(&server, &Response::error(Status::Refused, "refused (limit: 16 connections at once per caller)")).unwrap();
+        drop(server);
+        let request = Request { version: PROTOCOL_VERSION, tenant: None, op: Op::Show };
+        let response = exchange(&client, &request).unwrap();
+        assert_eq!(response.status, Status::Refused);
+        assert!(response.message.contains("limit: 16"), "{}", response.message);
+        // Without an answer, the failed send is what is reported.
+        let (client, server) = UnixStream::pair().unwrap();
+        drop(server);
+        assert!(matches!(exchange(&client, &request), Err(Unanswered::NotSent(_))));
+        // An answer after the request was read, as usual.
+        let (client, server) = UnixStream::pair().unwrap();
+        let worker = std::thread::spawn(move || {
+            let line = protocol::read_line(BufReader::new(&server)).unwrap().unwrap();
+            assert!(line.contains(r#""op":"show""#), "{line}");
+            protocol::write_line(&server, &Response::ok(serde_json::json!({}), Vec::new())).unwrap();
+        });
+        assert_eq!(exchange(&client, &request).unwrap().status, Status::Ok);
+        worker.join().unwrap();
+        let (client, server) = UnixStream::pair().unwrap();
+        let worker = std::thread::spawn(move || drop(protocol::read_line(BufReader::new(&server))));
+        assert!(matches!(exchange(&client, &request), Err(Unanswered::Closed)));
+        worker.join().unwrap();
     }
 }

@@ -4,6 +4,7 @@
 
 use super::cgroups;
 use super::identity::{self, Caller, Peer};
+use super::limits::{BurstLog, ConnectionLimits, Denied, Holder, Numbers, RecentRefusals};
 use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, DEFAULT_STATE};
 use super::state::{self, State, TenantConfig};
 use crate::netlink::{attr_value, string_attr, u32_attr, Attr, NlError, VdpSocket};
@@ -19,7 +20,7 @@ use std::os::unix::io::AsRawFd;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use vdp_click::source::{Diagnostics, Sources};
@@ -50,8 +51,13 @@ pub struct DaemonArgs {
 /// holds only its own connection thread, never the kernel lock.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Connections served at once; more are answered "busy" at once rather than queued.
-const MAX_CONNECTIONS: usize = 64;
+/// How long refused connections from one caller are summed up before they are logged again.
+const REFUSAL_LOG_WINDOW: Duration = Duration::from_secs(10);
+
+/// How long, and for how many processes, a refused process's identity is remembered so that
+/// its next connections are refused without looking it up again.
+const RECENT_REFUSAL_TTL: Duration = Duration::from_secs(1);
+const RECENT_REFUSALS: usize = 64;
 
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
 
@@ -595,10 +601,42 @@ fn fdinfo_pid(fdinfo: &str) -> Option<i64> {
     fdinfo.lines().find_map(|l| l.strip_prefix("Pid:")).and_then(|v| v.trim().parse().ok())
 }
 
-/// The connected peer as the kernel reports it: `SO_PEERCRED`, then its cgroup and netns.
-fn peer_of(stream: &UnixStream) -> Result<Peer> {
-    // Taken first: it pins the peer's identity even if its pid is reused later.
-    let pidfd = peer_pidfd(stream);
+/// The coordinator's own network namespace, as `/proc/self/ns/net` names it.
+fn own_netns() -> Result<PathBuf> {
+    std::fs::read_link("/proc/self/ns/net").context("cannot read /proc/self/ns/net")
+}
+
+/// The cgroup v2 path in `/proc/PID/cgroup`, read with as few system calls as the file allows:
+/// the accept loop does this for every connection, flood or not.
+fn proc_cgroup(pid: u32) -> Result<String> {
+    use std::io::Read;
+    let path = format!("/proc/{pid}/cgroup");
+    let mut file = std::fs::File::open(&path).with_context(|| format!("cannot read {path}"))?;
+    let mut text = Vec::with_capacity(256);
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = file.read(&mut buf).with_context(|| format!("cannot read {path}"))?;
+        text.extend_from_slice(&buf[..n]);
+        // The v2 line is the last one; once it is complete there is nothing more to read.
+        let complete = text.ends_with(b"\n") && text.split(|b| *b == b'\n').any(|line| line.starts_with(b"0::"));
+        if n == 0 || complete || text.len() > 1 << 16 {
+            break;
+        }
+    }
+    identity::cgroup_v2_path(&String::from_utf8_lossy(&text)).with_context(|| format!("process {pid} has no cgroup v2 path"))
+}
+
+/// The connected peer as the kernel reports it: `SO_PEERCRED`, then its cgroup and netns
+/// (compared with `ours`, or with `/proc/self/ns/net` read now). The `/proc` reads name
+/// whoever holds the pid now; [`verify_peer`] tells whether that is still the peer.
+#[cfg(test)]
+fn peer_of(stream: &UnixStream, ours: Option<&Path>) -> Result<Peer> {
+    let (pid, uid) = peer_cred(stream)?;
+    read_peer(pid, uid, ours)
+}
+
+/// The peer's pid and uid from `SO_PEERCRED`: as it was when the peer connected.
+fn peer_cred(stream: &UnixStream) -> Result<(u32, u32)> {
     let mut cred = libc::ucred { pid: 0, uid: 0, gid: 0 };
     let mut len = std::mem::size_of::<libc::ucred>() as libc::socklen_t;
     // SAFETY: `cred` and `len` are valid for writes of the sizes given, for the whole call.
@@ -611,20 +649,46 @@ fn peer_of(stream: &UnixStream) -> Result<Peer> {
     if cred.pid <= 0 {
         bail!("the kernel reports no process for the peer (it is in a PID namespace this one cannot see)");
     }
-    let pid = cred.pid as u32;
-    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).with_context(|| format!("cannot read /proc/{pid}/cgroup"))?;
-    let cgroup = identity::cgroup_v2_path(&text).with_context(|| format!("process {pid} has no cgroup v2 path"))?;
+    Ok((cred.pid as u32, cred.uid))
+}
+
+/// What `/proc` says about whoever has `pid` now: its cgroup, and whether it shares our network
+/// namespace (`ours`, or `/proc/self/ns/net` read now).
+fn read_peer(pid: u32, uid: u32, ours: Option<&Path>) -> Result<Peer> {
+    let cgroup = proc_cgroup(pid)?;
     let theirs = std::fs::read_link(format!("/proc/{pid}/ns/net")).with_context(|| format!("cannot read /proc/{pid}/ns/net"))?;
-    let ours = std::fs::read_link("/proc/self/ns/net").context("cannot read /proc/self/ns/net")?;
-    // The /proc reads name whoever holds the pid now. If the peer still lives after them, that
-    // was the peer: its pid cannot have been handed to another process in between.
-    if let Some(fd) = &pidfd {
-        let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).context("cannot read the peer's pidfd")?;
-        if fdinfo_pid(&info) != Some(i64::from(pid)) {
-            bail!("process {pid} exited before its identity could be read");
-        }
+    let same_netns = match ours {
+        Some(ours) => theirs == ours,
+        None => theirs == own_netns()?,
+    };
+    Ok(Peer { pid, uid, cgroup, same_netns })
+}
+
+/// Whether the peer read by [`read_peer`] was the connection's peer: its pidfd (`SO_PEERPIDFD`,
+/// which names the process that connected, whatever its pid is now) still shows it alive with
+/// that pid, so the pid cannot have been handed to another process before the `/proc` reads.
+/// Kernels before 6.5 have no `SO_PEERPIDFD`; there the check is skipped.
+fn verify_peer(stream: &UnixStream, peer: Peer) -> Result<Peer> {
+    checked_pidfd(stream, peer.pid)?;
+    Ok(peer)
+}
+
+/// The peer's pidfd, once it shows the peer alive with `pid`; `None` where there is none.
+fn checked_pidfd(stream: &UnixStream, pid: u32) -> Result<Option<std::os::fd::OwnedFd>> {
+    let Some(fd) = peer_pidfd(stream) else { return Ok(None) };
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).context("cannot read the peer's pidfd")?;
+    if fdinfo_pid(&info) != Some(i64::from(pid)) {
+        bail!("process {pid} exited before its identity could be read");
     }
-    Ok(Peer { pid, uid: cred.uid, cgroup, same_netns: theirs == ours })
+    Ok(Some(fd))
+}
+
+/// Whether the process behind a pidfd still runs: a pidfd turns readable when it exits.
+fn pidfd_alive(fd: &std::os::fd::OwnedFd) -> bool {
+    let mut fds = libc::pollfd { fd: fd.as_raw_fd(), events: libc::POLLIN, revents: 0 };
+    // SAFETY: one valid pollfd, for the duration of the call; it does not wait.
+    let rc = unsafe { libc::poll(&mut fds, 1, 0) };
+    rc == 0
 }
 
 /// Answers one request from `peer`.
@@ -678,11 +742,10 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
     (response, format!("{who} (acting on {tenant})"))
 }
 
-fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream) {
+/// Answers the one request of a connection whose peer was identified (or not) at accept.
+fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream, peer: Result<Peer>, accepted: Instant) {
     let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
     let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
-    // Identity first: the peer's pid is only meaningful while it is still connected.
-    let peer = peer_of(&stream);
     let line = protocol::read_line(BufReader::new(&stream));
     let (response, who, op) = match (peer, line) {
         (_, Ok(None)) => return,
@@ -718,9 +781,147 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream)
             if message.starts_with(&name) { message } else { format!("{name}: {message}") }
         }
     };
-    log(format!("request {op} from {who}: {outcome}"));
-    if let Err(e) = protocol::write_line(&stream, &response) {
+    let written = protocol::write_line(&stream, &response);
+    // The time from accept to the answer sent: what the coordinator itself took.
+    log(format!("request {op} from {who}: {outcome} ({} ms)", accepted.elapsed().as_millis()));
+    if let Err(e) = written {
         log(format!("cannot answer {who}: {e}"));
+    }
+}
+
+/// Whose slot a connection takes: its tenant, the root context, or the pool of everyone else
+/// (callers that will be refused, and peers that cannot be identified).
+fn holder_of(system: &SystemConfig, peer: &Result<Peer>) -> Holder {
+    match peer.as_ref().map(|peer| identity::identify(system, peer)) {
+        Ok(Ok(Caller::Tenant(name))) => Holder::Tenant(name),
+        Ok(Ok(Caller::Root)) => Holder::Root,
+        Ok(Err(_)) | Err(_) => Holder::Others,
+    }
+}
+
+fn lock_limits(limits: &Mutex<ConnectionLimits>) -> MutexGuard<'_, ConnectionLimits> {
+    // Counting cannot panic half-way; a poisoned lock still holds consistent counts.
+    limits.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A connection's slot, given back when the connection's thread ends, however it ends.
+struct Slot {
+    limits: Arc<Mutex<ConnectionLimits>>,
+    holder: Holder,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        lock_limits(&self.limits).release(&self.holder);
+    }
+}
+
+/// What the accept loop needs to hand a connection on.
+struct Gate {
+    shared: Arc<Mutex<Coordinator>>,
+    system: Arc<SystemConfig>,
+    limits: Arc<Mutex<ConnectionLimits>>,
+    refusals: BurstLog,
+    recent: RecentRefusals<std::os::fd::OwnedFd>,
+    /// Read once; `None` if it could not be, and then again for each connection.
+    own_netns: Option<PathBuf>,
+}
+
+impl Gate {
+    fn new(shared: Arc<Mutex<Coordinator>>, system: Arc<SystemConfig>, numbers: Numbers) -> Gate {
+        let tenants = system.tenant.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        let limits = Arc::new(Mutex::new(ConnectionLimits::new(numbers, tenants)));
+        let own_netns = own_netns().map_err(|e| log(format!("{e:#}; reading it again for each connection"))).ok();
+        let recent = RecentRefusals::new(RECENT_REFUSAL_TTL, RECENT_REFUSALS);
+        Gate { shared, system, limits, refusals: BurstLog::new(REFUSAL_LOG_WINDOW), recent, own_netns }
+    }
+
+    /// Identifies a new connection's peer, takes a slot for it and starts its thread; a peer
+    /// over its limit is answered at once, without a thread. The peer is identified here, not
+    /// in its thread, so that no thread is started before the limit is checked. Identifying a
+    /// peer is `SO_PEERCRED`, two reads of `/proc` and, once it is admitted or refused, a check
+    /// of its pidfd; none of it waits on the peer. A process refused in the last second is
+    /// refused again after `SO_PEERCRED` alone while its identity is still at its limit.
+    fn dispatch(&mut self, stream: UnixStream) -> Option<std::thread::JoinHandle<()>> {
+        let now = Instant::now();
+        // Identity first: the peer's pid is only meaningful while it is still connected.
+        let cred = peer_cred(&stream);
+        if let Ok((pid, _)) = cred {
+            if let Some(holder) = self.recent.holder(pid, now, pidfd_alive) {
+                let still = lock_limits(&self.limits).check(&holder);
+                if let Err(denied) = still {
+                    self.refuse(&stream, &denied);
+                    return None;
+                }
+            }
+        }
+        let mut peer = cred.and_then(|(pid, uid)| read_peer(pid, uid, self.own_netns.as_deref()));
+        let mut holder = holder_of(&self.system, &peer);
+        let mut admitted = lock_limits(&self.limits).admit(&holder);
+        if let (Err(_), Ok(p)) = (&admitted, &peer) {
+            // Remembered only once the pidfd shows the /proc reads were the peer's.
+            if let Ok(Some(fd)) = checked_pidfd(&stream, p.pid) {
+                self.recent.remember(p.pid, fd, holder.clone(), now);
+            }
+        }
+        if admitted.is_ok() {
+            peer = peer.and_then(|p| verify_peer(&stream, p));
+            if peer.is_err() && holder != Holder::Others {
+                // Not who the /proc reads said: its slot is not that identity's to take.
+                let mut limits = lock_limits(&self.limits);
+                limits.release(&holder);
+                holder = Holder::Others;
+                admitted = limits.admit(&holder);
+            }
+        }
+        if let Err(denied) = admitted {
+            self.refuse(&stream, &denied);
+            return None;
+        }
+        let slot = Slot { limits: self.limits.clone(), holder };
+        let (shared, system) = (self.shared.clone(), self.system.clone());
+        let spawned = std::thread::Builder::new().name("vdpd-conn".into()).spawn(move || {
+            let _slot = slot;
+            serve(&shared, &system, stream, peer, now);
+        });
+        // On failure the closure, with the stream and the slot, is dropped: the client sees the
+        // connection closed, and the slot is free again.
+        spawned.map_err(|e| log(format!("cannot start a thread for a connection: {e}"))).ok()
+    }
+
+    /// Answers a connection that gets no slot, without waiting for it: the answer fits the empty
+    /// socket buffer, and a peer that does not read it loses it. The request is not read.
+    fn refuse(&mut self, stream: &UnixStream, denied: &Denied) {
+        if let Some(line) = self.refusals.refused(denied, Instant::now()) {
+            log(line);
+        }
+        let status = match denied {
+            Denied::OverCap { .. } => Status::Refused,
+            Denied::Busy { .. } => Status::Failed,
+        };
+        let mut line = serde_json::to_vec(&Response::error(status, denied.message())).unwrap_or_default();
+        line.push(b'\n');
+        // SAFETY: `line` is valid for reads of its length for the whole call.
+        let _ = unsafe { libc::send(stream.as_raw_fd(), line.as_ptr().cast(), line.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+    }
+
+    /// Logs the end of refusal bursts; called from the accept loop when it is idle or between
+    /// connections.
+    fn tick(&mut self) {
+        for line in self.refusals.flush(Instant::now()) {
+            log(line);
+        }
+    }
+
+    /// Logs what the bursts still open refused, at shutdown.
+    fn finish(&mut self) {
+        for line in self.refusals.drain(Instant::now()) {
+            log(line);
+        }
+    }
+
+    fn open(&self) -> usize {
+        lock_limits(&self.limits).open()
     }
 }
 
@@ -739,11 +940,19 @@ fn bind(path: &Path) -> Result<UnixListener> {
     // Anyone who can reach the socket may connect: who they are is decided per request from
     // the kernel's view of them, not from file permissions.
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o666))?;
+    listener.set_nonblocking(true).context("cannot make the listening socket non-blocking")?;
     Ok(listener)
 }
 
-/// Waits up to `timeout` for a connection; `None` on timeout or a signal.
+/// The next connection, or `None` after waiting up to `timeout` for one (or a signal). The
+/// listener is non-blocking: while connections are queued, each costs one `accept4` and no `poll`.
 fn accept(listener: &UnixListener, timeout: Duration) -> Result<Option<UnixStream>> {
+    match listener.accept() {
+        // Linux does not pass O_NONBLOCK on to the accepted socket.
+        Ok((stream, _)) => return Ok(Some(stream)),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::Interrupted => {}
+        Err(e) => return Err(e.into()),
+    }
     let mut fds = libc::pollfd { fd: listener.as_raw_fd(), events: libc::POLLIN, revents: 0 };
     // SAFETY: one valid pollfd, for the duration of the call.
     let rc = unsafe { libc::poll(&mut fds, 1, timeout.as_millis() as libc::c_int) };
@@ -754,14 +963,7 @@ fn accept(listener: &UnixListener, timeout: Duration) -> Result<Option<UnixStrea
         }
         bail!("poll: {err}");
     }
-    if rc == 0 {
-        return Ok(None);
-    }
-    match listener.accept() {
-        Ok((stream, _)) => Ok(Some(stream)),
-        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::Interrupted => Ok(None),
-        Err(e) => Err(e.into()),
-    }
+    Ok(None)
 }
 
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
@@ -830,36 +1032,37 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
             }
         })
     };
-    log(format!("listening on {}", args.socket.display()));
-    let active = Arc::new(AtomicUsize::new(0));
+    let mut gate = Gate::new(shared.clone(), system.clone(), Numbers::for_tenants(system.tenant.len()));
+    let numbers = lock_limits(&gate.limits).numbers();
+    log(format!(
+        "listening on {}: at most {} connections at once, {} per tenant and for the root context, {} kept for each of them, \
+         {} for all other callers",
+        args.socket.display(),
+        numbers.total,
+        numbers.per_caller,
+        numbers.reserve,
+        numbers.others
+    ));
     while !SHUTDOWN.load(Ordering::SeqCst) {
-        let stream = match accept(&listener, Duration::from_millis(250)) {
-            Ok(Some(stream)) => stream,
-            Ok(None) => continue,
+        gate.tick();
+        match accept(&listener, Duration::from_millis(250)) {
+            Ok(Some(stream)) => {
+                gate.dispatch(stream);
+            }
+            Ok(None) => {}
             Err(e) => {
                 log(format!("accept failed: {e:#}"));
                 std::thread::sleep(Duration::from_millis(100));
-                continue;
             }
-        };
-        if active.fetch_add(1, Ordering::SeqCst) >= MAX_CONNECTIONS {
-            active.fetch_sub(1, Ordering::SeqCst);
-            let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-            let _ = protocol::write_line(&stream, &Response::error(Status::Failed, "the coordinator is busy; try again"));
-            continue;
         }
-        let (shared, system, active) = (shared.clone(), system.clone(), active.clone());
-        std::thread::spawn(move || {
-            serve(&shared, &system, stream);
-            active.fetch_sub(1, Ordering::SeqCst);
-        });
     }
     log("SIGTERM: shutting down");
     drop(listener);
+    gate.finish();
     let _ = std::fs::remove_file(&args.socket);
     // Requests already past their identity check finish; none waits longer than a client timeout.
     let deadline = Instant::now() + CLIENT_TIMEOUT;
-    while active.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+    while gate.open() > 0 && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
     let _ = watcher.join();
@@ -986,7 +1189,10 @@ mod tests {
         let (client, server) = UnixStream::pair().unwrap();
         let worker = {
             let (shared, system) = (shared.clone(), system.clone());
-            std::thread::spawn(move || serve(&shared, &system, server))
+            std::thread::spawn(move || {
+                let peer = peer_of(&server, None).and_then(|p| verify_peer(&server, p));
+                serve(&shared, &system, server, peer, Instant::now())
+            })
         };
         let request = Request { version: 1, tenant: Some("blue".into()), op: Op::Read { element: "red/c".into(), handler: "count".into() } };
         protocol::write_line(&client, &request).unwrap();
@@ -995,14 +1201,71 @@ mod tests {
         let response: Response = serde_json::from_str(&line).unwrap();
         assert_eq!(response.status, Status::Refused, "{line}");
         assert!(response.message.contains("(rule: "), "{line}");
-        let peer = peer_of(&client).unwrap();
+        let peer = verify_peer(&client, peer_of(&client, None).unwrap()).unwrap();
         assert_eq!(peer.pid, std::process::id());
         assert!(peer.same_netns);
+        assert_eq!(Some(peer.cgroup), thread_cgroup(std::process::id()));
+        let ours = own_netns().unwrap();
+        assert!(peer_of(&client, Some(&ours)).unwrap().same_netns);
+        assert!(!peer_of(&client, Some(Path::new("net:[0]"))).unwrap().same_netns);
         // Kernels before 6.5 have no SO_PEERPIDFD; where there is one, it names us.
         if let Some(fd) = peer_pidfd(&client) {
             let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd())).unwrap();
             assert_eq!(fdinfo_pid(&info), Some(i64::from(std::process::id())), "{info}");
         }
+    }
+
+    #[test]
+    fn connections_over_the_callers_cap_get_no_thread_and_closing_frees_a_slot() {
+        // Whoever runs the test is one holder (the root context, a tenant-less user in the
+        // others' pool, ...): its cap here is 2 either way.
+        let system = Arc::new(system());
+        let numbers = Numbers { total: 8, per_caller: 2, reserve: 1, others: 2 };
+        let mut gate = Gate::new(Arc::new(coordinator(&system)), system.clone(), numbers);
+        let connect = |gate: &mut Gate| {
+            let (client, server) = UnixStream::pair().unwrap();
+            client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            (client, gate.dispatch(server))
+        };
+        let (idle1, thread1) = connect(&mut gate);
+        let (idle2, thread2) = connect(&mut gate);
+        let holder = holder_of(&system, &peer_of(&idle1, None));
+        assert!(thread1.is_some() && thread2.is_some());
+        assert_eq!((gate.open(), lock_limits(&gate.limits).open_by(&holder)), (2, 2));
+
+        // The third is answered at once, before it sends anything, and gets no thread.
+        let (third, thread3) = connect(&mut gate);
+        assert!(thread3.is_none());
+        let line = protocol::read_line(BufReader::new(&third)).unwrap().unwrap();
+        let response: Response = serde_json::from_str(&line).unwrap();
+        assert_eq!(response.status, Status::Refused, "{line}");
+        assert!(response.message.contains("refused (limit: 2 connections at once"), "{line}");
+        assert_eq!(protocol::read_line(BufReader::new(&third)).unwrap(), None, "closed after the answer");
+        assert_eq!(gate.open(), 2);
+        // Where the kernel has pidfds, we are remembered as refused, and refused again from that.
+        if peer_pidfd(&idle1).is_some() {
+            assert_eq!(gate.recent.len(), 1);
+        }
+        let (fourth, thread4) = connect(&mut gate);
+        assert!(thread4.is_none());
+        let line = protocol::read_line(BufReader::new(&fourth)).unwrap().unwrap();
+        assert!(line.contains("refused (limit: 2 connections at once"), "{line}");
+
+        // An idle connection that closes gives its slot back: the next one is served.
+        drop(idle1);
+        thread1.unwrap().join().unwrap();
+        assert_eq!(gate.open(), 1);
+        let (client, thread) = connect(&mut gate);
+        let request = Request { version: 1, tenant: Some("blue".into()), op: Op::Read { element: "red/c".into(), handler: "count".into() } };
+        protocol::write_line(&client, &request).unwrap();
+        let line = protocol::read_line(BufReader::new(&client)).unwrap().unwrap();
+        let response: Response = serde_json::from_str(&line).unwrap();
+        assert_eq!(response.status, Status::Refused, "{line}");
+        assert!(response.message.contains("(rule: "), "a served request, not a limit: {line}");
+        thread.unwrap().join().unwrap();
+        drop(idle2);
+        thread2.unwrap().join().unwrap();
+        assert_eq!(gate.open(), 0);
     }
 
     #[test]

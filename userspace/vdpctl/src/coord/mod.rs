@@ -4,5 +4,6 @@ pub mod cgroups;
 pub mod client;
 pub mod daemon;
 pub mod identity;
+pub mod limits;
 pub mod protocol;
 pub mod state;
