@@ -59,6 +59,15 @@ const REFUSAL_LOG_WINDOW: Duration = Duration::from_secs(10);
 const RECENT_REFUSAL_TTL: Duration = Duration::from_secs(1);
 const RECENT_REFUSALS: usize = 64;
 
+/// A connection refused for being over its caller's cap is answered this long after it was
+/// accepted, not at once: a client that reconnects as soon as it is answered then costs the
+/// coordinator (and the machine) a few hundred refusals a second instead of tens of thousands,
+/// and its flood does not eat the CPU that other callers' requests need. The refused
+/// connections wait in the accept loop, with no thread and no slot.
+const REFUSAL_DELAY: Duration = Duration::from_millis(500);
+/// The most refused connections waiting for their answer; past that they are answered at once.
+const REFUSALS_HELD: usize = 256;
+
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(_: libc::c_int) {
@@ -825,6 +834,14 @@ struct Gate {
     recent: RecentRefusals<std::os::fd::OwnedFd>,
     /// Read once; `None` if it could not be, and then again for each connection.
     own_netns: Option<PathBuf>,
+    /// Connections over their caller's cap, oldest first, answered at `due` ([`REFUSAL_DELAY`]).
+    held: std::collections::VecDeque<HeldRefusal>,
+}
+
+struct HeldRefusal {
+    due: Instant,
+    stream: UnixStream,
+    denied: Denied,
 }
 
 impl Gate {
@@ -833,7 +850,7 @@ impl Gate {
         let limits = Arc::new(Mutex::new(ConnectionLimits::new(numbers, tenants)));
         let own_netns = own_netns().map_err(|e| log(format!("{e:#}; reading it again for each connection"))).ok();
         let recent = RecentRefusals::new(RECENT_REFUSAL_TTL, RECENT_REFUSALS);
-        Gate { shared, system, limits, refusals: BurstLog::new(REFUSAL_LOG_WINDOW), recent, own_netns }
+        Gate { shared, system, limits, refusals: BurstLog::new(REFUSAL_LOG_WINDOW), recent, own_netns, held: Default::default() }
     }
 
     /// Identifies a new connection's peer, takes a slot for it and starts its thread; a peer
@@ -850,7 +867,7 @@ impl Gate {
             if let Some(holder) = self.recent.holder(pid, now, pidfd_alive) {
                 let still = lock_limits(&self.limits).check(&holder);
                 if let Err(denied) = still {
-                    self.refuse(&stream, &denied);
+                    self.reject(stream, denied, now);
                     return None;
                 }
             }
@@ -875,7 +892,7 @@ impl Gate {
             }
         }
         if let Err(denied) = admitted {
-            self.refuse(&stream, &denied);
+            self.reject(stream, denied, now);
             return None;
         }
         let slot = Slot { limits: self.limits.clone(), holder };
@@ -889,32 +906,47 @@ impl Gate {
         spawned.map_err(|e| log(format!("cannot start a thread for a connection: {e}"))).ok()
     }
 
-    /// Answers a connection that gets no slot, without waiting for it: the answer fits the empty
-    /// socket buffer, and a peer that does not read it loses it. The request is not read.
-    fn refuse(&mut self, stream: &UnixStream, denied: &Denied) {
-        if let Some(line) = self.refusals.refused(denied, Instant::now()) {
+    /// A connection that gets no slot: one over its caller's cap is held for [`REFUSAL_DELAY`]
+    /// (while fewer than [`REFUSALS_HELD`] wait), one refused because the free slots are kept
+    /// for others is answered at once.
+    fn reject(&mut self, stream: UnixStream, denied: Denied, now: Instant) {
+        if let Some(line) = self.refusals.refused(&denied, now) {
             log(line);
         }
-        let status = match denied {
-            Denied::OverCap { .. } => Status::Refused,
-            Denied::Busy { .. } => Status::Failed,
-        };
-        let mut line = serde_json::to_vec(&Response::error(status, denied.message())).unwrap_or_default();
-        line.push(b'\n');
-        // SAFETY: `line` is valid for reads of its length for the whole call.
-        let _ = unsafe { libc::send(stream.as_raw_fd(), line.as_ptr().cast(), line.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
+        if matches!(denied, Denied::OverCap { .. }) && self.held.len() < REFUSALS_HELD {
+            self.held.push_back(HeldRefusal { due: now + REFUSAL_DELAY, stream, denied });
+        } else {
+            answer_refusal(&stream, &denied);
+        }
     }
 
-    /// Logs the end of refusal bursts; called from the accept loop when it is idle or between
-    /// connections.
+    /// Answers the held refusals that are due (all of them with `all`).
+    fn answer_due(&mut self, now: Instant, all: bool) {
+        while self.held.front().is_some_and(|h| all || h.due <= now) {
+            if let Some(held) = self.held.pop_front() {
+                answer_refusal(&held.stream, &held.denied);
+            }
+        }
+    }
+
+    /// How long the accept loop may wait for a connection before a held refusal is due.
+    fn wait(&self, now: Instant, longest: Duration) -> Duration {
+        self.held.front().map_or(longest, |h| h.due.saturating_duration_since(now).min(longest))
+    }
+
+    /// Logs the end of refusal bursts and answers the refusals that are due; called from the
+    /// accept loop when it is idle or between connections.
     fn tick(&mut self) {
-        for line in self.refusals.flush(Instant::now()) {
+        let now = Instant::now();
+        self.answer_due(now, false);
+        for line in self.refusals.flush(now) {
             log(line);
         }
     }
 
-    /// Logs what the bursts still open refused, at shutdown.
+    /// Answers every held refusal and logs what the bursts still open refused, at shutdown.
     fn finish(&mut self) {
+        self.answer_due(Instant::now(), true);
         for line in self.refusals.drain(Instant::now()) {
             log(line);
         }
@@ -923,6 +955,19 @@ impl Gate {
     fn open(&self) -> usize {
         lock_limits(&self.limits).open()
     }
+}
+
+/// Answers a connection that gets no slot, without waiting for it: the answer fits the empty
+/// socket buffer, and a peer that does not read it loses it. The request is not read.
+fn answer_refusal(stream: &UnixStream, denied: &Denied) {
+    let status = match denied {
+        Denied::OverCap { .. } => Status::Refused,
+        Denied::Busy { .. } => Status::Failed,
+    };
+    let mut line = serde_json::to_vec(&Response::error(status, denied.message())).unwrap_or_default();
+    line.push(b'\n');
+    // SAFETY: `line` is valid for reads of its length for the whole call.
+    let _ = unsafe { libc::send(stream.as_raw_fd(), line.as_ptr().cast(), line.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
 }
 
 /// Binds the socket, refusing to take it from a coordinator that is still listening on it.
@@ -1045,7 +1090,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     ));
     while !SHUTDOWN.load(Ordering::SeqCst) {
         gate.tick();
-        match accept(&listener, Duration::from_millis(250)) {
+        match accept(&listener, gate.wait(Instant::now(), Duration::from_millis(250))) {
             Ok(Some(stream)) => {
                 gate.dispatch(stream);
             }
@@ -1233,9 +1278,17 @@ mod tests {
         assert!(thread1.is_some() && thread2.is_some());
         assert_eq!((gate.open(), lock_limits(&gate.limits).open_by(&holder)), (2, 2));
 
-        // The third is answered at once, before it sends anything, and gets no thread.
+        // The third gets no thread, and its refusal waits REFUSAL_DELAY in the accept loop,
+        // before it sends anything: not answered early, answered once due.
+        let accepted = Instant::now();
         let (third, thread3) = connect(&mut gate);
         assert!(thread3.is_none());
+        assert_eq!(gate.held.len(), 1);
+        gate.answer_due(accepted + REFUSAL_DELAY / 2, false);
+        assert_eq!(gate.held.len(), 1, "answered before it was due");
+        assert!(gate.wait(Instant::now(), Duration::from_secs(5)) <= REFUSAL_DELAY);
+        gate.answer_due(accepted + REFUSAL_DELAY + Duration::from_millis(1), false);
+        assert!(gate.held.is_empty());
         let line = protocol::read_line(BufReader::new(&third)).unwrap().unwrap();
         let response: Response = serde_json::from_str(&line).unwrap();
         assert_eq!(response.status, Status::Refused, "{line}");
@@ -1248,6 +1301,7 @@ mod tests {
         }
         let (fourth, thread4) = connect(&mut gate);
         assert!(thread4.is_none());
+        gate.finish();
         let line = protocol::read_line(BufReader::new(&fourth)).unwrap().unwrap();
         assert!(line.contains("refused (limit: 2 connections at once"), "{line}");
 
