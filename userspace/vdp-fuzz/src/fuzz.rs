@@ -59,6 +59,10 @@ struct Tally {
     blobs_accepted: u64,
     withheld_cycles: u64,
     handler_accepted: u64,
+    restore_failures: u64,
+    restores_on_demand: u64,
+    /// Time spent waiting for the kernel, per command.
+    time: BTreeMap<String, Duration>,
     /// Blobs the kernel accepted although the shared validator refuses them in userspace.
     disagreements: Vec<String>,
 }
@@ -77,6 +81,9 @@ struct Fuzzer {
     handler_names: Vec<&'static str>,
     tally: Tally,
     send_cycles: bool,
+    /// A request deleted part of the system config's state (a config tenant, a device, the
+    /// port): put it back before the next request, or most graphs would meet ENOENT.
+    need_restore: bool,
 }
 
 const IFNAMES: &[&str] = &["phys0", "lo", "wire", "fz0", "", "phys0phys0phys0x", "eth1"];
@@ -87,7 +94,8 @@ impl Fuzzer {
         self.spec.op(command).map_or_else(|| format!("cmd-{command}"), |o| o.name.clone())
     }
 
-    fn record(&mut self, label: String, outcome: Outcome) {
+    fn record(&mut self, label: String, outcome: Outcome, took: Duration) {
+        *self.tally.time.entry(label.clone()).or_default() += took;
         *self.tally.by_command.entry(label).or_default().entry(outcome).or_default() += 1;
         self.tally.messages += 1;
         if outcome == Outcome::Accepted {
@@ -99,9 +107,10 @@ impl Fuzzer {
     fn send(&mut self, command: u8, flags: u16, version: u8, body: &[u8]) -> anyhow::Result<(Outcome, Vec<Vec<u8>>)> {
         let seq = self.sock.next_seq();
         let bytes = nl::message(self.family, flags, seq, command, version, body);
+        let start = Instant::now();
         let answer = self.sock.transact(&bytes, seq)?;
         let label = self.label(command);
-        self.record(label, answer.0);
+        self.record(label, answer.0, start.elapsed());
         Ok(answer)
     }
 
@@ -323,10 +332,10 @@ impl Fuzzer {
         };
         let version = if self.rng.below(20) == 0 { self.rng.next() as u8 } else { uapi::FAMILY_VERSION };
         let (outcome, _) = self.send(command, flags, version, &body.0)?;
+        self.note_deletion(command, outcome, &body.0);
         if command == cmd::TENANT_NEW && outcome == Outcome::Accepted {
-            if let Some(id) = first_u32(&body.0, attr::TENANT_ID) {
-                self.created.insert(id);
-            }
+            // With duplicated TENANT_IDs the kernel takes one of them: remember them all.
+            self.created.extend(all_u32(&body.0, attr::TENANT_ID));
         }
         if matches!(command, cmd::TENANT_DEL | cmd::GRAPH_REMOVE) && outcome == Outcome::Accepted {
             if let Some(id) = first_u32(&body.0, attr::TENANT_ID) {
@@ -340,6 +349,18 @@ impl Fuzzer {
             }
         }
         Ok(())
+    }
+
+    fn note_deletion(&mut self, command: u8, outcome: Outcome, body: &[u8]) {
+        if outcome != Outcome::Accepted {
+            return;
+        }
+        let config_tenant = all_u32(body, attr::TENANT_ID).iter().any(|id| GRAPH_TENANTS.contains(id));
+        match command {
+            cmd::PORT_DETACH => self.need_restore = true,
+            cmd::TENANT_DEL | cmd::VDEV_DEL if config_tenant => self.need_restore = true,
+            _ => {}
+        }
     }
 
     /// Whole messages with broken netlink or genetlink headers.
@@ -395,8 +416,9 @@ impl Fuzzer {
                 "raw-genl-reserved"
             }
         };
+        let start = Instant::now();
         let (outcome, _) = self.sock.transact(&bytes, seq)?;
-        self.record(label.to_string(), outcome);
+        self.record(label.to_string(), outcome, start.elapsed());
         Ok(())
     }
 
@@ -494,11 +516,11 @@ impl Fuzzer {
         let mut body = Body::default();
         let command = *self.rng.choose(&[cmd::VDEV_NEW, cmd::VDEV_NEW, cmd::VDEV_DEL, cmd::VDEV_GET, cmd::PORT_GET, cmd::PORT_ATTACH, cmd::PORT_DETACH]);
         match command {
-            cmd::PORT_ATTACH | cmd::PORT_DETACH => {
+            cmd::PORT_ATTACH | cmd::PORT_DETACH if command == cmd::PORT_ATTACH || self.rng.below(4) == 0 => {
                 let name = if self.rng.below(4) == 0 { self.rng.choose(IFNAMES).to_string() } else { "phys0".to_string() };
                 body.string(attr::IFNAME, &name);
             }
-            cmd::PORT_GET => {}
+            cmd::PORT_GET | cmd::PORT_DETACH => {}
             _ => {
                 let tenant = if self.rng.below(3) == 0 { self.any_tenant() } else { self.graph_tenant() };
                 body.u32(attr::TENANT_ID, tenant);
@@ -537,7 +559,8 @@ impl Fuzzer {
                 }
             }
         }
-        self.request(command, &body)?;
+        let outcome = self.request(command, &body)?;
+        self.note_deletion(command, outcome, &body.0);
         Ok(())
     }
 
@@ -557,8 +580,13 @@ impl Fuzzer {
     }
 
     /// Puts the system config's tenants, ports and devices back, and deletes extra tenants.
-    fn restore(&mut self, system: Option<&PathBuf>) -> anyhow::Result<()> {
-        for id in std::mem::take(&mut self.created) {
+    fn restore(&mut self, system: Option<&PathBuf>, spares: bool) -> anyhow::Result<()> {
+        self.need_restore = false;
+        let mut extra = std::mem::take(&mut self.created);
+        if spares {
+            extra.extend(SPARE_TENANTS);
+        }
+        for id in extra {
             if !GRAPH_TENANTS.contains(&id) {
                 let mut body = Body::default();
                 body.u32(attr::TENANT_ID, id);
@@ -568,7 +596,9 @@ impl Fuzzer {
         if let Some(path) = system {
             let status = std::process::Command::new("vdpctl").arg("system").arg("apply").arg(path).stdout(std::process::Stdio::null()).status()?;
             if !status.success() {
-                anyhow::bail!("vdpctl system apply {} failed ({status})", path.display());
+                // The fuzz left a state the config cannot be applied over (a spare tenant took a
+                // config tenant's name or device); the next restoration tries again.
+                self.tally.restore_failures += 1;
             }
             // A tenant re-created by the apply runs no graph.
             for id in GRAPH_TENANTS {
@@ -591,7 +621,8 @@ impl Fuzzer {
         for (command, outcomes) in &t.by_command {
             let total: u64 = outcomes.values().sum();
             let parts: Vec<String> = outcomes.iter().map(|(o, n)| format!("{} {n}", o.label())).collect();
-            println!("  {command:<20} {total:>7}: {}", parts.join(", "));
+            let ms = t.time.get(command).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
+            println!("  {command:<20} {total:>7} ({:.2} ms each): {}", ms / total.max(1) as f64, parts.join(", "));
         }
         println!("vdp-fuzz: graph mutations (blobs sent, accepted by the kernel):");
         for (step, (sent, accepted)) in &t.by_mutation {
@@ -602,8 +633,8 @@ impl Fuzzer {
             t.blobs_sent, t.blobs_valid_userspace, t.blobs_accepted, t.withheld_cycles
         );
         println!(
-            "vdp-fuzz: {} graphs installed ({} over a running graph), {} removed; {} handler calls accepted",
-            t.graphs_installed, t.hotswaps, t.graphs_removed, t.handler_accepted
+            "vdp-fuzz: {} graphs installed ({} over a running graph), {} removed; {} handler calls accepted; system config re-applied {} times after a deletion, refused {} times",
+            t.graphs_installed, t.hotswaps, t.graphs_removed, t.handler_accepted, t.restores_on_demand, t.restore_failures
         );
         for d in &t.disagreements {
             println!("vdp-fuzz: the kernel accepted a blob the userspace validator refuses: {d}");
@@ -625,6 +656,13 @@ fn first_attr(body: &[u8], kind: u16) -> Option<Vec<u8>> {
     let mut payload = vec![0u8; 4];
     payload.extend(body);
     nl::reply_attrs(&payload).into_iter().find(|(k, _)| *k == kind).map(|(_, v)| v.to_vec())
+}
+
+/// Every u32 attribute `kind` of a request body.
+fn all_u32(body: &[u8], kind: u16) -> Vec<u32> {
+    let mut payload = vec![0u8; 4];
+    payload.extend(body);
+    nl::reply_attrs(&payload).into_iter().filter(|(k, _)| *k == kind).filter_map(|(_, v)| Some(u32::from_ne_bytes(v.get(..4)?.try_into().ok()?))).collect()
 }
 
 fn first_u32(body: &[u8], kind: u16) -> Option<u32> {
@@ -653,10 +691,11 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<()> {
         handler_names,
         tally: Tally::default(),
         send_cycles: args.send_cycles,
+        need_restore: false,
     };
     let start = Instant::now();
     let limit = Duration::from_secs(args.seconds);
-    f.restore(args.system.as_ref())?;
+    f.restore(args.system.as_ref(), true)?;
     let mut next_restore = args.restore_every;
     let mut next_progress = 10_000;
     while f.tally.messages < args.messages && start.elapsed() < limit {
@@ -670,8 +709,11 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<()> {
             _ => f.attribute_fuzz()?,
         }
         if f.tally.messages >= next_restore {
-            f.restore(args.system.as_ref())?;
+            f.restore(args.system.as_ref(), true)?;
             next_restore = f.tally.messages + args.restore_every;
+        } else if f.need_restore {
+            f.restore(args.system.as_ref(), false)?;
+            f.tally.restores_on_demand += 1;
         }
         if f.tally.messages >= next_progress {
             println!(
@@ -686,7 +728,7 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<()> {
     }
     let elapsed = start.elapsed();
     // Leave the module as we found it: no graphs, no tenants of ours.
-    f.restore(None)?;
+    f.restore(None, true)?;
     for id in GRAPH_TENANTS.into_iter().chain(SPARE_TENANTS) {
         let mut body = Body::default();
         body.u32(attr::TENANT_ID, id);

@@ -74,11 +74,30 @@ pub fn bases(system: &SystemConfig) -> Result<Vec<Base>, String> {
     let mut out = Vec::new();
     for tenant in &system.tenant {
         for (name, text) in CONFIGS {
-            let (checked, blob) = compile_config(system, &tenant.name, name, text).map_err(|e| format!("{name} for {}: {e}", tenant.name))?;
+            let (mut checked, _) = compile_config(system, &tenant.name, name, text).map_err(|e| format!("{name} for {}: {e}", tenant.name))?;
+            cap_sources(&mut checked);
+            let blob = compile::compile(&checked, system).map_err(|e| format!("{name} for {}: {e}", tenant.name))?;
             out.push(Base { label: format!("{}:{name}", tenant.name), checked, blob });
         }
     }
     Ok(out)
+}
+
+/// Most packets a base graph's source sends. Each install starts a source's LIMIT afresh, and
+/// under TCG thousands of packets per install would leave the fuzzer little CPU; mutations may
+/// still raise a LIMIT (or make it unlimited) until the next install replaces the graph.
+const SOURCE_LIMIT: i64 = 100;
+
+fn cap_sources(graph: &mut CheckedGraph) {
+    for element in &mut graph.elements {
+        if let Some(i) = element.class.arg_index("LIMIT") {
+            if let Some(ArgValue::Int(limit)) = element.args.get_mut(i).and_then(Option::as_mut) {
+                if *limit < 0 || *limit > SOURCE_LIMIT {
+                    *limit = SOURCE_LIMIT;
+                }
+            }
+        }
+    }
 }
 
 /// What a mutated blob is, for the report.

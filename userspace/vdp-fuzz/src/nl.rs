@@ -56,6 +56,11 @@ pub fn errno_name(e: i32) -> Option<&'static str> {
         libc::ENOBUFS => "ENOBUFS",
         libc::ENAMETOOLONG => "ENAMETOOLONG",
         libc::ELOOP => "ELOOP",
+        libc::ENODATA => "ENODATA",
+        libc::EPROTONOSUPPORT => "EPROTONOSUPPORT",
+        libc::EALREADY => "EALREADY",
+        libc::EBADMSG => "EBADMSG",
+        libc::EOVERFLOW => "EOVERFLOW",
         _ => return None,
     })
 }
