@@ -61,6 +61,8 @@ struct Tally {
     handler_accepted: u64,
     restore_failures: u64,
     restores_on_demand: u64,
+    /// Up to three distinct extack messages per command and outcome.
+    extacks: BTreeMap<(String, Outcome), Vec<String>>,
     /// Time spent waiting for the kernel, per command.
     time: BTreeMap<String, Duration>,
     /// Blobs the kernel accepted although the shared validator refuses them in userspace.
@@ -95,6 +97,12 @@ impl Fuzzer {
     }
 
     fn record(&mut self, label: String, outcome: Outcome, took: Duration) {
+        if let Some(text) = self.sock.extack.take() {
+            let seen = self.tally.extacks.entry((label.clone(), outcome)).or_default();
+            if seen.len() < 3 && !seen.contains(&text) {
+                seen.push(text);
+            }
+        }
         *self.tally.time.entry(label.clone()).or_default() += took;
         *self.tally.by_command.entry(label).or_default().entry(outcome).or_default() += 1;
         self.tally.messages += 1;
@@ -436,7 +444,13 @@ impl Fuzzer {
             self.tally.withheld_cycles += 1;
             return Ok(());
         }
-        let tenant = self.graph_tenant();
+        // A blob compiled for the system config's tenant N goes to tenant N + 1 mostly: the
+        // kernel refuses elements of another tenant.
+        let own = self.system.tenant.iter().position(|t| self.bases[base].label.starts_with(&format!("{}:", t.name)));
+        let tenant = match own {
+            Some(i) if self.rng.below(10) != 0 => i as u32 + 1,
+            _ => self.graph_tenant(),
+        };
         let mut body = Body::default();
         body.u32(attr::TENANT_ID, tenant);
         body.attr(attr::GRAPH, &blob);
@@ -623,6 +637,10 @@ impl Fuzzer {
             let parts: Vec<String> = outcomes.iter().map(|(o, n)| format!("{} {n}", o.label())).collect();
             let ms = t.time.get(command).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
             println!("  {command:<20} {total:>7} ({:.2} ms each): {}", ms / total.max(1) as f64, parts.join(", "));
+        }
+        println!("vdp-fuzz: extack messages seen (up to three per command and outcome):");
+        for ((command, outcome), texts) in &t.extacks {
+            println!("  {command} {}: {}", outcome.label(), texts.join(" | "));
         }
         println!("vdp-fuzz: graph mutations (blobs sent, accepted by the kernel):");
         for (step, (sent, accepted)) in &t.by_mutation {

@@ -10,6 +10,9 @@ pub const NLM_F_REQUEST: u16 = 1;
 pub const NLM_F_ACK: u16 = 4;
 pub const NLM_F_DUMP: u16 = 0x300;
 const NETLINK_CAP_ACK: libc::c_int = 10;
+const NETLINK_EXT_ACK: libc::c_int = 11;
+const NLM_F_ACK_TLVS: u16 = 0x200;
+const NLMSGERR_ATTR_MSG: u16 = 1;
 pub const NLA_F_NESTED: u16 = 1 << 15;
 pub const NLA_F_NET_BYTEORDER: u16 = 1 << 14;
 
@@ -112,6 +115,8 @@ pub struct RawSocket {
     fd: libc::c_int,
     buf: Vec<u8>,
     pub seq: u32,
+    /// The extack message of the last refusal.
+    pub extack: Option<String>,
 }
 
 impl RawSocket {
@@ -130,6 +135,7 @@ impl RawSocket {
         let ok = unsafe {
             libc::bind(fd, &addr as *const _ as *const libc::sockaddr, std::mem::size_of::<libc::sockaddr_nl>() as u32) == 0
                 && libc::setsockopt(fd, libc::SOL_NETLINK, NETLINK_CAP_ACK, &one as *const _ as *const libc::c_void, 4) == 0
+                && libc::setsockopt(fd, libc::SOL_NETLINK, NETLINK_EXT_ACK, &one as *const _ as *const libc::c_void, 4) == 0
                 && libc::setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &big as *const _ as *const libc::c_void, 4) == 0
         };
         if !ok {
@@ -138,7 +144,7 @@ impl RawSocket {
             unsafe { libc::close(fd) };
             return Err(err);
         }
-        Ok(RawSocket { fd, buf: vec![0; 256 * 1024], seq: 0 })
+        Ok(RawSocket { fd, buf: vec![0; 256 * 1024], seq: 0, extack: None })
     }
 
     pub fn next_seq(&mut self) -> u32 {
@@ -149,8 +155,10 @@ impl RawSocket {
     /// Sends `bytes` and reads everything the kernel queued in answer. Genetlink handles a
     /// request during the send, and a dump's next part during each receive, so reading until the
     /// socket is empty sees the whole answer. Returns the outcome for sequence number `seq` and
-    /// the reply payloads (genetlink header onwards) carrying it.
+    /// the reply payloads (genetlink header onwards) carrying it; [`Self::extack`] then holds
+    /// the refusal's extack message, if any.
     pub fn transact(&mut self, bytes: &[u8], seq: u32) -> io::Result<(Outcome, Vec<Vec<u8>>)> {
+        self.extack = None;
         // SAFETY: fd is ours; the buffer is a live slice.
         let sent = unsafe { libc::send(self.fd, bytes.as_ptr() as *const libc::c_void, bytes.len(), 0) };
         if sent < 0 {
@@ -180,6 +188,7 @@ impl RawSocket {
             while at + 16 <= data.len() {
                 let len = u32::from_ne_bytes(data[at..at + 4].try_into().unwrap_or([0; 4])) as usize;
                 let kind = u16::from_ne_bytes([data[at + 4], data[at + 5]]);
+                let rflags = u16::from_ne_bytes([data[at + 6], data[at + 7]]);
                 let rseq = u32::from_ne_bytes(data[at + 8..at + 12].try_into().unwrap_or([0; 4]));
                 if len < 16 || at + len > data.len() {
                     break;
@@ -188,6 +197,16 @@ impl RawSocket {
                     let code = data.get(at + 16..at + 20).map(|b| i32::from_ne_bytes(b.try_into().unwrap_or([0; 4])));
                     match kind {
                         NLMSG_ERROR | NLMSG_DONE => {
+                            if kind == NLMSG_ERROR && rflags & NLM_F_ACK_TLVS != 0 {
+                                // Capped: errno, the request's 16-byte header, then the TLVs.
+                                let tlvs = data.get(at + 16 + 4 + 16..at + len).unwrap_or(&[]);
+                                let mut fake = vec![0u8; 4];
+                                fake.extend(tlvs);
+                                self.extack = reply_attrs(&fake)
+                                    .into_iter()
+                                    .find(|(k, _)| *k == NLMSGERR_ATTR_MSG)
+                                    .map(|(_, v)| String::from_utf8_lossy(v).trim_end_matches('\0').to_string());
+                            }
                             outcome = match code {
                                 Some(0) | None => Outcome::Accepted,
                                 Some(c) => Outcome::Errno(c.abs()),
@@ -199,9 +218,10 @@ impl RawSocket {
                 }
                 at += (len + 3) & !3;
             }
-            if finished || reads > 10_000 {
-                // Drain anything else (another message's answer in a multi-message buffer).
-                continue;
+            // Whatever else is queued (another message's answer in a multi-message buffer, the
+            // rest of a dump) is read too; a dump that never ends is cut off.
+            if finished && reads > 10_000 {
+                break;
             }
         }
         if outcome == Outcome::Silent && !replies.is_empty() {
