@@ -3,8 +3,8 @@
 # Graph churn beside exact forwarding: blue installs and removes its graph CHURN_ITERATIONS
 # times in a tight loop (vdpctl graph cycle: one process, one netlink socket, so the figure is
 # the module's rate and not process start-up), while red's router forwards a paced UDP stream over
-# its GRE tunnels. Every datagram must arrive: red's eth1 rx, red's Counter, red's eth2 tx and
-# the receiving host's count all equal the number sent.
+# its GRE tunnels. Every datagram must arrive: red's eth1 rx, red's Counter, red's eth2 tx, the
+# receiving host's tunnel device and its UDP socket all count the number sent.
 CHURN_ITERATIONS=10000
 # red's stream: PACKETS datagrams at RATE per second, well within red's share of the CPU.
 PACKETS=4000
@@ -27,6 +27,9 @@ vdpctl compile --system "$SYSTEM" "blue=/tmp/churn.click" -o /tmp/blue.vdpg >/de
 in_ns red-a ping -c 2 -w 20 10.2.0.2 >/dev/null || fail "red's router does not forward before the churn"
 base_rx=$(counter 1 eth1 rx_packets) base_tx=$(counter 1 eth2 tx_packets)
 base_count=$(read_handler 1 red/p1/frames.count)
+# host_rx: packets red-b's own tunnel device received (after GRE decapsulation).
+host_rx() { /usr/sbin/ip -n red-b -s link show t-red-b | awk '/RX:/ { getline; print $2 }'; }
+base_host=$(host_rx)
 
 step "blue: $CHURN_ITERATIONS installs and removals; red: $PACKETS datagrams at $RATE/s meanwhile"
 vdpctl graph cycle --tenant 2 /tmp/blue.vdpg --count "$CHURN_ITERATIONS" > /tmp/churn.out 2>&1 &
@@ -52,12 +55,16 @@ got=$(cat /tmp/udp-b)
 rx=$(( $(counter 1 eth1 rx_packets) - base_rx ))
 tx=$(( $(counter 1 eth2 tx_packets) - base_tx ))
 count=$(( $(read_handler 1 red/p1/frames.count) - base_count ))
-echo "CHURN-GRAPHS sent=$PACKETS eth1_rx=$rx counter=$count eth2_tx=$tx received=$got"
+host=$(( $(host_rx) - base_host ))
+echo "CHURN-GRAPHS sent=$PACKETS eth1_rx=$rx counter=$count eth2_tx=$tx host_rx=$host received=$got"
 vdpctl vdev show --tenant 1
+in_ns red-b cat /proc/net/snmp | grep '^Udp:'
+in_ns far ip -s link show wire
 [ "$rx" = "$PACKETS" ] || fail "red's eth1 received $rx of $PACKETS"
 [ "$count" = "$PACKETS" ] || fail "red's Counter counted $count of $PACKETS"
 [ "$tx" = "$PACKETS" ] || fail "red's eth2 sent $tx of $PACKETS"
-[ "$got" = "$PACKETS" ] || fail "red-b received $got of $PACKETS"
+[ "$host" = "$PACKETS" ] || fail "red-b's tunnel device received $host of $PACKETS"
+[ "$got" = "$PACKETS" ] || fail "red-b's UDP socket received $got of $PACKETS"
 expect_fail "blue's graph should be gone" vdpctl graph get --tenant 2 >/dev/null
 
 step "teardown"

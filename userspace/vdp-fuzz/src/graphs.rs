@@ -202,19 +202,23 @@ fn mutate_graph(rng: &mut Rng, g: &mut CheckedGraph) -> &'static str {
     let names: Vec<String> = g.elements.iter().map(|e| e.name.clone()).collect();
     let conns = g.connections.len();
     match rng.below(16) {
-        0 if conns > 0 => {
-            let c = &mut g.connections[rng.below(conns as u64) as usize];
-            c.to = rng.below(n as u64) as usize;
+        0 | 1 if conns > 0 => {
+            // One end of a connection moves to a random element's port (sometimes one past its
+            // last).
+            let c = rng.below(conns as u64) as usize;
+            let element = rng.below(n as u64) as usize;
+            let downstream = rng.coin();
+            let ports = if downstream { g.elements[element].inputs } else { g.elements[element].outputs };
             let beyond = u64::from(rng.below(4) == 0);
-            c.to_port = rng.below(u64::from(g.elements[c.to].inputs.max(1)) + beyond) as u16;
-            "retarget-to"
-        }
-        1 if conns > 0 => {
-            let c = &mut g.connections[rng.below(conns as u64) as usize];
-            c.from = rng.below(n as u64) as usize;
-            let beyond = u64::from(rng.below(4) == 0);
-            c.from_port = rng.below(u64::from(g.elements[c.from].outputs.max(1)) + beyond) as u16;
-            "retarget-from"
+            let port = rng.below(u64::from(ports.max(1)) + beyond) as u16;
+            let c = &mut g.connections[c];
+            if downstream {
+                (c.to, c.to_port) = (element, port);
+                "retarget-to"
+            } else {
+                (c.from, c.from_port) = (element, port);
+                "retarget-from"
+            }
         }
         2 if conns > 1 => {
             let (a, b) = (rng.below(conns as u64) as usize, rng.below(conns as u64) as usize);
@@ -624,6 +628,7 @@ mod tests {
         let mut classes: Vec<u16> = bases.iter().flat_map(|b| elements_of(&b.blob)).map(|(_, c)| c.id).collect();
         classes.sort();
         classes.dedup();
+        eprintln!("{} classes covered", classes.len());
         assert!(classes.len() >= 33, "{} classes covered", classes.len());
     }
 
