@@ -62,10 +62,11 @@ demo: initramfs
 	@qemu-tests/run --flavour lean --show demo
 
 # The long netlink fuzz run on the debug kernel (not part of `make test`); its counts go to the
-# console log. FUZZ_MESSAGES, FUZZ_SEED and FUZZ_SECONDS override the scenario's defaults.
+# console log. FUZZ_MESSAGES, FUZZ_SEED and FUZZ_SECONDS override the scenario's defaults;
+# FUZZ_SEND_CYCLES=1 sends the blobs with push/pull cycles it withholds until the kernel refuses them.
 fuzz: FLAVOUR = debug
 fuzz: initramfs
-	@VDP_GUEST_ARGS="$(if $(FUZZ_MESSAGES),vdp.fuzz_messages=$(FUZZ_MESSAGES)) $(if $(FUZZ_SEED),vdp.fuzz_seed=$(FUZZ_SEED)) $(if $(FUZZ_SECONDS),vdp.fuzz_seconds=$(FUZZ_SECONDS))" \
+	@VDP_GUEST_ARGS="$(if $(FUZZ_MESSAGES),vdp.fuzz_messages=$(FUZZ_MESSAGES)) $(if $(FUZZ_SEED),vdp.fuzz_seed=$(FUZZ_SEED)) $(if $(FUZZ_SECONDS),vdp.fuzz_seconds=$(FUZZ_SECONDS)) $(if $(FUZZ_SEND_CYCLES),vdp.fuzz_send_cycles=1)" \
 		qemu-tests/run --flavour debug fuzz-long
 
 # Benchmarks are not tests: each writes its results to docs/bench/.

@@ -715,7 +715,8 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<()> {
     let limit = Duration::from_secs(args.seconds);
     f.restore(args.system.as_ref(), true)?;
     let mut next_restore = args.restore_every;
-    let mut next_progress = 10_000;
+    let progress_every = (args.messages / 20).max(1000);
+    let mut next_progress = progress_every;
     while f.tally.messages < args.messages && start.elapsed() < limit {
         match f.rng.below(100) {
             0..=34 => f.graph_fuzz()?,
@@ -735,13 +736,14 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<()> {
         }
         if f.tally.messages >= next_progress {
             println!(
-                "vdp-fuzz: {} messages, {} accepted, {} graphs installed, {:.0} s",
+                "vdp-fuzz: {} messages, {} accepted, {} graphs installed, {} withheld for a cycle, {:.0} s",
                 f.tally.messages,
                 f.tally.accepted,
                 f.tally.graphs_installed,
+                f.tally.withheld_cycles,
                 start.elapsed().as_secs_f64()
             );
-            next_progress += 10_000;
+            next_progress += progress_every;
         }
     }
     let elapsed = start.elapsed();
