@@ -514,7 +514,7 @@ fn mutate_blob(rng: &mut Rng, blob: &mut Vec<u8>) -> &'static str {
             fix_length(blob);
             "duplicate-connection-record"
         }
-        7 | 8 | 9 => {
+        7..=9 => {
             let offsets = element_offsets(blob);
             let Some(&(start, modes, args)) = rng.maybe_choose(&offsets) else { return "element-none" };
             match rng.below(5) {
