@@ -1,5 +1,5 @@
 # needs: python
-# timeout: 600
+# timeout: 900
 # Graph churn beside exact forwarding: blue installs and removes its graph CHURN_ITERATIONS
 # times in a tight loop (vdpctl graph cycle: one process, one netlink socket, so the figure is
 # the module's rate and not process start-up), while red's router forwards a paced UDP stream over
