@@ -447,10 +447,15 @@ fn mutate_blob(rng: &mut Rng, blob: &mut Vec<u8>) -> &'static str {
     if blob.len() < format::HEADER_BYTES {
         return "none";
     }
-    let tasks = get_u32(blob, 28) as usize;
-    let conns = get_u32(blob, 24) as usize;
-    let tasks_at = blob.len().saturating_sub(tasks * TASK_BYTES);
-    let conns_at = tasks_at.saturating_sub(conns * CONNECTION_BYTES);
+    // The record arms below need the header's counts to describe the blob's tail; after an
+    // earlier header mutation they may not, and then those arms have nothing to work on.
+    let (mut tasks, mut conns) = (get_u32(blob, 28) as usize, get_u32(blob, 24) as usize);
+    let records = tasks.checked_add(conns).and_then(|n| n.checked_mul(TASK_BYTES)).and_then(|n| n.checked_add(format::HEADER_BYTES));
+    if records.is_none_or(|n| n > blob.len()) {
+        (tasks, conns) = (0, 0);
+    }
+    let tasks_at = blob.len() - tasks * TASK_BYTES;
+    let conns_at = tasks_at - conns * CONNECTION_BYTES;
     match rng.below(14) {
         0 => {
             let field = *rng.choose(&[4usize, 6, 8, 12, 16, 20, 24, 28]);
@@ -548,7 +553,8 @@ fn mutate_blob(rng: &mut Rng, blob: &mut Vec<u8>) -> &'static str {
         }
         10 => {
             // The first tenant record's CPU share, or its name's length.
-            let name_len = usize::from(u16::from_le_bytes([blob[32], blob[33]]));
+            let Some(&[lo, hi]) = blob.get(32..34).and_then(|b| <&[u8; 2]>::try_from(b).ok()) else { return "tenant-none" };
+            let name_len = usize::from(u16::from_le_bytes([lo, hi]));
             let cgroup_at = 34 + name_len;
             let cgroup_len = blob.get(cgroup_at..cgroup_at + 2).map_or(0, |b| usize::from(u16::from_le_bytes([b[0], b[1]])));
             if rng.coin() {
@@ -668,6 +674,22 @@ mod tests {
         let blob = compile::compile(&graph, &system).unwrap();
         compile::validate(&blob).expect("the validator does not look for cycles");
         assert!(has_cycle(&blob));
+    }
+
+    #[test]
+    fn blob_mutations_never_panic_on_mutated_blobs() {
+        let system = system();
+        let bases = bases(&system).unwrap();
+        let mut rng = Rng::new(11);
+        for i in 0..3000 {
+            let mut blob = bases[i % bases.len()].blob.clone();
+            for _ in 0..30 {
+                mutate_blob(&mut rng, &mut blob);
+                if blob.len() < format::HEADER_BYTES {
+                    break;
+                }
+            }
+        }
     }
 
     #[test]
