@@ -561,7 +561,7 @@ fn mutate_blob(rng: &mut Rng, blob: &mut Vec<u8>) -> &'static str {
                 put_u32(blob, cgroup_at + 2 + cgroup_len, *rng.choose(&[0, 1, 100, 101, u32::MAX]));
                 "tenant-share"
             } else {
-                put_u16(blob, 32, *rng.choose(&[0, 33, name_len as u16 + 1, u16::MAX]));
+                put_u16(blob, 32, *rng.choose(&[0, 33, (name_len as u16).wrapping_add(1), u16::MAX]));
                 "tenant-name-length"
             }
         }
