@@ -1,4 +1,4 @@
-# timeout: 480
+# timeout: 600
 # The project's own netlink fuzzer (userspace/vdp-fuzz) against the module: random commands and
 # attributes, malformed headers, and compiled graphs mutated record by record, installed for real
 # on the GRE topology's two tenants (red and blue, devices over phys0) and exercised through
