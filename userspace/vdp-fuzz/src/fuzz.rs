@@ -58,6 +58,9 @@ struct Tally {
     blobs_valid_userspace: u64,
     blobs_accepted: u64,
     withheld_cycles: u64,
+    /// With --send-cycles: blobs with a cycle sent, and accepted.
+    cycles_sent: u64,
+    cycles_accepted: u64,
     handler_accepted: u64,
     restore_failures: u64,
     restores_on_demand: u64,
@@ -440,7 +443,8 @@ impl Fuzzer {
             (m.blob, m.steps)
         };
         let valid = vdp_click::compile::validate(&blob).is_ok();
-        if valid && !self.send_cycles && WITHHOLD_CYCLES_UNTIL_THE_KERNEL_REFUSES_THEM && graphs::has_cycle(&blob) {
+        let cycle = valid && graphs::has_cycle(&blob);
+        if cycle && !self.send_cycles && WITHHOLD_CYCLES_UNTIL_THE_KERNEL_REFUSES_THEM {
             self.tally.withheld_cycles += 1;
             return Ok(());
         }
@@ -458,6 +462,10 @@ impl Fuzzer {
         self.tally.blobs_sent += 1;
         self.tally.blobs_valid_userspace += u64::from(valid);
         let accepted = outcome == Outcome::Accepted;
+        if cycle {
+            self.tally.cycles_sent += 1;
+            self.tally.cycles_accepted += u64::from(accepted);
+        }
         for step in &steps {
             let entry = self.tally.by_mutation.entry(step).or_default();
             entry.0 += 1;
@@ -654,6 +662,9 @@ impl Fuzzer {
             "vdp-fuzz: {} graphs installed ({} over a running graph), {} removed; {} handler calls accepted; system config re-applied {} times after a deletion, refused {} times",
             t.graphs_installed, t.hotswaps, t.graphs_removed, t.handler_accepted, t.restores_on_demand, t.restore_failures
         );
+        if t.cycles_sent > 0 {
+            println!("vdp-fuzz: {} blobs with a push/pull cycle sent, {} accepted by the kernel", t.cycles_sent, t.cycles_accepted);
+        }
         for d in &t.disagreements {
             println!("vdp-fuzz: the kernel accepted a blob the userspace validator refuses: {d}");
         }
