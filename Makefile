@@ -13,7 +13,7 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu fuzz clean help
 
 all: kmod userspace
 
@@ -24,6 +24,7 @@ help:
 	@echo "make kmod     build vdp.ko against that kernel"
 	@echo "make userspace  build vdpctl"
 	@echo "make bench-gre  forwarding benchmark, vdp against Linux (writes docs/bench/)"
+	@echo "make fuzz     long netlink fuzz run (FUZZ_MESSAGES, FUZZ_SEED, FUZZ_SECONDS)"
 
 deps:
 	@scripts/deps.sh
@@ -59,6 +60,13 @@ test-vm: initramfs
 demo: FLAVOUR = lean
 demo: initramfs
 	@qemu-tests/run --flavour lean --show demo
+
+# The long netlink fuzz run on the debug kernel (not part of `make test`); its counts go to the
+# console log. FUZZ_MESSAGES, FUZZ_SEED and FUZZ_SECONDS override the scenario's defaults.
+fuzz: FLAVOUR = debug
+fuzz: initramfs
+	@VDP_GUEST_ARGS="$(if $(FUZZ_MESSAGES),vdp.fuzz_messages=$(FUZZ_MESSAGES)) $(if $(FUZZ_SEED),vdp.fuzz_seed=$(FUZZ_SEED)) $(if $(FUZZ_SECONDS),vdp.fuzz_seconds=$(FUZZ_SECONDS))" \
+		qemu-tests/run --flavour debug fuzz-long
 
 # Benchmarks are not tests: each writes its results to docs/bench/.
 bench-gre: FLAVOUR = lean

@@ -2,7 +2,7 @@
 
 use crate::sys::memcg::tenant_gfp;
 use super::{boxed, int_arg, ConstructError};
-use crate::engine::{handler::{parse_bool, parse_int_in, HandlerError, HandlerText}, Cx, Element};
+use crate::engine::{handler::{parse_bool, parse_int_in, write_locked_hex, HandlerError, HandlerText}, Cx, Element};
 use crate::packet::Packet;
 use crate::portable::catalog::MAX_BURST;
 use crate::portable::compiled_graph::ElementView;
@@ -86,10 +86,8 @@ impl Element for InfiniteSource {
             "active" => write!(out, "{}", self.active.load(Relaxed)),
             "limit" => write!(out, "{}", self.limit.load(Relaxed)),
             "burst" => write!(out, "{}", self.burst.load(Relaxed)),
-            "data" => {
-                let data = self.data.lock();
-                data.iter().try_for_each(|b| write!(out, "{:02x}", b))
-            }
+            // Not formatted under the lock: formatting allocates.
+            "data" => return write_locked_hex(out, &self.data),
             _ => return Err(HandlerError::NoSuchHandler),
         };
         written.map_err(|_| HandlerError::Refused("reply too long"))

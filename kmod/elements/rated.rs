@@ -7,7 +7,7 @@
 
 use crate::sys::memcg::tenant_gfp;
 use super::{boxed, int_arg, ConstructError};
-use crate::engine::{handler::{parse_bool, parse_int_in, HandlerError, HandlerText}, Cx, Element};
+use crate::engine::{handler::{parse_bool, parse_int_in, write_locked_hex, HandlerError, HandlerText}, Cx, Element};
 use crate::packet::Packet;
 use crate::portable::click_value::parse_bandwidth;
 use crate::portable::compiled_graph::ElementView;
@@ -260,14 +260,7 @@ impl Element for RatedSource {
                 let rate = self.bucket.lock().rate();
                 write!(out, "{}", rate)
             }
-            "data" => {
-                let data = self.data.lock();
-                // Formatting allocates, which the spinlock forbids: copy first.
-                let mut copy = KVec::new();
-                copy.extend_from_slice(&data, GFP_ATOMIC).map_err(|_| HandlerError::NoMemory)?;
-                drop(data);
-                copy.iter().try_for_each(|b| write!(out, "{:02x}", b))
-            }
+            "data" => return write_locked_hex(out, &self.data),
             _ => return Err(HandlerError::NoSuchHandler),
         }
         .map_err(too_long)

@@ -1,8 +1,9 @@
 //! Handler plumbing: the text buffer read handlers fill, and why a handler call failed.
 
 use crate::sys::memcg::tenant_gfp;
-use core::fmt;
+use core::fmt::{self, Write};
 use kernel::prelude::*;
+use kernel::sync::SpinLock;
 
 /// Longest handler reply; a reply must fit one netlink attribute.
 pub(crate) const MAX_HANDLER_TEXT: usize = 60 * 1024;
@@ -41,6 +42,19 @@ impl fmt::Write for HandlerText {
         }
         Ok(())
     }
+}
+
+/// Writes the bytes a spinlock guards as hex (the sources' `data` handlers). Formatting grows
+/// `out`, and growing allocates, which must not happen under a spinlock: the bytes are copied out
+/// first, with an atomic allocation, and formatted after the lock is released.
+pub(crate) fn write_locked_hex(out: &mut HandlerText, data: &SpinLock<KVec<u8>>) -> Result<(), HandlerError> {
+    let copy = {
+        let data = data.lock();
+        let mut copy = KVec::new();
+        copy.extend_from_slice(&data, GFP_ATOMIC).map_err(|_| HandlerError::NoMemory)?;
+        copy
+    };
+    copy.iter().try_for_each(|b| write!(out, "{:02x}", b)).map_err(|_| HandlerError::Refused("reply too long"))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

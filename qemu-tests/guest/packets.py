@@ -9,6 +9,7 @@
 import socket
 import struct
 import sys
+import time
 
 
 def checksum(data):
@@ -62,6 +63,12 @@ def main(argv):
     if mode == "udp-recv":
         port, count, seconds = int(argv[2]), int(argv[3]), float(argv[4])
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # Room for several seconds of a paced stream, so that a receiver starved of CPU for a
+        # while (TCG on a busy host) loses nothing; as root, past net.core.rmem_max.
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+        except OSError:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         sock.bind(("0.0.0.0", port))
         sock.settimeout(seconds)
         got = 0
@@ -73,9 +80,17 @@ def main(argv):
             pass
         print(got)
     elif mode == "udp-send":
+        # udp-send ADDRESS PORT COUNT [PER_SECOND]: with a rate, datagram i leaves at i/rate s
+        # after the start (late ones go at once, so the average holds).
         address, port, count = argv[2], int(argv[3]), int(argv[4])
+        rate = float(argv[5]) if len(argv) > 5 else 0
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        start = time.monotonic()
         for i in range(count):
+            if rate > 0:
+                delay = start + i / rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
             sock.sendto(b"vdp %d" % i, (address, port))
     elif mode == "hostile":
         iface, dst_mac, src, dst, key, count = argv[2], argv[3], argv[4], argv[5], int(argv[6]), int(argv[7])

@@ -631,48 +631,22 @@ impl Checker<'_> {
 
     /// Cycles made only of push (or only of pull) connections would recurse forever.
     fn check_cycles(&mut self, elements: &[CheckedElement]) {
-        for wanted in [Processing::Push, Processing::Pull] {
-            let mut next: Vec<Vec<(usize, Option<Span>)>> = vec![Vec::new(); elements.len()];
-            for connection in &self.flat.connections {
-                let mode = elements[connection.from].output_modes.get(usize::from(connection.from_port));
-                if mode == Some(&wanted) && self.classes[connection.from].is_some() && self.classes[connection.to].is_some() {
-                    next[connection.from].push((connection.to, connection.span));
-                }
+        let mut edges = Vec::new();
+        let mut spans = Vec::new();
+        for connection in &self.flat.connections {
+            let Some(&mode) = elements[connection.from].output_modes.get(usize::from(connection.from_port)) else { continue };
+            if self.classes[connection.from].is_some() && self.classes[connection.to].is_some() {
+                edges.push(CycleEdge { from: connection.from, to: connection.to, mode });
+                spans.push(connection.span);
             }
-            // Iterative DFS with colours; each back edge closes a cycle.
-            let mut colour = vec![0u8; elements.len()];
-            for start in 0..elements.len() {
-                if colour[start] != 0 {
-                    continue;
-                }
-                let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-                colour[start] = 1;
-                while let Some(&mut (element, ref mut edge)) = stack.last_mut() {
-                    if let Some(&(target, span)) = next[element].get(*edge) {
-                        *edge += 1;
-                        match colour[target] {
-                            0 => {
-                                colour[target] = 1;
-                                stack.push((target, 0));
-                            }
-                            1 => {
-                                let from = stack.iter().position(|(e, _)| *e == target).unwrap_or(0);
-                                let mut path: Vec<&str> = stack[from..].iter().map(|(e, _)| elements[*e].name.as_str()).collect();
-                                path.push(&elements[target].name);
-                                let word = if wanted == Processing::Push { "push" } else { "pull" };
-                                self.diagnostics.push(
-                                    Diagnostic::error(span, format!("{word}-only cycle: {}", path.join(" -> ")))
-                                        .note("a packet would be handed around this loop by nested calls without end; break it with a Queue"),
-                                );
-                            }
-                            _ => {}
-                        }
-                    } else {
-                        colour[element] = 2;
-                        stack.pop();
-                    }
-                }
-            }
+        }
+        for cycle in find_cycles(elements.len(), &edges) {
+            let path: Vec<&str> = cycle.path.iter().map(|e| elements[*e].name.as_str()).collect();
+            let word = if cycle.mode == Processing::Push { "push" } else { "pull" };
+            self.diagnostics.push(
+                Diagnostic::error(spans[cycle.edge], format!("{word}-only cycle: {}", path.join(" -> ")))
+                    .note("a packet would be handed around this loop by nested calls without end; break it with a Queue"),
+            );
         }
     }
 
@@ -762,4 +736,68 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// One connection for [`find_cycles`]: from one element to another, with the resolved mode of
+/// the output it leaves.
+#[derive(Clone, Copy, Debug)]
+pub struct CycleEdge {
+    pub from: usize,
+    pub to: usize,
+    pub mode: Processing,
+}
+
+/// A push-only or pull-only cycle: the elements along it (the first repeated at the end) and
+/// the edge that closed it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundCycle {
+    pub mode: Processing,
+    pub path: Vec<usize>,
+    pub edge: usize,
+}
+
+/// Every cycle made only of push (or only of pull) edges among `count` elements, one per back
+/// edge of an iterative depth-first search. The checker runs it on configurations; the fuzzer
+/// runs it on mutated compiled graphs.
+pub fn find_cycles(count: usize, edges: &[CycleEdge]) -> Vec<FoundCycle> {
+    let mut found = Vec::new();
+    for wanted in [Processing::Push, Processing::Pull] {
+        let mut next: Vec<Vec<(usize, usize)>> = vec![Vec::new(); count];
+        for (index, edge) in edges.iter().enumerate() {
+            if edge.mode == wanted && edge.from < count && edge.to < count {
+                next[edge.from].push((edge.to, index));
+            }
+        }
+        // Iterative DFS with colours; each back edge closes a cycle.
+        let mut colour = vec![0u8; count];
+        for start in 0..count {
+            if colour[start] != 0 {
+                continue;
+            }
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            colour[start] = 1;
+            while let Some(&mut (element, ref mut at)) = stack.last_mut() {
+                if let Some(&(target, edge)) = next[element].get(*at) {
+                    *at += 1;
+                    match colour[target] {
+                        0 => {
+                            colour[target] = 1;
+                            stack.push((target, 0));
+                        }
+                        1 => {
+                            let from = stack.iter().position(|(e, _)| *e == target).unwrap_or(0);
+                            let mut path: Vec<usize> = stack[from..].iter().map(|(e, _)| *e).collect();
+                            path.push(target);
+                            found.push(FoundCycle { mode: wanted, path, edge });
+                        }
+                        _ => {}
+                    }
+                } else {
+                    colour[element] = 2;
+                    stack.pop();
+                }
+            }
+        }
+    }
+    found
 }

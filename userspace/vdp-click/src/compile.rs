@@ -211,3 +211,21 @@ pub fn validate_explained(blob: &[u8]) -> Result<format::CompiledGraph<'_>, (For
         (error, text)
     })
 }
+
+/// The push-only and pull-only cycles of a validated blob, found with the checker's own search
+/// ([`crate::check::find_cycles`]): the kernel's validator does not look for them.
+pub fn blob_cycles(graph: &format::CompiledGraph<'_>) -> Vec<crate::check::FoundCycle> {
+    let outputs: Vec<(usize, &[u8])> = graph.elements().map(|e| (usize::from(e.inputs), e.modes)).collect();
+    let edges: Vec<crate::check::CycleEdge> = graph
+        .connections()
+        .filter_map(|c| {
+            let (inputs, modes) = outputs.get(c.from as usize)?;
+            let mode = match modes.get(inputs + usize::from(c.from_port))? {
+                1 => Processing::Pull,
+                _ => Processing::Push,
+            };
+            Some(crate::check::CycleEdge { from: c.from as usize, to: c.to as usize, mode })
+        })
+        .collect();
+    crate::check::find_cycles(outputs.len(), &edges)
+}
