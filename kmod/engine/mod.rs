@@ -158,18 +158,32 @@ pub(crate) struct Cx<'g> {
     wake: &'g WakeAt,
     /// Elements on the call chain so far, this one included: 1 for a task.
     depth: u32,
+    /// Push and pull calls this task run may still make, shared by every context of the run.
+    hops_left: &'g Cell<u32>,
 }
+
+/// Most push and pull calls one task run makes: the depth bound limits how deep a chain goes,
+/// this limits how wide the run spreads. Without it a graph the validator accepts could still
+/// multiply its work by the depth: a chain of `Tee(8)`s, each feeding all its outputs into the
+/// next, pushes 8 to the power of its length packets, and a chain of pull-mode simple-action
+/// elements each retrying 64 times makes 64 to the power of its length calls. A task run that
+/// reaches it drops its further pushes and gets `None` from its further pulls, counted in
+/// `DEPTH_DROPS`; ordinary runs (a burst of packets through a few dozen elements) make a few
+/// thousand calls.
+pub(crate) const HOPS_PER_TASK_RUN: u32 = 1 << 16;
 
 impl Cx<'_> {
     /// The context of the next element down the chain, or `None` (counted) when the chain
     /// already holds [`MAX_CALL_DEPTH`] elements: a graph that got past the validator with a
     /// deeper chain loses packets rather than the kernel stack.
     fn next(&self, element: u32) -> Option<Cx<'_>> {
-        if self.depth >= MAX_CALL_DEPTH {
+        let hops = self.hops_left.get();
+        if self.depth >= MAX_CALL_DEPTH || hops == 0 {
             self.graph.depth_drops.fetch_add(1, Ordering::Relaxed);
             return None;
         }
-        Some(Cx { graph: self.graph, element, wake: self.wake, depth: self.depth + 1 })
+        self.hops_left.set(hops - 1);
+        Some(Cx { graph: self.graph, element, wake: self.wake, depth: self.depth + 1, hops_left: self.hops_left })
     }
 
     /// Pushes `packet` out of output `port`; an unconnected output drops it, and so does a
@@ -412,7 +426,10 @@ impl Graph {
             return false;
         }
         match self.nodes.get(task.element as usize) {
-            Some(node) => node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1 }),
+            Some(node) => {
+                let hops_left = Cell::new(HOPS_PER_TASK_RUN);
+                node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1, hops_left: &hops_left })
+            }
             None => false,
         }
     }
