@@ -128,7 +128,7 @@ done
 stop_coordinator
 echo "--- coordinator log (requests left out but blue's)"; grep -v "vdpd: request " /tmp/vdpd.log
 grep "vdpd: request .*tenant blue" /tmp/vdpd.log | tail -n 40
-for pid in $(cat /sys/fs/cgroup/vdp/red/cgroup.procs /sys/fs/cgroup/blue/cgroup.procs); do
+for pid in $(cat /sys/fs/cgroup/vdp/red/*/cgroup.procs /sys/fs/cgroup/blue/*/cgroup.procs); do
   echo "$pid" > /sys/fs/cgroup/cgroup.procs 2>/dev/null || true
 done
 unload_vdp
