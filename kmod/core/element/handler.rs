@@ -98,6 +98,10 @@ impl From<super::platform::NoMemory> for HandlerError {
     }
 }
 
+/// Longest handler reply: in the kernel a reply must fit one netlink attribute, and the
+/// user-level engine keeps the same bound so that both refuse the same reads.
+pub const MAX_HANDLER_TEXT: usize = 60 * 1024;
+
 /// What a read handler reports when its reply does not fit (the kernel's replies must fit one
 /// netlink attribute).
 pub const REPLY_TOO_LONG: HandlerError = HandlerError::Refused("reply too long");
