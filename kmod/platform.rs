@@ -21,10 +21,12 @@ use kernel::{new_mutex, new_spinlock};
 /// The kernel platform; a type only, never a value.
 pub(crate) enum Kernel {}
 
-/// Flags of allocations that must not sleep (under a spinlock, on the packet path), still
-/// charged to the tenant.
+/// Flags of allocations that must not sleep (under a spinlock, on the packet path). The Rust
+/// flags have no `__GFP_ACCOUNT` to add, so these are not charged to the tenant's memory cgroup:
+/// the library makes them only for short-lived copies (a handler's reply taken from under a
+/// lock), freed before the call returns.
 fn tenant_gfp_atomic() -> kernel::alloc::Flags {
-    GFP_ATOMIC | __GFP_ACCOUNT | __GFP_NOWARN
+    GFP_ATOMIC | __GFP_NOWARN
 }
 
 impl PacketBuf for Packet {
@@ -124,8 +126,8 @@ impl Platform for Kernel {
     type Doorbell = Arc<thread::Doorbell>;
     type Vec<T: Send + Sync + 'static> = KVVec<T>;
     type Shared<T: Send + Sync + 'static> = Arc<T>;
-    type Locked<T: Send + 'static> = Arc<SpinLock<T>>;
-    type Guard<'a, T: Send + 'static>
+    type Locked<T: Send + Unpin + 'static> = Arc<SpinLock<T>>;
+    type Guard<'a, T: Send + Unpin + 'static>
         = Guard<'a, T, SpinLockBackend>
     where
         T: 'a;
@@ -162,10 +164,10 @@ impl Platform for Kernel {
     fn same_shared<T: Send + Sync + 'static>(a: &Arc<T>, b: &Arc<T>) -> bool {
         Arc::ptr_eq(a, b)
     }
-    fn locked<T: Send + 'static>(value: T) -> Result<Arc<SpinLock<T>>, NoMemory> {
+    fn locked<T: Send + Unpin + 'static>(value: T) -> Result<Arc<SpinLock<T>>, NoMemory> {
         Arc::pin_init(new_spinlock!(value, "vdp_element"), tenant_gfp()).map_err(|_| NoMemory)
     }
-    fn lock<T: Send + 'static>(locked: &Arc<SpinLock<T>>) -> Guard<'_, T, SpinLockBackend> {
+    fn lock<T: Send + Unpin + 'static>(locked: &Arc<SpinLock<T>>) -> Guard<'_, T, SpinLockBackend> {
         locked.lock()
     }
     fn writer() -> Result<Arc<Mutex<()>>, NoMemory> {

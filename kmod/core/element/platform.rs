@@ -5,7 +5,9 @@
 //! (`kmod/platform.rs`), and into user space over plain buffers, `std` containers and a virtual
 //! clock (`vdp-core`'s `user` module). Nothing here names a kernel type.
 //!
-//! Every allocation is fallible and says so ([`NoMemory`]); nothing here panics.
+//! Every allocation is fallible and says so ([`NoMemory`]); nothing here panics. Every handle is
+//! `Unpin`, so that element state can sit behind the kernel's spinlocks, whose guards give
+//! `&mut` only to `Unpin` data.
 //!
 //! # Locks
 //!
@@ -32,7 +34,7 @@ pub struct PacketError;
 /// One packet with Click's annotations. Each value is the only owner of its buffer: moving it
 /// hands the packet on, [`PacketBuf::consume`] ends its life as delivered, dropping it counts as
 /// a drop. Its bytes are always one slice.
-pub trait PacketBuf: Sized + Send + Sync + 'static {
+pub trait PacketBuf: Sized + Send + Sync + Unpin + 'static {
     /// A zero-filled packet of `len` bytes with the platform's default headroom, or `None` when
     /// memory is short. Called on the packet path: never sleeps.
     fn alloc(len: usize) -> Option<Self>;
@@ -67,7 +69,7 @@ pub trait PacketBuf: Sized + Send + Sync + 'static {
 }
 
 /// One end of a tenant's virtual device, bound when a graph is built.
-pub trait DeviceEnd<P>: Send + Sync + 'static {
+pub trait DeviceEnd<P>: Send + Sync + Unpin + 'static {
     /// The next packet received on the device, if one is waiting.
     fn receive(&self) -> Option<P>;
     /// Sends `packet` on the device (or drops it, counted, when the device cannot).
@@ -102,16 +104,16 @@ pub trait Platform: Sized + Send + Sync + 'static {
     type Device: DeviceEnd<Self::Packet>;
     type Doorbell: Doorbell;
     /// A growable array whose growth can fail.
-    type Vec<T: Send + Sync + 'static>: Deref<Target = [T]> + DerefMut + Send + Sync;
+    type Vec<T: Send + Sync + 'static>: Deref<Target = [T]> + DerefMut + Send + Sync + Unpin;
     /// Reference-counted shared state (an `Arc`).
-    type Shared<T: Send + Sync + 'static>: Deref<Target = T> + Clone + Send + Sync;
+    type Shared<T: Send + Sync + 'static>: Deref<Target = T> + Clone + Send + Sync + Unpin;
     /// Reference-counted state behind a spinlock (see the module doc for what a holder may do).
-    type Locked<T: Send + 'static>: Clone + Send + Sync;
-    type Guard<'a, T: Send + 'static>: DerefMut<Target = T>
+    type Locked<T: Send + Unpin + 'static>: Clone + Send + Sync + Unpin;
+    type Guard<'a, T: Send + Unpin + 'static>: DerefMut<Target = T>
     where
         T: 'a;
     /// A reference-counted sleeping lock that serialises handler writers.
-    type Writer: Clone + Send + Sync;
+    type Writer: Clone + Send + Sync + Unpin;
 
     /// An empty array; allocates nothing, so cannot fail.
     fn vec_new<T: Send + Sync + 'static>() -> Self::Vec<T>;
@@ -130,8 +132,8 @@ pub trait Platform: Sized + Send + Sync + 'static {
 
     fn shared<T: Send + Sync + 'static>(value: T) -> Result<Self::Shared<T>, NoMemory>;
     fn same_shared<T: Send + Sync + 'static>(a: &Self::Shared<T>, b: &Self::Shared<T>) -> bool;
-    fn locked<T: Send + 'static>(value: T) -> Result<Self::Locked<T>, NoMemory>;
-    fn lock<T: Send + 'static>(locked: &Self::Locked<T>) -> Self::Guard<'_, T>;
+    fn locked<T: Send + Unpin + 'static>(value: T) -> Result<Self::Locked<T>, NoMemory>;
+    fn lock<T: Send + Unpin + 'static>(locked: &Self::Locked<T>) -> Self::Guard<'_, T>;
     fn writer() -> Result<Self::Writer, NoMemory>;
     /// Runs `f` holding `writer`.
     fn write_serialised<R>(writer: &Self::Writer, f: impl FnOnce() -> R) -> R;
