@@ -34,7 +34,7 @@ mod from_device;
 // (not ported yet) mod get_ip_address;
 // (not ported yet) mod gre_encap;
 // (not ported yet) mod hash_switch;
-// (not ported yet) mod idle;
+mod idle;
 // (not ported yet) mod infinite_source;
 // (not ported yet) mod ip_encap;
 // (not ported yet) mod ip_lookup;
@@ -50,7 +50,7 @@ mod queue;
 // (not ported yet) mod strip;
 mod tee;
 mod to_device;
-// (not ported yet) mod unqueue;
+mod unqueue;
 
 /// `registry! { ID Variant => SPEC, Type, ReadHandlers, WriteHandlers; … }`: see the module doc.
 /// Dispatch through the handler enums named on the line type-checks only when they are the
@@ -134,11 +134,11 @@ registry! {
     1 ToDevice => to_device::CLASS, to_device::ToDevice<P>, to_device::Read, to_device::Write;
     2 Queue => queue::QUEUE, queue::Queue<P>, queue::Read, queue::Write;
     3 SimpleQueue => queue::SIMPLE_QUEUE, queue::Queue<P>, queue::Read, queue::Write;
-    // (not ported yet) 4 Unqueue => unqueue::CLASS, unqueue::Unqueue, unqueue::Read, unqueue::Write;
+    4 Unqueue => unqueue::CLASS, unqueue::Unqueue<P>, unqueue::Read, unqueue::Write;
     5 Counter => counter::CLASS, Agnostic<counter::Counter<P>>, counter::Read, counter::Write;
     6 Discard => discard::CLASS, discard::Discard<P>, discard::Read, discard::Write;
     7 Tee => tee::CLASS, tee::Tee, NoHandlers, NoHandlers;
-    // (not ported yet) 8 Idle => idle::CLASS, idle::Idle, NoHandlers, NoHandlers;
+    8 Idle => idle::CLASS, idle::Idle, NoHandlers, NoHandlers;
     // (not ported yet) 9 Classifier => classifier::CLASSIFIER, Agnostic<classifier::Classifier<P>>, NoHandlers, NoHandlers;
     // (not ported yet) 10 IPClassifier => classifier::IP_CLASSIFIER, Agnostic<classifier::Classifier<P>>, NoHandlers, NoHandlers;
     // (not ported yet) 11 Strip => strip::STRIP, Agnostic<strip::Strip>, NoHandlers, NoHandlers;
