@@ -23,7 +23,7 @@ use core::fmt;
 
 // (not ported yet) mod check_ip_header;
 mod check_length;
-// (not ported yet) mod chew;
+mod chew;
 mod classifier;
 mod counter;
 // (not ported yet) mod dec_ip_ttl;
@@ -34,23 +34,23 @@ mod from_device;
 // (not ported yet) mod get_ip_address;
 // (not ported yet) mod gre_encap;
 mod hash_switch;
-// (not ported yet) mod idle;
-// (not ported yet) mod infinite_source;
+mod idle;
+mod infinite_source;
 // (not ported yet) mod ip_encap;
 // (not ported yet) mod ip_lookup;
 mod paint;
 mod paint_switch;
-// (not ported yet) mod print;
+mod print;
 mod queue;
-// (not ported yet) mod rated;
+mod rated;
 mod round_robin_switch;
 // (not ported yet) mod route_arena;
-// (not ported yet) mod sched_info;
+mod sched_info;
 // (not ported yet) mod set_ip_checksum;
 mod strip;
 mod tee;
 mod to_device;
-// (not ported yet) mod unqueue;
+mod unqueue;
 
 /// `registry! { ID Variant => SPEC, Type, ReadHandlers, WriteHandlers; … }`: see the module doc.
 /// Dispatch through the handler enums named on the line type-checks only when they are the
@@ -134,11 +134,11 @@ registry! {
     1 ToDevice => to_device::CLASS, to_device::ToDevice<P>, to_device::Read, to_device::Write;
     2 Queue => queue::QUEUE, queue::Queue<P>, queue::Read, queue::Write;
     3 SimpleQueue => queue::SIMPLE_QUEUE, queue::Queue<P>, queue::Read, queue::Write;
-    // (not ported yet) 4 Unqueue => unqueue::CLASS, unqueue::Unqueue, unqueue::Read, unqueue::Write;
+    4 Unqueue => unqueue::CLASS, unqueue::Unqueue<P>, unqueue::Read, unqueue::Write;
     5 Counter => counter::CLASS, Agnostic<counter::Counter<P>>, counter::Read, counter::Write;
     6 Discard => discard::CLASS, discard::Discard<P>, discard::Read, discard::Write;
     7 Tee => tee::CLASS, tee::Tee, NoHandlers, NoHandlers;
-    // (not ported yet) 8 Idle => idle::CLASS, idle::Idle, NoHandlers, NoHandlers;
+    8 Idle => idle::CLASS, idle::Idle, NoHandlers, NoHandlers;
     9 Classifier => classifier::CLASSIFIER, Agnostic<classifier::Classifier<P>>, NoHandlers, NoHandlers;
     10 IPClassifier => classifier::IP_CLASSIFIER, Agnostic<classifier::Classifier<P>>, NoHandlers, NoHandlers;
     11 Strip => strip::STRIP, Agnostic<strip::Strip>, NoHandlers, NoHandlers;
@@ -158,13 +158,13 @@ registry! {
     25 HashSwitch => hash_switch::CLASS, hash_switch::HashSwitch, NoHandlers, NoHandlers;
     26 RoundRobinSwitch => round_robin_switch::CLASS, round_robin_switch::RoundRobinSwitch, NoHandlers, NoHandlers;
     27 CheckLength => check_length::CLASS, Agnostic<check_length::CheckLength>, check_length::Read, check_length::Write;
-    // (not ported yet) 28 BandwidthShaper => rated::SHAPER, rated::Shaper<P>, rated::ShaperRead, rated::ShaperWrite;
-    // (not ported yet) 29 RatedUnqueue => rated::UNQUEUE, rated::RatedUnqueue<P>, rated::UnqueueRead, rated::UnqueueWrite;
-    // (not ported yet) 30 InfiniteSource => infinite_source::CLASS, infinite_source::InfiniteSource<P>, infinite_source::Read, infinite_source::Write;
-    // (not ported yet) 31 RatedSource => rated::SOURCE, rated::RatedSource<P>, rated::SourceRead, rated::SourceWrite;
-    // (not ported yet) 32 StaticThreadSched => sched_info::STATIC_THREAD_SCHED, sched_info::Directives<P>, sched_info::Read, NoHandlers;
-    // (not ported yet) 33 ScheduleInfo => sched_info::SCHEDULE_INFO, sched_info::Directives<P>, sched_info::Read, NoHandlers;
-    // (not ported yet) 34 Print => print::CLASS, Agnostic<print::Print<P>>, print::Read, print::Write;
-    // (not ported yet) 35 Chew => chew::CLASS, Agnostic<chew::Chew>, chew::Read, chew::Write;
+    28 BandwidthShaper => rated::SHAPER, rated::Shaper<P>, rated::ShaperRead, rated::ShaperWrite;
+    29 RatedUnqueue => rated::UNQUEUE, rated::RatedUnqueue<P>, rated::UnqueueRead, rated::UnqueueWrite;
+    30 InfiniteSource => infinite_source::CLASS, infinite_source::InfiniteSource<P>, infinite_source::Read, infinite_source::Write;
+    31 RatedSource => rated::SOURCE, rated::RatedSource<P>, rated::SourceRead, rated::SourceWrite;
+    32 StaticThreadSched => sched_info::STATIC_THREAD_SCHED, sched_info::Directives<P>, sched_info::Read, NoHandlers;
+    33 ScheduleInfo => sched_info::SCHEDULE_INFO, sched_info::Directives<P>, sched_info::Read, NoHandlers;
+    34 Print => print::CLASS, Agnostic<print::Print<P>>, print::Read, print::Write;
+    35 Chew => chew::CLASS, Agnostic<chew::Chew>, chew::Read, chew::Write;
     // (not ported yet) 36 GREEncap => gre_encap::CLASS, Agnostic<gre_encap::GreEncap>, NoHandlers, NoHandlers;
 }
