@@ -19,6 +19,9 @@ pub enum ValueFormat {
     Bytes,
     /// Free text, one entry a line.
     Lines,
+    /// A rate: reads give bytes per second with a unit (`12500Bps`); writes take Click's
+    /// bandwidth syntax (`10Mbps`, `1250000Bps`, or a bare number of bytes per second).
+    Bandwidth,
 }
 
 /// One handler of a class.

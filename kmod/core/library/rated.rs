@@ -55,15 +55,13 @@ pub const SOURCE: ElementClass = ElementClass {
 
 handlers! {
     pub enum ShaperRead {
-        // `NBps`: a bandwidth, which no ValueFormat names; free text, one line.
-        Rate = "rate": Lines,
+        Rate = "rate": Bandwidth,
     }
 }
 
 handlers! {
     pub enum ShaperWrite {
-        // A bandwidth (`10Mbps`, `1250000Bps`, or a bare number of bytes/s).
-        Rate = "rate": Lines,
+        Rate = "rate": Bandwidth,
     }
 }
 
