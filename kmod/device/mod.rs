@@ -38,9 +38,9 @@
 //!    [`bind`] and so takes `DEVICES`. It is the only lock of ours held when `DEVICES` is taken;
 //!    netlink commands call in holding none.
 //! 2. `DEVICES` (registry.rs, a global `Mutex<Registry>`): control plane only. Held while it
-//!    takes RTNL and waits for RCU grace periods (`RawPort::attach`, `detach` and `publish`
-//!    in `kmod/sys/netdev.rs`), so nothing on the data path (the rx_handler, a tenant thread's
-//!    transmit) may take it, and none does. Under it the registry reads a tenant's `closed`
+//!    takes RTNL (`RawPort::attach`, `detach` and `publish` in `kmod/sys/netdev.rs`) and waits
+//!    for RCU grace periods (`detach` and `publish`), so nothing on the data path (the
+//!    rx_handler, a tenant thread's transmit) may take it, and none does. Under it the registry reads a tenant's `closed`
 //!    flag and clones its doorbell, both lock-free; it never takes a tenant lock.
 //! 3. RTNL (taken in `kmod/sys/vdp_netdev.c`): innermost of the sleeping locks, often followed
 //!    by a grace period (`synchronize_net`). Taken under `DEVICES`, or wherever the last
@@ -60,7 +60,7 @@
 //! - Each port's [`Table`] is published with `rcu_assign_pointer` under RTNL and read by the
 //!   rx_handler inside the RCU read section `netif_receive_skb` holds; the old table is freed
 //!   only after `synchronize_net`. A table never changes once published, so the receive path
-//!   takes no lock but the queue's.
+//!   takes no lock but the queue's and the doorbell's.
 //! - A device's `users` (atomic) is raised by [`bind`] and checked by [`delete`] only under
 //!   `DEVICES`, and lowered by [`Binding`]'s drop anywhere: a device `delete` finds unused
 //!   cannot gain a user before it is gone from the registry.

@@ -24,7 +24,8 @@
 //! # Lock order
 //!
 //! Outermost first. A lock is only ever taken while holding locks above it in this list, and
-//! only the nestings named here happen.
+//! only the nestings named here happen; locks of other modules that are taken under these are
+//! named where they are taken.
 //!
 //! 1. `TENANTS` (registry.rs, a global `Mutex<TenantList>`): taken by control-plane commands
 //!    (netlink, which calls in holding no lock of ours) and by module init and exit, never by a
