@@ -28,11 +28,11 @@ mod check_ip_header;
 mod counter;
 mod dec_ip_ttl;
 mod discard;
-// (not ported yet) mod ether_encap;
-// (not ported yet) mod ether_mirror;
+mod ether_encap;
+mod ether_mirror;
 mod from_device;
 mod get_ip_address;
-// (not ported yet) mod gre_encap;
+mod gre_encap;
 // (not ported yet) mod hash_switch;
 // (not ported yet) mod idle;
 // (not ported yet) mod infinite_source;
@@ -143,8 +143,8 @@ registry! {
     // (not ported yet) 10 IPClassifier => classifier::IP_CLASSIFIER, Agnostic<classifier::Classifier<P>>, NoHandlers, NoHandlers;
     // (not ported yet) 11 Strip => strip::STRIP, Agnostic<strip::Strip>, NoHandlers, NoHandlers;
     // (not ported yet) 12 Unstrip => strip::UNSTRIP, Agnostic<strip::Unstrip>, NoHandlers, NoHandlers;
-    // (not ported yet) 13 EtherEncap => ether_encap::CLASS, Agnostic<ether_encap::EtherEncap>, NoHandlers, NoHandlers;
-    // (not ported yet) 14 EtherMirror => ether_mirror::CLASS, Agnostic<ether_mirror::EtherMirror>, NoHandlers, NoHandlers;
+    13 EtherEncap => ether_encap::CLASS, Agnostic<ether_encap::EtherEncap>, NoHandlers, NoHandlers;
+    14 EtherMirror => ether_mirror::CLASS, Agnostic<ether_mirror::EtherMirror>, NoHandlers, NoHandlers;
     15 CheckIPHeader => check_ip_header::CLASS, Agnostic<check_ip_header::CheckIpHeader<P>>, check_ip_header::Read, NoHandlers;
     16 DecIPTTL => dec_ip_ttl::CLASS, Agnostic<dec_ip_ttl::DecIpTtl>, NoHandlers, NoHandlers;
     17 SetIPChecksum => set_ip_checksum::CLASS, Agnostic<set_ip_checksum::SetIpChecksum>, NoHandlers, NoHandlers;
@@ -166,5 +166,5 @@ registry! {
     // (not ported yet) 33 ScheduleInfo => sched_info::SCHEDULE_INFO, sched_info::Directives<P>, sched_info::Read, NoHandlers;
     // (not ported yet) 34 Print => print::CLASS, Agnostic<print::Print<P>>, print::Read, print::Write;
     // (not ported yet) 35 Chew => chew::CLASS, Agnostic<chew::Chew>, chew::Read, chew::Write;
-    // (not ported yet) 36 GREEncap => gre_encap::CLASS, Agnostic<gre_encap::GreEncap>, NoHandlers, NoHandlers;
+    36 GREEncap => gre_encap::CLASS, Agnostic<gre_encap::GreEncap>, NoHandlers, NoHandlers;
 }
