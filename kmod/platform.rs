@@ -124,7 +124,7 @@ impl Platform for Kernel {
     type Packet = Packet;
     type Device = Binding;
     type Doorbell = Arc<thread::Doorbell>;
-    type Vec<T: Send + Sync + 'static> = KVVec<T>;
+    type Vec<T: Send + Sync + Unpin + 'static> = KVVec<T>;
     type Shared<T: Send + Sync + 'static> = Arc<T>;
     type Locked<T: Send + Unpin + 'static> = Arc<SpinLock<T>>;
     type Guard<'a, T: Send + Unpin + 'static>
@@ -133,28 +133,28 @@ impl Platform for Kernel {
         T: 'a;
     type Writer = Arc<Mutex<()>>;
 
-    fn vec_new<T: Send + Sync + 'static>() -> KVVec<T> {
+    fn vec_new<T: Send + Sync + Unpin + 'static>() -> KVVec<T> {
         KVVec::new()
     }
-    fn vec_with_capacity<T: Send + Sync + 'static>(capacity: usize) -> Result<KVVec<T>, NoMemory> {
+    fn vec_with_capacity<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<KVVec<T>, NoMemory> {
         KVVec::with_capacity(capacity, tenant_gfp()).map_err(|_| NoMemory)
     }
-    fn vec_with_capacity_atomic<T: Send + Sync + 'static>(capacity: usize) -> Result<KVVec<T>, NoMemory> {
+    fn vec_with_capacity_atomic<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<KVVec<T>, NoMemory> {
         KVVec::with_capacity(capacity, tenant_gfp_atomic()).map_err(|_| NoMemory)
     }
-    fn vec_push<T: Send + Sync + 'static>(vec: &mut KVVec<T>, value: T) -> Result<(), T> {
+    fn vec_push<T: Send + Sync + Unpin + 'static>(vec: &mut KVVec<T>, value: T) -> Result<(), T> {
         if vec.reserve(1, tenant_gfp()).is_err() {
             return Err(value);
         }
         vec.push_within_capacity(value).map_err(|e| e.0)
     }
-    fn vec_push_within_capacity<T: Send + Sync + 'static>(vec: &mut KVVec<T>, value: T) -> Result<(), T> {
+    fn vec_push_within_capacity<T: Send + Sync + Unpin + 'static>(vec: &mut KVVec<T>, value: T) -> Result<(), T> {
         vec.push_within_capacity(value).map_err(|e| e.0)
     }
-    fn vec_pop<T: Send + Sync + 'static>(vec: &mut KVVec<T>) -> Option<T> {
+    fn vec_pop<T: Send + Sync + Unpin + 'static>(vec: &mut KVVec<T>) -> Option<T> {
         vec.pop()
     }
-    fn vec_capacity<T: Send + Sync + 'static>(vec: &KVVec<T>) -> usize {
+    fn vec_capacity<T: Send + Sync + Unpin + 'static>(vec: &KVVec<T>) -> usize {
         vec.capacity()
     }
 

@@ -104,7 +104,7 @@ pub trait Platform: Sized + Send + Sync + 'static {
     type Device: DeviceEnd<Self::Packet>;
     type Doorbell: Doorbell;
     /// A growable array whose growth can fail.
-    type Vec<T: Send + Sync + 'static>: Deref<Target = [T]> + DerefMut + Send + Sync + Unpin;
+    type Vec<T: Send + Sync + Unpin + 'static>: Deref<Target = [T]> + DerefMut + Send + Sync + Unpin;
     /// Reference-counted shared state (an `Arc`).
     type Shared<T: Send + Sync + 'static>: Deref<Target = T> + Clone + Send + Sync + Unpin;
     /// Reference-counted state behind a spinlock (see the module doc for what a holder may do).
@@ -116,19 +116,19 @@ pub trait Platform: Sized + Send + Sync + 'static {
     type Writer: Clone + Send + Sync + Unpin;
 
     /// An empty array; allocates nothing, so cannot fail.
-    fn vec_new<T: Send + Sync + 'static>() -> Self::Vec<T>;
+    fn vec_new<T: Send + Sync + Unpin + 'static>() -> Self::Vec<T>;
     /// An empty array with room for `capacity` elements, allocated for the tenant (may sleep;
     /// not on the packet path, not under a `Locked`).
-    fn vec_with_capacity<T: Send + Sync + 'static>(capacity: usize) -> Result<Self::Vec<T>, NoMemory>;
+    fn vec_with_capacity<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<Self::Vec<T>, NoMemory>;
     /// As [`Platform::vec_with_capacity`], without sleeping: for the packet path and under locks.
-    fn vec_with_capacity_atomic<T: Send + Sync + 'static>(capacity: usize) -> Result<Self::Vec<T>, NoMemory>;
+    fn vec_with_capacity_atomic<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<Self::Vec<T>, NoMemory>;
     /// Appends `value`, growing the array (may sleep) when it is full; hands `value` back when
     /// memory is short.
-    fn vec_push<T: Send + Sync + 'static>(vec: &mut Self::Vec<T>, value: T) -> Result<(), T>;
+    fn vec_push<T: Send + Sync + Unpin + 'static>(vec: &mut Self::Vec<T>, value: T) -> Result<(), T>;
     /// Appends `value` only if there is room without allocating.
-    fn vec_push_within_capacity<T: Send + Sync + 'static>(vec: &mut Self::Vec<T>, value: T) -> Result<(), T>;
-    fn vec_pop<T: Send + Sync + 'static>(vec: &mut Self::Vec<T>) -> Option<T>;
-    fn vec_capacity<T: Send + Sync + 'static>(vec: &Self::Vec<T>) -> usize;
+    fn vec_push_within_capacity<T: Send + Sync + Unpin + 'static>(vec: &mut Self::Vec<T>, value: T) -> Result<(), T>;
+    fn vec_pop<T: Send + Sync + Unpin + 'static>(vec: &mut Self::Vec<T>) -> Option<T>;
+    fn vec_capacity<T: Send + Sync + Unpin + 'static>(vec: &Self::Vec<T>) -> usize;
 
     fn shared<T: Send + Sync + 'static>(value: T) -> Result<Self::Shared<T>, NoMemory>;
     fn same_shared<T: Send + Sync + 'static>(a: &Self::Shared<T>, b: &Self::Shared<T>) -> bool;

@@ -4,9 +4,9 @@ use super::platform::{NoMemory, Platform};
 use core::ops::{Deref, DerefMut};
 
 /// An array of `T` in the platform's memory; every growth can fail.
-pub struct Vector<P: Platform, T: Send + Sync + 'static>(P::Vec<T>);
+pub struct Vector<P: Platform, T: Send + Sync + Unpin + 'static>(P::Vec<T>);
 
-impl<P: Platform, T: Send + Sync + 'static> Vector<P, T> {
+impl<P: Platform, T: Send + Sync + Unpin + 'static> Vector<P, T> {
     /// An empty array with room for `capacity` elements (may sleep).
     pub fn with_capacity(capacity: usize) -> Result<Self, NoMemory> {
         Ok(Vector(P::vec_with_capacity(capacity)?))
@@ -46,7 +46,7 @@ impl<P: Platform, T: Send + Sync + 'static> Vector<P, T> {
     }
 }
 
-impl<P: Platform, T: Copy + Send + Sync + 'static> Vector<P, T> {
+impl<P: Platform, T: Copy + Send + Sync + Unpin + 'static> Vector<P, T> {
     /// A copy of `items` (may sleep).
     pub fn from_slice(items: &[T]) -> Result<Self, NoMemory> {
         let mut vector = Self::with_capacity(items.len())?;
@@ -75,14 +75,14 @@ impl<P: Platform, T: Copy + Send + Sync + 'static> Vector<P, T> {
     }
 }
 
-impl<P: Platform, T: Send + Sync + 'static> Deref for Vector<P, T> {
+impl<P: Platform, T: Send + Sync + Unpin + 'static> Deref for Vector<P, T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
         &self.0
     }
 }
 
-impl<P: Platform, T: Send + Sync + 'static> DerefMut for Vector<P, T> {
+impl<P: Platform, T: Send + Sync + Unpin + 'static> DerefMut for Vector<P, T> {
     fn deref_mut(&mut self) -> &mut [T] {
         &mut self.0
     }

@@ -60,7 +60,7 @@ impl Platform for User {
     type Packet = UserPacket;
     type Device = DeviceEnd;
     type Doorbell = Bell;
-    type Vec<T: Send + Sync + 'static> = Vec<T>;
+    type Vec<T: Send + Sync + Unpin + 'static> = Vec<T>;
     type Shared<T: Send + Sync + 'static> = Arc<T>;
     type Locked<T: Send + Unpin + 'static> = Arc<Mutex<T>>;
     type Guard<'a, T: Send + Unpin + 'static>
@@ -69,35 +69,35 @@ impl Platform for User {
         T: 'a;
     type Writer = Arc<Mutex<()>>;
 
-    fn vec_new<T: Send + Sync + 'static>() -> Vec<T> {
+    fn vec_new<T: Send + Sync + Unpin + 'static>() -> Vec<T> {
         Vec::new()
     }
-    fn vec_with_capacity<T: Send + Sync + 'static>(capacity: usize) -> Result<Vec<T>, NoMemory> {
+    fn vec_with_capacity<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<Vec<T>, NoMemory> {
         let mut vec = Vec::new();
         vec.try_reserve_exact(capacity).map_err(|_| NoMemory)?;
         Ok(vec)
     }
-    fn vec_with_capacity_atomic<T: Send + Sync + 'static>(capacity: usize) -> Result<Vec<T>, NoMemory> {
+    fn vec_with_capacity_atomic<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<Vec<T>, NoMemory> {
         Self::vec_with_capacity(capacity)
     }
-    fn vec_push<T: Send + Sync + 'static>(vec: &mut Vec<T>, value: T) -> Result<(), T> {
+    fn vec_push<T: Send + Sync + Unpin + 'static>(vec: &mut Vec<T>, value: T) -> Result<(), T> {
         if vec.try_reserve(1).is_err() {
             return Err(value);
         }
         vec.push(value);
         Ok(())
     }
-    fn vec_push_within_capacity<T: Send + Sync + 'static>(vec: &mut Vec<T>, value: T) -> Result<(), T> {
+    fn vec_push_within_capacity<T: Send + Sync + Unpin + 'static>(vec: &mut Vec<T>, value: T) -> Result<(), T> {
         if vec.len() == vec.capacity() {
             return Err(value);
         }
         vec.push(value);
         Ok(())
     }
-    fn vec_pop<T: Send + Sync + 'static>(vec: &mut Vec<T>) -> Option<T> {
+    fn vec_pop<T: Send + Sync + Unpin + 'static>(vec: &mut Vec<T>) -> Option<T> {
         vec.pop()
     }
-    fn vec_capacity<T: Send + Sync + 'static>(vec: &Vec<T>) -> usize {
+    fn vec_capacity<T: Send + Sync + Unpin + 'static>(vec: &Vec<T>) -> usize {
         vec.capacity()
     }
 

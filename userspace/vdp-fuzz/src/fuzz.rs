@@ -477,7 +477,7 @@ impl Fuzzer {
             Some((name, class)) if self.rng.below(8) != 0 => {
                 let own = if write { class.write_handlers } else { class.read_handlers };
                 let handler = match self.rng.maybe_choose(own) {
-                    Some(h) if self.rng.below(5) != 0 => h.to_string(),
+                    Some(h) if self.rng.below(5) != 0 => h.name.to_string(),
                     _ => self.rng.choose(&self.handler_names).to_string(),
                 };
                 (name.clone(), handler)
@@ -680,7 +680,7 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<()> {
     let system = graphs::system();
     let bases = graphs::bases(&system).map_err(|e| anyhow::anyhow!(e))?;
     let family = crate::netlink::VdpSocket::connect()?.family_id();
-    let mut handler_names: Vec<&'static str> = catalog::all_classes().flat_map(|c| c.read_handlers.iter().chain(c.write_handlers)).copied().collect();
+    let mut handler_names: Vec<&'static str> = catalog::all_classes().flat_map(|c| c.read_handlers.iter().chain(c.write_handlers)).map(|h| h.name).collect();
     handler_names.sort();
     handler_names.dedup();
     handler_names.extend(["", "nosuch", "count\n", "a.b", "config"]);

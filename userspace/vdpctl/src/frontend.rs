@@ -326,8 +326,11 @@ pub fn run_classes(args: &ClassesArgs) -> Result<ExitCode> {
                     "summary": c.summary,
                     "processing": c.processing,
                     "arguments": c.args.iter().map(|a| a.keyword).collect::<Vec<_>>(),
-                    "read_handlers": c.read_handlers,
-                    "write_handlers": c.write_handlers,
+                    "read_handlers": c.read_handlers.iter().map(|h| h.name).collect::<Vec<_>>(),
+                    "write_handlers": c.write_handlers.iter().map(|h| h.name).collect::<Vec<_>>(),
+                    "handler_formats": c.read_handlers.iter().chain(c.write_handlers)
+                        .map(|h| (h.name, format!("{:?}", h.format).to_lowercase()))
+                        .collect::<std::collections::BTreeMap<_, _>>(),
                     "cost_cycles": c.cost_cycles,
                 })
             })
