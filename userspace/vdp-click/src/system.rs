@@ -180,7 +180,9 @@ impl SystemConfig {
         self.physical.iter().find(|p| p.name == name)
     }
 
-    fn validate(&self) -> Vec<String> {
+    /// Every problem with the config, as [`SystemConfig::parse`] lists them; for configs built
+    /// in code rather than read from a file.
+    pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let duplicates = |kind: &str, names: Vec<&str>, problems: &mut Vec<String>| {
             let mut seen = HashSet::new();

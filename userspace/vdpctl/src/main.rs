@@ -1,5 +1,6 @@
 //! `vdpctl`: the command-line face of vdp.
 
+mod atomic;
 mod coord;
 mod device;
 mod frontend;
