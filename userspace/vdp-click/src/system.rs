@@ -30,7 +30,8 @@ pub struct PhysicalDevice {
     pub queue_capacity: u32,
 }
 
-fn default_physical_queue() -> u32 {
+/// `queue_capacity` when the config gives none.
+pub fn default_physical_queue() -> u32 {
     1000
 }
 
