@@ -309,3 +309,200 @@ impl Writer {
         self.pcap.into_writer().commit().with_context(|| format!("cannot put {} in place", path.display()))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::testing::{listing, scratch, PcapBytes};
+
+    const FRAME: &[u8] = &[0xaa; 20];
+    /// An IPv4 header's first bytes: version 4, header length 5.
+    const IPV4: &[u8] = &[0x45, 0, 0, 20, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2];
+
+    fn problem(bytes: &[u8], carries: Carries) -> (Option<usize>, usize, Problem) {
+        let e = parse("in.pcap", bytes, carries).unwrap_err();
+        assert_eq!(e.file, "in.pcap");
+        (e.record, e.offset, e.problem)
+    }
+
+    #[test]
+    fn reads_both_byte_orders_and_both_resolutions() {
+        for big in [false, true] {
+            for nano in [false, true] {
+                let file = PcapBytes::new(big, nano, 65535, 1).record(1_500_000_123_000, FRAME).record(1_500_000_124_000, &FRAME[..3]);
+                let records = parse("in.pcap", &file.bytes, Carries::Ethernet).unwrap();
+                assert_eq!(
+                    records,
+                    [
+                        Record { time_ns: 1_500_000_123_000, data: FRAME.to_vec(), number: 1 },
+                        Record { time_ns: 1_500_000_124_000, data: FRAME[..3].to_vec(), number: 2 },
+                    ],
+                    "big {big}, nano {nano}"
+                );
+            }
+        }
+        let nano = PcapBytes::new(false, true, 65535, 1).record(7, FRAME);
+        assert_eq!(parse("in.pcap", &nano.bytes, Carries::Ethernet).unwrap()[0].time_ns, 7);
+        let empty = PcapBytes::ethernet();
+        assert!(parse("in.pcap", &empty.bytes, Carries::Ethernet).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_wrong_magic_is_refused() {
+        let mut bytes = PcapBytes::ethernet().record(0, FRAME).bytes;
+        bytes[..4].copy_from_slice(&[0xde, 0xad, 0xbe, 0xef]);
+        assert_eq!(problem(&bytes, Carries::Ethernet), (None, 0, Problem::WrongMagic(0xdead_beef)));
+        assert_eq!(problem(b"GET / HTTP", Carries::Ethernet).2, Problem::WrongMagic(0x4745_5420));
+        let pcapng = [0x0a, 0x0d, 0x0d, 0x0a, 0x1c, 0, 0, 0, 0x4d, 0x3c, 0x2b, 0x1a];
+        assert_eq!(problem(&pcapng, Carries::Ethernet).2, Problem::Pcapng);
+        let text = parse("in.pcap", &bytes, Carries::Ethernet).unwrap_err().to_string();
+        assert!(text.starts_with("in.pcap: byte offset 0: wrong magic number deadbeef"), "{text}");
+    }
+
+    #[test]
+    fn a_truncated_header_is_refused() {
+        let bytes = PcapBytes::ethernet().bytes;
+        for len in [0, 2, 4, 23] {
+            assert_eq!(problem(&bytes[..len], Carries::Ethernet), (None, 0, Problem::TruncatedHeader { have: len }), "{len} bytes");
+        }
+        let text = parse("in.pcap", &bytes[..10], Carries::Ethernet).unwrap_err().to_string();
+        assert_eq!(text, "in.pcap: byte offset 0: truncated file header: 10 of 24 bytes");
+    }
+
+    #[test]
+    fn an_unsupported_version_is_refused() {
+        let mut bytes = PcapBytes::ethernet().bytes;
+        bytes[4] = 1;
+        assert_eq!(problem(&bytes, Carries::Ethernet), (None, 4, Problem::UnsupportedVersion { major: 1, minor: 4 }));
+    }
+
+    #[test]
+    fn truncated_records_are_refused_with_their_number_and_offset() {
+        let whole = PcapBytes::ethernet().record(0, FRAME).record(1000, FRAME).bytes;
+        let second = 24 + 16 + FRAME.len();
+        // The second record's header cut after 8 bytes.
+        assert_eq!(problem(&whole[..second + 8], Carries::Ethernet), (Some(2), second, Problem::TruncatedRecordHeader { have: 8 }));
+        // Its data cut after 5 bytes.
+        assert_eq!(
+            problem(&whole[..second + 16 + 5], Carries::Ethernet),
+            (Some(2), second, Problem::TruncatedRecord { captured: FRAME.len() as u32, have: 5 })
+        );
+        let text = parse("in.pcap", &whole[..second + 16 + 5], Carries::Ethernet).unwrap_err().to_string();
+        assert_eq!(text, "in.pcap: record 2 (byte offset 60): truncated record: its header says 20 bytes were captured, the file holds 5");
+    }
+
+    #[test]
+    fn a_captured_length_past_the_snap_length_or_the_original_is_refused() {
+        let file = PcapBytes::new(false, false, 16, 1).record(0, &FRAME[..16]).record(0, &FRAME[..17]);
+        assert_eq!(
+            problem(&file.bytes, Carries::Ethernet),
+            (Some(2), 24 + 16 + 16, Problem::CapturedOverSnapLength { captured: 17, snap_length: 16 })
+        );
+        // A wild captured length is named as such, not as a truncated record.
+        let wild = PcapBytes::new(false, false, 65535, 1).raw_record(0, 0, 0x7fff_ffff, 0x7fff_ffff, FRAME);
+        assert_eq!(problem(&wild.bytes, Carries::Ethernet).2, Problem::CapturedOverSnapLength { captured: 0x7fff_ffff, snap_length: 65535 });
+        let over = PcapBytes::ethernet().raw_record(0, 0, 20, 14, FRAME);
+        assert_eq!(problem(&over.bytes, Carries::Ethernet), (Some(1), 24, Problem::CapturedOverOriginal { captured: 20, original: 14 }));
+        // A frame cut at the snap length is the usual case: its original length may be larger.
+        let cut = PcapBytes::new(false, false, 20, 1).raw_record(0, 0, 20, 1500, FRAME);
+        assert_eq!(parse("in.pcap", &cut.bytes, Carries::Ethernet).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_timestamp_fraction_out_of_range_is_refused() {
+        let micro = PcapBytes::ethernet().raw_record(0, 1_000_000, 20, 20, FRAME);
+        assert_eq!(problem(&micro.bytes, Carries::Ethernet).2, Problem::BadTimestampFraction { fraction: 1_000_000, nanosecond: false });
+        let nano = PcapBytes::new(false, true, 65535, 1).raw_record(0, 999_999_999, 20, 20, FRAME).raw_record(1, 1_000_000_000, 20, 20, FRAME);
+        assert_eq!(problem(&nano.bytes, Carries::Ethernet), (Some(2), 60, Problem::BadTimestampFraction { fraction: 1_000_000_000, nanosecond: true }));
+    }
+
+    #[test]
+    fn timestamps_going_backwards_are_refused() {
+        let file = PcapBytes::ethernet().record(2_000_000, FRAME).record(2_000_000, FRAME).record(1_000_000, FRAME);
+        let (record, offset, found) = problem(&file.bytes, Carries::Ethernet);
+        assert_eq!((record, offset, found), (Some(3), 24 + 2 * 36, Problem::Backwards { time_ns: 1_000_000, previous_ns: 2_000_000 }));
+        let text = parse("in.pcap", &file.bytes, Carries::Ethernet).unwrap_err().to_string();
+        assert!(text.contains("record 3 (byte offset 96): timestamps go backwards: 0.001000000 s is earlier than the previous record's 0.002000000 s"), "{text}");
+    }
+
+    #[test]
+    fn the_link_type_must_match_the_device() {
+        let linux_cooked = PcapBytes::new(false, false, 65535, 113).bytes;
+        assert_eq!(problem(&linux_cooked, Carries::Ethernet), (None, 20, Problem::UnsupportedLinkType(113)));
+        assert_eq!(problem(&linux_cooked, Carries::Ip).2, Problem::UnsupportedLinkType(113));
+        let text = parse("in.pcap", &linux_cooked, Carries::Ip).unwrap_err().to_string();
+        assert!(text.contains("link type 113 (LINUX_SLL) is not supported"), "{text}");
+        let ethernet = PcapBytes::ethernet().record(0, FRAME).bytes;
+        assert_eq!(problem(&ethernet, Carries::Ip).2, Problem::LinkTypeMismatch { link: 1, carries: Carries::Ip });
+        for link in [101, 228] {
+            let ip = PcapBytes::new(true, false, 65535, link).record(0, IPV4).bytes;
+            assert_eq!(problem(&ip, Carries::Ethernet).2, Problem::LinkTypeMismatch { link, carries: Carries::Ethernet });
+            assert_eq!(parse("in.pcap", &ip, Carries::Ip).unwrap()[0].data, IPV4);
+        }
+        let text = parse("in.pcap", &ethernet, Carries::Ip).unwrap_err().to_string();
+        assert!(text.contains("link type 1 (ETHERNET) does not match the device, which carries bare IPv4 packets (link type 101 (RAW) or 228 (IPV4))"), "{text}");
+    }
+
+    #[test]
+    fn an_ip_device_takes_only_ipv4_packets() {
+        let mut ipv6 = IPV4.to_vec();
+        ipv6[0] = 0x60;
+        let file = PcapBytes::new(false, false, 65535, 101).record(0, IPV4).record(0, &ipv6).bytes;
+        assert_eq!(problem(&file, Carries::Ip), (Some(2), 60, Problem::NotIpv4 { version: Some(6) }));
+        let empty = PcapBytes::new(false, false, 65535, 228).record(0, &[]).bytes;
+        assert_eq!(problem(&empty, Carries::Ip).2, Problem::NotIpv4 { version: None });
+    }
+
+    #[test]
+    fn merging_orders_by_time_then_by_input_then_by_file() {
+        let record = |time_ns, tag: u8, number| Record { time_ns, data: vec![tag], number };
+        let first = vec![record(10, 1, 1), record(20, 2, 2), record(20, 3, 3), record(40, 4, 4)];
+        let second = vec![record(5, 5, 1), record(20, 6, 2), record(30, 7, 3)];
+        let third = vec![record(20, 8, 1)];
+        let order: Vec<(usize, u8)> = merge(vec![first, second, third]).iter().map(|a| (a.input, a.record.data[0])).collect();
+        assert_eq!(order, [(1, 5), (0, 1), (0, 2), (0, 3), (1, 6), (2, 8), (1, 7), (0, 4)]);
+        assert!(merge(vec![]).is_empty());
+    }
+
+    #[test]
+    fn written_captures_read_back_with_the_device_link_type() {
+        let dir = scratch("capture-write");
+        let path = dir.join("out.pcap");
+        let mut writer = Writer::create(&path, Carries::Ip).unwrap();
+        writer.write(1_700_000_000_000_000_001, IPV4).unwrap();
+        writer.write(1_700_000_000_000_000_002, IPV4).unwrap();
+        assert!(!path.exists(), "nothing is at the path before the commit");
+        writer.commit().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(&bytes[20..24], &101u32.to_le_bytes());
+        let records = parse("out.pcap", &bytes, Carries::Ip).unwrap();
+        assert_eq!(records.iter().map(|r| r.time_ns).collect::<Vec<_>>(), [1_700_000_000_000_000_001, 1_700_000_000_000_000_002]);
+        assert_eq!(listing(&dir), ["out.pcap"]);
+        let mut writer = Writer::create(&path, Carries::Ethernet).unwrap();
+        writer.write(0, FRAME).unwrap();
+        writer.commit().unwrap();
+        assert_eq!(parse("out.pcap", &std::fs::read(&path).unwrap(), Carries::Ethernet).unwrap()[0].data, FRAME);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_abandoned_or_failed_output_leaves_no_file_and_the_old_one_whole() {
+        let dir = scratch("capture-abandon");
+        let path = dir.join("out.pcap");
+        let mut writer = Writer::create(&path, Carries::Ethernet).unwrap();
+        writer.write(0, FRAME).unwrap();
+        drop(writer);
+        assert!(listing(&dir).is_empty());
+        std::fs::write(&path, "old").unwrap();
+        let mut writer = Writer::create(&path, Carries::Ethernet).unwrap();
+        let error = writer.write(u64::from(u32::MAX) * 1_000_000_000 + 1_000_000_000, FRAME).unwrap_err().to_string();
+        assert!(error.contains("past what a pcap timestamp holds"), "{error}");
+        assert!(writer.write(0, &vec![0; WRITE_SNAPLEN as usize + 1]).unwrap_err().to_string().contains("longer than the snap length"));
+        drop(writer);
+        assert_eq!(std::fs::read(&path).unwrap(), b"old");
+        assert_eq!(listing(&dir), ["out.pcap"]);
+        let missing = Writer::create(&dir.join("no/such/dir/out.pcap"), Carries::Ethernet).err().unwrap().to_string();
+        assert!(missing.contains("cannot create a temporary file beside") && missing.contains("no/such/dir/out.pcap"), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -24,6 +24,8 @@ pub mod dataplane;
 pub mod driver;
 pub mod prepare;
 pub mod reads;
+#[cfg(test)]
+pub mod testing;
 
 pub use dataplane::Dataplane;
 pub use prepare::{prepare, Prepared};
