@@ -140,3 +140,105 @@ pub fn bind(inputs: &[String], outputs: &[String], devices: &[Device]) -> Result
     }
     Ok(Bindings { inputs, outputs })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::dataplane::Carries;
+
+    fn device(name: &str, receives: bool, transmits: bool) -> Device {
+        Device { name: name.to_string(), carries: Carries::Ethernet, receives, transmits }
+    }
+
+    /// eth1 receives and transmits, eth2 only transmits, eth3 only receives.
+    fn router() -> Vec<Device> {
+        vec![device("eth1", true, true), device("eth2", false, true), device("eth3", true, false)]
+    }
+
+    fn strings(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn refused(inputs: &[&str], outputs: &[&str], devices: &[Device]) -> String {
+        bind(&strings(inputs), &strings(outputs), devices).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unnamed_files_bind_to_the_only_device_of_their_side() {
+        let devices = vec![device("eth1", true, false), device("eth2", false, true)];
+        let bound = bind(&strings(&["in.pcap"]), &strings(&["out.pcap"]), &devices).unwrap();
+        assert_eq!(bound.inputs, [Binding { device: 0, file: "in.pcap".into() }]);
+        assert_eq!(bound.outputs, [Binding { device: 1, file: "out.pcap".into() }]);
+        // No input at all is allowed: nothing arrives.
+        assert!(bind(&[], &strings(&["eth2=out.pcap"]), &devices).unwrap().inputs.is_empty());
+        // A path whose part before the '=' holds a '/' is a file, not DEV=FILE.
+        let bound = bind(&strings(&["./a=b.pcap"]), &strings(&["out.pcap"]), &devices).unwrap();
+        assert_eq!(bound.inputs[0].file, PathBuf::from("./a=b.pcap"));
+    }
+
+    #[test]
+    fn named_files_bind_in_the_order_given() {
+        let bound = bind(&strings(&["eth3=b.pcap", "eth1=a.pcap"]), &strings(&["eth2=y.pcap", "eth1=x.pcap"]), &router()).unwrap();
+        assert_eq!(bound.inputs, [Binding { device: 2, file: "b.pcap".into() }, Binding { device: 0, file: "a.pcap".into() }]);
+        assert_eq!(bound.outputs, [Binding { device: 1, file: "y.pcap".into() }, Binding { device: 0, file: "x.pcap".into() }]);
+    }
+
+    #[test]
+    fn an_unnamed_file_needs_exactly_one_device() {
+        let outputs = ["eth1=x.pcap", "eth2=y.pcap"];
+        assert_eq!(
+            refused(&["in.pcap"], &outputs, &router()),
+            "--input in.pcap: the graph receives on 2 devices (eth1, eth3); write --input DEV=in.pcap for each"
+        );
+        assert_eq!(
+            refused(&["eth1=in.pcap"], &["out.pcap"], &router()),
+            "--output out.pcap: the graph transmits on 2 devices (eth1, eth2); write --output DEV=out.pcap for each"
+        );
+        let sink = vec![device("eth1", false, true)];
+        assert_eq!(refused(&["in.pcap"], &["out.pcap"], &sink), "--input in.pcap: the graph receives on no device (it has no FromDevice)");
+        let source = vec![device("eth1", true, false)];
+        assert_eq!(refused(&[], &["out.pcap"], &source), "--output out.pcap: the graph transmits on no device (it has no ToDevice)");
+    }
+
+    #[test]
+    fn a_device_the_graph_does_not_use_there_is_refused() {
+        let outputs = ["eth1=x.pcap", "eth2=y.pcap"];
+        assert_eq!(
+            refused(&["eth2=in.pcap"], &outputs, &router()),
+            "--input eth2=in.pcap: the graph does not receive on eth2 (it has no FromDevice(eth2)); it receives on: eth1, eth3"
+        );
+        assert_eq!(refused(&["eth9=in.pcap"], &outputs, &router()), "--input eth9=in.pcap: the graph uses no device eth9; it receives on: eth1, eth3");
+        assert_eq!(
+            refused(&[], &["eth1=x.pcap", "eth3=y.pcap"], &router()),
+            "--output eth3=y.pcap: the graph does not transmit on eth3 (it has no ToDevice(eth3)); it transmits on: eth1, eth2"
+        );
+        assert_eq!(refused(&["eth1="], &outputs, &router()), "--input eth1=: no file is named");
+    }
+
+    #[test]
+    fn a_device_given_twice_is_refused() {
+        let outputs = ["eth1=x.pcap", "eth2=y.pcap"];
+        assert_eq!(refused(&["eth1=a.pcap", "eth1=b.pcap"], &outputs, &router()), "--input: device eth1 is given twice (a.pcap and b.pcap)");
+        let single = vec![device("eth1", true, true)];
+        assert_eq!(refused(&["a.pcap", "eth1=b.pcap"], &["x.pcap"], &single), "--input: device eth1 is given twice (a.pcap and b.pcap)");
+        assert_eq!(refused(&[], &["x.pcap", "y.pcap"], &single), "--output: device eth1 is given twice (x.pcap and y.pcap)");
+    }
+
+    #[test]
+    fn every_transmitting_device_needs_an_output() {
+        assert_eq!(
+            refused(&["eth1=a.pcap"], &[], &router()),
+            "the graph transmits on eth1, eth2, but no --output names them: add --output DEV=FILE for each"
+        );
+        assert_eq!(refused(&[], &["eth1=x.pcap"], &router()), "the graph transmits on eth2, but no --output names it: add --output DEV=FILE for it");
+    }
+
+    #[test]
+    fn an_output_may_not_be_another_output_or_an_input() {
+        assert_eq!(refused(&[], &["eth1=x.pcap", "eth2=./x.pcap"], &router()), "--output: eth1 and eth2 would both write ./x.pcap");
+        assert_eq!(
+            refused(&["eth3=a.pcap"], &["eth1=x.pcap", "eth2=a.pcap"], &router()),
+            "--output eth2=a.pcap: that is the input of eth3; write the output elsewhere"
+        );
+    }
+}
