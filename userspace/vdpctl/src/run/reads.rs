@@ -79,6 +79,7 @@ mod tests {
             devices: Vec::new(),
             system: single_tenant_system("red", &[]).unwrap(),
             elements: vec![("red/c".into(), class("Counter")), ("red/in/q".into(), class("Queue")), ("red/s".into(), class("Strip"))],
+            warnings: Vec::new(),
         }
     }
 

@@ -80,8 +80,9 @@ pub fn listing(dir: &std::path::Path) -> Vec<String> {
 pub struct Echo {
     pub echo: BTreeMap<String, String>,
     pub delay_ns: u64,
-    /// (device, period): transmits `[n as u8]` for the n-th frame, first at time 0.
-    pub source: Option<(String, u64)>,
+    /// (device, period, burst): transmits `burst` frames every `period`, from time 0; the n-th
+    /// frame is `[n as u8]`.
+    pub source: Option<(String, u64, u64)>,
     pub timer_ns: Option<u64>,
     pub clock: u64,
     /// Received (device, time, frame), in order.
@@ -90,6 +91,7 @@ pub struct Echo {
     scheduled: Vec<(u64, String, Vec<u8>)>,
     transmitted: BTreeMap<String, Vec<(u64, Vec<u8>)>>,
     source_sent: u64,
+    source_runs: u64,
     timer_next: u64,
 }
 
@@ -101,7 +103,7 @@ impl Echo {
     /// The time of the next event: a scheduled transmit, the source's next frame, the timer.
     fn next(&self) -> Option<u64> {
         let scheduled = self.scheduled.first().map(|s| s.0);
-        let source = self.source.as_ref().map(|(_, period)| self.source_sent * period);
+        let source = self.source.as_ref().map(|(_, period, _)| self.source_runs * period);
         let timer = self.timer_ns.map(|_| self.timer_next);
         [scheduled, source, timer].into_iter().flatten().min()
     }
@@ -135,10 +137,13 @@ impl Dataplane for Echo {
                 let (time, device, frame) = self.scheduled.remove(0);
                 self.transmitted.entry(device).or_default().push((time, frame));
                 sent += 1;
-            } else if let Some((device, _)) = self.source.as_ref().filter(|(_, period)| self.source_sent * period == next) {
-                self.transmitted.entry(device.clone()).or_default().push((next, vec![self.source_sent as u8]));
-                self.source_sent += 1;
-                sent += 1;
+            } else if let Some((device, _, burst)) = self.source.as_ref().filter(|(_, period, _)| self.source_runs * period == next) {
+                for _ in 0..*burst {
+                    self.transmitted.entry(device.clone()).or_default().push((next, vec![self.source_sent as u8]));
+                    self.source_sent += 1;
+                    sent += 1;
+                }
+                self.source_runs += 1;
             } else {
                 self.timer_next += self.timer_ns.expect("the timer is the only other event");
             }
