@@ -76,23 +76,11 @@ impl Drop for AtomicFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("vdp-atomic-test-{}-{name}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    fn names(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-        names.sort();
-        names
-    }
+    use crate::testdir::{listing, scratch};
 
     #[test]
     fn commit_replaces_the_file_and_leaves_no_temporary() {
-        let dir = scratch("commit");
+        let dir = scratch("atomic-commit");
         let path = dir.join("out");
         std::fs::write(&path, "old").unwrap();
         let mut file = AtomicFile::create(&path).unwrap();
@@ -100,28 +88,28 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"old", "the path is untouched until the commit");
         file.commit().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"new");
-        assert_eq!(names(&dir), ["out"]);
+        assert_eq!(listing(&dir), ["out"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn an_abandoned_file_leaves_nothing_and_the_old_file_whole() {
-        let dir = scratch("abandon");
+        let dir = scratch("atomic-abandon");
         let path = dir.join("out");
         let mut file = AtomicFile::create(&path).unwrap();
         file.write_all(b"half").unwrap();
         drop(file);
-        assert!(names(&dir).is_empty());
+        assert!(listing(&dir).is_empty());
         std::fs::write(&path, "old").unwrap();
         drop(AtomicFile::create(&path).unwrap());
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
-        assert_eq!(names(&dir), ["out"]);
+        assert_eq!(listing(&dir), ["out"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn a_failed_rename_removes_the_temporary_file() {
-        let dir = scratch("rename");
+        let dir = scratch("atomic-rename");
         // A non-empty directory at the final path makes the rename fail.
         let path = dir.join("out");
         std::fs::create_dir(&path).unwrap();
@@ -129,7 +117,7 @@ mod tests {
         let mut file = AtomicFile::create(&path).unwrap();
         file.write_all(b"new").unwrap();
         assert!(file.commit().is_err());
-        assert_eq!(names(&dir), ["out"]);
+        assert_eq!(listing(&dir), ["out"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

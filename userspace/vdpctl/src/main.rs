@@ -14,6 +14,8 @@ mod netlink;
 mod run;
 mod stats;
 mod tenant;
+#[cfg(test)]
+mod testdir;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

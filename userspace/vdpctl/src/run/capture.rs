@@ -267,6 +267,9 @@ impl Writer {
     /// Creates the temporary file and writes the header: link type `ETHERNET` or `RAW` as the
     /// device carries, nanosecond timestamps.
     pub fn create(path: &Path, carries: Carries) -> Result<Writer> {
+        if path.is_dir() {
+            anyhow::bail!("cannot write {}: it is a directory", path.display());
+        }
         let file = AtomicFile::create(path).with_context(|| format!("cannot create a temporary file beside {}", path.display()))?;
         let header = PcapHeader {
             snaplen: WRITE_SNAPLEN,
@@ -313,7 +316,8 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::testing::{listing, scratch, PcapBytes};
+    use crate::run::testing::PcapBytes;
+    use crate::testdir::{listing, scratch};
 
     const FRAME: &[u8] = &[0xaa; 20];
     /// An IPv4 header's first bytes: version 4, header length 5.
@@ -501,6 +505,8 @@ mod tests {
         drop(writer);
         assert_eq!(std::fs::read(&path).unwrap(), b"old");
         assert_eq!(listing(&dir), ["out.pcap"]);
+        let directory = Writer::create(&dir, Carries::Ethernet).err().unwrap().to_string();
+        assert!(directory.ends_with("it is a directory"), "{directory}");
         let missing = Writer::create(&dir.join("no/such/dir/out.pcap"), Carries::Ethernet).err().unwrap().to_string();
         assert!(missing.contains("cannot create a temporary file beside") && missing.contains("no/such/dir/out.pcap"), "{missing}");
         std::fs::remove_dir_all(&dir).unwrap();

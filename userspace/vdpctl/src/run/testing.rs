@@ -1,9 +1,8 @@
-//! Test aids for `vdpctl run`: pcap files built byte by byte, scratch directories, and a small
+//! Test aids for `vdpctl run`: pcap files built byte by byte and a small
 //! [`Dataplane`] that echoes frames, so that the driver is tested without the engine.
 
 use super::dataplane::{Dataplane, Ran};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 /// A classic pcap file, written field by field in either byte order.
 pub struct PcapBytes {
@@ -56,21 +55,6 @@ impl PcapBytes {
         let len = data.len() as u32;
         self.raw_record((time_ns / 1_000_000_000) as u32, fraction as u32, len, len, data)
     }
-}
-
-/// A fresh, empty directory for one test.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vdp-run-test-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// The names in a directory, sorted.
-pub fn listing(dir: &std::path::Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    names.sort();
-    names
 }
 
 /// A test data plane. Each frame received on a device of `echo` is transmitted on the
