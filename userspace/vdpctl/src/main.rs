@@ -1,13 +1,21 @@
 //! `vdpctl`: the command-line face of vdp.
 
+mod atomic;
 mod coord;
 mod device;
 mod frontend;
 mod graph;
 mod info;
 mod netlink;
+// `vdpctl run` waits for the user-level engine (vdp-engine), which implements
+// `run::Dataplane`; until it is wired in (`Command::Run` calling `run::run`), nothing in the
+// binary calls the module, and only its tests use it.
+#[allow(dead_code)]
+mod run;
 mod stats;
 mod tenant;
+#[cfg(test)]
+mod testdir;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
