@@ -53,12 +53,14 @@ pub(crate) struct Device {
     pub(crate) setup: DeviceSetup,
     rx: Mutex<VecDeque<UserPacket>>,
     tx: Mutex<Vec<(u64, Vec<u8>)>>,
+    /// Every frame transmitted, never reset: the engine's budget counts these.
+    transmitted: AtomicU64,
     counters: Counters,
 }
 
 impl Device {
     pub(crate) fn new(setup: DeviceSetup) -> Arc<Device> {
-        Arc::new(Device { setup, rx: Mutex::new(VecDeque::new()), tx: Mutex::new(Vec::new()), counters: Counters::default() })
+        Arc::new(Device { setup, rx: Mutex::new(VecDeque::new()), tx: Mutex::new(Vec::new()), transmitted: AtomicU64::new(0), counters: Counters::default() })
     }
 
     /// A frame arrives; returns whether it was queued (else it was counted as a drop).
@@ -90,8 +92,9 @@ impl Device {
         std::mem::take(&mut *self.tx.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    pub(crate) fn rx_waiting(&self) -> bool {
-        !self.rx.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+    /// Frames transmitted since the device was made (resets of the counters aside).
+    pub(crate) fn transmitted_total(&self) -> u64 {
+        self.transmitted.load(Relaxed)
     }
 }
 
@@ -128,6 +131,7 @@ impl element::DeviceEnd<UserPacket> for DeviceEnd {
         };
         device.counters.tx_packets.fetch_add(1, Relaxed);
         device.counters.tx_bytes.fetch_add(sent.len() as u64, Relaxed);
+        device.transmitted.fetch_add(1, Relaxed);
         let record = (User::now_ns(), sent.to_vec());
         device.tx.lock().unwrap_or_else(|p| p.into_inner()).push(record);
     }

@@ -18,6 +18,18 @@ use vdp_core::element::{BuildError, DeviceBinder, Graph, HandlerError, WakeAt};
 /// graph works without end (a source with no limit and no rate), so that a run always ends.
 pub const MAX_RUNS_PER_INSTANT: u64 = 10_000_000;
 
+/// How [`Engine::run`] ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Everything due by the deadline ran and a timer is set after it; the clock reads the
+    /// deadline.
+    Reached,
+    /// Nothing has work and no timer is set; the clock reads the time of the last work.
+    Idle { now_ns: u64 },
+    /// The run transmitted its budget of frames; work may be left.
+    Budget { now_ns: u64 },
+}
+
 /// Why a run stopped early.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunError {
@@ -95,9 +107,17 @@ impl Engine {
         self.devices.iter().find(|device| device.setup.name == name).ok_or_else(|| RunError::NoSuchDevice(name.to_string()))
     }
 
-    /// Runs passes over every thread's tasks at the present instant until one does no work.
-    fn settle(&mut self) -> Result<(), RunError> {
+    /// Frames transmitted on every device since the engine was made.
+    pub fn transmitted_total(&self) -> u64 {
+        self.devices.iter().map(|device| device.transmitted_total()).sum()
+    }
+
+    /// Runs passes over every thread's tasks at the present instant until one does no work, or
+    /// until `budget` more frames have been transmitted (checked after each task run); returns
+    /// whether the budget ran out.
+    fn settle(&mut self, budget: u64) -> Result<bool, RunError> {
         platform::set_now_ns(self.now_ns);
+        let until = self.transmitted_total().saturating_add(budget);
         let mut runs = 0u64;
         loop {
             self.bell.take();
@@ -106,35 +126,61 @@ impl Engine {
                 for &task in self.graph.thread_tasks(thread) {
                     worked |= self.graph.run_task(task as usize, thread, &self.wake);
                     runs += 1;
+                    self.task_runs = self.task_runs.saturating_add(1);
+                    if self.transmitted_total() >= until {
+                        self.note_wake();
+                        return Ok(true);
+                    }
                 }
             }
-            if let Some(at) = self.wake.take() {
-                self.next_wake = Some(self.next_wake.map_or(at, |next| next.min(at)));
-            }
-            self.task_runs += runs.min(u64::MAX - self.task_runs);
+            self.note_wake();
             if !worked && !self.bell.take() {
-                return Ok(());
+                return Ok(false);
             }
             if runs >= MAX_RUNS_PER_INSTANT {
                 return Err(RunError::Endless { at_ns: self.now_ns });
             }
-            runs = 0.max(runs);
+        }
+    }
+
+    fn note_wake(&mut self) {
+        if let Some(at) = self.wake.take() {
+            self.next_wake = Some(self.next_wake.map_or(at, |next| next.min(at)));
+        }
+    }
+
+    /// Runs, in virtual-time order, every task with work and every timer due at or before
+    /// `until_ns` (which may be `u64::MAX`), until nothing more is due by then or `budget` frames
+    /// have been transmitted.
+    pub fn run(&mut self, until_ns: u64, budget: u64) -> Result<Stopped, RunError> {
+        if until_ns < self.now_ns {
+            return Err(RunError::Backwards { at_ns: until_ns, now_ns: self.now_ns });
+        }
+        let until_tx = self.transmitted_total().saturating_add(budget);
+        loop {
+            let left = until_tx.saturating_sub(self.transmitted_total());
+            if left == 0 || self.settle(left)? {
+                return Ok(Stopped::Budget { now_ns: self.now_ns });
+            }
+            match self.next_wake {
+                Some(at) if at <= until_ns => {
+                    self.next_wake = None;
+                    self.now_ns = self.now_ns.max(at);
+                }
+                Some(_) => {
+                    self.now_ns = until_ns;
+                    return Ok(Stopped::Reached);
+                }
+                None => return Ok(Stopped::Idle { now_ns: self.now_ns }),
+            }
         }
     }
 
     /// Moves virtual time to `time_ns`, running every task and timer due on the way.
     pub fn advance_to(&mut self, time_ns: u64) -> Result<(), RunError> {
-        if time_ns < self.now_ns {
-            return Err(RunError::Backwards { at_ns: time_ns, now_ns: self.now_ns });
-        }
-        self.settle()?;
-        while let Some(at) = self.next_wake.filter(|at| *at <= time_ns) {
-            self.next_wake = None;
-            self.now_ns = self.now_ns.max(at);
-            self.settle()?;
-        }
+        self.run(time_ns, u64::MAX)?;
         self.now_ns = time_ns;
-        self.settle()
+        self.settle(u64::MAX).map(|_| ())
     }
 
     /// A frame arrives on `device` at `time_ns`: time moves there first, then the frame is
@@ -143,32 +189,7 @@ impl Engine {
     pub fn receive(&mut self, device: &str, frame: &[u8], time_ns: u64) -> Result<bool, RunError> {
         let device = self.device(device)?.clone();
         self.advance_to(time_ns)?;
-        let queued = device.arrive(frame);
-        self.settle()?;
-        Ok(queued)
-    }
-
-    /// Runs until the graph has nothing to do and no timer is due before `limit_ns`, or until
-    /// `limit_ns`; returns the virtual time reached (the time of the last timer that ran, or
-    /// `limit_ns` when a timer was still pending).
-    pub fn run_until_idle(&mut self, limit_ns: u64) -> Result<u64, RunError> {
-        self.settle()?;
-        loop {
-            match self.next_wake {
-                Some(at) if at <= limit_ns => {
-                    self.next_wake = None;
-                    self.now_ns = self.now_ns.max(at);
-                    self.settle()?;
-                }
-                Some(_) => {
-                    self.now_ns = self.now_ns.max(limit_ns);
-                    self.settle()?;
-                    return Ok(self.now_ns);
-                }
-                None if self.devices.iter().any(|d| d.rx_waiting()) => self.settle()?,
-                None => return Ok(self.now_ns),
-            }
-        }
+        Ok(device.arrive(frame))
     }
 
     /// Takes what `device` transmitted so far, oldest first, with the virtual times.

@@ -9,6 +9,6 @@ pub mod packet;
 pub mod platform;
 
 pub use device::{Carries, DeviceSetup};
-pub use engine::{Engine, RunError};
+pub use engine::{Engine, RunError, Stopped};
 pub use packet::UserPacket;
 pub use platform::User;

@@ -7,10 +7,6 @@ mod frontend;
 mod graph;
 mod info;
 mod netlink;
-// `vdpctl run` waits for the user-level engine (vdp-engine), which implements
-// `run::Dataplane`; until it is wired in (`Command::Run` calling `run::run`), nothing in the
-// binary calls the module, and only its tests use it.
-#[allow(dead_code)]
 mod run;
 mod stats;
 mod tenant;
@@ -89,6 +85,8 @@ enum Command {
     Compile(frontend::CompileArgs),
     /// List the supported element classes.
     Classes(frontend::ClassesArgs),
+    /// Run a tenant configuration in user space over pcap captures, on a virtual clock.
+    Run(run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -116,6 +114,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => frontend::run_merge(&args),
         Command::Compile(args) => frontend::run_compile(&args),
         Command::Classes(args) => frontend::run_classes(&args),
+        Command::Run(args) => run::run(&args, run::engine::start),
     };
     match result {
         Ok(code) => code,

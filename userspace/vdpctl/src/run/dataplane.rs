@@ -45,7 +45,8 @@ pub trait Dataplane {
     /// `until_ns`, and the work they cause, until nothing more is due by then; or stops early
     /// once this call has transmitted `budget` frames (at least 1). [`Ran`] says which.
     /// `until_ns` may be `u64::MAX`: run until idle.
-    fn run(&mut self, until_ns: u64, budget: u64) -> Ran;
+    /// Err when the data plane cannot go on (a graph that works without end at one instant).
+    fn run(&mut self, until_ns: u64, budget: u64) -> Result<Ran, Self::Error>;
 
     /// Takes the frames `device` transmitted since the last call, oldest first, each with the
     /// virtual time it was sent at. Empty for a device the graph does not transmit on.

@@ -71,7 +71,7 @@ impl<D: Dataplane, E: FnMut(usize, u64, &[u8]) -> Result<()>> Run<'_, D, E> {
     /// Runs the data plane up to `until_ns` and hands out what it transmitted, oldest first
     /// (frames of the same time in the outputs' order), up to `--max-packets` in all.
     fn run(&mut self, until_ns: u64) -> Result<Ran> {
-        let ran = self.dataplane.run(until_ns, self.max_packets - self.total());
+        let ran = self.dataplane.run(until_ns, self.max_packets - self.total()).map_err(|e| anyhow!("{e}"))?;
         let mut frames: Vec<(u64, usize, Vec<u8>)> = Vec::new();
         for (output, device) in self.transmitting.iter().enumerate() {
             frames.extend(self.dataplane.take_transmitted(device).into_iter().map(|(time, frame)| (time, output, frame)));

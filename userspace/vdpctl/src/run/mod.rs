@@ -16,18 +16,16 @@
 //! | `bind.rs` | `--input` and `--output` against the graph's devices |
 //! | `capture.rs` | pcap files: reading and checking, merging, atomic writing |
 //! | `driver.rs` | the loop: packets in, the clock forward, frames out, the limits |
+//! | `engine.rs` | the user-level engine (`vdp-engine`) as the [`Dataplane`] |
 //! | `reads.rs` | `--read` targets: checked before the run, printed after it |
 //! | `testing.rs` | test aids: pcap bytes, a test data plane that echoes frames |
-//!
-//! The subcommand is not in `main.rs` yet: it waits for the engine. Wiring it is a
-//! `Run(run::RunArgs)` variant in `Command` whose arm calls `run::run(&args, |prepared| ...)`
-//! with a closure that makes the engine from the [`Prepared`] graph, and dropping the
-//! `#[allow(dead_code)]` on `mod run`.
+
 
 pub mod bind;
 pub mod capture;
 pub mod dataplane;
 pub mod driver;
+pub mod engine;
 pub mod prepare;
 pub mod reads;
 #[cfg(test)]

@@ -32,10 +32,12 @@ pub fn targets(reads: &[String], prepared: &Prepared) -> Result<Vec<Read>> {
             problems.push(format!("--read {target}: the configuration has no element '{element}'"));
             continue;
         };
-        if !class.read_handlers.contains(&handler) {
+        // A handler that takes a parameter is named by its first word (`lookup 10.0.0.1`).
+        let name = handler.split_whitespace().next().unwrap_or(handler);
+        if !class.has_handler(name, false) {
             let has = match class.read_handlers {
                 [] => "it has no read handlers".to_string(),
-                handlers => format!("its read handlers are {}", handlers.join(", ")),
+                handlers => format!("its read handlers are {}", handlers.iter().map(|h| h.name).collect::<Vec<_>>().join(", ")),
             };
             problems.push(format!("--read {target}: {element} ({}) has no read handler '{handler}'; {has}", class.name));
             continue;

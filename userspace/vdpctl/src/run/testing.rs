@@ -107,14 +107,14 @@ impl Dataplane for Echo {
         Ok(())
     }
 
-    fn run(&mut self, until_ns: u64, budget: u64) -> Ran {
+    fn run(&mut self, until_ns: u64, budget: u64) -> Result<Ran, String> {
         assert!(budget >= 1);
         let mut sent = 0;
         loop {
-            let Some(next) = self.next() else { return Ran::Idle { now_ns: self.clock } };
+            let Some(next) = self.next() else { return Ok(Ran::Idle { now_ns: self.clock }) };
             if next > until_ns {
                 self.clock = until_ns;
-                return Ran::Reached;
+                return Ok(Ran::Reached);
             }
             self.clock = next;
             if self.scheduled.first().is_some_and(|s| s.0 == next) {
@@ -132,7 +132,7 @@ impl Dataplane for Echo {
                 self.timer_next += self.timer_ns.expect("the timer is the only other event");
             }
             if sent >= budget {
-                return Ran::Budget { now_ns: self.clock };
+                return Ok(Ran::Budget { now_ns: self.clock });
             }
         }
     }
