@@ -44,8 +44,8 @@
 //!    `installed`, `budget` or `DEVICES`, nor by the tenant's threads.
 //! 3. `workers` (state.rs, a per-tenant `Mutex`): threads 1 and up. Taken under `changing` to
 //!    start and stop threads, under `TENANTS` or alone to read their PIDs. Under it:
-//!    `home` (`start_workers`), starting a thread, and stopping one (dropping a `Thread`, which
-//!    waits for its loop to return). The threads never take `workers`, `changing` or
+//!    `home` (`start_workers`, to start threads; released before any is stopped), starting a
+//!    thread, and stopping one (dropping a `Thread`, which waits for its loop to return). The threads never take `workers`, `changing` or
 //!    `TENANTS`, so they can always finish a pass and stop.
 //! 4. `home` (state.rs, a per-tenant `Mutex`): thread 0's task. Held only to read or set it
 //!    (`charged` and the budget's `account` let go before they go on), and by `start_workers`
@@ -56,9 +56,9 @@
 //!    `Arc` (what it replaces is dropped after the lock is let go), `budget` to read or charge
 //!    the CPU budget. Never held together, nor with `home`.
 //!
-//! Known exception, left as it is: when `start_workers` fails after starting some threads, it
-//! stops them while still holding `home`. A thread it started that has reached the once-a-period
-//! refresh in `account` waits for `home` while `start_workers` waits for it to stop.
+//! Stopping a thread waits for it, and a running thread may be waiting for `home`: so no thread
+//! is stopped while `home` is held (`start_workers` lets it go before it stops the threads it
+//! started when a later one fails).
 //!
 //! Lock-free protocols:
 //!

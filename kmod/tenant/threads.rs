@@ -31,9 +31,11 @@ impl TenantState {
             Ok(())
         };
         let result = started();
+        // A thread started above takes `home` in `account`; stopping it below waits for it to
+        // exit, so `home` must be released first or the two wait for each other.
+        drop(started);
+        drop(home);
         if let Err(e) = result {
-            // NOTE: `home` is still held here, and a thread started above may be about to take
-            // it in `account` while this waits for it to stop (see "Lock order" in `mod.rs`).
             while workers.len() > had {
                 drop(workers.pop());
             }
