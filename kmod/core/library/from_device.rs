@@ -41,6 +41,7 @@ handlers! {
 }
 
 handlers! {
+    /// FromDevice's and ToDevice's write handlers.
     pub enum Write {
         ResetCounts = "reset_counts": Action,
         Burst = "burst": Integer,
@@ -91,10 +92,15 @@ impl<P: Platform> Element<P> for FromDevice<P> {
     }
 
     fn write(&self, handler: Write, value: &str) -> Result<(), HandlerError> {
-        match handler {
-            Write::ResetCounts => self.device.reset_counters(),
-            Write::Burst => self.burst.store(parse_int_in(value, 1, MAX_BURST)? as u32, Relaxed),
-        }
-        Ok(())
+        write(&self.device, &self.burst, handler, value)
     }
+}
+
+/// A write to FromDevice or ToDevice: the device's counters or the element's burst.
+pub(super) fn write<D: DeviceEnd<Pk>, Pk>(device: &D, burst: &AtomicU32, handler: Write, value: &str) -> Result<(), HandlerError> {
+    match handler {
+        Write::ResetCounts => device.reset_counters(),
+        Write::Burst => burst.store(u32::try_from(parse_int_in(value, 1, MAX_BURST)?).unwrap_or(1), Relaxed),
+    }
+    Ok(())
 }

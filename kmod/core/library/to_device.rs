@@ -3,7 +3,7 @@
 
 use super::from_device::bind;
 use crate::catalog::{base, int, keyword, required, ArgKind, ArgSpec, ElementClass, PortRange, TaskRule, MAX_BURST};
-use crate::element::handler::{handlers, parse_int_in, reply, HandlerError};
+use crate::element::handler::{handlers, reply, HandlerError};
 use crate::element::{Build, ConstructError, Cx, DeviceEnd, Direction, Element, Platform};
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
@@ -29,12 +29,7 @@ handlers! {
     }
 }
 
-handlers! {
-    pub enum Write {
-        ResetCounts = "reset_counts": Action,
-        Burst = "burst": Integer,
-    }
-}
+pub use super::from_device::Write;
 
 pub struct ToDevice<P: Platform> {
     device: P::Device,
@@ -82,10 +77,6 @@ impl<P: Platform> Element<P> for ToDevice<P> {
     }
 
     fn write(&self, handler: Write, value: &str) -> Result<(), HandlerError> {
-        match handler {
-            Write::ResetCounts => self.device.reset_counters(),
-            Write::Burst => self.burst.store(parse_int_in(value, 1, MAX_BURST)? as u32, Relaxed),
-        }
-        Ok(())
+        super::from_device::write(&self.device, &self.burst, handler, value)
     }
 }
