@@ -264,3 +264,17 @@ fn a_shaper_sends_at_the_same_times_however_the_run_is_cut() {
     assert_eq!(outputs[0], outputs[1]);
     assert!(outputs[0].contains(&755_000_000), "{:?}", outputs[0]);
 }
+
+/// A received frame waits in its device's queue until the engine next runs, at the frame's own
+/// time however late the run comes; the frames before it were handled when it arrived.
+#[test]
+fn a_received_frame_is_handled_by_the_next_run_at_its_time() {
+    let mut run = Run::config("FromDevice(eth0) -> Queue -> ToDevice(eth1);");
+    let frame = udp_frame([10, 0, 0, 1], [10, 0, 0, 2], 1, 2);
+    assert!(run.engine.receive("eth0", &frame, 1000).unwrap());
+    assert!(run.take("eth1").is_empty());
+    assert!(run.engine.receive("eth0", &frame, 2000).unwrap());
+    assert_eq!(run.take_timed("eth1"), [(1000, frame.clone())]);
+    assert_eq!(run.engine.run(5000, u64::MAX), Ok(Stopped::Idle { now_ns: 2000 }));
+    assert_eq!(run.take_timed("eth1"), [(2000, frame)]);
+}
