@@ -518,6 +518,9 @@ enum Stage {
     Encap(Encap),
     GetIp(u8),
     Counter,
+    /// `Unstrip(k) -> Strip(k)`: the data as it was, in a larger buffer when k is more than
+    /// the headroom left, with the network mark moved along.
+    Headroom(u16),
 }
 
 impl Stage {
@@ -535,6 +538,7 @@ impl Stage {
             Stage::Encap(encap) => format!("IPEncap({})", encap.args()),
             Stage::GetIp(offset) => format!("GetIPAddress({offset})"),
             Stage::Counter => "Counter".into(),
+            Stage::Headroom(k) => format!("Unstrip({k}) -> Strip({k})"),
         }
     }
 }
@@ -552,6 +556,7 @@ fn stage() -> impl Strategy<Value = Stage> {
         1 => (protocol(), address(), address(), 1u8..=255, any::<u8>()).prop_map(|(proto, src, dst, ttl, tos)| Stage::Encap(Encap { proto, src, dst, ttl, tos })),
         1 => (0u8..24).prop_map(Stage::GetIp),
         1 => Just(Stage::Counter),
+        1 => prop_oneof![0u16..=80, 0u16..=256].prop_map(Stage::Headroom),
     ]
 }
 
@@ -583,7 +588,7 @@ fn chain_model(stages: &[Stage], idents: &mut [u16], mut p: Pkt) -> Option<Pkt> 
                 encap.apply(p, ident)?
             }
             Stage::GetIp(offset) => get_ip_address(p, usize::from(*offset))?,
-            Stage::Counter => p,
+            Stage::Counter | Stage::Headroom(_) => p,
         };
     }
     Some(p)
@@ -687,4 +692,20 @@ fn classifier_term_ending_with_the_packet_matches() {
     one_short[13] = 0;
     let got = outputs_of(&mut run, &[ends_with_term.clone(), longer.clone(), one_short.clone()], 3);
     assert_eq!(got, [vec![ends_with_term], vec![longer], vec![one_short]]);
+}
+
+/// An Unstrip beyond the headroom left moved the data into a larger buffer without the old
+/// headroom, so the bytes an earlier Strip took off were gone (zeros came back instead), where
+/// the kernel's skb_cow_head keeps them. Here the Ethernet header.
+#[test]
+fn a_push_that_grows_the_buffer_keeps_what_was_stripped() {
+    for k in [64, 65, 79, 200, 256] {
+        let text = format!("FromDevice(eth0) -> Strip(14) -> Unstrip({k}) -> Strip({k}) -> DecIPTTL -> Unstrip(14) -> Queue -> ToDevice(eth1);");
+        let mut run = Run::config(&text);
+        let frame = udp_frame([10, 0, 0, 1], [10, 0, 0, 2], 1, 2);
+        let got = outputs_of(&mut run, &[frame.clone()], 1).remove(0);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0][..14], frame[..14], "Unstrip({k})");
+        assert_eq!(got[0][14 + 8], frame[14 + 8] - 1, "Unstrip({k}): DecIPTTL found the header");
+    }
 }
