@@ -136,8 +136,14 @@ pub struct Run {
 
 impl Run {
     pub fn new(compiled: Compiled) -> Run {
+        Run::with_threads(compiled, 1)
+    }
+
+    /// The engine places the tasks on `threads` threads, as the kernel would (it runs them
+    /// all in turn on this one).
+    pub fn with_threads(compiled: Compiled, threads: u32) -> Run {
         let devices = compiled.devices.iter().map(|d| ethernet_device(d)).collect();
-        let engine = Engine::new(&compiled.blob, TENANT, devices, 1).unwrap_or_else(|e| panic!("engine refused the graph: {e}"));
+        let engine = Engine::new(&compiled.blob, TENANT, devices, threads).unwrap_or_else(|e| panic!("engine refused the graph: {e}"));
         Run { engine, compiled }
     }
 
