@@ -247,7 +247,7 @@ fn unstrip() -> Run {
 fn ether_encap() -> Run {
     let mut run = Run::config("FromDevice(eth0) -> Strip(14) -> EtherEncap(0x86dd, 1:2:3:4:5:6, 0a:0b:0c:0d:0e:0f) -> Queue -> ToDevice(eth1);");
     let sent = frames(1).remove(0);
-    send_all(&mut run, "eth0", &[sent.clone()]);
+    send_all(&mut run, "eth0", std::slice::from_ref(&sent));
     let mut expected = vec![0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 1, 2, 3, 4, 5, 6, 0x86, 0xdd];
     expected.extend_from_slice(&sent[14..]);
     assert_eq!(run.take("eth1"), [expected]);
@@ -257,7 +257,7 @@ fn ether_encap() -> Run {
 fn ether_mirror() -> Run {
     let mut run = Run::config("FromDevice(eth0) -> EtherMirror -> Queue -> ToDevice(eth1);");
     let sent = frames(1).remove(0);
-    send_all(&mut run, "eth0", &[sent.clone()]);
+    send_all(&mut run, "eth0", std::slice::from_ref(&sent));
     let mut expected = sent.clone();
     expected[..6].copy_from_slice(&sent[6..12]);
     expected[6..12].copy_from_slice(&sent[..6]);
@@ -579,8 +579,8 @@ fn gre_encap() -> Run {
                                    t/rx2 :: FromDevice(eth2) -> t/g2 :: GREEncap(0x0800) -> t/q2 :: Queue -> t/tx2 :: ToDevice(eth3);", &["eth0", "eth1", "eth2", "eth3"]);
     let mut run = Run::new(compiled);
     let sent = frames(1).remove(0);
-    send_all(&mut run, "eth0", &[sent.clone()]);
-    send_all(&mut run, "eth2", &[sent.clone()]);
+    send_all(&mut run, "eth0", std::slice::from_ref(&sent));
+    send_all(&mut run, "eth2", std::slice::from_ref(&sent));
     let mut keyed = vec![0x20, 0x00, 0x65, 0x58, 1, 2, 3, 4];
     keyed.extend_from_slice(&sent);
     assert_eq!(run.take("eth1"), [keyed]);

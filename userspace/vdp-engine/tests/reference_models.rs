@@ -825,7 +825,7 @@ fn a_push_that_grows_the_buffer_keeps_what_was_stripped() {
         let text = format!("FromDevice(eth0) -> Strip(14) -> Unstrip({k}) -> Strip({k}) -> DecIPTTL -> Unstrip(14) -> Queue -> ToDevice(eth1);");
         let mut run = Run::config(&text);
         let frame = udp_frame([10, 0, 0, 1], [10, 0, 0, 2], 1, 2);
-        let got = outputs_of(&mut run, &[frame.clone()], 1).remove(0);
+        let got = outputs_of(&mut run, std::slice::from_ref(&frame), 1).remove(0);
         assert_eq!(got.len(), 1);
         assert_eq!(got[0][..14], frame[..14], "Unstrip({k})");
         assert_eq!(got[0][14 + 8], frame[14 + 8] - 1, "Unstrip({k}): DecIPTTL found the header");
