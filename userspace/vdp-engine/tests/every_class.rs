@@ -589,3 +589,66 @@ fn gre_encap() -> Run {
     assert_eq!(run.take("eth3"), [plain]);
     run
 }
+
+/// Handler values, plausible and not.
+fn handler_value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        prop::sample::select(vec![
+            "", "0", "1", "-1", "7", "1024", "1025", "65535", "65536", "4294967296", "-9223372036854775808", "18446744073709551616",
+            "true", "false", "yes", "off", "0x10", "1Mbps", "10kBps", "0Bps", "1e9", "10.0.0.0/8 1", "10.0.0.0/8 10.0.0.1 2",
+            "0.0.0.0/0 0\n10.0.0.0/8 1", "10.0.0.0/33 0", "10.0.0.0/8", "1.2.3.4 5", "\\<00ff>", "\"quoted\"", "  3  ", "3\n",
+        ])
+        .prop_map(str::to_string),
+        "[ -~]{0,40}",
+        any::<i64>().prop_map(|n| n.to_string()),
+        prop::collection::vec(any::<char>(), 0..20).prop_map(|c| c.into_iter().collect()),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: cases(256), failure_persistence: None, ..Default::default() })]
+
+    /// Any text written to any write handler of any element of any class's configuration is
+    /// taken or refused, never a panic; every read handler still answers (or refuses) after it,
+    /// and packets still go through.
+    #[test]
+    fn handler_writes_never_panic(case in 0..CASES.len(), writes in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), handler_value()), 1..12)) {
+        let mut run = (CASES[case].run)();
+        let graph = run.engine.graph();
+        let mut targets = Vec::new();
+        for index in 0..graph.element_count() {
+            let (name, class, _) = graph.element(index).unwrap();
+            let name = String::from_utf8(name.to_vec()).unwrap();
+            for handler in class.write_handlers {
+                targets.push((name.clone(), handler.name));
+            }
+        }
+        let reads: Vec<(String, &str)> = (0..graph.element_count())
+            .flat_map(|index| {
+                let (name, class, _) = graph.element(index).unwrap();
+                let name = String::from_utf8(name.to_vec()).unwrap();
+                class.read_handlers.iter().map(move |h| (name.clone(), h.name))
+            })
+            .collect();
+        for (which, value) in &writes {
+            if targets.is_empty() {
+                break;
+            }
+            let (element, handler) = &targets[which.index(targets.len())];
+            let _ = run.engine.write_handler(element, handler, value);
+        }
+        for (element, handler) in &reads {
+            let _ = run.engine.read_handler(element, handler);
+            let _ = run.engine.read_handler(element, &format!("{handler} 10.0.0.1"));
+        }
+        let devices = run.compiled.devices.clone();
+        for device in &devices {
+            let _ = run.engine.receive(device, &frames(1)[0], run.engine.now_ns());
+        }
+        let now = run.engine.now_ns();
+        let _ = run.engine.run(now.saturating_add(NS_PER_SECOND), 10_000);
+    }
+}
+
+const NS_PER_SECOND: u64 = 1_000_000_000;
