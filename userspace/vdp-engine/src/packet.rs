@@ -77,7 +77,8 @@ impl PacketBuf for UserPacket {
         buf.extend_from_slice(kept);
         self.network = self.network.and_then(|at| at.checked_add(grow));
         self.buf = Arc::new(buf);
-        self.start += grow - n;
+        // The data moved `grow` bytes on, and the push takes `n` of them: HEADROOM are left.
+        self.start = HEADROOM;
         self.end += grow;
         Ok(())
     }
