@@ -147,13 +147,15 @@ impl<P: Platform> Element<P> for Shaper<P> {
         Ok(Shaper { bucket: P::locked(bucket)? })
     }
 
-    /// Lets a packet through while the bucket holds tokens and charges its length, so a large
-    /// packet may borrow against the tokens to come, as in Click.
+    /// Lets a packet through while the bucket holds a byte or more and charges its length, so a
+    /// large packet may borrow against the tokens to come, as in Click. A byte, not any fraction
+    /// of one: that is when a shaper held back asks to be woken, so a packet leaves at the same
+    /// time whether or not something else runs the task sooner.
     fn pull(&self, cx: &Cx<'_, P>, _port: u16) -> Option<P::Packet> {
         {
             let now = P::now_ns();
             let mut bucket = P::lock(&self.bucket);
-            if !bucket.has_tokens(now) {
+            if bucket.level(now) < 1 {
                 wake_for_token(cx, &mut bucket, now);
                 return None;
             }

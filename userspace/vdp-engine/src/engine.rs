@@ -183,9 +183,11 @@ impl Engine {
         self.settle(u64::MAX).map(|_| ())
     }
 
-    /// A frame arrives on `device` at `time_ns`: time moves there first, then the frame is
-    /// queued and the graph runs until it has nothing left to do at that instant. Returns
-    /// whether the device's queue took it.
+    /// A frame arrives on `device` at `time_ns`: time moves there first (what is due on the
+    /// way runs, with no budget), then the frame is queued for FromDevice. The graph handles it
+    /// at the next [`Engine::run`] (or `advance_to`, or the next `receive`), still at
+    /// `time_ns`: a run's budget then counts what it causes. Returns whether the device's queue
+    /// took it.
     pub fn receive(&mut self, device: &str, frame: &[u8], time_ns: u64) -> Result<bool, RunError> {
         let device = self.device(device)?.clone();
         self.advance_to(time_ns)?;

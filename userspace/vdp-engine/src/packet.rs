@@ -3,8 +3,8 @@
 //! They behave as the kernel's `sk_buff`s do for the element library: a clone shares the bytes
 //! until one side writes (`data_mut` copies then), `pull` and `push` move the start within the
 //! buffer so that an Unstrip after a Strip gives back the very bytes stripped, a `push` beyond
-//! the headroom moves the data into a larger buffer, and the network-header mark moves with the
-//! data.
+//! the headroom moves the data into a larger buffer (with the old headroom, so the stripped
+//! bytes are still in front of it), and the network-header mark moves with the data.
 
 use std::sync::Arc;
 use vdp_core::element::{NoMemory, PacketBuf, PacketError};
@@ -65,19 +65,21 @@ impl PacketBuf for UserPacket {
             self.start -= n;
             return Ok(());
         }
-        // Not enough headroom: move the data into a buffer with `n` bytes more headroom than
-        // the default, as the kernel's skb_cow_head grows the head.
-        let headroom = HEADROOM.checked_add(n).ok_or(PacketError)?;
-        let len = self.end - self.start;
+        // Not enough headroom: move the buffer into one with room for `n` bytes and the
+        // default headroom in front of the data, as the kernel's skb_cow_head grows the head.
+        // The old headroom moves along with the data, as pskb_expand_head copies it, so the
+        // bytes an earlier Strip took off are still there for an Unstrip.
+        let grow = HEADROOM.checked_add(n).ok_or(PacketError)? - self.start;
+        let kept = self.buf.get(..self.end).ok_or(PacketError)?;
         let mut buf = Vec::new();
-        buf.try_reserve_exact(headroom + len).map_err(|_| PacketError)?;
-        buf.resize(headroom, 0);
-        buf.extend_from_slice(self.data());
-        let shift = headroom as isize - self.start as isize;
-        self.network = self.network.and_then(|at| at.checked_add_signed(shift));
+        buf.try_reserve_exact(grow.checked_add(kept.len()).ok_or(PacketError)?).map_err(|_| PacketError)?;
+        buf.resize(grow, 0);
+        buf.extend_from_slice(kept);
+        self.network = self.network.and_then(|at| at.checked_add(grow));
         self.buf = Arc::new(buf);
-        self.start = headroom - n;
-        self.end = headroom + len;
+        // The data moved `grow` bytes on, and the push takes `n` of them: HEADROOM are left.
+        self.start = HEADROOM;
+        self.end += grow;
         Ok(())
     }
 
