@@ -4,12 +4,15 @@
       writes DIR/TENANT-DEV.pcap for red (eth1, eth2: bare IPv4) and blue (eth1, eth2: Ethernet),
       COUNT packets each, drawn from random.Random(SEED). Each tenant's eth1 inputs come first
       (phase 1), then its eth2 inputs (phase 2), GAP_MS apart, red and blue interleaved.
-  differential.py exchange IFACE DIR EXPECTED
-      on IFACE (the far end of the physical veth) sends every DIR/*.pcap record inside its
-      device's GRE tunnel at its timestamp's offset, captures what vdp sends back on every
-      tunnel, strips the outer headers and writes DIR/TENANT-DEV.kernel.pcap. EXPECTED names a
-      file of "TENANT-DEV COUNT" lines (what the user engine sent): the capture ends once every
-      device has sent as many and then nothing else for a second, or after 3 quiet seconds.
+  differential.py capture IFACE DIR EXPECTED
+      on IFACE (the far end of the physical veth) captures what vdp sends on every tunnel,
+      strips the outer headers and writes DIR/TENANT-DEV.kernel.pcap. It writes DIR/capturing
+      once it listens. EXPECTED names a file of "TENANT-DEV COUNT" lines (what the user engine
+      sent): after the sender is done (DIR/sent), the capture ends once every device has sent as
+      many and then nothing for a second, or after 3 quiet seconds.
+  differential.py send IFACE DIR
+      sends every DIR/TENANT-DEV.pcap record inside its device's GRE tunnel, at its timestamp's
+      offset from the first, then writes DIR/sent.
   differential.py compare NAME KERNEL.pcap ENGINE.pcap
       compares the two captures record by record (bytes and order; times are ignored), prints
       the count, or every difference (at most a few in full), and exits 1 on a difference.
@@ -24,7 +27,6 @@ import random
 import socket
 import struct
 import sys
-import threading
 import time
 
 LINK_ETHERNET = 1
@@ -132,9 +134,13 @@ def transport(rng, proto, length):
     return bytes(rng.getrandbits(8) for _ in range(length))
 
 
+# Half the destinations are on the two devices' subnets, which every configuration routes; the
+# rest hit the configurations' other routes, or none.
 DESTINATIONS = [
-    "10.1.0.2", "10.1.0.77", "10.2.0.2", "10.2.0.200", "10.2.0.130", "10.3.5.5", "10.7.7.7",
-    "192.168.4.4", "8.8.8.8", "172.16.0.9", "224.0.0.5", "255.255.255.255", "0.0.0.0",
+    "10.1.0.2", "10.1.0.2", "10.1.0.2", "10.1.0.77", "10.1.0.77", "10.1.0.255",
+    "10.2.0.2", "10.2.0.2", "10.2.0.2", "10.2.0.200", "10.2.0.130", "10.2.0.66",
+    "10.3.5.5", "10.7.7.7", "192.168.4.4", "8.8.8.8", "172.16.0.9", "224.0.0.5",
+    "255.255.255.255", "0.0.0.0",
 ]
 SOURCES = ["10.1.0.2", "10.2.0.2", "10.1.0.9", "10.2.0.150", "192.168.1.1", "172.20.0.1"]
 # Sources CheckIPHeader refuses: broadcast, multicast, BADSRC (red) or a subnet broadcast
@@ -313,86 +319,88 @@ def decapsulate(frame, problems):
     return None
 
 
-def exchange(iface, directory, expected_file):
+def capture(iface, directory, expected_file):
+    """Captures what vdp sends on every tunnel until the sender is done and the kernel is too."""
     expected = {}
     with open(expected_file) as f:
         for line in f:
             name, count = line.split()
             expected[name] = int(count)
-    sends = []
-    for (tenant, device) in TUNNELS:
-        path = os.path.join(directory, "%s-%s.pcap" % (tenant, device))
-        _, records = read_pcap(path)
-        for number, (time_ns, data) in enumerate(records):
-            sends.append((time_ns, tenant, device, number, data))
-    sends.sort(key=lambda s: (s[0], s[1], s[2], s[3]))
-
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
     try:
         sock.setsockopt(socket.SOL_SOCKET, 33, 32 << 20)  # SO_RCVBUFFORCE
     except OSError:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32 << 20)
     sock.bind((iface, 0))
-    with open("/sys/class/net/%s/address" % iface) as f:
-        source_mac = bytes.fromhex(f.read().strip().replace(":", ""))
-    got = {name: [] for name in ("%s-%s" % t for t in TUNNELS)}
+    sock.settimeout(0.2)
+    sent_marker = os.path.join(directory, "sent")
+    with open(os.path.join(directory, "capturing"), "w") as f:
+        f.write("%d\n" % os.getpid())
+    got = {"%s-%s" % t: [] for t in TUNNELS}
     problems = []
-    state = {"last": time.monotonic(), "stop": False, "others": 0}
-    lock = threading.Lock()
-
-    def receive():
-        sock.settimeout(0.2)
-        while not state["stop"]:
-            try:
-                frame, address = sock.recvfrom(65536)
-            except socket.timeout:
-                continue
-            if address[2] == socket.PACKET_OUTGOING:
-                continue
+    others = 0
+    sent_at = None
+    last = time.monotonic()
+    deadline = last + 300
+    while time.monotonic() < deadline:
+        try:
+            frame, address = sock.recvfrom(65536)
+        except socket.timeout:
+            frame = None
+        if frame is not None and address[2] != socket.PACKET_OUTGOING:
             found = decapsulate(frame, problems)
-            with lock:
-                if found is None:
-                    state["others"] += 1
-                    continue
+            if found is None:
+                others += 1
+            else:
                 tenant, device, inner = found
                 got["%s-%s" % (tenant, device)].append((time.time_ns(), inner))
-                state["last"] = time.monotonic()
+                last = time.monotonic()
+        if sent_at is None and os.path.exists(sent_marker):
+            sent_at = time.monotonic()
+        if sent_at is not None:
+            quiet = time.monotonic() - max(last, sent_at)
+            complete = all(len(got[name]) >= expected.get(name, 0) for name in got)
+            if (complete and quiet > 1.0) or quiet > 3.0:
+                break
+    else:
+        problems.append("the capture ran out of time (300 s)")
+    for name, records in got.items():
+        carries = TUNNELS[tuple(name.split("-"))][2]
+        write_pcap(os.path.join(directory, name + ".kernel.pcap"),
+                   LINK_IPV4 if carries == "ip" else LINK_ETHERNET, records)
+    print("captured %s; %d other frames" % (", ".join("%s %d" % (n, len(r)) for n, r in got.items()), others))
+    for problem in problems[:10]:
+        print("PROBLEM: " + problem)
+    if problems:
+        sys.exit(1)
 
-    receiver = threading.Thread(target=receive)
-    receiver.start()
+
+def send(iface, directory):
+    """Sends every input inside its tunnel, paced by the inputs' timestamps."""
+    sends = []
+    for (tenant, device) in TUNNELS:
+        _, records = read_pcap(os.path.join(directory, "%s-%s.pcap" % (tenant, device)))
+        for number, (time_ns, data) in enumerate(records):
+            sends.append((time_ns, tenant, device, number, data))
+    sends.sort(key=lambda s: (s[0], s[1], s[2], s[3]))
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    sock.bind((iface, 0))
+    with open("/sys/class/net/%s/address" % iface) as f:
+        source_mac = bytes.fromhex(f.read().strip().replace(":", ""))
     start = time.monotonic()
     first = sends[0][0] if sends else 0
     late = 0
     for ident, (time_ns, tenant, device, _, data) in enumerate(sends):
-        due = start + (time_ns - first) / 1e9
-        delay = due - time.monotonic()
+        delay = start + (time_ns - first) / 1e9 - time.monotonic()
         if delay > 0:
             time.sleep(delay)
         elif delay < -0.05:
             late += 1
         sock.send(encapsulate(tenant, device, data, ident, source_mac))
-    sent_s = time.monotonic() - start
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        with lock:
-            complete = all(len(got[name]) >= expected.get(name, 0) for name in got)
-            quiet = time.monotonic() - state["last"]
-        if (complete and quiet > 1.0) or quiet > 3.0:
-            break
-    state["stop"] = True
-    receiver.join()
-    for name, records in got.items():
-        carries = TUNNELS[tuple(name.split("-"))][2]
-        write_pcap(os.path.join(directory, name + ".kernel.pcap"),
-                   LINK_IPV4 if carries == "ip" else LINK_ETHERNET, records)
-    print("sent %d frames in %.1f s (%d more than 50 ms late); captured %s; %d other frames"
-          % (len(sends), sent_s, late, ", ".join("%s %d" % (n, len(r)) for n, r in got.items()),
-             state["others"]))
-    for problem in problems[:10]:
-        print("PROBLEM: " + problem)
-    if problems:
-        sys.exit(1)
+    summary = "sent %d frames in %.1f s (%d more than 50 ms late)" % (len(sends), time.monotonic() - start, late)
+    with open(os.path.join(directory, "sent"), "w") as f:
+        f.write(summary + "\n")
+    print(summary)
 
 
 # --- comparison ------------------------------------------------------------------------------
@@ -439,8 +447,10 @@ def main(argv):
     mode = argv[1] if len(argv) > 1 else ""
     if mode == "generate":
         generate(int(argv[2]), int(argv[3]), float(argv[4]), argv[5])
-    elif mode == "exchange":
-        exchange(argv[2], argv[3], argv[4])
+    elif mode == "capture":
+        capture(argv[2], argv[3], argv[4])
+    elif mode == "send":
+        send(argv[2], argv[3])
     elif mode == "compare":
         compare(argv[2], argv[3], argv[4])
     elif mode == "count":
