@@ -41,13 +41,15 @@ linear[0] -> out1;
 linear[1] -> out2;
 linear[2] -> viagw :: Counter -> out2;
 
-// DNS: a copy routed as UDP, and a copy wrapped three times in IP-in-IP (past the user engine's
-// headroom; past the tunnel's MTU for the longest packets) to eth2.
+// DNS: a copy routed as UDP, and a copy wrapped four times in IP-in-IP to eth2: 80 bytes pushed
+// where the stripped Ethernet header and the user engine's 64 bytes of headroom leave 78, and past
+// the tunnel's MTU for the longest packets.
 proto[1] -> dns :: Counter -> tee :: Tee(2);
 tee[0] -> radix;
 tee[1] -> IPEncap(ipip, 10.0.0.1, 10.2.0.99, TTL 9, TOS 4)
   -> IPEncap(ipip, 10.0.0.2, 10.2.0.98, DF true)
-  -> IPEncap(4, 10.0.0.3, 10.2.0.97) -> wrapped :: Counter -> out2;
+  -> IPEncap(4, 10.0.0.3, 10.2.0.97)
+  -> IPEncap(ipip, 10.0.0.4, 10.2.0.96, TTL 1) -> wrapped :: Counter -> out2;
 
 proto[2] -> udp :: Counter -> radix;
 radix[0] -> ttl1 :: DecIPTTL -> out1;

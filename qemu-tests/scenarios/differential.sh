@@ -13,7 +13,12 @@
 load_vdp
 . /vdp/gre-topology.sh
 DIFF="python3 /vdp/differential.py"
-SEED=${DIFF_SEED:-20261201}
+# The user engine does not model the kernel's timing, so the order out of a device must follow
+# from the order in: each tenant gets its eth1 inputs first, then (1.5 s later) its eth2 inputs,
+# so that only one of its receive queues fills at a time, and the configurations send every
+# packet bound for a device through the same queues (see differential-ip.click). The pacing only
+# keeps the veth backlog and the queues far from full.
+SEED=20261201    # round 1; round 2 uses SEED + 1
 PER_DEVICE=300   # input packets per device and round
 GAP_MS=3         # between two inputs; each tenant gets one every 6 ms
 WORK=/tmp/diff
@@ -26,6 +31,8 @@ vdpctl vdev show --tenant 1
 vdpctl vdev show --tenant 2
 
 # The handlers each configuration's round compares, one ELEMENT.HANDLER [PARAMETER] a line.
+# gre-router.click leaves some elements unnamed: CheckIPHeader@7 and Discard@9 are the names the
+# front end gives them (`vdpctl merge` lists them), and vdpctl run refuses a name that is gone.
 port_reads() { # port_reads NAME: the handlers of one gre-router.click Port
   for h in rx.count rx.drops rx.queue_length rx.burst rx.stats tx.count tx.drops tx.burst tx.stats \
            frames.count frames.byte_count other.count CheckIPHeader@7.drops Discard@9.count \
