@@ -47,7 +47,7 @@ copy_with_libs "$VDPBENCH" /usr/bin/vdp-bench
 
 cp "$KO" "$ROOT/vdp/vdp.ko"
 cp "$HERE"/guest/init "$ROOT/init"
-cp "$HERE"/guest/lib.sh "$HERE"/guest/packets.py "$HERE"/guest/coord-flood.py "$HERE"/guest/gre-topology.sh "$HERE"/guest/bench-cpu-lib.sh "$ROOT/vdp/"
+cp "$HERE"/guest/lib.sh "$HERE"/guest/packets.py "$HERE"/guest/differential.py "$HERE"/guest/coord-flood.py "$HERE"/guest/gre-topology.sh "$HERE"/guest/bench-cpu-lib.sh "$ROOT/vdp/"
 cp "$HERE"/scenarios/*.sh "$ROOT/scenarios/"
 mkdir -p "$ROOT/vdp/configs" && cp "$HERE"/configs/* "$ROOT/vdp/configs/"
 echo "$FLAVOUR" > "$ROOT/vdp/flavour"

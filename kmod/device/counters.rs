@@ -2,10 +2,11 @@
 //! elements' handlers and `VDEV_GET`/`PORT_GET` report, and resetting them.
 
 use super::types::{Port, VirtualDevice};
-use crate::portable::tunnel::{RxReason, TxReason};
+use crate::portable::tunnel::{RxReason, TxReason, RX_LOCAL_DROP_NAMES, TX_LOCAL_DROP_NAMES};
 use core::sync::atomic::{AtomicU64, Ordering};
 
-/// Receive drops a device counts besides the classifier's reasons.
+/// Receive drops a device counts besides the classifier's reasons; named by
+/// `tunnel::RX_LOCAL_DROP_NAMES`, which the user-level engine's devices share.
 #[derive(Clone, Copy)]
 pub(super) enum RxLocalDrop {
     /// The tenant's receive queue was full: its thread is not keeping up.
@@ -14,9 +15,8 @@ pub(super) enum RxLocalDrop {
     NoMemory = 1,
 }
 
-const RX_LOCAL_NAMES: [&str; 2] = ["queue_full", "no_memory"];
-
-/// Transmit drops besides the encapsulation's own reasons.
+/// Transmit drops besides the encapsulation's own reasons; named by
+/// `tunnel::TX_LOCAL_DROP_NAMES`.
 #[derive(Clone, Copy)]
 pub(super) enum TxLocalDrop {
     /// Shorter than an Ethernet header.
@@ -29,8 +29,6 @@ pub(super) enum TxLocalDrop {
     /// The device or its queue refused the frame.
     DeviceDropped = 4,
 }
-
-const TX_LOCAL_NAMES: [&str; 5] = ["too_short", "not_ipv4", "no_memory", "port_down", "device_dropped"];
 
 pub(super) fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
@@ -90,7 +88,7 @@ impl VirtualDevice {
             .iter()
             .filter(|reason| !reason.is_for_host())
             .map(move |reason| (reason.name(), self.rx_drops.get(reason.index()).map_or(0, load)));
-        let local = RX_LOCAL_NAMES.iter().zip(self.rx_local_drops.iter()).map(move |(name, c)| (*name, load(c)));
+        let local = RX_LOCAL_DROP_NAMES.iter().zip(self.rx_local_drops.iter()).map(move |(name, c)| (*name, load(c)));
         let totals = [("packets", load(&self.rx_packets)), ("bytes", load(&self.rx_bytes))];
         Iterator::chain(Iterator::chain(totals.into_iter(), reasons), local)
     }
@@ -99,7 +97,7 @@ impl VirtualDevice {
     pub(crate) fn tx_counters(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
         let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let reasons = TxReason::ALL.iter().map(move |reason| (reason.name(), self.tx_drops.get(reason.index()).map_or(0, load)));
-        let local = TX_LOCAL_NAMES.iter().zip(self.tx_local_drops.iter()).map(move |(name, c)| (*name, load(c)));
+        let local = TX_LOCAL_DROP_NAMES.iter().zip(self.tx_local_drops.iter()).map(move |(name, c)| (*name, load(c)));
         let totals = [("packets", load(&self.tx_packets)), ("bytes", load(&self.tx_bytes))];
         Iterator::chain(Iterator::chain(totals.into_iter(), reasons), local)
     }

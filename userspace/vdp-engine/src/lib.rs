@@ -8,7 +8,7 @@ pub mod engine;
 pub mod packet;
 pub mod platform;
 
-pub use device::{Carries, DeviceSetup};
+pub use device::DeviceSetup;
 pub use engine::{Engine, RunError, Stopped};
 pub use packet::UserPacket;
 pub use platform::User;

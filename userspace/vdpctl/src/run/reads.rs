@@ -20,7 +20,13 @@ pub fn targets(reads: &[String], prepared: &Prepared) -> Result<Vec<Read>> {
     let mut problems = Vec::new();
     let mut found = Vec::new();
     for target in reads {
-        let (element, handler) = match split_target(target) {
+        // A handler that takes a parameter is given with it after a space (`rt.lookup 10.0.0.1`),
+        // and the parameter may hold dots of its own.
+        let (named, parameter) = match target.split_once(char::is_whitespace) {
+            Some((named, parameter)) => (named, Some(parameter.trim())),
+            None => (target.as_str(), None),
+        };
+        let (element, handler) = match split_target(named) {
             Ok(parts) => parts,
             Err(e) => {
                 problems.push(format!("--read {e}"));
@@ -32,9 +38,7 @@ pub fn targets(reads: &[String], prepared: &Prepared) -> Result<Vec<Read>> {
             problems.push(format!("--read {target}: the configuration has no element '{element}'"));
             continue;
         };
-        // A handler that takes a parameter is named by its first word (`lookup 10.0.0.1`).
-        let name = handler.split_whitespace().next().unwrap_or(handler);
-        if !class.has_handler(name, false) {
+        if !class.has_handler(handler, false) {
             let has = match class.read_handlers {
                 [] => "it has no read handlers".to_string(),
                 handlers => format!("its read handlers are {}", handlers.iter().map(|h| h.name).collect::<Vec<_>>().join(", ")),
@@ -42,7 +46,11 @@ pub fn targets(reads: &[String], prepared: &Prepared) -> Result<Vec<Read>> {
             problems.push(format!("--read {target}: {element} ({}) has no read handler '{handler}'; {has}", class.name));
             continue;
         }
-        found.push(Read { target: target.clone(), element: full, handler: handler.to_string() });
+        let handler = match parameter {
+            Some(parameter) => format!("{handler} {parameter}"),
+            None => handler.to_string(),
+        };
+        found.push(Read { target: target.clone(), element: full, handler });
     }
     if !problems.is_empty() {
         bail!("{}", problems.join("\n"));
@@ -94,6 +102,17 @@ mod tests {
         let reads = targets(&strings(&["c.count", "in/q.length", "c.rate"]), &prepared()).unwrap();
         let found: Vec<(&str, &str, &str)> = reads.iter().map(|r| (r.target.as_str(), r.element.as_str(), r.handler.as_str())).collect();
         assert_eq!(found, [("c.count", "red/c", "count"), ("in/q.length", "red/in/q", "length"), ("c.rate", "red/c", "rate")]);
+    }
+
+    #[test]
+    fn a_parameter_follows_the_handler_and_may_hold_dots() {
+        let mut prepared = prepared();
+        prepared.elements.push(("red/rt".into(), vdp_core::catalog::class_by_name("RadixIPLookup").unwrap()));
+        let reads = targets(&strings(&["rt.lookup 10.1.0.1", "rt.table"]), &prepared).unwrap();
+        let found: Vec<(&str, &str, &str)> = reads.iter().map(|r| (r.target.as_str(), r.element.as_str(), r.handler.as_str())).collect();
+        assert_eq!(found, [("rt.lookup 10.1.0.1", "red/rt", "lookup 10.1.0.1"), ("rt.table", "red/rt", "table")]);
+        let error = targets(&strings(&["rt.nosuch 10.1.0.1"]), &prepared).unwrap_err().to_string();
+        assert!(error.starts_with("--read rt.nosuch 10.1.0.1: rt (RadixIPLookup) has no read handler 'nosuch'"), "{error}");
     }
 
     #[test]
