@@ -6,7 +6,7 @@ use crate::sys::genl::{Attrs, Dump, Event, Reply, Request};
 use crate::engine::handler::{HandlerError, HandlerText};
 use crate::tenant::{Installed, TenantError, TenantState, TenantView};
 use kernel::sync::Arc;
-use crate::{elements, tenant};
+use crate::tenant;
 use crate::sys::genl::ffi as bindings;
 use kernel::prelude::*;
 
@@ -38,7 +38,7 @@ fn get_info(request: &Request<'_>) -> Result {
     let mut reply = request.reply()?;
     reply.put_str(attr::VERSION, crate::portable::VERSION)?;
     reply.put_u32(attr::TENANT_COUNT, tenant::count())?;
-    for class in elements::implemented() {
+    for class in crate::portable::catalog::all_classes() {
         put_class(&mut reply, class.id, class.name).inspect_err(|_| {
             request.set_error_message(c"element class list does not fit in one reply");
         })?;

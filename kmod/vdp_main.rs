@@ -13,7 +13,7 @@ mod portable;
 use portable::*;
 
 mod device;
-mod elements;
+mod platform;
 mod engine;
 mod netlink;
 mod sys;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the guest's root filesystem as an initramfs: busybox for the basics, the host's own
 # iproute2 (ip with gre/gretap, tc) and util-linux (unshare, nsenter) with their libraries,
-# vdp.ko, vdpctl, vdp-fuzz (built beside vdpctl), and the scenario scripts.
+# vdp.ko, vdpctl, vdp-fuzz and vdp-bench (built beside vdpctl), and the scenario scripts.
 #
 #   qemu-tests/mkinitramfs.sh FLAVOUR VDP_KO VDPCTL OUTPUT
 set -euo pipefail
@@ -13,6 +13,8 @@ die() { echo "[initramfs] error: $*" >&2; exit 1; }
 [ -x "$VDPCTL" ] || die "vdpctl not found at $VDPCTL"
 VDPFUZZ=$(dirname "$VDPCTL")/vdp-fuzz
 [ -x "$VDPFUZZ" ] || die "vdp-fuzz not found at $VDPFUZZ"
+VDPBENCH=$(dirname "$VDPCTL")/vdp-bench
+[ -x "$VDPBENCH" ] || die "vdp-bench not found at $VDPBENCH"
 BUSYBOX=$(command -v busybox) || die "busybox not found (Debian package busybox-static)"
 file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || true
 
@@ -39,12 +41,13 @@ for tool in unshare nsenter; do
 done
 copy_with_libs "$VDPCTL" /usr/bin/vdpctl
 copy_with_libs "$VDPFUZZ" /usr/bin/vdp-fuzz
+copy_with_libs "$VDPBENCH" /usr/bin/vdp-bench
 [ -d /etc/iproute2 ] && cp -r /etc/iproute2 "$ROOT/etc/"
 [ -d /usr/share/iproute2 ] && mkdir -p "$ROOT/usr/share" && cp -r /usr/share/iproute2 "$ROOT/usr/share/"
 
 cp "$KO" "$ROOT/vdp/vdp.ko"
 cp "$HERE"/guest/init "$ROOT/init"
-cp "$HERE"/guest/lib.sh "$HERE"/guest/packets.py "$HERE"/guest/coord-flood.py "$HERE"/guest/gre-topology.sh "$HERE"/guest/bench-cpu-lib.sh "$ROOT/vdp/"
+cp "$HERE"/guest/lib.sh "$HERE"/guest/packets.py "$HERE"/guest/differential.py "$HERE"/guest/coord-flood.py "$HERE"/guest/gre-topology.sh "$HERE"/guest/bench-cpu-lib.sh "$ROOT/vdp/"
 cp "$HERE"/scenarios/*.sh "$ROOT/scenarios/"
 mkdir -p "$ROOT/vdp/configs" && cp "$HERE"/configs/* "$ROOT/vdp/configs/"
 echo "$FLAVOUR" > "$ROOT/vdp/flavour"

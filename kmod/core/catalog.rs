@@ -5,8 +5,13 @@
 //! in userspace and another in the kernel. A class id is its index in [`CLASSES`]; ids are part of
 //! the compiled-graph format, so classes are only ever appended, never reordered or removed.
 //!
+//! Each class's description lives in its own file of the element library (`library/`), beside
+//! its code; this file holds the types they are written in and the lookups.
+//!
 //! Port processing codes follow Click: `h` push, `l` pull, `a` agnostic; inputs and outputs are
 //! separated by `/`, and the last letter of a side repeats for any further ports.
+
+pub use crate::element::handler::{HandlerSet, HandlerSpec};
 
 /// How a port moves packets.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -180,8 +185,9 @@ pub struct ElementClass {
     pub processing: &'static str,
     pub args: &'static [ArgSpec],
     pub repeated: Option<RepeatedArgs>,
-    pub read_handlers: &'static [&'static str],
-    pub write_handlers: &'static [&'static str],
+    /// The read and write handlers, from the class's handler enums ([`HandlerSet`]).
+    pub read_handlers: &'static [HandlerSpec],
+    pub write_handlers: &'static [HandlerSpec],
     pub task: TaskRule,
     pub flow: PacketFlow,
     /// Estimated cycles per packet.
@@ -194,19 +200,19 @@ pub struct ElementClass {
     pub audience: Audience,
 }
 
-const fn positional(keyword: &'static str, kind: ArgKind, default: Option<&'static str>) -> ArgSpec {
+pub const fn positional(keyword: &'static str, kind: ArgKind, default: Option<&'static str>) -> ArgSpec {
     ArgSpec { keyword, kind, mode: ArgMode::Positional, required: false, default }
 }
 
-const fn required(keyword: &'static str, kind: ArgKind) -> ArgSpec {
+pub const fn required(keyword: &'static str, kind: ArgKind) -> ArgSpec {
     ArgSpec { keyword, kind, mode: ArgMode::Positional, required: true, default: None }
 }
 
-const fn keyword(keyword: &'static str, kind: ArgKind, default: Option<&'static str>) -> ArgSpec {
+pub const fn keyword(keyword: &'static str, kind: ArgKind, default: Option<&'static str>) -> ArgSpec {
     ArgSpec { keyword, kind, mode: ArgMode::KeywordOnly, required: false, default }
 }
 
-const fn int(min: i64, max: i64) -> ArgKind {
+pub const fn int(min: i64, max: i64) -> ArgKind {
     ArgKind::Int { min, max }
 }
 
@@ -219,11 +225,12 @@ pub const MAX_HEADER_BYTES: i64 = 256;
 /// Largest busy-work request, about a millisecond on the test machines.
 pub const MAX_CHEW_CYCLES: i64 = 10_000_000;
 
-const NO_HANDLERS: &[&str] = &[];
-
-const fn base(id: u16, name: &'static str, summary: &'static str) -> ElementClass {
+/// A class description with Click's most common defaults (one agnostic input and output, no
+/// arguments, not a task); a class file overrides what differs. The registry sets `id` and the
+/// handler tables.
+pub const fn base(name: &'static str, summary: &'static str) -> ElementClass {
     ElementClass {
-        id,
+        id: u16::MAX,
         name,
         summary,
         inputs: PortRange::exactly(1),
@@ -232,8 +239,8 @@ const fn base(id: u16, name: &'static str, summary: &'static str) -> ElementClas
         processing: "a/a",
         args: &[],
         repeated: None,
-        read_handlers: NO_HANDLERS,
-        write_handlers: NO_HANDLERS,
+        read_handlers: &[],
+        write_handlers: &[],
         task: TaskRule::Never,
         flow: PacketFlow::OneOutput,
         cost_cycles: 100,
@@ -244,372 +251,16 @@ const fn base(id: u16, name: &'static str, summary: &'static str) -> ElementClas
     }
 }
 
-const DEVICE_ARGS_IN: &[ArgSpec] = &[
-    required("DEVNAME", ArgKind::DeviceName),
-    keyword("PROMISC", ArgKind::Bool, Some("false")),
-    keyword("SNIFFER", ArgKind::Bool, Some("false")),
-    keyword("BURST", int(1, MAX_BURST), Some("8")),
-];
-const DEVICE_ARGS_OUT: &[ArgSpec] =
-    &[required("DEVNAME", ArgKind::DeviceName), keyword("BURST", int(1, MAX_BURST), Some("16"))];
-const QUEUE_ARGS: &[ArgSpec] = &[positional("CAPACITY", int(1, MAX_QUEUE_CAPACITY), Some("1000"))];
-const QUEUE_READ: &[&str] = &["length", "highwater_length", "capacity", "drops"];
-const QUEUE_WRITE: &[&str] = &["capacity", "reset", "reset_counts"];
-const ROUTES: Option<RepeatedArgs> =
-    Some(RepeatedArgs { kind: ArgKind::Route, min: 0, noun: "route" });
-const LOOKUP_READ: &[&str] = &["table", "lookup"];
-const LOOKUP_WRITE: &[&str] = &["add", "remove", "set", "flush"];
-const SOURCE_READ: &[&str] = &["count", "active", "limit", "burst", "data"];
-const SOURCE_WRITE: &[&str] = &["reset", "active", "limit", "burst", "data"];
-
-/// Every supported class, indexed by id.
-pub static CLASSES: [ElementClass; 36] = [
-    ElementClass {
-        inputs: PortRange::exactly(0),
-        processing: "/h",
-        args: DEVICE_ARGS_IN,
-        read_handlers: &["count", "drops", "burst", "queue_length", "stats"],
-        write_handlers: &["reset_counts", "burst"],
-        task: TaskRule::Always,
-        cost_cycles: 800,
-        ..base(0, "FromDevice", "Receives packets from a device and pushes them out")
-    },
-    ElementClass {
-        outputs: PortRange::exactly(0),
-        processing: "l/",
-        args: DEVICE_ARGS_OUT,
-        read_handlers: &["count", "drops", "burst", "stats"],
-        write_handlers: &["reset_counts", "burst"],
-        task: TaskRule::Always,
-        cost_cycles: 800,
-        ..base(1, "ToDevice", "Pulls packets from its input and sends them on a device")
-    },
-    ElementClass {
-        processing: "h/l",
-        args: QUEUE_ARGS,
-        read_handlers: QUEUE_READ,
-        write_handlers: QUEUE_WRITE,
-        cost_cycles: 150,
-        resource: Resource::QueueCapacity("CAPACITY"),
-        ..base(2, "Queue", "Stores pushed packets until they are pulled; drops when full")
-    },
-    ElementClass {
-        processing: "h/l",
-        args: QUEUE_ARGS,
-        read_handlers: QUEUE_READ,
-        write_handlers: QUEUE_WRITE,
-        cost_cycles: 120,
-        resource: Resource::QueueCapacity("CAPACITY"),
-        ..base(3, "SimpleQueue", "Queue without the thread-safety of Queue")
-    },
-    ElementClass {
-        processing: "l/h",
-        args: &[
-            positional("BURST", int(1, MAX_BURST), Some("1")),
-            keyword("ACTIVE", ArgKind::Bool, Some("true")),
-        ],
-        read_handlers: &["count", "burst", "active"],
-        write_handlers: &["reset", "burst", "active"],
-        task: TaskRule::Always,
-        cost_cycles: 100,
-        ..base(4, "Unqueue", "Task that pulls packets from its input and pushes them out")
-    },
-    ElementClass {
-        read_handlers: &["count", "byte_count", "rate", "bit_rate", "byte_rate"],
-        write_handlers: &["reset"],
-        cost_cycles: 700,
-        ..base(5, "Counter", "Counts packets and bytes passing through")
-    },
-    ElementClass {
-        outputs: PortRange::exactly(0),
-        processing: "a/",
-        read_handlers: &["count"],
-        write_handlers: &["reset_counts"],
-        task: TaskRule::WhenInputPull,
-        cost_cycles: 50,
-        ..base(6, "Discard", "Drops every packet; pulls them itself when its input is pull")
-    },
-    ElementClass {
-        outputs: PortRange::at_least(1),
-        output_rule: OutputRule::IntArgument("N"),
-        processing: "h/h",
-        args: &[positional("N", int(1, MAX_PORTS as i64), None)],
-        flow: PacketFlow::EveryOutput,
-        cost_cycles: 200,
-        ..base(7, "Tee", "Pushes a copy of each packet out of every output")
-    },
-    ElementClass {
-        inputs: PortRange::at_least(0),
-        outputs: PortRange::at_least(0),
-        cost_cycles: 0,
-        ..base(8, "Idle", "Never emits packets and drops what it receives")
-    },
-    ElementClass {
-        outputs: PortRange::at_least(1),
-        output_rule: OutputRule::OnePerRepeatedArgument,
-        processing: "h/h",
-        repeated: Some(RepeatedArgs { kind: ArgKind::ClassifierPattern, min: 1, noun: "pattern" }),
-        cost_cycles: 300,
-        cost_per_entry: 20,
-        resource: Resource::TableEntries,
-        ..base(9, "Classifier", "Sends each packet to the output of the first pattern it matches")
-    },
-    ElementClass {
-        outputs: PortRange::at_least(1),
-        output_rule: OutputRule::OnePerRepeatedArgument,
-        processing: "h/h",
-        repeated: Some(RepeatedArgs {
-            kind: ArgKind::IpClassifierExpr,
-            min: 1,
-            noun: "expression",
-        }),
-        cost_cycles: 400,
-        cost_per_entry: 30,
-        resource: Resource::TableEntries,
-        ..base(10, "IPClassifier", "Classifies IP packets by tcpdump-like expressions")
-    },
-    ElementClass {
-        args: &[required("LENGTH", int(0, MAX_HEADER_BYTES))],
-        cost_cycles: 50,
-        ..base(11, "Strip", "Removes LENGTH bytes from the front of each packet")
-    },
-    ElementClass {
-        args: &[required("LENGTH", int(0, MAX_HEADER_BYTES))],
-        cost_cycles: 50,
-        ..base(12, "Unstrip", "Restores LENGTH bytes previously stripped")
-    },
-    ElementClass {
-        args: &[
-            required("ETHERTYPE", int(0, 0xffff)),
-            required("SRC", ArgKind::EtherAddr),
-            required("DST", ArgKind::EtherAddr),
-        ],
-        cost_cycles: 150,
-        ..base(13, "EtherEncap", "Prepends an Ethernet header")
-    },
-    ElementClass {
-        cost_cycles: 100,
-        ..base(14, "EtherMirror", "Swaps the Ethernet source and destination addresses")
-    },
-    ElementClass {
-        outputs: PortRange::between(1, 2),
-        processing: "a/ah",
-        args: &[
-            positional("BADSRC", ArgKind::AddrList, None),
-            keyword("OFFSET", int(0, MAX_HEADER_BYTES), Some("0")),
-            keyword("INTERFACES", ArgKind::PrefixList, None),
-            keyword("VERBOSE", ArgKind::Bool, Some("false")),
-            keyword("CHECKSUM", ArgKind::Bool, Some("true")),
-        ],
-        read_handlers: &["drops"],
-        cost_cycles: 400,
-        ..base(15, "CheckIPHeader", "Drops or diverts packets with invalid IP headers")
-    },
-    ElementClass {
-        outputs: PortRange::between(1, 2),
-        processing: "a/ah",
-        cost_cycles: 200,
-        ..base(16, "DecIPTTL", "Decrements the IP TTL; expired packets go to output 1")
-    },
-    ElementClass {
-        cost_cycles: 300,
-        ..base(17, "SetIPChecksum", "Recomputes the IP header checksum")
-    },
-    ElementClass {
-        args: &[
-            required("PROTO", ArgKind::IpProtocol),
-            required("SRC", ArgKind::Ipv4Addr),
-            required("DST", ArgKind::Ipv4Addr),
-            keyword("TOS", int(0, 255), Some("0")),
-            keyword("TTL", int(1, 255), Some("250")),
-            keyword("DF", ArgKind::Bool, Some("false")),
-        ],
-        cost_cycles: 300,
-        ..base(18, "IPEncap", "Prepends an IP header")
-    },
-    ElementClass {
-        args: &[required("OFFSET", int(0, MAX_HEADER_BYTES))],
-        cost_cycles: 50,
-        ..base(19, "GetIPAddress", "Copies the IP address at OFFSET into the destination annotation")
-    },
-    ElementClass {
-        outputs: PortRange::at_least(1),
-        output_rule: OutputRule::CoversRoutes,
-        processing: "h/h",
-        repeated: ROUTES,
-        read_handlers: LOOKUP_READ,
-        write_handlers: LOOKUP_WRITE,
-        cost_cycles: 1000,
-        resource: Resource::TableEntries,
-        ..base(20, "RadixIPLookup", "Longest-prefix-match routing with a radix trie")
-    },
-    ElementClass {
-        outputs: PortRange::at_least(1),
-        output_rule: OutputRule::CoversRoutes,
-        processing: "h/h",
-        repeated: ROUTES,
-        read_handlers: LOOKUP_READ,
-        write_handlers: LOOKUP_WRITE,
-        cost_cycles: 200,
-        cost_per_entry: 40,
-        resource: Resource::TableEntries,
-        ..base(21, "LinearIPLookup", "Longest-prefix-match routing by a linear scan")
-    },
-    ElementClass {
-        outputs: PortRange::at_least(1),
-        output_rule: OutputRule::CoversRoutes,
-        processing: "h/h",
-        repeated: ROUTES,
-        read_handlers: &["table", "lookup"],
-        cost_cycles: 200,
-        cost_per_entry: 40,
-        resource: Resource::TableEntries,
-        ..base(22, "StaticIPLookup", "LinearIPLookup whose table cannot be changed at run time")
-    },
-    ElementClass {
-        args: &[required("COLOR", int(0, 255))],
-        read_handlers: &["color"],
-        write_handlers: &["color"],
-        cost_cycles: 50,
-        ..base(23, "Paint", "Sets the paint annotation to COLOR")
-    },
-    ElementClass {
-        outputs: PortRange::between(1, 256),
-        processing: "h/h",
-        cost_cycles: 100,
-        ..base(24, "PaintSwitch", "Sends each packet to the output numbered by its paint")
-    },
-    ElementClass {
-        outputs: PortRange::at_least(1),
-        processing: "h/h",
-        args: &[required("OFFSET", int(0, 1500)), required("LENGTH", int(1, 64))],
-        cost_cycles: 450,
-        ..base(25, "HashSwitch", "Chooses an output by hashing LENGTH bytes at OFFSET")
-    },
-    ElementClass {
-        outputs: PortRange::at_least(1),
-        processing: "h/h",
-        cost_cycles: 100,
-        ..base(26, "RoundRobinSwitch", "Sends packets to its outputs in turn")
-    },
-    ElementClass {
-        outputs: PortRange::between(1, 2),
-        processing: "a/ah",
-        args: &[required("LENGTH", int(0, 65535))],
-        read_handlers: &["length"],
-        write_handlers: &["length"],
-        cost_cycles: 400,
-        ..base(27, "CheckLength", "Packets longer than LENGTH go to output 1 or are dropped")
-    },
-    ElementClass {
-        processing: "l/l",
-        args: &[required("RATE", ArgKind::Bandwidth)],
-        read_handlers: &["rate"],
-        write_handlers: &["rate"],
-        cost_cycles: 200,
-        ..base(28, "BandwidthShaper", "Lets packets be pulled at no more than RATE bytes/s")
-    },
-    ElementClass {
-        processing: "l/h",
-        args: &[
-            required("RATE", int(1, 100_000_000)),
-            keyword("ACTIVE", ArgKind::Bool, Some("true")),
-        ],
-        read_handlers: &["rate", "active", "count"],
-        write_handlers: &["rate", "active", "reset"],
-        task: TaskRule::Always,
-        cost_cycles: 150,
-        ..base(29, "RatedUnqueue", "Task that pulls RATE packets per second and pushes them")
-    },
-    ElementClass {
-        inputs: PortRange::exactly(0),
-        processing: "/a",
-        args: &[
-            positional("DATA", ArgKind::String, None),
-            positional("LIMIT", int(-1, i32::MAX as i64), Some("-1")),
-            positional("BURST", int(1, MAX_BURST), Some("1")),
-            positional("ACTIVE", ArgKind::Bool, Some("true")),
-            keyword("STOP", ArgKind::Bool, Some("false")),
-            keyword("LENGTH", int(0, 65535), Some("0")),
-        ],
-        read_handlers: SOURCE_READ,
-        write_handlers: SOURCE_WRITE,
-        task: TaskRule::WhenOutputPush,
-        cost_cycles: 300,
-        ..base(30, "InfiniteSource", "Generates copies of DATA, as fast as allowed")
-    },
-    ElementClass {
-        inputs: PortRange::exactly(0),
-        processing: "/a",
-        args: &[
-            positional("DATA", ArgKind::String, None),
-            positional("RATE", int(1, 100_000_000), Some("10")),
-            positional("LIMIT", int(-1, i32::MAX as i64), Some("-1")),
-            positional("ACTIVE", ArgKind::Bool, Some("true")),
-            keyword("STOP", ArgKind::Bool, Some("false")),
-            keyword("LENGTH", int(0, 65535), Some("0")),
-        ],
-        read_handlers: &["count", "active", "limit", "rate", "data"],
-        write_handlers: &["reset", "active", "limit", "rate", "data"],
-        task: TaskRule::WhenOutputPush,
-        cost_cycles: 300,
-        ..base(31, "RatedSource", "Generates copies of DATA at RATE packets per second")
-    },
-    ElementClass {
-        inputs: PortRange::exactly(0),
-        outputs: PortRange::exactly(0),
-        processing: "/",
-        repeated: Some(RepeatedArgs { kind: ArgKind::ThreadAssignment, min: 1, noun: "assignment" }),
-        cost_cycles: 0,
-        ..base(32, "StaticThreadSched", "Pins tasks to threads: ELEMENT THREAD, ...")
-    },
-    ElementClass {
-        inputs: PortRange::exactly(0),
-        outputs: PortRange::exactly(0),
-        processing: "/",
-        repeated: Some(RepeatedArgs { kind: ArgKind::TicketShare, min: 1, noun: "share" }),
-        cost_cycles: 0,
-        ..base(33, "ScheduleInfo", "Sets task tickets relative to the default: ELEMENT SHARE, ...")
-    },
-    ElementClass {
-        args: &[
-            positional("LABEL", ArgKind::String, Some("\"\"")),
-            keyword("MAXLENGTH", int(0, 1500), Some("24")),
-            keyword("RATE", int(1, 1000), Some("10")),
-        ],
-        read_handlers: &["active"],
-        write_handlers: &["active"],
-        cost_cycles: 2000,
-        ..base(34, "Print", "Logs packet contents, at most RATE lines per second")
-    },
-    ElementClass {
-        args: &[required("CYCLES", int(0, MAX_CHEW_CYCLES))],
-        read_handlers: &["cycles"],
-        write_handlers: &["cycles"],
-        cost_cycles: 20,
-        cost_argument: Some("CYCLES"),
-        ..base(35, "Chew", "Spends CYCLES cycles of busy work on each packet")
-    },
-];
-
-/// Classes the coordinator adds; appended after the tenant library so tenant ids stay put.
-pub static COORDINATOR_CLASSES: [ElementClass; 1] = [ElementClass {
-    args: &[required("PROTOCOL", int(0, 0xffff)), keyword("KEY", int(0, u32::MAX as i64), None)],
-    cost_cycles: 150,
-    audience: Audience::CoordinatorOnly,
-    ..base(36, "GREEncap", "Prepends a GRE header carrying PROTOCOL and, if given, KEY")
-}];
+/// Every class, in id order, tenant library first: the registry's table (`library/mod.rs`).
+pub static CLASSES: [ElementClass; crate::library::CLASS_TABLE.len()] = crate::library::CLASS_TABLE;
 
 /// Number of class ids in use.
-pub const CLASS_COUNT: u16 = 37;
+pub const CLASS_COUNT: u16 = crate::library::CLASS_TABLE.len() as u16;
 
 /// Looks a class up by its id.
 pub fn class_by_id(id: u16) -> Option<&'static ElementClass> {
     let index = usize::from(id);
-    match CLASSES.get(index) {
-        Some(class) => Some(class),
-        None => COORDINATOR_CLASSES.get(index.checked_sub(CLASSES.len())?),
-    }
+    CLASSES.get(index)
 }
 
 /// Looks a class up by its Click name (case-sensitive, as in Click).
@@ -619,7 +270,7 @@ pub fn class_by_name(name: &str) -> Option<&'static ElementClass> {
 
 /// Every class, tenant library first, in id order.
 pub fn all_classes() -> impl Iterator<Item = &'static ElementClass> {
-    CLASSES.iter().chain(COORDINATOR_CLASSES.iter())
+    CLASSES.iter()
 }
 
 /// Processing of `port` on one side, from a Click processing code such as `"a/ah"`.
@@ -667,7 +318,7 @@ impl ElementClass {
 
     pub fn has_handler(&self, name: &str, write: bool) -> bool {
         let list = if write { self.write_handlers } else { self.read_handlers };
-        list.iter().any(|handler| *handler == name)
+        list.iter().any(|handler| handler.name == name)
     }
 }
 

@@ -12,6 +12,8 @@ pub const VERSION: &str = "0.1.0";
 
 pub mod uapi;
 pub mod catalog;
+pub mod element;
+pub mod library;
 pub mod click_value;
 pub mod packet_program;
 pub mod call_depth;

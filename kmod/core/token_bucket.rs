@@ -61,10 +61,20 @@ impl TokenBucket {
 
     /// Credits the tokens earned since the last refill. A clock that appears to go backwards
     /// earns nothing and does not move the bucket's notion of time back.
+    ///
+    /// The clock is read in whole nanoseconds, so a bucket that fills up between two of them is
+    /// seen only at the next one, up to a nanosecond's earnings over the burst. Those are kept
+    /// (they are less than a unit): a consumer woken at the first nanosecond its token is whole
+    /// ([`TokenBucket::time_until`]) then loses no fraction to the cap, and a bucket of one
+    /// token's burst still gives exactly `rate` units a second. A bucket that stays full for a
+    /// nanosecond or more is at the burst exactly.
     pub fn refill(&mut self, now: u64) {
         let Some(elapsed) = now.checked_sub(self.last) else {
             return;
         };
+        if elapsed == 0 {
+            return;
+        }
         self.last = now;
         let capacity = scaled(self.burst);
         if self.level >= capacity {
@@ -72,7 +82,11 @@ impl TokenBucket {
             return;
         }
         let earned = self.rate.saturating_mul(elapsed).min(i64::MAX as u64) as i64;
-        self.level = self.level.saturating_add(earned).min(capacity);
+        let level = self.level.saturating_add(earned);
+        // Full since less than a nanosecond ago: `over` is what it earned since.
+        let over = level.saturating_sub(capacity);
+        let last_nanosecond = self.rate.min(NANOS_PER_SEC) as i64;
+        self.level = if over < last_nanosecond { level } else { capacity };
     }
 
     /// Takes `amount` units if the bucket holds that many; otherwise takes nothing.

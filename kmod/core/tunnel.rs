@@ -237,6 +237,15 @@ impl RxReason {
     }
 }
 
+/// The receive drops a device counts besides the classifier's reasons, in the order its
+/// counters list them (after the reasons): the tenant's queue was full, memory was short.
+pub const RX_LOCAL_DROP_NAMES: [&str; 2] = ["queue_full", "no_memory"];
+
+/// The transmit drops a device counts besides [`TxReason`]s, in the order its counters list them
+/// (after the reasons): shorter than an Ethernet header (IP tunnels), not IPv4 (IP tunnels),
+/// memory was short, the port was down, the physical device refused the frame.
+pub const TX_LOCAL_DROP_NAMES: [&str; 5] = ["too_short", "not_ipv4", "no_memory", "port_down", "device_dropped"];
+
 /// A packet [`classify`] delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Decapsulated {

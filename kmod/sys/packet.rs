@@ -45,6 +45,9 @@ pub(crate) struct Packet {
 
 // SAFETY: an owned sk_buff may be handed to and freed on any CPU.
 unsafe impl Send for Packet {}
+// SAFETY: through `&Packet` only reads are possible (the data, the annotations in `cb`, the
+// network offset); everything that writes the skb, cloning included, takes `&mut self`.
+unsafe impl Sync for Packet {}
 
 impl Packet {
     /// A zero-filled packet of `len` bytes, or `None` when memory is short.
@@ -133,7 +136,7 @@ impl Packet {
     }
 
     /// A second reference to the same bytes (Tee); writers unshare through `data_mut`.
-    pub(crate) fn clone_packet(&self) -> Option<Packet> {
+    pub(crate) fn clone_packet(&mut self) -> Option<Packet> {
         // SAFETY: `skb` is valid; the clone is a new reference that the new Packet owns.
         let skb = unsafe { vdp_skb_clone(self.skb.as_ptr()) };
         Some(Packet { skb: NonNull::new(skb)? })

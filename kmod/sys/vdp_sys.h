@@ -26,7 +26,6 @@ bool vdp_doorbell_wait_until(struct vdp_doorbell *bell, u32 seen, u64 deadline_n
 bool vdp_thread_should_stop(void);
 void vdp_thread_yield(void);
 int vdp_thread_pid(const struct vdp_thread *thread);
-u64 vdp_now_ms(void);
 
 struct mem_cgroup;
 struct mem_cgroup *vdp_task_memcg_get(struct task_struct *task);

@@ -213,8 +213,3 @@ bool vdp_thread_sleep_until(u64 deadline_ns)
 	__set_current_state(TASK_RUNNING);
 	return kthread_should_stop();
 }
-
-u64 vdp_now_ms(void)
-{
-	return jiffies64_to_msecs(get_jiffies_64());
-}

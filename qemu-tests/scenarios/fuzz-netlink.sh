@@ -6,7 +6,7 @@
 # forward, and rmmod must work; the harness fails the run on any kernel report or leak.
 # `make fuzz` runs the long version (fuzz-long.sh), which sets the FUZZ_* values before sourcing
 # this script; the kernel command line (vdp.fuzz_messages=, vdp.fuzz_seed=, vdp.fuzz_seconds=)
-# overrides both.
+# overrides both, and vdp.fuzz_trace_from=N prints every request from the Nth on.
 # Under TCG on the debug kernel the fuzzer gets about 100 messages per second through (graph
 # installs cost 10-30 ms each, more when the host is busy), so the suite's run is 10,000
 # messages; `make fuzz` runs longer. Reaching the time limit first is accepted once at least half
@@ -24,6 +24,7 @@ for arg in $(cat /proc/cmdline); do
     vdp.fuzz_messages=*) FUZZ_MESSAGES=${arg#*=} ;;
     vdp.fuzz_seed=*) FUZZ_SEED=${arg#*=} ;;
     vdp.fuzz_seconds=*) FUZZ_SECONDS=${arg#*=} ;;
+    vdp.fuzz_trace_from=*) FUZZ_TRACE_FROM=${arg#*=} ;;
   esac
 done
 load_vdp
@@ -33,7 +34,7 @@ step "fuzzing: $FUZZ_MESSAGES messages at most, $FUZZ_SECONDS s at most, seed $F
 # The fuzzer's progress goes to the console as it runs; pipefail keeps its exit status.
 set -o pipefail
 vdp-fuzz fuzz --seed "$FUZZ_SEED" --messages "$FUZZ_MESSAGES" --seconds "$FUZZ_SECONDS" \
-  --system "$SYSTEM" 2>&1 | tee /tmp/fuzz.out || fail "vdp-fuzz failed"
+  --system "$SYSTEM" ${FUZZ_TRACE_FROM:+--trace-from "$FUZZ_TRACE_FROM"} 2>&1 | tee /tmp/fuzz.out || fail "vdp-fuzz failed"
 set +o pipefail
 summary=$(grep '^VDP-FUZZ ' /tmp/fuzz.out) || fail "vdp-fuzz printed no summary"
 field() { echo "$summary" | tr ' ' '\n' | sed -n "s/^$1=//p"; }

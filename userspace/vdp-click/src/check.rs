@@ -86,6 +86,15 @@ impl CheckedElement {
         }
     }
 
+    /// The device a FromDevice or ToDevice names (its device-name argument).
+    pub fn device(&self) -> Option<&str> {
+        let slot = self.class.args.iter().position(|a| a.kind == ArgKind::DeviceName)?;
+        match self.args.get(slot)? {
+            Some(ArgValue::Name(device)) => Some(device),
+            _ => None,
+        }
+    }
+
     /// Whether the element is a schedulable task, given its resolved processing.
     pub fn is_task(&self) -> bool {
         match self.class.task {
@@ -659,8 +668,7 @@ impl Checker<'_> {
                 continue;
             }
             let owner = if self.options.coordinator { element.name.split('/').next().unwrap_or("") } else { "" };
-            let device = element.class.args.iter().position(|a| a.kind == ArgKind::DeviceName).and_then(|slot| element.args[slot].as_ref());
-            let Some(ArgValue::Name(device)) = device else { continue };
+            let Some(device) = element.device() else { continue };
             if let Some(allowed) = &self.options.devices {
                 if !allowed.iter().any(|d| d == device) {
                     let note = if allowed.is_empty() {
@@ -674,7 +682,7 @@ impl Checker<'_> {
                     );
                 }
             }
-            if let Some(first) = seen.insert((owner, element.class.name, device.as_str()), index) {
+            if let Some(first) = seen.insert((owner, element.class.name, device), index) {
                 self.diagnostics.error(
                     element.span,
                     format!("'{}' and '{}' are both {} elements for device '{device}'", elements[first].name, element.name, element.class.name),

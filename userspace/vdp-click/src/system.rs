@@ -30,7 +30,8 @@ pub struct PhysicalDevice {
     pub queue_capacity: u32,
 }
 
-fn default_physical_queue() -> u32 {
+/// `queue_capacity` when the config gives none.
+pub fn default_physical_queue() -> u32 {
     1000
 }
 
@@ -180,7 +181,9 @@ impl SystemConfig {
         self.physical.iter().find(|p| p.name == name)
     }
 
-    fn validate(&self) -> Vec<String> {
+    /// Every problem with the config, as [`SystemConfig::parse`] lists them; for configs built
+    /// in code rather than read from a file.
+    pub fn validate(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let duplicates = |kind: &str, names: Vec<&str>, problems: &mut Vec<String>| {
             let mut seen = HashSet::new();

@@ -208,33 +208,31 @@ pub fn compile_classifier_pattern(text: &str) -> Result<Vec<Insn>, String> {
         if end > 65536 {
             return Err(format!("term '{term}' reaches past offset 65535"));
         }
+        // Tests are 1, 2 or 4 bytes wide: a 3-byte tail is a 2-byte and a 1-byte test, so that
+        // no test reads a byte past the term's own (a packet that ends with the term matches).
         let mut term_expr: Option<Expr> = None;
-        for (chunk_index, (values, masks)) in value.chunks(4).zip(mask.chunks(4)).enumerate() {
-            let width = values.len() as u8;
-            let (width, values, masks) = if width == 3 {
-                // Widths are 1, 2 or 4; a 3-byte tail becomes a 4-byte test with the last byte masked out.
-                let mut v = values.to_vec();
-                let mut m = masks.to_vec();
-                v.push(0);
-                m.push(0);
-                (4, v, m)
-            } else {
-                (width, values.to_vec(), masks.to_vec())
+        let mut at = 0usize;
+        while at < value.len() {
+            let width = match value.len() - at {
+                1 => 1,
+                2 | 3 => 2,
+                _ => 4,
             };
             let number = |bytes: &[u8]| bytes.iter().fold(0u32, |acc, b| (acc << 8) | u32::from(*b));
-            let mask_value = number(&masks);
+            let mask_value = number(&mask[at..at + width]);
             let test = Expr::test(
                 Base::Frame,
-                (offset as usize + chunk_index * 4) as u16,
-                width,
+                (offset as usize + at) as u16,
+                width as u8,
                 mask_value,
                 Compare::Eq,
-                number(&values) & mask_value,
+                number(&value[at..at + width]) & mask_value,
             );
             term_expr = Some(match term_expr {
                 None => test,
                 Some(previous) => previous.and(test),
             });
+            at += width;
         }
         let mut term_expr = term_expr.expect("a non-empty value gives at least one test");
         if negated {
@@ -658,6 +656,12 @@ mod tests {
         assert!(run("-"));
         assert!(run("0/000102"));
         assert!(!run("14/4500"), "bytes past the end never match");
+        // A term that ends with the packet matches, whatever its length: a 3-byte value (or
+        // tail) reads no byte past its own.
+        assert!(run("12/080045"), "a 3-byte term at the end of the frame");
+        assert!(run("8/08090a0b080045"), "a 7-byte term (4 + 2 + 1 bytes) at the end of the frame");
+        assert!(run("13/0045"));
+        assert!(!run("13/004500"), "one byte past the end");
         for bad in ["", "12", "12/080", "x/08", "12/zz", "12/0800%ff", "70000/00"] {
             assert!(compile_classifier_pattern(bad).is_err(), "{bad:?} should be rejected");
         }

@@ -182,3 +182,25 @@ proptest! {
         }
     }
 }
+
+/// A consumer that takes each token at the first whole nanosecond it is complete (as the
+/// rated elements do, woken by `time_until`) gets exactly `rate` tokens a second, even from a
+/// bucket of one token's burst, which is a fraction of a nanosecond's earnings over the burst
+/// each time it is read: that fraction is kept, not cut off by the cap.
+#[test]
+fn a_one_token_bucket_read_at_whole_nanoseconds_keeps_its_rate() {
+    for rate in [3u64, 7, 9, 11, 97] {
+        let mut bucket = TokenBucket::new_empty(rate, 1, 0);
+        let mut now = 0;
+        let mut taken = 0;
+        while now <= 10 * NANOS_PER_SEC {
+            if bucket.try_take(now, 1) {
+                taken += 1;
+            }
+            now += bucket.time_until(now, 1).unwrap().max(1);
+        }
+        assert_eq!(taken, 10 * rate, "RATE {rate}");
+        // Still never more than the burst in whole units, and full means full.
+        assert_eq!(bucket.level(now + 5 * NANOS_PER_SEC), 1);
+    }
+}

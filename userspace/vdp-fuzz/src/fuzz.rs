@@ -29,6 +29,15 @@ pub struct FuzzArgs {
     /// Messages between two re-applications of the system config.
     #[arg(long, default_value_t = 2000)]
     restore_every: u64,
+    /// From this message on, print each request and its outcome to stderr (to find the one a
+    /// kernel hangs on).
+    #[arg(long)]
+    trace_from: Option<u64>,
+}
+
+/// The first `most` bytes of `bytes` in hex, for traces.
+fn hex_prefix(bytes: &[u8], most: usize) -> String {
+    bytes.iter().take(most).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Tenants of the system config: id = position + 1. Graphs go to these.
@@ -75,6 +84,7 @@ struct Fuzzer {
     /// A request deleted part of the system config's state (a config tenant, a device, the
     /// port): put it back before the next request, or most graphs would meet ENOENT.
     need_restore: bool,
+    trace_from: Option<u64>,
 }
 
 const IFNAMES: &[&str] = &["phys0", "lo", "wire", "fz0", "", "phys0phys0phys0x", "eth1"];
@@ -104,9 +114,16 @@ impl Fuzzer {
     fn send(&mut self, command: u8, flags: u16, version: u8, body: &[u8]) -> anyhow::Result<(Outcome, Vec<Vec<u8>>)> {
         let seq = self.sock.next_seq();
         let bytes = nl::message(self.family, flags, seq, command, version, body);
+        let label = self.label(command);
+        let traced = self.trace_from.is_some_and(|from| self.tally.messages >= from);
+        if traced {
+            eprintln!("vdp-fuzz trace #{}: {} flags {:#x}, {} bytes: {}", self.tally.messages, label, flags, bytes.len(), hex_prefix(&bytes, 96));
+        }
         let start = Instant::now();
         let answer = self.sock.transact(&bytes, seq)?;
-        let label = self.label(command);
+        if traced {
+            eprintln!("vdp-fuzz trace #{}: {:?}", self.tally.messages, answer.0);
+        }
         self.record(label, answer.0, start.elapsed());
         Ok(answer)
     }
@@ -477,7 +494,7 @@ impl Fuzzer {
             Some((name, class)) if self.rng.below(8) != 0 => {
                 let own = if write { class.write_handlers } else { class.read_handlers };
                 let handler = match self.rng.maybe_choose(own) {
-                    Some(h) if self.rng.below(5) != 0 => h.to_string(),
+                    Some(h) if self.rng.below(5) != 0 => h.name.to_string(),
                     _ => self.rng.choose(&self.handler_names).to_string(),
                 };
                 (name.clone(), handler)
@@ -680,7 +697,7 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<()> {
     let system = graphs::system();
     let bases = graphs::bases(&system).map_err(|e| anyhow::anyhow!(e))?;
     let family = crate::netlink::VdpSocket::connect()?.family_id();
-    let mut handler_names: Vec<&'static str> = catalog::all_classes().flat_map(|c| c.read_handlers.iter().chain(c.write_handlers)).copied().collect();
+    let mut handler_names: Vec<&'static str> = catalog::all_classes().flat_map(|c| c.read_handlers.iter().chain(c.write_handlers)).map(|h| h.name).collect();
     handler_names.sort();
     handler_names.dedup();
     handler_names.extend(["", "nosuch", "count\n", "a.b", "config"]);
@@ -696,6 +713,7 @@ pub fn run(args: &FuzzArgs) -> anyhow::Result<()> {
         handler_names,
         tally: Tally::default(),
         need_restore: false,
+        trace_from: args.trace_from,
     };
     let start = Instant::now();
     let limit = Duration::from_secs(args.seconds);

@@ -85,10 +85,11 @@ pub fn read_system(path: &Path) -> Result<SystemConfig> {
     })
 }
 
-/// Splits `TENANT=FILE`; a plain FILE has no tenant.
-fn tenant_and_file(arg: &str) -> (Option<&str>, &str) {
+/// Splits `NAME=FILE` (`TENANT=FILE`, and `DEV=FILE` for `vdpctl run`); a plain FILE, or one
+/// whose part before the `=` holds a `/`, has no name.
+pub fn name_and_file(arg: &str) -> (Option<&str>, &str) {
     match arg.split_once('=') {
-        Some((tenant, file)) if !tenant.is_empty() && !tenant.contains('/') => (Some(tenant), file),
+        Some((name, file)) if !name.is_empty() && !name.contains('/') => (Some(name), file),
         _ => (None, arg),
     }
 }
@@ -121,7 +122,7 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
     let mut all_valid = true;
     let mut reports = Vec::new();
     for arg in &args.files {
-        let (tenant, file) = tenant_and_file(arg);
+        let (tenant, file) = name_and_file(arg);
         let text = read(Path::new(file))?;
         let mut options = CheckOptions {
             coordinator: args.merged,
@@ -221,7 +222,7 @@ fn tenant_sources(specs: &[String]) -> Result<Vec<TenantSource>> {
     specs
         .iter()
         .map(|spec| {
-            let (Some(tenant), file) = tenant_and_file(spec) else {
+            let (Some(tenant), file) = name_and_file(spec) else {
                 bail!("'{spec}': write TENANT=FILE")
             };
             Ok(TenantSource {
@@ -312,6 +313,39 @@ pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// One tenant's configuration, checked against the system config, merged on its own and
+/// compiled: what the coordinator does for `vdpctl install`, and what `vdpctl run` runs.
+pub struct CompiledTenant {
+    pub blob: Vec<u8>,
+    pub merged: vdp_click::Merged,
+    /// Rendered warnings: the check's own, and tasks that stay over the budget.
+    pub warnings: Vec<String>,
+}
+
+/// Checks one tenant's configuration against the system config (its devices and limits, as
+/// `vdpctl check --system SYSTEM TENANT=FILE` does), merges it, splits its tasks and compiles it,
+/// through the same front end as `vdpctl compile`. The error is the rendered diagnostics.
+pub fn compile_tenant(system: &SystemConfig, tenant: &str, file_name: &str, text: &str) -> std::result::Result<CompiledTenant, String> {
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let inputs = [TenantSource { tenant: tenant.to_string(), file_name: file_name.to_string(), text: text.to_string() }];
+    let merged = vdp_click::merge_tenants(&mut sources, system, &inputs, &mut diagnostics);
+    let mut warnings: Vec<String> =
+        diagnostics.items.iter().filter(|d| !d.is_error()).map(|d| sources.render(d).trim_end().to_string()).collect();
+    let Some(merged) = merged else {
+        return Err(sources.render_all(&diagnostics).trim_end().to_string());
+    };
+    let blob = vdp_click::compile::compile(&merged.checked, system).map_err(|e| format!("cannot compile the configuration: {e}"))?;
+    vdp_click::compile::validate(&blob).map_err(|e| format!("the compiled graph fails its own validation: {e:?}"))?;
+    if blob.len() > vdp_core::uapi::GRAPH_MAX_BYTES {
+        return Err(format!("the compiled graph is {} bytes; the module takes at most {}", blob.len(), vdp_core::uapi::GRAPH_MAX_BYTES));
+    }
+    for name in &merged.analysis.unsplittable {
+        warnings.push(format!("warning: task {name} stays over the budget: one element on its path costs more than the budget"));
+    }
+    Ok(CompiledTenant { blob, merged, warnings })
+}
+
 pub fn run_classes(args: &ClassesArgs) -> Result<ExitCode> {
     let classes: Vec<_> = catalog::all_classes()
         .filter(|c| c.audience == catalog::Audience::Tenant)
@@ -326,8 +360,11 @@ pub fn run_classes(args: &ClassesArgs) -> Result<ExitCode> {
                     "summary": c.summary,
                     "processing": c.processing,
                     "arguments": c.args.iter().map(|a| a.keyword).collect::<Vec<_>>(),
-                    "read_handlers": c.read_handlers,
-                    "write_handlers": c.write_handlers,
+                    "read_handlers": c.read_handlers.iter().map(|h| h.name).collect::<Vec<_>>(),
+                    "write_handlers": c.write_handlers.iter().map(|h| h.name).collect::<Vec<_>>(),
+                    "handler_formats": c.read_handlers.iter().chain(c.write_handlers)
+                        .map(|h| (h.name, format!("{:?}", h.format).to_lowercase()))
+                        .collect::<std::collections::BTreeMap<_, _>>(),
                     "cost_cycles": c.cost_cycles,
                 })
             })

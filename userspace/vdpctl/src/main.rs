@@ -1,13 +1,17 @@
 //! `vdpctl`: the command-line face of vdp.
 
+mod atomic;
 mod coord;
 mod device;
 mod frontend;
 mod graph;
 mod info;
 mod netlink;
+mod run;
 mod stats;
 mod tenant;
+#[cfg(test)]
+mod testdir;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -81,6 +85,8 @@ enum Command {
     Compile(frontend::CompileArgs),
     /// List the supported element classes.
     Classes(frontend::ClassesArgs),
+    /// Run a tenant configuration in user space over pcap captures, on a virtual clock.
+    Run(run::RunArgs),
 }
 
 fn main() -> ExitCode {
@@ -108,6 +114,7 @@ fn main() -> ExitCode {
         Command::Merge(args) => frontend::run_merge(&args),
         Command::Compile(args) => frontend::run_compile(&args),
         Command::Classes(args) => frontend::run_classes(&args),
+        Command::Run(args) => run::run(&args, run::engine::start),
     };
     match result {
         Ok(code) => code,

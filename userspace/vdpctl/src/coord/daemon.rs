@@ -7,6 +7,7 @@ use super::identity::{self, Caller, Peer};
 use super::limits::{BurstLog, ConnectionLimits, Denied, Holder, Numbers, RecentRefusals};
 use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, DEFAULT_STATE};
 use super::state::{self, State, TenantConfig};
+use crate::frontend;
 use crate::netlink::{attr_value, string_attr, u32_attr, Attr, NlError, VdpSocket};
 use crate::stats::{decode_stats, TenantStats};
 use anyhow::{bail, Context, Result};
@@ -23,9 +24,8 @@ use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
-use vdp_click::source::{Diagnostics, Sources};
 use vdp_click::system::SystemConfig;
-use vdp_click::{tasks, TenantSource};
+use vdp_click::tasks;
 use vdp_core::uapi::{attr, cmd};
 
 #[derive(Args)]
@@ -90,26 +90,10 @@ struct Compiled {
     warnings: Vec<String>,
 }
 
-/// Checks one tenant's configuration against the system config and compiles it, through the
-/// same front end as `vdpctl compile`. The error is the rendered diagnostics.
+/// Checks one tenant's configuration against the system config and compiles it
+/// ([`frontend::compile_tenant`]). The error is the rendered diagnostics.
 fn compile_tenant(system: &SystemConfig, tenant: &str, config: &TenantConfig) -> std::result::Result<Compiled, String> {
-    let mut sources = Sources::new();
-    let mut diagnostics = Diagnostics::default();
-    let inputs = [TenantSource { tenant: tenant.to_string(), file_name: config.file_name.clone(), text: config.source.clone() }];
-    let merged = vdp_click::merge_tenants(&mut sources, system, &inputs, &mut diagnostics);
-    let mut warnings: Vec<String> =
-        diagnostics.items.iter().filter(|d| !d.is_error()).map(|d| sources.render(d).trim_end().to_string()).collect();
-    let Some(merged) = merged else {
-        return Err(sources.render_all(&diagnostics).trim_end().to_string());
-    };
-    let blob = vdp_click::compile::compile(&merged.checked, system).map_err(|e| format!("cannot compile the configuration: {e}"))?;
-    vdp_click::compile::validate(&blob).map_err(|e| format!("the compiled graph fails its own validation: {e:?}"))?;
-    if blob.len() > vdp_core::uapi::GRAPH_MAX_BYTES {
-        return Err(format!("the compiled graph is {} bytes; the module takes at most {}", blob.len(), vdp_core::uapi::GRAPH_MAX_BYTES));
-    }
-    for name in &merged.analysis.unsplittable {
-        warnings.push(format!("warning: task {name} stays over the budget: one element on its path costs more than the budget"));
-    }
+    let frontend::CompiledTenant { blob, merged, warnings } = frontend::compile_tenant(system, tenant, &config.file_name, &config.source)?;
     let pins = merged
         .checked
         .elements

@@ -2,6 +2,7 @@
 //! kernel is brought back to after a daemon restart or a module reload, so it is replaced
 //! atomically: a crash leaves either the old file or the new one, never a torn one.
 
+use crate::atomic::AtomicFile;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -49,35 +50,19 @@ pub fn load(path: &Path) -> anyhow::Result<State> {
     Ok(state)
 }
 
-fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".tmp.{}", std::process::id()));
-    path.with_file_name(name)
-}
-
-/// Writes the state to a temporary file beside `path`, syncs it, renames it over `path` and
-/// syncs the directory, so the rename itself survives a crash.
+/// Writes the state to a temporary file beside `path` and renames it over `path`
+/// ([`AtomicFile`]), creating the directory first.
 pub fn save(path: &Path, state: &State) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir)?;
-    let temp = temp_path(path);
-    let result = (|| {
-        let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).open(&temp)?;
-        let mut text = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
-        text.push(b'\n');
-        file.write_all(&text)?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&temp, path)?;
-        std::fs::File::open(&dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    result
+    let mut file = AtomicFile::create(path)?;
+    let mut text = serde_json::to_vec_pretty(state).map_err(std::io::Error::other)?;
+    text.push(b'\n');
+    file.write_all(&text)?;
+    file.commit()
 }
 
 #[cfg(test)]
@@ -127,7 +112,7 @@ mod tests {
         let path = dir.join("state.json");
         save(&path, &sample()).unwrap();
         // A directory where the temporary file must go makes the write fail before the rename.
-        std::fs::create_dir(temp_path(&path)).unwrap();
+        std::fs::create_dir(crate::atomic::temp_path(&path)).unwrap();
         assert!(save(&path, &State::new()).is_err());
         assert_eq!(load(&path).unwrap(), sample());
         std::fs::remove_dir_all(&dir).unwrap();

@@ -1,0 +1,118 @@
+//! The uniform element interface, and what a constructor sees.
+
+use super::graph::Cx;
+use super::handler::{HandlerError, HandlerSet};
+use super::platform::{NoMemory, Platform};
+use crate::compiled_graph::ElementView;
+use crate::element_args::{ArgValue, ElementArgs};
+use core::fmt;
+
+/// What every element class implements, once, for every platform. Ports and modes are fixed by
+/// the validated graph, so `push` is called only on push inputs and `pull` only on pull outputs.
+///
+/// A class's description (ports, arguments, task rule, cost) is its `catalog::ElementClass`,
+/// declared in the same file; its handlers are [`Element::Read`] and [`Element::Write`], whose
+/// tables the catalog shows (the registry, `library/mod.rs`, joins the two).
+pub trait Element<P: Platform>: Sized + Send + Sync + 'static {
+    type Read: HandlerSet;
+    type Write: HandlerSet;
+
+    /// Builds the element from its validated configuration.
+    fn construct(build: &Build<'_, P>) -> Result<Self, ConstructError>;
+
+    /// A packet arrives on push input `port`.
+    fn push(&self, cx: &Cx<'_, P>, port: u16, packet: P::Packet) {
+        let _ = (cx, port);
+        drop(packet);
+    }
+
+    /// Downstream asks for a packet on pull output `port`.
+    fn pull(&self, cx: &Cx<'_, P>, port: u16) -> Option<P::Packet> {
+        let _ = (cx, port);
+        None
+    }
+
+    /// Runs the element as a task once; returns whether it did any work. A task with nothing to
+    /// do until some time (a rate's next token) says so with [`Cx::wake_at`], so that its thread
+    /// may sleep until then; one that waits for an event relies on the doorbell instead.
+    fn run_task(&self, cx: &Cx<'_, P>) -> bool {
+        let _ = cx;
+        false
+    }
+
+    /// Reads a handler into `out`, which refuses to grow past what one reply may hold.
+    fn read(&self, handler: Self::Read, out: &mut dyn fmt::Write) -> Result<(), HandlerError>;
+
+    fn write(&self, handler: Self::Write, value: &str) -> Result<(), HandlerError>;
+
+    /// Hotswap: `self` is an element of a graph being installed, and `old` the element of the
+    /// same name and class in the graph it replaces. Called once, after the new graph is
+    /// completely built and cannot fail any more, while the old graph is still running; the new
+    /// graph is not yet visible to anyone, hence `&mut self`.
+    ///
+    /// Implementations carry their state over, usually by sharing it: the new element adopts
+    /// the old one's shared state, so whatever the old graph still does with it until the swap
+    /// lands in the same place, and nothing is lost or counted twice. This must not fail,
+    /// allocate or sleep. The default keeps no state.
+    fn take_state(&mut self, old: &Self) {
+        let _ = old;
+    }
+}
+
+/// Why an element could not be built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConstructError {
+    /// FromDevice/ToDevice name a device the tenant does not have.
+    NoSuchDevice,
+    BadArgument(&'static str),
+    NoMemory,
+}
+
+impl From<NoMemory> for ConstructError {
+    fn from(_: NoMemory) -> Self {
+        ConstructError::NoMemory
+    }
+}
+
+/// Binds device elements to the building tenant's devices; another tenant's device of the same
+/// name is never visible through it.
+pub trait DeviceBinder<P: Platform> {
+    fn bind(&self, name: &str) -> Option<P::Device>;
+}
+
+/// What a constructor sees: the element's record in the compiled graph, its decoded arguments,
+/// and the tenant's devices.
+pub struct Build<'a, P: Platform> {
+    pub view: &'a ElementView<'a>,
+    pub args: &'a ElementArgs<'a>,
+    pub devices: &'a dyn DeviceBinder<P>,
+}
+
+impl<P: Platform> Build<'_, P> {
+    /// A required or defaulted integer argument.
+    pub fn int(&self, keyword: &'static str) -> Result<i64, ConstructError> {
+        self.args.int(keyword).ok_or(ConstructError::BadArgument(keyword))
+    }
+
+    /// An integer argument that must fit `T` (sizes, counts, bursts).
+    pub fn int_as<T: TryFrom<i64>>(&self, keyword: &'static str) -> Result<T, ConstructError> {
+        T::try_from(self.int(keyword)?).map_err(|_| ConstructError::BadArgument(keyword))
+    }
+
+    pub fn bool(&self, keyword: &'static str) -> Result<bool, ConstructError> {
+        self.args.bool(keyword).ok_or(ConstructError::BadArgument(keyword))
+    }
+
+    pub fn value(&self, keyword: &'static str) -> Option<ArgValue<'_>> {
+        self.args.value(keyword)
+    }
+
+    /// The element's number of outputs in this graph.
+    pub fn outputs(&self) -> u16 {
+        self.view.outputs
+    }
+
+    pub fn inputs(&self) -> u16 {
+        self.view.inputs
+    }
+}

@@ -1,0 +1,480 @@
+//! The element graph engine: one tenant's graph, built from a validated compiled graph, run with
+//! Click's push/pull semantics, on any [`Platform`].
+//!
+//! A graph is immutable once built; element state lives inside the elements behind atomics and
+//! the platform's locks. Installing a new graph builds it completely beside the old one; the
+//! kernel then swaps one `Arc`, so threads and handler calls always see either graph whole.
+
+use super::class::{Build, ConstructError, DeviceBinder};
+use super::handler::HandlerError;
+use super::platform::{Doorbell, NoMemory, Platform};
+use super::vector::Vector;
+use crate::catalog::{self, ArgKind};
+use crate::compiled_graph::{self, ElementScratch, FormatError, MAX_CALL_DEPTH};
+use crate::element_args::{ArgValue, ElementArgs};
+use crate::library::AnyElement;
+use crate::stride;
+use crate::uapi::TENANT_THREADS_MAX;
+use core::cell::Cell;
+use core::fmt::{self, Write};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+/// Where an output port leads, or an input port comes from.
+#[derive(Clone, Copy)]
+struct PortLink {
+    element: u32,
+    port: u16,
+}
+
+struct Node<P: Platform> {
+    name: Vector<P, u8>,
+    class: &'static catalog::ElementClass,
+    element: AnyElement<P>,
+    /// Per output port: the downstream input it pushes to.
+    outputs: Vector<P, Option<PortLink>>,
+    /// Per input port: the upstream output it pulls from.
+    inputs: Vector<P, Option<PortLink>>,
+    /// Owned by the root context (the blob's owner byte): the tenant may not write its handlers.
+    root: bool,
+}
+
+struct TaskSlot {
+    element: u32,
+    thread: u32,
+    /// Stride-scheduling tickets: [`stride::DEFAULT_TICKETS`] unless a ScheduleInfo says else.
+    tickets: u32,
+}
+
+/// One tenant's element graph.
+pub struct Graph<P: Platform> {
+    nodes: Vector<P, Node<P>>,
+    tasks: Vector<P, TaskSlot>,
+    /// Per thread of the tenant (at least one): the indices in `tasks` that it runs.
+    thread_tasks: Vector<P, Vector<P, u32>>,
+    /// Unique among the graphs built since the module was loaded (or the engine started), so a
+    /// thread can tell that the graph it runs has changed without holding on to the old one.
+    serial: u64,
+    doorbell: P::Doorbell,
+    /// Pushes dropped and pulls refused because the call chain had reached [`MAX_CALL_DEPTH`]
+    /// elements or the task run had used up [`HOPS_PER_TASK_RUN`].
+    depth_drops: AtomicU64,
+}
+
+/// Serial numbers of built graphs.
+static GRAPH_SERIALS: AtomicU64 = AtomicU64::new(1);
+
+/// The earliest time any task run by one thread asked to be run again ([`Cx::wake_at`]),
+/// collected over a pass; the thread sleeps no later than that when the pass did no work.
+pub struct WakeAt(Cell<u64>);
+
+impl Default for WakeAt {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WakeAt {
+    const NEVER: u64 = u64::MAX;
+
+    pub fn new() -> Self {
+        WakeAt(Cell::new(Self::NEVER))
+    }
+
+    fn request(&self, at_ns: u64) {
+        if at_ns < self.0.get() {
+            self.0.set(at_ns);
+        }
+    }
+
+    /// The earliest requested time since the last call, if any task asked for one.
+    pub fn take(&self) -> Option<u64> {
+        Some(self.0.replace(Self::NEVER)).filter(|&at| at != Self::NEVER)
+    }
+}
+
+/// Most push and pull calls one task run makes: the depth bound limits how deep a chain goes,
+/// this limits how wide the run spreads. Without it a graph the validator accepts could still
+/// multiply its work by the depth: a chain of `Tee(8)`s, each feeding all its outputs into the
+/// next, pushes 8 to the power of its length packets, and a chain of pull-mode simple-action
+/// elements each retrying 64 times makes 64 to the power of its length calls. A task run that
+/// reaches it drops its further pushes and gets `None` from its further pulls, counted in
+/// `DEPTH_DROPS`; ordinary runs (a burst of packets through a few dozen elements) make a few
+/// thousand calls.
+pub const HOPS_PER_TASK_RUN: u32 = 1 << 16;
+
+/// An element's view of the graph while it handles a packet or runs as a task.
+pub struct Cx<'g, P: Platform> {
+    graph: &'g Graph<P>,
+    element: u32,
+    wake: &'g WakeAt,
+    /// Elements on the call chain so far, this one included: 1 for a task.
+    depth: u32,
+    /// Push and pull calls this task run may still make, shared by every context of the run.
+    hops_left: &'g Cell<u32>,
+}
+
+impl<P: Platform> Cx<'_, P> {
+    /// The context of the next element down the chain, or `None` (counted) when the chain
+    /// already holds [`MAX_CALL_DEPTH`] elements or the run is out of hops: a graph that got
+    /// past the validator with a deeper chain loses packets rather than the kernel stack.
+    fn next(&self, element: u32) -> Option<Cx<'_, P>> {
+        let hops = self.hops_left.get();
+        if self.depth >= MAX_CALL_DEPTH || hops == 0 {
+            self.graph.depth_drops.fetch_add(1, Ordering::Relaxed);
+            return None;
+        }
+        self.hops_left.set(hops - 1);
+        Some(Cx { graph: self.graph, element, wake: self.wake, depth: self.depth + 1, hops_left: self.hops_left })
+    }
+
+    /// Pushes `packet` out of output `port`; an unconnected output drops it, and so does a
+    /// chain that is already [`MAX_CALL_DEPTH`] elements deep.
+    pub fn push(&self, port: u16, packet: P::Packet) {
+        let Some(link) = self.graph.output_link(self.element, port) else {
+            drop(packet);
+            return;
+        };
+        let (Some(node), Some(cx)) = (self.graph.nodes.get(link.element as usize), self.next(link.element)) else {
+            drop(packet);
+            return;
+        };
+        node.element.push(&cx, link.port, packet);
+    }
+
+    /// Pulls a packet from input `port`; `None` also when the chain is already
+    /// [`MAX_CALL_DEPTH`] elements deep.
+    pub fn pull(&self, port: u16) -> Option<P::Packet> {
+        let link = self.graph.input_link(self.element, port)?;
+        let node = self.graph.nodes.get(link.element as usize)?;
+        node.element.pull(&self.next(link.element)?, link.port)
+    }
+
+    /// Tells the tenant's threads that work is waiting (a queue became non-empty).
+    pub fn wake_tasks(&self) {
+        self.graph.doorbell.ring();
+    }
+
+    /// Asks for the running task to be run again by `at_ns` on the platform's clock
+    /// ([`Platform::now_ns`]): the element can do nothing before then, e.g. until its rate
+    /// allows the next packet. The thread sleeps until the earliest such time of a pass instead
+    /// of polling.
+    pub fn wake_at(&self, at_ns: u64) {
+        self.wake.request(at_ns);
+    }
+}
+
+/// What kind of failure a [`BuildError`] is; the kernel maps it to an errno.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BuildErrorKind {
+    /// The blob or an element's configuration is invalid.
+    Invalid,
+    /// An element names a device the tenant does not have.
+    NoSuchDevice,
+    /// The blob asks for something not installed per tenant (shared elements).
+    Unsupported,
+    /// An element belongs to another tenant.
+    NotPermitted,
+    NoMemory,
+}
+
+/// Most bytes of a build error's text: more than an extack message holds (79 bytes), so the
+/// kernel cuts it, and enough for `vdpctl run`'s whole message.
+pub const BUILD_ERROR_TEXT: usize = 192;
+
+/// Why a graph could not be built; the text names the element or rule at fault.
+pub struct BuildError {
+    pub kind: BuildErrorKind,
+    text: [u8; BUILD_ERROR_TEXT],
+    len: usize,
+}
+
+impl BuildError {
+    pub fn new(kind: BuildErrorKind, args: fmt::Arguments<'_>) -> Self {
+        let mut error = BuildError { kind, text: [0; BUILD_ERROR_TEXT], len: 0 };
+        // A text too long for the buffer is cut, at a character boundary.
+        let _ = error.write_fmt(args);
+        error
+    }
+
+    pub fn text(&self) -> &str {
+        let bytes = self.text.get(..self.len).unwrap_or(&[]);
+        match core::str::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => core::str::from_utf8(bytes.get(..e.valid_up_to()).unwrap_or(&[])).unwrap_or(""),
+        }
+    }
+}
+
+impl fmt::Write for BuildError {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            let mut buffer = [0u8; 4];
+            let encoded = c.encode_utf8(&mut buffer).as_bytes();
+            let end = self.len + encoded.len();
+            let Some(slot) = self.text.get_mut(self.len..end) else { return Err(fmt::Error) };
+            slot.copy_from_slice(encoded);
+            self.len = end;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.text())
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.text())
+    }
+}
+
+/// What a failed allocation for a tenant reports: in the kernel its memory is charged to its
+/// data plane's memory cgroup, whose `memory.max` is the usual reason. Short enough for an
+/// extack message (79 bytes) with the element's name after it.
+pub const OUT_OF_MEMORY: &str = "out of memory (the tenant's memory.max, or the system's)";
+
+impl From<NoMemory> for BuildError {
+    fn from(_: NoMemory) -> Self {
+        BuildError::new(BuildErrorKind::NoMemory, format_args!("{}", OUT_OF_MEMORY))
+    }
+}
+
+fn invalid_blob(e: FormatError) -> BuildError {
+    BuildError::new(BuildErrorKind::Invalid, format_args!("invalid compiled graph: {:?}", e))
+}
+
+/// A validation error in words, naming the element at fault for call-chain errors.
+fn invalid_graph(error: FormatError, blob: &[u8], elements: &[ElementScratch]) -> BuildError {
+    match error {
+        FormatError::PushCycle { .. } | FormatError::PullCycle { .. } | FormatError::ChainTooLong { .. } => {
+            BuildError::new(BuildErrorKind::Invalid, format_args!("{}", compiled_graph::Explained { error, blob, elements }))
+        }
+        other => invalid_blob(other),
+    }
+}
+
+fn construct_error(name: &str, class: &str, error: ConstructError) -> BuildError {
+    match error {
+        ConstructError::NoSuchDevice => {
+            BuildError::new(BuildErrorKind::NoSuchDevice, format_args!("element '{}': the tenant has no device of that name", name))
+        }
+        ConstructError::BadArgument(what) => {
+            BuildError::new(BuildErrorKind::Invalid, format_args!("element '{}' ({}): bad argument {}", name, class, what))
+        }
+        ConstructError::NoMemory => BuildError::new(BuildErrorKind::NoMemory, format_args!("{} building '{}'", OUT_OF_MEMORY, name)),
+    }
+}
+
+impl<P: Platform> Graph<P> {
+    /// Validates `blob` and builds its graph for the tenant named `tenant`, binding device
+    /// elements through `devices`. Tasks that no `StaticThreadSched` pins are spread
+    /// round-robin, in task order, over `threads` threads (1 to [`TENANT_THREADS_MAX`]).
+    pub fn build(blob: &[u8], tenant: &str, devices: &dyn DeviceBinder<P>, doorbell: P::Doorbell, threads: u32) -> Result<Self, BuildError> {
+        let threads = threads.clamp(1, TENANT_THREADS_MAX);
+        let sizes = compiled_graph::scratch_sizes(blob).map_err(invalid_blob)?;
+        let mut scratch = Vector::<P, ElementScratch>::filled(sizes.elements, ElementScratch::default())?;
+        let mut ports = Vector::<P, u16>::filled(sizes.ports, 0)?;
+        let mut edges = Vector::<P, u32>::filled(sizes.edges, 0)?;
+        let compiled = compiled_graph::validate(blob, &mut scratch, &mut ports, &mut edges)
+            .map_err(|e| invalid_graph(e, blob, &scratch))?;
+
+        // The blob may describe every tenant of the system; this install takes only the
+        // elements of the tenant it is for, and refuses anyone else's.
+        let own_index = compiled
+            .tenants()
+            .position(|info| info.name == tenant)
+            .ok_or_else(|| BuildError::new(BuildErrorKind::Invalid, format_args!("graph has no tenant '{}'", tenant)))?;
+        let mut nodes = Vector::with_capacity(sizes.elements)?;
+        // (element, tickets) from every ticket-share directive, applied to the tasks below.
+        let mut shares: Vector<P, (u32, u32)> = Vector::new();
+        for view in compiled.elements() {
+            if view.tenant == compiled_graph::SHARED_TENANT {
+                return Err(BuildError::new(BuildErrorKind::Unsupported, format_args!("element '{}': shared device elements are not installed per tenant", view.name)));
+            }
+            if usize::from(view.tenant) != own_index {
+                let owner = compiled.tenants().nth(usize::from(view.tenant)).map_or("?", |t| t.name);
+                return Err(BuildError::new(BuildErrorKind::NotPermitted, format_args!("element '{}' belongs to tenant '{}'", view.name, owner)));
+            }
+            let args = ElementArgs::decode(&view)
+                .map_err(|e| BuildError::new(BuildErrorKind::Invalid, format_args!("element '{}': bad arguments ({:?})", view.name, e)))?;
+            let element = AnyElement::construct(&Build { view: &view, args: &args, devices })
+                .map_err(|e| construct_error(view.name, view.class.name, e))?;
+            // Ticket shares (ScheduleInfo) are known by their argument kind, not by class name.
+            if view.class.repeated.is_some_and(|r| r.kind == ArgKind::TicketShare) {
+                for value in args.repeated() {
+                    if let Ok(ArgValue::Thread { element, number }) = value {
+                        shares.push((element, number))?;
+                    }
+                }
+            }
+            let name = Vector::from_slice(view.name.as_bytes())?;
+            let outputs = Vector::filled(usize::from(view.outputs), None)?;
+            let inputs = Vector::filled(usize::from(view.inputs), None)?;
+            let root = view.owner == compiled_graph::OWNER_ROOT;
+            nodes.push(Node { name, class: view.class, element, outputs, inputs, root })?;
+        }
+        for connection in compiled.connections() {
+            let bad = || BuildError::new(BuildErrorKind::Invalid, format_args!("connection {} -> {} is out of range", connection.from, connection.to));
+            let from = nodes.get_mut(connection.from as usize).ok_or_else(bad)?;
+            *from.outputs.get_mut(usize::from(connection.from_port)).ok_or_else(bad)? =
+                Some(PortLink { element: connection.to, port: connection.to_port });
+            let to = nodes.get_mut(connection.to as usize).ok_or_else(bad)?;
+            *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? =
+                Some(PortLink { element: connection.from, port: connection.from_port });
+        }
+        let mut tasks = Vector::with_capacity(compiled.task_count() as usize)?;
+        // max(knob, highest pinned thread + 1): a knob above the task count still gives the
+        // tenant that many threads, as asked.
+        let mut thread_count = threads;
+        let mut unpinned = 0u32;
+        for task in compiled.tasks() {
+            let thread = if task.thread == compiled_graph::UNPINNED {
+                // checked_rem: no division-by-zero panic path, though `threads` is at least 1.
+                let thread = unpinned.checked_rem(threads).unwrap_or(0);
+                unpinned = unpinned.wrapping_add(1);
+                thread
+            } else {
+                task.thread
+            };
+            if thread >= TENANT_THREADS_MAX {
+                let name = nodes.get(task.element as usize).map_or(&b"?"[..], |n| &n.name[..]);
+                return Err(BuildError::new(BuildErrorKind::Invalid, format_args!(
+                    "element '{}': thread {} is beyond a tenant's {} threads",
+                    core::str::from_utf8(name).unwrap_or("?"), thread, TENANT_THREADS_MAX)));
+            }
+            thread_count = thread_count.max(thread + 1);
+            // As in Click, a later ScheduleInfo entry for the same element wins.
+            let tickets = shares
+                .iter()
+                .rev()
+                .find(|(element, _)| *element == task.element)
+                .map_or(stride::DEFAULT_TICKETS, |(_, tickets)| *tickets);
+            tasks.push(TaskSlot { element: task.element, thread, tickets })?;
+        }
+        let mut thread_tasks = Vector::with_capacity(thread_count as usize)?;
+        for thread in 0..thread_count {
+            let mut own = Vector::new();
+            for (index, task) in tasks.iter().enumerate() {
+                if task.thread == thread {
+                    // Lossless: the task count is a u32 in the compiled graph.
+                    own.push(index as u32)?;
+                }
+            }
+            thread_tasks.push(own)?;
+        }
+        let serial = GRAPH_SERIALS.fetch_add(1, Ordering::Relaxed);
+        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell, depth_drops: AtomicU64::new(0) })
+    }
+
+    /// Hotswap: every element that has a namesake of the same class in `old` takes its state
+    /// over (see [`super::Element::take_state`]). Infallible, so it runs after everything that
+    /// can fail.
+    pub fn adopt_state(&mut self, old: &Graph<P>) {
+        for node in self.nodes.iter_mut() {
+            if let Some(previous) = old.find(&node.name) {
+                if previous.class.id == node.class.id {
+                    node.element.take_state(&previous.element);
+                }
+            }
+        }
+    }
+
+    fn output_link(&self, element: u32, port: u16) -> Option<PortLink> {
+        *self.nodes.get(element as usize)?.outputs.get(usize::from(port))?
+    }
+
+    fn input_link(&self, element: u32, port: u16) -> Option<PortLink> {
+        *self.nodes.get(element as usize)?.inputs.get(usize::from(port))?
+    }
+
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
+    /// How many threads the graph's tasks are placed on (1 to [`TENANT_THREADS_MAX`]).
+    pub fn thread_count(&self) -> u32 {
+        u32::try_from(self.thread_tasks.len()).unwrap_or(TENANT_THREADS_MAX).max(1)
+    }
+
+    /// Tells this graph from every other built since the module was loaded.
+    pub fn serial(&self) -> u64 {
+        self.serial
+    }
+
+    /// Task `index`'s stride-scheduling tickets.
+    pub fn task_tickets(&self, index: u32) -> u32 {
+        self.tasks.get(index as usize).map_or(stride::DEFAULT_TICKETS, |task| task.tickets)
+    }
+
+    /// The tasks `thread` runs, as indices for [`Graph::run_task`]; none for a thread the graph
+    /// does not use.
+    pub fn thread_tasks(&self, thread: u32) -> &[u32] {
+        self.thread_tasks.get(thread as usize).map_or(&[], |own| &own[..])
+    }
+
+    /// Runs task `index` once if it belongs to `thread`; returns whether it did work. Wake-up
+    /// times it asks for are collected in `wake`.
+    pub fn run_task(&self, index: usize, thread: u32, wake: &WakeAt) -> bool {
+        let Some(task) = self.tasks.get(index) else { return false };
+        if task.thread != thread {
+            return false;
+        }
+        match self.nodes.get(task.element as usize) {
+            Some(node) => {
+                let hops_left = Cell::new(HOPS_PER_TASK_RUN);
+                node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1, hops_left: &hops_left })
+            }
+            None => false,
+        }
+    }
+
+    fn find(&self, name: &[u8]) -> Option<&Node<P>> {
+        self.nodes.iter().find(|n| &n.name[..] == name)
+    }
+
+    pub fn element_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Element `index`'s name, catalog class and whether the root context owns it.
+    pub fn element(&self, index: usize) -> Option<(&[u8], &'static catalog::ElementClass, bool)> {
+        let node = self.nodes.get(index)?;
+        Some((&node.name, node.class, node.root))
+    }
+
+    /// Pushes dropped and pulls refused at the call-depth or hop bound since the graph was built.
+    pub fn depth_drops(&self) -> u64 {
+        self.depth_drops.load(Ordering::Relaxed)
+    }
+
+    /// Whether `element` is a routing table, whose successful writes the events group announces.
+    /// The catalog marks table classes by their resource; every write handler of one changes it.
+    pub fn is_table(&self, element: &[u8]) -> bool {
+        self.find(element).is_some_and(|node| node.class.resource == catalog::Resource::TableEntries)
+    }
+
+    pub fn read_handler(&self, element: &[u8], handler: &str, out: &mut dyn fmt::Write) -> Result<(), HandlerError> {
+        self.find(element).ok_or(HandlerError::NoSuchElement)?.element.read(handler, out)
+    }
+
+    /// Writes a handler; `as_tenant` for a request made on the tenant's behalf, which may not
+    /// write an element the root context owns.
+    pub fn write_handler(&self, element: &[u8], handler: &str, value: &str, as_tenant: bool) -> Result<(), HandlerError> {
+        let node = self.find(element).ok_or(HandlerError::NoSuchElement)?;
+        if as_tenant && node.root {
+            return Err(HandlerError::RootOwned);
+        }
+        let result = node.element.write(handler, value);
+        // A write may enable a task (ACTIVE true, a reset LIMIT): let the threads look again.
+        self.doorbell.ring();
+        result
+    }
+
+    /// The elements' names, in graph order (for listing handlers at user level).
+    pub fn element_names(&self) -> impl Iterator<Item = &[u8]> {
+        self.nodes.iter().map(|node| &node.name[..])
+    }
+}

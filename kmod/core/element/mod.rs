@@ -1,0 +1,16 @@
+//! The portable element framework: what an element is ([`Element`]), what it may ask of the
+//! place it runs in ([`Platform`]), its handlers as typed sets ([`handler`]), and the engine
+//! that runs a graph of them ([`graph`]). The classes themselves are in `library/`.
+
+pub mod agnostic;
+pub mod class;
+pub mod graph;
+pub mod handler;
+pub mod platform;
+pub mod vector;
+
+pub use class::{Build, ConstructError, DeviceBinder, Element};
+pub use graph::{BuildError, BuildErrorKind, Cx, Graph, WakeAt};
+pub use handler::{HandlerError, HandlerSet, HandlerSpec, NoHandlers, ValueFormat};
+pub use platform::{DeviceEnd, Direction, Doorbell, NoMemory, PacketBuf, PacketError, Platform};
+pub use vector::Vector;

@@ -1,0 +1,149 @@
+//! What an element needs from the place it runs: packets, memory, locks, time and devices.
+//!
+//! The element library (`kmod/core/elements/`) is written once against [`Platform`] and
+//! compiled twice: into `vdp.ko` over `sk_buff`s, the kernel's allocators and spinlocks
+//! (`kmod/platform.rs`), and into user space over plain buffers, `std` containers and a virtual
+//! clock (`vdp-core`'s `user` module). Nothing here names a kernel type.
+//!
+//! Every allocation is fallible and says so ([`NoMemory`]); nothing here panics. Every handle is
+//! `Unpin`, so that element state can sit behind the kernel's spinlocks, whose guards give
+//! `&mut` only to `Unpin` data.
+//!
+//! # Locks
+//!
+//! [`Platform::Locked`] is a spinlock in the kernel: while it is held the holder must not
+//! sleep, allocate with [`Platform::vec_with_capacity`] (which may sleep), push or pull a packet,
+//! or take another element's lock. Element locks are therefore leaves, and all of them share one
+//! lock class. [`Platform::Writer`] is a sleeping lock that serialises handler writers; it may
+//! be held while allocating and while taking the element's `Locked` state, never the other way
+//! round.
+
+use core::fmt;
+use core::ops::{Deref, DerefMut};
+
+/// An allocation failed: the tenant's memory cgroup is at its limit, or the system is out of
+/// memory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoMemory;
+
+/// A packet operation that cannot be done: a pull past the end, a push with no headroom left
+/// and no memory to grow it, a trim beyond the length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketError;
+
+/// One packet with Click's annotations. Each value is the only owner of its buffer: moving it
+/// hands the packet on, [`PacketBuf::consume`] ends its life as delivered, dropping it counts as
+/// a drop. Its bytes are always one slice.
+pub trait PacketBuf: Sized + Send + Sync + Unpin + 'static {
+    /// A zero-filled packet of `len` bytes with the platform's default headroom, or `None` when
+    /// memory is short. Called on the packet path: never sleeps.
+    fn alloc(len: usize) -> Option<Self>;
+    fn data(&self) -> &[u8];
+    /// The bytes for writing; unshares them first if a clone shares them.
+    fn data_mut(&mut self) -> Result<&mut [u8], NoMemory>;
+    fn len(&self) -> usize {
+        self.data().len()
+    }
+    /// Removes `n` bytes from the front.
+    fn pull(&mut self, n: usize) -> Result<(), PacketError>;
+    /// Adds `n` bytes at the front (their contents are unspecified until written).
+    fn push(&mut self, n: usize) -> Result<(), PacketError>;
+    /// Shortens the packet to `len` bytes.
+    fn trim(&mut self, len: usize) -> Result<(), PacketError>;
+    /// A second packet with the same bytes and annotations; writers unshare through `data_mut`.
+    /// Takes `&mut self` because cloning marks the original as shared: a shared reference
+    /// gives read access only, which is what makes packets `Sync`.
+    fn clone_packet(&mut self) -> Option<Self>;
+    /// Click's paint annotation.
+    fn paint(&self) -> u8;
+    fn set_paint(&mut self, color: u8);
+    /// Click's destination IP annotation, when an element set one.
+    fn dst_ip_anno(&self) -> Option<[u8; 4]>;
+    fn set_dst_ip_anno(&mut self, address: [u8; 4]);
+    /// Offset of the IP header from the start of the data, if one is marked inside the packet.
+    fn network_offset(&self) -> Option<usize>;
+    /// Marks the IP header `offset` bytes into the data; an offset outside the packet is ignored.
+    fn set_network_offset(&mut self, offset: usize);
+    /// Ends the packet's life normally (it was delivered or deliberately discarded).
+    fn consume(self);
+}
+
+/// One end of a tenant's virtual device, bound when a graph is built.
+pub trait DeviceEnd<P>: Send + Sync + Unpin + 'static {
+    /// The next packet received on the device, if one is waiting.
+    fn receive(&self) -> Option<P>;
+    /// Sends `packet` on the device (or drops it, counted, when the device cannot).
+    fn transmit(&self, packet: P);
+    fn rx_packets(&self) -> u64;
+    fn tx_packets(&self) -> u64;
+    fn rx_drops(&self) -> u64;
+    fn tx_drops(&self) -> u64;
+    /// Packets received and not yet taken by [`DeviceEnd::receive`].
+    fn rx_queue_len(&self) -> u64;
+    /// Every counter of the device as `(name, value)`, receive side then transmit side.
+    fn for_each_counter(&self, f: &mut dyn FnMut(Direction, &'static str, u64) -> fmt::Result) -> fmt::Result;
+    fn reset_counters(&self);
+}
+
+/// Which side of a device a counter belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Receive,
+    Transmit,
+}
+
+/// Tells the tenant's threads that work is waiting.
+pub trait Doorbell: Send + Sync + 'static {
+    fn ring(&self);
+}
+
+/// The services of one place elements run in. All functions are associated functions so that
+/// element state holds only the platform's handles, never a reference to an environment.
+pub trait Platform: Sized + Send + Sync + 'static {
+    type Packet: PacketBuf;
+    type Device: DeviceEnd<Self::Packet>;
+    type Doorbell: Doorbell;
+    /// A growable array whose growth can fail.
+    type Vec<T: Send + Sync + Unpin + 'static>: Deref<Target = [T]> + DerefMut + Send + Sync + Unpin;
+    /// Reference-counted shared state (an `Arc`).
+    type Shared<T: Send + Sync + 'static>: Deref<Target = T> + Clone + Send + Sync + Unpin;
+    /// Reference-counted state behind a spinlock (see the module doc for what a holder may do).
+    type Locked<T: Send + Unpin + 'static>: Clone + Send + Sync + Unpin;
+    type Guard<'a, T: Send + Unpin + 'static>: DerefMut<Target = T>
+    where
+        T: 'a;
+    /// A reference-counted sleeping lock that serialises handler writers.
+    type Writer: Clone + Send + Sync + Unpin;
+
+    /// An empty array; allocates nothing, so cannot fail.
+    fn vec_new<T: Send + Sync + Unpin + 'static>() -> Self::Vec<T>;
+    /// An empty array with room for `capacity` elements, allocated for the tenant (may sleep;
+    /// not on the packet path, not under a `Locked`).
+    fn vec_with_capacity<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<Self::Vec<T>, NoMemory>;
+    /// As [`Platform::vec_with_capacity`], without sleeping: for the packet path and under locks.
+    fn vec_with_capacity_atomic<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<Self::Vec<T>, NoMemory>;
+    /// Appends `value`, growing the array (may sleep) when it is full; hands `value` back when
+    /// memory is short.
+    fn vec_push<T: Send + Sync + Unpin + 'static>(vec: &mut Self::Vec<T>, value: T) -> Result<(), T>;
+    /// Appends `value` only if there is room without allocating.
+    fn vec_push_within_capacity<T: Send + Sync + Unpin + 'static>(vec: &mut Self::Vec<T>, value: T) -> Result<(), T>;
+    fn vec_pop<T: Send + Sync + Unpin + 'static>(vec: &mut Self::Vec<T>) -> Option<T>;
+    fn vec_capacity<T: Send + Sync + Unpin + 'static>(vec: &Self::Vec<T>) -> usize;
+
+    fn shared<T: Send + Sync + 'static>(value: T) -> Result<Self::Shared<T>, NoMemory>;
+    fn same_shared<T: Send + Sync + 'static>(a: &Self::Shared<T>, b: &Self::Shared<T>) -> bool;
+    fn locked<T: Send + Unpin + 'static>(value: T) -> Result<Self::Locked<T>, NoMemory>;
+    fn lock<T: Send + Unpin + 'static>(locked: &Self::Locked<T>) -> Self::Guard<'_, T>;
+    fn writer() -> Result<Self::Writer, NoMemory>;
+    /// Runs `f` holding `writer`.
+    fn write_serialised<R>(writer: &Self::Writer, f: impl FnOnce() -> R) -> R;
+
+    /// Nanoseconds on the platform's monotonic clock: the kernel's, or the user-level engine's
+    /// virtual clock (the packets' timestamps), so that timed elements behave the same on any
+    /// machine.
+    fn now_ns() -> u64;
+    /// The CPU's cycle counter, for elements that spend a number of cycles; 0 where there is none.
+    fn cycles() -> u64;
+    /// Logs one line (Print). The kernel rate-limits nothing here: Print limits itself.
+    fn log(line: fmt::Arguments<'_>);
+}

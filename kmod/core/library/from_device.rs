@@ -1,0 +1,106 @@
+//! FromDevice: a tenant graph's entry from one of its own virtual devices.
+//!
+//! The element binds, when the graph is built, to the device of that name among the building
+//! tenant's devices; another tenant's device of the same name is never visible. The counters
+//! live in the device, so they go on across hotswaps (and in the kernel they are the ones the
+//! root's `VDEV_GET` reports).
+
+use super::to_device::write_stats;
+use crate::catalog::{base, int, keyword, required, ArgKind, ArgSpec, ElementClass, PortRange, TaskRule, MAX_BURST};
+use crate::element::handler::{handlers, parse_int_in, reply, HandlerError};
+use crate::element::{Build, ConstructError, Cx, DeviceEnd, Element, Platform};
+use crate::element_args::ArgValue;
+use core::fmt;
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+const ARGS: &[ArgSpec] = &[
+    required("DEVNAME", ArgKind::DeviceName),
+    keyword("PROMISC", ArgKind::Bool, Some("false")),
+    keyword("SNIFFER", ArgKind::Bool, Some("false")),
+    keyword("BURST", int(1, MAX_BURST), Some("8")),
+];
+
+/// FromDevice's catalog entry (its id and handler tables come from the registry).
+pub const CLASS: ElementClass = ElementClass {
+    inputs: PortRange::exactly(0),
+    processing: "/h",
+    args: ARGS,
+    task: TaskRule::Always,
+    cost_cycles: 800,
+    ..base("FromDevice", "Receives packets from a device and pushes them out")
+};
+
+handlers! {
+    pub enum Read {
+        Count = "count": Integer,
+        Drops = "drops": Integer,
+        Burst = "burst": Integer,
+        QueueLength = "queue_length": Integer,
+        Stats = "stats": Lines,
+    }
+}
+
+handlers! {
+    /// FromDevice's and ToDevice's write handlers.
+    pub enum Write {
+        ResetCounts = "reset_counts": Action,
+        Burst = "burst": Integer,
+    }
+}
+
+pub struct FromDevice<P: Platform> {
+    device: P::Device,
+    burst: AtomicU32,
+}
+
+/// The device DEVNAME names, bound through the building tenant's devices.
+pub(super) fn bind<P: Platform>(build: &Build<'_, P>) -> Result<P::Device, ConstructError> {
+    let Some(ArgValue::Device(name)) = build.value("DEVNAME") else {
+        return Err(ConstructError::BadArgument("DEVNAME"));
+    };
+    build.devices.bind(name).ok_or(ConstructError::NoSuchDevice)
+}
+
+impl<P: Platform> Element<P> for FromDevice<P> {
+    type Read = Read;
+    type Write = Write;
+
+    fn construct(build: &Build<'_, P>) -> Result<Self, ConstructError> {
+        Ok(FromDevice { device: bind(build)?, burst: AtomicU32::new(build.int_as("BURST")?) })
+    }
+
+    fn run_task(&self, cx: &Cx<'_, P>) -> bool {
+        let burst = self.burst.load(Relaxed);
+        let mut moved = 0;
+        while moved < burst {
+            let Some(packet) = self.device.receive() else { break };
+            cx.push(0, packet);
+            moved += 1;
+        }
+        moved > 0
+    }
+
+    fn read(&self, handler: Read, out: &mut dyn fmt::Write) -> Result<(), HandlerError> {
+        let device = &self.device;
+        reply(match handler {
+            Read::Count => write!(out, "{}", device.rx_packets()),
+            Read::Drops => write!(out, "{}", device.rx_drops()),
+            Read::Burst => write!(out, "{}", self.burst.load(Relaxed)),
+            Read::QueueLength => write!(out, "{}", device.rx_queue_len()),
+            Read::Stats => write_stats(out, device),
+        })
+    }
+
+    fn write(&self, handler: Write, value: &str) -> Result<(), HandlerError> {
+        write(&self.device, &self.burst, handler, value)
+    }
+}
+
+/// A write to FromDevice or ToDevice: the device's counters or the element's burst.
+pub(super) fn write<D: DeviceEnd<Pk>, Pk>(device: &D, burst: &AtomicU32, handler: Write, value: &str) -> Result<(), HandlerError> {
+    match handler {
+        Write::ResetCounts => device.reset_counters(),
+        Write::Burst => burst.store(u32::try_from(parse_int_in(value, 1, MAX_BURST)?).unwrap_or(1), Relaxed),
+    }
+    Ok(())
+}

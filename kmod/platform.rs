@@ -1,0 +1,199 @@
+//! The kernel as a [`Platform`] for the portable element library: `sk_buff` packets, tenant
+//! memory charged to the tenant's memory cgroup, spinlocks and mutexes, the monotonic clock and
+//! the tenant's virtual devices.
+//!
+//! Element locks all share one lockdep class per kind (one `Locked` class, one `Writer` class):
+//! the library's rule that element locks are leaves (see `element/platform.rs`) is what makes
+//! that safe, and lockdep checks the rule holds on every path the tests take.
+
+use crate::device::{self, Binding};
+use crate::portable::element::{self, DeviceEnd, Direction, NoMemory, PacketBuf, PacketError, Platform};
+use crate::sys::memcg::tenant_gfp;
+use crate::sys::packet::Packet;
+use crate::sys::thread;
+use core::fmt;
+use kernel::alloc::KVVec;
+use kernel::prelude::*;
+use kernel::sync::lock::{spinlock::SpinLockBackend, Guard};
+use kernel::sync::{Arc, Mutex, SpinLock};
+use kernel::{new_mutex, new_spinlock};
+
+/// The kernel platform; a type only, never a value.
+pub(crate) enum Kernel {}
+
+/// Flags of allocations that must not sleep (under a spinlock, on the packet path). The Rust
+/// flags have no `__GFP_ACCOUNT` to add, so these are not charged to the tenant's memory cgroup:
+/// the library makes them only for short-lived copies (a handler's reply taken from under a
+/// lock), freed before the call returns.
+fn tenant_gfp_atomic() -> kernel::alloc::Flags {
+    GFP_ATOMIC | __GFP_NOWARN
+}
+
+impl PacketBuf for Packet {
+    fn alloc(len: usize) -> Option<Self> {
+        Packet::alloc(u32::try_from(len).ok()?)
+    }
+    fn data(&self) -> &[u8] {
+        Packet::data(self)
+    }
+    fn data_mut(&mut self) -> Result<&mut [u8], NoMemory> {
+        Packet::data_mut(self).map_err(|_| NoMemory)
+    }
+    fn len(&self) -> usize {
+        Packet::len(self)
+    }
+    fn pull(&mut self, n: usize) -> Result<(), PacketError> {
+        Packet::pull(self, u32::try_from(n).map_err(|_| PacketError)?).map_err(|_| PacketError)
+    }
+    fn push(&mut self, n: usize) -> Result<(), PacketError> {
+        Packet::push(self, u32::try_from(n).map_err(|_| PacketError)?).map_err(|_| PacketError)
+    }
+    fn trim(&mut self, len: usize) -> Result<(), PacketError> {
+        Packet::trim(self, u32::try_from(len).map_err(|_| PacketError)?).map_err(|_| PacketError)
+    }
+    fn clone_packet(&mut self) -> Option<Self> {
+        Packet::clone_packet(self)
+    }
+    fn paint(&self) -> u8 {
+        Packet::paint(self)
+    }
+    fn set_paint(&mut self, color: u8) {
+        Packet::set_paint(self, color)
+    }
+    fn dst_ip_anno(&self) -> Option<[u8; 4]> {
+        Packet::dst_ip_anno(self)
+    }
+    fn set_dst_ip_anno(&mut self, address: [u8; 4]) {
+        Packet::set_dst_ip_anno(self, address)
+    }
+    fn network_offset(&self) -> Option<usize> {
+        Packet::network_offset(self)
+    }
+    fn set_network_offset(&mut self, offset: usize) {
+        Packet::set_network_offset(self, offset)
+    }
+    fn consume(self) {
+        Packet::consume(self)
+    }
+}
+
+impl DeviceEnd<Packet> for Binding {
+    fn receive(&self) -> Option<Packet> {
+        self.device().receive()
+    }
+    fn transmit(&self, packet: Packet) {
+        self.device().transmit(packet)
+    }
+    fn rx_packets(&self) -> u64 {
+        self.device().rx_packets()
+    }
+    fn tx_packets(&self) -> u64 {
+        self.device().tx_packets()
+    }
+    fn rx_drops(&self) -> u64 {
+        self.device().rx_drops()
+    }
+    fn tx_drops(&self) -> u64 {
+        self.device().tx_drops()
+    }
+    fn rx_queue_len(&self) -> u64 {
+        u64::from(self.device().rx_queue_len())
+    }
+    fn for_each_counter(&self, f: &mut dyn FnMut(Direction, &'static str, u64) -> fmt::Result) -> fmt::Result {
+        let device = self.device();
+        for (name, value) in device.rx_counters() {
+            f(Direction::Receive, name, value)?;
+        }
+        for (name, value) in device.tx_counters() {
+            f(Direction::Transmit, name, value)?;
+        }
+        Ok(())
+    }
+    fn reset_counters(&self) {
+        self.device().reset_counters()
+    }
+}
+
+impl element::Doorbell for Arc<thread::Doorbell> {
+    fn ring(&self) {
+        thread::Doorbell::ring(self)
+    }
+}
+
+impl Platform for Kernel {
+    type Packet = Packet;
+    type Device = Binding;
+    type Doorbell = Arc<thread::Doorbell>;
+    type Vec<T: Send + Sync + Unpin + 'static> = KVVec<T>;
+    type Shared<T: Send + Sync + 'static> = Arc<T>;
+    type Locked<T: Send + Unpin + 'static> = Arc<SpinLock<T>>;
+    type Guard<'a, T: Send + Unpin + 'static>
+        = Guard<'a, T, SpinLockBackend>
+    where
+        T: 'a;
+    type Writer = Arc<Mutex<()>>;
+
+    fn vec_new<T: Send + Sync + Unpin + 'static>() -> KVVec<T> {
+        KVVec::new()
+    }
+    fn vec_with_capacity<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<KVVec<T>, NoMemory> {
+        KVVec::with_capacity(capacity, tenant_gfp()).map_err(|_| NoMemory)
+    }
+    fn vec_with_capacity_atomic<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<KVVec<T>, NoMemory> {
+        KVVec::with_capacity(capacity, tenant_gfp_atomic()).map_err(|_| NoMemory)
+    }
+    fn vec_push<T: Send + Sync + Unpin + 'static>(vec: &mut KVVec<T>, value: T) -> Result<(), T> {
+        if vec.reserve(1, tenant_gfp()).is_err() {
+            return Err(value);
+        }
+        vec.push_within_capacity(value).map_err(|e| e.0)
+    }
+    fn vec_push_within_capacity<T: Send + Sync + Unpin + 'static>(vec: &mut KVVec<T>, value: T) -> Result<(), T> {
+        vec.push_within_capacity(value).map_err(|e| e.0)
+    }
+    fn vec_pop<T: Send + Sync + Unpin + 'static>(vec: &mut KVVec<T>) -> Option<T> {
+        vec.pop()
+    }
+    fn vec_capacity<T: Send + Sync + Unpin + 'static>(vec: &KVVec<T>) -> usize {
+        vec.capacity()
+    }
+
+    fn shared<T: Send + Sync + 'static>(value: T) -> Result<Arc<T>, NoMemory> {
+        Arc::new(value, tenant_gfp()).map_err(|_| NoMemory)
+    }
+    fn same_shared<T: Send + Sync + 'static>(a: &Arc<T>, b: &Arc<T>) -> bool {
+        Arc::ptr_eq(a, b)
+    }
+    fn locked<T: Send + Unpin + 'static>(value: T) -> Result<Arc<SpinLock<T>>, NoMemory> {
+        Arc::pin_init(new_spinlock!(value, "vdp_element"), tenant_gfp()).map_err(|_| NoMemory)
+    }
+    fn lock<T: Send + Unpin + 'static>(locked: &Arc<SpinLock<T>>) -> Guard<'_, T, SpinLockBackend> {
+        locked.lock()
+    }
+    fn writer() -> Result<Arc<Mutex<()>>, NoMemory> {
+        Arc::pin_init(new_mutex!((), "vdp_element_writer"), tenant_gfp()).map_err(|_| NoMemory)
+    }
+    fn write_serialised<R>(writer: &Arc<Mutex<()>>, f: impl FnOnce() -> R) -> R {
+        let _held = writer.lock();
+        f()
+    }
+
+    fn now_ns() -> u64 {
+        crate::sys::time::now_ns()
+    }
+    fn cycles() -> u64 {
+        crate::sys::time::cycles()
+    }
+    fn log(line: fmt::Arguments<'_>) {
+        pr_info!("{}\n", line);
+    }
+}
+
+/// The building tenant's devices, for its graph's FromDevice and ToDevice.
+pub(crate) struct TenantDevices(pub(crate) u32);
+
+impl element::DeviceBinder<Kernel> for TenantDevices {
+    fn bind(&self, name: &str) -> Option<Binding> {
+        device::bind(self.0, name.as_bytes())
+    }
+}

@@ -1,0 +1,14 @@
+//! The user-level engine: a tenant's graph run over user buffers and a virtual clock, by the
+//! very element library (`kmod/core/library/`) and graph engine (`kmod/core/element/graph.rs`)
+//! that the kernel module runs. `vdpctl run` drives it over pcap files; the differential tests
+//! compare it with the kernel bit for bit.
+
+pub mod device;
+pub mod engine;
+pub mod packet;
+pub mod platform;
+
+pub use device::DeviceSetup;
+pub use engine::{Engine, RunError, Stopped};
+pub use packet::UserPacket;
+pub use platform::User;

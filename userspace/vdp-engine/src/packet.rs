@@ -1,0 +1,124 @@
+//! Packets at user level: a shared byte buffer with headroom, and Click's annotations.
+//!
+//! They behave as the kernel's `sk_buff`s do for the element library: a clone shares the bytes
+//! until one side writes (`data_mut` copies then), `pull` and `push` move the start within the
+//! buffer so that an Unstrip after a Strip gives back the very bytes stripped, a `push` beyond
+//! the headroom moves the data into a larger buffer (with the old headroom, so the stripped
+//! bytes are still in front of it), and the network-header mark moves with the data.
+
+use std::sync::Arc;
+use vdp_core::element::{NoMemory, PacketBuf, PacketError};
+
+/// Headroom of packets the engine creates, as in the kernel (`DEFAULT_HEADROOM`): room for an
+/// outer IPv4, GRE and Ethernet header.
+pub const HEADROOM: usize = 64;
+
+#[derive(Clone, Debug)]
+pub struct UserPacket {
+    buf: Arc<Vec<u8>>,
+    start: usize,
+    end: usize,
+    paint: u8,
+    dst_ip: Option<[u8; 4]>,
+    /// Where the network header starts, as an index into `buf`.
+    network: Option<usize>,
+}
+
+impl UserPacket {
+    /// A packet holding `bytes`, with [`HEADROOM`] bytes of headroom.
+    pub fn from_bytes(bytes: &[u8]) -> Option<UserPacket> {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(HEADROOM + bytes.len()).ok()?;
+        buf.resize(HEADROOM, 0);
+        buf.extend_from_slice(bytes);
+        Some(UserPacket { buf: Arc::new(buf), start: HEADROOM, end: HEADROOM + bytes.len(), paint: 0, dst_ip: None, network: None })
+    }
+}
+
+impl PacketBuf for UserPacket {
+    fn alloc(len: usize) -> Option<Self> {
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(HEADROOM.checked_add(len)?).ok()?;
+        buf.resize(HEADROOM + len, 0);
+        Some(UserPacket { buf: Arc::new(buf), start: HEADROOM, end: HEADROOM + len, paint: 0, dst_ip: None, network: None })
+    }
+
+    fn data(&self) -> &[u8] {
+        self.buf.get(self.start..self.end).unwrap_or(&[])
+    }
+
+    fn data_mut(&mut self) -> Result<&mut [u8], NoMemory> {
+        let (start, end) = (self.start, self.end);
+        Arc::make_mut(&mut self.buf).get_mut(start..end).ok_or(NoMemory)
+    }
+
+    fn pull(&mut self, n: usize) -> Result<(), PacketError> {
+        if n > self.end - self.start {
+            return Err(PacketError);
+        }
+        self.start += n;
+        Ok(())
+    }
+
+    fn push(&mut self, n: usize) -> Result<(), PacketError> {
+        if n <= self.start {
+            self.start -= n;
+            return Ok(());
+        }
+        // Not enough headroom: move the buffer into one with room for `n` bytes and the
+        // default headroom in front of the data, as the kernel's skb_cow_head grows the head.
+        // The old headroom moves along with the data, as pskb_expand_head copies it, so the
+        // bytes an earlier Strip took off are still there for an Unstrip.
+        let grow = HEADROOM.checked_add(n).ok_or(PacketError)? - self.start;
+        let kept = self.buf.get(..self.end).ok_or(PacketError)?;
+        let mut buf = Vec::new();
+        buf.try_reserve_exact(grow.checked_add(kept.len()).ok_or(PacketError)?).map_err(|_| PacketError)?;
+        buf.resize(grow, 0);
+        buf.extend_from_slice(kept);
+        self.network = self.network.and_then(|at| at.checked_add(grow));
+        self.buf = Arc::new(buf);
+        // The data moved `grow` bytes on, and the push takes `n` of them: HEADROOM are left.
+        self.start = HEADROOM;
+        self.end += grow;
+        Ok(())
+    }
+
+    fn trim(&mut self, len: usize) -> Result<(), PacketError> {
+        if len < self.end - self.start {
+            self.end = self.start + len;
+        }
+        Ok(())
+    }
+
+    fn clone_packet(&mut self) -> Option<Self> {
+        Some(self.clone())
+    }
+
+    fn paint(&self) -> u8 {
+        self.paint
+    }
+
+    fn set_paint(&mut self, color: u8) {
+        self.paint = color;
+    }
+
+    fn dst_ip_anno(&self) -> Option<[u8; 4]> {
+        self.dst_ip
+    }
+
+    fn set_dst_ip_anno(&mut self, address: [u8; 4]) {
+        self.dst_ip = Some(address);
+    }
+
+    fn network_offset(&self) -> Option<usize> {
+        self.network.and_then(|at| at.checked_sub(self.start)).filter(|offset| *offset < self.len())
+    }
+
+    fn set_network_offset(&mut self, offset: usize) {
+        if offset < self.len() {
+            self.network = Some(self.start + offset);
+        }
+    }
+
+    fn consume(self) {}
+}

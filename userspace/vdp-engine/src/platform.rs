@@ -1,0 +1,141 @@
+//! User space as a [`Platform`]: `std` containers and locks, [`UserPacket`]s, the engine's
+//! virtual clock, and devices that are queues the engine fills and drains.
+//!
+//! The clock and the log belong to the thread that runs an engine (the element library calls
+//! them as associated functions, with no engine at hand); an engine sets them before it runs
+//! elements, so several engines may run on several threads.
+
+use crate::device::DeviceEnd;
+use crate::packet::UserPacket;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use vdp_core::element::{self, NoMemory, Platform};
+
+/// The user-level platform; a type only, never a value.
+pub enum User {}
+
+thread_local! {
+    /// Virtual nanoseconds of the engine running on this thread.
+    static NOW_NS: Cell<u64> = const { Cell::new(0) };
+    /// Lines logged by elements (Print) on this thread, until the engine takes them.
+    static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Sets this thread's virtual clock.
+pub(crate) fn set_now_ns(now: u64) {
+    NOW_NS.with(|clock| clock.set(now));
+}
+
+/// Takes the lines elements logged on this thread.
+pub(crate) fn take_log() -> Vec<String> {
+    LOG.with(|log| std::mem::take(&mut *log.borrow_mut()))
+}
+
+/// Set when an element rings: work is waiting (the engine polls, so this is only a hint).
+#[derive(Clone, Default)]
+pub struct Bell(Arc<AtomicBool>);
+
+impl Bell {
+    /// Whether it rang since the last call.
+    pub fn take(&self) -> bool {
+        self.0.swap(false, Ordering::Relaxed)
+    }
+}
+
+impl element::Doorbell for Bell {
+    fn ring(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A lock poisoned by a panic elsewhere still guards consistent data here: element code does
+/// not panic, and the engine stops at the first panic anyway.
+fn unpoisoned<T>(result: std::sync::LockResult<MutexGuard<'_, T>>) -> MutexGuard<'_, T> {
+    result.unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Platform for User {
+    type Packet = UserPacket;
+    type Device = DeviceEnd;
+    type Doorbell = Bell;
+    type Vec<T: Send + Sync + Unpin + 'static> = Vec<T>;
+    type Shared<T: Send + Sync + 'static> = Arc<T>;
+    type Locked<T: Send + Unpin + 'static> = Arc<Mutex<T>>;
+    type Guard<'a, T: Send + Unpin + 'static>
+        = MutexGuard<'a, T>
+    where
+        T: 'a;
+    type Writer = Arc<Mutex<()>>;
+
+    fn vec_new<T: Send + Sync + Unpin + 'static>() -> Vec<T> {
+        Vec::new()
+    }
+    fn vec_with_capacity<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<Vec<T>, NoMemory> {
+        let mut vec = Vec::new();
+        vec.try_reserve_exact(capacity).map_err(|_| NoMemory)?;
+        Ok(vec)
+    }
+    fn vec_with_capacity_atomic<T: Send + Sync + Unpin + 'static>(capacity: usize) -> Result<Vec<T>, NoMemory> {
+        Self::vec_with_capacity(capacity)
+    }
+    fn vec_push<T: Send + Sync + Unpin + 'static>(vec: &mut Vec<T>, value: T) -> Result<(), T> {
+        if vec.try_reserve(1).is_err() {
+            return Err(value);
+        }
+        vec.push(value);
+        Ok(())
+    }
+    fn vec_push_within_capacity<T: Send + Sync + Unpin + 'static>(vec: &mut Vec<T>, value: T) -> Result<(), T> {
+        if vec.len() == vec.capacity() {
+            return Err(value);
+        }
+        vec.push(value);
+        Ok(())
+    }
+    fn vec_pop<T: Send + Sync + Unpin + 'static>(vec: &mut Vec<T>) -> Option<T> {
+        vec.pop()
+    }
+    fn vec_capacity<T: Send + Sync + Unpin + 'static>(vec: &Vec<T>) -> usize {
+        vec.capacity()
+    }
+
+    fn shared<T: Send + Sync + 'static>(value: T) -> Result<Arc<T>, NoMemory> {
+        Ok(Arc::new(value))
+    }
+    fn same_shared<T: Send + Sync + 'static>(a: &Arc<T>, b: &Arc<T>) -> bool {
+        Arc::ptr_eq(a, b)
+    }
+    fn locked<T: Send + Unpin + 'static>(value: T) -> Result<Arc<Mutex<T>>, NoMemory> {
+        Ok(Arc::new(Mutex::new(value)))
+    }
+    fn lock<T: Send + Unpin + 'static>(locked: &Arc<Mutex<T>>) -> MutexGuard<'_, T> {
+        unpoisoned(locked.lock())
+    }
+    fn writer() -> Result<Arc<Mutex<()>>, NoMemory> {
+        Ok(Arc::new(Mutex::new(())))
+    }
+    fn write_serialised<R>(writer: &Arc<Mutex<()>>, f: impl FnOnce() -> R) -> R {
+        let _held = unpoisoned(writer.lock());
+        f()
+    }
+
+    fn now_ns() -> u64 {
+        NOW_NS.with(Cell::get)
+    }
+    fn cycles() -> u64 {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: RDTSC has no preconditions; it reads the time-stamp counter.
+            unsafe { core::arch::x86_64::_rdtsc() }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            0
+        }
+    }
+    fn log(line: fmt::Arguments<'_>) {
+        LOG.with(|log| log.borrow_mut().push(line.to_string()));
+    }
+}

@@ -1,0 +1,654 @@
+//! Every class of the catalog runs at user level: for each, a small configuration that uses
+//! it, compiled through the front end as `vdpctl compile` compiles it, built in the engine,
+//! with packets pushed through and something only that class does checked.
+//!
+//! The table [`CASES`] is keyed by class name; a class added to the catalog without a case here
+//! fails [`every_catalog_class_has_a_case`].
+
+mod common;
+
+use common::*;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use vdp_core::catalog;
+
+/// One class's test: builds its configuration, drives it and checks it, and hands back the run
+/// so that the harness can check the class really is in the graph.
+struct Case {
+    class: &'static str,
+    run: fn() -> Run,
+}
+
+const CASES: &[Case] = &[
+    Case { class: "FromDevice", run: from_device },
+    Case { class: "ToDevice", run: to_device },
+    Case { class: "Queue", run: || queue("Queue") },
+    Case { class: "SimpleQueue", run: || queue("SimpleQueue") },
+    Case { class: "Unqueue", run: unqueue },
+    Case { class: "Counter", run: counter },
+    Case { class: "Discard", run: discard },
+    Case { class: "Tee", run: tee },
+    Case { class: "Idle", run: idle },
+    Case { class: "Classifier", run: classifier },
+    Case { class: "IPClassifier", run: ip_classifier },
+    Case { class: "Strip", run: strip },
+    Case { class: "Unstrip", run: unstrip },
+    Case { class: "EtherEncap", run: ether_encap },
+    Case { class: "EtherMirror", run: ether_mirror },
+    Case { class: "CheckIPHeader", run: check_ip_header },
+    Case { class: "DecIPTTL", run: dec_ip_ttl },
+    Case { class: "SetIPChecksum", run: set_ip_checksum },
+    Case { class: "IPEncap", run: ip_encap },
+    Case { class: "GetIPAddress", run: get_ip_address },
+    Case { class: "RadixIPLookup", run: || ip_lookup("RadixIPLookup") },
+    Case { class: "LinearIPLookup", run: || ip_lookup("LinearIPLookup") },
+    Case { class: "StaticIPLookup", run: static_ip_lookup },
+    Case { class: "Paint", run: paint },
+    Case { class: "PaintSwitch", run: paint_switch },
+    Case { class: "HashSwitch", run: hash_switch },
+    Case { class: "RoundRobinSwitch", run: round_robin_switch },
+    Case { class: "CheckLength", run: check_length },
+    Case { class: "BandwidthShaper", run: bandwidth_shaper },
+    Case { class: "RatedUnqueue", run: rated_unqueue },
+    Case { class: "InfiniteSource", run: infinite_source },
+    Case { class: "RatedSource", run: rated_source },
+    Case { class: "StaticThreadSched", run: static_thread_sched },
+    Case { class: "ScheduleInfo", run: schedule_info },
+    Case { class: "Print", run: print },
+    Case { class: "Chew", run: chew },
+    Case { class: "GREEncap", run: gre_encap },
+];
+
+#[test]
+fn every_catalog_class_has_a_case() {
+    let missing: Vec<&str> = catalog::all_classes().map(|c| c.name).filter(|name| !CASES.iter().any(|case| case.class == *name)).collect();
+    assert!(missing.is_empty(), "classes of the catalog with no case in every_class.rs: {missing:?}");
+    let unknown: Vec<&str> = CASES.iter().map(|case| case.class).filter(|name| catalog::class_by_name(name).is_none()).collect();
+    assert!(unknown.is_empty(), "cases for classes the catalog does not have: {unknown:?}");
+    for (index, case) in CASES.iter().enumerate() {
+        assert!(!CASES[..index].iter().any(|other| other.class == case.class), "{} has two cases", case.class);
+    }
+}
+
+#[test]
+fn every_catalog_class_runs_at_user_level() {
+    let mut failures = Vec::new();
+    for class in catalog::all_classes() {
+        let Some(case) = CASES.iter().find(|case| case.class == class.name) else { continue };
+        match catch_unwind(AssertUnwindSafe(case.run)) {
+            Ok(run) if run.has_class(class.name) => {}
+            Ok(_) => failures.push(format!("{}: its configuration has no element of the class", class.name)),
+            Err(panic) => {
+                let text = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()));
+                failures.push(format!("{}: {}", class.name, text.unwrap_or_default()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} classes failed:\n{}", failures.len(), catalog::CLASS_COUNT, failures.join("\n"));
+}
+
+/// `count` distinct frames, IPv4 in Ethernet, 42 + `i` bytes long.
+fn frames(count: usize) -> Vec<Vec<u8>> {
+    (0..count).map(|i| ether(ETHERTYPE_IPV4, &Ip::new(17, [10, 0, 0, 1], [10, 0, 1, i as u8]).packet(&ports(1000, 2000 + i as u16, 8 + i)))).collect()
+}
+
+fn send_all(run: &mut Run, device: &str, frames: &[Vec<u8>]) {
+    for frame in frames {
+        run.send(device, frame);
+    }
+    run.run_until(run.engine.now_ns());
+}
+
+fn from_device() -> Run {
+    let mut run = Run::config("rx :: FromDevice(eth0, BURST 2) -> Queue -> ToDevice(eth1);");
+    let sent = frames(5);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent);
+    assert_eq!(run.read_int("rx", "count"), 5);
+    assert_eq!(run.read_int("rx", "burst"), 2);
+    assert_eq!(run.read_int("rx", "queue_length"), 0);
+    assert!(run.read("rx", "stats").contains("rx_packets 5\n"), "{}", run.read("rx", "stats"));
+    run.write("rx", "reset_counts", "").unwrap();
+    assert_eq!(run.read_int("rx", "count"), 0);
+    run
+}
+
+fn to_device() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> Queue -> tx :: ToDevice(eth1);");
+    let sent = frames(3);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent);
+    assert_eq!(run.read_int("tx", "count"), 3);
+    // A frame too short for an Ethernet header cannot be sent on an Ethernet device.
+    run.send("eth0", &[1, 2, 3]);
+    run.run_until(run.engine.now_ns());
+    assert!(run.take("eth1").is_empty());
+    assert_eq!(run.read_int("tx", "drops"), 1);
+    assert!(run.read("tx", "stats").contains("tx_too_short 1\n"));
+    run
+}
+
+/// A queue of 3 whose puller is held back: the first 3 frames wait, the rest are dropped; once
+/// the puller runs they leave oldest first.
+fn queue(class: &str) -> Run {
+    let mut run = Run::config(&format!("FromDevice(eth0) -> q :: {class}(3) -> u :: Unqueue(ACTIVE false) -> Queue -> ToDevice(eth1);"));
+    let sent = frames(5);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!((run.read_int("q", "length"), run.read_int("q", "drops"), run.read_int("q", "capacity")), (3, 2, 3));
+    assert_eq!(run.read_int("q", "highwater_length"), 3);
+    assert!(run.take("eth1").is_empty());
+    run.write("u", "active", "true").unwrap();
+    run.run_until(run.engine.now_ns());
+    assert_eq!(run.take("eth1"), sent[..3]);
+    assert_eq!(run.read_int("q", "length"), 0);
+    run
+}
+
+fn unqueue() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> Queue -> u :: Unqueue(BURST 2) -> Queue -> ToDevice(eth1);");
+    let sent = frames(7);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent);
+    assert_eq!(run.read_int("u", "count"), 7);
+    assert_eq!(run.read_int("u", "burst"), 2);
+    run.write("u", "active", "false").unwrap();
+    send_all(&mut run, "eth0", &sent[..2]);
+    assert!(run.take("eth1").is_empty());
+    assert_eq!(run.read_int("u", "count"), 7);
+    run
+}
+
+fn counter() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> c :: Counter -> Discard;");
+    let sent = frames(4);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.read_int("c", "count"), 4);
+    assert_eq!(run.read_int("c", "byte_count"), sent.iter().map(|f| f.len() as u64).sum::<u64>());
+    run.write("c", "reset", "").unwrap();
+    assert_eq!(run.read_int("c", "count"), 0);
+    run
+}
+
+fn discard() -> Run {
+    // Pushed to, and pulling from a queue as a task.
+    let mut run = Run::config("FromDevice(eth0) -> t :: Tee(2); t[0] -> d :: Discard; t[1] -> Queue -> p :: Discard;");
+    send_all(&mut run, "eth0", &frames(6));
+    assert_eq!((run.read_int("d", "count"), run.read_int("p", "count")), (6, 6));
+    run
+}
+
+fn tee() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> t :: Tee(3); t[0] -> Queue -> ToDevice(eth1); t[1] -> Queue -> ToDevice(eth2); t[2] -> Queue -> ToDevice(eth3);");
+    let sent = frames(3);
+    send_all(&mut run, "eth0", &sent);
+    for device in ["eth1", "eth2", "eth3"] {
+        assert_eq!(run.take(device), sent, "{device}");
+    }
+    run
+}
+
+fn idle() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> c :: Counter -> Idle; Idle -> Queue -> ToDevice(eth1);");
+    send_all(&mut run, "eth0", &frames(3));
+    assert_eq!(run.read_int("c", "count"), 3);
+    assert!(run.take("eth1").is_empty());
+    run
+}
+
+fn classifier() -> Run {
+    let mut run = Run::config(
+        "FromDevice(eth0) -> c :: Classifier(12/0806 20/0001, 12/0800, -);\n\
+         c[0] -> Queue -> ToDevice(eth1); c[1] -> Queue -> ToDevice(eth2); c[2] -> Queue -> ToDevice(eth3);",
+    );
+    let ip = frames(1).remove(0);
+    let mut arp_request = ether([0x08, 0x06], &[0, 1, 8, 0, 6, 4, 0, 1]);
+    arp_request.resize(60, 0);
+    let mut arp_reply = arp_request.clone();
+    arp_reply[21] = 2;
+    send_all(&mut run, "eth0", &[ip.clone(), arp_request.clone(), arp_reply.clone()]);
+    assert_eq!(run.take("eth1"), [arp_request]);
+    assert_eq!(run.take("eth2"), [ip]);
+    assert_eq!(run.take("eth3"), [arp_reply]);
+    run
+}
+
+fn ip_classifier() -> Run {
+    let mut run = Run::config(
+        "FromDevice(eth0) -> Strip(14) -> c :: IPClassifier(udp dst port 53, tcp or src host 10.9.9.9, -);\n\
+         c[0] -> Unstrip(14) -> Queue -> ToDevice(eth1); c[1] -> Unstrip(14) -> Queue -> ToDevice(eth2); c[2] -> Unstrip(14) -> Queue -> ToDevice(eth3);",
+    );
+    let dns = udp_frame([10, 0, 0, 1], [10, 0, 0, 2], 4000, 53);
+    let not_dns = udp_frame([10, 0, 0, 1], [10, 0, 0, 2], 53, 4000);
+    let tcp = ether(ETHERTYPE_IPV4, &Ip::new(6, [10, 0, 0, 1], [10, 0, 0, 2]).packet(&ports(1, 53, 20)));
+    let from_host = udp_frame([10, 9, 9, 9], [10, 0, 0, 2], 53, 4000);
+    send_all(&mut run, "eth0", &[dns.clone(), not_dns.clone(), tcp.clone(), from_host.clone()]);
+    assert_eq!(run.take("eth1"), [dns]);
+    assert_eq!(run.take("eth2"), [tcp, from_host]);
+    assert_eq!(run.take("eth3"), [not_dns]);
+    run
+}
+
+fn strip() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> Strip(6) -> Queue -> ToDevice(eth1);");
+    let sent = frames(2);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent.iter().map(|f| f[6..].to_vec()).collect::<Vec<_>>());
+    run
+}
+
+fn unstrip() -> Run {
+    // What Strip took off, Unstrip gives back: the very bytes.
+    let mut run = Run::config("FromDevice(eth0) -> Strip(14) -> Unstrip(14) -> Queue -> ToDevice(eth1);");
+    let sent = frames(2);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent);
+    run
+}
+
+fn ether_encap() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> Strip(14) -> EtherEncap(0x86dd, 1:2:3:4:5:6, 0a:0b:0c:0d:0e:0f) -> Queue -> ToDevice(eth1);");
+    let sent = frames(1).remove(0);
+    send_all(&mut run, "eth0", std::slice::from_ref(&sent));
+    let mut expected = vec![0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 1, 2, 3, 4, 5, 6, 0x86, 0xdd];
+    expected.extend_from_slice(&sent[14..]);
+    assert_eq!(run.take("eth1"), [expected]);
+    run
+}
+
+fn ether_mirror() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> EtherMirror -> Queue -> ToDevice(eth1);");
+    let sent = frames(1).remove(0);
+    send_all(&mut run, "eth0", std::slice::from_ref(&sent));
+    let mut expected = sent.clone();
+    expected[..6].copy_from_slice(&sent[6..12]);
+    expected[6..12].copy_from_slice(&sent[..6]);
+    assert_eq!(run.take("eth1"), [expected]);
+    run
+}
+
+fn check_ip_header() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> c :: CheckIPHeader(OFFSET 14); c[0] -> Queue -> ToDevice(eth1); c[1] -> Queue -> ToDevice(eth2);");
+    let good = frames(1).remove(0);
+    let mut padded = good.clone();
+    padded.extend_from_slice(&[0; 6]);
+    let mut bad_sum = good.clone();
+    bad_sum[24] ^= 0xff;
+    let broadcast_src = ether(ETHERTYPE_IPV4, &Ip::new(17, [255; 4], [10, 0, 0, 1]).packet(&[0; 8]));
+    send_all(&mut run, "eth0", &[good.clone(), padded, bad_sum.clone(), broadcast_src.clone()]);
+    // Link-layer padding past the IP total length goes.
+    assert_eq!(run.take("eth1"), [good.clone(), good]);
+    assert_eq!(run.take("eth2"), [bad_sum, broadcast_src]);
+    assert_eq!(run.read_int("c", "drops"), 2);
+    run
+}
+
+fn dec_ip_ttl() -> Run {
+    let mut run = Run::config(
+        "FromDevice(eth0) -> Strip(14) -> d :: DecIPTTL; d[0] -> Unstrip(14) -> Queue -> ToDevice(eth1); d[1] -> Unstrip(14) -> Queue -> ToDevice(eth2);",
+    );
+    let mut ip = Ip::new(17, [10, 0, 0, 1], [10, 0, 0, 2]);
+    ip.ttl = 9;
+    let live = ether(ETHERTYPE_IPV4, &ip.packet(&[0; 8]));
+    ip.ttl = 1;
+    let dying = ether(ETHERTYPE_IPV4, &ip.packet(&[0; 8]));
+    send_all(&mut run, "eth0", &[live.clone(), dying.clone()]);
+    let out = run.take("eth1");
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0][14 + 8], 8);
+    assert_eq!(rfc1071(&out[0][14..34]), 0, "the checksum still holds");
+    assert_eq!(run.take("eth2"), [dying]);
+    run
+}
+
+fn set_ip_checksum() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> Strip(14) -> SetIPChecksum -> Unstrip(14) -> Queue -> ToDevice(eth1);");
+    let good = frames(1).remove(0);
+    let mut bad = good.clone();
+    bad[24] = 0x12;
+    bad[25] = 0x34;
+    send_all(&mut run, "eth0", &[bad]);
+    assert_eq!(run.take("eth1"), [good]);
+    run
+}
+
+fn ip_encap() -> Run {
+    let mut run = Run::config(
+        "FromDevice(eth0) -> Strip(14) -> IPEncap(udp, 1.2.3.4, 5.6.7.8, TTL 33, TOS 4) -> EtherEncap(0x0800, 2:0:0:0:0:1, 2:0:0:0:0:2) -> Queue -> ToDevice(eth1);",
+    );
+    let sent = frames(2);
+    send_all(&mut run, "eth0", &sent);
+    let out = run.take("eth1");
+    assert_eq!(out.len(), 2);
+    for (index, (frame, original)) in out.iter().zip(&sent).enumerate() {
+        let header = &frame[14..34];
+        assert_eq!(header[0], 0x45);
+        assert_eq!(header[1], 4);
+        assert_eq!(usize::from(u16::from_be_bytes([header[2], header[3]])), 20 + original.len() - 14);
+        assert_eq!((header[8], header[9]), (33, 17));
+        assert_eq!((&header[12..16], &header[16..20]), (&[1, 2, 3, 4][..], &[5, 6, 7, 8][..]));
+        assert_eq!(u16::from_be_bytes([header[4], header[5]]), index as u16 + 1, "a fresh identification per packet");
+        assert_eq!(rfc1071(header), 0);
+        assert_eq!(&frame[34..], &original[14..]);
+    }
+    run
+}
+
+fn get_ip_address() -> Run {
+    // The annotation is set from the *source* address, and the table routes on it.
+    let mut run = Run::config(
+        "FromDevice(eth0) -> GetIPAddress(26) -> rt :: LinearIPLookup(10.0.0.0/8 0, 0.0.0.0/0 1);\n\
+         rt[0] -> Queue -> ToDevice(eth1); rt[1] -> Queue -> ToDevice(eth2);",
+    );
+    let inside = udp_frame([10, 1, 1, 1], [192, 168, 0, 1], 1, 2);
+    let outside = udp_frame([192, 168, 0, 1], [10, 1, 1, 1], 1, 2);
+    send_all(&mut run, "eth0", &[inside.clone(), outside.clone(), vec![0; 20]]);
+    assert_eq!(run.take("eth1"), [inside]);
+    assert_eq!(run.take("eth2"), [outside]);
+    run
+}
+
+fn ip_lookup(class: &str) -> Run {
+    let mut run = Run::config(&format!(
+        "FromDevice(eth0) -> CheckIPHeader(OFFSET 14) -> rt :: {class}(10.0.0.0/8 0, 10.1.0.0/16 10.1.0.254 1);\n\
+         rt[0] -> Queue -> ToDevice(eth1); rt[1] -> Queue -> ToDevice(eth2); rt[2] -> Queue -> ToDevice(eth3);"
+    ));
+    let to = |dst| udp_frame([192, 0, 2, 1], dst, 1, 2);
+    send_all(&mut run, "eth0", &[to([10, 2, 0, 1]), to([10, 1, 9, 9]), to([11, 0, 0, 1])]);
+    assert_eq!(run.take("eth1"), [to([10, 2, 0, 1])]);
+    assert_eq!(run.take("eth2"), [to([10, 1, 9, 9])]);
+    assert_eq!(run.read("rt", "lookup 10.1.2.3"), "1 10.1.0.254");
+    assert_eq!(run.read("rt", "lookup 11.0.0.1"), "-1");
+    run.write("rt", "add", "11.0.0.0/8 2").unwrap();
+    send_all(&mut run, "eth0", &[to([11, 0, 0, 1])]);
+    assert_eq!(run.take("eth3"), [to([11, 0, 0, 1])]);
+    assert_eq!(run.read("rt", "table"), "10.0.0.0/8\t-\t0\n10.1.0.0/16\t10.1.0.254\t1\n11.0.0.0/8\t-\t2\n");
+    run.write("rt", "remove", "10.0.0.0/8").unwrap();
+    send_all(&mut run, "eth0", &[to([10, 2, 0, 1])]);
+    assert!(run.take("eth1").is_empty());
+    run
+}
+
+fn static_ip_lookup() -> Run {
+    let mut run = Run::config(
+        "FromDevice(eth0) -> CheckIPHeader(OFFSET 14) -> rt :: StaticIPLookup(10.0.0.0/8 0, 0.0.0.0/0 1);\n\
+         rt[0] -> Queue -> ToDevice(eth1); rt[1] -> Queue -> ToDevice(eth2);",
+    );
+    let to = |dst| udp_frame([192, 0, 2, 1], dst, 1, 2);
+    send_all(&mut run, "eth0", &[to([10, 2, 0, 1]), to([11, 0, 0, 1])]);
+    assert_eq!(run.take("eth1"), [to([10, 2, 0, 1])]);
+    assert_eq!(run.take("eth2"), [to([11, 0, 0, 1])]);
+    assert_eq!(run.write("rt", "add", "11.0.0.0/8 0"), Err(vdp_core::element::HandlerError::NoSuchHandler));
+    assert_eq!(run.read("rt", "lookup 11.0.0.1"), "1");
+    run
+}
+
+fn paint() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> p :: Paint(1) -> s :: PaintSwitch; s[0] -> Queue -> ToDevice(eth1); s[1] -> Queue -> ToDevice(eth2);");
+    let sent = frames(2);
+    send_all(&mut run, "eth0", &sent[..1]);
+    assert_eq!(run.take("eth2"), sent[..1]);
+    run.write("p", "color", "0").unwrap();
+    assert_eq!(run.read_int("p", "color"), 0);
+    send_all(&mut run, "eth0", &sent[1..]);
+    assert_eq!(run.take("eth1"), sent[1..]);
+    assert!(run.take("eth2").is_empty());
+    run
+}
+
+fn paint_switch() -> Run {
+    let mut run = Run::config(
+        "FromDevice(eth0) -> c :: Classifier(12/0800, -); c[0] -> Paint(1) -> s :: PaintSwitch; c[1] -> Paint(2) -> s;\n\
+         s[0] -> Queue -> ToDevice(eth1); s[1] -> Queue -> ToDevice(eth2);",
+    );
+    let ip = frames(1).remove(0);
+    let arp = ether([0x08, 0x06], &[0; 46]);
+    send_all(&mut run, "eth0", &[ip.clone(), arp]);
+    // Paint 2 names no output: dropped.
+    assert_eq!(run.take("eth2"), [ip]);
+    assert!(run.take("eth1").is_empty());
+    run
+}
+
+/// FNV-1a, as HashSwitch documents it.
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5u32, |h, b| (h ^ u32::from(*b)).wrapping_mul(0x0100_0193))
+}
+
+fn hash_switch() -> Run {
+    // The addresses of the IPv4 header: one flow always takes one output.
+    let mut run = Run::config("FromDevice(eth0) -> h :: HashSwitch(26, 8); h[0] -> Queue -> ToDevice(eth1); h[1] -> Queue -> ToDevice(eth2); h[2] -> Queue -> ToDevice(eth3);");
+    let flows: Vec<Vec<u8>> = (0..12u8).map(|i| udp_frame([10, 0, 0, i], [10, 0, 1, 255 - i], 1, 2)).collect();
+    let mut sent = flows.clone();
+    sent.extend(flows.iter().cloned());
+    sent.push(vec![0; 30]);
+    send_all(&mut run, "eth0", &sent);
+    let mut expected = vec![Vec::new(); 3];
+    for frame in &sent[..24] {
+        expected[(fnv1a(&frame[26..34]) % 3) as usize].push(frame.clone());
+    }
+    for (port, device) in ["eth1", "eth2", "eth3"].into_iter().enumerate() {
+        assert_eq!(run.take(device), expected[port], "{device}");
+    }
+    assert!(expected.iter().filter(|e| !e.is_empty()).count() > 1, "the flows spread");
+    run
+}
+
+fn round_robin_switch() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> s :: RoundRobinSwitch; s[0] -> Queue -> ToDevice(eth1); s[1] -> Queue -> ToDevice(eth2); s[2] -> Queue -> ToDevice(eth3);");
+    let sent = frames(7);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), [sent[0].clone(), sent[3].clone(), sent[6].clone()]);
+    assert_eq!(run.take("eth2"), [sent[1].clone(), sent[4].clone()]);
+    assert_eq!(run.take("eth3"), [sent[2].clone(), sent[5].clone()]);
+    run
+}
+
+fn check_length() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> c :: CheckLength(44); c[0] -> Queue -> ToDevice(eth1); c[1] -> Queue -> ToDevice(eth2);");
+    // 42, 43, ... bytes.
+    let sent = frames(4);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent[..3]);
+    assert_eq!(run.take("eth2"), sent[3..]);
+    run.write("c", "length", "42").unwrap();
+    assert_eq!(run.read_int("c", "length"), 42);
+    send_all(&mut run, "eth0", &sent[..2]);
+    assert_eq!(run.take("eth1"), sent[..1]);
+    assert_eq!(run.take("eth2"), sent[1..2]);
+    run
+}
+
+fn bandwidth_shaper() -> Run {
+    // 10 000 bytes/s, 100-byte frames: a burst of 1514 bytes (16 frames, the last borrowing),
+    // then one frame per 10 ms.
+    let mut run = Run::config("FromDevice(eth0) -> Queue -> s :: BandwidthShaper(10000Bps) -> ToDevice(eth1);");
+    let frame = ether(ETHERTYPE_IPV4, &[0x45; 86]);
+    for _ in 0..40 {
+        run.send("eth0", &frame);
+    }
+    run.run_until(0);
+    assert_eq!(run.take("eth1").len(), 16);
+    run.run_until(100_000_000);
+    assert_eq!(run.take("eth1").len(), 10);
+    assert_eq!(run.read("s", "rate"), "10000Bps");
+    run
+}
+
+fn rated_unqueue() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> Queue -> u :: RatedUnqueue(100) -> Queue -> ToDevice(eth1);");
+    let sent = frames(30);
+    for frame in &sent {
+        run.send("eth0", frame);
+    }
+    run.run_until(200_000_000);
+    let out = run.take_timed("eth1");
+    assert_eq!(out.len(), 20);
+    assert_eq!(out.iter().map(|(time, _)| *time).collect::<Vec<_>>(), (1..=20).map(|k| k * 10_000_000).collect::<Vec<u64>>());
+    assert_eq!(out.into_iter().map(|(_, frame)| frame).collect::<Vec<_>>(), sent[..20]);
+    assert_eq!(run.read_int("u", "count"), 20);
+    run
+}
+
+const DATA: &str = "\\<0202020202020101010101010800 45000014 00000000 40110000 0a000001 0a000002>";
+
+fn data_bytes() -> Vec<u8> {
+    let text: String = DATA.trim_start_matches("\\<").trim_end_matches('>').split_whitespace().collect();
+    (0..text.len()).step_by(2).map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap()).collect()
+}
+
+fn infinite_source() -> Run {
+    let mut run = Run::config(&format!("s :: InfiniteSource({DATA}, 5, 2) -> Queue -> ToDevice(eth1);"));
+    run.run_until(u64::MAX);
+    assert_eq!(run.take("eth1"), vec![data_bytes(); 5]);
+    assert_eq!(run.read_int("s", "count"), 5);
+    run.write("s", "limit", "7").unwrap();
+    run.run_until(u64::MAX);
+    assert_eq!(run.take("eth1").len(), 2);
+    run
+}
+
+fn rated_source() -> Run {
+    let mut run = Run::config(&format!("s :: RatedSource({DATA}, 100, 12) -> Queue -> ToDevice(eth1);"));
+    run.run_until(55_000_000);
+    assert_eq!(run.take("eth1"), vec![data_bytes(); 5]);
+    run.run_until(u64::MAX);
+    let rest = run.take_timed("eth1");
+    assert_eq!(rest.len(), 7);
+    assert_eq!(rest.last().unwrap().0, 120_000_000);
+    assert_eq!(run.read_int("s", "count"), 12);
+    run
+}
+
+fn static_thread_sched() -> Run {
+    let run = Run::config("rx :: FromDevice(eth0) -> Queue -> tx :: ToDevice(eth1); sched :: StaticThreadSched(tx 2);");
+    let config = run.read("sched", "config");
+    let graph = run.engine.graph();
+    let tx = (0..graph.element_count()).find(|&i| graph.element(i).unwrap().0 == b"t/tx").unwrap();
+    assert_eq!(config, format!("{tx} 2\n"));
+    assert_eq!(graph.thread_count(), 3);
+    assert_eq!(graph.thread_tasks(2).len(), 1);
+    // Packets still flow with the transmitting task on thread 2.
+    let mut run = run;
+    send_all(&mut run, "eth0", &frames(2));
+    assert_eq!(run.take("eth1"), frames(2));
+    run
+}
+
+fn schedule_info() -> Run {
+    let run = Run::config("rx :: FromDevice(eth0) -> Queue -> tx :: ToDevice(eth1); info :: ScheduleInfo(tx 0.5, rx 2);");
+    let graph = run.engine.graph();
+    let index = |name: &[u8]| (0..graph.element_count()).find(|&i| graph.element(i).unwrap().0 == name).unwrap();
+    let (rx, tx) = (index(b"t/rx"), index(b"t/tx"));
+    assert_eq!(run.read("info", "config"), format!("{tx} 512\n{rx} 2048\n"));
+    let tickets: Vec<u32> = (0..graph.task_count() as u32).map(|task| graph.task_tickets(task)).collect();
+    let mut sorted = tickets.clone();
+    sorted.sort();
+    assert_eq!(sorted, [512, 2048]);
+    run
+}
+
+fn print() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> p :: Print(Hello, MAXLENGTH 6, RATE 2) -> Discard;");
+    run.engine.take_log();
+    let sent = frames(4);
+    send_all(&mut run, "eth0", &sent);
+    let log = run.engine.take_log();
+    // At most RATE lines a second; the label lowered.
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert_eq!(log[0], format!("hello: {:4} | {} {}", sent[0].len(), hex(&sent[0][..4]), hex(&sent[0][4..6])));
+    run.write("p", "active", "false").unwrap();
+    run.send_at("eth0", &sent[0], 5_000_000_000);
+    assert!(run.engine.take_log().is_empty());
+    run
+}
+
+fn chew() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> c :: Chew(5000) -> Queue -> ToDevice(eth1);");
+    let sent = frames(3);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent);
+    assert_eq!(run.engine.now_ns(), 0, "busy work takes no virtual time");
+    assert_eq!(run.read_int("c", "cycles"), 5000);
+    run.write("c", "cycles", "7").unwrap();
+    assert_eq!(run.read_int("c", "cycles"), 7);
+    run
+}
+
+fn gre_encap() -> Run {
+    // GREEncap is the coordinator's: only a merged graph may hold it.
+    let compiled = compile_merged("t/rx :: FromDevice(eth0) -> t/g :: GREEncap(0x6558, KEY 0x01020304) -> t/q :: Queue -> t/tx :: ToDevice(eth1);\n\
+                                   t/rx2 :: FromDevice(eth2) -> t/g2 :: GREEncap(0x0800) -> t/q2 :: Queue -> t/tx2 :: ToDevice(eth3);", &["eth0", "eth1", "eth2", "eth3"]);
+    let mut run = Run::new(compiled);
+    let sent = frames(1).remove(0);
+    send_all(&mut run, "eth0", std::slice::from_ref(&sent));
+    send_all(&mut run, "eth2", std::slice::from_ref(&sent));
+    let mut keyed = vec![0x20, 0x00, 0x65, 0x58, 1, 2, 3, 4];
+    keyed.extend_from_slice(&sent);
+    assert_eq!(run.take("eth1"), [keyed]);
+    let mut plain = vec![0x00, 0x00, 0x08, 0x00];
+    plain.extend_from_slice(&sent);
+    assert_eq!(run.take("eth3"), [plain]);
+    run
+}
+
+/// Handler values, plausible and not.
+fn handler_value() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    prop_oneof![
+        prop::sample::select(vec![
+            "", "0", "1", "-1", "7", "1024", "1025", "65535", "65536", "4294967296", "-9223372036854775808", "18446744073709551616",
+            "true", "false", "yes", "off", "0x10", "1Mbps", "10kBps", "0Bps", "1e9", "10.0.0.0/8 1", "10.0.0.0/8 10.0.0.1 2",
+            "0.0.0.0/0 0\n10.0.0.0/8 1", "10.0.0.0/33 0", "10.0.0.0/8", "1.2.3.4 5", "\\<00ff>", "\"quoted\"", "  3  ", "3\n",
+        ])
+        .prop_map(str::to_string),
+        "[ -~]{0,40}",
+        any::<i64>().prop_map(|n| n.to_string()),
+        prop::collection::vec(any::<char>(), 0..20).prop_map(|c| c.into_iter().collect()),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config { cases: cases(256), failure_persistence: None, ..Default::default() })]
+
+    /// Any text written to any write handler of any element of any class's configuration is
+    /// taken or refused, never a panic; every read handler still answers (or refuses) after it,
+    /// and packets still go through.
+    #[test]
+    fn handler_writes_never_panic(case in 0..CASES.len(), writes in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), handler_value()), 1..12)) {
+        let mut run = (CASES[case].run)();
+        let graph = run.engine.graph();
+        let mut targets = Vec::new();
+        for index in 0..graph.element_count() {
+            let (name, class, _) = graph.element(index).unwrap();
+            let name = String::from_utf8(name.to_vec()).unwrap();
+            for handler in class.write_handlers {
+                targets.push((name.clone(), handler.name));
+            }
+        }
+        let reads: Vec<(String, &str)> = (0..graph.element_count())
+            .flat_map(|index| {
+                let (name, class, _) = graph.element(index).unwrap();
+                let name = String::from_utf8(name.to_vec()).unwrap();
+                class.read_handlers.iter().map(move |h| (name.clone(), h.name))
+            })
+            .collect();
+        for (which, value) in &writes {
+            if targets.is_empty() {
+                break;
+            }
+            let (element, handler) = &targets[which.index(targets.len())];
+            let _ = run.engine.write_handler(element, handler, value);
+        }
+        for (element, handler) in &reads {
+            let _ = run.engine.read_handler(element, handler);
+            let _ = run.engine.read_handler(element, &format!("{handler} 10.0.0.1"));
+        }
+        let devices = run.compiled.devices.clone();
+        for device in &devices {
+            let _ = run.engine.receive(device, &frames(1)[0], run.engine.now_ns());
+        }
+        let now = run.engine.now_ns();
+        let _ = run.engine.run(now.saturating_add(NS_PER_SECOND), 10_000);
+    }
+}
+
+const NS_PER_SECOND: u64 = 1_000_000_000;
