@@ -7,6 +7,8 @@ use vdp_click::check::CheckOptions;
 use vdp_click::source::{Diagnostics, Sources};
 use vdp_click::system::{self, Carries, SystemConfig};
 use vdp_click::TenantSource;
+use vdp_core::tunnel::{InnerKind, TunnelSpec};
+use vdp_core::wire::ipv4::Address;
 use vdp_engine::{DeviceSetup, Engine, RunError, Stopped};
 
 /// The tenant every test configuration belongs to.
@@ -125,7 +127,8 @@ pub fn compile_merged(text: &str, devices: &[&str]) -> Compiled {
 
 /// An Ethernet device's setup for the engine (the addresses matter only to IPv4 devices).
 pub fn ethernet_device(name: &str) -> DeviceSetup {
-    DeviceSetup { name: name.to_string(), carries: vdp_engine::Carries::Ethernet, mac: [2, 0, 0, 0, 0, 1], peer_mac: [2, 0, 0, 0, 0, 2] }
+    let spec = TunnelSpec::new(Address([192, 0, 2, 1]), Address([192, 0, 2, 2]), None, InnerKind::Ethernet);
+    DeviceSetup { name: name.to_string(), spec, mac: [2, 0, 0, 0, 0, 1], peer_mac: [2, 0, 0, 0, 0, 2] }
 }
 
 /// An engine running a compiled configuration, with the helpers the tests use.
@@ -164,8 +167,11 @@ impl Run {
         self.send_at(device, frame, now);
     }
 
+    /// A frame shorter than an Ethernet header never reaches the graph: the device drops it on
+    /// receive, as the kernel's does (`rx_inner_truncated`). Every other frame must be queued.
     pub fn send_at(&mut self, device: &str, frame: &[u8], time_ns: u64) {
-        assert!(self.engine.receive(device, frame, time_ns).expect("receive"), "the device queue refused a frame");
+        let queued = self.engine.receive(device, frame, time_ns).expect("receive");
+        assert_eq!(queued, frame.len() >= 14, "the device took a {}-byte frame: {queued}", frame.len());
         self.engine.advance_to(time_ns).expect("advance");
     }
 
