@@ -25,7 +25,7 @@ echo "BENCH kernel setup routes=$ROUTES rounds=$ROUNDS window_s=$WINDOW settle_s
 
 # The shell and every vdpctl it runs stay on CPU 0; the tenant's thread gets CPU 1 to itself.
 taskset -p 1 $$ >/dev/null || fail "pinning the shell to CPU 0"
-renice -n -20 $$ >/dev/null 2>&1 || true
+renice -n -20 $$ >/dev/null || fail "raising the shell's priority"
 now() { cut -d" " -f1 /proc/uptime; }
 
 step "making the routes and graphs (vdp-bench, seed as on the host)"
