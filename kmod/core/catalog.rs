@@ -93,6 +93,24 @@ pub enum Audience {
     CoordinatorOnly,
 }
 
+/// The level an element of the class may run at (Keller's multi-level design): the kernel, or
+/// the user-space engine in the tenant's container. The partitioner (`vdp-click`'s
+/// `partition`) pins `Kernel` and `Container` elements and places `Any` ones by a minimum cut.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Runs at either level.
+    Any,
+    /// Must stay in the kernel: the tenant's devices live there, and the coordinator's own
+    /// classes (boundaries, GRE) are trusted kernel code.
+    Kernel,
+    /// May never run in the kernel (a tenant's custom class, or one whose cost nobody bounds).
+    Container,
+}
+
+/// Most boundaries a tenant's partition may use in each direction (kernel to container, and
+/// container to kernel); a boundary's `INDEX` is below this.
+pub const MAX_BOUNDARIES: usize = 8;
+
 /// The type of an argument value, with its bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgKind {
@@ -198,6 +216,8 @@ pub struct ElementClass {
     pub cost_argument: Option<&'static str>,
     pub resource: Resource,
     pub audience: Audience,
+    /// Where an element of the class may run.
+    pub level: Level,
 }
 
 pub const fn positional(keyword: &'static str, kind: ArgKind, default: Option<&'static str>) -> ArgSpec {
@@ -248,6 +268,7 @@ pub const fn base(name: &'static str, summary: &'static str) -> ElementClass {
         cost_argument: None,
         resource: Resource::None,
         audience: Audience::Tenant,
+        level: Level::Any,
     }
 }
 

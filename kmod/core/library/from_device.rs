@@ -6,7 +6,7 @@
 //! root's `VDEV_GET` reports).
 
 use super::to_device::write_stats;
-use crate::catalog::{base, int, keyword, required, ArgKind, ArgSpec, ElementClass, PortRange, TaskRule, MAX_BURST};
+use crate::catalog::{base, int, keyword, required, ArgKind, ArgSpec, ElementClass, Level, PortRange, TaskRule, MAX_BURST};
 use crate::element::handler::{handlers, parse_int_in, reply, HandlerError};
 use crate::element::{Build, ConstructError, Cx, DeviceEnd, Element, Platform};
 use crate::element_args::ArgValue;
@@ -27,6 +27,8 @@ pub const CLASS: ElementClass = ElementClass {
     args: ARGS,
     task: TaskRule::Always,
     cost_cycles: 800,
+    // The tenant's devices (its GRE tunnels) live in the kernel.
+    level: Level::Kernel,
     ..base("FromDevice", "Receives packets from a device and pushes them out")
 };
 

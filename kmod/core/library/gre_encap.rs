@@ -6,7 +6,7 @@
 //! header is written by the portable core's GRE code (`wire::gre`), the same that the tunnels of
 //! `tunnel.rs` send.
 
-use crate::catalog::{base, int, keyword, required, Audience, ElementClass};
+use crate::catalog::{base, int, keyword, required, Audience, ElementClass, Level};
 use crate::element::agnostic::Action;
 use crate::element::handler::{HandlerError, NoHandlers};
 use crate::element::{Build, ConstructError, PacketBuf, Platform};
@@ -20,6 +20,7 @@ pub const CLASS: ElementClass = ElementClass {
     args: &[required("PROTOCOL", int(0, 0xffff)), keyword("KEY", int(0, u32::MAX as i64), None)],
     cost_cycles: 150,
     audience: Audience::CoordinatorOnly,
+    level: Level::Kernel,
     ..base("GREEncap", "Prepends a GRE header carrying PROTOCOL and, if given, KEY")
 };
 

@@ -2,7 +2,7 @@
 //! how devices are bound).
 
 use super::from_device::bind;
-use crate::catalog::{base, int, keyword, required, ArgKind, ArgSpec, ElementClass, PortRange, TaskRule, MAX_BURST};
+use crate::catalog::{base, int, keyword, required, ArgKind, ArgSpec, ElementClass, Level, PortRange, TaskRule, MAX_BURST};
 use crate::element::handler::{handlers, reply, HandlerError};
 use crate::element::{Build, ConstructError, Cx, DeviceEnd, Direction, Element, Platform};
 use core::fmt;
@@ -17,6 +17,8 @@ pub const CLASS: ElementClass = ElementClass {
     args: ARGS,
     task: TaskRule::Always,
     cost_cycles: 800,
+    // The tenant's devices (its GRE tunnels) live in the kernel.
+    level: Level::Kernel,
     ..base("ToDevice", "Pulls packets from its input and sends them on a device")
 };
 

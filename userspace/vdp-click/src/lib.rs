@@ -8,6 +8,7 @@ pub mod flatten;
 pub mod lexer;
 pub mod merge;
 pub mod parser;
+pub mod partition;
 pub mod print;
 pub mod source;
 pub mod system;
@@ -46,16 +47,20 @@ pub struct TenantSource {
     pub text: String,
 }
 
-/// The result of merging: the merged graph (after any task splits), its checked form, and the
-/// task analysis.
+/// The result of merging: the merged graph (after any task splits), its checked form, the
+/// task analysis, and the partition of each tenant that has a container part.
 pub struct Merged {
     pub flat: FlatGraph,
     pub checked: CheckedGraph,
     pub analysis: tasks::Analysis,
+    /// `(tenant, partition)` for each tenant with elements at the container level; the merged
+    /// graph holds only their kernel parts.
+    pub partitions: Vec<(String, partition::Partition)>,
 }
 
-/// Checks each tenant against its own devices and the system limits, merges them, checks the
-/// merged graph and splits tasks over the budget. Returns `None` if anything was reported.
+/// Checks each tenant against its own devices and the system limits, partitions each between
+/// the kernel and its container engine ([`partition::partition_tenant`]), merges the kernel
+/// parts, checks the merged graph and splits tasks over the budget. Returns `None` if anything was reported.
 pub fn merge_tenants(sources: &mut Sources, system: &system::SystemConfig, inputs: &[TenantSource], diagnostics: &mut Diagnostics) -> Option<Merged> {
     merge_tenants_with(sources, system, inputs, diagnostics, true)
 }
@@ -70,6 +75,7 @@ pub fn merge_tenants_with(
     split_deep: bool,
 ) -> Option<Merged> {
     let mut flats = Vec::new();
+    let mut partitions = Vec::new();
     for input in inputs {
         let devices = match system.tenant(&input.tenant) {
             Some(tenant) => tenant.device.iter().map(|d| d.name.clone()).collect(),
@@ -83,8 +89,21 @@ pub fn merge_tenants_with(
             }
         };
         let options = CheckOptions { limits: system.limits.clone(), devices: Some(devices), coordinator: false };
-        let (flat, _) = check_text(sources, &input.file_name, &input.text, &options, diagnostics);
-        flats.push((input.tenant.as_str(), flat));
+        let errors_before = diagnostics.error_count();
+        let (flat, checked) = check_text(sources, &input.file_name, &input.text, &options, diagnostics);
+        if diagnostics.error_count() > errors_before {
+            continue;
+        }
+        let level = system.container_level(&input.tenant);
+        match partition::partition_tenant(&flat, &checked, sources, level, system.limits.task_budget_cycles) {
+            Ok(split) => {
+                flats.push((input.tenant.as_str(), split.kernel.clone()));
+                if split.has_container() {
+                    partitions.push((input.tenant.clone(), split));
+                }
+            }
+            Err(found) => diagnostics.extend(found),
+        }
     }
     if diagnostics.has_errors() {
         return None;
@@ -101,7 +120,7 @@ pub fn merge_tenants_with(
     };
     let options = merged_options(system);
     match tasks::analyze_and_split_depth(&mut flat, &options, system.limits.task_budget_cycles, split_deep) {
-        Ok((checked, analysis)) => Some(Merged { flat, checked, analysis }),
+        Ok((checked, analysis)) => Some(Merged { flat, checked, analysis, partitions }),
         Err(found) => {
             diagnostics.extend(found);
             None

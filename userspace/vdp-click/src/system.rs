@@ -95,6 +95,9 @@ pub struct Tenant {
     pub memory_max: Option<String>,
     #[serde(default)]
     pub device: Vec<VirtualDevice>,
+    /// What of the tenant's graph may run in its container engine.
+    #[serde(default)]
+    pub container_level: ContainerLevel,
 }
 
 impl Tenant {
@@ -143,6 +146,22 @@ pub struct VirtualDevice {
     pub mac: Option<String>,
 }
 
+/// What of a tenant's graph may run at the container level, in its own user-space engine
+/// (`[[tenant]] container_level`; see `docs/system-config.md`).
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ContainerLevel {
+    /// No container engine: everything runs in the kernel, and a class that runs only in the
+    /// container is an error.
+    Never,
+    /// Classes that run only in the container go there, with the free elements a minimum cut
+    /// places beside them; tasks over the budget are split in the kernel, as always.
+    #[default]
+    Custom,
+    /// As `custom`, and a task over the budget moves to the container instead of being split.
+    Auto,
+}
+
 /// The kernel's rule, so that every tenant in a system config can be created in the module.
 pub fn valid_tenant_name(name: &str) -> bool {
     vdp_core::uapi::valid_tenant_name(name.as_bytes())
@@ -167,6 +186,12 @@ impl SystemConfig {
         } else {
             Err(problems)
         }
+    }
+
+    /// What of `tenant`'s graph may run in its container engine (`custom` for a tenant the
+    /// config does not name).
+    pub fn container_level(&self, tenant: &str) -> ContainerLevel {
+        self.tenant(tenant).map_or_else(ContainerLevel::default, |t| t.container_level)
     }
 
     pub fn tenant(&self, name: &str) -> Option<&Tenant> {

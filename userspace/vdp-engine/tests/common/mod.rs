@@ -56,6 +56,7 @@ pub fn single_tenant_system(devices: &[String]) -> SystemConfig {
             cpu_share: 100,
             bandwidth_cap: None,
             memory_max: None,
+            container_level: Default::default(),
             device: devices
                 .iter()
                 .enumerate()

@@ -164,6 +164,7 @@ pub fn single_tenant_system(tenant: &str, devices: &[&str]) -> Result<SystemConf
             cpu_share: 100,
             bandwidth_cap: None,
             memory_max: None,
+            container_level: Default::default(),
             device: devices
                 .iter()
                 .enumerate()
