@@ -537,3 +537,6 @@ impl Partition {
         out
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -194,9 +194,9 @@ mod tests {
         let feeds = [feed(3, &[0, 1, 2])];
         let container = min_cut(&pins, &feeds).unwrap();
         assert_eq!(boundaries_needed(&container, &feeds), 1);
-        // A free fan-in: moving the receiver's port costs one, moving three senders would too,
-        // and the tie goes to the kernel.
-        let pins = [Pin::Free, Pin::Free, Pin::Free, Pin::Free, Pin::Container];
+        // A free receiver between them and a container element: cutting before it or after it
+        // costs one boundary each, and the tie goes to the kernel.
+        let pins = [Pin::Kernel, Pin::Kernel, Pin::Kernel, Pin::Free, Pin::Container];
         let feeds = [feed(3, &[0, 1, 2]), feed(4, &[3])];
         let container = min_cut(&pins, &feeds).unwrap();
         assert_eq!(container, [false, false, false, false, true]);
