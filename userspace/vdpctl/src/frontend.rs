@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use vdp_click::check::CheckOptions;
 use vdp_click::source::{Diagnostics, Sources};
-use vdp_click::system::SystemConfig;
-use vdp_click::{print, tasks, TenantSource};
+use vdp_click::system::{ContainerLevel, SystemConfig};
+use vdp_click::{partition, print, tasks, TenantSource};
 use vdp_core::catalog;
 
 #[derive(Args)]
@@ -18,7 +18,8 @@ pub struct CheckArgs {
     /// System config (TOML) whose limits and tenant devices apply.
     #[arg(long)]
     system: Option<PathBuf>,
-    /// Show the tasks, their estimated costs and any Queue/Unqueue splits.
+    /// Show the tasks, their estimated costs and any Queue/Unqueue splits, and the partition
+    /// between the kernel and the container level when anything runs in the container.
     #[arg(long)]
     explain: bool,
     /// The files are merged graphs (`vdpctl merge` output): the coordinator's classes are allowed.
@@ -145,10 +146,35 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
         let mut diagnostics = Diagnostics::default();
         let (mut flat, checked) =
             vdp_click::check_text(&mut sources, file, &text, &options, &mut diagnostics);
+        // A tenant's file is split between the kernel and its container engine as the
+        // coordinator will split it; a merged file is already the kernel's.
+        let level = match (&system, tenant) {
+            (Some(system), Some(tenant)) => system.container_level(tenant),
+            _ => ContainerLevel::default(),
+        };
+        let split = if args.merged || diagnostics.has_errors() {
+            None
+        } else {
+            let budget = options.limits.task_budget_cycles;
+            match partition::partition_tenant(&flat, &checked, &sources, level, budget) {
+                Ok(split) => split.has_container().then_some(split),
+                Err(found) => {
+                    diagnostics.extend(found);
+                    None
+                }
+            }
+        };
         let valid = !diagnostics.has_errors();
         all_valid &= valid;
+        // The task analysis is of what the kernel runs: its part holds the boundary halves,
+        // which only the coordinator may place.
+        let mut analysed = options.clone();
+        if let Some(split) = &split {
+            flat = split.kernel.clone();
+            analysed.coordinator = true;
+        }
         let analysis = if args.explain && valid {
-            match tasks::analyze_and_split(&mut flat, &options, options.limits.task_budget_cycles) {
+            match tasks::analyze_and_split(&mut flat, &analysed, options.limits.task_budget_cycles) {
                 Ok((_, analysis)) => Some(analysis),
                 Err(found) => {
                     diagnostics.extend(found);
@@ -167,6 +193,7 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
                 "connections": checked.connections.len(),
                 "diagnostics": diagnostics_json(&sources, &diagnostics),
                 "analysis": analysis,
+                "partition": split,
             }));
             continue;
         }
@@ -179,6 +206,9 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
             );
         } else {
             println!("{file}: {} error(s)", diagnostics.error_count());
+        }
+        if let (Some(split), true) = (&split, args.explain && valid) {
+            print!("{}", split.explain());
         }
         if let Some(analysis) = analysis {
             print!("{}", tasks::explain(&analysis));
