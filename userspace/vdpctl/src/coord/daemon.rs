@@ -709,7 +709,7 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
         return (Response::error(Status::Refused, refusal.0), who);
     }
     let result = match &request.op {
-        Op::Install { file_name, source } => {
+        Op::Install { file_name, source, .. } => {
             let config = TenantConfig { file_name: file_name.clone(), source: source.clone(), installed_at: now() };
             // Checking and compiling need no lock: other tenants' requests go on meanwhile.
             match compile_tenant(system, &tenant, &config) {
@@ -721,6 +721,7 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
             }
         }
         Op::Remove => lock(shared).remove(&tenant).map(|r| (r, Vec::new())),
+        Op::Attach => Err(Refusal(Status::Invalid, "TODO attach".into())),
         Op::Show => lock(shared).show(&tenant),
         Op::Read { .. } | Op::Write { .. } => {
             let as_tenant = matches!(caller, Caller::Tenant(_));
@@ -1166,7 +1167,7 @@ mod tests {
         assert_eq!((response.status, who.as_str()), (Status::Refused, "unknown"));
         let (response, _) = handle(&shared, &system, &root, request(Some("green"), Op::Show));
         assert_eq!(response.status, Status::Invalid);
-        let install = Op::Install { file_name: "b.click".into(), source: "FromDevice(eth1) -> Discard;".into() };
+        let install = Op::Install { file_name: "b.click".into(), source: "FromDevice(eth1) -> Discard;".into(), classes: Vec::new() };
         let (response, _) = handle(&shared, &system, &blue, request(None, install));
         assert_eq!(response.status, Status::Invalid);
         assert!(response.message.contains("b.click:1"), "{}", response.message);

@@ -3,6 +3,7 @@
 pub mod cgroups;
 pub mod client;
 pub mod daemon;
+pub mod engine;
 pub mod fdpass;
 pub mod identity;
 pub mod limits;
