@@ -1,6 +1,7 @@
 //! The coordinator (`vdpctl daemon`) and the commands tenants run against it.
 
 pub mod cgroups;
+pub mod channel;
 pub mod client;
 pub mod daemon;
 pub mod engine;
