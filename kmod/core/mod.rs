@@ -27,3 +27,4 @@ pub mod cpu_budget;
 pub mod element_args;
 pub mod route_text;
 pub mod ip_actions;
+pub mod channel;

@@ -78,6 +78,27 @@ impl From<NoMemory> for ConstructError {
 /// name is never visible through it.
 pub trait DeviceBinder<P: Platform> {
     fn bind(&self, name: &str) -> Option<P::Device>;
+
+    /// Binds one end of boundary `index` of the building tenant's channel to its container
+    /// engine (`library/boundary.rs`). A platform binds only the ends that live on it; the
+    /// default binds none, so a graph with boundaries builds only where they are supported.
+    fn bind_boundary(&self, end: BoundaryEnd, index: u16) -> Option<P::Device> {
+        let _ = (end, index);
+        None
+    }
+}
+
+/// One end of a boundary between a tenant's kernel part and its container part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BoundaryEnd {
+    /// Kernel side, kernel to container (`ToContainer`).
+    ToContainer,
+    /// Kernel side, container to kernel (`FromContainer`).
+    FromContainer,
+    /// Container side, kernel to container (`FromKernel`).
+    FromKernel,
+    /// Container side, container to kernel (`ToKernel`).
+    ToKernel,
 }
 
 /// What a constructor sees: the element's record in the compiled graph, its decoded arguments,

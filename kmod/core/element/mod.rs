@@ -9,7 +9,7 @@ pub mod handler;
 pub mod platform;
 pub mod vector;
 
-pub use class::{Build, ConstructError, DeviceBinder, Element};
+pub use class::{BoundaryEnd, Build, ConstructError, DeviceBinder, Element};
 pub use graph::{BuildError, BuildErrorKind, Cx, Graph, WakeAt};
 pub use handler::{HandlerError, HandlerSet, HandlerSpec, NoHandlers, ValueFormat};
 pub use platform::{DeviceEnd, Direction, Doorbell, NoMemory, PacketBuf, PacketError, Platform};

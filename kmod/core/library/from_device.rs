@@ -72,30 +72,38 @@ impl<P: Platform> Element<P> for FromDevice<P> {
     }
 
     fn run_task(&self, cx: &Cx<'_, P>) -> bool {
-        let burst = self.burst.load(Relaxed);
-        let mut moved = 0;
-        while moved < burst {
-            let Some(packet) = self.device.receive() else { break };
-            cx.push(0, packet);
-            moved += 1;
-        }
-        moved > 0
+        receive_burst(cx, &self.device, self.burst.load(Relaxed))
     }
 
     fn read(&self, handler: Read, out: &mut dyn fmt::Write) -> Result<(), HandlerError> {
-        let device = &self.device;
-        reply(match handler {
-            Read::Count => write!(out, "{}", device.rx_packets()),
-            Read::Drops => write!(out, "{}", device.rx_drops()),
-            Read::Burst => write!(out, "{}", self.burst.load(Relaxed)),
-            Read::QueueLength => write!(out, "{}", device.rx_queue_len()),
-            Read::Stats => write_stats(out, device),
-        })
+        read(&self.device, &self.burst, handler, out)
     }
 
     fn write(&self, handler: Write, value: &str) -> Result<(), HandlerError> {
         write(&self.device, &self.burst, handler, value)
     }
+}
+
+/// Pushes out up to `burst` packets received on `device`; whether any moved.
+pub(super) fn receive_burst<P: Platform>(cx: &Cx<'_, P>, device: &P::Device, burst: u32) -> bool {
+    let mut moved = 0;
+    while moved < burst {
+        let Some(packet) = device.receive() else { break };
+        cx.push(0, packet);
+        moved += 1;
+    }
+    moved > 0
+}
+
+/// A read of FromDevice (or of a boundary's receiving end).
+pub(super) fn read<D: DeviceEnd<Pk>, Pk>(device: &D, burst: &AtomicU32, handler: Read, out: &mut dyn fmt::Write) -> Result<(), HandlerError> {
+    reply(match handler {
+        Read::Count => write!(out, "{}", device.rx_packets()),
+        Read::Drops => write!(out, "{}", device.rx_drops()),
+        Read::Burst => write!(out, "{}", burst.load(Relaxed)),
+        Read::QueueLength => write!(out, "{}", device.rx_queue_len()),
+        Read::Stats => write_stats(out, device),
+    })
 }
 
 /// A write to FromDevice or ToDevice: the device's counters or the element's burst.

@@ -21,6 +21,7 @@ use crate::element::handler::{HandlerError, HandlerSet, NoHandlers};
 use crate::element::platform::Platform;
 use core::fmt;
 
+mod boundary;
 mod check_ip_header;
 mod check_length;
 mod chew;
@@ -51,6 +52,8 @@ mod strip;
 mod tee;
 mod to_device;
 mod unqueue;
+
+pub use boundary::MAX_BOUNDARIES;
 
 /// `registry! { ID Variant => SPEC, Type, ReadHandlers, WriteHandlers; … }`: see the module doc.
 /// Dispatch through the handler enums named on the line type-checks only when they are the
@@ -167,4 +170,8 @@ registry! {
     34 Print => print::CLASS, Agnostic<print::Print<P>>, print::Read, print::Write;
     35 Chew => chew::CLASS, Agnostic<chew::Chew>, chew::Read, chew::Write;
     36 GREEncap => gre_encap::CLASS, Agnostic<gre_encap::GreEncap>, NoHandlers, NoHandlers;
+    37 ToContainer => boundary::TO_CONTAINER, boundary::Sender<P, { boundary::KERNEL_SIDE }>, boundary::SendRead, boundary::SendWrite;
+    38 FromContainer => boundary::FROM_CONTAINER, boundary::Receiver<P, { boundary::KERNEL_SIDE }>, from_device::Read, from_device::Write;
+    39 FromKernel => boundary::FROM_KERNEL, boundary::Receiver<P, { boundary::CONTAINER_SIDE }>, from_device::Read, from_device::Write;
+    40 ToKernel => boundary::TO_KERNEL, boundary::Sender<P, { boundary::CONTAINER_SIDE }>, boundary::SendRead, boundary::SendWrite;
 }

@@ -66,6 +66,10 @@ enum Command {
     Install(coord::client::InstallArgs),
     /// Remove your tenant's configuration through the coordinator.
     Remove(coord::client::PlainArgs),
+    /// Start, stop or look at your tenant's container engine (the part of your configuration
+    /// that runs in your container; see docs/multi-level.md).
+    #[command(subcommand)]
+    Engine(coord::engine::EngineCommand),
     /// Show your tenant's installed configuration, its tasks and their threads.
     Show(coord::client::PlainArgs),
     /// Read ELEMENT.HANDLER of your tenant's graph through the coordinator.
@@ -106,6 +110,7 @@ fn main() -> ExitCode {
         Command::Daemon(args) => coord::daemon::run(&args),
         Command::Install(args) => coord::client::run_install(&args),
         Command::Remove(args) => coord::client::run_remove(&args),
+        Command::Engine(cmd) => coord::engine::run(&cmd),
         Command::Show(args) => coord::client::run_show(&args),
         Command::Read(args) => coord::client::run_read(&args),
         Command::Write(args) => coord::client::run_write(&args),

@@ -38,6 +38,10 @@ pub struct Connection {
 pub struct InstallArgs {
     /// The Click configuration; it replaces the tenant's current one.
     file: PathBuf,
+    /// The container engine: its classes are described to the coordinator, and it is
+    /// (re)started on the container part if the configuration has one.
+    #[command(flatten)]
+    engine: super::engine::EngineOptions,
     #[command(flatten)]
     conn: Connection,
 }
@@ -186,16 +190,44 @@ pub fn run_install(args: &InstallArgs) -> Result<ExitCode> {
         eprintln!("vdpctl: {file_name} has errors; nothing was sent to the coordinator");
         return Ok(ExitCode::FAILURE);
     }
-    run(&args.conn, Op::Install { file_name, source }, |r| {
+    // The tenant's own classes, when it names its engine; the stock engine's are the
+    // coordinator's already.
+    let classes = match args.engine.engine.is_some() || std::env::var_os("VDP_ENGINE").is_some() {
+        true => super::engine::describe(&super::engine::engine_path(&args.engine))?,
+        false => Vec::new(),
+    };
+    let response = match call(&args.conn, Op::Install { file_name, source, classes }) {
+        Ok(response) => response,
+        Err(code) => return Ok(code),
+    };
+    let mut container = false;
+    let mut tenant = String::new();
+    let code = finish(&response, args.conn.json, |r| {
+        container = !r["container"].is_null();
+        tenant = r["tenant"].as_str().unwrap_or_default().to_string();
         println!(
-            "installed {} for tenant {}: {} elements, {} tasks, threads {}",
+            "installed {} for tenant {}: {} elements, {} tasks, threads {}{}",
             r["file_name"].as_str().unwrap_or("?"),
             r["tenant"].as_str().unwrap_or("?"),
             r["elements"],
             r["tasks"],
-            list(&r["thread_pids"])
+            list(&r["thread_pids"]),
+            if container { format!("; container part: {} elements, {} boundaries", r["container"]["elements"], r["container"]["boundaries"]) } else { String::new() }
         );
-    })
+    });
+    if response.status != Status::Ok {
+        return Ok(code);
+    }
+    if container {
+        // The engine runs the new container part on a fresh channel.
+        return super::engine::start(&args.engine, &args.conn);
+    }
+    if !tenant.is_empty() {
+        if let Some(pid) = super::engine::stop(&args.engine.dir, &tenant)? {
+            println!("stopped the container engine (pid {pid}): the configuration has no container part");
+        }
+    }
+    Ok(code)
 }
 
 pub fn run_remove(args: &PlainArgs) -> Result<ExitCode> {

@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use std::io::BufReader;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::io::AsRawFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -88,6 +89,32 @@ struct Compiled {
     /// Task name → thread, from `StaticThreadSched`; unpinned tasks run on thread 0.
     pins: Vec<(String, u32)>,
     warnings: Vec<String>,
+    /// What runs in the tenant's container engine, if the partition cut anything off.
+    container: Option<ContainerPart>,
+}
+
+/// The container part of a tenant's configuration ([`vdp_click::partition`]).
+#[derive(Clone)]
+struct ContainerPart {
+    /// The container part as Click text, boundary elements included, for the engine.
+    text: String,
+    elements: usize,
+    /// Each boundary, described for people (`0 down: rt[1] -> sampler`).
+    boundaries: Vec<String>,
+    /// Boundaries in each direction.
+    down: u32,
+    up: u32,
+}
+
+/// Slots per ring when the system config does not say.
+const CHANNEL_SLOTS_DEFAULT: u32 = 256;
+
+impl ContainerPart {
+    /// The channel geometry the part needs: one ring per boundary of the busier direction.
+    fn geometry(&self, slots: u32) -> Result<vdp_core::channel::Geometry, Refusal> {
+        vdp_core::channel::Geometry::new(self.down.max(self.up).max(1), slots)
+            .map_err(|e| Refusal(Status::Failed, format!("the container part needs a channel the module cannot make: {e:?}")))
+    }
 }
 
 /// Checks one tenant's configuration against the system config and compiles it
@@ -106,7 +133,7 @@ fn compile_tenant(system: &SystemConfig, tenant: &str, config: &TenantConfig) ->
         })
         .collect();
     let elements = merged.checked.elements.iter().map(|e| (e.name.clone(), e.class.name, e.root)).collect();
-    Ok(Compiled { blob, elements, analysis: merged.analysis, pins, warnings })
+    Ok(Compiled { blob, elements, analysis: merged.analysis, pins, warnings, container: None })
 }
 
 /// `red/c` → `c` for a tenant's own elements.
@@ -427,6 +454,27 @@ impl Coordinator {
         }))
     }
 
+    /// Binds a fresh channel to the tenant's kernel part for its container engine, and returns
+    /// the container part to run on it. The previous channel, if any, is detached by the bind.
+    fn attach(&mut self, tenant: &str) -> Result<(serde_json::Value, OwnedFd), Refusal> {
+        let Some(part) = self.compiled.get(tenant).and_then(|c| c.container.clone()) else {
+            let why = if self.compiled.contains_key(tenant) { "its configuration runs wholly in the kernel" } else { "it has no configuration installed" };
+            return Err(Refusal(Status::Invalid, format!("tenant {tenant} has no container part to run: {why}")));
+        };
+        let mut sock = self.kernel()?;
+        let id = self.ensure_tenant(&mut sock, tenant)?;
+        let geometry = part.geometry(CHANNEL_SLOTS_DEFAULT)?;
+        let fd = super::channel::bind(id, geometry).map_err(|e| Refusal(Status::Failed, format!("{e:#}")))?;
+        log(format!("tenant {tenant}: bound a channel of {} rings of {} slots for its container engine", geometry.rings(), geometry.slots()));
+        Ok((
+            json!({
+                "tenant": tenant, "tenant_id": id, "config": part.text, "elements": part.elements,
+                "boundaries": part.boundaries, "rings": geometry.rings(), "slots": geometry.slots(),
+            }),
+            fd,
+        ))
+    }
+
     fn remove(&mut self, tenant: &str) -> Result<serde_json::Value, Refusal> {
         let Some(previous) = self.state.tenants.get(tenant).map(|c| c.file_name.clone()) else {
             return Err(Refusal(Status::Invalid, format!("tenant '{tenant}' has no configuration installed")));
@@ -685,10 +733,17 @@ fn pidfd_alive(fd: &std::os::fd::OwnedFd) -> bool {
 }
 
 /// Answers one request from `peer`.
+#[cfg(test)]
 fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, request: Request) -> (Response, String) {
+    let (response, who, _) = handle_with_file(shared, system, peer, request);
+    (response, who)
+}
+
+/// [`handle`], with the file an `attach` hands over (sent with the response).
+fn handle_with_file(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, request: Request) -> (Response, String, Option<OwnedFd>) {
     let caller = match identity::identify(system, peer) {
         Ok(caller) => caller,
-        Err(refusal) => return (Response::error(Status::Refused, refusal.0), "unknown".into()),
+        Err(refusal) => return (Response::error(Status::Refused, refusal.0), "unknown".into(), None),
     };
     let who = match &caller {
         Caller::Tenant(name) => format!("tenant {name}"),
@@ -702,14 +757,15 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
             } else {
                 Status::Refused
             };
-            return (Response::error(status, refusal.0), who);
+            return (Response::error(status, refusal.0), who, None);
         }
     };
     if let Err(refusal) = identity::check_element(system, &tenant, &request.op) {
-        return (Response::error(Status::Refused, refusal.0), who);
+        return (Response::error(Status::Refused, refusal.0), who, None);
     }
+    let mut file = None;
     let result = match &request.op {
-        Op::Install { file_name, source } => {
+        Op::Install { file_name, source, .. } => {
             let config = TenantConfig { file_name: file_name.clone(), source: source.clone(), installed_at: now() };
             // Checking and compiling need no lock: other tenants' requests go on meanwhile.
             match compile_tenant(system, &tenant, &config) {
@@ -721,6 +777,10 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
             }
         }
         Op::Remove => lock(shared).remove(&tenant).map(|r| (r, Vec::new())),
+        Op::Attach => lock(shared).attach(&tenant).map(|(result, channel)| {
+            file = Some(channel);
+            (result, Vec::new())
+        }),
         Op::Show => lock(shared).show(&tenant),
         Op::Read { .. } | Op::Write { .. } => {
             let as_tenant = matches!(caller, Caller::Tenant(_));
@@ -732,7 +792,10 @@ fn handle(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &Peer, reque
         Ok((result, warnings)) => Response::ok(result, warnings),
         Err(Refusal(status, message)) => Response::error(status, message),
     };
-    (response, format!("{who} (acting on {tenant})"))
+    if response.status != Status::Ok {
+        file = None;
+    }
+    (response, format!("{who} (acting on {tenant})"), file)
 }
 
 /// Answers the one request of a connection whose peer was identified (or not) at accept.
@@ -740,6 +803,7 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream,
     let _ = stream.set_read_timeout(Some(CLIENT_TIMEOUT));
     let _ = stream.set_write_timeout(Some(CLIENT_TIMEOUT));
     let line = protocol::read_line(BufReader::new(&stream));
+    let mut file: Option<OwnedFd> = None;
     let (response, who, op) = match (peer, line) {
         (_, Ok(None)) => return,
         (_, Err(e)) => {
@@ -760,7 +824,8 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream,
             Err(response) => (response, format!("pid {}", peer.pid), "?"),
             Ok(request) => {
                 let op = request.op.name();
-                let (response, who) = handle(shared, system, &peer, request);
+                let (response, who, channel) = handle_with_file(shared, system, &peer, request);
+                file = channel;
                 (response, format!("pid {} uid {} {who}", peer.pid, peer.uid), op)
             }
         },
@@ -774,7 +839,13 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream,
             if message.starts_with(&name) { message } else { format!("{name}: {message}") }
         }
     };
-    let written = protocol::write_line(&stream, &response);
+    let written = match &file {
+        Some(fd) => serde_json::to_vec(&response).map_err(std::io::Error::other).and_then(|mut line| {
+            line.push(b'\n');
+            super::fdpass::send_with_fd(&stream, &line, fd.as_fd())
+        }),
+        None => protocol::write_line(&stream, &response),
+    };
     // The time from accept to the answer sent: what the coordinator itself took.
     log(format!("request {op} from {who}: {outcome} ({} ms)", accepted.elapsed().as_millis()));
     if let Err(e) = written {
@@ -1166,7 +1237,7 @@ mod tests {
         assert_eq!((response.status, who.as_str()), (Status::Refused, "unknown"));
         let (response, _) = handle(&shared, &system, &root, request(Some("green"), Op::Show));
         assert_eq!(response.status, Status::Invalid);
-        let install = Op::Install { file_name: "b.click".into(), source: "FromDevice(eth1) -> Discard;".into() };
+        let install = Op::Install { file_name: "b.click".into(), source: "FromDevice(eth1) -> Discard;".into(), classes: Vec::new() };
         let (response, _) = handle(&shared, &system, &blue, request(None, install));
         assert_eq!(response.status, Status::Invalid);
         assert!(response.message.contains("b.click:1"), "{}", response.message);

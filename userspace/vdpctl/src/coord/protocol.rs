@@ -30,7 +30,17 @@ pub struct Request {
 #[serde(tag = "op", rename_all = "kebab-case")]
 pub enum Op {
     /// Check, compile and install a configuration, replacing the tenant's current one.
-    Install { file_name: String, source: String },
+    /// `classes` are the declarations of the tenant's own element classes, as its container
+    /// engine describes them (`ENGINE describe`); they run only in that engine.
+    Install {
+        file_name: String,
+        source: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        classes: Vec<serde_json::Value>,
+    },
+    /// Bind a fresh channel to the tenant's kernel part and hand it over (the response carries
+    /// the file with `SCM_RIGHTS`), with the container part to run on it.
+    Attach,
     /// Remove the tenant's graph and forget its configuration.
     Remove,
     /// The installed configuration, its tasks and their threads.
@@ -46,6 +56,7 @@ impl Op {
     pub fn name(&self) -> &'static str {
         match self {
             Op::Install { .. } => "install",
+            Op::Attach => "attach",
             Op::Remove => "remove",
             Op::Show => "show",
             Op::Read { .. } => "read",
@@ -158,7 +169,7 @@ mod tests {
         let request = Request {
             version: PROTOCOL_VERSION,
             tenant: None,
-            op: Op::Install { file_name: "a.click".into(), source: "a :: Counter;\n// done\n".into() },
+            op: Op::Install { file_name: "a.click".into(), source: "a :: Counter;\n// done\n".into(), classes: Vec::new() },
         };
         let mut buf = Vec::new();
         write_line(&mut buf, &request).unwrap();
