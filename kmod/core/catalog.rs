@@ -107,10 +107,6 @@ pub enum Level {
     Container,
 }
 
-/// Most boundaries a tenant's partition may use in each direction (kernel to container, and
-/// container to kernel); a boundary's `INDEX` is below this.
-pub const MAX_BOUNDARIES: usize = 8;
-
 /// The type of an argument value, with its bounds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArgKind {

@@ -12,7 +12,7 @@
 
 use super::from_device;
 use super::to_device::write_stats;
-use crate::catalog::{base, int, keyword, required, ArgSpec, Audience, ElementClass, PortRange, TaskRule, MAX_BURST};
+use crate::catalog::{base, int, keyword, required, ArgSpec, Audience, ElementClass, Level, PortRange, TaskRule, MAX_BURST};
 use crate::channel::MAX_RINGS;
 use crate::element::class::BoundaryEnd;
 use crate::element::handler::{handlers, reply, HandlerError};
@@ -26,8 +26,9 @@ pub const MAX_BOUNDARIES: u32 = MAX_RINGS;
 const SEND_ARGS: &[ArgSpec] = &[required("INDEX", int(0, MAX_BOUNDARIES as i64 - 1))];
 const RECEIVE_ARGS: &[ArgSpec] = &[required("INDEX", int(0, MAX_BOUNDARIES as i64 - 1)), keyword("BURST", int(1, MAX_BURST), Some("32"))];
 
-const fn sender(name: &'static str, summary: &'static str) -> ElementClass {
+const fn sender(name: &'static str, level: Level, summary: &'static str) -> ElementClass {
     ElementClass {
+        level,
         outputs: PortRange::exactly(0),
         processing: "h/",
         args: SEND_ARGS,
@@ -37,8 +38,9 @@ const fn sender(name: &'static str, summary: &'static str) -> ElementClass {
     }
 }
 
-const fn receiver(name: &'static str, summary: &'static str) -> ElementClass {
+const fn receiver(name: &'static str, level: Level, summary: &'static str) -> ElementClass {
     ElementClass {
+        level,
         inputs: PortRange::exactly(0),
         processing: "/h",
         args: RECEIVE_ARGS,
@@ -49,10 +51,10 @@ const fn receiver(name: &'static str, summary: &'static str) -> ElementClass {
     }
 }
 
-pub const TO_CONTAINER: ElementClass = sender("ToContainer", "Sends pushed packets over the tenant's channel to its container engine");
-pub const FROM_CONTAINER: ElementClass = receiver("FromContainer", "Pushes out packets the tenant's container engine sent over its channel");
-pub const FROM_KERNEL: ElementClass = receiver("FromKernel", "Pushes out packets the tenant's kernel part sent over its channel");
-pub const TO_KERNEL: ElementClass = sender("ToKernel", "Sends pushed packets over the tenant's channel to its kernel part");
+pub const TO_CONTAINER: ElementClass = sender("ToContainer", Level::Kernel, "Sends pushed packets over the tenant's channel to its container engine");
+pub const FROM_CONTAINER: ElementClass = receiver("FromContainer", Level::Kernel, "Pushes out packets the tenant's container engine sent over its channel");
+pub const FROM_KERNEL: ElementClass = receiver("FromKernel", Level::Container, "Pushes out packets the tenant's kernel part sent over its channel");
+pub const TO_KERNEL: ElementClass = sender("ToKernel", Level::Container, "Sends pushed packets over the tenant's channel to its kernel part");
 
 handlers! {
     pub enum SendRead {

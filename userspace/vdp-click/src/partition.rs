@@ -29,7 +29,8 @@ use mincut::{Pin, PortFeed};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt::Write as _;
-use vdp_core::catalog::{Level, Processing, MAX_BOUNDARIES};
+use vdp_core::catalog::{Level, Processing};
+use vdp_core::library::MAX_BOUNDARIES;
 
 /// The two levels an element can run at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -266,11 +267,11 @@ pub fn partition(flat: &FlatGraph, checked: &CheckedGraph, sources: &Sources, mo
     let mut reasons: Vec<Option<(Side, Reason)>> = checked
         .elements
         .iter()
-        .map(|element| match (element.root, element.class.level) {
-            (true, _) => Some((Side::Kernel, Reason::Coordinator)),
-            (false, Level::Kernel) => Some((Side::Kernel, Reason::Class)),
-            (false, Level::Container) => Some((Side::Container, Reason::Class)),
-            (false, Level::Any) => None,
+        .map(|element| match (element.class.level, element.root) {
+            (Level::Kernel, _) => Some((Side::Kernel, Reason::Class)),
+            (Level::Container, _) => Some((Side::Container, Reason::Class)),
+            (Level::Any, true) => Some((Side::Kernel, Reason::Coordinator)),
+            (Level::Any, false) => None,
         })
         .collect();
     let mut pinned_in: HashMap<(usize, Side), usize> = HashMap::new();
@@ -439,7 +440,7 @@ fn build(
     }
     let mut diagnostics = Diagnostics::default();
     for (direction, used) in [Direction::KernelToContainer, Direction::ContainerToKernel].into_iter().zip(per_direction) {
-        if used > MAX_BOUNDARIES {
+        if used > MAX_BOUNDARIES as usize {
             let ports: Vec<String> = boundaries
                 .iter()
                 .filter(|b| b.direction == direction)
