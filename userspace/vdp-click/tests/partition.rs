@@ -4,10 +4,10 @@
 use vdp_click::check::CheckOptions;
 use vdp_click::source::{Diagnostics, Sources};
 use vdp_click::system::{ContainerLevel, SystemConfig};
-use vdp_click::{merge_tenants, TenantSource};
 
-const ROUTER: &str = include_str!("../../../docs/examples/router.click");
-const SYSTEM: &str = include_str!("../../../docs/examples/system.toml");
+mod common;
+use common::{merge_texts as merge, ROUTER, SYSTEM};
+
 const HEAVY: &str = "FromDevice(eth1) -> a :: Chew(9000) -> b :: Chew(9000) -> q :: Queue -> ToDevice(eth1);";
 
 fn system(level: ContainerLevel) -> SystemConfig {
@@ -16,16 +16,6 @@ fn system(level: ContainerLevel) -> SystemConfig {
         tenant.container_level = level;
     }
     system
-}
-
-fn merge(system: &SystemConfig, inputs: &[(&str, &str)]) -> vdp_click::Merged {
-    let mut sources = Sources::new();
-    let mut diagnostics = Diagnostics::default();
-    let inputs: Vec<TenantSource> = inputs
-        .iter()
-        .map(|(tenant, text)| TenantSource { tenant: tenant.to_string(), file_name: format!("{tenant}.click"), text: text.to_string() })
-        .collect();
-    merge_tenants(&mut sources, system, &inputs, &mut diagnostics).unwrap_or_else(|| panic!("{}", sources.render_all(&diagnostics)))
 }
 
 #[test]

@@ -106,17 +106,21 @@ pub fn mutate(blob: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
     bytes
 }
 
-/// A compiled blob of the two-tenant router example.
-pub fn router_blob() -> Vec<u8> {
-    let system = SystemConfig::parse(SYSTEM).expect("example system config");
-    let inputs: Vec<_> = ["red", "blue"]
+/// Merges `(tenant, text)` pairs, each as `TENANT.click`; panics with the diagnostics if that fails.
+pub fn merge_texts(system: &SystemConfig, inputs: &[(&str, &str)]) -> vdp_click::Merged {
+    let inputs: Vec<_> = inputs
         .iter()
-        .map(|t| vdp_click::TenantSource { tenant: t.to_string(), file_name: format!("{t}.click"), text: ROUTER.to_string() })
+        .map(|(t, text)| vdp_click::TenantSource { tenant: t.to_string(), file_name: format!("{t}.click"), text: text.to_string() })
         .collect();
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
-    let merged = vdp_click::merge_tenants(&mut sources, &system, &inputs, &mut diagnostics)
-        .unwrap_or_else(|| panic!("example merges: {}", sources.render_all(&diagnostics)));
+    vdp_click::merge_tenants(&mut sources, system, &inputs, &mut diagnostics).unwrap_or_else(|| panic!("merge fails: {}", sources.render_all(&diagnostics)))
+}
+
+/// A compiled blob of the two-tenant router example.
+pub fn router_blob() -> Vec<u8> {
+    let system = SystemConfig::parse(SYSTEM).expect("example system config");
+    let merged = merge_texts(&system, &[("red", ROUTER), ("blue", ROUTER)]);
     vdp_click::compile::compile(&merged.checked, &system).unwrap_or_else(|e| panic!("example compiles: {e:?}"))
 }
 
