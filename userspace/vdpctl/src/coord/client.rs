@@ -305,6 +305,12 @@ fn render_show(r: &serde_json::Value) -> String {
             let _ = writeln!(out, "  {:24} {}{root}", e["name"].as_str().unwrap_or("?"), e["class"].as_str().unwrap_or("?"));
         }
     }
+    if let Some(partition) = c["container"]["partition"].as_str() {
+        let _ = writeln!(out, "container engine: {} elements", c["container"]["elements"]);
+        for line in partition.lines() {
+            let _ = writeln!(out, "  {line}");
+        }
+    }
     let _ = writeln!(out, "source:");
     for line in c["source"].as_str().unwrap_or("").lines() {
         let _ = writeln!(out, "  | {line}");

@@ -104,12 +104,39 @@ struct ContainerPart {
     /// Boundaries in each direction.
     down: u32,
     up: u32,
+    /// The partition explained ([`vdp_click::partition::Partition::explain`]).
+    explain: String,
 }
 
 /// Slots per ring when the system config does not say.
 const CHANNEL_SLOTS_DEFAULT: u32 = 256;
 
 impl ContainerPart {
+    /// The container part of `split`, if it has one.
+    fn of(tenant: &str, config: &TenantConfig, split: &vdp_click::partition::Partition) -> Option<ContainerPart> {
+        use vdp_click::partition::Direction;
+        let header = format!("// The container part of tenant {tenant}'s {}, cut off by the coordinator.", config.file_name);
+        let text = split.container_click(&header)?;
+        let count = |direction| split.boundaries(direction).count() as u32;
+        let boundaries = split
+            .boundaries
+            .iter()
+            .map(|b| {
+                let (send, receive) = b.direction.classes();
+                let cuts: Vec<String> = b.connections.iter().map(|c| format!("{} [{}] -> [{}] {}", c.from, c.from_port, c.to_port, c.to)).collect();
+                format!("{send}({i}) -> {receive}({i}): {}", cuts.join(", "), i = b.index)
+            })
+            .collect();
+        Some(ContainerPart {
+            text,
+            elements: split.container.as_ref().map_or(0, |g| g.elements.len()),
+            boundaries,
+            down: count(Direction::KernelToContainer),
+            up: count(Direction::ContainerToKernel),
+            explain: split.explain(),
+        })
+    }
+
     /// The channel geometry the part needs: one ring per boundary of the busier direction.
     fn geometry(&self, slots: u32) -> Result<vdp_core::channel::Geometry, Refusal> {
         vdp_core::channel::Geometry::new(self.down.max(self.up).max(1), slots)
@@ -133,7 +160,8 @@ fn compile_tenant(system: &SystemConfig, tenant: &str, config: &TenantConfig) ->
         })
         .collect();
     let elements = merged.checked.elements.iter().map(|e| (e.name.clone(), e.class.name, e.root)).collect();
-    Ok(Compiled { blob, elements, analysis: merged.analysis, pins, warnings, container: None })
+    let container = merged.partitions.iter().find(|(name, _)| name == tenant).and_then(|(_, split)| ContainerPart::of(tenant, config, split));
+    Ok(Compiled { blob, elements, analysis: merged.analysis, pins, warnings, container })
 }
 
 /// `red/c` → `c` for a tenant's own elements.
@@ -448,9 +476,13 @@ impl Coordinator {
         let id = self.ensure_tenant(&mut sock, tenant)?;
         let now = kernel_tenant(&mut sock, id)?.ok_or(Refusal(Status::Failed, format!("tenant {tenant} vanished from the module")))?;
         let (elements, tasks) = now.graph.as_ref().map_or((0, 0), |g| (g.element_count, g.task_count));
+        let container = self.compiled.get(tenant).and_then(|c| c.container.as_ref()).map(|part| {
+            json!({ "elements": part.elements, "boundaries": part.boundaries.len() })
+        });
         Ok(json!({
             "tenant": tenant, "tenant_id": id, "file_name": file_name,
             "elements": elements, "tasks": tasks, "thread_pids": now.thread_pids,
+            "container": container,
         }))
     }
 
@@ -529,6 +561,9 @@ impl Coordinator {
                 configuration["tasks"] = json!(tasks);
                 configuration["splits"] = json!(splits);
                 configuration["warnings"] = json!(compiled.warnings);
+                configuration["container"] = compiled.container.as_ref().map_or(serde_json::Value::Null, |part| {
+                    json!({ "elements": part.elements, "boundaries": part.boundaries, "partition": part.explain })
+                });
             }
             None => warnings.push("the saved configuration no longer passes its checks against the system config; it is not installed".into()),
         }
