@@ -1,5 +1,6 @@
 //! ToDump(FILENAME [, SNAPLEN]): writes every packet to a pcap file (Ethernet link type,
-//! nanosecond timestamps on the engine's clock) and passes it on, as Click's ToDump does.
+//! nanosecond timestamps on the engine's clock, each record cut to SNAPLEN bytes) and passes it
+//! on, as Click's ToDump does.
 //!
 //! A built-in custom class of every container engine ([`crate::custom::builtin_classes`]): it
 //! does file I/O, so it can never run in the kernel. Push only, one input, no output (the packet
@@ -128,8 +129,10 @@ impl Element<User> for ToDump {
             ConstructError::BadArgument("FILENAME (cannot create the file)")
         })?;
         let header = PcapHeader {
-            // Lossless: SNAPLEN is at most 65535.
-            snaplen: snaplen as u32,
+            // Records are cut to SNAPLEN, but the header gives the largest snap length: some
+            // readers (pcap-file's among them) refuse a record whose original length exceeds
+            // the header's.
+            snaplen: MAX_SNAPLEN as u32,
             datalink: DataLink::ETHERNET,
             ts_resolution: TsResolution::NanoSecond,
             endianness: Endianness::Little,
