@@ -629,3 +629,154 @@ pub fn describe_classes<'a>(classes: impl IntoIterator<Item = &'a ElementClass>)
     serde_json::to_string_pretty(&describe).unwrap_or_default()
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A declaration with every kind of field used, that is valid.
+    fn sample() -> ClassDecl {
+        ClassDecl {
+            name: "Sampler".into(),
+            summary: "Passes one packet in N".into(),
+            inputs: PortsDecl { min: 1, max: Some(1) },
+            outputs: PortsDecl { min: 1, max: Some(2) },
+            output_rule: OutputRuleDecl::ByUse,
+            processing: "h/h".into(),
+            args: vec![ArgDecl { keyword: "N".into(), kind: KindDecl::Int { min: 1, max: 1000 }, keyword_only: false, required: false, default: Some("10".into()) }],
+            repeated: None,
+            read_handlers: vec![HandlerDecl { name: "count".into(), format: FormatDecl::Integer }],
+            write_handlers: vec![HandlerDecl { name: "reset".into(), format: FormatDecl::Action }],
+            task: TaskDecl::Never,
+            flow: FlowDecl::OneOutput,
+            cost_cycles: 300,
+            cost_per_entry: 0,
+            cost_argument: Some("N".into()),
+            resource: ResourceDecl::None,
+        }
+    }
+
+    fn refused(decl: ClassDecl) -> String {
+        catalog_from_decls(&[decl]).expect_err("refused").0
+    }
+
+    #[test]
+    fn a_declaration_becomes_a_class_with_the_next_custom_id() {
+        let catalog = catalog_from_decls(&[sample()]).expect("valid");
+        let class = catalog.class_by_name("Sampler").expect("present");
+        assert_eq!(class.id, CUSTOM_CLASS_BASE);
+        assert_eq!(catalog.class_by_id(CUSTOM_CLASS_BASE).map(|c| c.name), Some("Sampler"));
+        assert_eq!(class.outputs, PortRange::between(1, 2));
+        assert_eq!(class.arg("N").and_then(|a| a.default), Some("10"));
+        assert!(class.has_handler("count", false) && class.has_handler("reset", true));
+        assert_eq!(class.audience, catalog::Audience::Tenant);
+        assert_eq!(ClassDecl::from_class(class), sample(), "a class and its declaration convert both ways");
+        assert!(Catalog::LIBRARY.class_by_id(CUSTOM_CLASS_BASE).is_none(), "the library has no custom class");
+        assert_eq!(catalog.classes().count(), catalog::CLASSES.len() + 1);
+    }
+
+    #[test]
+    fn identical_declarations_are_interned_once() {
+        let first = catalog_from_decls(&[sample()]).expect("valid");
+        let second = catalog_from_json(&describe_classes(first.custom())).expect("valid");
+        assert!(std::ptr::eq(first.custom().as_ptr(), second.custom().as_ptr()));
+    }
+
+    #[test]
+    fn every_library_class_round_trips() {
+        for class in catalog::all_classes() {
+            let decl = ClassDecl::from_class(class);
+            let json = serde_json::to_string(&decl).expect("serialises");
+            let back: ClassDecl = serde_json::from_str(&json).expect("parses");
+            assert_eq!(back, decl, "{}", class.name);
+        }
+    }
+
+    #[test]
+    fn bad_declarations_are_refused_with_a_reason() {
+        let mut d = sample();
+        d.name = "Counter".into();
+        assert!(refused(d).contains("has the name of a library class"));
+        let mut d = sample();
+        d.name = "bad name".into();
+        assert!(refused(d).contains("bad class name"));
+        let mut d = sample();
+        d.name = "A".repeat(MAX_NAME + 1);
+        assert!(refused(d).contains("must be 1 to 64 bytes"));
+        let mut d = sample();
+        d.processing = "h/x".into();
+        assert!(refused(d).contains("bad processing code 'h/x'"));
+        let mut d = sample();
+        d.processing = "h/h/h".into();
+        assert!(refused(d).contains("more than one '/'"));
+        let mut d = sample();
+        d.outputs = PortsDecl { min: 3, max: Some(2) };
+        assert!(refused(d).contains("outputs: min must be at most max"));
+        let mut d = sample();
+        d.inputs = PortsDecl { min: 0, max: Some(MAX_PORTS + 1) };
+        assert!(refused(d).contains("inputs"));
+        let mut d = sample();
+        d.args[0].default = Some("0".into());
+        assert!(refused(d).contains("bad default '0'"));
+        let mut d = sample();
+        d.args[0].kind = KindDecl::Int { min: 5, max: 1 };
+        d.args[0].default = None;
+        assert!(refused(d).contains("are empty"));
+        let mut d = sample();
+        d.args.push(d.args[0].clone());
+        assert!(refused(d).contains("argument 'N' is declared twice"));
+        let mut d = sample();
+        d.args[0].keyword = "n".into();
+        d.cost_argument = None;
+        assert!(refused(d).contains("bad keyword"));
+        let mut d = sample();
+        d.args[0].kind = KindDecl::ThreadAssignment;
+        d.args[0].default = None;
+        d.cost_argument = None;
+        assert!(refused(d).contains("scheduling directives"));
+        let mut d = sample();
+        d.cost_argument = Some("M".into());
+        assert!(refused(d).contains("cost argument 'M' is not an integer argument"));
+        let mut d = sample();
+        d.output_rule = OutputRuleDecl::IntArgument("X".into());
+        assert!(refused(d).contains("the output rule names 'X'"));
+        let mut d = sample();
+        d.output_rule = OutputRuleDecl::CoversRoutes;
+        assert!(refused(d).contains("covers_routes"));
+        let mut d = sample();
+        d.resource = ResourceDecl::TableEntries;
+        assert!(refused(d).contains("table_entries"));
+        let mut d = sample();
+        d.read_handlers.push(d.read_handlers[0].clone());
+        assert!(refused(d).contains("read handler 'count' is declared twice"));
+        let mut d = sample();
+        d.write_handlers = (0..=MAX_HANDLERS).map(|i| HandlerDecl { name: format!("h{i}"), format: FormatDecl::Action }).collect();
+        assert!(refused(d).contains("more than 64 write handlers"));
+        let mut d = sample();
+        d.summary = "line\nbreak".into();
+        assert!(refused(d).contains("summary"));
+        let mut d = sample();
+        d.cost_cycles = MAX_COST_CYCLES + 1;
+        assert!(refused(d).contains("costs"));
+        let error = catalog_from_decls(&[sample(), sample()]).expect_err("twice").0;
+        assert!(error.contains("'Sampler' is declared twice"), "{error}");
+        let many = vec![sample(); MAX_CUSTOM_CLASSES + 1];
+        assert!(catalog_from_decls(&many).expect_err("too many").0.contains("at most 256"));
+    }
+
+    #[test]
+    fn the_json_is_strict() {
+        let good = describe_classes(catalog_from_decls(&[sample()]).expect("valid").custom());
+        assert!(catalog_from_json(&good).is_ok());
+        let extra = good.replacen("\"name\"", "\"colour\": \"red\", \"name\"", 1);
+        assert!(catalog_from_json(&extra).expect_err("unknown field").0.contains("unknown field `colour`"));
+        let top = good.replacen('{', "{\"version\": 2, ", 1);
+        assert!(catalog_from_json(&top).expect_err("unknown field").0.contains("unknown field `version`"));
+        let missing = good.replacen("\"cost_per_entry\": 0,", "", 1);
+        assert!(catalog_from_json(&missing).expect_err("missing field").0.contains("missing field `cost_per_entry`"));
+        let kind = good.replacen("\"int\"", "\"float\"", 1);
+        assert!(catalog_from_json(&kind).is_err());
+        let long = format!("{}{}", good, " ".repeat(MAX_JSON));
+        assert!(catalog_from_json(&long).expect_err("too long").0.contains("longer than"));
+    }
+}
