@@ -132,6 +132,8 @@ impl Platform for Kernel {
     where
         T: 'a;
     type Writer = Arc<Mutex<()>>;
+    /// The kernel never runs a custom class: no value of this type exists.
+    type Extension = element::NoExtension;
 
     fn vec_new<T: Send + Sync + Unpin + 'static>() -> KVVec<T> {
         KVVec::new()

@@ -290,6 +290,97 @@ pub fn all_classes() -> impl Iterator<Item = &'static ElementClass> {
     CLASSES.iter()
 }
 
+/// First id of a custom class: custom classes are numbered from here in the order a [`Catalog`]
+/// lists them. The kernel's catalog has none, so a blob naming such an id is refused there.
+pub const CUSTOM_CLASS_BASE: u16 = 0x8000;
+
+/// Most custom classes one catalog may hold.
+pub const MAX_CUSTOM_CLASSES: usize = 256;
+
+/// The classes a graph may use: the library, plus the custom classes of a tenant's container
+/// engine (which never run in the kernel). A value, so each place that checks or builds a graph
+/// says which catalog it means; the kernel always uses [`Catalog::LIBRARY`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Catalog {
+    custom: &'static [ElementClass],
+}
+
+/// Why a list of custom classes cannot form a [`Catalog`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatalogError {
+    /// More than [`MAX_CUSTOM_CLASSES`].
+    TooMany,
+    /// Custom class `index` does not carry the id its place gives it (`CUSTOM_CLASS_BASE + index`).
+    WrongId { index: usize },
+    /// Custom class `index` has the name of a library class.
+    LibraryName { index: usize },
+    /// Custom class `index` has the name of an earlier custom class.
+    DuplicateName { index: usize },
+}
+
+impl core::fmt::Display for CatalogError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CatalogError::TooMany => write!(f, "more than {} custom classes", MAX_CUSTOM_CLASSES),
+            CatalogError::WrongId { index } => write!(f, "custom class {} must have id {:#x}", index, usize::from(CUSTOM_CLASS_BASE) + index),
+            CatalogError::LibraryName { index } => write!(f, "custom class {} has the name of a library class", index),
+            CatalogError::DuplicateName { index } => write!(f, "custom class {} has the name of an earlier custom class", index),
+        }
+    }
+}
+
+impl Catalog {
+    /// The library alone: what the kernel validates and builds against.
+    pub const LIBRARY: Catalog = Catalog { custom: &[] };
+
+    /// The library plus `custom`, whose class `i` must have id `CUSTOM_CLASS_BASE + i` and a
+    /// name no library class and no earlier custom class has.
+    pub fn new(custom: &'static [ElementClass]) -> Result<Catalog, CatalogError> {
+        if custom.len() > MAX_CUSTOM_CLASSES {
+            return Err(CatalogError::TooMany);
+        }
+        for (index, class) in custom.iter().enumerate() {
+            if usize::from(class.id) != usize::from(CUSTOM_CLASS_BASE) + index {
+                return Err(CatalogError::WrongId { index });
+            }
+            if class_by_name(class.name).is_some() {
+                return Err(CatalogError::LibraryName { index });
+            }
+            if custom.get(..index).is_some_and(|earlier| earlier.iter().any(|c| c.name == class.name)) {
+                return Err(CatalogError::DuplicateName { index });
+            }
+        }
+        Ok(Catalog { custom })
+    }
+
+    /// The custom classes, in id order.
+    pub fn custom(&self) -> &'static [ElementClass] {
+        self.custom
+    }
+
+    pub fn class_by_id(&self, id: u16) -> Option<&'static ElementClass> {
+        match id.checked_sub(CUSTOM_CLASS_BASE) {
+            Some(index) => self.custom.get(usize::from(index)),
+            None => CLASSES.get(usize::from(id)),
+        }
+    }
+
+    pub fn class_by_name(&self, name: &str) -> Option<&'static ElementClass> {
+        self.classes().find(|class| class.name == name)
+    }
+
+    /// Every class: the library in id order, then the custom classes.
+    pub fn classes(&self) -> impl Iterator<Item = &'static ElementClass> {
+        CLASSES.iter().chain(self.custom.iter())
+    }
+}
+
+impl Default for Catalog {
+    fn default() -> Catalog {
+        Catalog::LIBRARY
+    }
+}
+
 /// Processing of `port` on one side, from a Click processing code such as `"a/ah"`.
 pub fn port_processing(code: &str, output: bool, port: u16) -> Processing {
     let side = match code.split_once('/') {

@@ -6,7 +6,7 @@
 //! ([`scratch_sizes`]). Every read is bounds-checked and no input can make it panic.
 
 use crate::call_depth::{self, CallError, CallNode, PULL_EDGE};
-use crate::catalog::{self, ArgKind, ElementClass, OutputRule, Processing, TaskRule};
+use crate::catalog::{self, ArgKind, Catalog, ElementClass, OutputRule, Processing, TaskRule};
 use crate::click_value;
 use crate::packet_program;
 
@@ -254,6 +254,8 @@ fn read_name<'a>(r: &mut Reader<'a>, len: usize, max: usize) -> Result<&'a str, 
 #[derive(Clone, Copy, Debug)]
 pub struct CompiledGraph<'a> {
     blob: &'a [u8],
+    /// What the class ids were validated against.
+    catalog: Catalog,
     header: Header,
     elements_offset: usize,
     connections_offset: usize,
@@ -425,6 +427,18 @@ fn read_value(r: &mut Reader<'_>, kind: ArgKind, element: u32, arg: u16, element
 /// Validates a blob completely. `elements`, `ports` and `edges` must be at least as long as
 /// [`scratch_sizes`] says.
 pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut [u16], edges: &mut [u32]) -> Result<CompiledGraph<'a>, FormatError> {
+    validate_with(Catalog::LIBRARY, blob, elements, ports, edges)
+}
+
+/// [`validate`] against `catalog`: the kernel always passes [`Catalog::LIBRARY`], so a custom
+/// class's id is an unknown class there; a container engine passes its own catalog.
+pub fn validate_with<'a>(
+    catalog: Catalog,
+    blob: &'a [u8],
+    elements: &mut [ElementScratch],
+    ports: &mut [u16],
+    edges: &mut [u32],
+) -> Result<CompiledGraph<'a>, FormatError> {
     let header = Header::read(blob)?;
     if elements.len() < header.element_count as usize
         || ports.len() < header.port_count as usize
@@ -440,7 +454,7 @@ pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut
     let mut next_port: u32 = 0;
     for index in 0..header.element_count {
         let class_id = r.u16()?;
-        let class = catalog::class_by_id(class_id).ok_or(FormatError::UnknownClass { element: index, class: class_id })?;
+        let class = catalog.class_by_id(class_id).ok_or(FormatError::UnknownClass { element: index, class: class_id })?;
         let tenant = r.u16()?;
         if tenant != SHARED_TENANT && u32::from(tenant) >= header.tenant_count {
             return Err(FormatError::BadTenant { element: index });
@@ -606,7 +620,7 @@ pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut
         slot.task_listed = true;
     }
     for (index, element) in elements.iter().enumerate() {
-        let class = catalog::class_by_id(element.class_id).ok_or(FormatError::UnknownClass { element: index as u32, class: element.class_id })?;
+        let class = catalog.class_by_id(element.class_id).ok_or(FormatError::UnknownClass { element: index as u32, class: element.class_id })?;
         let first_input = blob.get(element.modes_offset as usize).copied();
         let first_output = blob.get(element.modes_offset as usize + usize::from(element.inputs)).copied();
         let is_task = match class.task {
@@ -622,7 +636,7 @@ pub fn validate<'a>(blob: &'a [u8], elements: &mut [ElementScratch], ports: &mut
     if r.at != blob.len() {
         return Err(FormatError::TrailingBytes);
     }
-    Ok(CompiledGraph { blob, header, elements_offset, connections_offset, tasks_offset })
+    Ok(CompiledGraph { blob, catalog, header, elements_offset, connections_offset, tasks_offset })
 }
 
 impl call_depth::CallNodes for [ElementScratch] {
@@ -687,7 +701,8 @@ impl<'a> CompiledGraph<'a> {
     pub fn elements(&self) -> impl Iterator<Item = ElementView<'a>> + 'a {
         let mut r = Reader { blob: self.blob, at: self.elements_offset };
         let count = self.header.element_count;
-        (0..count).map_while(move |_| read_element(&mut r, count).ok())
+        let catalog = self.catalog;
+        (0..count).map_while(move |_| read_element(catalog, &mut r, count).ok())
     }
 
     pub fn connections(&self) -> impl Iterator<Item = Connection> + 'a {
@@ -710,9 +725,9 @@ impl<'a> CompiledGraph<'a> {
 }
 
 /// Re-reads one element record of an already validated blob.
-fn read_element<'a>(r: &mut Reader<'a>, element_count: u32) -> Result<ElementView<'a>, FormatError> {
+fn read_element<'a>(catalog: Catalog, r: &mut Reader<'a>, element_count: u32) -> Result<ElementView<'a>, FormatError> {
     let class_id = r.u16()?;
-    let class = catalog::class_by_id(class_id).ok_or(FormatError::UnknownClass { element: 0, class: class_id })?;
+    let class = catalog.class_by_id(class_id).ok_or(FormatError::UnknownClass { element: 0, class: class_id })?;
     let tenant = r.u16()?;
     let owner = r.u8()?;
     let inputs = r.u16()?;

@@ -66,6 +66,8 @@ pub enum ConstructError {
     NoSuchDevice,
     BadArgument(&'static str),
     NoMemory,
+    /// The class is not one this platform can run (a custom class, outside a container engine).
+    ContainerOnly,
 }
 
 impl From<NoMemory> for ConstructError {
@@ -102,11 +104,13 @@ pub enum BoundaryEnd {
 }
 
 /// What a constructor sees: the element's record in the compiled graph, its decoded arguments,
-/// and the tenant's devices.
+/// the tenant's devices, and the platform's factory of custom elements.
 pub struct Build<'a, P: Platform> {
     pub view: &'a ElementView<'a>,
     pub args: &'a ElementArgs<'a>,
     pub devices: &'a dyn DeviceBinder<P>,
+    /// Builds elements of classes the library does not have ([`super::Extensions`]).
+    pub extensions: &'a dyn super::Extensions<P>,
 }
 
 impl<P: Platform> Build<'_, P> {

@@ -6,10 +6,11 @@
 //! kernel then swaps one `Arc`, so threads and handler calls always see either graph whole.
 
 use super::class::{Build, ConstructError, DeviceBinder};
+use super::extension::{Extensions, NoExtensions};
 use super::handler::HandlerError;
 use super::platform::{Doorbell, NoMemory, Platform};
 use super::vector::Vector;
-use crate::catalog::{self, ArgKind};
+use crate::catalog::{self, ArgKind, Catalog};
 use crate::compiled_graph::{self, ElementScratch, FormatError, MAX_CALL_DEPTH};
 use crate::element_args::{ArgValue, ElementArgs};
 use crate::library::AnyElement;
@@ -265,6 +266,10 @@ fn construct_error(name: &str, class: &str, error: ConstructError) -> BuildError
             BuildError::new(BuildErrorKind::Invalid, format_args!("element '{}' ({}): bad argument {}", name, class, what))
         }
         ConstructError::NoMemory => BuildError::new(BuildErrorKind::NoMemory, format_args!("{} building '{}'", OUT_OF_MEMORY, name)),
+        ConstructError::ContainerOnly => BuildError::new(
+            BuildErrorKind::Unsupported,
+            format_args!("element '{}' ({}): custom classes run only in the tenant's container engine", name, class),
+        ),
     }
 }
 
@@ -273,12 +278,26 @@ impl<P: Platform> Graph<P> {
     /// elements through `devices`. Tasks that no `StaticThreadSched` pins are spread
     /// round-robin, in task order, over `threads` threads (1 to [`TENANT_THREADS_MAX`]).
     pub fn build(blob: &[u8], tenant: &str, devices: &dyn DeviceBinder<P>, doorbell: P::Doorbell, threads: u32) -> Result<Self, BuildError> {
+        Graph::build_with(Catalog::LIBRARY, &NoExtensions, blob, tenant, devices, doorbell, threads)
+    }
+
+    /// [`Graph::build`] against `catalog`, building the elements of its custom classes with
+    /// `extensions` (a container engine's; the kernel has none and uses [`Graph::build`]).
+    pub fn build_with(
+        catalog: Catalog,
+        extensions: &dyn Extensions<P>,
+        blob: &[u8],
+        tenant: &str,
+        devices: &dyn DeviceBinder<P>,
+        doorbell: P::Doorbell,
+        threads: u32,
+    ) -> Result<Self, BuildError> {
         let threads = threads.clamp(1, TENANT_THREADS_MAX);
         let sizes = compiled_graph::scratch_sizes(blob).map_err(invalid_blob)?;
         let mut scratch = Vector::<P, ElementScratch>::filled(sizes.elements, ElementScratch::default())?;
         let mut ports = Vector::<P, u16>::filled(sizes.ports, 0)?;
         let mut edges = Vector::<P, u32>::filled(sizes.edges, 0)?;
-        let compiled = compiled_graph::validate(blob, &mut scratch, &mut ports, &mut edges)
+        let compiled = compiled_graph::validate_with(catalog, blob, &mut scratch, &mut ports, &mut edges)
             .map_err(|e| invalid_graph(e, blob, &scratch))?;
 
         // The blob may describe every tenant of the system; this install takes only the
@@ -300,7 +319,7 @@ impl<P: Platform> Graph<P> {
             }
             let args = ElementArgs::decode(&view)
                 .map_err(|e| BuildError::new(BuildErrorKind::Invalid, format_args!("element '{}': bad arguments ({:?})", view.name, e)))?;
-            let element = AnyElement::construct(&Build { view: &view, args: &args, devices })
+            let element = AnyElement::construct(&Build { view: &view, args: &args, devices, extensions })
                 .map_err(|e| construct_error(view.name, view.class.name, e))?;
             // Ticket shares (ScheduleInfo) are known by their argument kind, not by class name.
             if view.class.repeated.is_some_and(|r| r.kind == ArgKind::TicketShare) {

@@ -55,7 +55,9 @@ impl HandlerSet for NoHandlers {
 }
 
 /// Declares a handler set: `handlers! { pub enum CounterRead { Count = "count": Integer, … } }`
-/// makes the enum and its [`HandlerSet`] table from the one list.
+/// makes the enum and its [`HandlerSet`] table from the one list. Exported, so that custom
+/// element crates (built into a tenant's container engine) declare their handlers the same way.
+#[macro_export]
 macro_rules! handlers {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($variant:ident = $text:literal : $format:ident),+ $(,)? }) => {
         $(#[$meta])*
@@ -76,7 +78,7 @@ macro_rules! handlers {
         }
     };
 }
-pub(crate) use handlers;
+pub use crate::handlers;
 
 /// Why a handler call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

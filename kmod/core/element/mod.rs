@@ -4,12 +4,14 @@
 
 pub mod agnostic;
 pub mod class;
+pub mod extension;
 pub mod graph;
 pub mod handler;
 pub mod platform;
 pub mod vector;
 
 pub use class::{BoundaryEnd, Build, ConstructError, DeviceBinder, Element};
+pub use extension::{ExtensionElement, Extensions, NoExtension, NoExtensions};
 pub use graph::{BuildError, BuildErrorKind, Cx, Graph, WakeAt};
 pub use handler::{HandlerError, HandlerSet, HandlerSpec, NoHandlers, ValueFormat};
 pub use platform::{DeviceEnd, Direction, Doorbell, NoMemory, PacketBuf, PacketError, Platform};

@@ -114,6 +114,9 @@ pub trait Platform: Sized + Send + Sync + 'static {
         T: 'a;
     /// A reference-counted sleeping lock that serialises handler writers.
     type Writer: Clone + Send + Sync + Unpin;
+    /// Elements of classes the platform supplies (custom classes, [`super::extension`]); the
+    /// kernel's is [`super::NoExtension`], which has no values.
+    type Extension: super::ExtensionElement<Self> + Unpin;
 
     /// An empty array; allocates nothing, so cannot fail.
     fn vec_new<T: Send + Sync + Unpin + 'static>() -> Self::Vec<T>;

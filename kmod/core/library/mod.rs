@@ -13,9 +13,10 @@
 //! `handlers!`, and its `Element` or `Action` impl), then add one `mod` line and one registry
 //! line here. `docs/elements.md` walks through it.
 
-use crate::catalog::ElementClass;
+use crate::catalog::{ElementClass, CUSTOM_CLASS_BASE};
 use crate::element::agnostic::Agnostic;
 use crate::element::class::{Build, ConstructError, Element};
+use crate::element::extension::ExtensionElement;
 use crate::element::graph::Cx;
 use crate::element::handler::{HandlerError, HandlerSet, NoHandlers};
 use crate::element::platform::Platform;
@@ -63,7 +64,9 @@ macro_rules! registry {
     ($($id:literal $variant:ident => $spec:path, $ty:ty, $read:ty, $write:ty;)+) => {
         /// One element of any class.
         pub enum AnyElement<P: Platform> {
-            $($variant($ty)),+
+            $($variant($ty),)+
+            /// An element of a class the platform supplies (a custom class, at container level).
+            Extension(P::Extension),
         }
 
         /// Every class, in id order: the catalog.
@@ -81,6 +84,7 @@ macro_rules! registry {
             pub fn construct(build: &Build<'_, P>) -> Result<Self, ConstructError> {
                 match build.view.class.id {
                     $($id => Ok(AnyElement::$variant(<$ty as Element<P>>::construct(build)?)),)+
+                    id if id >= CUSTOM_CLASS_BASE => Ok(AnyElement::Extension(build.extensions.construct(build)?)),
                     _ => Err(ConstructError::BadArgument("class id")),
                 }
             }
@@ -88,18 +92,21 @@ macro_rules! registry {
             pub fn push(&self, cx: &Cx<'_, P>, port: u16, packet: P::Packet) {
                 match self {
                     $(AnyElement::$variant(element) => <$ty as Element<P>>::push(element, cx, port, packet),)+
+                    AnyElement::Extension(element) => element.push(cx, port, packet),
                 }
             }
 
             pub fn pull(&self, cx: &Cx<'_, P>, port: u16) -> Option<P::Packet> {
                 match self {
                     $(AnyElement::$variant(element) => <$ty as Element<P>>::pull(element, cx, port),)+
+                    AnyElement::Extension(element) => element.pull(cx, port),
                 }
             }
 
             pub fn run_task(&self, cx: &Cx<'_, P>) -> bool {
                 match self {
                     $(AnyElement::$variant(element) => <$ty as Element<P>>::run_task(element, cx),)+
+                    AnyElement::Extension(element) => element.run_task(cx),
                 }
             }
 
@@ -109,6 +116,7 @@ macro_rules! registry {
                     $(AnyElement::$variant(element) => {
                         <$ty as Element<P>>::read(element, <$read as HandlerSet>::find(name).ok_or(HandlerError::NoSuchHandler)?, out)
                     })+
+                    AnyElement::Extension(element) => element.read(name, out),
                 }
             }
 
@@ -118,6 +126,7 @@ macro_rules! registry {
                     $(AnyElement::$variant(element) => {
                         <$ty as Element<P>>::write(element, <$write as HandlerSet>::find(name).ok_or(HandlerError::NoSuchHandler)?, value)
                     })+
+                    AnyElement::Extension(element) => element.write(name, value),
                 }
             }
 
@@ -125,6 +134,7 @@ macro_rules! registry {
             pub fn take_state(&mut self, old: &Self) {
                 match (self, old) {
                     $((AnyElement::$variant(new), AnyElement::$variant(old)) => <$ty as Element<P>>::take_state(new, old),)+
+                    (AnyElement::Extension(new), AnyElement::Extension(old)) => new.take_state(old),
                     _ => {}
                 }
             }

@@ -10,7 +10,7 @@ use crate::source::{Diagnostic, Diagnostics, Span};
 use crate::values::{parse_value, ArgValue};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use vdp_core::catalog::{self, ArgKind, ArgMode, Audience, ElementClass, OutputRule, Processing, Resource, TaskRule, UNBOUNDED};
+use vdp_core::catalog::{self, ArgKind, ArgMode, Audience, Catalog, ElementClass, OutputRule, Processing, Resource, TaskRule, UNBOUNDED};
 
 /// Resource bounds from the system config.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -38,6 +38,9 @@ pub struct CheckOptions {
     pub devices: Option<Vec<String>>,
     /// The merged graph may hold classes only the coordinator places.
     pub coordinator: bool,
+    /// The classes the configuration may use: the library, and the custom classes of the
+    /// tenant's container engine if it has one.
+    pub catalog: Catalog,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -165,9 +168,14 @@ fn distance(a: &str, b: &str) -> usize {
 
 /// Supported classes closest to an unknown name, best first.
 pub fn suggest_classes(name: &str) -> Vec<&'static str> {
+    suggest_classes_in(Catalog::LIBRARY, name)
+}
+
+/// [`suggest_classes`] among the classes of `catalog`.
+pub fn suggest_classes_in(catalog: Catalog, name: &str) -> Vec<&'static str> {
     let lower = name.to_lowercase();
-    let mut scored: Vec<(usize, &'static str)> = catalog::CLASSES
-        .iter()
+    let mut scored: Vec<(usize, &'static str)> = catalog
+        .classes()
         .map(|class| {
             let class_lower = class.name.to_lowercase();
             let related = class_lower.contains(&lower) || lower.contains(&class_lower);
@@ -178,8 +186,8 @@ pub fn suggest_classes(name: &str) -> Vec<&'static str> {
         .collect();
     if scored.is_empty() {
         // Names sharing a word part (PollDevice and FromDevice both end in "Device").
-        scored = catalog::CLASSES
-            .iter()
+        scored = catalog
+            .classes()
             .filter(|class| {
                 let class_lower = class.name.to_lowercase();
                 ["device", "queue", "classifier", "lookup", "source", "switch", "ip", "ether", "sched"]
@@ -259,10 +267,10 @@ impl Checker<'_> {
 
     fn resolve_classes(&mut self) {
         for element in &self.flat.elements {
-            let class = catalog::class_by_name(&element.class);
+            let class = self.options.catalog.class_by_name(&element.class);
             match class {
                 None => {
-                    let suggestions = suggest_classes(&element.class);
+                    let suggestions = suggest_classes_in(self.options.catalog, &element.class);
                     let mut diagnostic = Diagnostic::error(
                         element.class_span,
                         format!("unknown element class '{}' (element '{}')", element.class, element.name),

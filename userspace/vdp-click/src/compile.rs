@@ -200,13 +200,23 @@ pub fn validate(blob: &[u8]) -> Result<format::CompiledGraph<'_>, FormatError> {
     validate_explained(blob).map_err(|(error, _)| error)
 }
 
+/// [`validate`] against `catalog` (a container engine's, with its custom classes).
+pub fn validate_in(catalog: catalog::Catalog, blob: &[u8]) -> Result<format::CompiledGraph<'_>, FormatError> {
+    validate_explained_in(catalog, blob).map_err(|(error, _)| error)
+}
+
 /// [`validate`], with the error also in words (naming the element at fault where it can).
 pub fn validate_explained(blob: &[u8]) -> Result<format::CompiledGraph<'_>, (FormatError, String)> {
+    validate_explained_in(catalog::Catalog::LIBRARY, blob)
+}
+
+/// [`validate_explained`] against `catalog`.
+pub fn validate_explained_in(catalog: catalog::Catalog, blob: &[u8]) -> Result<format::CompiledGraph<'_>, (FormatError, String)> {
     let sizes = format::scratch_sizes(blob).map_err(|e| (e, format!("{e:?}")))?;
     let mut element_scratch = vec![format::ElementScratch::default(); sizes.elements];
     let mut port_scratch = vec![0u16; sizes.ports];
     let mut edge_scratch = vec![0u32; sizes.edges];
-    format::validate(blob, &mut element_scratch, &mut port_scratch, &mut edge_scratch).map_err(|error| {
+    format::validate_with(catalog, blob, &mut element_scratch, &mut port_scratch, &mut edge_scratch).map_err(|error| {
         let text = format::Explained { error, blob, elements: &element_scratch }.to_string();
         (error, text)
     })

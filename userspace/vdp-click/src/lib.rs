@@ -4,6 +4,7 @@
 pub mod args;
 pub mod check;
 pub mod compile;
+pub mod decl;
 pub mod flatten;
 pub mod lexer;
 pub mod merge;
@@ -27,15 +28,20 @@ pub struct Loaded {
 
 /// Parses and flattens one configuration text; errors go to `diagnostics`.
 pub fn load(sources: &mut Sources, name: &str, text: &str, diagnostics: &mut Diagnostics) -> Loaded {
+    load_with(vdp_core::catalog::Catalog::LIBRARY, sources, name, text, diagnostics)
+}
+
+/// [`load`], recognising the class names of `catalog`.
+pub fn load_with(catalog: vdp_core::catalog::Catalog, sources: &mut Sources, name: &str, text: &str, diagnostics: &mut Diagnostics) -> Loaded {
     let file = sources.add(name, text);
-    let scope = parser::parse(file, text, diagnostics);
+    let scope = parser::parse_with(catalog, file, text, diagnostics);
     let flat = flatten::flatten(&scope, diagnostics);
     Loaded { file, flat }
 }
 
 /// Parses, flattens and checks one configuration text.
 pub fn check_text(sources: &mut Sources, name: &str, text: &str, options: &CheckOptions, diagnostics: &mut Diagnostics) -> (FlatGraph, CheckedGraph) {
-    let loaded = load(sources, name, text, diagnostics);
+    let loaded = load_with(options.catalog, sources, name, text, diagnostics);
     let checked = check::check(&loaded.flat, options, diagnostics);
     (loaded.flat, checked)
 }
@@ -88,7 +94,7 @@ pub fn merge_tenants_with(
                 continue;
             }
         };
-        let options = CheckOptions { limits: system.limits.clone(), devices: Some(devices), coordinator: false };
+        let options = CheckOptions { limits: system.limits.clone(), devices: Some(devices), coordinator: false, ..CheckOptions::default() };
         let errors_before = diagnostics.error_count();
         let (flat, checked) = check_text(sources, &input.file_name, &input.text, &options, diagnostics);
         if diagnostics.error_count() > errors_before {
@@ -142,5 +148,6 @@ pub fn merged_options(system: &system::SystemConfig) -> CheckOptions {
         // may name any tenant's.
         devices: Some(system.tenant.iter().flat_map(|t| t.device.iter().map(|d| d.name.clone())).collect()),
         coordinator: true,
+        ..CheckOptions::default()
     }
 }

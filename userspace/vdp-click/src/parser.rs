@@ -7,7 +7,7 @@
 use crate::args::split_args;
 use crate::lexer::{tokenize, Tok, Token};
 use crate::source::{Diagnostic, Diagnostics, FileId, Span};
-use vdp_core::catalog::{self, MAX_PORTS};
+use vdp_core::catalog::{Catalog, MAX_PORTS};
 
 /// Index of the `input` pseudo-element in a compound's scope.
 pub const INPUT_PSEUDO: usize = 0;
@@ -70,8 +70,13 @@ pub const PROVIDED_REQUIREMENTS: &[&str] = &["vdp", "linuxmodule"];
 
 /// Parses one file. Errors go to `diagnostics`; the scope holds everything that parsed.
 pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Scope {
+    parse_with(Catalog::LIBRARY, file, text, diagnostics)
+}
+
+/// [`parse`], recognising the class names of `catalog` (custom classes as well as the library's).
+pub fn parse_with(catalog: Catalog, file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Scope {
     let tokens = tokenize(file, text, diagnostics);
-    let mut parser = Parser { tokens, at: 0, text, diagnostics, class_names: vec![Vec::new()] };
+    let mut parser = Parser { tokens, at: 0, text, diagnostics, class_names: vec![Vec::new()], catalog };
     let mut scope = Scope::default();
     parser.parse_body(&mut scope, false);
     scope
@@ -84,6 +89,8 @@ struct Parser<'a> {
     diagnostics: &'a mut Diagnostics,
     /// Compound class names visible in each enclosing scope, innermost last.
     class_names: Vec<Vec<String>>,
+    /// The classes configurations may name.
+    catalog: Catalog,
 }
 
 /// A failed statement; the error is already reported.
@@ -238,7 +245,7 @@ impl Parser<'_> {
                     continue;
                 }
             };
-            if !(PROVIDED_REQUIREMENTS.contains(&name) || catalog::class_by_name(name).is_some()) {
+            if !(PROVIDED_REQUIREMENTS.contains(&name) || self.catalog.class_by_name(name).is_some()) {
                 self.diagnostics.push(
                     Diagnostic::error(span, format!("requirement '{name}' is not available in vdp"))
                         .note(format!(
@@ -282,7 +289,7 @@ impl Parser<'_> {
         let Tok::Word(name) = name_token.tok else {
             return self.fail(name_token.span, "expected a class name after 'elementclass'");
         };
-        if catalog::class_by_name(&name).is_some() {
+        if self.catalog.class_by_name(&name).is_some() {
             return self.fail(name_token.span, format!("elementclass '{name}' would hide the built-in class"));
         }
         if let Some(previous) = scope.classes.iter().find(|c| c.name == name) {
@@ -364,7 +371,7 @@ impl Parser<'_> {
     }
 
     fn is_class_name(&self, word: &str) -> bool {
-        catalog::class_by_name(word).is_some() || self.class_names.iter().any(|names| names.iter().any(|n| n == word))
+        self.catalog.class_by_name(word).is_some() || self.class_names.iter().any(|names| names.iter().any(|n| n == word))
     }
 
     fn parse_statement(&mut self, scope: &mut Scope) -> Parsed<()> {

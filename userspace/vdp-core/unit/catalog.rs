@@ -82,3 +82,29 @@ fn schema_references_exist() {
         }
     }
 }
+
+static CUSTOM: [ElementClass; 2] = [
+    ElementClass { id: CUSTOM_CLASS_BASE, ..base("Sampler", "a custom class") },
+    ElementClass { id: CUSTOM_CLASS_BASE + 1, ..base("Marker", "another") },
+];
+static WRONG_ID: [ElementClass; 1] = [ElementClass { id: 7, ..base("Sampler", "a custom class") }];
+static LIBRARY_NAME: [ElementClass; 1] = [ElementClass { id: CUSTOM_CLASS_BASE, ..base("Queue", "clash") }];
+static TWICE: [ElementClass; 2] = [
+    ElementClass { id: CUSTOM_CLASS_BASE, ..base("Sampler", "a custom class") },
+    ElementClass { id: CUSTOM_CLASS_BASE + 1, ..base("Sampler", "again") },
+];
+
+#[test]
+fn a_catalog_adds_custom_classes_after_the_library() {
+    let catalog = Catalog::new(&CUSTOM).unwrap();
+    assert_eq!(catalog.class_by_id(CUSTOM_CLASS_BASE + 1).map(|c| c.name), Some("Marker"));
+    assert_eq!(catalog.class_by_id(CUSTOM_CLASS_BASE + 2), None);
+    assert_eq!(catalog.class_by_name("Queue").map(|c| c.id), Some(2));
+    assert_eq!(catalog.class_by_id(CLASS_COUNT), None, "no id between the library and the custom base");
+    assert_eq!(catalog.classes().count(), CLASSES.len() + 2);
+    assert_eq!(Catalog::LIBRARY.class_by_id(CUSTOM_CLASS_BASE), None);
+    assert_eq!(Catalog::LIBRARY.class_by_name("Sampler"), None);
+    assert_eq!(Catalog::new(&WRONG_ID), Err(CatalogError::WrongId { index: 0 }));
+    assert_eq!(Catalog::new(&LIBRARY_NAME), Err(CatalogError::LibraryName { index: 0 }));
+    assert_eq!(Catalog::new(&TWICE), Err(CatalogError::DuplicateName { index: 1 }));
+}

@@ -7,12 +7,13 @@
 //! take them, until a whole pass does no work. So a run depends only on its input, never on the
 //! machine's speed.
 
+use crate::custom::CustomClasses;
 use crate::device::{Device, DeviceEnd, DeviceSetup};
 use crate::platform::{self, Bell, User};
 use std::fmt;
 use std::sync::Arc;
 use vdp_core::element::handler::MAX_HANDLER_TEXT;
-use vdp_core::element::{BuildError, DeviceBinder, Graph, HandlerError, WakeAt};
+use vdp_core::element::{BuildError, BuildErrorKind, DeviceBinder, Graph, HandlerError, WakeAt};
 
 /// Most task runs the engine makes at one instant of virtual time before it concludes that the
 /// graph works without end (a source with no limit and no rate), so that a run always ends.
@@ -68,6 +69,8 @@ impl DeviceBinder<User> for Devices<'_> {
 /// One tenant's graph at user level.
 pub struct Engine {
     graph: Graph<User>,
+    /// The custom classes the graph was built with.
+    classes: CustomClasses,
     devices: Vec<Arc<Device>>,
     bell: Bell,
     now_ns: u64,
@@ -80,13 +83,26 @@ pub struct Engine {
 impl Engine {
     /// Builds `tenant`'s graph from a compiled graph, with its devices, over `threads` threads
     /// (task placement as in the kernel; the engine runs them all on this thread). The clock
-    /// starts at 0.
+    /// starts at 0. The graph may use the library and the stock engine's built-in custom
+    /// classes ([`crate::custom::builtin_classes`]).
     pub fn new(blob: &[u8], tenant: &str, devices: Vec<DeviceSetup>, threads: u32) -> Result<Engine, BuildError> {
+        let classes = CustomClasses::stock().map_err(|e| BuildError::new(BuildErrorKind::Invalid, format_args!("{e}")))?;
+        Engine::with_classes(classes, blob, tenant, devices, threads)
+    }
+
+    /// [`Engine::new`] for an engine with `classes` (the built-ins and a tenant's own): the
+    /// blob is validated against their catalog, and their elements built by their constructors.
+    pub fn with_classes(classes: CustomClasses, blob: &[u8], tenant: &str, devices: Vec<DeviceSetup>, threads: u32) -> Result<Engine, BuildError> {
         let devices: Vec<Arc<Device>> = devices.into_iter().map(Device::new).collect();
         let bell = Bell::default();
         platform::set_now_ns(0);
-        let graph = Graph::build(blob, tenant, &Devices(&devices), bell.clone(), threads)?;
-        Ok(Engine { graph, devices, bell, now_ns: 0, wake: WakeAt::new(), next_wake: None, task_runs: 0 })
+        let graph = Graph::build_with(classes.catalog(), &classes, blob, tenant, &Devices(&devices), bell.clone(), threads)?;
+        Ok(Engine { graph, classes, devices, bell, now_ns: 0, wake: WakeAt::new(), next_wake: None, task_runs: 0 })
+    }
+
+    /// The custom classes the engine has.
+    pub fn classes(&self) -> &CustomClasses {
+        &self.classes
     }
 
     /// The virtual time, in nanoseconds.

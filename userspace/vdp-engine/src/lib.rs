@@ -3,11 +3,14 @@
 //! that the kernel module runs. `vdpctl run` drives it over pcap files; the differential tests
 //! compare it with the kernel bit for bit.
 
+pub mod custom;
 pub mod device;
 pub mod engine;
 pub mod packet;
 pub mod platform;
+pub mod to_dump;
 
+pub use custom::{custom_class, describe_json, CustomClass, CustomClasses};
 pub use device::DeviceSetup;
 pub use engine::{Engine, RunError, Stopped};
 pub use packet::UserPacket;

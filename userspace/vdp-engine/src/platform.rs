@@ -68,6 +68,8 @@ impl Platform for User {
     where
         T: 'a;
     type Writer = Arc<Mutex<()>>;
+    /// Custom classes' elements ([`crate::custom`]).
+    type Extension = crate::custom::CustomElement;
 
     fn vec_new<T: Send + Sync + Unpin + 'static>() -> Vec<T> {
         Vec::new()

@@ -9,7 +9,8 @@ use vdp_click::system::{self, Carries, SystemConfig};
 use vdp_click::TenantSource;
 use vdp_core::tunnel::{InnerKind, TunnelSpec};
 use vdp_core::wire::ipv4::Address;
-use vdp_engine::{DeviceSetup, Engine, RunError, Stopped};
+use vdp_core::catalog::Catalog;
+use vdp_engine::{CustomClasses, DeviceSetup, Engine, RunError, Stopped};
 
 /// The tenant every test configuration belongs to.
 pub const TENANT: &str = "t";
@@ -111,9 +112,14 @@ pub fn compile(text: &str) -> Compiled {
 /// checks one: the coordinator's classes are allowed. Then the task analysis and the compiler
 /// of `vdpctl compile`.
 pub fn compile_merged(text: &str, devices: &[&str]) -> Compiled {
+    compile_merged_in(Catalog::LIBRARY, text, devices)
+}
+
+/// [`compile_merged`] against `catalog` (an engine's, with its custom classes).
+pub fn compile_merged_in(catalog: Catalog, text: &str, devices: &[&str]) -> Compiled {
     let devices: Vec<String> = devices.iter().map(|d| d.to_string()).collect();
     let system = single_tenant_system(&devices);
-    let options = vdp_click::merged_options(&system);
+    let options = CheckOptions { catalog, ..vdp_click::merged_options(&system) };
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
     let (mut flat, _) = vdp_click::check_text(&mut sources, "merged.click", text, &options, &mut diagnostics);
@@ -121,7 +127,7 @@ pub fn compile_merged(text: &str, devices: &[&str]) -> Compiled {
     let (checked, _) = vdp_click::tasks::analyze_and_split(&mut flat, &options, system.limits.task_budget_cycles)
         .unwrap_or_else(|found| panic!("task analysis refused: {:?}", found.items.len()));
     let blob = vdp_click::compile::compile(&checked, &system).expect("compiles");
-    vdp_click::compile::validate(&blob).expect("the compiled graph validates");
+    vdp_click::compile::validate_in(catalog, &blob).expect("the compiled graph validates");
     let elements = checked.elements.iter().map(|e| (e.name.clone(), e.class.name)).collect();
     Compiled { blob, devices, elements }
 }
@@ -146,8 +152,14 @@ impl Run {
     /// The engine places the tasks on `threads` threads, as the kernel would (it runs them
     /// all in turn on this one).
     pub fn with_threads(compiled: Compiled, threads: u32) -> Run {
+        Run::with_classes(compiled, threads, CustomClasses::stock().expect("the built-in classes"))
+    }
+
+    /// An engine with `classes` (built-ins and custom classes).
+    pub fn with_classes(compiled: Compiled, threads: u32, classes: CustomClasses) -> Run {
         let devices = compiled.devices.iter().map(|d| ethernet_device(d)).collect();
-        let engine = Engine::new(&compiled.blob, TENANT, devices, threads).unwrap_or_else(|e| panic!("engine refused the graph: {e}"));
+        let engine = Engine::with_classes(classes, &compiled.blob, TENANT, devices, threads)
+            .unwrap_or_else(|e| panic!("engine refused the graph: {e}"));
         Run { engine, compiled }
     }
 

@@ -167,6 +167,7 @@ fn check_locally(name: &str, text: &str) -> Result<(), String> {
         },
         devices: None,
         coordinator: false,
+        ..CheckOptions::default()
     };
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
