@@ -21,6 +21,7 @@
 //! unknown keys and the like) cannot happen to frames handed in already decapsulated, and memory,
 //! port and physical-device failures are not modelled: those counters stay at 0.
 
+use crate::container::RingEnd;
 use crate::packet::UserPacket;
 use crate::platform::User;
 use std::collections::VecDeque;
@@ -252,6 +253,70 @@ impl element::DeviceEnd<UserPacket> for DeviceEnd {
     fn reset_counters(&self) {
         for counter in self.0.counters.all() {
             counter.store(0, Relaxed);
+        }
+    }
+}
+
+/// The user platform's device: a tenant's virtual device, or one end of a ring of its channel
+/// (a boundary element's).
+pub enum UserDevice {
+    Tunnel(DeviceEnd),
+    Boundary(RingEnd),
+}
+
+impl element::DeviceEnd<UserPacket> for UserDevice {
+    fn receive(&self) -> Option<UserPacket> {
+        match self {
+            UserDevice::Tunnel(end) => end.receive(),
+            UserDevice::Boundary(end) => end.receive(),
+        }
+    }
+    fn transmit(&self, packet: UserPacket) {
+        match self {
+            UserDevice::Tunnel(end) => end.transmit(packet),
+            UserDevice::Boundary(end) => end.transmit(packet),
+        }
+    }
+    fn rx_packets(&self) -> u64 {
+        match self {
+            UserDevice::Tunnel(end) => end.rx_packets(),
+            UserDevice::Boundary(end) => end.rx_packets(),
+        }
+    }
+    fn tx_packets(&self) -> u64 {
+        match self {
+            UserDevice::Tunnel(end) => end.tx_packets(),
+            UserDevice::Boundary(end) => end.tx_packets(),
+        }
+    }
+    fn rx_drops(&self) -> u64 {
+        match self {
+            UserDevice::Tunnel(end) => end.rx_drops(),
+            UserDevice::Boundary(end) => end.rx_drops(),
+        }
+    }
+    fn tx_drops(&self) -> u64 {
+        match self {
+            UserDevice::Tunnel(end) => end.tx_drops(),
+            UserDevice::Boundary(end) => end.tx_drops(),
+        }
+    }
+    fn rx_queue_len(&self) -> u64 {
+        match self {
+            UserDevice::Tunnel(end) => end.rx_queue_len(),
+            UserDevice::Boundary(end) => end.rx_queue_len(),
+        }
+    }
+    fn for_each_counter(&self, f: &mut dyn FnMut(Direction, &'static str, u64) -> fmt::Result) -> fmt::Result {
+        match self {
+            UserDevice::Tunnel(end) => end.for_each_counter(f),
+            UserDevice::Boundary(end) => end.for_each_counter(f),
+        }
+    }
+    fn reset_counters(&self) {
+        match self {
+            UserDevice::Tunnel(end) => end.reset_counters(),
+            UserDevice::Boundary(end) => end.reset_counters(),
         }
     }
 }
