@@ -264,60 +264,43 @@ pub enum UserDevice {
     Boundary(RingEnd),
 }
 
+/// Runs `$body` on whichever end `$device` holds, as `$end`.
+macro_rules! on_end {
+    ($device:expr, $end:ident => $body:expr) => {
+        match $device {
+            UserDevice::Tunnel($end) => $body,
+            UserDevice::Boundary($end) => $body,
+        }
+    };
+}
+
 impl element::DeviceEnd<UserPacket> for UserDevice {
     fn receive(&self) -> Option<UserPacket> {
-        match self {
-            UserDevice::Tunnel(end) => end.receive(),
-            UserDevice::Boundary(end) => end.receive(),
-        }
+        on_end!(self, end => end.receive())
     }
     fn transmit(&self, packet: UserPacket) {
-        match self {
-            UserDevice::Tunnel(end) => end.transmit(packet),
-            UserDevice::Boundary(end) => end.transmit(packet),
-        }
+        on_end!(self, end => end.transmit(packet))
     }
     fn rx_packets(&self) -> u64 {
-        match self {
-            UserDevice::Tunnel(end) => end.rx_packets(),
-            UserDevice::Boundary(end) => end.rx_packets(),
-        }
+        on_end!(self, end => end.rx_packets())
     }
     fn tx_packets(&self) -> u64 {
-        match self {
-            UserDevice::Tunnel(end) => end.tx_packets(),
-            UserDevice::Boundary(end) => end.tx_packets(),
-        }
+        on_end!(self, end => end.tx_packets())
     }
     fn rx_drops(&self) -> u64 {
-        match self {
-            UserDevice::Tunnel(end) => end.rx_drops(),
-            UserDevice::Boundary(end) => end.rx_drops(),
-        }
+        on_end!(self, end => end.rx_drops())
     }
     fn tx_drops(&self) -> u64 {
-        match self {
-            UserDevice::Tunnel(end) => end.tx_drops(),
-            UserDevice::Boundary(end) => end.tx_drops(),
-        }
+        on_end!(self, end => end.tx_drops())
     }
     fn rx_queue_len(&self) -> u64 {
-        match self {
-            UserDevice::Tunnel(end) => end.rx_queue_len(),
-            UserDevice::Boundary(end) => end.rx_queue_len(),
-        }
+        on_end!(self, end => end.rx_queue_len())
     }
     fn for_each_counter(&self, f: &mut dyn FnMut(Direction, &'static str, u64) -> fmt::Result) -> fmt::Result {
-        match self {
-            UserDevice::Tunnel(end) => end.for_each_counter(f),
-            UserDevice::Boundary(end) => end.for_each_counter(f),
-        }
+        on_end!(self, end => end.for_each_counter(f))
     }
     fn reset_counters(&self) {
-        match self {
-            UserDevice::Tunnel(end) => end.reset_counters(),
-            UserDevice::Boundary(end) => end.reset_counters(),
-        }
+        on_end!(self, end => end.reset_counters())
     }
 }
 

@@ -552,3 +552,76 @@ impl LoopbackBinder {
         channel.as_ref()?.bind(end, index)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use element::DeviceEnd as _;
+
+    fn loopback() -> Arc<Channel> {
+        Channel::loopback(Geometry::new(2, 16).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn each_end_binds_once_and_a_container_channel_binds_only_its_side() {
+        let channel = loopback();
+        assert!(channel.bind(BoundaryEnd::FromKernel, 1).is_some());
+        assert!(channel.bind(BoundaryEnd::FromKernel, 1).is_none(), "two consumers on one ring");
+        assert!(channel.bind(BoundaryEnd::ToContainer, 1).is_some());
+        assert!(channel.bind(BoundaryEnd::ToKernel, 2).is_none(), "no ring 2");
+        let geometry = Geometry::new(1, 16).unwrap();
+        let container = Channel::new(Mapping::anonymous(geometry.region_size()).unwrap(), geometry, Mode::Container, Signal::None);
+        assert!(container.bind(BoundaryEnd::ToContainer, 0).is_none());
+        assert!(container.bind(BoundaryEnd::FromContainer, 0).is_none());
+        assert!(container.bind(BoundaryEnd::FromKernel, 0).is_some());
+        assert!(container.bind(BoundaryEnd::ToKernel, 0).is_some());
+    }
+
+    #[test]
+    fn a_full_ring_drops_counted_and_the_wait_sees_waiting_packets() {
+        let channel = loopback();
+        let sender = channel.bind(BoundaryEnd::ToContainer, 0).unwrap();
+        let receiver = channel.bind(BoundaryEnd::FromKernel, 0).unwrap();
+        for _ in 0..17 {
+            sender.transmit(UserPacket::from_bytes(&[1; 60]).unwrap());
+        }
+        assert_eq!((sender.tx_packets(), sender.tx_drops()), (16, 1));
+        assert_eq!(receiver.rx_queue_len(), 16);
+        // Packets are waiting: the wait returns at once, with no timeout to run out.
+        let started = std::time::Instant::now();
+        assert_eq!(channel.wait(Some(Duration::from_secs(5)), None).unwrap(), Woken::Look);
+        assert!(started.elapsed() < Duration::from_secs(1));
+        let mut taken = 0;
+        while receiver.receive().is_some() {
+            taken += 1;
+        }
+        assert_eq!((taken, receiver.rx_packets()), (16, 16));
+    }
+
+    #[test]
+    fn a_corrupt_index_is_counted_and_the_ring_left_alone() {
+        let channel = loopback();
+        let receiver = channel.bind(BoundaryEnd::FromKernel, 0).unwrap();
+        // The down ring's head, claiming far more than the ring holds.
+        channel.region().store(vdp_core::channel::HDR_CONTROL, 1000);
+        assert!(receiver.receive().is_none());
+        assert!(receiver.receive().is_none());
+        let mut stats = Vec::new();
+        receiver
+            .for_each_counter(&mut |_, name, value| {
+                stats.push((name, value));
+                Ok(())
+            })
+            .unwrap();
+        assert!(stats.contains(&("corrupt_ring", 1)), "{stats:?}");
+    }
+
+    #[test]
+    fn packets_on_a_ring_nobody_consumes_are_dropped_counted() {
+        let channel = loopback();
+        let sender = channel.bind(BoundaryEnd::ToContainer, 1).unwrap();
+        sender.transmit(UserPacket::from_bytes(&[1; 60]).unwrap());
+        assert_eq!(channel.wait(Some(Duration::from_millis(1)), None).unwrap(), Woken::Look);
+        assert_eq!(channel.unbound_drops(), 1);
+    }
+}
