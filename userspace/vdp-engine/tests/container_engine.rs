@@ -222,3 +222,14 @@ fn a_bad_container_part_is_refused_with_its_diagnostics() {
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("part.click:1:"), "diagnostics as file:line:col: {stderr}");
 }
+
+#[test]
+fn a_memory_limit_below_what_the_engine_holds_fails_allocations_clearly() {
+    let scratch = Scratch::new("memory");
+    let kernel = Kernel::new(&scratch, 1, 16);
+    let part = config(&scratch, "t/in :: FromKernel(0) -> t/out :: ToKernel(0);");
+    // Far less address space than the engine already maps: its next allocation fails.
+    let (status, stderr) = finish(engine(&kernel.path, &part, &["--memory-limit", "1048576"]), Duration::from_secs(10));
+    assert!(!status.success(), "{stderr}");
+    assert!(stderr.contains("vdp-engine: an allocation of ") && stderr.contains("bytes failed") && stderr.contains("(memory limit 1048576 bytes)"), "{stderr}");
+}

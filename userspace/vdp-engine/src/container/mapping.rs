@@ -51,7 +51,7 @@ impl Mapping {
 
     /// The word at `offset`, if it lies within the mapping and is aligned.
     fn word(&self, offset: usize) -> Option<&AtomicU32> {
-        if offset % 4 != 0 || offset.checked_add(4)? > self.len {
+        if !offset.is_multiple_of(4) || offset.checked_add(4)? > self.len {
             return None;
         }
         // SAFETY: in bounds and 4-byte aligned (the mapping is page-aligned); the memory lives

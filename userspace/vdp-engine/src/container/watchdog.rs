@@ -43,6 +43,7 @@ impl Watch {
         let watch: &'static Watch =
             Box::leak(Box::new(Watch { start: clock, element: AtomicU32::new(NO_ELEMENT), run_began: AtomicU64::new(0), elements, limit }));
         platform::watch_elements(&watch.element);
+        CURRENT_WATCH.store(watch as *const Watch as *mut Watch, Relaxed);
         std::panic::set_hook(Box::new(move |info| {
             let message = match info.payload().downcast_ref::<&str>() {
                 Some(text) => text.to_string(),
@@ -123,5 +124,98 @@ pub fn limit_memory(bytes: u64) -> std::io::Result<()> {
     if unsafe { libc::setrlimit(libc::RLIMIT_AS, &limit) } != 0 {
         return Err(std::io::Error::last_os_error());
     }
+    MEMORY_LIMIT.store(bytes, Relaxed);
     Ok(())
+}
+
+/// The watch of the running engine, for [`ReportingAlloc`]; null before [`Watch::start`].
+static CURRENT_WATCH: std::sync::atomic::AtomicPtr<Watch> = std::sync::atomic::AtomicPtr::new(std::ptr::null_mut());
+/// The `--memory-limit` in force, 0 for none.
+static MEMORY_LIMIT: AtomicU64 = AtomicU64::new(0);
+
+/// The system allocator, saying on stderr what failed when an allocation fails: how many bytes,
+/// which element was running, and the memory limit. An engine binary installs it with
+/// `#[global_allocator] static ALLOC: ReportingAlloc = ReportingAlloc;` (the stock `vdp-engine`
+/// does). Allocations the element library makes through the platform then drop a packet,
+/// counted; any other failed allocation ends the process as Rust's runtime does, after this line.
+pub struct ReportingAlloc;
+
+/// Writes `bytes` to stderr with no allocation and no lock.
+fn raw_stderr(bytes: &[u8]) {
+    // SAFETY: writes a buffer of ours to descriptor 2; a failed write is of no consequence.
+    unsafe { libc::write(2, bytes.as_ptr().cast(), bytes.len()) };
+}
+
+/// Writes `n` in decimal to stderr, without allocating.
+fn raw_number(mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    raw_stderr(&digits[at..]);
+}
+
+fn report_failed_allocation(size: usize) {
+    raw_stderr(b"vdp-engine: an allocation of ");
+    raw_number(size as u64);
+    raw_stderr(b" bytes failed");
+    let watch = CURRENT_WATCH.load(Relaxed);
+    // SAFETY: a non-null pointer is the leaked, never freed watch of `Watch::start`.
+    if let Some(watch) = unsafe { watch.as_ref() } {
+        if let Some((name, class)) = watch.elements.get(watch.element.load(Relaxed) as usize) {
+            raw_stderr(b" while element '");
+            raw_stderr(name.as_bytes());
+            raw_stderr(b"' (");
+            raw_stderr(class.as_bytes());
+            raw_stderr(b") ran");
+        }
+    }
+    let limit = MEMORY_LIMIT.load(Relaxed);
+    if limit != 0 {
+        raw_stderr(b" (memory limit ");
+        raw_number(limit);
+        raw_stderr(b" bytes)");
+    }
+    raw_stderr(b"\n");
+}
+
+// SAFETY: every call is passed to the system allocator unchanged; a failure is only reported.
+unsafe impl std::alloc::GlobalAlloc for ReportingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc` is passed on.
+        let ptr = unsafe { std::alloc::System.alloc(layout) };
+        if ptr.is_null() {
+            report_failed_allocation(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from `alloc`/`realloc` above, that is from System, with `layout`.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        // SAFETY: as in `alloc`.
+        let ptr = unsafe { std::alloc::System.alloc_zeroed(layout) };
+        if ptr.is_null() {
+            report_failed_allocation(layout.size());
+        }
+        ptr
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: `ptr` is System's (see `dealloc`); the caller's contract is passed on.
+        let moved = unsafe { std::alloc::System.realloc(ptr, layout, new_size) };
+        if moved.is_null() {
+            report_failed_allocation(new_size);
+        }
+        moved
+    }
 }
