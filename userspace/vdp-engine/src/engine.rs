@@ -227,7 +227,7 @@ impl Engine {
 }
 
 /// A handler reply, bounded as in the kernel.
-struct Reply(String);
+pub(crate) struct Reply(pub(crate) String);
 
 impl fmt::Write for Reply {
     fn write_str(&mut self, s: &str) -> fmt::Result {

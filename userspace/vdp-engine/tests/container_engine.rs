@@ -52,8 +52,20 @@ impl Kernel {
     }
 }
 
-fn engine(channel: &Path, config: &Path, extra: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_vdp-engine"))
+/// A started engine, killed if the test ends (or fails) before it exits.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn engine(channel: &Path, config: &Path, extra: &[&str]) -> Running {
+    let child = Command::new(env!("CARGO_BIN_EXE_vdp-engine"))
         .arg("run")
         .arg("--channel-file")
         .arg(channel)
@@ -65,11 +77,13 @@ fn engine(channel: &Path, config: &Path, extra: &[&str]) -> Child {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("starts vdp-engine")
+        .expect("starts vdp-engine");
+    Running(child)
 }
 
 /// Waits for the engine to exit, at most `limit`; its status and stderr.
-fn finish(mut child: Child, limit: Duration) -> (ExitStatus, String) {
+fn finish(mut running: Running, limit: Duration) -> (ExitStatus, String) {
+    let child = &mut running.0;
     let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -77,18 +91,14 @@ fn finish(mut child: Child, limit: Duration) -> (ExitStatus, String) {
             child.stderr.take().unwrap().read_to_string(&mut text).unwrap();
             return (status, text);
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the engine did not exit within {limit:?}");
-        }
+        assert!(Instant::now() <= deadline, "the engine did not exit within {limit:?}");
         std::thread::sleep(Duration::from_millis(5));
     }
 }
 
-fn terminate(child: &Child) {
+fn terminate(running: &Running) {
     // SAFETY: sends SIGTERM to the child this test started, by its pid.
-    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
+    assert_eq!(unsafe { libc::kill(running.0.id() as libc::pid_t, libc::SIGTERM) }, 0);
 }
 
 fn config(scratch: &Scratch, text: &str) -> PathBuf {
@@ -224,12 +234,78 @@ fn a_bad_container_part_is_refused_with_its_diagnostics() {
 }
 
 #[test]
-fn a_memory_limit_below_what_the_engine_holds_fails_allocations_clearly() {
+fn the_memory_limit_is_the_engines_address_space_limit() {
     let scratch = Scratch::new("memory");
     let kernel = Kernel::new(&scratch, 1, 16);
     let part = config(&scratch, "t/in :: FromKernel(0) -> t/out :: ToKernel(0);");
-    // Far less address space than the engine already maps: its next allocation fails.
-    let (status, stderr) = finish(engine(&kernel.path, &part, &["--memory-limit", "1048576"]), Duration::from_secs(10));
-    assert!(!status.success(), "{stderr}");
-    assert!(stderr.contains("vdp-engine: an allocation of ") && stderr.contains("bytes failed") && stderr.contains("(memory limit 1048576 bytes)"), "{stderr}");
+    let running = engine(&kernel.path, &part, &["--memory-limit", "3221225472"]);
+    let limits = format!("/proc/{}/limits", running.0.id());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&limits).unwrap_or_default();
+        let line = text.lines().find(|l| l.starts_with("Max address space")).unwrap_or_default().to_string();
+        if line.split_whitespace().nth(3) == Some("3221225472") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the limit never applied: {line}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    terminate(&running);
+    let (status, stderr) = finish(running, Duration::from_secs(10));
+    assert!(status.success(), "{status}: {stderr}");
+}
+
+/// Sends `request` on `stream` and reads one reply: `Ok(value)` for `ok LEN` and its body,
+/// `Err(text)` for `error TEXT`.
+fn ask(stream: &mut std::os::unix::net::UnixStream, request: &[u8]) -> Result<String, String> {
+    use std::io::{BufRead, Write};
+    stream.write_all(request).unwrap();
+    let mut reader = std::io::BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    reader.read_line(&mut line).unwrap();
+    let line = line.trim_end_matches('\n');
+    if let Some(text) = line.strip_prefix("error ") {
+        return Err(text.to_string());
+    }
+    let len: usize = line.strip_prefix("ok ").unwrap_or_else(|| panic!("reply {line:?}")).parse().unwrap();
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).unwrap();
+    Ok(String::from_utf8(body).unwrap())
+}
+
+#[test]
+fn the_control_socket_serves_handler_reads_and_writes() {
+    let scratch = Scratch::new("control");
+    let kernel = Kernel::new(&scratch, 1, 16);
+    let part = config(&scratch, "t/in :: FromKernel(0) -> t/c :: Counter -> t/out :: ToKernel(0);");
+    let socket = scratch.path("control.sock");
+    let child = engine(&kernel.path, &part, &["--control", socket.to_str().unwrap()]);
+    let mut down = Producer::new(kernel.geometry, Direction::Down, 0).unwrap();
+    for i in 0..5 {
+        down.push(&kernel.mapping, SlotMeta::default(), &frame(i)).unwrap();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut stream = loop {
+        if let Ok(stream) = std::os::unix::net::UnixStream::connect(&socket) {
+            break stream;
+        }
+        assert!(Instant::now() < deadline, "no control socket");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    while ask(&mut stream, b"read t/c count\n").unwrap() != "5" {
+        assert!(Instant::now() < deadline, "the Counter never saw 5 packets");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let stats = ask(&mut stream, b"read t/in stats\n").unwrap();
+    assert!(stats.contains("rx_packets 5\n"), "{stats}");
+    assert_eq!(ask(&mut stream, b"write t/c reset 0\n"), Ok(String::new()));
+    assert_eq!(ask(&mut stream, b"read t/c count\n").unwrap(), "0");
+    assert_eq!(ask(&mut stream, b"read t/nobody count\n"), Err("no such element".to_string()));
+    assert_eq!(ask(&mut stream, b"read t/c nothing\n"), Err("no such handler".to_string()));
+    assert!(ask(&mut stream, b"frob\n").unwrap_err().starts_with("expected"));
+    terminate(&child);
+    let (status, stderr) = finish(child, Duration::from_secs(10));
+    assert!(status.success(), "{status}: {stderr}");
+    assert!(!socket.exists(), "the socket file is removed on exit");
 }

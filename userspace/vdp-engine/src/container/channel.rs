@@ -296,10 +296,11 @@ impl Channel {
     }
 
     /// Waits for packets on the down rings this engine consumes, at most `timeout` (`None`:
-    /// without end), or until `interrupt` (a signal's self-pipe) is readable. Each bound ring
+    /// without end), or until one of `also` (the signals' self-pipe, the handler socket) is
+    /// readable. Each bound ring
     /// first announces the wait (`prepare_wait`); a ring that got packets meanwhile ends it at
     /// once. The waiting flags are cleared again before this returns.
-    pub fn wait(&self, timeout: Option<Duration>, interrupt: Option<BorrowedFd<'_>>) -> io::Result<Woken> {
+    pub fn wait(&self, timeout: Option<Duration>, also: &[BorrowedFd<'_>]) -> io::Result<Woken> {
         if self.drain_unbound() > 0 {
             return Ok(Woken::Look);
         }
@@ -313,24 +314,24 @@ impl Channel {
                 Err(_) => ready = true,
             }
         }
-        let woken = if ready { Ok(Woken::Look) } else { self.sleep(timeout, interrupt) };
+        let woken = if ready { Ok(Woken::Look) } else { self.sleep(timeout, also) };
         for ring in &bound {
             lock(&ring.consumer).end_wait(&self.mapping);
         }
         woken
     }
 
-    fn sleep(&self, timeout: Option<Duration>, interrupt: Option<BorrowedFd<'_>>) -> io::Result<Woken> {
+    fn sleep(&self, timeout: Option<Duration>, also: &[BorrowedFd<'_>]) -> io::Result<Woken> {
         let (fd, timeout) = match &self.signal {
             Signal::Device(fd) => (Some(fd.as_raw_fd()), timeout),
             Signal::File | Signal::None => (None, Some(timeout.map_or(FILE_POLL_INTERVAL, |t| t.min(FILE_POLL_INTERVAL)))),
         };
-        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(2);
+        let mut fds: Vec<libc::pollfd> = Vec::with_capacity(1 + also.len());
         if let Some(fd) = fd {
             fds.push(libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
         }
-        if let Some(interrupt) = interrupt {
-            fds.push(libc::pollfd { fd: interrupt.as_raw_fd(), events: libc::POLLIN, revents: 0 });
+        for other in also {
+            fds.push(libc::pollfd { fd: other.as_raw_fd(), events: libc::POLLIN, revents: 0 });
         }
         // Round up, so that a wait for a timer never returns just before it is due.
         let millis = timeout.map_or(-1, |t| i32::try_from(t.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX));
@@ -413,7 +414,7 @@ impl RingEnd {
 
     fn corrupted(&self, ring: &Ring) {
         if !ring.corrupt.swap(true, Relaxed) {
-            eprintln!(
+            super::say!(
                 "vdp-engine: {} ring {} of the channel holds an impossible index; the ring is no longer used",
                 if self.direction == Direction::Down { "down" } else { "up" },
                 self.index
@@ -589,7 +590,7 @@ mod tests {
         assert_eq!(receiver.rx_queue_len(), 16);
         // Packets are waiting: the wait returns at once, with no timeout to run out.
         let started = std::time::Instant::now();
-        assert_eq!(channel.wait(Some(Duration::from_secs(5)), None).unwrap(), Woken::Look);
+        assert_eq!(channel.wait(Some(Duration::from_secs(5)), &[]).unwrap(), Woken::Look);
         assert!(started.elapsed() < Duration::from_secs(1));
         let mut taken = 0;
         while receiver.receive().is_some() {
@@ -621,7 +622,7 @@ mod tests {
         let channel = loopback();
         let sender = channel.bind(BoundaryEnd::ToContainer, 1).unwrap();
         sender.transmit(UserPacket::from_bytes(&[1; 60]).unwrap());
-        assert_eq!(channel.wait(Some(Duration::from_millis(1)), None).unwrap(), Woken::Look);
+        assert_eq!(channel.wait(Some(Duration::from_millis(1)), &[]).unwrap(), Woken::Look);
         assert_eq!(channel.unbound_drops(), 1);
     }
 }

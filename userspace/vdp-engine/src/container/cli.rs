@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! vdp-engine run (--channel-fd N | --channel-file PATH) --config FILE --tenant NAME
-//!                [--time-limit-ms MS] [--memory-limit BYTES]
+//!                [--time-limit-ms MS] [--memory-limit BYTES] [--control PATH]
 //! ```
 //!
 //! Exit status: 0 when SIGTERM or SIGINT stopped it; 1 when it could not start (a bad
@@ -12,6 +12,7 @@
 //! time limit; [`EXIT_TRAP`] when an element trapped.
 
 use super::channel::Channel;
+use super::control::Control;
 use super::runner::{compile_container_part, Failure, Runner};
 use super::watchdog::{limit_memory, Watch, DEFAULT_TIME_LIMIT, EXIT_TIME_LIMIT, EXIT_TRAP};
 use clap::{Args, Parser, Subcommand};
@@ -64,6 +65,9 @@ struct RunArgs {
     /// Caps the engine's address space (RLIMIT_AS), channel mapping included.
     #[arg(long, value_name = "BYTES")]
     memory_limit: Option<u64>,
+    /// Serves handler reads and writes of the container part's elements on a unix socket here.
+    #[arg(long, value_name = "PATH")]
+    control: Option<PathBuf>,
 }
 
 /// The engine's `main`: parses the command line and runs. `custom` are the classes this
@@ -71,7 +75,7 @@ struct RunArgs {
 pub fn main(custom: &[CustomClass]) -> ExitCode {
     let cli = Cli::parse();
     if !custom.is_empty() {
-        eprintln!("vdp-engine: this engine cannot run custom classes yet ({} given)", custom.len());
+        super::say!("vdp-engine: this engine cannot run custom classes yet ({} given)", custom.len());
         return ExitCode::from(1);
     }
     match cli.command {
@@ -80,7 +84,7 @@ pub fn main(custom: &[CustomClass]) -> ExitCode {
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("vdp-engine: {message}");
+    super::say!("vdp-engine: {message}");
     ExitCode::from(1)
 }
 
@@ -93,7 +97,7 @@ fn run(args: RunArgs) -> ExitCode {
     let blob = match compile_container_part(&file_name, &text, &args.tenant) {
         Ok(blob) => blob,
         Err(diagnostics) => {
-            eprintln!("{}", diagnostics.trim_end());
+            super::say!("{}", diagnostics.trim_end());
             return fail(format_args!("{file_name} has errors; nothing was run"));
         }
     };
@@ -137,6 +141,10 @@ fn run(args: RunArgs) -> ExitCode {
     if let Err(e) = interrupt.set_nonblocking(true) {
         return fail(format_args!("cannot make the signal pipe non-blocking: {e}"));
     }
+    let mut control = match args.control.as_deref().map(Control::bind).transpose() {
+        Ok(control) => control,
+        Err(e) => return fail(format_args!("cannot listen on {}: {e}", args.control.as_deref().map(|p| p.display().to_string()).unwrap_or_default())),
+    };
     let watch = match Watch::start(runner.elements(), Duration::from_millis(args.time_limit_ms), runner.clock()) {
         Ok(watch) => watch,
         Err(e) => return fail(format_args!("cannot start the watchdog: {e}")),
@@ -146,7 +154,7 @@ fn run(args: RunArgs) -> ExitCode {
             return fail(format_args!("cannot set the memory limit of {bytes} bytes: {e}"));
         }
     }
-    eprintln!(
+    super::say!(
         "vdp-engine: tenant '{}': {} elements, {} tasks over a channel of {} rings of {} slots; time limit {} ms",
         args.tenant,
         runner.graph().element_count(),
@@ -155,7 +163,7 @@ fn run(args: RunArgs) -> ExitCode {
         channel.geometry().slots(),
         args.time_limit_ms
     );
-    match runner.run(watch, &stop, &interrupt) {
+    match runner.run(watch, &stop, &interrupt, control.as_mut()) {
         Ok(()) => {
             summary(&channel);
             ExitCode::SUCCESS
@@ -175,19 +183,19 @@ fn summary(channel: &Channel) {
     if channel.unbound_drops() > 0 {
         line.push_str(&format!(" unbound_down_ring_drops={}", channel.unbound_drops()));
     }
-    eprintln!("{line}");
+    super::say!("{line}");
 }
 
 fn failure(failure: Failure, channel: &Channel) -> ExitCode {
     match failure {
         Failure::Build(text) => fail(format_args!("cannot build the container part: {text}")),
         Failure::Trap(text) => {
-            eprintln!("vdp-engine: {text}; stopping the engine");
+            super::say!("vdp-engine: {text}; stopping the engine");
             summary(channel);
             ExitCode::from(EXIT_TRAP)
         }
         Failure::HungUp => {
-            eprintln!("vdp-engine: the channel was replaced by a newer one or the tenant was deleted; stopping");
+            super::say!("vdp-engine: the channel was replaced by a newer one or the tenant was deleted; stopping");
             summary(channel);
             ExitCode::from(EXIT_HUNG_UP)
         }

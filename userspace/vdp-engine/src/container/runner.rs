@@ -4,13 +4,15 @@
 //! Each pass runs every task once, under the watchdog. When a pass did no work, the engine
 //! waits on the channel until the earliest time a timed element asked for, a packet from the
 //! kernel, or a signal. Between passes it writes what elements logged (Print) to stderr, the
-//! tenant's log, and rings the kernel's doorbell if a packet it sent found the kernel's side
-//! asleep.
+//! tenant's log, rings the kernel's doorbell if a packet it sent found the kernel's side
+//! asleep, and answers handler requests on the control socket, if it has one.
 
 use super::channel::{Channel, Woken};
+use super::control::Control;
 use super::watchdog::Watch;
 use crate::device::UserDevice;
 use crate::platform::{self, Bell, User};
+use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -162,17 +164,24 @@ impl Runner {
         if let Some(at) = self.wake.take() {
             self.next_wake = Some(self.next_wake.map_or(at, |next| next.min(at)));
         }
+        // The tenant's log going away must not stop the engine: lines that cannot be written
+        // are lost.
+        let mut log = std::io::stderr().lock();
         for line in platform::take_log() {
-            eprintln!("{line}");
+            let _ = writeln!(log, "{line}");
         }
+        drop(log);
         self.channel.flush_kick().map_err(|e| Failure::Io(format!("cannot kick the kernel side of the channel: {e}")))?;
         Ok(worked || self.bell.take())
     }
 
     /// Runs until `stop` is set (a signal; `interrupt` is the signals' self-pipe, readable
-    /// then) or something fails.
-    pub fn run(&mut self, watch: &Watch, stop: &AtomicBool, interrupt: &UnixStream) -> Result<(), Failure> {
+    /// then) or something fails, serving `control`'s handler requests between passes.
+    pub fn run(&mut self, watch: &Watch, stop: &AtomicBool, interrupt: &UnixStream, mut control: Option<&mut Control>) -> Result<(), Failure> {
         while !stop.load(Relaxed) {
+            if let Some(control) = control.as_deref_mut() {
+                control.serve(&self.graph, watch);
+            }
             if self.pass(watch)? {
                 continue;
             }
@@ -185,7 +194,11 @@ impl Runner {
                 Some(at) => Some(Duration::from_nanos(at - now)),
                 None => None,
             };
-            match self.channel.wait(timeout, Some(interrupt.as_fd())) {
+            let mut also = vec![interrupt.as_fd()];
+            if let Some(control) = control.as_deref() {
+                also.extend(control.fds());
+            }
+            match self.channel.wait(timeout, &also) {
                 Ok(Woken::Look) => {}
                 Ok(Woken::HungUp) => return Err(Failure::HungUp),
                 Err(e) => return Err(Failure::Io(format!("cannot wait on the channel: {e}"))),

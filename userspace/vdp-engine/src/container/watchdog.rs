@@ -52,7 +52,7 @@ impl Watch {
             let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
             if watch.element.load(Relaxed) == NO_ELEMENT {
                 // Not an element's trap (the engine reports those): the engine's own fault.
-                eprintln!("vdp-engine: internal error: {message}{at}");
+                super::say!("vdp-engine: internal error: {message}{at}");
             }
             *TRAP.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("{message}{at}"));
         }));
@@ -69,7 +69,13 @@ impl Watch {
         self.run_began.store(self.now().saturating_add(1), Relaxed);
     }
 
-    /// The task run ended.
+    /// A handler of element `index` (if the graph has it) is called: timed like a task run.
+    pub fn begin_handler(&self, index: Option<usize>) {
+        self.element.store(index.and_then(|i| u32::try_from(i).ok()).unwrap_or(NO_ELEMENT), Relaxed);
+        self.begin();
+    }
+
+    /// The task run (or handler call) ended.
     pub fn end(&self) {
         self.run_began.store(0, Relaxed);
         self.element.store(NO_ELEMENT, Relaxed);
