@@ -287,3 +287,37 @@ pub mod class_attr {
     /// Highest attribute number in the nest.
     pub const MAX: u16 = 2;
 }
+
+/// The channel device `/dev/vdp` (`docs/multi-level.md`): the coordinator binds a channel for a
+/// tenant on an open file and passes the file to the tenant's container engine, which maps the
+/// region and kicks the kernel through it. The numbers are the Linux `_IOC` encoding.
+pub mod channel_dev {
+    /// Where the misc device appears.
+    pub const PATH: &str = "/dev/vdp";
+    /// The ioctl type byte, `'V'`.
+    pub const IOCTL_TYPE: u8 = b'V';
+
+    const IOC_NONE: u32 = 0;
+    const IOC_WRITE: u32 = 1;
+
+    const fn ioc(direction: u32, number: u32, size: u32) -> u32 {
+        (direction << 30) | (size << 16) | ((IOCTL_TYPE as u32) << 8) | number
+    }
+
+    /// Bytes of `struct vdp_channel_bind { u32 tenant_id; u32 rings; u32 slots; u32 flags; }`.
+    pub const BIND_SIZE: u32 = 16;
+    /// `_IOW('V', 0x01, struct vdp_channel_bind)`: binds a new channel of the tenant on the file
+    /// (CAP_NET_ADMIN; once a file).
+    pub const VDP_CHANNEL_BIND: u32 = ioc(IOC_WRITE, 0x01, BIND_SIZE);
+    /// `_IO('V', 0x02)`: the engine published packets on up rings whose kernel consumer waits.
+    pub const VDP_CHANNEL_KICK: u32 = ioc(IOC_NONE, 0x02, 0);
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn numbers_are_the_linux_encoding() {
+            assert_eq!(super::VDP_CHANNEL_BIND, 0x4010_5601);
+            assert_eq!(super::VDP_CHANNEL_KICK, 0x0000_5602);
+        }
+    }
+}

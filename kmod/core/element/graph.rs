@@ -139,7 +139,9 @@ impl<P: Platform> Cx<'_, P> {
             drop(packet);
             return;
         };
+        let outer = P::entering_element(link.element);
         node.element.push(&cx, link.port, packet);
+        P::left_element(outer);
     }
 
     /// Pulls a packet from input `port`; `None` also when the chain is already
@@ -147,7 +149,11 @@ impl<P: Platform> Cx<'_, P> {
     pub fn pull(&self, port: u16) -> Option<P::Packet> {
         let link = self.graph.input_link(self.element, port)?;
         let node = self.graph.nodes.get(link.element as usize)?;
-        node.element.pull(&self.next(link.element)?, link.port)
+        let cx = self.next(link.element)?;
+        let outer = P::entering_element(link.element);
+        let packet = node.element.pull(&cx, link.port);
+        P::left_element(outer);
+        packet
     }
 
     /// Tells the tenant's threads that work is waiting (a queue became non-empty).
@@ -444,7 +450,10 @@ impl<P: Platform> Graph<P> {
         match self.nodes.get(task.element as usize) {
             Some(node) => {
                 let hops_left = Cell::new(HOPS_PER_TASK_RUN);
-                node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1, hops_left: &hops_left })
+                let outer = P::entering_element(task.element);
+                let worked = node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1, hops_left: &hops_left });
+                P::left_element(outer);
+                worked
             }
             None => false,
         }

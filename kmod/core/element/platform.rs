@@ -149,4 +149,18 @@ pub trait Platform: Sized + Send + Sync + 'static {
     fn cycles() -> u64;
     /// Logs one line (Print). The kernel rate-limits nothing here: Print limits itself.
     fn log(line: fmt::Arguments<'_>);
+
+    /// Element `element` (its index in the running graph) is about to handle a task run, a push
+    /// or a pull; returns what [`Platform::left_element`] gets back when that call returns. The
+    /// container engine's watchdog uses it to name the element that overran its time limit or
+    /// trapped; the default does nothing.
+    #[inline(always)]
+    fn entering_element(element: u32) -> u32 {
+        element
+    }
+    /// The call [`Platform::entering_element`] announced returned; `outer` is what it returned.
+    #[inline(always)]
+    fn left_element(outer: u32) {
+        let _ = outer;
+    }
 }

@@ -21,6 +21,7 @@
 //! unknown keys and the like) cannot happen to frames handed in already decapsulated, and memory,
 //! port and physical-device failures are not modelled: those counters stay at 0.
 
+use crate::container::RingEnd;
 use crate::packet::UserPacket;
 use crate::platform::User;
 use std::collections::VecDeque;
@@ -253,6 +254,53 @@ impl element::DeviceEnd<UserPacket> for DeviceEnd {
         for counter in self.0.counters.all() {
             counter.store(0, Relaxed);
         }
+    }
+}
+
+/// The user platform's device: a tenant's virtual device, or one end of a ring of its channel
+/// (a boundary element's).
+pub enum UserDevice {
+    Tunnel(DeviceEnd),
+    Boundary(RingEnd),
+}
+
+/// Runs `$body` on whichever end `$device` holds, as `$end`.
+macro_rules! on_end {
+    ($device:expr, $end:ident => $body:expr) => {
+        match $device {
+            UserDevice::Tunnel($end) => $body,
+            UserDevice::Boundary($end) => $body,
+        }
+    };
+}
+
+impl element::DeviceEnd<UserPacket> for UserDevice {
+    fn receive(&self) -> Option<UserPacket> {
+        on_end!(self, end => end.receive())
+    }
+    fn transmit(&self, packet: UserPacket) {
+        on_end!(self, end => end.transmit(packet))
+    }
+    fn rx_packets(&self) -> u64 {
+        on_end!(self, end => end.rx_packets())
+    }
+    fn tx_packets(&self) -> u64 {
+        on_end!(self, end => end.tx_packets())
+    }
+    fn rx_drops(&self) -> u64 {
+        on_end!(self, end => end.rx_drops())
+    }
+    fn tx_drops(&self) -> u64 {
+        on_end!(self, end => end.tx_drops())
+    }
+    fn rx_queue_len(&self) -> u64 {
+        on_end!(self, end => end.rx_queue_len())
+    }
+    fn for_each_counter(&self, f: &mut dyn FnMut(Direction, &'static str, u64) -> fmt::Result) -> fmt::Result {
+        on_end!(self, end => end.for_each_counter(f))
+    }
+    fn reset_counters(&self) {
+        on_end!(self, end => end.reset_counters())
     }
 }
 

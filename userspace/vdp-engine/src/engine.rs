@@ -7,13 +7,14 @@
 //! take them, until a whole pass does no work. So a run depends only on its input, never on the
 //! machine's speed.
 
+use crate::container::LoopbackBinder;
 use crate::custom::CustomClasses;
-use crate::device::{Device, DeviceEnd, DeviceSetup};
+use crate::device::{Device, DeviceEnd, DeviceSetup, UserDevice};
 use crate::platform::{self, Bell, User};
 use std::fmt;
 use std::sync::Arc;
 use vdp_core::element::handler::MAX_HANDLER_TEXT;
-use vdp_core::element::{BuildError, BuildErrorKind, DeviceBinder, Graph, HandlerError, WakeAt};
+use vdp_core::element::{BoundaryEnd, BuildError, BuildErrorKind, DeviceBinder, Graph, HandlerError, WakeAt};
 
 /// Most task runs the engine makes at one instant of virtual time before it concludes that the
 /// graph works without end (a source with no limit and no rate), so that a run always ends.
@@ -58,11 +59,17 @@ impl fmt::Display for RunError {
 
 impl std::error::Error for RunError {}
 
-struct Devices<'a>(&'a [Arc<Device>]);
+/// The tenant's devices, and a loopback channel for boundary elements: a graph holding both
+/// parts (a merged graph with its cuts) runs whole in one engine.
+struct Devices<'a>(&'a [Arc<Device>], LoopbackBinder);
 
 impl DeviceBinder<User> for Devices<'_> {
-    fn bind(&self, name: &str) -> Option<DeviceEnd> {
-        self.0.iter().find(|device| device.setup.name == name).map(|device| DeviceEnd(device.clone()))
+    fn bind(&self, name: &str) -> Option<UserDevice> {
+        self.0.iter().find(|device| device.setup.name == name).map(|device| UserDevice::Tunnel(DeviceEnd(device.clone())))
+    }
+
+    fn bind_boundary(&self, end: BoundaryEnd, index: u16) -> Option<UserDevice> {
+        self.1.bind(end, index).map(UserDevice::Boundary)
     }
 }
 
@@ -96,7 +103,7 @@ impl Engine {
         let devices: Vec<Arc<Device>> = devices.into_iter().map(Device::new).collect();
         let bell = Bell::default();
         platform::set_now_ns(0);
-        let graph = Graph::build_with(classes.catalog(), &classes, blob, tenant, &Devices(&devices), bell.clone(), threads)?;
+        let graph = Graph::build_with(classes.catalog(), &classes, blob, tenant, &Devices(&devices, LoopbackBinder::default()), bell.clone(), threads)?;
         Ok(Engine { graph, classes, devices, bell, now_ns: 0, wake: WakeAt::new(), next_wake: None, task_runs: 0 })
     }
 
@@ -236,7 +243,7 @@ impl Engine {
 }
 
 /// A handler reply, bounded as in the kernel.
-struct Reply(String);
+pub(crate) struct Reply(pub(crate) String);
 
 impl fmt::Write for Reply {
     fn write_str(&mut self, s: &str) -> fmt::Result {

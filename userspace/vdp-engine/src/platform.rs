@@ -1,15 +1,20 @@
 //! User space as a [`Platform`]: `std` containers and locks, [`UserPacket`]s, the engine's
 //! virtual clock, and devices that are queues the engine fills and drains.
 //!
+//! A container engine (`container/`) instead makes the clock follow real time
+//! ([`follow_real_time`]) and has the elements it enters tracked for its watchdog
+//! ([`watch_elements`]).
+//!
 //! The clock and the log belong to the thread that runs an engine (the element library calls
 //! them as associated functions, with no engine at hand); an engine sets them before it runs
 //! elements, so several engines may run on several threads.
 
-use crate::device::DeviceEnd;
+use crate::device::UserDevice;
 use crate::packet::UserPacket;
 use std::cell::{Cell, RefCell};
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::time::Instant;
 use std::sync::{Arc, Mutex, MutexGuard};
 use vdp_core::element::{self, NoMemory, Platform};
 
@@ -21,7 +26,25 @@ thread_local! {
     static NOW_NS: Cell<u64> = const { Cell::new(0) };
     /// Lines logged by elements (Print) on this thread, until the engine takes them.
     static LOG: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Set by a container engine: the clock reads the real monotonic time since then.
+    static REAL_CLOCK: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// Set by a container engine: where the element being run is noted for the watchdog.
+    static WATCHED: Cell<Option<&'static AtomicU32>> = const { Cell::new(None) };
 }
+
+/// Makes this thread's clock read real time: nanoseconds since `start`.
+pub(crate) fn follow_real_time(start: Instant) {
+    REAL_CLOCK.with(|clock| clock.set(Some(start)));
+}
+
+/// From now on the index of the element this thread runs (innermost, for a chain of pushes)
+/// is kept in `slot`, [`NO_ELEMENT`] between task runs.
+pub(crate) fn watch_elements(slot: &'static AtomicU32) {
+    WATCHED.with(|watched| watched.set(Some(slot)));
+}
+
+/// What a watched slot holds when no element runs.
+pub(crate) const NO_ELEMENT: u32 = u32::MAX;
 
 /// Sets this thread's virtual clock.
 pub(crate) fn set_now_ns(now: u64) {
@@ -58,7 +81,7 @@ fn unpoisoned<T>(result: std::sync::LockResult<MutexGuard<'_, T>>) -> MutexGuard
 
 impl Platform for User {
     type Packet = UserPacket;
-    type Device = DeviceEnd;
+    type Device = UserDevice;
     type Doorbell = Bell;
     type Vec<T: Send + Sync + Unpin + 'static> = Vec<T>;
     type Shared<T: Send + Sync + 'static> = Arc<T>;
@@ -124,7 +147,10 @@ impl Platform for User {
     }
 
     fn now_ns() -> u64 {
-        NOW_NS.with(Cell::get)
+        match REAL_CLOCK.with(Cell::get) {
+            Some(start) => u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX),
+            None => NOW_NS.with(Cell::get),
+        }
     }
     fn cycles() -> u64 {
         #[cfg(target_arch = "x86_64")]
@@ -139,5 +165,16 @@ impl Platform for User {
     }
     fn log(line: fmt::Arguments<'_>) {
         LOG.with(|log| log.borrow_mut().push(line.to_string()));
+    }
+    fn entering_element(element: u32) -> u32 {
+        match WATCHED.with(Cell::get) {
+            Some(slot) => slot.swap(element, Ordering::Relaxed),
+            None => element,
+        }
+    }
+    fn left_element(outer: u32) {
+        if let Some(slot) = WATCHED.with(Cell::get) {
+            slot.store(outer, Ordering::Relaxed);
+        }
     }
 }

@@ -165,7 +165,7 @@ fn the_kernel_catalog_refuses_a_custom_class() {
 struct NoDevices;
 
 impl vdp_core::element::DeviceBinder<User> for NoDevices {
-    fn bind(&self, _: &str) -> Option<vdp_engine::device::DeviceEnd> {
+    fn bind(&self, _: &str) -> Option<vdp_engine::UserDevice> {
         None
     }
 }

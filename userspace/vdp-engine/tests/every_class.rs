@@ -56,6 +56,10 @@ const CASES: &[Case] = &[
     Case { class: "Print", run: print },
     Case { class: "Chew", run: chew },
     Case { class: "GREEncap", run: gre_encap },
+    Case { class: "ToContainer", run: to_container },
+    Case { class: "FromKernel", run: from_kernel },
+    Case { class: "ToKernel", run: to_kernel },
+    Case { class: "FromContainer", run: from_container },
 ];
 
 #[test]
@@ -654,3 +658,77 @@ proptest::proptest! {
 }
 
 const NS_PER_SECOND: u64 = 1_000_000_000;
+
+/// Both parts of a cut graph in one engine: the kernel part's ToContainer(0) and
+/// FromContainer(0), the container part's FromKernel(0) and ToKernel(0), over the engine's
+/// loopback channel. The container part paints; what comes back goes out eth1 (paint 3) or eth2.
+fn boundary_loop() -> Run {
+    compile_boundary_loop("t/fk :: FromKernel(0, BURST 4) -> t/p :: Paint(3) -> t/tk :: ToKernel(0);")
+}
+
+fn compile_boundary_loop(container: &str) -> Run {
+    let text = format!(
+        "t/rx :: FromDevice(eth0) -> t/tc :: ToContainer(0);\n{container}\n\
+         t/fc :: FromContainer(0) -> t/s :: PaintSwitch; t/s[3] -> t/q1 :: Queue -> t/tx1 :: ToDevice(eth1); t/s[0] -> t/q2 :: Queue -> t/tx2 :: ToDevice(eth2); t/s[1] -> t/d1 :: Discard; t/s[2] -> t/d2 :: Discard;"
+    );
+    Run::new(compile_merged(&text, &["eth0", "eth1", "eth2"]))
+}
+
+fn stat(run: &Run, element: &str, name: &str) -> u64 {
+    let stats = run.read(element, "stats");
+    let line = stats.lines().find(|l| l.split(' ').next() == Some(name)).unwrap_or_else(|| panic!("{element}.stats has no {name}: {stats}"));
+    line.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+fn to_container() -> Run {
+    let mut run = boundary_loop();
+    let sent = frames(5);
+    send_all(&mut run, "eth0", &sent);
+    // A frame longer than a slot holds is dropped at the boundary, counted.
+    let big = ether(ETHERTYPE_IPV4, &[0x45; vdp_core::channel::SLOT_DATA]);
+    send_all(&mut run, "eth0", &[big]);
+    assert_eq!(run.take("eth1"), sent);
+    assert_eq!(run.read_int("tc", "count"), 5);
+    assert_eq!(run.read_int("tc", "drops"), 1);
+    assert_eq!(stat(&run, "tc", "tx_too_big"), 1);
+    assert_eq!(stat(&run, "tc", "tx_bytes"), sent.iter().map(|f| f.len() as u64).sum::<u64>());
+    run.write("tc", "reset_counts", "").unwrap();
+    assert_eq!(run.read_int("tc", "count"), 0);
+    run
+}
+
+fn from_kernel() -> Run {
+    let mut run = boundary_loop();
+    let sent = frames(9);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent);
+    assert_eq!(run.read_int("fk", "count"), 9);
+    assert_eq!(run.read_int("fk", "burst"), 4);
+    assert_eq!(run.read_int("fk", "queue_length"), 0);
+    assert_eq!(stat(&run, "fk", "rx_packets"), 9);
+    run
+}
+
+fn to_kernel() -> Run {
+    let mut run = compile_boundary_loop("t/fk :: FromKernel(0) -> t/c :: Counter -> t/p :: Paint(3) -> t/tk :: ToKernel(0);");
+    let sent = frames(3);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent);
+    assert_eq!(run.read_int("c", "count"), 3);
+    assert_eq!(run.read_int("tk", "count"), 3);
+    assert_eq!(run.read_int("tk", "drops"), 0);
+    assert_eq!(stat(&run, "tk", "tx_ring_full"), 0);
+    run
+}
+
+fn from_container() -> Run {
+    // Without the container part's Paint, packets come back unpainted: out eth2.
+    let mut run = compile_boundary_loop("t/fk :: FromKernel(0) -> t/tk :: ToKernel(0);");
+    let sent = frames(4);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth2"), sent);
+    assert!(run.take("eth1").is_empty());
+    assert_eq!(run.read_int("fc", "count"), 4);
+    assert_eq!(stat(&run, "fc", "rx_bad_slot"), 0);
+    run
+}

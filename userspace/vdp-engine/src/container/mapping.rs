@@ -1,0 +1,132 @@
+//! A shared memory mapping as a [`Region`]: the channel region mapped from the channel file, or
+//! an anonymous one for a channel whose both ends live in this process.
+//!
+//! The other side of the mapping (the kernel, or a test playing it) writes it at any time. The
+//! ring code only ever reaches it through this type, whose every access is bounds-checked
+//! against the mapping, so nothing the other side writes can make this process touch memory
+//! outside it.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU32, Ordering};
+use vdp_core::channel::Region;
+
+pub struct Mapping {
+    ptr: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the mapping is plain shared memory; every access goes through atomics or byte copies
+// that tolerate concurrent writers (see `Region` below), so it may be used from any thread.
+unsafe impl Send for Mapping {}
+// SAFETY: as for Send: `&Mapping` only offers atomic word access and byte copies.
+unsafe impl Sync for Mapping {}
+
+impl Mapping {
+    /// Maps `len` bytes of `fd` from offset 0, readable and writable, shared.
+    pub fn file(fd: BorrowedFd<'_>, len: usize) -> io::Result<Mapping> {
+        // SAFETY: a fresh mapping chosen by the kernel (NULL hint) overlaps nothing of ours; the
+        // result is checked before use.
+        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0) };
+        Mapping::checked(ptr, len)
+    }
+
+    /// `len` bytes of zeroed anonymous shared memory.
+    pub fn anonymous(len: usize) -> io::Result<Mapping> {
+        // SAFETY: as in `file`; an anonymous mapping needs no file.
+        let ptr = unsafe {
+            libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED | libc::MAP_ANONYMOUS, -1, 0)
+        };
+        Mapping::checked(ptr, len)
+    }
+
+    fn checked(ptr: *mut libc::c_void, len: usize) -> io::Result<Mapping> {
+        if ptr == libc::MAP_FAILED {
+            return Err(io::Error::last_os_error());
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned NULL"))?;
+        Ok(Mapping { ptr, len })
+    }
+
+    /// The word at `offset`, if it lies within the mapping and is aligned.
+    fn word(&self, offset: usize) -> Option<&AtomicU32> {
+        if !offset.is_multiple_of(4) || offset.checked_add(4)? > self.len {
+            return None;
+        }
+        // SAFETY: in bounds and 4-byte aligned (the mapping is page-aligned); the memory lives
+        // as long as `self`, and AtomicU32 has the layout of u32 and tolerates concurrent access.
+        Some(unsafe { &*self.ptr.as_ptr().add(offset).cast::<AtomicU32>() })
+    }
+
+    fn in_bounds(&self, offset: usize, len: usize) -> bool {
+        offset.checked_add(len).is_some_and(|end| end <= self.len)
+    }
+}
+
+impl Drop for Mapping {
+    fn drop(&mut self) {
+        // SAFETY: `ptr`/`len` are a mapping this value made and nothing else unmaps; no
+        // reference into it outlives `self`.
+        unsafe { libc::munmap(self.ptr.as_ptr().cast(), self.len) };
+    }
+}
+
+impl Region for Mapping {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn load(&self, offset: usize) -> u32 {
+        self.word(offset).map_or(0, |word| word.load(Ordering::Acquire))
+    }
+
+    fn store(&self, offset: usize, value: u32) {
+        if let Some(word) = self.word(offset) {
+            word.store(value, Ordering::Release);
+        }
+    }
+
+    fn read(&self, offset: usize, out: &mut [u8]) {
+        if !self.in_bounds(offset, out.len()) {
+            out.fill(0);
+            return;
+        }
+        // SAFETY: the source range lies within the mapping (checked above) and cannot overlap
+        // `out`, which is ordinary memory of ours. The other side may write the bytes while
+        // they are copied; any byte value is a valid u8, so that can only spoil this copy,
+        // which the ring protocol then treats as the packet's content.
+        unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(offset), out.as_mut_ptr(), out.len()) };
+    }
+
+    fn write(&self, offset: usize, data: &[u8]) {
+        if !self.in_bounds(offset, data.len()) {
+            return;
+        }
+        // SAFETY: the destination lies within the mapping (checked above), which is writable
+        // and not borrowed as ordinary Rust data anywhere; `data` is ours and cannot overlap it.
+        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len()) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accesses_outside_the_mapping_are_refused() {
+        let mapping = Mapping::anonymous(4096).unwrap();
+        mapping.store(4092, 7);
+        assert_eq!(mapping.load(4092), 7);
+        mapping.store(4096, 1);
+        assert_eq!(mapping.load(4096), 0);
+        assert_eq!(mapping.load(2), 0);
+        mapping.write(4090, &[1, 2, 3, 4, 5, 6, 7]);
+        let mut out = [9u8; 3];
+        mapping.read(usize::MAX - 1, &mut out);
+        assert_eq!(out, [0; 3]);
+        mapping.write(10, &[1, 2, 3]);
+        mapping.read(10, &mut out);
+        assert_eq!(out, [1, 2, 3]);
+    }
+}
