@@ -51,6 +51,9 @@ pub struct TenantSource {
     pub tenant: String,
     pub file_name: String,
     pub text: String,
+    /// The classes the tenant's configuration may use: the library's, and its container
+    /// engine's (which run only in the container part).
+    pub catalog: vdp_core::catalog::Catalog,
 }
 
 /// The result of merging: the merged graph (after any task splits), its checked form, the
@@ -94,7 +97,7 @@ pub fn merge_tenants_with(
                 continue;
             }
         };
-        let options = CheckOptions { limits: system.limits.clone(), devices: Some(devices), coordinator: false, ..CheckOptions::default() };
+        let options = CheckOptions { limits: system.limits.clone(), devices: Some(devices), coordinator: false, catalog: input.catalog, ..CheckOptions::default() };
         let errors_before = diagnostics.error_count();
         let (flat, checked) = check_text(sources, &input.file_name, &input.text, &options, diagnostics);
         if diagnostics.error_count() > errors_before {

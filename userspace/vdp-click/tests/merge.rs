@@ -13,7 +13,7 @@ fn merged(inputs: &[(&str, &str)]) -> (Option<vdp_click::Merged>, Sources, Diagn
     let mut diagnostics = Diagnostics::default();
     let inputs: Vec<TenantSource> = inputs
         .iter()
-        .map(|(tenant, text)| TenantSource { tenant: tenant.to_string(), file_name: format!("{tenant}.click"), text: text.to_string() })
+        .map(|(tenant, text)| TenantSource { tenant: tenant.to_string(), file_name: format!("{tenant}.click"), text: text.to_string(), catalog: vdp_core::catalog::Catalog::LIBRARY })
         .collect();
     let result = merge_tenants(&mut sources, &system, &inputs, &mut diagnostics);
     (result, sources, diagnostics)

@@ -157,7 +157,7 @@ impl CustomClasses {
         self.catalog
     }
 
-    /// The declarations as JSON, for `--describe`.
+    /// The declarations as JSON, for `ENGINE describe`.
     pub fn describe_json(&self) -> String {
         decl::describe_classes(self.catalog.custom())
     }
@@ -176,7 +176,7 @@ impl Extensions<User> for CustomClasses {
     }
 }
 
-/// The `--describe` text of an engine with the built-in classes and `tenant`'s: what the
+/// The `describe` text of an engine with the built-in classes and `tenant`'s: what the
 /// in-container `vdpctl install` sends the coordinator.
 pub fn describe_json(tenant: &[CustomClass]) -> Result<String, DeclError> {
     Ok(CustomClasses::new(tenant)?.describe_json())

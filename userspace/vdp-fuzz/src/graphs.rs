@@ -63,7 +63,7 @@ pub fn system() -> SystemConfig {
 pub fn compile_config(system: &SystemConfig, tenant: &str, name: &str, text: &str) -> Result<(CheckedGraph, Vec<u8>), String> {
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
-    let input = TenantSource { tenant: tenant.to_string(), file_name: name.to_string(), text: text.to_string() };
+    let input = TenantSource { tenant: tenant.to_string(), file_name: name.to_string(), text: text.to_string(), catalog: vdp_core::catalog::Catalog::LIBRARY };
     let merged = vdp_click::merge_tenants(&mut sources, system, &[input], &mut diagnostics).ok_or_else(|| sources.render_all(&diagnostics))?;
     let blob = compile::compile(&merged.checked, system).map_err(|e| e.to_string())?;
     Ok((merged.checked, blob))

@@ -1,5 +1,6 @@
 //! The Click front-end commands: `check`, `flatten`, `merge`, `compile` and `classes`.
 
+use vdp_core::catalog::Catalog;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,10 @@ pub struct CheckArgs {
     /// The files are merged graphs (`vdpctl merge` output): the coordinator's classes are allowed.
     #[arg(long)]
     merged: bool,
+    /// Check against this container engine's classes too (`ENGINE describe`) [default: the
+    /// stock engine's].
+    #[arg(long)]
+    engine: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -122,15 +127,17 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
     let system = args.system.as_deref().map(read_system).transpose()?;
     let mut all_valid = true;
     let mut reports = Vec::new();
+    let catalog = catalog_for(args.engine.as_deref())?;
     for arg in &args.files {
         let (tenant, file) = name_and_file(arg);
         let text = read(Path::new(file))?;
         let mut options = CheckOptions {
             coordinator: args.merged,
+            catalog,
             ..CheckOptions::default()
         };
         if let (Some(system), true) = (&system, args.merged) {
-            options = vdp_click::merged_options(system);
+            options = CheckOptions { catalog, ..vdp_click::merged_options(system) };
         } else if let Some(system) = &system {
             options.limits = system.limits.clone();
             if let Some(tenant) = tenant {
@@ -248,6 +255,45 @@ pub fn run_flatten(args: &FlattenArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The classes a tenant's configuration may use: the library's and those of its container
+/// engine, `engine` (described by running it) or the stock `vdp-engine` (its built-in classes).
+pub fn catalog_for(engine: Option<&Path>) -> Result<Catalog> {
+    match engine {
+        Some(engine) => catalog_of(&describe(engine)?),
+        None => Ok(stock_catalog()),
+    }
+}
+
+/// The classes the engine declares (`ENGINE describe`), for the coordinator and the checker.
+pub fn describe(engine: &Path) -> Result<Vec<vdp_click::decl::ClassDecl>> {
+    let output = std::process::Command::new(engine)
+        .arg("describe")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run the engine {}", engine.display()))?;
+    if !output.status.success() {
+        bail!("the engine {} could not describe its classes ({}): {}", engine.display(), output.status, String::from_utf8_lossy(&output.stderr).trim());
+    }
+    let described: vdp_click::decl::Describe = serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("the engine {} described its classes in a form vdpctl does not read", engine.display()))?;
+    Ok(described.classes)
+}
+
+/// The catalog of an engine's declared classes.
+pub fn catalog_of(decls: &[vdp_click::decl::ClassDecl]) -> Result<Catalog> {
+    if decls.is_empty() {
+        return Ok(stock_catalog());
+    }
+    vdp_click::decl::catalog_from_decls(decls).map_err(|e| anyhow::anyhow!("the engine's classes: {e}"))
+}
+
+/// The library and the stock engine's built-in classes (`ToDump`).
+pub fn stock_catalog() -> Catalog {
+    // The built-ins pass their own checks (vdp-engine's tests hold them to it); should they not,
+    // the library alone is still a catalog.
+    vdp_engine::CustomClasses::new(&[]).map_or(Catalog::LIBRARY, |classes| classes.catalog())
+}
+
 fn tenant_sources(specs: &[String]) -> Result<Vec<TenantSource>> {
     specs
         .iter()
@@ -259,6 +305,7 @@ fn tenant_sources(specs: &[String]) -> Result<Vec<TenantSource>> {
                 tenant: tenant.to_string(),
                 file_name: file.to_string(),
                 text: read(Path::new(file))?,
+                catalog: stock_catalog(),
             })
         })
         .collect()
@@ -355,10 +402,10 @@ pub struct CompiledTenant {
 /// Checks one tenant's configuration against the system config (its devices and limits, as
 /// `vdpctl check --system SYSTEM TENANT=FILE` does), merges it, splits its tasks and compiles it,
 /// through the same front end as `vdpctl compile`. The error is the rendered diagnostics.
-pub fn compile_tenant(system: &SystemConfig, tenant: &str, file_name: &str, text: &str) -> std::result::Result<CompiledTenant, String> {
+pub fn compile_tenant(system: &SystemConfig, tenant: &str, file_name: &str, text: &str, catalog: Catalog) -> std::result::Result<CompiledTenant, String> {
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
-    let inputs = [TenantSource { tenant: tenant.to_string(), file_name: file_name.to_string(), text: text.to_string() }];
+    let inputs = [TenantSource { tenant: tenant.to_string(), file_name: file_name.to_string(), text: text.to_string(), catalog }];
     let merged = vdp_click::merge_tenants(&mut sources, system, &inputs, &mut diagnostics);
     let mut warnings: Vec<String> =
         diagnostics.items.iter().filter(|d| !d.is_error()).map(|d| sources.render(d).trim_end().to_string()).collect();

@@ -110,7 +110,7 @@ pub fn mutate(blob: &[u8], edits: &[(usize, u8, u8)]) -> Vec<u8> {
 pub fn merge_texts(system: &SystemConfig, inputs: &[(&str, &str)]) -> vdp_click::Merged {
     let inputs: Vec<_> = inputs
         .iter()
-        .map(|(t, text)| vdp_click::TenantSource { tenant: t.to_string(), file_name: format!("{t}.click"), text: text.to_string() })
+        .map(|(t, text)| vdp_click::TenantSource { tenant: t.to_string(), file_name: format!("{t}.click"), text: text.to_string(), catalog: vdp_core::catalog::Catalog::LIBRARY })
         .collect();
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();

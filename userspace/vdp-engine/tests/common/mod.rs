@@ -99,7 +99,7 @@ pub fn compile(text: &str) -> Compiled {
     let system = single_tenant_system(&devices);
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
-    let inputs = [TenantSource { tenant: TENANT.to_string(), file_name: "test.click".to_string(), text: text.to_string() }];
+    let inputs = [TenantSource { tenant: TENANT.to_string(), file_name: "test.click".to_string(), text: text.to_string(), catalog: vdp_core::catalog::Catalog::LIBRARY }];
     let merged = vdp_click::merge_tenants(&mut sources, &system, &inputs, &mut diagnostics)
         .unwrap_or_else(|| panic!("merge refused:\n{}\n{text}", sources.render_all(&diagnostics)));
     let blob = vdp_click::compile::compile(&merged.checked, &system).expect("compiles");

@@ -156,7 +156,7 @@ fn run(conn: &Connection, op: Op, text: impl FnOnce(&serde_json::Value)) -> Resu
 
 /// The checks that need no system config: syntax, classes, arguments, ports. The coordinator
 /// repeats them with the tenant's devices and limits.
-fn check_locally(name: &str, text: &str) -> Result<(), String> {
+fn check_locally(name: &str, text: &str, catalog: vdp_core::catalog::Catalog) -> Result<(), String> {
     let options = CheckOptions {
         limits: Limits {
             max_elements: usize::MAX,
@@ -167,6 +167,7 @@ fn check_locally(name: &str, text: &str) -> Result<(), String> {
         },
         devices: None,
         coordinator: false,
+        catalog,
         ..CheckOptions::default()
     };
     let mut sources = Sources::new();
@@ -186,17 +187,17 @@ fn list(value: &serde_json::Value) -> String {
 pub fn run_install(args: &InstallArgs) -> Result<ExitCode> {
     let source = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
     let file_name = args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into_owned());
-    if let Err(diagnostics) = check_locally(&file_name, &source) {
+    // The tenant's own classes, when it names its engine; the stock engine's are the
+    // coordinator's already.
+    let classes = match args.engine.engine.is_some() || std::env::var_os("VDP_ENGINE").is_some() {
+        true => crate::frontend::describe(&super::engine::engine_path(&args.engine))?,
+        false => Vec::new(),
+    };
+    if let Err(diagnostics) = check_locally(&file_name, &source, crate::frontend::catalog_of(&classes)?) {
         eprint!("{diagnostics}");
         eprintln!("vdpctl: {file_name} has errors; nothing was sent to the coordinator");
         return Ok(ExitCode::FAILURE);
     }
-    // The tenant's own classes, when it names its engine; the stock engine's are the
-    // coordinator's already.
-    let classes = match args.engine.engine.is_some() || std::env::var_os("VDP_ENGINE").is_some() {
-        true => super::engine::describe(&super::engine::engine_path(&args.engine))?,
-        false => Vec::new(),
-    };
     let response = match call(&args.conn, Op::Install { file_name, source, classes }) {
         Ok(response) => response,
         Err(code) => return Ok(code),
@@ -400,8 +401,8 @@ mod tests {
 
     #[test]
     fn local_check_catches_language_errors_but_not_devices() {
-        assert!(check_locally("a.click", "FromDevice(eth7) -> Discard;").is_ok());
-        let err = check_locally("a.click", "x :: Qeue;").unwrap_err();
+        assert!(check_locally("a.click", "FromDevice(eth7) -> Discard;", crate::frontend::stock_catalog()).is_ok());
+        let err = check_locally("a.click", "x :: Qeue;", crate::frontend::stock_catalog()).unwrap_err();
         assert!(err.contains("a.click:1"), "{err}");
     }
 

@@ -147,7 +147,7 @@ impl ContainerPart {
 /// Checks one tenant's configuration against the system config and compiles it
 /// ([`frontend::compile_tenant`]). The error is the rendered diagnostics.
 fn compile_tenant(system: &SystemConfig, tenant: &str, config: &TenantConfig) -> std::result::Result<Compiled, String> {
-    let frontend::CompiledTenant { blob, merged, warnings } = frontend::compile_tenant(system, tenant, &config.file_name, &config.source)?;
+    let frontend::CompiledTenant { blob, merged, warnings } = frontend::compile_tenant(system, tenant, &config.file_name, &config.source, frontend::catalog_of(&config.classes).map_err(|e| format!("{e:#}"))?)?;
     let pins = merged
         .checked
         .elements
@@ -800,8 +800,8 @@ fn handle_with_file(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &P
     }
     let mut file = None;
     let result = match &request.op {
-        Op::Install { file_name, source, .. } => {
-            let config = TenantConfig { file_name: file_name.clone(), source: source.clone(), installed_at: now() };
+        Op::Install { file_name, source, classes } => {
+            let config = TenantConfig { file_name: file_name.clone(), source: source.clone(), installed_at: now(), classes: classes.clone() };
             // Checking and compiling need no lock: other tenants' requests go on meanwhile.
             match compile_tenant(system, &tenant, &config) {
                 Err(diagnostics) => Err(Refusal(Status::Invalid, format!("the configuration was not installed:\n{diagnostics}"))),
@@ -1219,7 +1219,7 @@ mod tests {
     }
 
     fn config(source: &str) -> TenantConfig {
-        TenantConfig { file_name: "t.click".into(), source: source.into(), installed_at: 0 }
+        TenantConfig { file_name: "t.click".into(), source: source.into(), installed_at: 0, classes: Vec::new() }
     }
 
     #[test]

@@ -115,24 +115,6 @@ pub fn engine_path(options: &EngineOptions) -> PathBuf {
     }
 }
 
-/// The classes the engine declares (`ENGINE describe`), as JSON values for the coordinator.
-pub fn describe(engine: &Path) -> Result<Vec<serde_json::Value>> {
-    let output = Command::new(engine)
-        .arg("describe")
-        .stdin(Stdio::null())
-        .output()
-        .with_context(|| format!("cannot run the engine {}", engine.display()))?;
-    if !output.status.success() {
-        bail!("the engine {} could not describe its classes ({}): {}", engine.display(), output.status, String::from_utf8_lossy(&output.stderr).trim());
-    }
-    let value: serde_json::Value = serde_json::from_slice(&output.stdout)
-        .with_context(|| format!("the engine {} described its classes in something that is not JSON", engine.display()))?;
-    match value {
-        serde_json::Value::Array(classes) => Ok(classes),
-        _ => bail!("the engine {} described its classes as something other than a JSON list", engine.display()),
-    }
-}
-
 /// Asks the coordinator for a channel and the container part, and starts the engine on them.
 pub fn start(options: &EngineOptions, conn: &Connection) -> Result<ExitCode> {
     let (response, channel) = match attach(conn) {

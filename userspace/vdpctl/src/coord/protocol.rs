@@ -36,7 +36,7 @@ pub enum Op {
         file_name: String,
         source: String,
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        classes: Vec<serde_json::Value>,
+        classes: Vec<vdp_click::decl::ClassDecl>,
     },
     /// Bind a fresh channel to the tenant's kernel part and hand it over (the response carries
     /// the file with `SCM_RIGHTS`), with the container part to run on it.

@@ -27,6 +27,9 @@ pub struct TenantConfig {
     pub source: String,
     /// Seconds since the epoch when it was accepted.
     pub installed_at: u64,
+    /// The tenant's container engine's classes, as it declared them; none for the stock engine.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<vdp_click::decl::ClassDecl>,
 }
 
 impl State {
@@ -79,7 +82,7 @@ mod tests {
         let mut state = State::new();
         state.tenants.insert(
             "red".into(),
-            TenantConfig { file_name: "red.click".into(), source: "a :: Counter;\n\"quoted\"\n".into(), installed_at: 1_700_000_000 },
+            TenantConfig { file_name: "red.click".into(), source: "a :: Counter;\n\"quoted\"\n".into(), installed_at: 1_700_000_000, classes: Vec::new() },
         );
         state
     }

@@ -98,7 +98,7 @@ pub fn prepare_text(file_name: &str, text: &str, system: Option<SystemConfig>, t
             single_tenant_system(tenant, &devices)?
         }
     };
-    let compiled = frontend::compile_tenant(&system, tenant, file_name, text).map_err(Unprepared::Refused)?;
+    let compiled = frontend::compile_tenant(&system, tenant, file_name, text, frontend::stock_catalog()).map_err(Unprepared::Refused)?;
     let elements: Vec<(String, &'static ElementClass)> =
         compiled.merged.checked.elements.iter().map(|e| (e.name.clone(), e.class)).collect();
     let devices = devices_used(&system, tenant, &compiled.merged.checked)?;
