@@ -40,8 +40,11 @@ kmod: kernel
 	$(MAKE) -C $(KERNEL_TREE) M=$(REPO) MO=$(OUT)/kmod-$(FLAVOUR) LLVM=$(LLVM) modules
 	@echo "[kmod] built $(OUT)/kmod-$(FLAVOUR)/vdp.ko"
 
+# Beside vdpctl: the stock container engine (vdp-engine), the test engine the scenarios use, and
+# the worked example's engine (docs/examples/custom-element, a crate of its own, as a tenant's is).
 userspace: deps
-	cd userspace && cargo build --release --quiet
+	cd userspace && cargo build --release --quiet && cargo build --release --quiet -p vdp-engine --example vdp-test-engine
+	cd docs/examples/custom-element && CARGO_TARGET_DIR=$(REPO)/userspace/target cargo build --release --quiet
 	@echo "[userspace] built $(VDPCTL)"
 
 initramfs: kmod userspace

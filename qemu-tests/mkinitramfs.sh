@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the guest's root filesystem as an initramfs: busybox for the basics, the host's own
 # iproute2 (ip with gre/gretap, tc) and util-linux (unshare, nsenter) with their libraries,
-# vdp.ko, vdpctl, vdp-fuzz and vdp-bench (built beside vdpctl), and the scenario scripts.
+# vdp.ko, vdpctl, vdp-fuzz, vdp-bench and the container engines (built beside vdpctl), and the
+# scenario scripts.
 #
 #   qemu-tests/mkinitramfs.sh FLAVOUR VDP_KO VDPCTL OUTPUT
 set -euo pipefail
@@ -15,6 +16,9 @@ VDPFUZZ=$(dirname "$VDPCTL")/vdp-fuzz
 [ -x "$VDPFUZZ" ] || die "vdp-fuzz not found at $VDPFUZZ"
 VDPBENCH=$(dirname "$VDPCTL")/vdp-bench
 [ -x "$VDPBENCH" ] || die "vdp-bench not found at $VDPBENCH"
+# The container engines: the stock one, the scenarios' test engine, the worked example's.
+ENGINES="$(dirname "$VDPCTL")/vdp-engine $(dirname "$VDPCTL")/examples/vdp-test-engine $(dirname "$VDPCTL")/flow-sampler-engine"
+for engine in $ENGINES; do [ -x "$engine" ] || die "container engine not found at $engine"; done
 BUSYBOX=$(command -v busybox) || die "busybox not found (Debian package busybox-static)"
 file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || true
 
@@ -42,6 +46,7 @@ done
 copy_with_libs "$VDPCTL" /usr/bin/vdpctl
 copy_with_libs "$VDPFUZZ" /usr/bin/vdp-fuzz
 copy_with_libs "$VDPBENCH" /usr/bin/vdp-bench
+for engine in $ENGINES; do copy_with_libs "$engine" "/usr/bin/$(basename "$engine")"; done
 [ -d /etc/iproute2 ] && cp -r /etc/iproute2 "$ROOT/etc/"
 [ -d /usr/share/iproute2 ] && mkdir -p "$ROOT/usr/share" && cp -r /usr/share/iproute2 "$ROOT/usr/share/"
 

@@ -39,6 +39,21 @@ pub enum EngineCommand {
     Stop(DirArgs),
     /// Whether your tenant's container engine runs, and its log's last lines.
     Status(DirArgs),
+    /// Read ELEMENT.HANDLER of your container part, from the engine itself.
+    Read(HandlerArgs),
+    /// Write ELEMENT.HANDLER [VALUE] of your container part.
+    Write(HandlerArgs),
+}
+
+#[derive(Args)]
+pub struct HandlerArgs {
+    /// ELEMENT.HANDLER, with the element named as in your configuration.
+    target: String,
+    /// The value to write.
+    #[arg(allow_hyphen_values = true)]
+    value: Option<String>,
+    #[command(flatten)]
+    dir: DirArgs,
 }
 
 #[derive(Args, Clone)]
@@ -78,6 +93,29 @@ pub struct DirArgs {
 
 pub fn run(command: &EngineCommand) -> Result<ExitCode> {
     match command {
+        EngineCommand::Read(args) | EngineCommand::Write(args) => {
+            let write = matches!(command, EngineCommand::Write(_));
+            let tenant = tenant_in(&args.dir.dir, args.dir.tenant.as_deref())?;
+            let Some((element, handler)) = args.target.rsplit_once('.') else {
+                bail!("'{}': write ELEMENT.HANDLER", args.target);
+            };
+            match handler_call(&control_path(&args.dir.dir, &tenant), element, handler, write.then(|| args.value.as_deref().unwrap_or(""))) {
+                Ok(value) => {
+                    if !write {
+                        println!("{}", value.trim_end_matches('\n'));
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(HandlerFailure::Refused(why)) => {
+                    eprintln!("vdpctl: {}: {why}", args.target);
+                    Ok(ExitCode::FAILURE)
+                }
+                Err(HandlerFailure::Unreachable(why)) => {
+                    eprintln!("vdpctl: the container engine of tenant {tenant} cannot be reached: {why}");
+                    Ok(ExitCode::from(client::EXIT_UNREACHABLE))
+                }
+            }
+        }
         EngineCommand::Start(args) => start(&args.options, &args.conn),
         EngineCommand::Stop(args) => {
             let tenant = tenant_in(&args.dir, args.tenant.as_deref())?;
@@ -179,7 +217,8 @@ fn spawn(engine: &Path, options: &EngineOptions, config: &Path, tenant: &str, ch
         .with_context(|| format!("cannot open the engine's log in {}", options.dir.display()))?;
     let (ready_read, ready_write) = nix::unistd::pipe().context("cannot make the engine's readiness pipe")?;
     let mut command = Command::new(engine);
-    command.args(["run", "--channel-fd", &CHANNEL_FD.to_string(), "--ready-fd", &READY_FD.to_string(), "--config"]).arg(config);
+    command.args(["run", "--tenant", tenant, "--channel-fd", &CHANNEL_FD.to_string(), "--ready-fd", &READY_FD.to_string(), "--config"]).arg(config);
+    command.arg("--control").arg(control_path(&options.dir, tenant));
     if let Some(ms) = options.time_limit_ms {
         command.args(["--time-limit-ms", &ms.to_string()]);
     }
@@ -230,6 +269,50 @@ fn spawn(engine: &Path, options: &EngineOptions, config: &Path, tenant: &str, ch
         bail!("the engine exited before it ran ({status}); its log:\n{}", log_tail(&log_path(&options.dir, tenant), 20));
     }
     Ok(pid)
+}
+
+/// Why a handler call on the engine failed.
+enum HandlerFailure {
+    /// The engine answered with an error.
+    Refused(String),
+    /// The engine's socket cannot be reached or spoke nonsense.
+    Unreachable(String),
+}
+
+/// One read (`value` None) or write on the engine's handler socket (the protocol is in
+/// `vdp-engine/src/container/control.rs`).
+fn handler_call(socket: &Path, element: &str, handler: &str, value: Option<&str>) -> Result<String, HandlerFailure> {
+    use std::io::{BufRead, Write};
+    let unreachable = |e: std::io::Error| HandlerFailure::Unreachable(format!("{}: {e}", socket.display()));
+    if element.contains(char::is_whitespace) || handler.contains(char::is_whitespace) {
+        return Err(HandlerFailure::Refused("element and handler names have no spaces".into()));
+    }
+    let mut stream = UnixStream::connect(socket).map_err(unreachable)?;
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let request = match value {
+        None => format!("read {element} {handler}\n").into_bytes(),
+        Some(value) => [format!("write {element} {handler} {}\n", value.len()).into_bytes(), value.as_bytes().to_vec()].concat(),
+    };
+    stream.write_all(&request).map_err(unreachable)?;
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line).map_err(unreachable)?;
+    let line = line.trim_end_matches('\n');
+    if let Some(why) = line.strip_prefix("error ") {
+        return Err(HandlerFailure::Refused(why.to_string()));
+    }
+    let len: usize = line
+        .strip_prefix("ok ")
+        .and_then(|n| n.parse().ok())
+        .filter(|&n| n <= vdp_core::element::handler::MAX_HANDLER_TEXT)
+        .ok_or_else(|| HandlerFailure::Unreachable(format!("the engine answered {line:?}")))?;
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).map_err(unreachable)?;
+    String::from_utf8(body).map_err(|_| HandlerFailure::Unreachable("the engine's value is not UTF-8".into()))
+}
+
+fn control_path(dir: &Path, tenant: &str) -> PathBuf {
+    dir.join(format!("{tenant}.sock"))
 }
 
 fn pid_path(dir: &Path, tenant: &str) -> PathBuf {
