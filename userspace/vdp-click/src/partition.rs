@@ -206,6 +206,7 @@ pub fn partition_tenant(
         }
         ContainerLevel::Custom => partition(flat, checked, sources, &[]),
         ContainerLevel::Auto => partition(flat, checked, sources, &tasks_over_budget(checked, budget)),
+        ContainerLevel::All => partition(flat, checked, sources, &tasks_over_budget(checked, 0)),
     }
 }
 

@@ -160,6 +160,10 @@ pub enum ContainerLevel {
     Custom,
     /// As `custom`, and a task over the budget moves to the container instead of being split.
     Auto,
+    /// Every task moves to the container, as under `auto` with a budget of 0: only what must
+    /// stay in the kernel stays (the devices, what they pull from, the coordinator's elements).
+    /// For comparing the two levels on one graph (`make bench-container`).
+    All,
 }
 
 /// The kernel's rule, so that every tenant in a system config can be created in the module.
