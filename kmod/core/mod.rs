@@ -28,3 +28,4 @@ pub mod element_args;
 pub mod route_text;
 pub mod ip_actions;
 pub mod channel;
+pub mod boundary_stats;
