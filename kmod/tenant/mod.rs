@@ -75,6 +75,7 @@
 //!   threads read them `Relaxed` once per pass, so a change takes effect at the next pass.
 //! - `wakeups` and `task_runs` are `Relaxed` counters, added to only by the tenant's threads.
 
+mod channel;
 mod graph;
 mod registry;
 mod sched;
@@ -82,6 +83,7 @@ mod state;
 mod stats;
 mod threads;
 
+pub(crate) use channel::{BoundaryBinding, Channel, TenantChannel};
 pub(crate) use graph::Installed;
 pub(crate) use registry::{count, create, delete, find, get, init, set_tasks_per_yield, shutdown, snapshot, TenantError};
 pub(crate) use state::TenantState;
