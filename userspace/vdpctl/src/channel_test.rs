@@ -32,9 +32,7 @@ pub enum ChannelTestCommand {
     /// Bind, run THEN, and take COUNT packets of DATA from down ring RING, woken by poll.
     Down {
         #[command(flatten)]
-        bind: BindArgs,
-        #[arg(long, default_value_t = 0)]
-        ring: u32,
+        ring: RingArgs,
         #[arg(long)]
         count: u32,
         /// The bytes every packet must hold.
@@ -47,9 +45,7 @@ pub enum ChannelTestCommand {
     /// Bind, run THEN, and take nothing: wait until down ring RING is full, hold it a moment.
     Hold {
         #[command(flatten)]
-        bind: BindArgs,
-        #[arg(long, default_value_t = 0)]
-        ring: u32,
+        ring: RingArgs,
         #[arg(last = true)]
         then: Vec<String>,
     },
@@ -57,9 +53,7 @@ pub enum ChannelTestCommand {
     /// returns once the kernel has taken them all.
     Up {
         #[command(flatten)]
-        bind: BindArgs,
-        #[arg(long, default_value_t = 0)]
-        ring: u32,
+        ring: RingArgs,
         #[arg(long)]
         count: u32,
         #[arg(long, default_value_t = 100)]
@@ -91,6 +85,15 @@ pub enum ChannelTestCommand {
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
+}
+
+/// A bind and the ring of it to use.
+#[derive(Args, Clone, Copy)]
+pub struct RingArgs {
+    #[command(flatten)]
+    bind: BindArgs,
+    #[arg(long, default_value_t = 0)]
+    ring: u32,
 }
 
 #[derive(Args, Clone, Copy)]
@@ -504,9 +507,9 @@ fn compile(system: &std::path::Path, config: &std::path::Path, output: &std::pat
 pub fn run(command: &ChannelTestCommand) -> Result<ExitCode> {
     match command {
         ChannelTestCommand::Compile { system, config, output } => compile(system, config, output)?,
-        ChannelTestCommand::Down { bind, ring, count, data, then } => down(*bind, *ring, *count, data, then)?,
-        ChannelTestCommand::Hold { bind, ring, then } => hold(*bind, *ring, then)?,
-        ChannelTestCommand::Up { bind, ring, count, size } => up(*bind, *ring, *count, *size)?,
+        ChannelTestCommand::Down { ring, count, data, then } => down(ring.bind, ring.ring, *count, data, then)?,
+        ChannelTestCommand::Hold { ring, then } => hold(ring.bind, ring.ring, then)?,
+        ChannelTestCommand::Up { ring, count, size } => up(ring.bind, ring.ring, *count, *size)?,
         ChannelTestCommand::Hostile { bind, then } => hostile(*bind, then)?,
         ChannelTestCommand::Refuse { tenant } => refuse(*tenant)?,
         ChannelTestCommand::Replace { bind } => replace(*bind)?,
