@@ -77,6 +77,15 @@ pub enum ChannelTestCommand {
         #[command(flatten)]
         bind: BindArgs,
     },
+    /// The region is charged to the tenant's memory cgroup CGROUP (the cgroup of its thread 0):
+    /// a bind raises its memory.current by the region's size, and a bind larger than its
+    /// memory.max leaves is refused with ENOMEM.
+    Charge {
+        #[command(flatten)]
+        bind: BindArgs,
+        #[arg(long)]
+        cgroup: PathBuf,
+    },
     /// Bind, print "bound", and wait (up to TIMEOUT seconds) for EPOLLHUP; the mapping must
     /// still read back afterwards.
     WaitHup {
@@ -487,6 +496,37 @@ fn wait_hup(args: BindArgs, timeout: u64) -> Result<()> {
     Ok(())
 }
 
+fn memory_current(cgroup: &std::path::Path) -> Result<u64> {
+    let path = cgroup.join("memory.current");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    text.trim().parse().with_context(|| format!("{}: {text:?}", path.display()))
+}
+
+fn charge(args: BindArgs, cgroup: &std::path::Path) -> Result<()> {
+    let before = memory_current(cgroup)?;
+    let bound = bind(args)?;
+    let after = memory_current(cgroup)?;
+    let size = bound.geometry.region_size() as u64;
+    ensure!(after >= before + size, "{}: memory.current went from {before} to {after} for a region of {size} bytes", cgroup.display());
+    println!("    a bind of {size} bytes raised memory.current by {}", after - before);
+    let max = std::fs::read_to_string(cgroup.join("memory.max")).context("reading memory.max")?;
+    let max: u64 = max.trim().parse().with_context(|| format!("memory.max is {max:?}, want a number"))?;
+    let largest = Geometry::new(channel::MAX_RINGS, channel::MAX_SLOTS).map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    ensure!((largest.region_size() as u64) > max, "memory.max {max} leaves room for the largest region");
+    let fd = open_device()?;
+    let errno = bind_errno(&fd, Bind { tenant_id: args.tenant, rings: channel::MAX_RINGS, slots: channel::MAX_SLOTS, flags: 0 });
+    expect_errno("a region past memory.max", errno, libc::ENOMEM)?;
+    drop(bound);
+    // The last close frees the region, and the cgroup gets its memory back.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while memory_current(cgroup)? > before + size / 2 {
+        ensure!(Instant::now() < deadline, "memory.current is {} after the file closed, {before} before the bind", memory_current(cgroup)?);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    println!("    closing the file gave the memory back");
+    Ok(())
+}
+
 fn compile(system: &std::path::Path, config: &std::path::Path, output: &std::path::Path) -> Result<()> {
     let system = crate::frontend::read_system(system)?;
     let text = std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
@@ -513,6 +553,7 @@ pub fn run(command: &ChannelTestCommand) -> Result<ExitCode> {
         ChannelTestCommand::Hostile { bind, then } => hostile(*bind, then)?,
         ChannelTestCommand::Refuse { tenant } => refuse(*tenant)?,
         ChannelTestCommand::Replace { bind } => replace(*bind)?,
+        ChannelTestCommand::Charge { bind, cgroup } => charge(*bind, cgroup)?,
         ChannelTestCommand::WaitHup { bind, timeout } => wait_hup(*bind, *timeout)?,
     }
     Ok(ExitCode::SUCCESS)
