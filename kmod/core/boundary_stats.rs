@@ -21,11 +21,9 @@ pub enum SendDrop {
     TooBig = 2,
     /// The other side published an impossible index.
     Corrupt = 3,
-    /// The packet's bytes could not be reached (a kernel packet that could not be linearised).
-    Unreadable = 4,
 }
 
-pub const SEND_DROP_NAMES: [&str; 5] = ["no_channel", "ring_full", "too_big", "corrupt", "unreadable"];
+pub const SEND_DROP_NAMES: [&str; 4] = ["no_channel", "ring_full", "too_big", "corrupt"];
 
 /// Why a receiving boundary (`FromContainer`, `FromKernel`) lost a slot or a run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,7 +170,7 @@ mod tests {
         assert_eq!(end.send_drops(), 3);
         assert_eq!(
             listing(end, true),
-            [("packets", 2), ("bytes", 100), ("no_channel", 1), ("ring_full", 1), ("too_big", 0), ("corrupt", 1), ("unreadable", 0)]
+            [("packets", 2), ("bytes", 100), ("no_channel", 1), ("ring_full", 1), ("too_big", 0), ("corrupt", 1)]
         );
         // Other boundaries and the receiving side are untouched.
         assert_eq!(counters.sending(2).unwrap().packets(), 0);

@@ -29,3 +29,4 @@ pub mod route_text;
 pub mod ip_actions;
 pub mod channel;
 pub mod boundary_stats;
+pub mod boundary_ring;

@@ -5,8 +5,9 @@
 //!
 //! Everything here is bounded whatever the engine does: a send copies one packet into a slot
 //! or drops it (no channel, ring full, too big, corrupt ring: counted by reason); a receive
-//! copies one slot out into a fresh `sk_buff`, skipping at most [`BAD_SLOTS_PER_RECEIVE`] bad
-//! slots; the ring code (`kmod/core/channel.rs`) checks every index and length it reads.
+//! copies one slot out into a fresh `sk_buff`, skipping a bounded number of bad slots
+//! (`kmod/core/boundary_ring.rs`, which also keeps the wake-up protocol); the ring code
+//! (`kmod/core/channel.rs`) checks every index and length it reads.
 //!
 //! Locks (see the order in `mod.rs`): `TenantChannel::slot` and each channel's `down` and `up`
 //! are spinlocks held for a clone, a swap, or one slot's copy, with nothing taken inside; the
@@ -15,8 +16,9 @@
 //! held), which frees its ring memory.
 
 use crate::packet::Packet;
-use crate::portable::boundary_stats::{BoundaryCounters, EndCounters, ReceiveDrop, SendDrop};
-use crate::portable::channel::{Consumer, Direction as Ring, Geometry, Producer, RingError, SlotMeta, MAX_RINGS};
+use crate::portable::boundary_ring::{self, ReceivingRing};
+use crate::portable::boundary_stats::{BoundaryCounters, EndCounters, SendDrop};
+use crate::portable::channel::{Consumer, Direction as Ring, Geometry, Producer, SlotMeta, MAX_RINGS};
 use crate::portable::element::{BoundaryEnd, Direction};
 use crate::portable::uapi::channel::Bind;
 use crate::sys::channel::{ChannelFile, FileRef, SharedRegion};
@@ -27,9 +29,6 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use kernel::new_spinlock;
 use kernel::prelude::*;
 use kernel::sync::{Arc, SpinLock};
-
-/// Most slots with a bad length one receive releases unread before it gives up for this run.
-pub(crate) const BAD_SLOTS_PER_RECEIVE: u32 = 32;
 
 const RINGS: usize = MAX_RINGS as usize;
 
@@ -48,12 +47,6 @@ pub(crate) struct TenantChannel {
     doorbell: Arc<Doorbell>,
 }
 
-/// The kernel side of one up ring: its consumer, and whether it told the engine it sleeps.
-struct UpRing {
-    consumer: Consumer,
-    waiting: bool,
-}
-
 /// One bound channel: the ring memory and the kernel ends of its rings.
 ///
 /// # Invariants
@@ -66,7 +59,7 @@ pub(crate) struct Channel {
     region: SharedRegion,
     /// Producers of the down rings; several tenant threads may push into one `ToContainer`.
     down: Pin<KBox<SpinLock<[Option<Producer>; RINGS]>>>,
-    up: Pin<KBox<SpinLock<[Option<UpRing>; RINGS]>>>,
+    up: Pin<KBox<SpinLock<[Option<ReceivingRing>; RINGS]>>>,
     /// Set when a newer bind replaced this channel or the tenant was deleted.
     detached: AtomicBool,
 }
@@ -123,28 +116,26 @@ impl TenantChannel {
             counters.count_send_drop(SendDrop::NoChannel);
             return;
         };
-        let len = packet.len();
         let meta = SlotMeta {
             paint: packet.paint(),
             dst_ip: packet.dst_ip_anno(),
             network_offset: packet.network_offset().and_then(|offset| u16::try_from(offset).ok()),
         };
-        let pushed = {
+        let sent = {
             let mut down = channel.down.lock();
-            match down.get_mut(usize::from(index)).and_then(Option::as_mut) {
-                Some(producer) => Some(producer.push(&channel.region, meta, packet.data())),
-                None => None,
-            }
+            down.get_mut(usize::from(index))
+                .and_then(Option::as_mut)
+                .map(|producer| boundary_ring::send(producer, &channel.region, counters, meta, packet.data()))
         };
-        match pushed {
-            Some(Ok(waiting)) => {
-                counters.count_packet(len);
+        match sent {
+            Some(Some(waiting)) => {
                 packet.consume();
                 if waiting {
                     channel.file.wake();
                 }
             }
-            Some(Err(error)) => counters.count_send_drop(SendDrop::of(error)),
+            // Dropped and counted (the packet is freed as a drop).
+            Some(None) => {}
             // The bound channel has fewer rings than this boundary needs.
             None => counters.count_send_drop(SendDrop::NoChannel),
         }
@@ -156,70 +147,26 @@ impl TenantChannel {
         let channel = self.current()?;
         let mut up = channel.up.lock();
         let ring = up.get_mut(usize::from(index))?.as_mut()?;
-        let mut looked_again = false;
-        for _ in 0..=BAD_SLOTS_PER_RECEIVE {
-            let taken = ring.consumer.receive(&channel.region, |meta, data| {
-                let mut packet = Packet::alloc(u32::try_from(data.len()).ok()?)?;
-                data.copy_to(packet.data_mut().ok()?);
-                packet.set_paint(meta.paint);
-                if let Some(address) = meta.dst_ip {
-                    packet.set_dst_ip_anno(address);
-                }
-                if let Some(offset) = meta.network_offset {
-                    // Ignored unless inside the packet.
-                    packet.set_network_offset(usize::from(offset));
-                }
-                Some(packet)
-            });
-            match taken {
-                Ok(Some(Some(packet))) => {
-                    if ring.waiting {
-                        ring.consumer.end_wait(&channel.region);
-                        ring.waiting = false;
-                    }
-                    counters.count_packet(packet.len());
-                    return Some(packet);
-                }
-                Ok(Some(None)) => {
-                    counters.count_receive_drop(ReceiveDrop::NoMemory);
-                    return None;
-                }
-                Ok(None) => {
-                    if ring.waiting || looked_again {
-                        return None;
-                    }
-                    // Empty: tell the engine to kick, then look once more (`prepare_wait`).
-                    match ring.consumer.prepare_wait(&channel.region) {
-                        Ok(true) => {
-                            ring.waiting = true;
-                            return None;
-                        }
-                        Ok(false) => looked_again = true,
-                        Err(error) => {
-                            counters.count_receive_drop(ReceiveDrop::of(error));
-                            return None;
-                        }
-                    }
-                }
-                Err(error) => {
-                    counters.count_receive_drop(ReceiveDrop::of(error));
-                    if error != RingError::BadSlot {
-                        return None;
-                    }
-                }
+        ring.receive(&channel.region, counters, |meta, data| {
+            let mut packet = Packet::alloc(u32::try_from(data.len()).ok()?)?;
+            data.copy_to(packet.data_mut().ok()?);
+            packet.set_paint(meta.paint);
+            if let Some(address) = meta.dst_ip {
+                packet.set_dst_ip_anno(address);
             }
-        }
-        None
+            if let Some(offset) = meta.network_offset {
+                // Ignored unless inside the packet.
+                packet.set_network_offset(usize::from(offset));
+            }
+            Some(packet)
+        })
     }
 
     /// Slots of up ring `index` published and not yet taken.
     fn waiting_slots(&self, index: u16) -> u64 {
         let Some(channel) = self.current() else { return 0 };
         let up = channel.up.lock();
-        up.get(usize::from(index))
-            .and_then(Option::as_ref)
-            .and_then(|ring| ring.consumer.available(&channel.region).ok())
-            .map_or(0, u64::from)
+        up.get(usize::from(index)).and_then(Option::as_ref).map_or(0, |ring| u64::from(ring.available(&channel.region)))
     }
 }
 
@@ -246,9 +193,7 @@ impl ChannelFile for Channel {
             let region = SharedRegion::alloc(geometry.region_size())?;
             geometry.write_header(&region);
             let down = core::array::from_fn(|k| Producer::new(geometry, Ring::Down, k as u32));
-            let up = core::array::from_fn(|k| {
-                Consumer::new(geometry, Ring::Up, k as u32).map(|consumer| UpRing { consumer, waiting: false })
-            });
+            let up = core::array::from_fn(|k| Consumer::new(geometry, Ring::Up, k as u32).map(ReceivingRing::new));
             let down = KBox::pin_init(new_spinlock!(down, "vdp_channel_down"), tenant_gfp())?;
             let up = KBox::pin_init(new_spinlock!(up, "vdp_channel_up"), tenant_gfp())?;
             let channel = Channel { tenant: owner.clone(), file, region, down, up, detached: AtomicBool::new(false) };
@@ -259,7 +204,7 @@ impl ChannelFile for Channel {
         {
             let mut up = channel.up.lock();
             for ring in up.iter_mut().flatten() {
-                ring.waiting = ring.consumer.prepare_wait(&channel.region).unwrap_or(false);
+                ring.arm(&channel.region);
             }
         }
         owner.attach(channel.clone())?;
