@@ -323,7 +323,7 @@ pub mod channel {
 
     impl Bind {
         /// The bytes the ioctl passes (native endian, as the C struct is laid out).
-        pub fn to_bytes(&self) -> [u8; BIND_SIZE] {
+        pub fn to_bytes(self) -> [u8; BIND_SIZE] {
             let mut out = [0u8; BIND_SIZE];
             for (chunk, value) in out.chunks_exact_mut(4).zip([self.tenant_id, self.rings, self.slots, self.flags]) {
                 chunk.copy_from_slice(&value.to_ne_bytes());

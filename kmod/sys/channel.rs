@@ -228,6 +228,12 @@ unsafe fn owner<'a>(owner: *mut c_void) -> Option<&'a Owner> {
     unsafe { owner.cast::<Owner>().cast_const().as_ref() }
 }
 
+/// `VDP_CHANNEL_BIND`, from `vdp_chan_bind` with the file's `bind_lock` held.
+///
+/// # Safety
+///
+/// `chan` is the open file's `struct vdp_chan`, `request` the request C copied in, and `out`
+/// writable; the file is not bound yet.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn vdp_rs_channel_bind(chan: *mut RawChan, request: *const Bind, out: *mut *mut c_void) -> c_int {
     let (Some(chan), Some(out)) = (NonNull::new(chan), NonNull::new(out)) else { return EINVAL.to_errno() };
@@ -246,6 +252,11 @@ pub(crate) unsafe extern "C" fn vdp_rs_channel_bind(chan: *mut RawChan, request:
     }
 }
 
+/// The file's release: its reference to the bound channel goes.
+///
+/// # Safety
+///
+/// `bound` is null or what [`vdp_rs_channel_bind`] returned for the file, passed here once.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn vdp_rs_channel_release(bound: *mut c_void) {
     if bound.is_null() {
@@ -257,6 +268,11 @@ pub(crate) unsafe extern "C" fn vdp_rs_channel_release(bound: *mut c_void) {
     Owner::release(bound);
 }
 
+/// `VDP_CHANNEL_KICK`.
+///
+/// # Safety
+///
+/// As [`owner`]: `bound` is a bound file's channel, from an ioctl on the open file.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn vdp_rs_channel_kick(bound: *mut c_void) -> c_int {
     // SAFETY: called by the ioctl of a bound, open file.
@@ -266,12 +282,23 @@ pub(crate) unsafe extern "C" fn vdp_rs_channel_kick(bound: *mut c_void) -> c_int
     }
 }
 
+/// `poll`: whether a down ring holds packets for the engine.
+///
+/// # Safety
+///
+/// As [`owner`]: `bound` is a bound file's channel, from poll on the open file.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn vdp_rs_channel_readable(bound: *mut c_void) -> bool {
     // SAFETY: called by poll on a bound, open file.
     unsafe { owner(bound) }.is_some_and(|bound| bound.readable())
 }
 
+/// `mmap`: the region's start, its length in `size`.
+///
+/// # Safety
+///
+/// As [`owner`]: `bound` is a bound file's channel, from mmap on the open file; `size` is
+/// writable.
 #[no_mangle]
 pub(crate) unsafe extern "C" fn vdp_rs_channel_region(bound: *mut c_void, size: *mut usize) -> *mut c_void {
     // SAFETY: called by mmap on a bound, open file.

@@ -133,7 +133,7 @@ impl Mapped {
     }
 
     fn word(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset % 4 == 0 && offset + 4 <= self.len, "word {offset} outside the mapping");
+        assert!(offset.is_multiple_of(4) && offset + 4 <= self.len, "word {offset} outside the mapping");
         // SAFETY: aligned, inside the live mapping (checked above).
         unsafe { AtomicU32::from_ptr(self.ptr.add(offset).cast()) }
     }
