@@ -1,7 +1,12 @@
 // The kernel part of a partitioned tenant, written by hand as the coordinator's partitioner
-// would cut it (element names are the merged graph's, TENANT/NAME): a source whose packets
-// cross to the container engine over boundary 0, and what the engine sends back over
-// boundary 0 counted and discarded. Compiled with `vdpctl channel-test compile`.
+// would cut it (element names are the merged graph's, TENANT/NAME): a source whose packets,
+// painted 5, cross to the container engine over boundary 0, and what the engine sends back over
+// boundary 0 switched on its paint (the engine paints 3), counted and discarded. Compiled with
+// `vdpctl channel-test compile`.
 red/src :: InfiniteSource(DATA "kernel-to-container", LIMIT 100, ACTIVE false);
-red/src -> red/tc :: ToContainer(0);
-red/fc :: FromContainer(0) -> red/c :: Counter -> red/d :: Discard;
+red/src -> red/p :: Paint(5) -> red/tc :: ToContainer(0);
+red/fc :: FromContainer(0) -> red/ps :: PaintSwitch;
+red/ps[0] -> red/d0 :: Discard;
+red/ps[1] -> red/d1 :: Discard;
+red/ps[2] -> red/d2 :: Discard;
+red/ps[3] -> red/c :: Counter -> red/d :: Discard;

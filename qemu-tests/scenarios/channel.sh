@@ -40,10 +40,10 @@ expect_stat 1 red/tc tx_no_channel 100
 expect_stat 1 red/tc tx_packets 0
 [ "$(read_handler 1 red/tc.drops)" = "100" ] || fail "ToContainer drops"
 
-step "down ring: 50 packets reach the engine, woken by poll"
+step "down ring: 50 packets reach the engine with their paint, woken by poll"
 reset_counts
 vdpctl handler write --tenant 1 red/src.limit 50
-vdpctl channel-test down --tenant 1 --count 50 --data kernel-to-container -- \
+vdpctl channel-test down --tenant 1 --count 50 --data kernel-to-container --paint 5 -- \
   vdpctl handler write --tenant 1 red/src.reset
 expect_stat 1 red/tc tx_packets 50
 expect_stat 1 red/tc tx_bytes $((50 * 19))
@@ -57,7 +57,7 @@ vdpctl channel-test hold --tenant 1 --slots 16 -- \
 expect_stat 1 red/tc tx_packets 16
 expect_stat 1 red/tc tx_ring_full 84
 
-step "up ring: 1000 packets from the engine, woken by KICK, counted by the kernel graph"
+step "up ring: 1000 packets from the engine, woken by KICK, their paint kept, counted by the kernel graph"
 vdpctl channel-test up --tenant 1 --count 1000 --size 100
 wait_for_value 1 red/c.count 1000
 [ "$(read_handler 1 red/c.byte_count)" = "100000" ] || fail "Counter bytes"

@@ -38,6 +38,9 @@ pub enum ChannelTestCommand {
         /// The bytes every packet must hold.
         #[arg(long)]
         data: String,
+        /// The paint annotation every packet must carry.
+        #[arg(long)]
+        paint: Option<u8>,
         /// A command run once the channel is bound (e.g. starting a source).
         #[arg(last = true)]
         then: Vec<String>,
@@ -49,8 +52,8 @@ pub enum ChannelTestCommand {
         #[arg(last = true)]
         then: Vec<String>,
     },
-    /// Bind and send COUNT packets of SIZE bytes on up ring RING, kicking when the kernel waits;
-    /// returns once the kernel has taken them all.
+    /// Bind and send COUNT packets of SIZE bytes, painted 3, on up ring RING, kicking when the
+    /// kernel waits; returns once the kernel has taken them all.
     Up {
         #[command(flatten)]
         ring: RingArgs,
@@ -252,7 +255,7 @@ fn control_word(geometry: Geometry, direction: Direction, ring: u32, consumer: b
     HDR_CONTROL + number * CONTROL_SIZE + if consumer { 64 } else { 0 }
 }
 
-fn down(args: BindArgs, ring: u32, count: u32, data: &str, then: &[String]) -> Result<()> {
+fn down(args: BindArgs, ring: u32, count: u32, data: &str, paint: Option<u8>, then: &[String]) -> Result<()> {
     let bound = bind(args)?;
     let mut consumer = Consumer::new(bound.geometry, Direction::Down, ring).context("no such ring")?;
     run_then(then)?;
@@ -269,8 +272,11 @@ fn down(args: BindArgs, ring: u32, count: u32, data: &str, then: &[String]) -> R
             })
             .map_err(|e| anyhow::anyhow!("down ring {ring}: {e:?}"))?;
         match taken {
-            Some((_, bytes)) => {
+            Some((meta, bytes)) => {
                 ensure!(bytes == data.as_bytes(), "packet {got} holds {:?}, want {data:?}", String::from_utf8_lossy(&bytes));
+                if let Some(paint) = paint {
+                    ensure!(meta.paint == paint, "packet {got} is painted {}, want {paint}", meta.paint);
+                }
                 got += 1;
             }
             None => {
@@ -315,7 +321,8 @@ fn up(args: BindArgs, ring: u32, count: u32, size: usize) -> Result<()> {
     let bound = bind(args)?;
     let mut producer = Producer::new(bound.geometry, Direction::Up, ring).context("no such ring")?;
     let mut kicks = 0;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(60);
     let mut sent = 0;
     while sent < count {
         ensure!(Instant::now() < deadline, "only {sent} of {count} packets sent in 60 s");
@@ -339,7 +346,8 @@ fn up(args: BindArgs, ring: u32, count: u32, size: usize) -> Result<()> {
         ensure!(Instant::now() < deadline, "the kernel left packets on up ring {ring}");
         std::thread::sleep(Duration::from_millis(10));
     }
-    println!("sent {sent} packets on up ring {ring} ({kicks} kicks)");
+    let seconds = start.elapsed().as_secs_f64();
+    println!("sent {sent} packets on up ring {ring} ({kicks} kicks) in {seconds:.3} s, {:.0} packets/s", f64::from(sent) / seconds);
     Ok(())
 }
 
@@ -547,7 +555,7 @@ fn compile(system: &std::path::Path, config: &std::path::Path, output: &std::pat
 pub fn run(command: &ChannelTestCommand) -> Result<ExitCode> {
     match command {
         ChannelTestCommand::Compile { system, config, output } => compile(system, config, output)?,
-        ChannelTestCommand::Down { ring, count, data, then } => down(ring.bind, ring.ring, *count, data, then)?,
+        ChannelTestCommand::Down { ring, count, data, paint, then } => down(ring.bind, ring.ring, *count, data, *paint, then)?,
         ChannelTestCommand::Hold { ring, then } => hold(ring.bind, ring.ring, then)?,
         ChannelTestCommand::Up { ring, count, size } => up(ring.bind, ring.ring, *count, *size)?,
         ChannelTestCommand::Hostile { bind, then } => hostile(*bind, then)?,
