@@ -51,11 +51,27 @@ expect_stat 1 red/tc tx_bytes $((50 * 19))
 
 step "a full ring: 16 slots taken, the other 84 packets dropped as ring_full"
 reset_counts
+vdpctl handler write --tenant 1 red/src.active false
 vdpctl handler write --tenant 1 red/src.limit 100
 vdpctl channel-test hold --tenant 1 --slots 16 -- \
-  sh -c '. /vdp/lib.sh; vdpctl handler write --tenant 1 red/src.reset; wait_for_value 1 red/src.count 100'
+  sh -c '. /vdp/lib.sh; vdpctl handler write --tenant 1 red/src.reset && vdpctl handler write --tenant 1 red/src.active true &&
+         wait_for_value 1 red/src.count 100'
 expect_stat 1 red/tc tx_packets 16
 expect_stat 1 red/tc tx_ring_full 84
+expect_stat 1 red/tc tx_no_channel 0
+
+step "two tenant threads push into one ToContainer: 2 x 300 packets, none lost or torn"
+reset_counts
+vdpctl handler write --tenant 1 red/src.active false
+vdpctl handler write --tenant 1 red/src.limit 300
+vdpctl handler write --tenant 1 red/src2.limit 300
+vdpctl channel-test down --tenant 1 --slots 1024 --count 600 --data kernel-to-container --paint 5 -- \
+  sh -c 'vdpctl handler write --tenant 1 red/src.reset && vdpctl handler write --tenant 1 red/src.active true &&
+         vdpctl handler write --tenant 1 red/src2.active true'
+expect_stat 1 red/tc tx_packets 600
+[ "$(read_handler 1 red/tc.drops)" = "0" ] || fail "drops with a ring large enough for both threads"
+pids=$(vdpctl tenant show --id 1 --json | tr -d ' \n' | sed -n 's/.*"thread_pids":\[\([0-9,]*\)\].*/\1/p')
+expect_match "$pids" '^[0-9]+,[0-9]+$'
 
 step "up ring: 1000 packets from the engine, woken by KICK, their paint kept, counted by the kernel graph"
 vdpctl channel-test up --tenant 1 --count 1000 --size 100
@@ -68,7 +84,7 @@ expect_stat 1 red/fc rx_bytes 100000
 step "the boundary counters live in the tenant: a hotswap keeps them"
 vdpctl graph install --tenant 1 /tmp/red.vdpg
 expect_stat 1 red/fc rx_packets 1000
-expect_stat 1 red/tc tx_ring_full 84
+expect_stat 1 red/tc tx_packets 600
 
 step "hostile ring contents: counted as errors, nothing else"
 reset_counts
