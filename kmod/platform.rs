@@ -1,16 +1,17 @@
 //! The kernel as a [`Platform`] for the portable element library: `sk_buff` packets, tenant
 //! memory charged to the tenant's memory cgroup, spinlocks and mutexes, the monotonic clock and
-//! the tenant's virtual devices.
+//! the tenant's virtual devices and the kernel ends of its channel's boundaries.
 //!
 //! Element locks all share one lockdep class per kind (one `Locked` class, one `Writer` class):
 //! the library's rule that element locks are leaves (see `element/platform.rs`) is what makes
 //! that safe, and lockdep checks the rule holds on every path the tests take.
 
 use crate::device::{self, Binding};
-use crate::portable::element::{self, DeviceEnd, Direction, NoMemory, PacketBuf, PacketError, Platform};
+use crate::portable::element::{self, BoundaryEnd, DeviceEnd, Direction, NoMemory, PacketBuf, PacketError, Platform};
 use crate::sys::memcg::tenant_gfp;
 use crate::sys::packet::Packet;
 use crate::sys::thread;
+use crate::tenant::{BoundaryBinding, TenantChannel};
 use core::fmt;
 use kernel::alloc::KVVec;
 use kernel::prelude::*;
@@ -77,30 +78,61 @@ impl PacketBuf for Packet {
     }
 }
 
-impl DeviceEnd<Packet> for Binding {
+/// What a kernel graph's device elements hold: one of the tenant's tunnels (FromDevice,
+/// ToDevice) or the kernel end of one of its boundaries (ToContainer, FromContainer).
+pub(crate) enum KernelDevice {
+    Tunnel(Binding),
+    Boundary(BoundaryBinding),
+}
+
+impl DeviceEnd<Packet> for KernelDevice {
     fn receive(&self) -> Option<Packet> {
-        self.device().receive()
+        match self {
+            KernelDevice::Tunnel(binding) => binding.device().receive(),
+            KernelDevice::Boundary(boundary) => boundary.receive(),
+        }
     }
     fn transmit(&self, packet: Packet) {
-        self.device().transmit(packet)
+        match self {
+            KernelDevice::Tunnel(binding) => binding.device().transmit(packet),
+            KernelDevice::Boundary(boundary) => boundary.transmit(packet),
+        }
     }
     fn rx_packets(&self) -> u64 {
-        self.device().rx_packets()
+        match self {
+            KernelDevice::Tunnel(binding) => binding.device().rx_packets(),
+            KernelDevice::Boundary(boundary) => boundary.rx_packets(),
+        }
     }
     fn tx_packets(&self) -> u64 {
-        self.device().tx_packets()
+        match self {
+            KernelDevice::Tunnel(binding) => binding.device().tx_packets(),
+            KernelDevice::Boundary(boundary) => boundary.tx_packets(),
+        }
     }
     fn rx_drops(&self) -> u64 {
-        self.device().rx_drops()
+        match self {
+            KernelDevice::Tunnel(binding) => binding.device().rx_drops(),
+            KernelDevice::Boundary(boundary) => boundary.rx_drops(),
+        }
     }
     fn tx_drops(&self) -> u64 {
-        self.device().tx_drops()
+        match self {
+            KernelDevice::Tunnel(binding) => binding.device().tx_drops(),
+            KernelDevice::Boundary(boundary) => boundary.tx_drops(),
+        }
     }
     fn rx_queue_len(&self) -> u64 {
-        u64::from(self.device().rx_queue_len())
+        match self {
+            KernelDevice::Tunnel(binding) => u64::from(binding.device().rx_queue_len()),
+            KernelDevice::Boundary(boundary) => boundary.rx_queue_len(),
+        }
     }
     fn for_each_counter(&self, f: &mut dyn FnMut(Direction, &'static str, u64) -> fmt::Result) -> fmt::Result {
-        let device = self.device();
+        let device = match self {
+            KernelDevice::Tunnel(binding) => binding.device(),
+            KernelDevice::Boundary(boundary) => return boundary.for_each_counter(f),
+        };
         for (name, value) in device.rx_counters() {
             f(Direction::Receive, name, value)?;
         }
@@ -110,7 +142,10 @@ impl DeviceEnd<Packet> for Binding {
         Ok(())
     }
     fn reset_counters(&self) {
-        self.device().reset_counters()
+        match self {
+            KernelDevice::Tunnel(binding) => binding.device().reset_counters(),
+            KernelDevice::Boundary(boundary) => boundary.reset_counters(),
+        }
     }
 }
 
@@ -122,7 +157,7 @@ impl element::Doorbell for Arc<thread::Doorbell> {
 
 impl Platform for Kernel {
     type Packet = Packet;
-    type Device = Binding;
+    type Device = KernelDevice;
     type Doorbell = Arc<thread::Doorbell>;
     type Vec<T: Send + Sync + Unpin + 'static> = KVVec<T>;
     type Shared<T: Send + Sync + 'static> = Arc<T>;
@@ -191,11 +226,20 @@ impl Platform for Kernel {
     }
 }
 
-/// The building tenant's devices, for its graph's FromDevice and ToDevice.
-pub(crate) struct TenantDevices(pub(crate) u32);
+/// The building tenant's devices, for its graph's FromDevice and ToDevice, and its channel,
+/// for the kernel ends of its boundaries.
+pub(crate) struct TenantDevices<'a> {
+    pub(crate) id: u32,
+    pub(crate) channel: &'a Arc<TenantChannel>,
+}
 
-impl element::DeviceBinder<Kernel> for TenantDevices {
-    fn bind(&self, name: &str) -> Option<Binding> {
-        device::bind(self.0, name.as_bytes())
+impl element::DeviceBinder<Kernel> for TenantDevices<'_> {
+    fn bind(&self, name: &str) -> Option<KernelDevice> {
+        device::bind(self.id, name.as_bytes()).map(KernelDevice::Tunnel)
+    }
+
+    /// `ToContainer` and `FromContainer` only: the container-side ends are the engine's.
+    fn bind_boundary(&self, end: BoundaryEnd, index: u16) -> Option<KernelDevice> {
+        BoundaryBinding::new(self.channel, end, index).map(KernelDevice::Boundary)
     }
 }

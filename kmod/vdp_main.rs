@@ -31,6 +31,7 @@ module! {
 struct Vdp {
     family: Option<sys::genl::Family>,
     notifier: Option<sys::netdev::Notifier>,
+    channel: Option<sys::channel::Device>,
 }
 
 impl kernel::Module for Vdp {
@@ -43,15 +44,21 @@ impl kernel::Module for Vdp {
         let family = sys::genl::Family::register().inspect_err(|e| {
             pr_err!("cannot register the generic netlink family: {:?}\n", e);
         })?;
+        // After the family: a channel binds to a tenant the family created.
+        let channel = sys::channel::Device::register().inspect_err(|e| {
+            pr_err!("cannot register the channel device /dev/vdp: {:?}\n", e);
+        })?;
         pr_info!("vdp {} loaded\n", portable::VERSION);
-        Ok(Vdp { family: Some(family), notifier: Some(notifier) })
+        Ok(Vdp { family: Some(family), notifier: Some(notifier), channel: Some(channel) })
     }
 }
 
 impl Drop for Vdp {
     fn drop(&mut self) {
-        // No request may reach a tenant while it is torn down: the family goes first, and
-        // unregistering waits for requests already in progress.
+        // No request may reach a tenant while it is torn down: the channel device goes first
+        // (no new opens; an open file holds the module, so none is open any more), then the
+        // family, whose unregistering waits for requests already in progress.
+        drop(self.channel.take());
         drop(self.family.take());
         tenant::shutdown();
         device::shutdown();

@@ -380,17 +380,17 @@ impl Consumer {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     extern crate std;
     use super::*;
     use core::sync::atomic::AtomicU32;
     use std::vec::Vec;
 
     /// A region in ordinary memory, words as atomics so both ends may share it across threads.
-    struct Memory(Vec<AtomicU32>);
+    pub(crate) struct Memory(Vec<AtomicU32>);
 
     impl Memory {
-        fn new(geometry: Geometry) -> Memory {
+        pub(crate) fn new(geometry: Geometry) -> Memory {
             Memory((0..geometry.region_size() / 4).map(|_| AtomicU32::new(0)).collect())
         }
     }

@@ -28,3 +28,5 @@ pub mod element_args;
 pub mod route_text;
 pub mod ip_actions;
 pub mod channel;
+pub mod boundary_stats;
+pub mod boundary_ring;

@@ -288,36 +288,74 @@ pub mod class_attr {
     pub const MAX: u16 = 2;
 }
 
-/// The channel device `/dev/vdp` (`docs/multi-level.md`): the coordinator binds a channel for a
-/// tenant on an open file and passes the file to the tenant's container engine, which maps the
-/// region and kicks the kernel through it. The numbers are the Linux `_IOC` encoding.
-pub mod channel_dev {
-    /// Where the misc device appears.
-    pub const PATH: &str = "/dev/vdp";
-    /// The ioctl type byte, `'V'`.
+/// The tenant channel device, `/dev/vdp` (a misc character device, mode 0600): see
+/// `docs/channel.md`. The coordinator opens it, binds the file to a tenant with
+/// [`channel::BIND`], and hands the file to the tenant's container engine, which maps the rings
+/// and kicks with [`channel::KICK`].
+pub mod channel {
+    /// The device node's path.
+    pub const DEVICE_PATH: &str = "/dev/vdp";
+    /// The ioctl type letter.
     pub const IOCTL_TYPE: u8 = b'V';
 
-    const IOC_NONE: u32 = 0;
-    const IOC_WRITE: u32 = 1;
-
-    const fn ioc(direction: u32, number: u32, size: u32) -> u32 {
-        (direction << 30) | (size << 16) | ((IOCTL_TYPE as u32) << 8) | number
+    /// Linux's `_IOC(dir, type, nr, size)` on x86-64 and arm64 (direction in the top two bits,
+    /// size in the 14 bits below them).
+    const fn ioc(dir: u32, nr: u8, size: usize) -> u32 {
+        (dir << 30) | ((size as u32) << 16) | ((IOCTL_TYPE as u32) << 8) | nr as u32
     }
 
-    /// Bytes of `struct vdp_channel_bind { u32 tenant_id; u32 rings; u32 slots; u32 flags; }`.
-    pub const BIND_SIZE: u32 = 16;
-    /// `_IOW('V', 0x01, struct vdp_channel_bind)`: binds a new channel of the tenant on the file
-    /// (CAP_NET_ADMIN; once a file).
-    pub const VDP_CHANNEL_BIND: u32 = ioc(IOC_WRITE, 0x01, BIND_SIZE);
-    /// `_IO('V', 0x02)`: the engine published packets on up rings whose kernel consumer waits.
-    pub const VDP_CHANNEL_KICK: u32 = ioc(IOC_NONE, 0x02, 0);
+    /// `struct vdp_channel_bind`: four native-endian `u32`s.
+    #[repr(C)]
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+    pub struct Bind {
+        pub tenant_id: u32,
+        /// Rings per direction, 1 to `channel::MAX_RINGS` (`crate::channel`).
+        pub rings: u32,
+        /// Slots per ring, a power of two from `MIN_SLOTS` to `MAX_SLOTS`.
+        pub slots: u32,
+        /// Must be 0.
+        pub flags: u32,
+    }
+
+    /// Bytes of [`Bind`].
+    pub const BIND_SIZE: usize = 16;
+    const _: () = assert!(core::mem::size_of::<Bind>() == BIND_SIZE);
+
+    impl Bind {
+        /// The bytes the ioctl passes (native endian, as the C struct is laid out).
+        pub fn to_bytes(self) -> [u8; BIND_SIZE] {
+            let mut out = [0u8; BIND_SIZE];
+            for (chunk, value) in out.chunks_exact_mut(4).zip([self.tenant_id, self.rings, self.slots, self.flags]) {
+                chunk.copy_from_slice(&value.to_ne_bytes());
+            }
+            out
+        }
+    }
+
+    /// `VDP_CHANNEL_BIND` = `_IOW('V', 0x01, struct vdp_channel_bind)`: binds the file to a
+    /// tenant's channel (CAP_NET_ADMIN; once per file).
+    pub const BIND: u32 = ioc(1, 0x01, BIND_SIZE);
+    /// `VDP_CHANNEL_KICK` = `_IO('V', 0x02)`: the engine published packets on up rings whose
+    /// kernel consumer is waiting; rings the tenant's doorbell.
+    pub const KICK: u32 = ioc(0, 0x02, 0);
 
     #[cfg(test)]
     mod tests {
+        use super::*;
+
         #[test]
-        fn numbers_are_the_linux_encoding() {
-            assert_eq!(super::VDP_CHANNEL_BIND, 0x4010_5601);
-            assert_eq!(super::VDP_CHANNEL_KICK, 0x0000_5602);
+        fn ioctl_numbers_match_linux_macros() {
+            // _IOW('V', 1, 16 bytes) and _IO('V', 2) as the C compiler computes them.
+            assert_eq!(BIND, 0x4010_5601);
+            assert_eq!(KICK, 0x0000_5602);
+        }
+
+        #[test]
+        fn bind_bytes_are_the_c_layout() {
+            let bind = Bind { tenant_id: 1, rings: 2, slots: 64, flags: 0 };
+            let bytes = bind.to_bytes();
+            assert_eq!(&bytes[0..4], &1u32.to_ne_bytes());
+            assert_eq!(&bytes[8..12], &64u32.to_ne_bytes());
         }
     }
 }

@@ -6,6 +6,7 @@ pub(crate) mod handler;
 use crate::platform::{Kernel, TenantDevices};
 use crate::portable::element::graph::{self, BuildErrorKind};
 use crate::sys::thread::Doorbell;
+use crate::tenant::TenantChannel;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
@@ -54,7 +55,8 @@ impl From<kernel::alloc::AllocError> for BuildError {
 }
 
 /// Validates `blob` and builds its graph for tenant `tenant` (id `tenant_id`, whose devices its
-/// FromDevice and ToDevice bind to), over `threads` threads.
-pub(crate) fn build(blob: &[u8], tenant: &str, tenant_id: u32, doorbell: Arc<Doorbell>, threads: u32) -> Result<Graph, BuildError> {
-    Ok(Graph::build(blob, tenant, &TenantDevices(tenant_id), doorbell, threads)?)
+/// FromDevice and ToDevice bind to, and whose `channel` its boundary elements bind to), over
+/// `threads` threads.
+pub(crate) fn build(blob: &[u8], tenant: &str, tenant_id: u32, channel: &Arc<TenantChannel>, doorbell: Arc<Doorbell>, threads: u32) -> Result<Graph, BuildError> {
+    Ok(Graph::build(blob, tenant, &TenantDevices { id: tenant_id, channel }, doorbell, threads)?)
 }

@@ -4,6 +4,7 @@
 //! invariant that makes its `unsafe` sound, so the rest of the module is safe Rust. The C side
 //! (`vdp_genl.c`) holds the genetlink tables and the `static inline` helpers Rust cannot call.
 
+pub(crate) mod channel;
 pub(crate) mod genl;
 pub(crate) mod memcg;
 pub(crate) mod netdev;

@@ -72,4 +72,29 @@ u32 vdp_rxq_push(struct vdp_rxq *rxq, struct sk_buff *skb);
 struct sk_buff *vdp_rxq_pop(struct vdp_rxq *rxq);
 u32 vdp_rxq_len(struct vdp_rxq *rxq);
 
+/* The tenant channel device (vdp_channel.c, kmod/sys/channel.rs). */
+struct vdp_channel_bind {
+	u32 tenant_id;
+	u32 rings;
+	u32 slots;
+	u32 flags;
+};
+struct vdp_chan;
+int vdp_channel_register(void);
+void vdp_channel_unregister(void);
+void vdp_chan_get(struct vdp_chan *chan);
+void vdp_chan_put(struct vdp_chan *chan);
+void vdp_chan_wake(struct vdp_chan *chan);
+void vdp_chan_hangup(struct vdp_chan *chan);
+void *vdp_region_alloc(size_t size);
+void vdp_region_free(void *region);
+void vdp_copy_from_shared(void *dst, const void *src, size_t len);
+void vdp_copy_to_shared(void *dst, const void *src, size_t len);
+/* Implemented in Rust (kmod/sys/channel.rs). */
+int vdp_rs_channel_bind(struct vdp_chan *chan, const struct vdp_channel_bind *req, void **owner);
+void vdp_rs_channel_release(void *owner);
+int vdp_rs_channel_kick(void *owner);
+bool vdp_rs_channel_readable(void *owner);
+void *vdp_rs_channel_region(void *owner, size_t *size);
+
 #endif

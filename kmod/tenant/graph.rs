@@ -61,7 +61,7 @@ impl TenantState {
         if self.closed.load(Ordering::Relaxed) {
             return Err(BuildError::new(ENOENT, format_args!("the tenant is being deleted")));
         }
-        let graph = crate::engine::build(blob, self.name(), self.id, self.doorbell.clone(), self.threads())?;
+        let graph = crate::engine::build(blob, self.name(), self.id, &self.channel, self.doorbell.clone(), self.threads())?;
         self.start_workers(graph.thread_count())?;
         let mut copy = KVVec::with_capacity(blob.len(), tenant_gfp())?;
         copy.extend_from_slice(blob, tenant_gfp())?;

@@ -20,6 +20,9 @@
 //!   yields), the stride-scheduled pass over its tasks (tasks per yield, or passes sized by
 //!   time), and holding the thread to the tenant's CPU budget.
 //! - `stats.rs`: what replies report: [`TenantView`], `CpuView` and the counters.
+//! - `channel.rs`: the channel to the tenant's container engine ([`TenantChannel`]: the bound
+//!   [`Channel`] of a `/dev/vdp` file, the per-boundary counters) and the kernel ends of its
+//!   boundaries ([`BoundaryBinding`], ToContainer and FromContainer).
 //!
 //! # Lock order
 //!
@@ -27,6 +30,11 @@
 //! only the nestings named here happen; locks of other modules that are taken under these are
 //! named where they are taken.
 //!
+//! 0. A channel file's `bind_lock` (`kmod/sys/vdp_channel.c`, a mutex per open `/dev/vdp`):
+//!    held across `VDP_CHANNEL_BIND`, which takes `TENANTS` (to find the tenant), `home` (to
+//!    charge the ring memory), `slot` and the new channel's `up`, one after the other, then
+//!    wakes the replaced file's poll queue and rings the doorbell. Nothing takes it under
+//!    another lock.
 //! 1. `TENANTS` (registry.rs, a global `Mutex<TenantList>`): taken by control-plane commands
 //!    (netlink, which calls in holding no lock of ours) and by module init and exit, never by a
 //!    tenant's threads or the data path. Under it: starting thread 0 and setting `home`
@@ -56,6 +64,16 @@
 //!    `Arc` (what it replaces is dropped after the lock is let go), `budget` to read or charge
 //!    the CPU budget. Never held together, nor with `home`.
 //!
+//! 6. `slot` (channel.rs, a per-tenant `SpinLock`): the current channel. Held to clone, swap
+//!    or take the `Arc` with nothing taken inside; alone (sends, receives, `bind`, a file's
+//!    release) or under `changing` (`close`). The replaced channel is detached (its file's
+//!    wait queue woken) and dropped after the lock is let go; a dropped channel frees its ring
+//!    memory, which sleeps, so its last reference never goes under a spinlock.
+//! 7. A channel's `down` and `up` (channel.rs, `SpinLock`s): held for one slot's copy (a
+//!    receive allocates its `sk_buff` with `GFP_ATOMIC` inside), or by poll to look at the
+//!    down rings. Never together, never with `slot`; the poll wake-up after a push is made
+//!    once `down` is let go.
+//!
 //! Stopping a thread waits for it, and a running thread may be waiting for `home`: so no thread
 //! is stopped while `home` is held (`start_workers` lets it go before it stops the threads it
 //! started when a later one fails).
@@ -73,8 +91,17 @@
 //! - `threads` is written only under `changing`, where installs read it.
 //! - `tasks_per_yield` and `yield_auto` are written under `TENANTS`, then the doorbell rings;
 //!   threads read them `Relaxed` once per pass, so a change takes effect at the next pass.
+//! - The channel's wake-ups (`kmod/core/channel.rs`): a FromContainer that finds its up ring
+//!   empty sets the ring's `waiting` flag and looks again before its thread may sleep, and the
+//!   engine kicks (`VDP_CHANNEL_KICK`, a doorbell ring) when a push sees the flag; a bind sets
+//!   every up ring waiting, and rings the doorbell, so the first packet of a new engine wakes the
+//!   thread. The other way round a ToContainer push that sees the engine waiting wakes the
+//!   file's poll queue.
+//! - A channel's `detached` flag is set once, by whoever takes it out of `slot` for a newer
+//!   bind or for `close`; `KICK` reads it to refuse a detached file (`EPIPE`).
 //! - `wakeups` and `task_runs` are `Relaxed` counters, added to only by the tenant's threads.
 
+mod channel;
 mod graph;
 mod registry;
 mod sched;
@@ -82,6 +109,7 @@ mod state;
 mod stats;
 mod threads;
 
+pub(crate) use channel::{BoundaryBinding, Channel, TenantChannel};
 pub(crate) use graph::Installed;
 pub(crate) use registry::{count, create, delete, find, get, init, set_tasks_per_yield, shutdown, snapshot, TenantError};
 pub(crate) use state::TenantState;

@@ -1,5 +1,6 @@
 //! [`TenantState`]: what a tenant's threads and the commands acting on it share.
 
+use super::channel::TenantChannel;
 use super::graph::Installed;
 use super::registry::TenantError;
 use super::sched::Worker;
@@ -58,6 +59,9 @@ pub(crate) struct TenantState {
     /// What the tenant's threads may still run in this period of its cgroup's `cpu.max`
     /// (`kmod/core/cpu_budget.rs`); every thread charges its passes here.
     pub(super) budget: Pin<KBox<SpinLock<CpuBudget>>>,
+    /// The channel to the tenant's container engine and its boundaries' counters; the
+    /// boundary elements of its graphs hold it too.
+    pub(super) channel: Arc<TenantChannel>,
 }
 
 impl TenantState {
@@ -71,6 +75,8 @@ impl TenantState {
             .zip(name.get(..name_len))
             .map(|(dst, src)| dst.copy_from_slice(src))
             .ok_or(TenantError::Kernel(EINVAL))?;
+        let doorbell = Arc::new(Doorbell::new()?, GFP_KERNEL)?;
+        let channel = TenantChannel::new(doorbell.clone())?;
         let state = Arc::new(
             TenantState {
                 id,
@@ -81,13 +87,14 @@ impl TenantState {
                 threads: AtomicU32::new(1),
                 wakeups: AtomicU64::new(0),
                 task_runs: AtomicU64::new(0),
-                doorbell: Arc::new(Doorbell::new()?, GFP_KERNEL)?,
+                doorbell,
                 installed: KBox::pin_init(new_spinlock!(None, "vdp_tenant_graph"), GFP_KERNEL)?,
                 changing: KBox::pin_init(new_mutex!((), "vdp_tenant_install"), GFP_KERNEL)?,
                 workers: KBox::pin_init(new_mutex!(KVec::new(), "vdp_tenant_workers"), GFP_KERNEL)?,
                 closed: AtomicBool::new(false),
                 home: KBox::pin_init(new_mutex!(None, "vdp_tenant_home"), GFP_KERNEL)?,
                 budget: KBox::pin_init(new_spinlock!(CpuBudget::new(), "vdp_tenant_budget"), GFP_KERNEL)?,
+                channel,
             },
             GFP_KERNEL,
         )?;

@@ -59,6 +59,8 @@ impl TenantState {
         self.closed.store(true, Ordering::Relaxed);
         let workers = core::mem::take(&mut *self.workers.lock());
         drop(workers);
+        // The engine is told (EPOLLHUP); ring memory still mapped lives until its file closes.
+        self.channel.close();
     }
 
     /// The PIDs of the tenant's threads 1 and up, in order, into `out`; returns how many.

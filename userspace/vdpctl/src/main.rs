@@ -1,6 +1,7 @@
 //! `vdpctl`: the command-line face of vdp.
 
 mod atomic;
+mod channel_test;
 mod coord;
 mod device;
 mod frontend;
@@ -79,6 +80,9 @@ enum Command {
     /// Low-level protocol tools for testing the kernel's netlink policy.
     #[command(hide = true, subcommand)]
     Debug(info::DebugCommand),
+    /// A test client of the kernel's channel device /dev/vdp (the channel QEMU scenario).
+    #[command(hide = true, subcommand)]
+    ChannelTest(channel_test::ChannelTestCommand),
     /// Check Click configurations against the element catalog (exit 0 valid, 1 invalid).
     Check(frontend::CheckArgs),
     /// Print a configuration with compounds expanded and variables substituted.
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Info(args) => info::run(&args),
         Command::Debug(cmd) => info::run_debug(&cmd),
+        Command::ChannelTest(cmd) => channel_test::run(&cmd),
         Command::Tenant(cmd) => tenant::run_tenant(&cmd),
         Command::Graph(cmd) => graph::run_graph(&cmd),
         Command::Handler(cmd) => graph::run_handler(&cmd),

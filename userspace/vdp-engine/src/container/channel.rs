@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use vdp_core::channel::{Consumer, Direction, Geometry, HeaderError, Producer, Region, RingError, SlotMeta, HDR_RINGS, HDR_SLOTS, HEADER_SIZE};
 use vdp_core::element::{self, BoundaryEnd, PacketBuf};
-use vdp_core::uapi::channel_dev::VDP_CHANNEL_KICK;
+use vdp_core::uapi::channel::KICK as VDP_CHANNEL_KICK;
 
 /// How long a wait on a channel file that is not the kernel's device sleeps at most: a plain
 /// file or memfd cannot signal new packets, so the engine looks again this often.

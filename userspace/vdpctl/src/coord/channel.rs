@@ -6,26 +6,25 @@ use anyhow::{Context, Result};
 use std::os::fd::{AsRawFd, OwnedFd};
 use vdp_core::channel::Geometry;
 
-/// The module's channel device.
-pub const DEVICE: &str = "/dev/vdp";
+use vdp_core::uapi::channel::{Bind, DEVICE_PATH as DEVICE, IOCTL_TYPE};
 
-/// `struct vdp_channel_bind`, as the module reads it.
-#[repr(C)]
-pub struct ChannelBind {
-    pub tenant_id: u32,
-    pub rings: u32,
-    pub slots: u32,
-    pub flags: u32,
-}
-
-nix::ioctl_write_ptr!(channel_bind, b'V', 0x01, ChannelBind);
+nix::ioctl_write_ptr!(channel_bind, IOCTL_TYPE, 0x01, Bind);
 
 /// Opens the device and binds a fresh channel of `geometry` to tenant `id`.
 pub fn bind(id: u32, geometry: Geometry) -> Result<OwnedFd> {
     let file = std::fs::OpenOptions::new().read(true).write(true).open(DEVICE).with_context(|| format!("cannot open {DEVICE}"))?;
-    let request = ChannelBind { tenant_id: id, rings: geometry.rings(), slots: geometry.slots(), flags: 0 };
-    // SAFETY: `request` is a live, properly laid out `ChannelBind` for the duration of the call,
+    let request = Bind { tenant_id: id, rings: geometry.rings(), slots: geometry.slots(), flags: 0 };
+    // SAFETY: `request` is a live, properly laid out `Bind` for the duration of the call,
     // and the kernel only reads it.
     unsafe { channel_bind(file.as_raw_fd(), &request) }.with_context(|| format!("the module refused to bind a channel to tenant {id}"))?;
     Ok(OwnedFd::from(file))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bind_request_is_the_modules_number() {
+        let encoded = nix::request_code_write!(super::IOCTL_TYPE, 0x01, std::mem::size_of::<super::Bind>());
+        assert_eq!(encoded as u32, vdp_core::uapi::channel::BIND);
+    }
 }
