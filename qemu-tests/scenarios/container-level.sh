@@ -122,7 +122,7 @@ while [ -d /proc/$hung ]; do
 done
 log=$(cat $DIR/blue.log)
 expect_match "$log" "time limit"
-expect_match "$log" "'h' \(Hang\)"
+expect_match "$log" "'blue/h' \(Hang\)"
 echo "$log" | grep -E "time limit" | tail -1 | sed 's/^/    /'
 got=$(udp red 100 100)
 [ "$got" = 100 ] || fail "red lost datagrams after blue's engine hung: $got of 100"

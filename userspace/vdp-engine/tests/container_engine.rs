@@ -118,7 +118,7 @@ fn frame(i: u32) -> Vec<u8> {
 fn packets_and_annotations_cross_in_order_and_sigterm_exits_0() {
     let scratch = Scratch::new("cross");
     let kernel = Kernel::new(&scratch, 2, 64);
-    let part = config(&scratch, "t/in :: FromKernel(0) -> t/c :: Counter -> t/p :: Paint(2) -> t/out :: ToKernel(0);");
+    let part = config(&scratch, "in :: FromKernel(0) -> c :: Counter -> p :: Paint(2) -> out :: ToKernel(0);");
     let child = engine(&kernel.path, &part, &[]);
     let mut down = Producer::new(kernel.geometry, Direction::Down, 0).unwrap();
     let mut up = Consumer::new(kernel.geometry, Direction::Up, 0).unwrap();
@@ -167,7 +167,7 @@ fn packets_and_annotations_cross_in_order_and_sigterm_exits_0() {
 fn a_task_run_over_the_time_limit_stops_the_engine_naming_the_element() {
     let scratch = Scratch::new("limit");
     let kernel = Kernel::new(&scratch, 1, 64);
-    let part = config(&scratch, "t/in :: FromKernel(0) -> t/slow :: Chew(10000000) -> t/out :: ToKernel(0);");
+    let part = config(&scratch, "in :: FromKernel(0) -> slow :: Chew(10000000) -> out :: ToKernel(0);");
     let mut down = Producer::new(kernel.geometry, Direction::Down, 0).unwrap();
     // 32 packets of 10 million cycles each in one burst: far over 20 ms on any machine.
     for i in 0..32 {
@@ -185,7 +185,7 @@ fn a_task_run_over_the_time_limit_stops_the_engine_naming_the_element() {
 #[test]
 fn a_malformed_region_is_refused_clearly() {
     let scratch = Scratch::new("malformed");
-    let part = config(&scratch, "t/in :: FromKernel(0) -> t/out :: ToKernel(0);");
+    let part = config(&scratch, "in :: FromKernel(0) -> out :: ToKernel(0);");
     let path = scratch.path("channel");
     let cases: [(&str, Vec<u8>); 3] = [
         ("bad magic", vec![0xa5; 8192]),
@@ -219,11 +219,11 @@ fn a_bad_container_part_is_refused_with_its_diagnostics() {
     let scratch = Scratch::new("badpart");
     let kernel = Kernel::new(&scratch, 1, 16);
     // A boundary beyond the channel's rings, and a class nobody has.
-    let part = config(&scratch, "t/in :: FromKernel(1) -> t/out :: ToKernel(0);");
+    let part = config(&scratch, "in :: FromKernel(1) -> out :: ToKernel(0);");
     let (status, stderr) = finish(engine(&kernel.path, &part, &[]), Duration::from_secs(10));
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("cannot build the container part") && stderr.contains("t/in"), "{stderr}");
-    let part = config(&scratch, "t/in :: FromKernel(0) -> t/x :: NoSuchClass -> t/out :: ToKernel(0);");
+    let part = config(&scratch, "in :: FromKernel(0) -> x :: NoSuchClass -> out :: ToKernel(0);");
     let (status, stderr) = finish(engine(&kernel.path, &part, &[]), Duration::from_secs(10));
     assert_eq!(status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("part.click:1:"), "diagnostics as file:line:col: {stderr}");
@@ -233,7 +233,7 @@ fn a_bad_container_part_is_refused_with_its_diagnostics() {
 fn the_memory_limit_is_the_engines_address_space_limit() {
     let scratch = Scratch::new("memory");
     let kernel = Kernel::new(&scratch, 1, 16);
-    let part = config(&scratch, "t/in :: FromKernel(0) -> t/out :: ToKernel(0);");
+    let part = config(&scratch, "in :: FromKernel(0) -> out :: ToKernel(0);");
     let running = engine(&kernel.path, &part, &["--memory-limit", "3221225472"]);
     let limits = format!("/proc/{}/limits", running.0.id());
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -273,7 +273,7 @@ fn ask(stream: &mut std::os::unix::net::UnixStream, request: &[u8]) -> Result<St
 fn the_control_socket_serves_handler_reads_and_writes() {
     let scratch = Scratch::new("control");
     let kernel = Kernel::new(&scratch, 1, 16);
-    let part = config(&scratch, "t/in :: FromKernel(0) -> t/c :: Counter -> t/out :: ToKernel(0);");
+    let part = config(&scratch, "in :: FromKernel(0) -> c :: Counter -> out :: ToKernel(0);");
     let socket = scratch.path("control.sock");
     let child = engine(&kernel.path, &part, &["--control", socket.to_str().unwrap()]);
     let mut down = Producer::new(kernel.geometry, Direction::Down, 0).unwrap();

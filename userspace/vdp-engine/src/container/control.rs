@@ -12,7 +12,7 @@
 //! (anything refused)                -> error TEXT\n
 //! ```
 //!
-//! ELEMENT is the element's name as the tenant wrote it, HANDLER its handler's. Requests on one
+//! ELEMENT is the element's full name (`TENANT/NAME`, as `vdpctl engine read` sends it), HANDLER its handler's. Requests on one
 //! connection are answered in order. A request line longer than [`MAX_LINE`], a value longer
 //! than [`MAX_HANDLER_TEXT`], or an unknown verb gets an error and the connection is closed.
 //! The engine serves the socket between passes on its one thread, without blocking: at most

@@ -28,7 +28,8 @@ use vdp_core::element::{BoundaryEnd, BuildErrorKind, DeviceBinder, Graph, WakeAt
 /// Checks and compiles a container part: the piece of the tenant's configuration the
 /// coordinator's partitioner cut off (the tenant's own element names, boundary classes
 /// allowed, no devices), with the engine's classes, as `vdpctl check --merged` checks a merged
-/// graph, then the task analysis and the compiler. `Err` holds the rendered diagnostics.
+/// graph; then merges it alone, so its elements are named `TENANT/NAME` as in the kernel; then
+/// the task analysis and the compiler. `Err` holds the rendered diagnostics.
 pub fn compile_container_part(file_name: &str, text: &str, tenant: &str, classes: &CustomClasses) -> Result<Vec<u8>, String> {
     let system = SystemConfig {
         limits: Default::default(),
@@ -51,10 +52,14 @@ pub fn compile_container_part(file_name: &str, text: &str, tenant: &str, classes
     let options = CheckOptions { catalog: classes.catalog(), ..vdp_click::merged_options(&system) };
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
-    let (mut flat, _) = vdp_click::check_text(&mut sources, file_name, text, &options, &mut diagnostics);
+    let (part, _) = vdp_click::check_text(&mut sources, file_name, text, &options, &mut diagnostics);
     if diagnostics.has_errors() {
         return Err(sources.render_all(&diagnostics));
     }
+    // Named as the merged graph names the tenant's elements (`TENANT/NAME`), references
+    // included, so the compiled graph is the tenant's.
+    let mut flat = vdp_click::merge::merge(&system, &[vdp_click::merge::TenantGraph { tenant, graph: &part }])
+        .map_err(|problems| format!("{file_name}: {}", problems.join("; ")))?;
     let (checked, _) = match vdp_click::tasks::analyze_and_split(&mut flat, &options, system.limits.task_budget_cycles) {
         Ok(done) => done,
         Err(found) => {

@@ -99,7 +99,9 @@ pub fn run(command: &EngineCommand) -> Result<ExitCode> {
             let Some((element, handler)) = args.target.rsplit_once('.') else {
                 bail!("'{}': write ELEMENT.HANDLER", args.target);
             };
-            match handler_call(&control_path(&args.dir.dir, &tenant), element, handler, write.then(|| args.value.as_deref().unwrap_or(""))) {
+            // The engine names the tenant's elements as the merged graph does.
+            let full = format!("{tenant}/{element}");
+            match handler_call(&control_path(&args.dir.dir, &tenant), &full, handler, write.then(|| args.value.as_deref().unwrap_or(""))) {
                 Ok(value) => {
                     if !write {
                         println!("{}", value.trim_end_matches('\n'));
