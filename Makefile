@@ -13,7 +13,7 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements fuzz clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container fuzz clean help
 
 all: kmod userspace
 
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-gre  forwarding benchmark, vdp against Linux (writes docs/bench/)"
 	@echo "make bench-cpu  CPU-share and scheduling benchmarks (writes docs/bench/)"
 	@echo "make bench-elements  per-element cycles (user level and kernel) and vdpctl run throughput (writes docs/bench/)"
+	@echo "make bench-container  the container level against the kernel level, one crossing, in and out of a container (writes docs/bench/)"
 	@echo "make fuzz     long netlink fuzz run (FUZZ_MESSAGES, FUZZ_SEED, FUZZ_SECONDS)"
 
 deps:
@@ -88,6 +89,11 @@ bench-cpu: initramfs
 bench-elements: FLAVOUR = lean
 bench-elements: initramfs
 	@scripts/bench-elements.sh
+
+# The container level against the kernel level on the lean kernel (docs/bench/container-level.md).
+bench-container: FLAVOUR = lean
+bench-container: initramfs
+	@scripts/bench-container.sh
 
 clean:
 	rm -rf $(OUT)
