@@ -135,6 +135,8 @@ pub struct Channel {
 pub enum Woken {
     /// Packets are waiting, the timeout passed, or the wait was interrupted: look again.
     Look,
+    /// One of the other descriptors the wait watched is readable (a signal, a handler client).
+    Others,
     /// The channel was replaced by a newer one or the tenant was deleted (`EPOLLHUP`).
     HungUp,
 }
@@ -344,7 +346,8 @@ impl Channel {
         if fd.is_some() && fds[0].revents & (libc::POLLHUP | libc::POLLERR) != 0 {
             return Ok(Woken::HungUp);
         }
-        Ok(Woken::Look)
+        let others = if fd.is_some() { &fds[1..] } else { &fds[..] };
+        Ok(if others.iter().any(|p| p.revents != 0) { Woken::Others } else { Woken::Look })
     }
 
     /// Every bound end's counters, for the engine's summary: (class, index, name, value).

@@ -110,6 +110,11 @@ impl Control {
         Ok(Control { listener, path: path.to_path_buf(), clients: Vec::new() })
     }
 
+    /// Whether a handler client is connected (its requests or replies may be pending).
+    pub fn has_clients(&self) -> bool {
+        !self.clients.is_empty()
+    }
+
     /// What the engine's wait should watch: the listener and every connection.
     pub fn fds(&self) -> Vec<BorrowedFd<'_>> {
         std::iter::once(self.listener.as_fd()).chain(self.clients.iter().map(|c| c.stream.as_fd())).collect()

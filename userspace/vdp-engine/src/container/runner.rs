@@ -178,10 +178,17 @@ impl Runner {
     /// Runs until `stop` is set (a signal; `interrupt` is the signals' self-pipe, readable
     /// then) or something fails, serving `control`'s handler requests between passes.
     pub fn run(&mut self, watch: &Watch, stop: &AtomicBool, interrupt: &UnixStream, mut control: Option<&mut Control>) -> Result<(), Failure> {
+        // The handler socket and the signals' pipe are looked at when the wait says one of them
+        // is readable (and while a handler client is connected), not on every pass: under
+        // traffic each look would be a system call per packet.
+        let mut look_around = true;
         while !stop.load(Relaxed) {
             if let Some(control) = control.as_deref_mut() {
-                control.serve(&self.graph, watch);
+                if look_around || control.has_clients() {
+                    control.serve(&self.graph, watch);
+                }
             }
+            look_around = false;
             if self.pass(watch)? {
                 continue;
             }
@@ -200,12 +207,15 @@ impl Runner {
             }
             match self.channel.wait(timeout, &also) {
                 Ok(Woken::Look) => {}
+                Ok(Woken::Others) => {
+                    // Drain the self-pipe: the stop flag says what the signal meant.
+                    let mut sink = [0u8; 64];
+                    let _ = std::io::Read::read(&mut &*interrupt, &mut sink);
+                    look_around = true;
+                }
                 Ok(Woken::HungUp) => return Err(Failure::HungUp),
                 Err(e) => return Err(Failure::Io(format!("cannot wait on the channel: {e}"))),
             }
-            // Drain the self-pipe: the stop flag says what the signal meant.
-            let mut sink = [0u8; 64];
-            let _ = std::io::Read::read(&mut &*interrupt, &mut sink);
         }
         Ok(())
     }
