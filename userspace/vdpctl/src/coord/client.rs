@@ -233,9 +233,18 @@ pub fn run_install(args: &InstallArgs) -> Result<ExitCode> {
 }
 
 pub fn run_remove(args: &PlainArgs) -> Result<ExitCode> {
-    run(&args.conn, Op::Remove, |r| {
-        println!("removed {} of tenant {}", r["removed"].as_str().unwrap_or("?"), r["tenant"].as_str().unwrap_or("?"));
-    })
+    let mut tenant = String::new();
+    let code = run(&args.conn, Op::Remove, |r| {
+        tenant = r["tenant"].as_str().unwrap_or_default().to_string();
+        println!("removed {} of tenant {tenant}", r["removed"].as_str().unwrap_or("?"));
+    })?;
+    // The container part went with the configuration.
+    if !tenant.is_empty() {
+        if let Some(pid) = super::engine::stop(Path::new(super::engine::DEFAULT_DIR), &tenant)? {
+            println!("stopped the container engine of tenant {tenant} (pid {pid})");
+        }
+    }
+    Ok(code)
 }
 
 pub fn run_show(args: &PlainArgs) -> Result<ExitCode> {
