@@ -41,6 +41,12 @@ impl Mapping {
         Mapping::checked(ptr, len)
     }
 
+    /// The mapping's start, for calls on the mapping itself (`mprotect`); the memory is reached
+    /// through the [`RawRegion`] accesses only.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
     fn checked(ptr: *mut libc::c_void, len: usize) -> io::Result<Mapping> {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
