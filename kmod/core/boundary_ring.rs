@@ -63,17 +63,29 @@ pub fn send_packet<P: PacketBuf, R: Region + ?Sized>(producer: &mut Producer, re
     send(producer, region, counters, slot_meta(packet), packet.data())
 }
 
+/// When a receiving end tells the producer that it sleeps (sets the ring's `waiting`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Announce {
+    /// Whenever a receive finds the ring empty: the kernel's `FromContainer`, whose task may
+    /// sleep as soon as its ring is empty.
+    WhenEmpty,
+    /// Only in [`ReceivingRing::prepare_wait`]: the engine, which announces on all its rings at
+    /// once just before it polls, so that a busy engine never touches the flag.
+    BeforeSleep,
+}
+
 /// The consuming end of one ring, whether it told the producer it sleeps, and whether the
 /// producer was ever found publishing an impossible index.
 pub struct ReceivingRing {
     consumer: Consumer,
+    announce: Announce,
     waiting: bool,
     corrupt: bool,
 }
 
 impl ReceivingRing {
-    pub fn new(consumer: Consumer) -> ReceivingRing {
-        ReceivingRing { consumer, waiting: false, corrupt: false }
+    pub fn new(consumer: Consumer, announce: Announce) -> ReceivingRing {
+        ReceivingRing { consumer, announce, waiting: false, corrupt: false }
     }
 
     /// Tells the producer of a fresh ring that the consumer waits, so that its first packet
@@ -117,9 +129,9 @@ impl ReceivingRing {
 
     /// The next packet: `make` turns a slot into one (`None`: no memory, counted, and the slot
     /// is gone). Slots with a bad length are released and counted, at most
-    /// [`BAD_SLOTS_PER_RECEIVE`] a call. An empty ring sets `waiting` and looks once more
-    /// before it answers `None`; a taken packet clears it. An impossible index is counted once
-    /// a call.
+    /// [`BAD_SLOTS_PER_RECEIVE`] a call. With [`Announce::WhenEmpty`], an empty ring sets
+    /// `waiting` and looks once more before it answers `None`. A taken packet clears `waiting`.
+    /// An impossible index is counted once a call.
     pub fn receive<R: Region + ?Sized, T>(&mut self, region: &R, counters: &EndCounters, mut make: impl FnMut(SlotMeta, SlotData<'_, R>) -> Option<T>) -> Option<T> {
         let mut looked_again = false;
         for _ in 0..=BAD_SLOTS_PER_RECEIVE {
@@ -140,7 +152,7 @@ impl ReceivingRing {
                     return None;
                 }
                 Ok(None) => {
-                    if self.waiting || looked_again {
+                    if self.waiting || looked_again || self.announce == Announce::BeforeSleep {
                         return None;
                     }
                     match self.prepare_wait(region) {
@@ -181,7 +193,7 @@ mod tests {
         let g = Geometry::new(1, 16).unwrap();
         let memory = Memory::new(g);
         let producer = Producer::new(g, Direction::Up, 0).unwrap();
-        let ring = ReceivingRing::new(Consumer::new(g, Direction::Up, 0).unwrap());
+        let ring = ReceivingRing::new(Consumer::new(g, Direction::Up, 0).unwrap(), Announce::WhenEmpty);
         (g, memory, producer, ring, EndCounters::default(), EndCounters::default())
     }
 
@@ -211,6 +223,27 @@ mod tests {
         assert!(ring.waiting());
         assert_eq!(send(&mut producer, &memory, &sent, SlotMeta::default(), b"four"), Ok(true));
         assert_eq!((sent.packets(), received.packets(), received.receive_drops()), (4, 3, 0));
+    }
+
+    #[test]
+    fn an_end_announcing_before_sleep_leaves_the_flag_alone_until_then() {
+        let g = Geometry::new(1, 16).unwrap();
+        let memory = Memory::new(g);
+        let mut producer = Producer::new(g, Direction::Up, 0).unwrap();
+        let mut ring = ReceivingRing::new(Consumer::new(g, Direction::Up, 0).unwrap(), Announce::BeforeSleep);
+        let (sent, received) = (EndCounters::default(), EndCounters::default());
+        // Found empty: no announcement, so the producer asks for no wake-up.
+        assert_eq!(take(&mut ring, &memory, &received), None);
+        assert!(!ring.waiting());
+        assert_eq!(send(&mut producer, &memory, &sent, SlotMeta::default(), b"one"), Ok(false));
+        // Packets waiting: no sleep.
+        assert_eq!(ring.prepare_wait(&memory), Ok(false));
+        assert_eq!(take(&mut ring, &memory, &received).as_deref(), Some(&b"one"[..]));
+        // Empty before a sleep: the next packet wakes, and the end clears the flag after it.
+        assert_eq!(ring.prepare_wait(&memory), Ok(true));
+        assert_eq!(send(&mut producer, &memory, &sent, SlotMeta::default(), b"two"), Ok(true));
+        ring.end_wait(&memory);
+        assert_eq!(send(&mut producer, &memory, &sent, SlotMeta::default(), b"three"), Ok(false));
     }
 
     #[test]
@@ -255,7 +288,7 @@ mod tests {
     fn a_ring_of_bad_slots_costs_a_bounded_call() {
         let g = Geometry::new(1, 64).unwrap();
         let memory = Memory::new(g);
-        let mut ring = ReceivingRing::new(Consumer::new(g, Direction::Up, 0).unwrap());
+        let mut ring = ReceivingRing::new(Consumer::new(g, Direction::Up, 0).unwrap(), Announce::WhenEmpty);
         let received = EndCounters::default();
         // The producer claims every slot full and every slot bad.
         memory.store(HDR_CONTROL + CONTROL_SIZE, 64);

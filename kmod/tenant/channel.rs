@@ -16,7 +16,7 @@
 //! held), which frees its ring memory.
 
 use crate::packet::Packet;
-use crate::portable::boundary_ring::{self, ReceivingRing};
+use crate::portable::boundary_ring::{self, Announce, ReceivingRing};
 use crate::portable::boundary_stats::{BoundaryCounters, EndCounters, SendDrop};
 use crate::portable::channel::{Consumer, Direction as Ring, Geometry, Producer, MAX_RINGS};
 use crate::portable::element::{BoundaryEnd, Direction};
@@ -176,7 +176,7 @@ impl ChannelFile for Channel {
             let region = SharedRegion::alloc(geometry.region_size())?;
             geometry.write_header(&region);
             let down = core::array::from_fn(|k| Producer::new(geometry, Ring::Down, k as u32));
-            let up = core::array::from_fn(|k| Consumer::new(geometry, Ring::Up, k as u32).map(ReceivingRing::new));
+            let up = core::array::from_fn(|k| Consumer::new(geometry, Ring::Up, k as u32).map(|c| ReceivingRing::new(c, Announce::WhenEmpty)));
             let down = KBox::pin_init(new_spinlock!(down, "vdp_channel_down"), tenant_gfp())?;
             let up = KBox::pin_init(new_spinlock!(up, "vdp_channel_up"), tenant_gfp())?;
             let channel = Channel { tenant: owner.clone(), file, region, down, up, detached: AtomicBool::new(false) };

@@ -22,7 +22,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use vdp_core::boundary_ring::{self, ReceivingRing};
+use vdp_core::boundary_ring::{self, Announce, ReceivingRing};
 use vdp_core::boundary_stats::{EndCounters, ReceiveDrop, SendDrop};
 use vdp_core::channel::{Consumer, Direction, Geometry, HeaderError, Producer, Region, HDR_RINGS, HDR_SLOTS, HEADER_SIZE};
 use vdp_core::element::{self, BoundaryEnd};
@@ -182,7 +182,7 @@ impl Channel {
                     Some(Ring {
                         direction,
                         index,
-                        consumer: Mutex::new(ReceivingRing::new(Consumer::new(geometry, direction, index)?)),
+                        consumer: Mutex::new(ReceivingRing::new(Consumer::new(geometry, direction, index)?, Announce::BeforeSleep)),
                         producer: Mutex::new(Producer::new(geometry, direction, index)?),
                         consumer_bound: AtomicBool::new(false),
                         producer_bound: AtomicBool::new(false),
