@@ -1,7 +1,10 @@
 //! The counters of one tenant's boundaries (`library/boundary.rs`): per boundary index and
 //! direction, packets and bytes moved and drops by reason. They belong to the tenant, not to a
 //! graph or a channel, so they go on across hotswaps and engine re-binds; the boundary
-//! elements' `stats` handler lists them through `DeviceEnd::for_each_counter`.
+//! elements' `stats` handler lists them through `DeviceEnd::for_each_counter`. The container
+//! engine counts its boundary ends (`FromKernel`, `ToKernel`) with the same [`EndCounters`]
+//! (kept per mapped channel there: a restarted engine starts from 0), so both sides' counters
+//! have the same names.
 //!
 //! A sending boundary counts on its transmit side, a receiving one on its receive side.
 
@@ -97,6 +100,11 @@ impl EndCounters {
         self.receive_drops.iter().fold(0u64, |sum, c| sum.wrapping_add(c.load(Relaxed)))
     }
 
+    /// The drops of one reason of a receiving end.
+    pub fn receive_drops_of(&self, reason: ReceiveDrop) -> u64 {
+        self.receive_drops.get(reason as usize).map_or(0, |c| c.load(Relaxed))
+    }
+
     /// `packets`, `bytes`, then the drop reasons of a sending end (`sending`) or of a
     /// receiving one, all on `direction`.
     pub fn for_each(&self, sending: bool, direction: Direction, f: &mut dyn FnMut(Direction, &'static str, u64) -> fmt::Result) -> fmt::Result {
@@ -189,5 +197,6 @@ mod tests {
         let names: String = listing(&end, false).iter().map(|(n, v)| std::format!("{n}={v} ")).collect();
         assert_eq!(names, "packets=0 bytes=0 bad_slot=1 corrupt=1 no_memory=1 ");
         assert_eq!(end.receive_drops(), 3);
+        assert_eq!(end.receive_drops_of(ReceiveDrop::BadSlot), 1);
     }
 }

@@ -37,7 +37,7 @@
 //! always sees the other, so no packet is left behind a sleeping consumer, and a busy consumer
 //! costs no wake-ups.
 
-use core::sync::atomic::{fence, Ordering};
+use core::sync::atomic::{fence, AtomicU32, Ordering};
 
 /// "VDPC".
 pub const MAGIC: u32 = 0x5644_5043;
@@ -190,8 +190,9 @@ pub enum HeaderError {
 }
 
 /// The shared memory, as each side reaches it. Offsets passed in are always in bounds and
-/// 4-byte aligned for `load`/`store`: they come from a validated [`Geometry`]. Implementations
-/// hold the `unsafe` that touches the mapping; everything here is safe code over them.
+/// 4-byte aligned for `load`/`store`: they come from a validated [`Geometry`]. Each side's
+/// mapping implements [`RawRegion`], which holds the `unsafe` that touches it, and gets this
+/// trait, bounds-checked, from the implementation below; everything here is safe code over it.
 pub trait Region {
     fn len(&self) -> usize;
     /// An acquire load of the 32-bit word at `offset`.
@@ -202,6 +203,91 @@ pub trait Region {
     fn read(&self, offset: usize, out: &mut [u8]);
     /// Copies `data` to `offset`.
     fn write(&self, offset: usize, data: &[u8]);
+}
+
+/// The raw accesses to one side's mapping of the region, which the [`Region`] implementation
+/// over it makes only after checking the offset. Each side implements these with its own
+/// `unsafe` (the kernel over its `vmalloc` memory, the engine over its `mmap`); the bounds
+/// checks are here, once.
+///
+/// The memory must start 4-byte aligned and stay mapped, readable and writable, for as long as
+/// the value lives. The other side may write any byte of it at any time, so an implementation
+/// never hands out an ordinary Rust reference to it: words are atomics, bytes are copied.
+pub trait RawRegion {
+    /// Bytes of the mapping.
+    fn size(&self) -> usize;
+
+    /// The 32-bit word at `offset`.
+    ///
+    /// # Safety
+    ///
+    /// `offset` is a multiple of 4 and `offset + 4 <= self.size()`.
+    unsafe fn word(&self, offset: usize) -> &AtomicU32;
+
+    /// Copies `out.len()` bytes from `offset` into `out`.
+    ///
+    /// # Safety
+    ///
+    /// `offset + out.len() <= self.size()` (without overflow).
+    unsafe fn copy_out(&self, offset: usize, out: &mut [u8]);
+
+    /// Copies `data` to `offset`.
+    ///
+    /// # Safety
+    ///
+    /// `offset + data.len() <= self.size()` (without overflow).
+    unsafe fn copy_in(&self, offset: usize, data: &[u8]);
+}
+
+/// Whether `len` bytes from `offset` lie inside `size` bytes.
+fn in_bounds(size: usize, offset: usize, len: usize) -> bool {
+    offset.checked_add(len).is_some_and(|end| end <= size)
+}
+
+/// Whether the word at `offset` is aligned and inside `size` bytes.
+fn word_in_bounds(size: usize, offset: usize) -> bool {
+    offset.is_multiple_of(4) && in_bounds(size, offset, 4)
+}
+
+/// Every mapping is a [`Region`] whose accesses are checked against it: a word load outside it
+/// (or unaligned) reads 0, a store there is ignored, a copy out of it reads zeros and a copy
+/// into it does nothing. The ring code never asks for such an access with a valid geometry, so
+/// this only stands between a bug and memory outside the mapping.
+impl<M: RawRegion + ?Sized> Region for M {
+    fn len(&self) -> usize {
+        self.size()
+    }
+
+    fn load(&self, offset: usize) -> u32 {
+        if !word_in_bounds(self.size(), offset) {
+            return 0;
+        }
+        // SAFETY: aligned and inside the mapping (checked above).
+        unsafe { self.word(offset) }.load(Ordering::Acquire)
+    }
+
+    fn store(&self, offset: usize, value: u32) {
+        if word_in_bounds(self.size(), offset) {
+            // SAFETY: aligned and inside the mapping (checked above).
+            unsafe { self.word(offset) }.store(value, Ordering::Release);
+        }
+    }
+
+    fn read(&self, offset: usize, out: &mut [u8]) {
+        if !in_bounds(self.size(), offset, out.len()) {
+            out.fill(0);
+            return;
+        }
+        // SAFETY: the span is inside the mapping (checked above).
+        unsafe { self.copy_out(offset, out) }
+    }
+
+    fn write(&self, offset: usize, data: &[u8]) {
+        if in_bounds(self.size(), offset, data.len()) {
+            // SAFETY: the span is inside the mapping (checked above).
+            unsafe { self.copy_in(offset, data) }
+        }
+    }
 }
 
 /// The annotations a packet keeps across the channel.
@@ -383,7 +469,6 @@ impl Consumer {
 pub(crate) mod tests {
     extern crate std;
     use super::*;
-    use core::sync::atomic::AtomicU32;
     use std::vec::Vec;
 
     /// A region in ordinary memory, words as atomics so both ends may share it across threads.
@@ -395,23 +480,20 @@ pub(crate) mod tests {
         }
     }
 
-    impl Region for Memory {
-        fn len(&self) -> usize {
+    impl RawRegion for Memory {
+        fn size(&self) -> usize {
             self.0.len() * 4
         }
-        fn load(&self, offset: usize) -> u32 {
-            self.0[offset / 4].load(Ordering::Acquire)
+        unsafe fn word(&self, offset: usize) -> &AtomicU32 {
+            &self.0[offset / 4]
         }
-        fn store(&self, offset: usize, value: u32) {
-            self.0[offset / 4].store(value, Ordering::Release)
-        }
-        fn read(&self, offset: usize, out: &mut [u8]) {
+        unsafe fn copy_out(&self, offset: usize, out: &mut [u8]) {
             for (i, byte) in out.iter_mut().enumerate() {
                 let at = offset + i;
                 *byte = self.0[at / 4].load(Ordering::Relaxed).to_le_bytes()[at % 4];
             }
         }
-        fn write(&self, offset: usize, data: &[u8]) {
+        unsafe fn copy_in(&self, offset: usize, data: &[u8]) {
             for (i, byte) in data.iter().enumerate() {
                 let at = offset + i;
                 let word = &self.0[at / 4];
@@ -420,6 +502,34 @@ pub(crate) mod tests {
                 word.store(u32::from_le_bytes(bytes), Ordering::Relaxed);
             }
         }
+    }
+
+    #[test]
+    fn accesses_outside_the_region_are_refused() {
+        let memory = Memory::new(Geometry::new(1, 16).unwrap());
+        let end = memory.len();
+        memory.store(end - 4, 7);
+        assert_eq!(memory.load(end - 4), 7);
+        // Past the end, straddling it, unaligned: loads read 0, stores do nothing.
+        memory.store(end, 1);
+        assert_eq!(memory.load(end), 0);
+        memory.store(end - 2, 1);
+        assert_eq!(memory.load(end - 4), 7);
+        memory.store(8, 5);
+        assert_eq!(memory.load(6), 0);
+        assert_eq!(memory.load(8), 5);
+        // A copy that would run past the end (or overflow) reads zeros and writes nothing.
+        memory.write(end - 2, &[1, 2, 3]);
+        assert_eq!(memory.load(end - 4), 7);
+        let mut out = [9u8; 3];
+        memory.read(usize::MAX - 1, &mut out);
+        assert_eq!(out, [0; 3]);
+        out = [9; 3];
+        memory.read(end - 2, &mut out);
+        assert_eq!(out, [0; 3]);
+        memory.write(10, &[1, 2, 3]);
+        memory.read(10, &mut out);
+        assert_eq!(out, [1, 2, 3]);
     }
 
     fn geometry() -> Geometry {

@@ -1,15 +1,16 @@
 //! The tenant channel device `/dev/vdp` (`vdp_channel.c`): its registration, the file's C side
-//! as the bound channel sees it ([`FileRef`]), the ring memory ([`SharedRegion`], the
-//! [`Region`] the portable ring code works on), and the functions the C file operations call.
+//! as the bound channel sees it ([`FileRef`]), the ring memory ([`SharedRegion`], a
+//! [`RawRegion`] that the portable ring code checks and works on), and the functions the C file
+//! operations call.
 //!
 //! What a bind makes, and everything the rings do, is decided above this layer, by the type
 //! implementing [`ChannelFile`] (`crate::tenant::Channel`); `docs/channel.md` gives the
 //! interface.
 
-use crate::portable::channel::Region;
+use crate::portable::channel::RawRegion;
 use crate::portable::uapi::channel::Bind;
 use core::ptr::NonNull;
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::AtomicU32;
 use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -109,7 +110,8 @@ impl Drop for FileRef {
 /// hands out a reference to the memory: words are read and written as atomics (acquire loads,
 /// release stores) and bytes are copied in and out by `memcpy` in C (`vdp_copy_from_shared`),
 /// as the kernel copies other memory shared with userspace. The portable ring code
-/// (`kmod/core/channel.rs`) validates every value it reads back.
+/// (`kmod/core/channel.rs`) bounds-checks every access before it reaches this type and
+/// validates every value it reads back.
 ///
 /// # Invariants
 ///
@@ -141,54 +143,30 @@ impl SharedRegion {
     fn raw(&self) -> (*mut c_void, usize) {
         (self.ptr.as_ptr().cast(), self.len)
     }
-
-    /// The word at `offset`, if it is aligned and inside the region.
-    fn word(&self, offset: usize) -> Option<&AtomicU32> {
-        if offset % 4 != 0 || offset.checked_add(4)? > self.len {
-            return None;
-        }
-        // SAFETY: in bounds and 4-byte aligned (checked above; the region is page-aligned), and
-        // live while `self` is (type invariant). Every access the kernel makes to this word is
-        // atomic; the engine's writes are its own, and can only change the value read.
-        Some(unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(offset).cast()) })
-    }
-
-    /// Whether `len` bytes from `offset` lie inside the region.
-    fn span(&self, offset: usize, len: usize) -> bool {
-        offset.checked_add(len).is_some_and(|end| end <= self.len)
-    }
 }
 
-impl Region for SharedRegion {
-    fn len(&self) -> usize {
+impl RawRegion for SharedRegion {
+    fn size(&self) -> usize {
         self.len
     }
 
-    fn load(&self, offset: usize) -> u32 {
-        self.word(offset).map_or(0, |word| word.load(Ordering::Acquire))
+    unsafe fn word(&self, offset: usize) -> &AtomicU32 {
+        // SAFETY: in bounds and 4-byte aligned (the caller's contract; the region is
+        // page-aligned), and live while `self` is (type invariant). Every access the kernel
+        // makes to this word is atomic; the engine's writes are its own, and can only change the
+        // value read.
+        unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(offset).cast()) }
     }
 
-    fn store(&self, offset: usize, value: u32) {
-        if let Some(word) = self.word(offset) {
-            word.store(value, Ordering::Release);
-        }
-    }
-
-    fn read(&self, offset: usize, out: &mut [u8]) {
-        if !self.span(offset, out.len()) {
-            out.fill(0);
-            return;
-        }
-        // SAFETY: the span is inside the live region (checked above, type invariant) and `out`
-        // is a distinct kernel buffer of that length; the copy is done in C on raw memory.
+    unsafe fn copy_out(&self, offset: usize, out: &mut [u8]) {
+        // SAFETY: the span is inside the live region (the caller's contract, type invariant)
+        // and `out` is a distinct kernel buffer of that length; the copy is done in C on raw
+        // memory.
         unsafe { vdp_copy_from_shared(out.as_mut_ptr().cast(), self.ptr.as_ptr().add(offset).cast(), out.len()) };
     }
 
-    fn write(&self, offset: usize, data: &[u8]) {
-        if !self.span(offset, data.len()) {
-            return;
-        }
-        // SAFETY: as in `read`, the other way round.
+    unsafe fn copy_in(&self, offset: usize, data: &[u8]) {
+        // SAFETY: as in `copy_out`, the other way round.
         unsafe { vdp_copy_to_shared(self.ptr.as_ptr().add(offset).cast(), data.as_ptr().cast(), data.len()) };
     }
 }

@@ -16,9 +16,9 @@
 //! held), which frees its ring memory.
 
 use crate::packet::Packet;
-use crate::portable::boundary_ring::{self, ReceivingRing};
+use crate::portable::boundary_ring::{self, Announce, ReceivingRing};
 use crate::portable::boundary_stats::{BoundaryCounters, EndCounters, SendDrop};
-use crate::portable::channel::{Consumer, Direction as Ring, Geometry, Producer, SlotMeta, MAX_RINGS};
+use crate::portable::channel::{Consumer, Direction as Ring, Geometry, Producer, MAX_RINGS};
 use crate::portable::element::{BoundaryEnd, Direction};
 use crate::portable::uapi::channel::Bind;
 use crate::sys::channel::{ChannelFile, FileRef, SharedRegion};
@@ -116,26 +116,21 @@ impl TenantChannel {
             counters.count_send_drop(SendDrop::NoChannel);
             return;
         };
-        let meta = SlotMeta {
-            paint: packet.paint(),
-            dst_ip: packet.dst_ip_anno(),
-            network_offset: packet.network_offset().and_then(|offset| u16::try_from(offset).ok()),
-        };
         let sent = {
             let mut down = channel.down.lock();
             down.get_mut(usize::from(index))
                 .and_then(Option::as_mut)
-                .map(|producer| boundary_ring::send(producer, &channel.region, counters, meta, packet.data()))
+                .map(|producer| boundary_ring::send_packet(producer, &channel.region, counters, &packet))
         };
         match sent {
-            Some(Some(waiting)) => {
+            Some(Ok(waiting)) => {
                 packet.consume();
                 if waiting {
                     channel.file.wake();
                 }
             }
             // Dropped and counted (the packet is freed as a drop).
-            Some(None) => {}
+            Some(Err(_)) => {}
             // The bound channel has fewer rings than this boundary needs.
             None => counters.count_send_drop(SendDrop::NoChannel),
         }
@@ -147,19 +142,7 @@ impl TenantChannel {
         let channel = self.current()?;
         let mut up = channel.up.lock();
         let ring = up.get_mut(usize::from(index))?.as_mut()?;
-        ring.receive(&channel.region, counters, |meta, data| {
-            let mut packet = Packet::alloc(u32::try_from(data.len()).ok()?)?;
-            data.copy_to(packet.data_mut().ok()?);
-            packet.set_paint(meta.paint);
-            if let Some(address) = meta.dst_ip {
-                packet.set_dst_ip_anno(address);
-            }
-            if let Some(offset) = meta.network_offset {
-                // Ignored unless inside the packet.
-                packet.set_network_offset(usize::from(offset));
-            }
-            Some(packet)
-        })
+        ring.receive_packet(&channel.region, counters)
     }
 
     /// Slots of up ring `index` published and not yet taken.
@@ -193,7 +176,7 @@ impl ChannelFile for Channel {
             let region = SharedRegion::alloc(geometry.region_size())?;
             geometry.write_header(&region);
             let down = core::array::from_fn(|k| Producer::new(geometry, Ring::Down, k as u32));
-            let up = core::array::from_fn(|k| Consumer::new(geometry, Ring::Up, k as u32).map(ReceivingRing::new));
+            let up = core::array::from_fn(|k| Consumer::new(geometry, Ring::Up, k as u32).map(|c| ReceivingRing::new(c, Announce::WhenEmpty)));
             let down = KBox::pin_init(new_spinlock!(down, "vdp_channel_down"), tenant_gfp())?;
             let up = KBox::pin_init(new_spinlock!(up, "vdp_channel_up"), tenant_gfp())?;
             let channel = Channel { tenant: owner.clone(), file, region, down, up, detached: AtomicBool::new(false) };

@@ -11,13 +11,13 @@
 use anyhow::{bail, ensure, Context, Result};
 use clap::{Args, Subcommand};
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use vdp_core::channel::{self, Consumer, Direction, Geometry, Producer, Region, SlotMeta, CONTROL_SIZE, HDR_CONTROL, HDR_MAGIC, MAGIC};
 use vdp_core::uapi::channel::{Bind, BIND, DEVICE_PATH, KICK};
+use vdp_engine::container::mapping::Mapping;
 
 #[derive(Subcommand)]
 pub enum ChannelTestCommand {
@@ -118,61 +118,10 @@ pub struct BindArgs {
     slots: u32,
 }
 
-/// A mapping of a channel's region. Words are reached as atomics and bytes by volatile copies:
-/// the kernel writes the same memory concurrently.
-struct Mapped {
-    ptr: *mut u8,
-    len: usize,
-}
-
-impl Mapped {
-    fn map(fd: &OwnedFd, len: usize) -> Result<Mapped> {
-        // SAFETY: a fresh shared mapping of the file; the kernel checks the arguments.
-        let ptr = unsafe { libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd.as_raw_fd(), 0) };
-        if ptr == libc::MAP_FAILED {
-            return Err(std::io::Error::last_os_error()).context("mmap of the channel");
-        }
-        Ok(Mapped { ptr: ptr.cast(), len })
-    }
-
-    fn word(&self, offset: usize) -> &AtomicU32 {
-        assert!(offset.is_multiple_of(4) && offset + 4 <= self.len, "word {offset} outside the mapping");
-        // SAFETY: aligned, inside the live mapping (checked above).
-        unsafe { AtomicU32::from_ptr(self.ptr.add(offset).cast()) }
-    }
-}
-
-impl Drop for Mapped {
-    fn drop(&mut self) {
-        // SAFETY: the mapping made in `map`.
-        unsafe { libc::munmap(self.ptr.cast(), self.len) };
-    }
-}
-
-impl Region for Mapped {
-    fn len(&self) -> usize {
-        self.len
-    }
-    fn load(&self, offset: usize) -> u32 {
-        self.word(offset).load(Ordering::Acquire)
-    }
-    fn store(&self, offset: usize, value: u32) {
-        self.word(offset).store(value, Ordering::Release)
-    }
-    fn read(&self, offset: usize, out: &mut [u8]) {
-        assert!(offset + out.len() <= self.len);
-        for (i, byte) in out.iter_mut().enumerate() {
-            // SAFETY: inside the mapping (checked above).
-            *byte = unsafe { self.ptr.add(offset + i).read_volatile() };
-        }
-    }
-    fn write(&self, offset: usize, data: &[u8]) {
-        assert!(offset + data.len() <= self.len);
-        for (i, byte) in data.iter().enumerate() {
-            // SAFETY: inside the mapping (checked above).
-            unsafe { self.ptr.add(offset + i).write_volatile(*byte) };
-        }
-    }
+/// Maps `len` bytes of the channel file: the engine's own mapping, whose accesses the portable
+/// `Region` over it bounds-checks.
+fn map_channel(fd: &OwnedFd, len: usize) -> Result<Mapping> {
+    Mapping::file(fd.as_fd(), len).context("mmap of the channel")
 }
 
 fn open_device() -> Result<OwnedFd> {
@@ -214,7 +163,7 @@ fn expect_errno(what: &str, got: i32, want: i32) -> Result<()> {
 
 struct Bound {
     fd: OwnedFd,
-    map: Mapped,
+    map: Mapping,
     geometry: Geometry,
 }
 
@@ -223,7 +172,7 @@ fn bind(args: BindArgs) -> Result<Bound> {
     let errno = bind_errno(&fd, Bind { tenant_id: args.tenant, rings: args.rings, slots: args.slots, flags: 0 });
     ensure!(errno == 0, "VDP_CHANNEL_BIND of tenant {}: {}", args.tenant, errno_name(errno));
     let geometry = Geometry::new(args.rings, args.slots).map_err(|e| anyhow::anyhow!("geometry {e:?}"))?;
-    let map = Mapped::map(&fd, geometry.region_size())?;
+    let map = map_channel(&fd, geometry.region_size())?;
     let read = Geometry::read_header(&map).map_err(|e| anyhow::anyhow!("the region's header: {e:?}"))?;
     ensure!(read == geometry, "the header says {read:?}, the bind asked for {geometry:?}");
     Ok(Bound { fd, map, geometry })
@@ -388,7 +337,7 @@ fn hostile(args: BindArgs, then: &[String]) -> Result<()> {
             state ^= state << 13;
             state ^= state >> 7;
             state ^= state << 17;
-            let offset = (state as usize % (map.len / 4)) * 4;
+            let offset = (state as usize % (map.len() / 4)) * 4;
             let offset = if round % 2 == 0 { offset % channel::HEADER_SIZE } else { offset };
             map.store(offset, (state >> 32) as u32);
         }
@@ -456,14 +405,14 @@ fn refuse(tenant: u32) -> Result<()> {
         ensure!(ptr == libc::MAP_FAILED, "{what} succeeded");
         expect_errno(what, std::io::Error::last_os_error().raw_os_error().unwrap_or(0), errno)?;
     }
-    let map = Mapped::map(&fd, size)?;
+    let map = map_channel(&fd, size)?;
     ensure!(map.load(HDR_MAGIC) == MAGIC, "the header's magic");
     // SAFETY: mprotect on our own mapping; refused for PROT_EXEC.
-    let rc = unsafe { libc::mprotect(map.ptr.cast(), 4096, libc::PROT_READ | libc::PROT_EXEC) };
+    let rc = unsafe { libc::mprotect(map.as_ptr().cast(), 4096, libc::PROT_READ | libc::PROT_EXEC) };
     ensure!(rc != 0, "mprotect to PROT_EXEC succeeded");
     println!("    mprotect to PROT_EXEC: refused as expected");
     // A part of the region may be mapped too.
-    let first = Mapped::map(&fd, 4096)?;
+    let first = map_channel(&fd, 4096)?;
     ensure!(first.load(HDR_MAGIC) == MAGIC, "the first page's magic");
     expect_errno("KICK on a bound file", ioctl(&fd, KICK, std::ptr::null()), 0)?;
     println!("refusals checked");

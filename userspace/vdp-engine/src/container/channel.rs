@@ -8,17 +8,24 @@
 //! ([`Mode::Container`]) only `FromKernel` (consumer of down ring k) and `ToKernel` (producer
 //! of up ring k) bind; a [`Mode::Loopback`] channel, in anonymous memory, binds all four
 //! classes, so that `vdpctl run` and the tests can run both parts of a graph in one engine.
+//!
+//! The ends send, receive, convert packets to slots and back, and count exactly as the kernel's
+//! do, with the portable `vdp_core::boundary_ring` and `boundary_stats`; what is the engine's
+//! own is binding, the kick batched to once a pass, the wait, and that a ring found corrupt is
+//! not used again.
 
 use super::mapping::Mapping;
 use crate::packet::UserPacket;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use vdp_core::channel::{Consumer, Direction, Geometry, HeaderError, Producer, Region, RingError, SlotMeta, HDR_RINGS, HDR_SLOTS, HEADER_SIZE};
-use vdp_core::element::{self, BoundaryEnd, PacketBuf};
+use vdp_core::boundary_ring::{self, Announce, ReceivingRing};
+use vdp_core::boundary_stats::{EndCounters, ReceiveDrop, SendDrop};
+use vdp_core::channel::{Consumer, Direction, Geometry, HeaderError, Producer, Region, HDR_RINGS, HDR_SLOTS, HEADER_SIZE};
+use vdp_core::element::{self, BoundaryEnd};
 use vdp_core::uapi::channel::KICK as VDP_CHANNEL_KICK;
 
 /// How long a wait on a channel file that is not the kernel's device sleeps at most: a plain
@@ -79,37 +86,20 @@ fn header_error_text(e: &HeaderError) -> String {
     }
 }
 
-/// The receiving end's counters (`rx_*` in the `stats` handler).
-#[derive(Default)]
-struct RxCounters {
-    packets: AtomicU64,
-    bytes: AtomicU64,
-    corrupt_ring: AtomicU64,
-    bad_slot: AtomicU64,
-    no_memory: AtomicU64,
-}
-
-/// The sending end's counters (`tx_*`).
-#[derive(Default)]
-struct TxCounters {
-    packets: AtomicU64,
-    bytes: AtomicU64,
-    ring_full: AtomicU64,
-    too_big: AtomicU64,
-    corrupt_ring: AtomicU64,
-}
-
+/// One ring and both its ends, with their counters (the kernel's names: `boundary_stats.rs`).
 struct Ring {
     direction: Direction,
     index: u32,
-    consumer: Mutex<Consumer>,
+    consumer: Mutex<ReceivingRing>,
     producer: Mutex<Producer>,
     consumer_bound: AtomicBool,
     producer_bound: AtomicBool,
     /// The other side published an impossible index: the ring is not used again.
     corrupt: AtomicBool,
-    rx: RxCounters,
-    tx: TxCounters,
+    /// The consuming end's counters (`rx_*` in the `stats` handler).
+    rx: EndCounters,
+    /// The producing end's counters (`tx_*`).
+    tx: EndCounters,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -126,8 +116,9 @@ pub struct Channel {
     up: Vec<Ring>,
     /// A push found the kernel's consumer waiting since the last kick.
     kick_pending: AtomicBool,
-    /// Packets found on down rings no element consumes (the two parts disagree), dropped.
-    unbound_drops: AtomicU64,
+    /// What was taken from down rings no element consumes (the two parts disagree) and
+    /// dropped.
+    unbound: EndCounters,
 }
 
 /// How a [`Channel::wait`] ended.
@@ -193,13 +184,13 @@ impl Channel {
                     Some(Ring {
                         direction,
                         index,
-                        consumer: Mutex::new(Consumer::new(geometry, direction, index)?),
+                        consumer: Mutex::new(ReceivingRing::new(Consumer::new(geometry, direction, index)?, Announce::BeforeSleep)),
                         producer: Mutex::new(Producer::new(geometry, direction, index)?),
                         consumer_bound: AtomicBool::new(false),
                         producer_bound: AtomicBool::new(false),
                         corrupt: AtomicBool::new(false),
-                        rx: RxCounters::default(),
-                        tx: TxCounters::default(),
+                        rx: EndCounters::default(),
+                        tx: EndCounters::default(),
                     })
                 })
                 .collect()
@@ -212,7 +203,7 @@ impl Channel {
             down: rings(Direction::Down),
             up: rings(Direction::Up),
             kick_pending: AtomicBool::new(false),
-            unbound_drops: AtomicU64::new(0),
+            unbound: EndCounters::default(),
         })
     }
 
@@ -271,30 +262,29 @@ impl Channel {
         Ok(())
     }
 
-    /// Packets dropped from down rings that no element of this engine consumes.
+    /// Packets (and slots with a bad length) dropped from down rings that no element of this
+    /// engine consumes.
     pub fn unbound_drops(&self) -> u64 {
-        self.unbound_drops.load(Relaxed)
+        self.unbound.packets() + self.unbound.receive_drops_of(ReceiveDrop::BadSlot)
     }
 
     /// Takes and drops what waits on down rings no element consumes, so that the kernel's
     /// readiness does not stay up for packets nobody takes; returns how many.
     fn drain_unbound(&self) -> u64 {
-        let mut dropped = 0;
+        let before = self.unbound_drops();
         for ring in self.down.iter().filter(|ring| !ring.consumer_bound.load(Relaxed) && !ring.corrupt.load(Relaxed)) {
             let mut consumer = lock(&ring.consumer);
+            // Bounded by the ring: each pass takes a slot or ends the loop.
             for _ in 0..self.geometry.slots() {
-                match consumer.receive(&self.mapping, |_, _| ()) {
-                    Ok(Some(())) | Err(RingError::BadSlot) => dropped += 1,
-                    Ok(None) => break,
-                    Err(_) => {
-                        ring.corrupt.store(true, Relaxed);
-                        break;
-                    }
+                if consumer.receive(&self.mapping, &self.unbound, |_, _| Some(())).is_none() {
+                    break;
                 }
             }
+            if consumer.corrupt() {
+                ring.corrupt.store(true, Relaxed);
+            }
         }
-        self.unbound_drops.fetch_add(dropped, Relaxed);
-        dropped
+        self.unbound_drops().saturating_sub(before)
     }
 
     /// Waits for packets on the down rings this engine consumes, at most `timeout` (`None`:
@@ -357,38 +347,22 @@ impl Channel {
                 Direction::Down => ("FromKernel", "ToContainer"),
                 Direction::Up => ("FromContainer", "ToKernel"),
             };
-            if ring.consumer_bound.load(Relaxed) {
-                for (name, value) in rx_counters(&ring.rx) {
-                    f(receiver, ring.index, name, value);
-                }
-            }
-            if ring.producer_bound.load(Relaxed) {
-                for (name, value) in tx_counters(&ring.tx) {
-                    f(sender, ring.index, name, value);
-                }
+            let ends = [(ring.consumer_bound.load(Relaxed), false, receiver, &ring.rx), (ring.producer_bound.load(Relaxed), true, sender, &ring.tx)];
+            for (_, sending, class, counters) in ends.into_iter().filter(|(bound, ..)| *bound) {
+                // The closure never fails, so neither does the listing.
+                let _ = list_counters(counters, sending, &mut |_, name, value| {
+                    f(class, ring.index, name, value);
+                    Ok(())
+                });
             }
         }
     }
 }
 
-fn rx_counters(c: &RxCounters) -> [(&'static str, u64); 5] {
-    [
-        ("packets", c.packets.load(Relaxed)),
-        ("bytes", c.bytes.load(Relaxed)),
-        ("corrupt_ring", c.corrupt_ring.load(Relaxed)),
-        ("bad_slot", c.bad_slot.load(Relaxed)),
-        ("no_memory", c.no_memory.load(Relaxed)),
-    ]
-}
-
-fn tx_counters(c: &TxCounters) -> [(&'static str, u64); 5] {
-    [
-        ("packets", c.packets.load(Relaxed)),
-        ("bytes", c.bytes.load(Relaxed)),
-        ("ring_full", c.ring_full.load(Relaxed)),
-        ("too_big", c.too_big.load(Relaxed)),
-        ("corrupt_ring", c.corrupt_ring.load(Relaxed)),
-    ]
+/// `packets`, `bytes` and the drop reasons of one end, on the side of the device it counts on.
+fn list_counters(counters: &EndCounters, sending: bool, f: &mut dyn FnMut(element::Direction, &'static str, u64) -> fmt::Result) -> fmt::Result {
+    let direction = if sending { element::Direction::Transmit } else { element::Direction::Receive };
+    counters.for_each(sending, direction, f)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -406,10 +380,6 @@ pub struct RingEnd {
     role: Role,
 }
 
-fn bump(counter: &AtomicU64) {
-    counter.fetch_add(1, Relaxed);
-}
-
 impl RingEnd {
     fn ring(&self) -> Option<&Ring> {
         self.channel.ring(self.direction, self.index)
@@ -425,39 +395,13 @@ impl RingEnd {
         }
     }
 
-    fn take(&self, ring: &Ring) -> Option<UserPacket> {
-        let mut consumer = lock(&ring.consumer);
-        // Bounded by the ring: each pass of the loop releases a slot or ends it.
-        for _ in 0..self.channel.geometry.slots() {
-            let taken = consumer.receive(&self.channel.mapping, |meta, data| {
-                let mut packet = UserPacket::alloc(data.len())?;
-                data.copy_to(packet.data_mut().ok()?);
-                packet.set_paint(meta.paint);
-                if let Some(address) = meta.dst_ip {
-                    packet.set_dst_ip_anno(address);
-                }
-                if let Some(offset) = meta.network_offset {
-                    packet.set_network_offset(usize::from(offset));
-                }
-                Some(packet)
-            });
-            match taken {
-                Ok(Some(Some(packet))) => {
-                    bump(&ring.rx.packets);
-                    ring.rx.bytes.fetch_add(packet.len() as u64, Relaxed);
-                    return Some(packet);
-                }
-                Ok(Some(None)) => bump(&ring.rx.no_memory),
-                Ok(None) => return None,
-                Err(RingError::BadSlot) => bump(&ring.rx.bad_slot),
-                Err(RingError::Corrupt | RingError::Full | RingError::TooBig) => {
-                    bump(&ring.rx.corrupt_ring);
-                    self.corrupted(ring);
-                    return None;
-                }
-            }
-        }
-        None
+    /// The end's counters and whether it sends.
+    fn counters(&self) -> Option<(&EndCounters, bool)> {
+        let ring = self.ring()?;
+        Some(match self.role {
+            Role::Receive => (&ring.rx, false),
+            Role::Transmit => (&ring.tx, true),
+        })
     }
 }
 
@@ -467,7 +411,13 @@ impl element::DeviceEnd<UserPacket> for RingEnd {
         if self.role != Role::Receive || ring.corrupt.load(Relaxed) {
             return None;
         }
-        self.take(ring)
+        let mut consumer = lock(&ring.consumer);
+        let packet = consumer.receive_packet(&self.channel.mapping, &ring.rx);
+        if packet.is_none() && consumer.corrupt() {
+            drop(consumer);
+            self.corrupted(ring);
+        }
+        packet
     }
 
     fn transmit(&self, packet: UserPacket) {
@@ -476,65 +426,44 @@ impl element::DeviceEnd<UserPacket> for RingEnd {
             return;
         }
         if ring.corrupt.load(Relaxed) {
-            bump(&ring.tx.corrupt_ring);
+            ring.tx.count_send_drop(SendDrop::Corrupt);
             return;
         }
-        let meta = SlotMeta {
-            paint: packet.paint(),
-            dst_ip: packet.dst_ip_anno(),
-            network_offset: packet.network_offset().and_then(|offset| u16::try_from(offset).ok()),
-        };
-        let pushed = lock(&ring.producer).push(&self.channel.mapping, meta, packet.data());
-        match pushed {
-            Ok(waiting) => {
-                bump(&ring.tx.packets);
-                ring.tx.bytes.fetch_add(packet.len() as u64, Relaxed);
-                if waiting {
-                    self.channel.kick_pending.store(true, Relaxed);
-                }
-            }
-            Err(RingError::Full) => bump(&ring.tx.ring_full),
-            Err(RingError::TooBig) => bump(&ring.tx.too_big),
-            Err(RingError::Corrupt | RingError::BadSlot) => {
-                bump(&ring.tx.corrupt_ring);
-                self.corrupted(ring);
-            }
+        let sent = boundary_ring::send_packet(&mut lock(&ring.producer), &self.channel.mapping, &ring.tx, &packet);
+        match sent {
+            Ok(true) => self.channel.kick_pending.store(true, Relaxed),
+            Ok(false) => {}
+            Err(SendDrop::Corrupt) => self.corrupted(ring),
+            // Dropped and counted.
+            Err(SendDrop::RingFull | SendDrop::TooBig | SendDrop::NoChannel) => {}
         }
     }
 
     fn rx_packets(&self) -> u64 {
-        self.ring().map_or(0, |ring| ring.rx.packets.load(Relaxed))
+        self.ring().map_or(0, |ring| ring.rx.packets())
     }
     fn tx_packets(&self) -> u64 {
-        self.ring().map_or(0, |ring| ring.tx.packets.load(Relaxed))
+        self.ring().map_or(0, |ring| ring.tx.packets())
     }
     fn rx_drops(&self) -> u64 {
-        self.ring().map_or(0, |ring| rx_counters(&ring.rx).iter().skip(2).map(|(_, n)| n).sum())
+        self.ring().map_or(0, |ring| ring.rx.receive_drops())
     }
     fn tx_drops(&self) -> u64 {
-        self.ring().map_or(0, |ring| tx_counters(&ring.tx).iter().skip(2).map(|(_, n)| n).sum())
+        self.ring().map_or(0, |ring| ring.tx.send_drops())
     }
     fn rx_queue_len(&self) -> u64 {
         match (self.role, self.ring()) {
-            (Role::Receive, Some(ring)) => u64::from(lock(&ring.consumer).available(&self.channel.mapping).unwrap_or(0)),
+            (Role::Receive, Some(ring)) => u64::from(lock(&ring.consumer).available(&self.channel.mapping)),
             _ => 0,
         }
     }
     fn for_each_counter(&self, f: &mut dyn FnMut(element::Direction, &'static str, u64) -> fmt::Result) -> fmt::Result {
-        let Some(ring) = self.ring() else { return Ok(()) };
-        match self.role {
-            Role::Receive => rx_counters(&ring.rx).iter().try_for_each(|(name, value)| f(element::Direction::Receive, name, *value)),
-            Role::Transmit => tx_counters(&ring.tx).iter().try_for_each(|(name, value)| f(element::Direction::Transmit, name, *value)),
-        }
+        let Some((counters, sending)) = self.counters() else { return Ok(()) };
+        list_counters(counters, sending, f)
     }
     fn reset_counters(&self) {
-        let Some(ring) = self.ring() else { return };
-        let counters: [&AtomicU64; 5] = match self.role {
-            Role::Receive => [&ring.rx.packets, &ring.rx.bytes, &ring.rx.corrupt_ring, &ring.rx.bad_slot, &ring.rx.no_memory],
-            Role::Transmit => [&ring.tx.packets, &ring.tx.bytes, &ring.tx.ring_full, &ring.tx.too_big, &ring.tx.corrupt_ring],
-        };
-        for counter in counters {
-            counter.store(0, Relaxed);
+        if let Some((counters, _)) = self.counters() {
+            counters.reset();
         }
     }
 }
@@ -603,6 +532,27 @@ mod tests {
     }
 
     #[test]
+    fn annotations_cross_both_ways() {
+        use vdp_core::element::PacketBuf as _;
+        let channel = loopback();
+        for (send, take) in [(BoundaryEnd::ToContainer, BoundaryEnd::FromKernel), (BoundaryEnd::ToKernel, BoundaryEnd::FromContainer)] {
+            let (sender, receiver) = (channel.bind(send, 1).unwrap(), channel.bind(take, 1).unwrap());
+            let mut packet = UserPacket::from_bytes(&[7; 40]).unwrap();
+            packet.set_paint(5);
+            packet.set_dst_ip_anno([10, 1, 2, 3]);
+            packet.set_network_offset(14);
+            sender.transmit(packet);
+            // No annotations set: none arrive.
+            sender.transmit(UserPacket::from_bytes(&[8; 20]).unwrap());
+            let got = receiver.receive().unwrap();
+            assert_eq!((got.data(), got.paint(), got.dst_ip_anno(), got.network_offset()), (&[7u8; 40][..], 5, Some([10, 1, 2, 3]), Some(14)));
+            let got = receiver.receive().unwrap();
+            assert_eq!((got.data(), got.paint(), got.dst_ip_anno(), got.network_offset()), (&[8u8; 20][..], 0, None, None));
+            assert!(receiver.receive().is_none());
+        }
+    }
+
+    #[test]
     fn a_corrupt_index_is_counted_and_the_ring_left_alone() {
         let channel = loopback();
         let receiver = channel.bind(BoundaryEnd::FromKernel, 0).unwrap();
@@ -617,7 +567,7 @@ mod tests {
                 Ok(())
             })
             .unwrap();
-        assert!(stats.contains(&("corrupt_ring", 1)), "{stats:?}");
+        assert!(stats.contains(&("corrupt", 1)), "{stats:?}");
     }
 
     #[test]

@@ -1,16 +1,16 @@
-//! A shared memory mapping as a [`Region`]: the channel region mapped from the channel file, or
-//! an anonymous one for a channel whose both ends live in this process.
+//! A shared memory mapping as a [`RawRegion`]: the channel region mapped from the channel file,
+//! or an anonymous one for a channel whose both ends live in this process.
 //!
 //! The other side of the mapping (the kernel, or a test playing it) writes it at any time. The
-//! ring code only ever reaches it through this type, whose every access is bounds-checked
-//! against the mapping, so nothing the other side writes can make this process touch memory
-//! outside it.
+//! ring code only ever reaches it through the `Region` that `vdp_core::channel` makes of a
+//! `RawRegion`, whose every access is bounds-checked against the mapping, so nothing the other
+//! side writes can make this process touch memory outside it.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU32, Ordering};
-use vdp_core::channel::Region;
+use std::sync::atomic::AtomicU32;
+use vdp_core::channel::RawRegion;
 
 pub struct Mapping {
     ptr: NonNull<u8>,
@@ -41,26 +41,18 @@ impl Mapping {
         Mapping::checked(ptr, len)
     }
 
+    /// The mapping's start, for calls on the mapping itself (`mprotect`); the memory is reached
+    /// through the [`RawRegion`] accesses only.
+    pub fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
     fn checked(ptr: *mut libc::c_void, len: usize) -> io::Result<Mapping> {
         if ptr == libc::MAP_FAILED {
             return Err(io::Error::last_os_error());
         }
         let ptr = NonNull::new(ptr.cast::<u8>()).ok_or_else(|| io::Error::other("mmap returned NULL"))?;
         Ok(Mapping { ptr, len })
-    }
-
-    /// The word at `offset`, if it lies within the mapping and is aligned.
-    fn word(&self, offset: usize) -> Option<&AtomicU32> {
-        if !offset.is_multiple_of(4) || offset.checked_add(4)? > self.len {
-            return None;
-        }
-        // SAFETY: in bounds and 4-byte aligned (the mapping is page-aligned); the memory lives
-        // as long as `self`, and AtomicU32 has the layout of u32 and tolerates concurrent access.
-        Some(unsafe { &*self.ptr.as_ptr().add(offset).cast::<AtomicU32>() })
-    }
-
-    fn in_bounds(&self, offset: usize, len: usize) -> bool {
-        offset.checked_add(len).is_some_and(|end| end <= self.len)
     }
 }
 
@@ -72,39 +64,30 @@ impl Drop for Mapping {
     }
 }
 
-impl Region for Mapping {
-    fn len(&self) -> usize {
+impl RawRegion for Mapping {
+    fn size(&self) -> usize {
         self.len
     }
 
-    fn load(&self, offset: usize) -> u32 {
-        self.word(offset).map_or(0, |word| word.load(Ordering::Acquire))
+    unsafe fn word(&self, offset: usize) -> &AtomicU32 {
+        // SAFETY: in bounds and 4-byte aligned (the caller's contract; the mapping is
+        // page-aligned); the memory lives as long as `self`, and AtomicU32 has the layout of u32
+        // and tolerates concurrent access.
+        unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(offset).cast()) }
     }
 
-    fn store(&self, offset: usize, value: u32) {
-        if let Some(word) = self.word(offset) {
-            word.store(value, Ordering::Release);
-        }
-    }
-
-    fn read(&self, offset: usize, out: &mut [u8]) {
-        if !self.in_bounds(offset, out.len()) {
-            out.fill(0);
-            return;
-        }
-        // SAFETY: the source range lies within the mapping (checked above) and cannot overlap
-        // `out`, which is ordinary memory of ours. The other side may write the bytes while
-        // they are copied; any byte value is a valid u8, so that can only spoil this copy,
-        // which the ring protocol then treats as the packet's content.
+    unsafe fn copy_out(&self, offset: usize, out: &mut [u8]) {
+        // SAFETY: the source range lies within the mapping (the caller's contract) and cannot
+        // overlap `out`, which is ordinary memory of ours. The other side may write the bytes
+        // while they are copied; any byte value is a valid u8, so that can only spoil this
+        // copy, which the ring protocol then treats as the packet's content.
         unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(offset), out.as_mut_ptr(), out.len()) };
     }
 
-    fn write(&self, offset: usize, data: &[u8]) {
-        if !self.in_bounds(offset, data.len()) {
-            return;
-        }
-        // SAFETY: the destination lies within the mapping (checked above), which is writable
-        // and not borrowed as ordinary Rust data anywhere; `data` is ours and cannot overlap it.
+    unsafe fn copy_in(&self, offset: usize, data: &[u8]) {
+        // SAFETY: the destination lies within the mapping (the caller's contract), which is
+        // writable and not borrowed as ordinary Rust data anywhere; `data` is ours and cannot
+        // overlap it.
         unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len()) };
     }
 }
@@ -112,6 +95,7 @@ impl Region for Mapping {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vdp_core::channel::Region;
 
     #[test]
     fn accesses_outside_the_mapping_are_refused() {
