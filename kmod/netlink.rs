@@ -423,7 +423,8 @@ pub(crate) extern "C" fn vdp_rs_stats_dumpit(
 /// Fills one skb of the STATS dump; returns its length (0 ends the dump).
 fn stats_dump(dump: &mut Dump<'_>) -> Result<u32> {
     let only = dump.u32_attr(attr::TENANT_ID);
-    let from = u32::try_from(dump.cursor(0)).unwrap_or(u32::MAX);
+    // Cursor 0 may be one past u32::MAX (after tenant u32::MAX): nothing is left to dump.
+    let Ok(from) = u32::try_from(dump.cursor(0)) else { return Ok(0) };
     let resume = usize::try_from(dump.cursor(1)).unwrap_or(0);
     let tenants = tenant::snapshot(from, only).map_err(|_| ENOMEM)?;
     if only.is_some() && tenants.is_empty() && from == 0 {

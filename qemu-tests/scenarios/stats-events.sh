@@ -104,5 +104,14 @@ vdpctl stats --json > /tmp/stats.json
 [ "$(grep -c '"element_count": 64' /tmp/stats.json)" = 2 ] || fail "element counts"
 [ "$(grep -c "\"name\": \"red/${long}37\"" /tmp/stats.json)" = 1 ] || fail "an element repeated or missing"
 
+step "the dump ends after the highest tenant id"
+# The dump's position is the next tenant id, one past u32::MAX after tenant 4294967295; it once
+# wrapped back to that tenant and the dump never ended.
+vdpctl tenant add top --id 4294967295 >/dev/null || fail "tenant add --id 4294967295"
+timeout 30 vdpctl stats --json > /tmp/stats-top.json || fail "STATS with tenant 4294967295 did not end (exit $?)"
+[ "$(grep -c '"id": 4294967295' /tmp/stats-top.json)" = 1 ] || fail "tenant 4294967295 not in the dump once: $(grep -c '"id": 4294967295' /tmp/stats-top.json)"
+[ "$(grep -c '"class": "Counter"' /tmp/stats-top.json)" = 120 ] || fail "the other tenants' counters after tenant 4294967295"
+vdpctl tenant del --id 4294967295 >/dev/null || fail "tenant del --id 4294967295"
+
 unload_vdp
 echo "stats-events ok"

@@ -111,6 +111,10 @@ pub fn message(family: u16, flags: u16, seq: u32, cmd: u8, version: u8, body: &[
     out
 }
 
+/// Reads of one answer after which it is cut off, far more than any dump the module's limits
+/// allow takes.
+const MAX_READS: u32 = 100_000;
+
 pub struct RawSocket {
     fd: libc::c_int,
     buf: Vec<u8>,
@@ -219,9 +223,16 @@ impl RawSocket {
                 at += (len + 3) & !3;
             }
             // Whatever else is queued (another message's answer in a multi-message buffer, the
-            // rest of a dump) is read too; a dump that never ends is cut off.
-            if finished && reads > 10_000 {
-                break;
+            // rest of a dump) is read too. Each read of a dump makes the kernel fill the next
+            // part, so a dump that never ends would keep this loop going for ever: that is a
+            // kernel bug, reported as an error.
+            if reads > MAX_READS {
+                if finished {
+                    break;
+                }
+                return Err(io::Error::other(format!(
+                    "the answer to request {seq} did not end within {MAX_READS} reads (a dump that never finishes)"
+                )));
             }
         }
         if outcome == Outcome::Silent && !replies.is_empty() {
