@@ -2,7 +2,8 @@
 # The container level's benchmark: boots the lean kernel, runs qemu-tests/scenarios/bench-container.sh
 # (five modes of tenant blue's router in turn, each round in one boot), then writes
 # docs/bench/container-level.md and docs/bench/container-level.png. Not a test: `make
-# bench-container` runs it. VDP_BENCH_ROUNDS rounds (3).
+# bench-container` runs it. VDP_BENCH_ROUNDS rounds (3); VDP_BENCH_MODES=kernel,container (a
+# comma-separated list) measures only some of the modes.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${VDP_OUT:-$REPO/out}
@@ -18,6 +19,7 @@ fi
 mkdir -p "$WORK" "$DOCS"
 args=""
 [ -z "${VDP_BENCH_ROUNDS:-}" ] || args="$args vdp.bench_rounds=$VDP_BENCH_ROUNDS"
+[ -z "${VDP_BENCH_MODES:-}" ] || args="$args vdp.bench_modes=$VDP_BENCH_MODES"
 VDP_GUEST_ARGS="$args" flock /tmp/vdp-qemu.lock "$REPO"/qemu-tests/run --flavour lean bench-container
 grep -a '^VDP-BENCH ' "$LOG" | tr -d '\r' > "$WORK/results.txt" || { echo "no results in $LOG" >&2; exit 1; }
 grep -a '^VDP-PLATFORM ' "$LOG" | tr -d '\r' | head -1 > "$WORK/platform.txt"

@@ -191,8 +191,8 @@ pub enum HeaderError {
 
 /// The shared memory, as each side reaches it. Offsets passed in are always in bounds and
 /// 4-byte aligned for `load`/`store`: they come from a validated [`Geometry`]. Each side's
-/// mapping implements [`RawRegion`], which holds the `unsafe` that touches it, and gets this
-/// trait, bounds-checked, from the implementation below; everything here is safe code over it.
+/// mapping implements [`RawRegion`] and gets this trait, bounds-checked, from the
+/// implementation below.
 pub trait Region {
     fn len(&self) -> usize;
     /// An acquire load of the 32-bit word at `offset`.
@@ -205,38 +205,13 @@ pub trait Region {
     fn write(&self, offset: usize, data: &[u8]);
 }
 
-/// The raw accesses to one side's mapping of the region, which the [`Region`] implementation
-/// over it makes only after checking the offset. Each side implements these with its own
-/// `unsafe` (the kernel over its `vmalloc` memory, the engine over its `mmap`); the bounds
-/// checks are here, once.
-///
-/// The memory must start 4-byte aligned and stay mapped, readable and writable, for as long as
-/// the value lives. The other side may write any byte of it at any time, so an implementation
-/// never hands out an ordinary Rust reference to it: words are atomics, bytes are copied.
+/// One side's mapping of the region, as the words it holds. The other side may write any byte
+/// of it at any time, so the memory is only ever seen as atomics: each side makes this slice
+/// once over its own mapping (the kernel over its `vmalloc` memory, the engine over its
+/// `mmap`), and everything here is safe code over it. Bytes sit in the words in memory order
+/// (`to_ne_bytes`), as a byte copy would leave them.
 pub trait RawRegion {
-    /// Bytes of the mapping.
-    fn size(&self) -> usize;
-
-    /// The 32-bit word at `offset`.
-    ///
-    /// # Safety
-    ///
-    /// `offset` is a multiple of 4 and `offset + 4 <= self.size()`.
-    unsafe fn word(&self, offset: usize) -> &AtomicU32;
-
-    /// Copies `out.len()` bytes from `offset` into `out`.
-    ///
-    /// # Safety
-    ///
-    /// `offset + out.len() <= self.size()` (without overflow).
-    unsafe fn copy_out(&self, offset: usize, out: &mut [u8]);
-
-    /// Copies `data` to `offset`.
-    ///
-    /// # Safety
-    ///
-    /// `offset + data.len() <= self.size()` (without overflow).
-    unsafe fn copy_in(&self, offset: usize, data: &[u8]);
+    fn words(&self) -> &[AtomicU32];
 }
 
 /// Whether `len` bytes from `offset` lie inside `size` bytes.
@@ -244,9 +219,9 @@ fn in_bounds(size: usize, offset: usize, len: usize) -> bool {
     offset.checked_add(len).is_some_and(|end| end <= size)
 }
 
-/// Whether the word at `offset` is aligned and inside `size` bytes.
-fn word_in_bounds(size: usize, offset: usize) -> bool {
-    offset.is_multiple_of(4) && in_bounds(size, offset, 4)
+/// The word holding byte `at`, and where in it that byte is.
+fn word_of(words: &[AtomicU32], at: usize) -> Option<(&AtomicU32, usize)> {
+    Some((words.get(at / 4)?, at % 4))
 }
 
 /// Every mapping is a [`Region`] whose accesses are checked against it: a word load outside it
@@ -255,37 +230,60 @@ fn word_in_bounds(size: usize, offset: usize) -> bool {
 /// this only stands between a bug and memory outside the mapping.
 impl<M: RawRegion + ?Sized> Region for M {
     fn len(&self) -> usize {
-        self.size()
+        self.words().len() * 4
     }
 
     fn load(&self, offset: usize) -> u32 {
-        if !word_in_bounds(self.size(), offset) {
+        if !offset.is_multiple_of(4) {
             return 0;
         }
-        // SAFETY: aligned and inside the mapping (checked above).
-        unsafe { self.word(offset) }.load(Ordering::Acquire)
+        self.words().get(offset / 4).map_or(0, |word| word.load(Ordering::Acquire))
     }
 
     fn store(&self, offset: usize, value: u32) {
-        if word_in_bounds(self.size(), offset) {
-            // SAFETY: aligned and inside the mapping (checked above).
-            unsafe { self.word(offset) }.store(value, Ordering::Release);
+        if offset.is_multiple_of(4) {
+            if let Some(word) = self.words().get(offset / 4) {
+                word.store(value, Ordering::Release);
+            }
         }
     }
 
     fn read(&self, offset: usize, out: &mut [u8]) {
-        if !in_bounds(self.size(), offset, out.len()) {
+        let words = self.words();
+        if !in_bounds(words.len() * 4, offset, out.len()) {
             out.fill(0);
             return;
         }
-        // SAFETY: the span is inside the mapping (checked above).
-        unsafe { self.copy_out(offset, out) }
+        // A word at a time: the first and last may be partly outside the span.
+        let mut done = 0;
+        while let Some(rest) = out.get_mut(done..).filter(|rest| !rest.is_empty()) {
+            let Some((word, skip)) = word_of(words, offset + done) else { return };
+            let bytes = word.load(Ordering::Relaxed).to_ne_bytes();
+            let n = (4 - skip).min(rest.len());
+            for (dst, src) in rest.iter_mut().zip(bytes.iter().skip(skip)).take(n) {
+                *dst = *src;
+            }
+            done += n;
+        }
     }
 
     fn write(&self, offset: usize, data: &[u8]) {
-        if in_bounds(self.size(), offset, data.len()) {
-            // SAFETY: the span is inside the mapping (checked above).
-            unsafe { self.copy_in(offset, data) }
+        let words = self.words();
+        if !in_bounds(words.len() * 4, offset, data.len()) {
+            return;
+        }
+        let mut done = 0;
+        while let Some(rest) = data.get(done..).filter(|rest| !rest.is_empty()) {
+            let Some((word, skip)) = word_of(words, offset + done) else { return };
+            let n = (4 - skip).min(rest.len());
+            // A partial word keeps its other bytes (the other side's writes to them may be
+            // lost, which only spoils what it wrote itself).
+            let mut bytes = if n == 4 { [0; 4] } else { word.load(Ordering::Relaxed).to_ne_bytes() };
+            for (dst, src) in bytes.iter_mut().skip(skip).zip(rest.iter()).take(n) {
+                *dst = *src;
+            }
+            word.store(u32::from_ne_bytes(bytes), Ordering::Relaxed);
+            done += n;
         }
     }
 }
@@ -469,6 +467,7 @@ impl Consumer {
 pub(crate) mod tests {
     extern crate std;
     use super::*;
+    use std::vec;
     use std::vec::Vec;
 
     /// A region in ordinary memory, words as atomics so both ends may share it across threads.
@@ -481,26 +480,8 @@ pub(crate) mod tests {
     }
 
     impl RawRegion for Memory {
-        fn size(&self) -> usize {
-            self.0.len() * 4
-        }
-        unsafe fn word(&self, offset: usize) -> &AtomicU32 {
-            &self.0[offset / 4]
-        }
-        unsafe fn copy_out(&self, offset: usize, out: &mut [u8]) {
-            for (i, byte) in out.iter_mut().enumerate() {
-                let at = offset + i;
-                *byte = self.0[at / 4].load(Ordering::Relaxed).to_le_bytes()[at % 4];
-            }
-        }
-        unsafe fn copy_in(&self, offset: usize, data: &[u8]) {
-            for (i, byte) in data.iter().enumerate() {
-                let at = offset + i;
-                let word = &self.0[at / 4];
-                let mut bytes = word.load(Ordering::Relaxed).to_le_bytes();
-                bytes[at % 4] = *byte;
-                word.store(u32::from_le_bytes(bytes), Ordering::Relaxed);
-            }
+        fn words(&self) -> &[AtomicU32] {
+            &self.0
         }
     }
 
@@ -530,6 +511,33 @@ pub(crate) mod tests {
         memory.write(10, &[1, 2, 3]);
         memory.read(10, &mut out);
         assert_eq!(out, [1, 2, 3]);
+    }
+
+    #[test]
+    fn copies_at_any_offset_keep_the_bytes_around_them() {
+        let memory = Memory::new(Geometry::new(1, 16).unwrap());
+        let all: Vec<u8> = (0..64u8).map(|b| b ^ 0xa5).collect();
+        memory.write(0, &all);
+        for offset in 0..12 {
+            for len in 0..14 {
+                let data: Vec<u8> = (0..len as u8).map(|b| b.wrapping_mul(7).wrapping_add(offset as u8)).collect();
+                memory.write(offset, &data);
+                let mut back = vec![0u8; 64];
+                memory.read(0, &mut back);
+                let mut want = all.clone();
+                want[offset..offset + len].copy_from_slice(&data);
+                assert_eq!(back, want, "write of {len} bytes at {offset}");
+                let mut part = vec![0u8; len];
+                memory.read(offset, &mut part);
+                assert_eq!(part, data);
+                memory.write(0, &all);
+            }
+        }
+        // Bytes are in memory order within a word, as a byte copy leaves them.
+        memory.store(16, u32::from_ne_bytes([1, 2, 3, 4]));
+        let mut out = [0u8; 4];
+        memory.read(16, &mut out);
+        assert_eq!(out, [1, 2, 3, 4]);
     }
 
     fn geometry() -> Geometry {

@@ -30,8 +30,6 @@ extern "C" {
     fn vdp_chan_hangup(chan: *mut RawChan);
     fn vdp_region_alloc(size: usize) -> *mut c_void;
     fn vdp_region_free(region: *mut c_void);
-    fn vdp_copy_from_shared(dst: *mut c_void, src: *const c_void, len: usize);
-    fn vdp_copy_to_shared(dst: *mut c_void, src: *const c_void, len: usize);
 }
 
 /// The registered misc device. Dropping it unregisters the device; files already open keep
@@ -107,11 +105,10 @@ impl Drop for FileRef {
 
 /// The ring memory of one bound channel, shared with the tenant's container engine through
 /// `mmap`. The engine is not trusted and may write any byte at any time, so this type never
-/// hands out a reference to the memory: words are read and written as atomics (acquire loads,
-/// release stores) and bytes are copied in and out by `memcpy` in C (`vdp_copy_from_shared`),
-/// as the kernel copies other memory shared with userspace. The portable ring code
-/// (`kmod/core/channel.rs`) bounds-checks every access before it reaches this type and
-/// validates every value it reads back.
+/// hands out a plain reference to the memory: it is seen only as a slice of atomic words
+/// ([`RawRegion::words`]), which the portable ring code (`kmod/core/channel.rs`) reads and writes
+/// with bounds-checked atomic accesses, copying packet bytes a word at a time, and it validates
+/// every value it reads back.
 ///
 /// # Invariants
 ///
@@ -146,28 +143,12 @@ impl SharedRegion {
 }
 
 impl RawRegion for SharedRegion {
-    fn size(&self) -> usize {
-        self.len
-    }
-
-    unsafe fn word(&self, offset: usize) -> &AtomicU32 {
-        // SAFETY: in bounds and 4-byte aligned (the caller's contract; the region is
-        // page-aligned), and live while `self` is (type invariant). Every access the kernel
-        // makes to this word is atomic; the engine's writes are its own, and can only change the
-        // value read.
-        unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(offset).cast()) }
-    }
-
-    unsafe fn copy_out(&self, offset: usize, out: &mut [u8]) {
-        // SAFETY: the span is inside the live region (the caller's contract, type invariant)
-        // and `out` is a distinct kernel buffer of that length; the copy is done in C on raw
-        // memory.
-        unsafe { vdp_copy_from_shared(out.as_mut_ptr().cast(), self.ptr.as_ptr().add(offset).cast(), out.len()) };
-    }
-
-    unsafe fn copy_in(&self, offset: usize, data: &[u8]) {
-        // SAFETY: as in `copy_out`, the other way round.
-        unsafe { vdp_copy_to_shared(self.ptr.as_ptr().add(offset).cast(), data.as_ptr().cast(), data.len()) };
+    fn words(&self) -> &[AtomicU32] {
+        // SAFETY: `ptr` is a live, page-aligned allocation of `len` bytes for as long as `self`
+        // is (type invariant), so it holds `len / 4` aligned words. AtomicU32 has the layout of
+        // u32, and every access the kernel makes through this slice is atomic; the engine's
+        // writes to the same memory can only change the values read.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr().cast::<AtomicU32>(), self.len / 4) }
     }
 }
 

@@ -91,22 +91,6 @@ void vdp_region_free(void *region)
 	vfree(region);
 }
 
-/*
- * Copies between the shared region and kernel memory. The region may change under the copy at
- * any time (the engine writes it): these are plain memcpy()s, as the kernel does for other
- * memory shared with userspace (io_uring's rings), behind a call Rust cannot see through, so Rust
- * never forms a reference to the shared bytes. A racing writer can only spoil the bytes copied.
- */
-void vdp_copy_from_shared(void *dst, const void *src, size_t len)
-{
-	memcpy(dst, src, len);
-}
-
-void vdp_copy_to_shared(void *dst, const void *src, size_t len)
-{
-	memcpy(dst, src, len);
-}
-
 static int vdp_chan_open(struct inode *inode, struct file *file)
 {
 	struct vdp_chan *chan = kzalloc(sizeof(*chan), GFP_KERNEL_ACCOUNT);

@@ -88,8 +88,6 @@ void vdp_chan_wake(struct vdp_chan *chan);
 void vdp_chan_hangup(struct vdp_chan *chan);
 void *vdp_region_alloc(size_t size);
 void vdp_region_free(void *region);
-void vdp_copy_from_shared(void *dst, const void *src, size_t len);
-void vdp_copy_to_shared(void *dst, const void *src, size_t len);
 /* Implemented in Rust (kmod/sys/channel.rs). */
 int vdp_rs_channel_bind(struct vdp_chan *chan, const struct vdp_channel_bind *req, void **owner);
 void vdp_rs_channel_release(void *owner);

@@ -54,7 +54,11 @@ step "red's traffic crosses kernel -> container -> kernel, counted alike at ever
 in_ns red-a ping -c 3 -w 30 10.2.0.2 >/dev/null || fail "red's ping through its container engine"
 got=$(udp red 200 100)
 echo "    red: $got of 200 datagrams arrived"
-[ "$got" = 200 ] || fail "red lost datagrams with its engine running: $got of 200"
+if [ "$got" != 200 ]; then
+  # Where they went: the boundaries' and devices' counters, and the engine's log.
+  vdpctl vdev show --tenant 1; vdpctl stats --tenant 1; cat /run/vdp-engine/red.log
+  fail "red lost datagrams with its engine running: $got of 200"
+fi
 n=$(kread red c_in.count)
 [ "$n" -ge 203 ] || fail "c_in counted $n, want at least 203"
 for stage in "kread red k2c0@boundary.count" "cread red k2c0@boundary.count" "cread red sampler.seen" "cread red sampler.sampled" \

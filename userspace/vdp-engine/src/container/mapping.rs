@@ -2,9 +2,9 @@
 //! or an anonymous one for a channel whose both ends live in this process.
 //!
 //! The other side of the mapping (the kernel, or a test playing it) writes it at any time. The
-//! ring code only ever reaches it through the `Region` that `vdp_core::channel` makes of a
-//! `RawRegion`, whose every access is bounds-checked against the mapping, so nothing the other
-//! side writes can make this process touch memory outside it.
+//! ring code only ever reaches it as a slice of atomic words (`RawRegion::words`), through the
+//! `Region` that `vdp_core::channel` makes of it, whose every access is bounds-checked against
+//! the slice, so nothing the other side writes can make this process touch memory outside it.
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -17,10 +17,10 @@ pub struct Mapping {
     len: usize,
 }
 
-// SAFETY: the mapping is plain shared memory; every access goes through atomics or byte copies
-// that tolerate concurrent writers (see `Region` below), so it may be used from any thread.
+// SAFETY: the mapping is plain shared memory; every access goes through atomic words, which
+// tolerate concurrent writers (see `RawRegion` below), so it may be used from any thread.
 unsafe impl Send for Mapping {}
-// SAFETY: as for Send: `&Mapping` only offers atomic word access and byte copies.
+// SAFETY: as for Send: `&Mapping` only offers atomic word access.
 unsafe impl Sync for Mapping {}
 
 impl Mapping {
@@ -65,30 +65,11 @@ impl Drop for Mapping {
 }
 
 impl RawRegion for Mapping {
-    fn size(&self) -> usize {
-        self.len
-    }
-
-    unsafe fn word(&self, offset: usize) -> &AtomicU32 {
-        // SAFETY: in bounds and 4-byte aligned (the caller's contract; the mapping is
-        // page-aligned); the memory lives as long as `self`, and AtomicU32 has the layout of u32
-        // and tolerates concurrent access.
-        unsafe { AtomicU32::from_ptr(self.ptr.as_ptr().add(offset).cast()) }
-    }
-
-    unsafe fn copy_out(&self, offset: usize, out: &mut [u8]) {
-        // SAFETY: the source range lies within the mapping (the caller's contract) and cannot
-        // overlap `out`, which is ordinary memory of ours. The other side may write the bytes
-        // while they are copied; any byte value is a valid u8, so that can only spoil this
-        // copy, which the ring protocol then treats as the packet's content.
-        unsafe { std::ptr::copy_nonoverlapping(self.ptr.as_ptr().add(offset), out.as_mut_ptr(), out.len()) };
-    }
-
-    unsafe fn copy_in(&self, offset: usize, data: &[u8]) {
-        // SAFETY: the destination lies within the mapping (the caller's contract), which is
-        // writable and not borrowed as ordinary Rust data anywhere; `data` is ours and cannot
-        // overlap it.
-        unsafe { std::ptr::copy_nonoverlapping(data.as_ptr(), self.ptr.as_ptr().add(offset), data.len()) };
+    fn words(&self) -> &[AtomicU32] {
+        // SAFETY: the mapping is `len` bytes, page-aligned, and lives as long as `self`, so it
+        // holds `len / 4` aligned words; AtomicU32 has the layout of u32 and tolerates the other
+        // side's concurrent writes, and no plain reference to this memory exists anywhere.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr().cast::<AtomicU32>(), self.len / 4) }
     }
 }
 
