@@ -68,6 +68,14 @@ for stage in "kread red k2c0@boundary.count" "cread red k2c0@boundary.count" "cr
   [ "$v" = "$n" ] || fail "$stage is $v, but c_in counted $n"
 done
 [ "$(kread red k2c0@boundary.drops)" = 0 ] || fail "red's boundary dropped with the engine running"
+# `vdpctl read` and `write` reach the container part too: the coordinator says the element runs
+# in red's engine, and the client asks the engine in red's container.
+[ "$(kread red sampler.seen)" = "$n" ] || fail "vdpctl read sampler.seen gave $(kread red sampler.seen), want $n"
+in_container /vdp/red vdpctl write sampler.n 2 || fail "vdpctl write sampler.n from red's container"
+[ "$(cread red sampler.n)" = 2 ] || fail "vdpctl write did not reach red's engine: n is $(cread red sampler.n)"
+out=$(expect_fail "a read of a handler the engine's element lacks" in_container /vdp/red vdpctl read sampler.nosuch)
+expect_match "$out" "sampler.nosuch: no such handler"
+in_container /vdp/red vdpctl write sampler.n 1 || fail "vdpctl write sampler.n 1"
 
 step "red's engine is killed under traffic: red's kernel part counts the drops, blue loses nothing"
 in_ns red-b $PY udp-recv 5000 400 20 > /tmp/udp-red & red_rx=$!

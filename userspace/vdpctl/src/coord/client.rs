@@ -58,6 +58,9 @@ pub struct ReadArgs {
     target: String,
     /// A parameter for handlers that take one (`rt.lookup 10.0.0.1`).
     parameter: Option<String>,
+    /// Where the container engine keeps its files, for elements at the container level.
+    #[arg(long, default_value = super::engine::DEFAULT_DIR)]
+    engine_dir: PathBuf,
     #[command(flatten)]
     conn: Connection,
 }
@@ -72,6 +75,9 @@ pub struct WriteArgs {
     /// ending at a line break (a route table's `add` takes one route per line).
     #[arg(long)]
     file: Option<PathBuf>,
+    /// Where the container engine keeps its files, for elements at the container level.
+    #[arg(long, default_value = super::engine::DEFAULT_DIR)]
+    engine_dir: PathBuf,
     #[command(flatten)]
     conn: Connection,
 }
@@ -335,13 +341,40 @@ pub fn run_read(args: &ReadArgs) -> Result<ExitCode> {
         Some(parameter) => format!("{handler} {parameter}"),
         None => handler.to_string(),
     };
-    run(&args.conn, Op::Read { element: element.into(), handler }, |r| println!("{}", r["value"].as_str().unwrap_or("")))
+    let response = match call(&args.conn, Op::Read { element: element.into(), handler: handler.clone() }) {
+        Ok(response) => response,
+        Err(code) => return Ok(code),
+    };
+    if let Some(tenant) = at_container_level(&response) {
+        if args.parameter.is_some() {
+            eprintln!("vdpctl: {element} runs in the container engine, whose read handlers take no parameter");
+            return Ok(ExitCode::FAILURE);
+        }
+        return Ok(super::engine::call_handler(&args.engine_dir, tenant, element, &handler, None));
+    }
+    Ok(finish(&response, args.conn.json, |r| println!("{}", r["value"].as_str().unwrap_or(""))))
+}
+
+/// The tenant whose container engine the coordinator sent a handler call to: the element runs at
+/// the container level, and the caller reaches the engine's socket in its own container.
+fn at_container_level(response: &Response) -> Option<&str> {
+    if response.status != Status::Ok || response.result["level"].as_str() != Some("container") {
+        return None;
+    }
+    response.result["tenant"].as_str()
 }
 
 pub fn run_write(args: &WriteArgs) -> Result<ExitCode> {
     let (element, handler) = crate::graph::split_target(&args.target)?;
     let Some(file) = &args.file else {
-        return run(&args.conn, Op::Write { element: element.into(), handler: handler.into(), value: args.value.clone() }, |_| {});
+        let response = match call(&args.conn, Op::Write { element: element.into(), handler: handler.into(), value: args.value.clone() }) {
+            Ok(response) => response,
+            Err(code) => return Ok(code),
+        };
+        if let Some(tenant) = at_container_level(&response) {
+            return Ok(super::engine::call_handler(&args.engine_dir, tenant, element, handler, Some(args.value.as_deref().unwrap_or(""))));
+        }
+        return Ok(finish(&response, args.conn.json, |_| {}));
     };
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let chunks = crate::graph::line_chunks(&text, vdp_core::uapi::HANDLER_VALUE_MAX)?;
@@ -351,6 +384,14 @@ pub fn run_write(args: &WriteArgs) -> Result<ExitCode> {
             Ok(response) => response,
             Err(code) => return Ok(code),
         };
+        if let Some(tenant) = at_container_level(&response) {
+            let code = super::engine::call_handler(&args.engine_dir, tenant, element, handler, Some(chunk));
+            if code != ExitCode::SUCCESS {
+                eprintln!("vdpctl: piece {} of {} of {} was refused; the pieces before it were written", index + 1, chunks.len(), file.display());
+                return Ok(code);
+            }
+            continue;
+        }
         if response.status != Status::Ok {
             // Earlier pieces were applied: say how far the file got.
             eprintln!("vdpctl: piece {} of {} of {} was refused; the pieces before it were written", index + 1, chunks.len(), file.display());

@@ -106,6 +106,8 @@ struct ContainerPart {
     up: u32,
     /// The partition explained ([`vdp_click::partition::Partition::explain`]).
     explain: String,
+    /// The elements at the container level, named as in the tenant's configuration.
+    names: Vec<String>,
 }
 
 /// Slots per ring when the system config does not say.
@@ -134,6 +136,7 @@ impl ContainerPart {
             down: count(Direction::KernelToContainer),
             up: count(Direction::ContainerToKernel),
             explain: split.explain(),
+            names: split.placements.iter().filter(|p| p.side == vdp_click::partition::Side::Container).map(|p| p.element.clone()).collect(),
         })
     }
 
@@ -592,6 +595,14 @@ impl Coordinator {
         if let (Op::Write { element, .. }, true) = (op, as_tenant) {
             if let Some(refusal) = self.root_owned(tenant, element) {
                 return Err(refusal);
+            }
+        }
+        // An element at the container level has its handlers in the tenant's engine, which the
+        // caller reaches in its own container: say so instead of asking the kernel.
+        if let Op::Read { element, .. } | Op::Write { element, .. } = op {
+            let part = self.compiled.get(tenant).and_then(|c| c.container.as_ref());
+            if part.is_some_and(|part| part.names.iter().any(|name| name == element)) {
+                return Ok(json!({ "level": "container", "tenant": tenant }));
             }
         }
         let mut sock = self.kernel()?;

@@ -99,24 +99,7 @@ pub fn run(command: &EngineCommand) -> Result<ExitCode> {
             let Some((element, handler)) = args.target.rsplit_once('.') else {
                 bail!("'{}': write ELEMENT.HANDLER", args.target);
             };
-            // The engine names the tenant's elements as the merged graph does.
-            let full = format!("{tenant}/{element}");
-            match handler_call(&control_path(&args.dir.dir, &tenant), &full, handler, write.then(|| args.value.as_deref().unwrap_or(""))) {
-                Ok(value) => {
-                    if !write {
-                        println!("{}", value.trim_end_matches('\n'));
-                    }
-                    Ok(ExitCode::SUCCESS)
-                }
-                Err(HandlerFailure::Refused(why)) => {
-                    eprintln!("vdpctl: {}: {why}", args.target);
-                    Ok(ExitCode::FAILURE)
-                }
-                Err(HandlerFailure::Unreachable(why)) => {
-                    eprintln!("vdpctl: the container engine of tenant {tenant} cannot be reached: {why}");
-                    Ok(ExitCode::from(client::EXIT_UNREACHABLE))
-                }
-            }
+            Ok(call_handler(&args.dir.dir, &tenant, element, handler, write.then(|| args.value.as_deref().unwrap_or(""))))
         }
         EngineCommand::Start(args) => start(&args.options, &args.conn),
         EngineCommand::Stop(args) => {
@@ -271,6 +254,30 @@ fn spawn(engine: &Path, options: &EngineOptions, config: &Path, tenant: &str, ch
         bail!("the engine exited before it ran ({status}); its log:\n{}", log_tail(&log_path(&options.dir, tenant), 20));
     }
     Ok(pid)
+}
+
+/// Reads (`value` None) or writes `element.handler` of `tenant`'s running engine, whose files
+/// are in `dir`, with the element named as in the tenant's own configuration; prints what was
+/// read, or why it failed, and returns the exit code (3 when the engine cannot be reached).
+pub fn call_handler(dir: &Path, tenant: &str, element: &str, handler: &str, value: Option<&str>) -> ExitCode {
+    // The engine names the tenant's elements as the merged graph does.
+    let full = format!("{tenant}/{element}");
+    match handler_call(&control_path(dir, tenant), &full, handler, value) {
+        Ok(read) => {
+            if value.is_none() {
+                println!("{}", read.trim_end_matches('\n'));
+            }
+            ExitCode::SUCCESS
+        }
+        Err(HandlerFailure::Refused(why)) => {
+            eprintln!("vdpctl: {element}.{handler}: {why}");
+            ExitCode::FAILURE
+        }
+        Err(HandlerFailure::Unreachable(why)) => {
+            eprintln!("vdpctl: {element} runs in the container engine of tenant {tenant}, which cannot be reached: {why}");
+            ExitCode::from(client::EXIT_UNREACHABLE)
+        }
+    }
 }
 
 /// Why a handler call on the engine failed.
