@@ -25,13 +25,15 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
             return Ok(binary);
         }
     }
+    // The generated makefile runs in sim/obj: the testbench's path must be absolute.
+    let testbench = dir.join("sim/tb.cpp").canonicalize().context("the design has no sim/tb.cpp")?;
     let mut command = Command::new("verilator");
     command
         .current_dir(dir)
         .args(["--cc", "--exe", "--build", "-j", "2", "-O1", "-Wno-fatal", "-Wno-WIDTH", "-Wno-UNUSED", "-Wno-UNOPTFLAT", "-Wno-CASEINCOMPLETE"])
         .args(["--top-module", "vdp_top", "-Mdir", "sim/obj", "-o", "vdp_sim", "-CFLAGS", "-O1 -I.."])
         .args(sources.lines().filter(|l| !l.is_empty()))
-        .arg("sim/tb.cpp")
+        .arg(&testbench)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let output = command.output().context("cannot run verilator (scripts/deps.sh installs it)")?;
@@ -73,10 +75,18 @@ impl Running {
         SocketBus::connect(&self.socket)
     }
 
+    /// Waits for the simulation to end (someone else sends `quit`).
+    pub fn wait(mut self) -> Result<()> {
+        let status = self.child.wait()?;
+        if !status.success() {
+            bail!("the simulation failed ({status})");
+        }
+        Ok(())
+    }
+
     /// Tells the simulation to end and waits for it.
     pub fn finish(mut self) -> Result<()> {
-        let mut bus = SocketBus::connect(&self.socket)?;
-        bus.request("quit")?;
+        SocketBus::connect(&self.socket)?.quit()?;
         let status = self.child.wait()?;
         if !status.success() {
             bail!("the simulation failed ({status})");
@@ -105,6 +115,11 @@ impl SocketBus {
         let stream = UnixStream::connect(socket).with_context(|| format!("no simulation serves {}", socket.display()))?;
         stream.set_read_timeout(Some(Duration::from_secs(60)))?;
         Ok(SocketBus { reader: BufReader::new(stream.try_clone()?), writer: stream })
+    }
+
+    /// Ends the simulation.
+    pub fn quit(&mut self) -> Result<()> {
+        self.request("quit").map(|_| ())
     }
 
     fn request(&mut self, line: &str) -> Result<String> {

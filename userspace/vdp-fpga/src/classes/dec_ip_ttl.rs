@@ -10,7 +10,9 @@ fn elaborate(ctx: &Ctx) -> Result<Module, String> {
     let outputs = ctx.outputs();
     let expired = if outputs > 1 { "d_port = 16'd1;" } else { "d_drop = 1'b1;" };
     let decide = format!(
-        "ttl_hl = {{10'd0, {b0}[3:0], 2'b00}};
+        "ttl_sum = 18'd0;
+ttl_csum = 16'd0;
+ttl_hl = {{10'd0, {b0}[3:0], 2'b00}};
 ttl_avail = (m_dlen > m_noff) ? m_dlen - m_noff : 16'd0;
 if (ttl_hl < 16'd20 || ttl_avail < 16'd20) begin
     d_drop = 1'b1;
