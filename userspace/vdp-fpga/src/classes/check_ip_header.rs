@@ -36,7 +36,7 @@ fn elaborate(ctx: &Ctx) -> Result<Module, String> {
     let decide = format!(
         "ip_base = m_hoff + 16'd{offset};
 ip_avail = (d_len > ip_base) ? d_len - ip_base : 16'd0;
-ip_hl = {{10'd0, {b0}[3:0], 2'b00}};
+ip_hl = {{10'd0, d_win[3:0], 2'b00}};
 ip_tl = {{{b2}, {b3}}};
 ip_src = {{{b12}, {b13}, {b14}, {b15}}};
 ip_sum = 21'd0;
@@ -44,7 +44,7 @@ ip_sum = 21'd0;
 ip_sum = {{5'd0, ip_sum[15:0]}} + {{16'd0, ip_sum[20:16]}};
 ip_bad = 1'b0;
 if (ip_avail < 16'd20) ip_bad = 1'b1;
-else if ({b0}[7:4] != 4'd4) ip_bad = 1'b1;
+else if (d_win[7:4] != 4'd4) ip_bad = 1'b1;
 else if (ip_hl < 16'd20 || ip_avail < ip_hl) ip_bad = 1'b1;
 else if (ip_tl < ip_hl || ip_tl > ip_avail) ip_bad = 1'b1;
 else if ({checksum} && ip_sum[15:0] != 16'hffff) ip_bad = 1'b1;
@@ -59,7 +59,6 @@ end else begin
     n_dst = {{{b16}, {b17}, {b18}, {b19}}};
 end
 ",
-        b0 = b(0),
         b2 = b(2),
         b3 = b(3),
         b12 = b(12),

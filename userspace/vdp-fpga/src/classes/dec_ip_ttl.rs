@@ -12,7 +12,7 @@ fn elaborate(ctx: &Ctx) -> Result<Module, String> {
     let decide = format!(
         "ttl_sum = 18'd0;
 ttl_csum = 16'd0;
-ttl_hl = {{10'd0, {b0}[3:0], 2'b00}};
+ttl_hl = {{10'd0, d_win[3:0], 2'b00}};
 ttl_avail = (m_dlen > m_noff) ? m_dlen - m_noff : 16'd0;
 if (ttl_hl < 16'd20 || ttl_avail < 16'd20) begin
     d_drop = 1'b1;
@@ -28,7 +28,6 @@ end else begin
     d_wmask = 12'b1101_0000_0000;
 end
 ",
-        b0 = b(0),
         ttl = b(8),
         proto = b(9),
         c0 = b(10),
