@@ -9,3 +9,4 @@ pub mod design;
 pub mod handlers;
 pub mod map;
 pub mod sim;
+pub mod synth;
