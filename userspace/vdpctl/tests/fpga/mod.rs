@@ -1,5 +1,8 @@
+#![allow(dead_code)] // each test uses a part of these aids
 //! Test aids for the FPGA level's simulation tests: seeded packets, pcap files, and runs of
 //! `vdpctl run` and `vdpctl fpga sim` over the same captures.
+
+pub mod graph;
 
 use pcap_file::pcap::{PcapPacket, PcapReader, PcapWriter};
 use std::path::{Path, PathBuf};
@@ -148,46 +151,78 @@ pub fn generate(dir: &Path, config: &str, ports: usize) -> PathBuf {
 /// same. Returns the number of frames compared.
 pub fn compare(dir: &Path, config: &str, ports: usize, inputs: &[(usize, Vec<Vec<u8>>)], outputs: &[usize], reads: &[&str]) -> usize {
     let design = generate(dir, config, ports);
-    let mut io = Vec::new();
-    for (k, (port, frames)) in inputs.iter().enumerate() {
-        let path = dir.join(format!("in{port}.pcap"));
-        // Inputs interleave in time: port k's packets lie between the others'.
-        write_pcap(&path, frames, 1_000_000_000 + 1000 * k as u64);
-        io.push("--input".to_string());
-        io.push(format!("eth{port}={}", path.display()));
-    }
-    let mut software = io.clone();
-    let mut hardware = io;
-    for port in outputs {
-        software.push("--output".into());
-        software.push(format!("eth{port}={}", dir.join(format!("sw{port}.pcap")).display()));
-        hardware.push("--output".into());
-        hardware.push(format!("eth{port}={}", dir.join(format!("hw{port}.pcap")).display()));
-    }
-    for read in reads {
-        software.push("--read".into());
-        software.push(read.to_string());
-        hardware.push("--read".into());
-        hardware.push(read.to_string());
-    }
-    let config_path = dir.join("config.click").display().to_string();
-    let mut run = vec!["run".to_string(), config_path.clone()];
-    run.extend(software);
-    let sw_reads = vdpctl(&run);
-    let mut sim = vec!["fpga".to_string(), "sim".to_string(), design.display().to_string()];
-    sim.extend(hardware);
-    let hw_reads = vdpctl(&sim);
-    let mut compared = 0;
-    for port in outputs {
-        let sw = read_pcap(&dir.join(format!("sw{port}.pcap")));
-        let hw = read_pcap(&dir.join(format!("hw{port}.pcap")));
-        for (i, (s, h)) in sw.iter().zip(&hw).enumerate() {
-            assert_eq!(s, h, "eth{port} frame {i} differs (software, then FPGA); in {}", dir.display());
+    let inputs: Vec<(String, Vec<Vec<u8>>)> = inputs.iter().map(|(port, frames)| (format!("eth{port}"), frames.clone())).collect();
+    let outputs: Vec<String> = outputs.iter().map(|port| format!("eth{port}")).collect();
+    let reads: Vec<String> = reads.iter().map(|r| r.to_string()).collect();
+    let run = Run { dir, tag: "", inputs: &inputs, outputs: &outputs, reads: &reads };
+    let software = run.software(&dir.join("config.click"));
+    let hardware = run.hardware(&design, None);
+    run.agree(&software, &hardware)
+}
+
+/// One comparison: inputs by device, the devices whose output is compared, the reads.
+pub struct Run<'a> {
+    pub dir: &'a Path,
+    /// Tells this run's files apart from others' in `dir`.
+    pub tag: &'a str,
+    pub inputs: &'a [(String, Vec<Vec<u8>>)],
+    pub outputs: &'a [String],
+    pub reads: &'a [String],
+}
+
+impl Run<'_> {
+    fn io(&self, side: &str) -> Vec<String> {
+        let mut args = Vec::new();
+        for (k, (device, frames)) in self.inputs.iter().enumerate() {
+            let path = self.dir.join(format!("{}in-{device}.pcap", self.tag));
+            // Inputs interleave in time: the k-th device's packets lie between the others'.
+            write_pcap(&path, frames, 1_000_000_000 + 1000 * k as u64);
+            args.push("--input".to_string());
+            args.push(format!("{device}={}", path.display()));
         }
-        assert_eq!(sw.len(), hw.len(), "eth{port}: software sent {} frames, the FPGA {}; in {}", sw.len(), hw.len(), dir.display());
-        compared += sw.len();
+        for device in self.outputs {
+            args.push("--output".into());
+            args.push(format!("{device}={}", self.dir.join(format!("{}{side}-{device}.pcap", self.tag)).display()));
+        }
+        for read in self.reads {
+            args.push("--read".into());
+            args.push(read.clone());
+        }
+        args
     }
-    eprint!("{hw_reads}");
-    assert_eq!(sw_reads, hw_reads, "handler reads differ (software, then FPGA); in {}", dir.display());
-    compared
+
+    /// `vdpctl run` of `config`: what the reads printed.
+    pub fn software(&self, config: &Path) -> String {
+        let mut args = vec!["run".to_string(), config.display().to_string()];
+        args.extend(self.io("sw"));
+        vdpctl(&args)
+    }
+
+    /// `vdpctl fpga sim` of the design (for `tenant`'s reads when it has several).
+    pub fn hardware(&self, design: &Path, tenant: Option<&str>) -> String {
+        let mut args = vec!["fpga".to_string(), "sim".to_string(), design.display().to_string()];
+        args.extend(self.io("hw"));
+        if let Some(tenant) = tenant {
+            args.push("--tenant".into());
+            args.push(tenant.into());
+        }
+        vdpctl(&args)
+    }
+
+    /// Asserts that both sides sent the same frames in the same order on every output and
+    /// read the same; returns the number of frames compared.
+    pub fn agree(&self, software: &str, hardware: &str) -> usize {
+        let mut compared = 0;
+        for device in self.outputs {
+            let sw = read_pcap(&self.dir.join(format!("{}sw-{device}.pcap", self.tag)));
+            let hw = read_pcap(&self.dir.join(format!("{}hw-{device}.pcap", self.tag)));
+            for (i, (s, h)) in sw.iter().zip(&hw).enumerate() {
+                assert_eq!(s, h, "{}{device} frame {i} differs (software, then FPGA); in {}", self.tag, self.dir.display());
+            }
+            assert_eq!(sw.len(), hw.len(), "{}{device}: software sent {} frames, the FPGA {}; in {}", self.tag, sw.len(), hw.len(), self.dir.display());
+            compared += sw.len();
+        }
+        assert_eq!(software, hardware, "{}handler reads differ (software, then FPGA); in {}", self.tag, self.dir.display());
+        compared
+    }
 }
