@@ -31,7 +31,7 @@ done
 rm -rf "$WORK"
 mkdir -p "$WORK" "$DOCS"
 python3 scripts/bench-fpga-report.py measure --vdpctl "$VDPCTL" --work "$WORK" --frames "$FRAMES" --repeat "$REPEAT" \
-  --path scripts/bench-fpga/ipv4-path.click --router userspace/vdpctl/tests/fpga/router.click
+  --path scripts/bench-fpga/ipv4-path.click --router userspace/vdpctl/tests/fpga/router.click --system scripts/bench-fpga/system.toml
 python3 scripts/bench-fpga-report.py report --work "$WORK" --docs "$DOCS"
 gnuplot "$WORK/fpga.gp"
 echo "[bench] wrote $DOCS/fpga.md and $DOCS/fpga.png"
