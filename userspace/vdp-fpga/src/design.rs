@@ -47,7 +47,7 @@ struct Placed<'a> {
 
 fn snake(name: &str) -> String {
     let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
+    for (i, c) in name.char_indices() {
         if c.is_ascii_uppercase() {
             let prev_lower = name[..i].chars().last().is_some_and(|p| p.is_ascii_lowercase());
             if i > 0 && prev_lower {

@@ -1,6 +1,6 @@
 //! Random Click configurations over the FPGA subset, from a seed: trees of elements grown
 //! from each FromDevice, in an order that keeps them meaningful (IP elements after a Strip and
-//! a CheckIPHeader, Ethernet elements on frames), with outputs that end in a Discard or a
+//! a CheckIPHeader, Ethernet elements on frames, bytes pushed in front of a frame), with outputs that end in a Discard or a
 //! Queue and ToDevice, sometimes shared (so inputs get several connections), and the handlers
 //! worth reading.
 
@@ -90,7 +90,7 @@ impl Gen<'_> {
         }
         let mut choices: Vec<u32> = vec![0, 1, 2, 3, 4];
         if !state.stripped {
-            choices.extend([5, 5, 5, 6, 7]);
+            choices.extend([5, 5, 5, 6, 7, 13, 14]);
         } else {
             choices.extend([8, 8]);
             if !state.checked {
@@ -234,6 +234,23 @@ impl Gen<'_> {
                     self.connect(&rt, k, &next);
                 }
                 rt
+            }
+            13 => {
+                // Bytes pushed in front of the stream's start: zeros at both levels.
+                let n = *self.rng.pick(&[2u64, 8, 14, 21]);
+                let u = self.declare("u", &format!("Unstrip({n})"));
+                let s = self.declare("s", &format!("Strip({n})"));
+                self.connect(&u, 0, &s);
+                let next = self.chain(state, depth - 1);
+                self.connect(&s, 0, &next);
+                u
+            }
+            14 => {
+                // A frame in a frame: the header written in front of the stream's start.
+                let e = self.declare("ee", "EtherEncap(0x0800, 00:00:00:00:00:03, 02:00:00:00:00:04)");
+                let next = self.chain(state, depth - 1);
+                self.connect(&e, 0, &next);
+                e
             }
             _ => {
                 let c = self.declare("c", "Counter");
