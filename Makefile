@@ -13,7 +13,7 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container fuzz clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz clean help
 
 all: kmod userspace
 
@@ -27,6 +27,8 @@ help:
 	@echo "make bench-cpu  CPU-share and scheduling benchmarks (writes docs/bench/)"
 	@echo "make bench-elements  per-element cycles (user level and kernel) and vdpctl run throughput (writes docs/bench/)"
 	@echo "make bench-container  the container level against the kernel level, one crossing, in and out of a container (writes docs/bench/)"
+	@echo "make bench-fpga  the FPGA level: simulated bits per cycle of the IPv4 path against vdpctl run, and area (writes docs/bench/)"
+	@echo "make fpga-prop  long property test of the FPGA level (FPGA_PROP_SEED, FPGA_PROP_DESIGNS, FPGA_PROP_TENANTS, FPGA_PROP_PACKETS)"
 	@echo "make fuzz     long netlink fuzz run (FUZZ_MESSAGES, FUZZ_SEED, FUZZ_SECONDS)"
 
 deps:
@@ -94,6 +96,23 @@ bench-elements: initramfs
 bench-container: FLAVOUR = lean
 bench-container: initramfs
 	@scripts/bench-container.sh
+
+# The FPGA level (docs/fpga.md): simulated throughput of the IPv4 path beside vdpctl run's, and
+# the area of every class's module; docs/bench/fpga.md and its plot. Needs verilator and yosys.
+bench-fpga: userspace
+	@VDPCTL=$(VDPCTL) scripts/bench-fpga.sh
+
+# The FPGA level's property test at length: FPGA_PROP_DESIGNS designs of FPGA_PROP_TENANTS random
+# graphs each, from seed FPGA_PROP_SEED, FPGA_PROP_PACKETS packets a graph (make test runs one
+# design of three graphs).
+FPGA_PROP_SEED ?= 1000
+FPGA_PROP_DESIGNS ?= 20
+FPGA_PROP_TENANTS ?= 3
+FPGA_PROP_PACKETS ?= 400
+fpga-prop: deps
+	cd userspace && VDP_FPGA_PROP_SEED=$(FPGA_PROP_SEED) VDP_FPGA_PROP_DESIGNS=$(FPGA_PROP_DESIGNS) \
+		VDP_FPGA_PROP_TENANTS=$(FPGA_PROP_TENANTS) VDP_FPGA_PROP_PACKETS=$(FPGA_PROP_PACKETS) \
+		cargo test --quiet -p vdpctl --test fpga_prop -- --nocapture
 
 clean:
 	rm -rf $(OUT)

@@ -11,6 +11,8 @@ APT_PACKAGES=(
   qemu-system-x86 busybox-static iproute2 util-linux kmod
   # tests and tools
   jq python3-yaml python3-jsonschema
+  # the FPGA level: simulation and synthesis of generated designs (docs/fpga.md)
+  verilator yosys
 )
 BINDGEN_VERSION=0.73.2
 

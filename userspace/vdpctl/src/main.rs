@@ -4,6 +4,7 @@ mod atomic;
 mod channel_test;
 mod coord;
 mod device;
+mod fpga;
 mod frontend;
 mod graph;
 mod info;
@@ -95,6 +96,8 @@ enum Command {
     Classes(frontend::ClassesArgs),
     /// Run a tenant configuration in user space over pcap captures, on a virtual clock.
     Run(run::RunArgs),
+    /// The FPGA level: a configuration to Verilog for a board, its simulation, its handlers.
+    Fpga(fpga::FpgaArgs),
 }
 
 fn main() -> ExitCode {
@@ -125,6 +128,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => frontend::run_compile(&args),
         Command::Classes(args) => frontend::run_classes(&args),
         Command::Run(args) => run::run(&args, run::engine::start),
+        Command::Fpga(args) => fpga::run(&args),
     };
     match result {
         Ok(code) => code,

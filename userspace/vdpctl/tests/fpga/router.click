@@ -1,0 +1,13 @@
+c0 :: Counter;
+FromDevice(eth0) -> c0 -> cl :: Classifier(12/0800, 12/86dd, -);
+FromDevice(eth1) -> c0;
+cl[0] -> Strip(14) -> chk :: CheckIPHeader(BADSRC 172.16.0.1, INTERFACES 192.168.1.1/24) -> rt :: LinearIPLookup(10.0.0.0/8 0, 192.168.1.0/24 10.0.0.9 1, 10.200.0.0/16 2);
+cl[1] -> Paint(1) -> ps :: PaintSwitch;
+cl[2] -> d :: Discard;
+ps[0] -> d2 :: Discard;
+ps[1] -> q3 :: Queue(200) -> ToDevice(eth2);
+rt[0] -> ttl0 :: DecIPTTL -> EtherEncap(0x0800, 00:00:00:00:00:01, 00:00:00:00:00:02) -> c1 :: Counter -> q1 :: Queue(200) -> ToDevice(eth0);
+rt[1] -> ttl1 :: DecIPTTL -> Unstrip(14) -> EtherMirror -> q2 :: Queue(200) -> ToDevice(eth1);
+rt[2] -> Unstrip(14) -> q4 :: Queue(200) -> ToDevice(eth3);
+ttl0[1] -> c2 :: Counter -> d3 :: Discard;
+ttl1[1] -> d3;
