@@ -7,5 +7,6 @@ pub mod board;
 pub mod classes;
 pub mod design;
 pub mod handlers;
+pub mod host;
 pub mod map;
 pub mod sim;

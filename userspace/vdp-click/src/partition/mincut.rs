@@ -134,6 +134,18 @@ impl Network {
 /// The container side of a minimum cut with the largest kernel side (`true` = container), or
 /// `None` if a kernel pin and a container pin are in one group (the caller reports it first).
 pub fn min_cut(pins: &[Pin], feeds: &[PortFeed]) -> Option<Vec<bool>> {
+    cut(pins, feeds, false)
+}
+
+/// [`min_cut`] where packets may cross one way only, from the kernel side to the container
+/// side: a container-side sender into a kernel-side port is not a boundary but impossible (its
+/// edge `v -> b` is unbounded). The FPGA partition uses it with the FPGA as the kernel side, so
+/// the FPGA side is closed upstream: a prefix of the graph. `None` when no finite cut exists.
+pub fn min_cut_one_way(pins: &[Pin], feeds: &[PortFeed]) -> Option<Vec<bool>> {
+    cut(pins, feeds, true)
+}
+
+fn cut(pins: &[Pin], feeds: &[PortFeed], one_way: bool) -> Option<Vec<bool>> {
     let groups = pins.len();
     let (source, sink) = (groups, groups + 1);
     let mut network = Network::new(groups + 2);
@@ -156,7 +168,7 @@ pub fn min_cut(pins: &[Pin], feeds: &[PortFeed]) -> Option<Vec<bool>> {
             network.add(into_kernel, sender, UNBOUNDED);
         }
         network.add(into_container, feed.receiver, 1);
-        network.add(feed.receiver, into_kernel, 1);
+        network.add(feed.receiver, into_kernel, if one_way { UNBOUNDED } else { 1 });
     }
     network.max_flow(source, sink)?;
     let reach = network.reaching(sink);
@@ -200,6 +212,28 @@ mod tests {
         let feeds = [feed(3, &[0, 1, 2]), feed(4, &[3])];
         let container = min_cut(&pins, &feeds).unwrap();
         assert_eq!(container, [false, false, false, false, true]);
+    }
+
+    #[test]
+    fn one_way_keeps_the_kernel_side_closed_upstream() {
+        // 0 (kernel) -> 1 -> 2 -> 3 (container), and 0 -> 4 -> 2: two ways into 2. Both ways
+        // the cut takes one boundary; one-way, 2 may not be on the kernel side unless 1 and 4
+        // are, and the largest kernel side is 0, 1, 2, 4.
+        let pins = [Pin::Kernel, Pin::Free, Pin::Free, Pin::Container, Pin::Free];
+        let feeds = [feed(1, &[0]), feed(2, &[1, 4]), feed(3, &[2]), feed(4, &[0])];
+        assert_eq!(min_cut_one_way(&pins, &feeds).unwrap(), [false, false, false, true, false]);
+        // A container element feeding a free one that feeds the kernel's: the free one must
+        // follow the container, and the kernel side may not receive from it at all.
+        let pins = [Pin::Container, Pin::Free, Pin::Free];
+        let feeds = [feed(1, &[0]), feed(2, &[1])];
+        assert_eq!(min_cut_one_way(&pins, &feeds).unwrap(), [true, true, true]);
+        let pins = [Pin::Container, Pin::Kernel];
+        assert_eq!(min_cut_one_way(&pins, &[feed(1, &[0])]), None);
+        // Where two-way the tie keeps 2 in the kernel, one-way it cannot be (3 feeds it).
+        let pins = [Pin::Kernel, Pin::Free, Pin::Free, Pin::Container];
+        let feeds = [feed(1, &[0]), feed(2, &[1, 3])];
+        assert_eq!(min_cut(&pins, &feeds).unwrap(), [false, false, false, true]);
+        assert_eq!(min_cut_one_way(&pins, &feeds).unwrap(), [false, false, true, true]);
     }
 
     #[test]

@@ -1,0 +1,254 @@
+//! The FPGA partition (Keller's third level): a tenant's graph split into an FPGA part, a
+//! prefix of the graph from the board's receiving devices inwards, and a software part (what
+//! the kernel/container partition then splits as before).
+//!
+//! Which elements the FPGA can run is the caller's knowledge (`vdp-fpga`: its class table and
+//! the board), given as one [`Capability`] per element. Packets cross one way only, from the
+//! FPGA to the host, so the FPGA part is closed upstream: an element is on the FPGA only if
+//! everything that sends to it is. Among such parts the one taken needs the fewest crossings
+//! (a minimum cut, as the container partition's), ties going to the largest FPGA part. Elements
+//! joined by pull connections or a reference stay together.
+//!
+//! Each input port of the software part that receives from the FPGA is one boundary `k`:
+//! `ToHost(HOST)` on the FPGA side, a stream to the board's `k`-th host link `HOST`, and
+//! `FromDevice(HOST)` on the software side, the host link as a device. Both halves are named
+//! `f2sK`. A board has as many boundaries as it declares host links.
+
+use super::mincut::{self, Pin, PortFeed};
+use super::{build, is_push, together, CutConnection, Direction, Halves, Side};
+use crate::check::CheckedGraph;
+use crate::flatten::FlatGraph;
+use crate::source::{Diagnostic, Diagnostics, Sources};
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+
+/// The FPGA side's boundary class: a push input streamed to a host link of the board.
+pub const TO_HOST: &str = "ToHost";
+
+/// What the FPGA level can do with one element of a tenant's graph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Capability {
+    /// A FromDevice whose device is on the board: its frames arrive on the FPGA.
+    Ingress,
+    /// It has an FPGA definition that takes its arguments; the cut places it.
+    Capable,
+    /// It cannot run on the FPGA, and why.
+    Not(String),
+}
+
+/// Why an element is at its level.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "reason")]
+pub enum FpgaReason {
+    /// Its device's frames arrive on the board.
+    Ingress,
+    /// It cannot run on the FPGA.
+    Software { why: String },
+    /// Joined by pull connections or a reference to an element that cannot.
+    Joined { to: String },
+    /// An element in software sends to it, and nothing returns from software to the FPGA.
+    After { from: String },
+    /// Placed by the minimum cut.
+    Cut,
+}
+
+/// Where one element of the tenant's graph runs.
+#[derive(Clone, Debug, Serialize)]
+pub struct FpgaPlacement {
+    pub element: String,
+    pub class: String,
+    pub fpga: bool,
+    #[serde(flatten)]
+    pub reason: FpgaReason,
+}
+
+/// One stream from the FPGA to the host: the connections into one software input port.
+#[derive(Clone, Debug, Serialize)]
+pub struct HostBoundary {
+    pub index: usize,
+    /// The board's host link it uses.
+    pub host: String,
+    /// The name both halves carry (`f2s0`).
+    pub element: String,
+    pub connections: Vec<CutConnection>,
+}
+
+/// A tenant's graph split between the FPGA and software.
+#[derive(Clone, Debug, Serialize)]
+pub struct FpgaPartition {
+    pub board: String,
+    /// The FPGA part, with `ToHost` at the cuts; `None` when nothing goes there.
+    pub fpga: Option<FlatGraph>,
+    /// The software part, with `FromDevice(HOST)` at the cuts; `None` when all is on the FPGA.
+    pub software: Option<FlatGraph>,
+    pub boundaries: Vec<HostBoundary>,
+    /// Every element of the tenant's graph, in its order.
+    pub placements: Vec<FpgaPlacement>,
+}
+
+/// Splits `flat` (checked as `checked`) by `capability` (one per element) for a board named
+/// `board` whose host links are `hosts`. Errors: more crossings than host links.
+pub fn partition_fpga(
+    flat: &FlatGraph,
+    checked: &CheckedGraph,
+    sources: &Sources,
+    capability: &[Capability],
+    board: &str,
+    hosts: &[String],
+) -> Result<FpgaPartition, Diagnostics> {
+    let count = flat.elements.len();
+    if checked.elements.len() != count || capability.len() != count {
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.error(None, "internal error: the checked graph is not the flat graph's");
+        return Err(diagnostics);
+    }
+    let mut groups = together(flat, checked);
+    let mut group_ids: HashMap<usize, usize> = HashMap::new();
+    let group_of: Vec<usize> = (0..count)
+        .map(|index| {
+            let root = groups.find(index);
+            let next = group_ids.len();
+            *group_ids.entry(root).or_insert(next)
+        })
+        .collect();
+    let mut reasons: Vec<Option<FpgaReason>> = vec![None; count];
+    // A group with an element the FPGA cannot run stays in software whole.
+    let mut software_group: Vec<Option<String>> = vec![None; group_ids.len()];
+    for (index, capability) in capability.iter().enumerate() {
+        if let Capability::Not(why) = capability {
+            reasons[index] = Some(FpgaReason::Software { why: why.clone() });
+            software_group[group_of[index]].get_or_insert_with(|| flat.elements[index].name.clone());
+        }
+    }
+    for index in 0..count {
+        if let (None, Some(to)) = (&reasons[index], &software_group[group_of[index]]) {
+            reasons[index] = Some(FpgaReason::Joined { to: to.clone() });
+        }
+    }
+    // What software sends to is in software too: the FPGA part is closed upstream.
+    let mut queue: VecDeque<usize> = (0..group_ids.len()).filter(|g| software_group[*g].is_some()).collect();
+    let mut forced: Vec<bool> = software_group.iter().map(Option::is_some).collect();
+    while let Some(group) = queue.pop_front() {
+        for connection in flat.connections.iter().filter(|c| group_of[c.from] == group) {
+            let target = group_of[connection.to];
+            if !forced[target] {
+                forced[target] = true;
+                queue.push_back(target);
+                for index in 0..count {
+                    if group_of[index] == target && reasons[index].is_none() {
+                        reasons[index] = Some(FpgaReason::After { from: flat.elements[connection.from].name.clone() });
+                    }
+                }
+            }
+        }
+    }
+    let mut pins = vec![Pin::Free; group_ids.len()];
+    for (group, pin) in pins.iter_mut().enumerate() {
+        if forced[group] {
+            *pin = Pin::Container;
+        }
+    }
+    for index in 0..count {
+        if capability[index] == Capability::Ingress && !forced[group_of[index]] {
+            pins[group_of[index]] = Pin::Kernel;
+            reasons[index] = Some(FpgaReason::Ingress);
+        }
+    }
+    let mut feed_of: HashMap<(usize, u16), usize> = HashMap::new();
+    let mut feeds: Vec<PortFeed> = Vec::new();
+    for connection in flat.connections.iter().filter(|c| is_push(checked, c)) {
+        let slot = *feed_of.entry((connection.to, connection.to_port)).or_insert_with(|| {
+            feeds.push(PortFeed { receiver: group_of[connection.to], senders: Vec::new() });
+            feeds.len() - 1
+        });
+        feeds[slot].senders.push(group_of[connection.from]);
+    }
+    let in_software = if pins.contains(&Pin::Kernel) {
+        mincut::min_cut_one_way(&pins, &feeds)
+    } else {
+        Some(vec![true; pins.len()])
+    };
+    let Some(in_software) = in_software else {
+        let mut diagnostics = Diagnostics::default();
+        diagnostics.error(None, "internal error: the FPGA part could not be closed upstream");
+        return Err(diagnostics);
+    };
+    let on_fpga = |index: usize| !in_software[group_of[index]];
+    let placements: Vec<FpgaPlacement> = (0..count)
+        .map(|index| FpgaPlacement {
+            element: flat.elements[index].name.clone(),
+            class: flat.elements[index].class.clone(),
+            fpga: on_fpga(index),
+            reason: reasons[index].clone().unwrap_or(FpgaReason::Cut),
+        })
+        .collect();
+    let board = board.to_string();
+    if (0..count).all(|index| !on_fpga(index)) {
+        return Ok(FpgaPartition { board, fpga: None, software: Some(flat.clone()), boundaries: Vec::new(), placements });
+    }
+    let host = |index: usize| hosts.get(index).cloned().unwrap_or_else(|| format!("host{index}"));
+    let name = |_: Direction, index: usize| format!("f2s{index}");
+    let classes = |_: Direction, index: usize| [(TO_HOST.to_string(), host(index)), ("FromDevice".to_string(), host(index))];
+    let over = |_: Direction, used: usize, _: &[&super::Boundary]| {
+        (used > hosts.len()).then(|| {
+            Diagnostic::error(None, format!("the FPGA part needs {used} streams to the host; board '{board}' has {} host links", hosts.len()))
+                .note("each input port in software that receives from the FPGA takes one host link ([[host]] in the board file)")
+        })
+    };
+    let side_of = |index: usize| if on_fpga(index) { Side::Kernel } else { Side::Container };
+    let halves = Halves { name: &name, classes: &classes, over: &over };
+    let (fpga, software, boundaries) = build(flat, sources, &side_of, |c| is_push(checked, c), &halves)?;
+    let boundaries = boundaries
+        .into_iter()
+        .map(|b| HostBoundary { index: usize::from(b.index), host: host(usize::from(b.index)), element: b.element, connections: b.connections })
+        .collect();
+    let software = (!software.elements.is_empty()).then_some(software);
+    Ok(FpgaPartition { board, fpga: Some(fpga), software, boundaries, placements })
+}
+
+impl FpgaPartition {
+    /// Whether anything runs on the FPGA.
+    pub fn has_fpga(&self) -> bool {
+        self.fpga.is_some()
+    }
+
+    /// The placement as text for `vdpctl check --explain`.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        let on = |fpga: bool| self.placements.iter().filter(move |p| p.fpga == fpga);
+        let _ = writeln!(
+            out,
+            "fpga partition on board '{}': {} element(s) on the FPGA, {} in software, {} stream(s) to the host (the fewest possible)",
+            self.board,
+            on(true).count(),
+            on(false).count(),
+            self.boundaries.len()
+        );
+        for (fpga, title) in [(true, "fpga"), (false, "software")] {
+            let _ = writeln!(out, "  {title} level:");
+            for placement in on(fpga) {
+                let why = match &placement.reason {
+                    FpgaReason::Ingress => "pinned: its device's frames arrive on the board".to_string(),
+                    FpgaReason::Software { why } => format!("pinned: {why}"),
+                    FpgaReason::Joined { to } => format!("joined to {to} by pull connections or a reference"),
+                    FpgaReason::After { from } => format!("after {from}, which runs in software"),
+                    FpgaReason::Cut => "placed by the minimum cut".to_string(),
+                };
+                let _ = writeln!(out, "    {} ({}): {why}", placement.element, placement.class);
+            }
+        }
+        for boundary in &self.boundaries {
+            let _ = writeln!(
+                out,
+                "  boundary fpga -> host {}: {TO_HOST}({}) -> FromDevice({}), named {}",
+                boundary.index, boundary.host, boundary.host, boundary.element
+            );
+            for cut in &boundary.connections {
+                let _ = writeln!(out, "    replaces {} [{}] -> [{}] {} ({})", cut.from, cut.from_port, cut.to_port, cut.to, cut.at);
+            }
+        }
+        out
+    }
+}
+
