@@ -9,4 +9,5 @@ pub mod design;
 pub mod handlers;
 pub mod host;
 pub mod map;
+pub mod partition;
 pub mod sim;

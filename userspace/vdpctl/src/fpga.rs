@@ -2,7 +2,7 @@
 //! -o DIR` writes a design; `vdpctl fpga sim DIR` runs it under Verilator over pcap captures;
 //! `vdpctl fpga read|write` reach a running simulation's handlers through the design's map.
 
-use crate::frontend::name_and_file;
+use crate::frontend::{name_and_file, read_system};
 use crate::run::reads::format as format_read;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -12,7 +12,9 @@ use vdp_click::check::CheckOptions;
 use vdp_click::source::{Diagnostics, Sources};
 use vdp_fpga::design::{self, Tenant};
 use vdp_fpga::map::Map;
-use vdp_fpga::{board, handlers, sim};
+use vdp_click::system::SystemConfig;
+use vdp_fpga::board::Board;
+use vdp_fpga::{board, handlers, partition, sim};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -41,6 +43,23 @@ pub enum FpgaCommand {
     Write(WriteArgs),
     /// End a running simulation.
     Stop(StopArgs),
+    /// Split a tenant's configuration between the FPGA and software as the system config's
+    /// board and the tenant's [tenant.fpga] allow; write the FPGA part's design and the
+    /// software part's Click text.
+    Partition(PartitionArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PartitionArgs {
+    /// TENANT=FILE.
+    pub config: String,
+    /// The system config: its [fpga] board, the tenant's devices, limits and [tenant.fpga].
+    #[arg(long)]
+    pub system: PathBuf,
+    /// Directory to write into (it must not exist, or be empty): `fpga/` (the design, as
+    /// `vdpctl fpga` writes one), `software.click`, `partition.txt`.
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -122,8 +141,56 @@ pub fn run(args: &FpgaArgs) -> Result<ExitCode> {
             sim::SocketBus::connect(&stop.socket)?.quit()?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(FpgaCommand::Partition(partition)) => run_partition(partition),
         None => generate(args),
     }
+}
+
+/// The board the system config names (`[fpga] board`, relative to the config's directory),
+/// added to `sources` so that its errors are `file:line:col`; `Ok(None)` without `[fpga]` or
+/// when the board has errors (then in `diagnostics`).
+pub fn system_board(system: &SystemConfig, system_path: &Path, sources: &mut Sources, diagnostics: &mut Diagnostics) -> Result<Option<Board>> {
+    let Some(fpga) = &system.fpga else { return Ok(None) };
+    let path = system_path.parent().unwrap_or(Path::new(".")).join(&fpga.board);
+    let text = std::fs::read_to_string(&path).with_context(|| format!("{}: [fpga] board: cannot read {}", system_path.display(), path.display()))?;
+    let file = sources.add(path.display().to_string(), text.clone());
+    Ok(board::parse(file, &text, diagnostics))
+}
+
+fn run_partition(args: &PartitionArgs) -> Result<ExitCode> {
+    let (Some(tenant), file) = name_and_file(&args.config) else { bail!("'{}': write TENANT=FILE", args.config) };
+    let system = read_system(&args.system)?;
+    let Some(entry) = system.tenant(tenant) else { bail!("tenant '{tenant}' is not in the system config") };
+    if system.fpga_budget(tenant).is_none() {
+        bail!("tenant '{tenant}' may not use the FPGA level: its system config entry has no [tenant.fpga] (or the config no [fpga] board)");
+    }
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let board = system_board(&system, &args.system, &mut sources, &mut diagnostics)?;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+    let options = CheckOptions {
+        limits: system.limits.clone(),
+        devices: Some(entry.device.iter().map(|d| d.name.clone()).collect()),
+        ..CheckOptions::default()
+    };
+    let (flat, checked) = vdp_click::check_text(&mut sources, file, &text, &options, &mut diagnostics);
+    let split = match (&board, diagnostics.has_errors()) {
+        (Some(board), false) => partition::split(tenant, &flat, &checked, &sources, board, &options).map_err(|found| diagnostics.extend(found)).ok(),
+        _ => None,
+    };
+    eprint!("{}", sources.render_all(&diagnostics));
+    let Some(split) = split else { return Ok(ExitCode::FAILURE) };
+    let explain = split.partition.explain();
+    let mut files: Vec<(String, String)> = vec![("partition.txt".into(), explain.clone())];
+    if let Some(design) = &split.design {
+        files.extend(design.files.iter().map(|(path, text)| (format!("fpga/{path}"), text.clone())));
+    }
+    if let Some((software, _)) = &split.software {
+        files.push(("software.click".into(), vdp_click::print::to_click(software, &format!("the software part of tenant {tenant}'s {file}, by vdpctl fpga partition"))));
+    }
+    write_design(&args.out, &files)?;
+    print!("{explain}");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn generate(args: &FpgaArgs) -> Result<ExitCode> {

@@ -5,9 +5,12 @@
 //! Which elements the FPGA can run is the caller's knowledge (`vdp-fpga`: its class table and
 //! the board), given as one [`Capability`] per element. Packets cross one way only, from the
 //! FPGA to the host, so the FPGA part is closed upstream: an element is on the FPGA only if
-//! everything that sends to it is. Among such parts the one taken needs the fewest crossings
-//! (a minimum cut, as the container partition's), ties going to the largest FPGA part. Elements
-//! joined by pull connections or a reference stay together.
+//! everything that sends to it is. Among such parts the one taken costs least, where a stream to
+//! the host costs 1 and so does each element left in software that the FPGA could have run (a
+//! minimum cut, as the container partition's), ties going to the largest FPGA part: the prefix
+//! grows as far as it can unless a branch would take more streams than it has elements. Elements
+//! joined by pull connections or a reference stay together, and so do the ends of a connection
+//! whose packets carry state the host link does not (the caller says which).
 //!
 //! Each input port of the software part that receives from the FPGA is one boundary `k`:
 //! `ToHost(HOST)` on the FPGA side, a stream to the board's `k`-th host link `HOST`, and
@@ -45,7 +48,8 @@ pub enum FpgaReason {
     Ingress,
     /// It cannot run on the FPGA.
     Software { why: String },
-    /// Joined by pull connections or a reference to an element that cannot.
+    /// Joined to an element that cannot, by pull connections, a reference or packet state a
+    /// host link does not carry.
     Joined { to: String },
     /// An element in software sends to it, and nothing returns from software to the FPGA.
     After { from: String },
@@ -88,22 +92,28 @@ pub struct FpgaPartition {
 }
 
 /// Splits `flat` (checked as `checked`) by `capability` (one per element) for a board named
-/// `board` whose host links are `hosts`. Errors: more crossings than host links.
+/// `board` whose host links are `hosts`. `uncuttable` (one per connection) marks connections
+/// whose packets carry state a host link does not (annotations, stripped bytes): their ends
+/// stay together. Errors: more crossings than host links.
 pub fn partition_fpga(
     flat: &FlatGraph,
     checked: &CheckedGraph,
     sources: &Sources,
     capability: &[Capability],
+    uncuttable: &[bool],
     board: &str,
     hosts: &[String],
 ) -> Result<FpgaPartition, Diagnostics> {
     let count = flat.elements.len();
-    if checked.elements.len() != count || capability.len() != count {
+    if checked.elements.len() != count || capability.len() != count || uncuttable.len() != flat.connections.len() {
         let mut diagnostics = Diagnostics::default();
         diagnostics.error(None, "internal error: the checked graph is not the flat graph's");
         return Err(diagnostics);
     }
     let mut groups = together(flat, checked);
+    for (connection, _) in flat.connections.iter().zip(uncuttable).filter(|(_, uncuttable)| **uncuttable) {
+        groups.join(connection.from, connection.to);
+    }
     let mut group_ids: HashMap<usize, usize> = HashMap::new();
     let group_of: Vec<usize> = (0..count)
         .map(|index| {
@@ -164,8 +174,13 @@ pub fn partition_fpga(
         });
         feeds[slot].senders.push(group_of[connection.from]);
     }
+    // Each element kept off the FPGA costs as much as one stream to the host.
+    let mut weight = vec![0u64; pins.len()];
+    for group in &group_of {
+        weight[*group] += 1;
+    }
     let in_software = if pins.contains(&Pin::Kernel) {
-        mincut::min_cut_one_way(&pins, &feeds)
+        mincut::min_cut_one_way(&pins, &feeds, &weight)
     } else {
         Some(vec![true; pins.len()])
     };
@@ -219,7 +234,7 @@ impl FpgaPartition {
         let on = |fpga: bool| self.placements.iter().filter(move |p| p.fpga == fpga);
         let _ = writeln!(
             out,
-            "fpga partition on board '{}': {} element(s) on the FPGA, {} in software, {} stream(s) to the host (the fewest possible)",
+            "fpga partition on board '{}': {} element(s) on the FPGA, {} in software, {} stream(s) to the host",
             self.board,
             on(true).count(),
             on(false).count(),
@@ -231,7 +246,7 @@ impl FpgaPartition {
                 let why = match &placement.reason {
                     FpgaReason::Ingress => "pinned: its device's frames arrive on the board".to_string(),
                     FpgaReason::Software { why } => format!("pinned: {why}"),
-                    FpgaReason::Joined { to } => format!("joined to {to} by pull connections or a reference"),
+                    FpgaReason::Joined { to } => format!("joined to {to} by pull connections, a reference or packet state the host link does not carry"),
                     FpgaReason::After { from } => format!("after {from}, which runs in software"),
                     FpgaReason::Cut => "placed by the minimum cut".to_string(),
                 };
