@@ -187,6 +187,7 @@ pub fn elaborate(tenants: &[Tenant], board: &Board, diagnostics: &mut Diagnostic
         elements: Vec::new(),
         ingress: Vec::new(),
         egress: Vec::new(),
+        merges: Vec::new(),
     };
     for (n, p) in placed.iter().enumerate() {
         let element = &tenants[p.tenant].graph.elements[p.index];
@@ -218,7 +219,11 @@ pub fn elaborate(tenants: &[Tenant], board: &Board, diagnostics: &mut Diagnostic
     }
     map.ingress.sort_by_key(|p| p.port);
     map.egress.sort_by_key(|p| p.port);
-    let top = top_module(tenants, &placed, board);
+    let (top, merges) = top_module(tenants, &placed, board);
+    map.merges = merges;
+    let mut merge_sizes: Vec<usize> = map.merges.iter().filter_map(|m| m.module.strip_prefix("vdp_merge_").and_then(|n| n.parse().ok())).collect();
+    merge_sizes.sort_unstable();
+    merge_sizes.dedup();
     let mut files = Vec::new();
     let mut sources = Vec::new();
     for (name, text) in LIBRARY {
@@ -228,6 +233,10 @@ pub fn elaborate(tenants: &[Tenant], board: &Board, diagnostics: &mut Diagnostic
     for (name, text) in &texts {
         files.push((format!("hdl/{name}.v"), format!("// Elaborated by vdpctl fpga.\n`default_nettype none\n{text}`default_nettype wire\n")));
         sources.push(format!("hdl/{name}.v"));
+    }
+    for n in merge_sizes {
+        files.push((format!("hdl/vdp_merge_{n}.v"), merge_module(n)));
+        sources.push(format!("hdl/vdp_merge_{n}.v"));
     }
     files.push(("hdl/vdp_top.v".into(), top));
     sources.push("hdl/vdp_top.v".into());
@@ -239,14 +248,17 @@ pub fn elaborate(tenants: &[Tenant], board: &Board, diagnostics: &mut Diagnostic
     Some(Design { files, map, sources, memory_bits })
 }
 
-/// A Yosys script: synthesis for a 7-series part, a check that no latch was inferred, and the
-/// area.
+/// A Yosys script: synthesis for a 7-series part keeping the hierarchy (each module is
+/// synthesised once), failing on any latch (before and after mapping) and on any problem
+/// `check` finds, and the area per module in `area.json` (read by [`crate::synth`]) and
+/// `area.txt` (Yosys 0.23 prints its hierarchy into the JSON report of a design with a top
+/// module, hence the top attribute's removal before it).
 pub fn synth_script(sources: &[String]) -> String {
-    let mut t = String::from("# Synthesis of the design (run from its directory: yosys -q synth.ys).\n");
+    let mut t = String::from("# Synthesis of the design (run from its directory: yosys -q synth.ys; vdpctl fpga synth DIR).\n");
     for source in sources {
         let _ = writeln!(t, "read_verilog {source}");
     }
-    t.push_str("hierarchy -check -top vdp_top\nproc\nselect -assert-none t:$dlatch t:$adlatch t:$dlatchsr\nsynth_xilinx -top vdp_top -family xc7 -flatten\nselect -assert-none t:LDCE t:LDPE\ncheck -assert\ntee -o area.txt stat\n");
+    t.push_str("hierarchy -check -top vdp_top\nproc\nselect -assert-none t:$dlatch t:$adlatch t:$dlatchsr t:$sr\nsynth_xilinx -top vdp_top -family xc7\nselect -assert-none t:LDCE t:LDPE t:$_DLATCH_*\ncheck -assert\ntee -q -o area.txt stat\nsetattr -mod -unset top\ntee -q -o area.json stat -json\n");
     t
 }
 
@@ -276,7 +288,27 @@ fn ports_header(board: &Board) -> String {
 
 const STREAM: [(&str, &str); 6] = [("data", "[63:0]"), ("valid", ""), ("sop", ""), ("eop", ""), ("bytes", "[3:0]"), ("meta", "[73:0]")];
 
-fn top_module(tenants: &[Tenant], placed: &[Placed], board: &Board) -> String {
+/// `vdp_merge` for `n` connections as a module of its own, so that synthesis reports its area
+/// under one name.
+fn merge_module(n: usize) -> String {
+    let mut t = format!("// Elaborated by vdpctl fpga: a merge of {n} connections.\n`default_nettype none\nmodule vdp_merge_{n} (\n    input  wire clk,\n    input  wire rst,\n");
+    for (field, width) in STREAM {
+        let bits = match width { "[63:0]" => 64, "[3:0]" => 4, "[73:0]" => 74, _ => 1 } * n;
+        let _ = writeln!(t, "    input  wire [{}:0] i_{field},", bits - 1);
+    }
+    let _ = writeln!(t, "    output wire [{}:0] i_ready,", n - 1);
+    for (field, width) in STREAM {
+        let _ = writeln!(t, "    output wire {width} o_{field},");
+    }
+    let _ = writeln!(t, "    input  wire o_ready\n);\n    vdp_merge #(.N({n}), .MW(74)) merge (\n        .clk(clk), .rst(rst),");
+    for (field, _) in STREAM {
+        let _ = writeln!(t, "        .i_{field}(i_{field}), .o_{field}(o_{field}),");
+    }
+    t.push_str("        .i_ready(i_ready), .o_ready(o_ready));\nendmodule\n`default_nettype wire\n");
+    t
+}
+
+fn top_module(tenants: &[Tenant], placed: &[Placed], board: &Board) -> (String, Vec<map::Merge>) {
     let ab = board.address_bits;
     let mut t = String::from("// The top level, written by vdpctl fpga: the graph's elements, their connections, the\n// board's ports and the handler decoder (docs/fpga.md).\n`default_nettype none\nmodule vdp_top (\n    input  wire clk,\n    input  wire rst,\n");
     for p in 0..board.ingress_ports {
@@ -336,7 +368,7 @@ fn top_module(tenants: &[Tenant], placed: &[Placed], board: &Board) -> String {
     }
     // Connections: each input from its sources (merged when several), each output to its sink.
     let mut sinks: HashMap<(usize, u16), bool> = HashMap::new();
-    let mut merges = 0usize;
+    let mut merges: Vec<map::Merge> = Vec::new();
     for (n, p) in placed.iter().enumerate() {
         let (ins, _) = ports(p);
         if p.def.class == "FromDevice" {
@@ -369,11 +401,12 @@ fn top_module(tenants: &[Tenant], placed: &[Placed], board: &Board) -> String {
                     let _ = writeln!(t, "    assign e{from}_o{port}_ready = e{n}_i{k}_ready;");
                 }
                 many => {
-                    let m = merges;
-                    merges += 1;
+                    let m = merges.len();
+                    let element = &graph.elements[p.index];
+                    merges.push(map::Merge { tenant: tenants[p.tenant].name.clone(), element: element.name.clone(), input: k, module: format!("vdp_merge_{}", many.len()), instance: format!("m{m}") });
                     let list = |field: &str| many.iter().rev().map(|(f, q)| format!("e{f}_o{q}_{field}")).collect::<Vec<_>>().join(", ");
                     let _ = writeln!(t, "    wire [{}:0] m{m}_ready;", many.len() - 1);
-                    let _ = write!(t, "    vdp_merge #(.N({}), .MW(74)) m{m} (\n        .clk(clk), .rst(rst),\n", many.len());
+                    let _ = write!(t, "    vdp_merge_{} m{m} (\n        .clk(clk), .rst(rst),\n", many.len());
                     for (field, _) in STREAM {
                         let _ = writeln!(t, "        .i_{field}({{{}}}),", list(field));
                     }
@@ -427,7 +460,7 @@ fn top_module(tenants: &[Tenant], placed: &[Placed], board: &Board) -> String {
         if rdata.is_empty() { "32'd0".to_string() } else { rdata.join(" | ") },
         if idles.is_empty() { "1'b1".to_string() } else { idles.join(" && ") },
     );
-    t
+    (t, merges)
 }
 
 #[cfg(test)]

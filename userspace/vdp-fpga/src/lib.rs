@@ -11,3 +11,4 @@ pub mod host;
 pub mod map;
 pub mod partition;
 pub mod sim;
+pub mod synth;

@@ -15,6 +15,22 @@ pub struct Map {
     pub elements: Vec<Element>,
     pub ingress: Vec<Port>,
     pub egress: Vec<Port>,
+    /// The merges in front of push inputs with several connections.
+    #[serde(default)]
+    pub merges: Vec<Merge>,
+}
+
+/// A `vdp_merge` in `vdp_top`: several connections into one input of a tenant's element.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Merge {
+    pub tenant: String,
+    /// The element whose input it feeds, and the input.
+    pub element: String,
+    pub input: u16,
+    /// Its module (`vdp_merge_N` for N connections) and instance.
+    pub module: String,
+    pub instance: String,
 }
 
 /// A tenant's window: its elements' blocks all lie inside it, and no other tenant's do.

@@ -14,7 +14,7 @@ use vdp_fpga::design::{self, Tenant};
 use vdp_fpga::map::Map;
 use vdp_click::system::SystemConfig;
 use vdp_fpga::board::Board;
-use vdp_fpga::{board, handlers, partition, sim};
+use vdp_fpga::{board, handlers, partition, sim, synth};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -43,6 +43,8 @@ pub enum FpgaCommand {
     Write(WriteArgs),
     /// End a running simulation.
     Stop(StopArgs),
+    /// Synthesise a design with Yosys (no latches allowed) and print its area.
+    Synth(SynthArgs),
     /// Split a tenant's configuration between the FPGA and software as the system config's
     /// board and the tenant's [tenant.fpga] allow; write the FPGA part's design and the
     /// software part's Click text.
@@ -60,6 +62,18 @@ pub struct PartitionArgs {
     /// `vdpctl fpga` writes one), `software.click`, `partition.txt`.
     #[arg(short = 'o', long = "out")]
     pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct SynthArgs {
+    /// The design's directory (`vdpctl fpga ... -o DIR`).
+    pub design: PathBuf,
+    /// Give up after this many seconds.
+    #[arg(long, default_value_t = 1800)]
+    pub timeout: u64,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -137,6 +151,7 @@ pub fn run(args: &FpgaArgs) -> Result<ExitCode> {
             handlers::write(&map, &tenant, &access.target, &write.value, &mut bus)?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(FpgaCommand::Synth(args)) => run_synth(args),
         Some(FpgaCommand::Stop(stop)) => {
             sim::SocketBus::connect(&stop.socket)?.quit()?;
             Ok(ExitCode::SUCCESS)
@@ -336,5 +351,27 @@ fn run_sim(args: &SimArgs) -> Result<ExitCode> {
     } else {
         running.finish()?;
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_synth(args: &SynthArgs) -> Result<ExitCode> {
+    let report = synth::run(&args.design, std::time::Duration::from_secs(args.timeout))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let row = |what: &str, a: &synth::Area| format!("{what:<40} {:>8} {:>8} {:>8}", a.luts, a.flip_flops, a.block_rams);
+    println!("{:<40} {:>8} {:>8} {:>8}", "element (module)", "LUTs", "FFs", "BRAM36");
+    for e in &report.elements {
+        let name = if report.tenants.len() > 1 { format!("{}/{} ({})", e.tenant, e.name, e.module) } else { format!("{} ({})", e.name, e.module) };
+        println!("{}", row(&name, &e.area));
+    }
+    if report.tenants.len() > 1 {
+        for (tenant, area) in &report.tenants {
+            println!("{}", row(&format!("tenant {tenant}"), area));
+        }
+    }
+    println!("{}", row("total (vdp_top)", &report.total));
+    eprintln!("synthesised in {:.1} s, no latches; {}", report.seconds, args.design.join("area.txt").display());
     Ok(ExitCode::SUCCESS)
 }

@@ -74,5 +74,5 @@ end
     let mut reads = Vec::new();
     let state = counter64("drops", 0, "d_fire && ip_bad", "1'b0", &mut reads);
     let declarations = "    reg [15:0] ip_base, ip_avail, ip_hl, ip_tl;\n    reg [31:0] ip_src;\n    reg [20:0] ip_sum;\n    reg ip_bad;\n";
-    Ok(Shell { window: 60, wstart: format!("c_hoff + 16'd{offset}"), decide, declarations: declarations.to_string(), state, reads: Some(reads), outputs }.module())
+    Ok(Shell { window: 60, writes: 0, wstart: format!("c_hoff + 16'd{offset}"), decide, declarations: declarations.to_string(), state, reads: Some(reads), outputs }.module())
 }

@@ -78,6 +78,7 @@ fn elaborate(ctx: &Ctx) -> Result<Module, String> {
     // The window counts the data's bytes: d_have is relative to the data start (c_hoff).
     Ok(Shell {
         window,
+        writes: 0,
         wstart: "c_hoff".into(),
         decide,
         declarations: String::new(),

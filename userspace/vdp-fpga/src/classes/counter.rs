@@ -17,5 +17,5 @@ fn elaborate(_: &Ctx) -> Result<Module, String> {
     state.push_str(&counter64("bytes", 2, "1'b0", &reset, &mut reads));
     // The byte count grows by the data's length, not by one.
     state = state.replace("else if (1'b0) bytes <= bytes + 64'd1;", "else if (d_fire) bytes <= bytes + {48'd0, m_dlen};");
-    Ok(Shell { window: 1, wstart: "c_hoff".into(), decide: String::new(), state, declarations: String::new(), reads: Some(reads), outputs: 1 }.module())
+    Ok(Shell { window: 1, writes: 0, wstart: "c_hoff".into(), decide: String::new(), state, declarations: String::new(), reads: Some(reads), outputs: 1 }.module())
 }

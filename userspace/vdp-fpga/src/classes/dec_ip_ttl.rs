@@ -37,5 +37,5 @@ end
         ttl_new = format!("({} - 8'd1)", b(8)),
     );
     let state = "    reg [15:0] ttl_hl, ttl_avail;\n    reg [17:0] ttl_sum;\n    reg [15:0] ttl_csum;\n".to_string();
-    Ok(Shell { window: 12, wstart: "c_hoff + c_noff".into(), decide, declarations: state, state: String::new(), reads: Some(vec![]), outputs }.module())
+    Ok(Shell { window: 12, writes: 12, wstart: "c_hoff + c_noff".into(), decide, declarations: state, state: String::new(), reads: Some(vec![]), outputs }.module())
 }

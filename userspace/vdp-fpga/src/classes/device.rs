@@ -40,7 +40,7 @@ fn device_module(bad: &str, decide: &str) -> Module {
     let mut reads = Vec::new();
     let mut state = counter64("packets", 0, "d_fire && !dev_bad", &write_at(0), &mut reads);
     state.push_str(&counter64("drops", 2, "d_fire && dev_bad", &write_at(0), &mut reads));
-    Shell { window: 1, wstart: "16'd0".into(), decide, declarations: "    reg dev_bad;\n".into(), state, reads: Some(reads), outputs: 1 }.module()
+    Shell { window: 1, writes: 0, wstart: "16'd0".into(), decide, declarations: "    reg dev_bad;\n".into(), state, reads: Some(reads), outputs: 1 }.module()
 }
 
 fn elaborate_from(ctx: &Ctx) -> Result<Module, String> {

@@ -24,5 +24,5 @@ fn elaborate(ctx: &Ctx) -> Result<Module, String> {
     let literal: String = header.iter().rev().map(|b| format!("{b:02x}")).collect();
     let mut decide = push_front(14);
     decide.push_str(&format!("d_wpos = n_hoff;\nd_wout = 112'h{literal};\nd_wmask = 14'h3fff;\n"));
-    Ok(Shell { window: 14, wstart: "c_hoff".into(), decide, state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs: 1 }.module())
+    Ok(Shell { window: 14, writes: 14, wstart: "c_hoff".into(), decide, state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs: 1 }.module())
 }

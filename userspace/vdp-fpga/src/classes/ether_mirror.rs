@@ -11,5 +11,5 @@ fn elaborate(_: &Ctx) -> Result<Module, String> {
         "if (m_dlen < 16'd14) d_drop = 1'b1;\nd_wpos = m_hoff;\nd_wout = {{{}}};\nd_wmask = 12'hfff;\n",
         swapped.join(", ")
     );
-    Ok(Shell { window: 12, wstart: "c_hoff".into(), decide, state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs: 1 }.module())
+    Ok(Shell { window: 12, writes: 12, wstart: "c_hoff".into(), decide, state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs: 1 }.module())
 }

@@ -145,5 +145,5 @@ end
     // The table's registers come first: the decision reads them.
     let split = state.find("    integer t;").unwrap_or(0);
     let (table, logic) = state.split_at(split);
-    Ok(Shell { window: 20, wstart: "c_hoff + c_noff".into(), decide, declarations: format!("{table}{declarations}"), state: logic.to_string(), reads: None, outputs }.module())
+    Ok(Shell { window: 20, writes: 0, wstart: "c_hoff + c_noff".into(), decide, declarations: format!("{table}{declarations}"), state: logic.to_string(), reads: None, outputs }.module())
 }

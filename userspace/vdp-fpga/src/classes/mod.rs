@@ -142,6 +142,9 @@ pub fn b(i: usize) -> String {
 pub struct Shell {
     /// Bytes of the window (at least 1).
     pub window: usize,
+    /// Bytes at the window's start the decision may write back (`d_wout`, `d_wmask`); 0 when
+    /// it never writes, which saves the shell the logic.
+    pub writes: usize,
     /// Where the window starts in the input stream: an expression over `c_hoff`, `c_noff` (the
     /// network offset relative to the data, 0 when none) and the other `c_` metadata fields.
     pub wstart: String,
@@ -173,7 +176,7 @@ impl Shell {
         }
         t.push_str(BUS_PORTS);
         t.push_str("    output wire idle\n);\n");
-        let _ = writeln!(t, "    localparam W = {w};");
+        let _ = writeln!(t, "    localparam W = {w};\n    localparam WW = {};", self.writes.min(w));
         t.push_str(META_WIRES);
         let _ = writeln!(t, "    wire [15:0] c_wstart = {};", self.wstart);
         t.push_str(SHELL_INSTANCE);
@@ -247,7 +250,7 @@ const META_WIRES: &str = "    wire [73:0] c_meta;
     wire [15:0] s_port;
 ";
 
-const SHELL_INSTANCE: &str = "    vdp_shell #(.W(W), .DEPTH(256), .MW(74)) shell (
+const SHELL_INSTANCE: &str = "    vdp_shell #(.W(W), .WW(WW), .DEPTH(256), .MW(74)) shell (
         .clk(clk), .rst(rst),
         .i_data(i0_data), .i_valid(i0_valid), .i_ready(i0_ready), .i_sop(i0_sop), .i_eop(i0_eop),
         .i_bytes(i0_bytes), .i_meta(i0_meta),

@@ -15,6 +15,6 @@ fn elaborate(ctx: &Ctx) -> Result<Module, String> {
         "    reg [7:0] color;\n    always @(posedge clk) begin\n        if (rst) color <= 8'd{color};\n        else if ({}) color <= hb_wdata[7:0];\n    end\n",
         write_at(0)
     );
-    Ok(Shell { window: 1, wstart: "c_hoff".into(), decide: "n_paint = color;".into(), state: String::new(), declarations: state, reads: Some(vec![(0, "{24'd0, color}".into())]), outputs: 1 }
+    Ok(Shell { window: 1, writes: 0, wstart: "c_hoff".into(), decide: "n_paint = color;".into(), state: String::new(), declarations: state, reads: Some(vec![(0, "{24'd0, color}".into())]), outputs: 1 }
         .module())
 }

@@ -8,5 +8,5 @@ pub const CLASS: FpgaClass = FpgaClass { class: "PaintSwitch", elaborate, regist
 fn elaborate(ctx: &Ctx) -> Result<Module, String> {
     let outputs = ctx.outputs();
     let decide = format!("d_port = {{8'd0, m_paint}};\nif ({{8'd0, m_paint}} >= 16'd{outputs}) d_drop = 1'b1;");
-    Ok(Shell { window: 1, wstart: "c_hoff".into(), decide, state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs }.module())
+    Ok(Shell { window: 1, writes: 0, wstart: "c_hoff".into(), decide, state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs }.module())
 }

@@ -11,7 +11,7 @@ fn elaborate_strip(ctx: &Ctx) -> Result<Module, String> {
     let n = int_arg(ctx, "LENGTH")?;
     // Like Click, a packet shorter than LENGTH loses all its bytes.
     let decide = format!("n_hoff = m_hoff + ((m_dlen < 16'd{n}) ? m_dlen : 16'd{n});");
-    Ok(Shell { window: 1, wstart: "c_hoff".into(), decide, state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs: 1 }.module())
+    Ok(Shell { window: 1, writes: 0, wstart: "c_hoff".into(), decide, state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs: 1 }.module())
 }
 
 /// Statements that push `n` bytes in front of the data, as `PacketBuf::push` does.
@@ -23,5 +23,5 @@ pub fn push_front(n: i64) -> String {
 
 fn elaborate_unstrip(ctx: &Ctx) -> Result<Module, String> {
     let n = int_arg(ctx, "LENGTH")?;
-    Ok(Shell { window: 1, wstart: "c_hoff".into(), decide: push_front(n), state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs: 1 }.module())
+    Ok(Shell { window: 1, writes: 0, wstart: "c_hoff".into(), decide: push_front(n), state: String::new(), declarations: String::new(), reads: Some(vec![]), outputs: 1 }.module())
 }

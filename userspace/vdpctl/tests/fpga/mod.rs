@@ -133,12 +133,21 @@ pub fn board(ports: usize) -> String {
     t
 }
 
+/// Writes `config` and the test board with `ports` devices into `dir` and generates its design
+/// there; returns the design's directory.
+pub fn generate(dir: &Path, config: &str, ports: usize) -> PathBuf {
+    std::fs::write(dir.join("config.click"), config).unwrap();
+    std::fs::write(dir.join("board.toml"), board(ports)).unwrap();
+    let design = dir.join("design");
+    vdpctl(&["fpga".into(), dir.join("config.click").display().to_string(), "--board".into(), dir.join("board.toml").display().to_string(), "-o".into(), design.display().to_string()]);
+    design
+}
+
 /// Runs `config` in software and on the simulated FPGA over the same inputs; asserts that
 /// every device's output is the same frames in the same order and that every read is the
 /// same. Returns the number of frames compared.
 pub fn compare(dir: &Path, config: &str, ports: usize, inputs: &[(usize, Vec<Vec<u8>>)], outputs: &[usize], reads: &[&str]) -> usize {
-    std::fs::write(dir.join("config.click"), config).unwrap();
-    std::fs::write(dir.join("board.toml"), board(ports)).unwrap();
+    let design = generate(dir, config, ports);
     let mut io = Vec::new();
     for (k, (port, frames)) in inputs.iter().enumerate() {
         let path = dir.join(format!("in{port}.pcap"));
@@ -165,8 +174,6 @@ pub fn compare(dir: &Path, config: &str, ports: usize, inputs: &[(usize, Vec<Vec
     let mut run = vec!["run".to_string(), config_path.clone()];
     run.extend(software);
     let sw_reads = vdpctl(&run);
-    let design = dir.join("design");
-    vdpctl(&["fpga".into(), config_path, "--board".into(), dir.join("board.toml").display().to_string(), "-o".into(), design.display().to_string()]);
     let mut sim = vec!["fpga".to_string(), "sim".to_string(), design.display().to_string()];
     sim.extend(hardware);
     let hw_reads = vdpctl(&sim);
