@@ -2,7 +2,7 @@
 //! -o DIR` writes a design; `vdpctl fpga sim DIR` runs it under Verilator over pcap captures;
 //! `vdpctl fpga read|write` reach a running simulation's handlers through the design's map.
 
-use crate::frontend::{name_and_file, read_system};
+use crate::frontend::{name_and_file, read_system, system_board};
 use crate::run::reads::format as format_read;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -12,8 +12,7 @@ use vdp_click::check::CheckOptions;
 use vdp_click::source::{Diagnostics, Sources};
 use vdp_fpga::design::{self, Tenant};
 use vdp_fpga::map::Map;
-use vdp_click::system::SystemConfig;
-use vdp_fpga::board::Board;
+use vdp_click::system::FpgaBudget;
 use vdp_fpga::{board, handlers, partition, sim, synth};
 
 #[derive(Args, Debug)]
@@ -62,6 +61,12 @@ pub struct PartitionArgs {
     /// `vdpctl fpga` writes one), `software.click`, `partition.txt`.
     #[arg(short = 'o', long = "out")]
     pub out: PathBuf,
+    /// Synthesise the FPGA part (Yosys), report its area and refuse it over the tenant's budget.
+    #[arg(long)]
+    pub synth: bool,
+    /// Give synthesis up after this many seconds.
+    #[arg(long, default_value_t = 1800)]
+    pub timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -161,15 +166,22 @@ pub fn run(args: &FpgaArgs) -> Result<ExitCode> {
     }
 }
 
-/// The board the system config names (`[fpga] board`, relative to the config's directory),
-/// added to `sources` so that its errors are `file:line:col`; `Ok(None)` without `[fpga]` or
-/// when the board has errors (then in `diagnostics`).
-pub fn system_board(system: &SystemConfig, system_path: &Path, sources: &mut Sources, diagnostics: &mut Diagnostics) -> Result<Option<Board>> {
-    let Some(fpga) = &system.fpga else { return Ok(None) };
-    let path = system_path.parent().unwrap_or(Path::new(".")).join(&fpga.board);
-    let text = std::fs::read_to_string(&path).with_context(|| format!("{}: [fpga] board: cannot read {}", system_path.display(), path.display()))?;
-    let file = sources.add(path.display().to_string(), text.clone());
-    Ok(board::parse(file, &text, diagnostics))
+/// Refuses an FPGA part of `tenant` whose `area` exceeds its `budget`, naming each figure over.
+pub fn check_budget(tenant: &str, area: &synth::Area, budget: &FpgaBudget) -> Result<()> {
+    let mut over = Vec::new();
+    if area.luts > budget.luts {
+        over.push(format!("{} LUTs, over its budget of {}", area.luts, budget.luts));
+    }
+    if area.flip_flops > budget.flip_flops {
+        over.push(format!("{} flip-flops, over its budget of {}", area.flip_flops, budget.flip_flops));
+    }
+    if area.block_rams > budget.block_rams as f64 {
+        over.push(format!("{} block RAMs, over its budget of {}", area.block_rams, budget.block_rams));
+    }
+    if over.is_empty() {
+        return Ok(());
+    }
+    bail!("tenant '{tenant}': its FPGA part needs {} ([tenant.fpga] in the system config); nothing was written", over.join("; "))
 }
 
 fn run_partition(args: &PartitionArgs) -> Result<ExitCode> {
@@ -203,8 +215,27 @@ fn run_partition(args: &PartitionArgs) -> Result<ExitCode> {
     if let Some((software, _)) = &split.software {
         files.push(("software.click".into(), vdp_click::print::to_click(software, &format!("the software part of tenant {tenant}'s {file}, by vdpctl fpga partition"))));
     }
-    write_design(&args.out, &files)?;
+    let mut area = None;
+    let budget = system.fpga_budget(tenant);
+    write_checked(&args.out, &files, |staged| {
+        if !args.synth || split.design.is_none() {
+            return Ok(());
+        }
+        let report = synth::run(&staged.join("fpga"), std::time::Duration::from_secs(args.timeout))?;
+        let used = report.total;
+        if let Some(budget) = budget {
+            check_budget(tenant, &used, &budget)?;
+        }
+        area = Some(used);
+        Ok(())
+    })?;
     print!("{explain}");
+    if let (Some(area), Some(budget)) = (area, budget) {
+        println!(
+            "  area of the FPGA part: {} LUTs, {} flip-flops, {} block RAMs (budget {}, {}, {})",
+            area.luts, area.flip_flops, area.block_rams, budget.luts, budget.flip_flops, budget.block_rams
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -256,6 +287,12 @@ fn generate(args: &FpgaArgs) -> Result<ExitCode> {
 /// Writes every file into a new directory beside `out`, then renames it into place, so an
 /// error leaves nothing behind.
 fn write_design(out: &Path, files: &[(String, String)]) -> Result<()> {
+    write_checked(out, files, |_| Ok(()))
+}
+
+/// [`write_design`], with `check` run on the written directory before it is put in place: an
+/// error of `check` leaves nothing behind either.
+fn write_checked(out: &Path, files: &[(String, String)], check: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     if out.exists() {
         let empty = std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
         if !empty {
@@ -274,6 +311,7 @@ fn write_design(out: &Path, files: &[(String, String)]) -> Result<()> {
             }
             std::fs::write(&target, text).with_context(|| format!("cannot write {}", target.display()))?;
         }
+        check(&staging)?;
         std::fs::rename(&staging, out).with_context(|| format!("cannot rename into {}", out.display()))?;
         Ok(())
     })();
