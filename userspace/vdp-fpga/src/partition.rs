@@ -35,7 +35,7 @@ pub fn capabilities(checked: &CheckedGraph, board: &Board) -> Vec<Capability> {
                     Some(found) => found,
                 };
                 if (receives && found.ingress.is_none()) || (!receives && found.egress.is_none()) {
-                    let side = if receives { "an ingress" } else { "an egress" };
+                    let side = if receives { "ingress" } else { "egress" };
                     return Capability::Not(format!("device '{name}' of board '{}' has no {side} port", board.name));
                 }
                 device = Some(found);
@@ -113,4 +113,73 @@ pub fn split(tenant: &str, flat: &FlatGraph, checked: &CheckedGraph, sources: &S
         return Err(diagnostics);
     }
     Ok(Split { partition, design, software })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board;
+
+    const BOARD: &str = "name = \"b\"\nhandler_address_bits = 12\n[[memory]]\nname = \"bram\"\nkind = \"block_ram\"\nbits = 50000000\n[[device]]\nname = \"eth0\"\ningress = 0\negress = 0\n[[device]]\nname = \"eth1\"\negress = 1\n[[host]]\nname = \"host0\"\negress = 4\n";
+
+    /// The placement of `config` on the board (with `hosts` host links): (on the FPGA, in
+    /// software), or the rendered error.
+    fn place(config: &str, hosts: usize) -> Result<(Vec<String>, Vec<String>, Split), String> {
+        let mut sources = Sources::new();
+        let mut diagnostics = Diagnostics::default();
+        let extra: String = (1..hosts).map(|k| format!("[[host]]\nname = \"host{k}\"\negress = {}\n", 4 + k)).collect();
+        let text = format!("{}{extra}", if hosts == 0 { BOARD.split("[[host]]").next().unwrap_or(BOARD) } else { BOARD });
+        let file = sources.add("board.toml", text.clone());
+        let board = board::parse(file, &text, &mut diagnostics).ok_or_else(|| sources.render_all(&diagnostics))?;
+        let options = CheckOptions::default();
+        let (flat, checked) = vdp_click::check_text(&mut sources, "t.click", config, &options, &mut diagnostics);
+        assert!(!diagnostics.has_errors(), "{}", sources.render_all(&diagnostics));
+        let split = split("t", &flat, &checked, &sources, &board, &options).map_err(|d| sources.render_all(&d))?;
+        let names = |fpga: bool| split.partition.placements.iter().filter(|p| p.fpga == fpga).map(|p| p.element.clone()).collect();
+        Ok((names(true), names(false), split))
+    }
+
+    #[test]
+    fn the_prefix_from_the_device_stops_at_a_class_without_an_fpga_definition() {
+        let (fpga, software, split) = place("FromDevice(eth0) -> a :: Counter -> b :: Classifier(12/0800, -); b[0] -> t :: Tee -> Discard; b[1] -> d :: Discard; t[1] -> c :: Counter -> Discard;", 1).unwrap();
+        assert_eq!(fpga, ["FromDevice@1", "a", "b", "d"]);
+        assert_eq!(software, ["t", "Discard@5", "c", "Discard@8"]);
+        assert_eq!(split.partition.boundaries.len(), 1);
+        assert_eq!(split.partition.boundaries[0].host, "host0");
+        assert!(split.design.is_some());
+        let software = split.software.unwrap().0;
+        assert!(software.elements.iter().any(|e| e.class == "FromDevice" && e.args[0].text == "host0"));
+        assert!(split.partition.explain().contains("t (Tee): pinned: class Tee has no FPGA definition"));
+    }
+
+    #[test]
+    fn devices_the_board_lacks_stay_in_software_and_so_does_what_they_feed() {
+        let (fpga, software, _) = place("FromDevice(eth0) -> q :: Queue -> ToDevice(eth1); FromDevice(eth7) -> c :: Counter -> q2 :: Queue -> ToDevice(eth7);", 1).unwrap();
+        assert_eq!(fpga, ["FromDevice@1", "q", "ToDevice@3"]);
+        assert_eq!(software, ["FromDevice@4", "c", "q2", "ToDevice@7"]);
+        // A device with no ingress port: its FromDevice is software too.
+        let (fpga, _, split) = place("FromDevice(eth1) -> Discard;", 1).unwrap();
+        assert!(fpga.is_empty() && split.design.is_none());
+        assert!(split.partition.explain().contains("device 'eth1' of board 'b' has no ingress port"), "{}", split.partition.explain());
+    }
+
+    #[test]
+    fn a_cut_never_falls_where_the_packet_carries_state() {
+        // Strip's packets carry the bytes it took off: Strip stays with the Tee in software.
+        let (fpga, software, _) = place("FromDevice(eth0) -> a :: Counter -> s :: Strip(14) -> t :: Tee -> Discard; t[1] -> Discard;", 1).unwrap();
+        assert_eq!(fpga, ["FromDevice@1", "a"]);
+        assert!(software.contains(&"s".to_string()));
+    }
+
+    #[test]
+    fn more_streams_than_host_links_is_an_error() {
+        let config = "FromDevice(eth0) -> b :: Classifier(12/0800, -); b[0] -> t :: Tee -> Discard; b[1] -> u :: Tee -> Discard;";
+        // Two Tees behind two outputs, each worth one element: cutting before b takes one
+        // stream and leaves b in software; cutting after it takes two. Ties go to the FPGA.
+        let (fpga, _, split) = place(config, 2).unwrap();
+        assert_eq!(fpga, ["FromDevice@1", "b"]);
+        assert_eq!(split.partition.boundaries.len(), 2);
+        let Err(error) = place(config, 0) else { panic!("no host links, yet a partition") };
+        assert!(error.contains("the FPGA part needs 2 streams to the host; board 'b' has 0 host links"), "{error}");
+    }
 }
