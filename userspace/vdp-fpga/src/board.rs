@@ -258,11 +258,11 @@ mod tests {
         assert!(board.device("host1").unwrap().host && !board.device("eth1").unwrap().host);
         assert_eq!(board.egress_ports, 6);
         let error = check(&text.replace("egress = 5", "egress = 1")).unwrap_err();
-        assert!(error.contains("board.toml:26:10") && error.contains("egress port 1 of device 'host1' overlaps device 'eth1'"), "{error}");
+        assert!(error.contains("board.toml:25:10") && error.contains("egress port 1 of device 'host1' overlaps device 'eth1'"), "{error}");
         let error = check(&text.replace("\"host1\"", "\"eth0\"")).unwrap_err();
-        assert!(error.contains("board.toml:25:8") && error.contains("host link 'eth0' has the name of another device"), "{error}");
+        assert!(error.contains("board.toml:24:8") && error.contains("host link 'eth0' has the name of another device"), "{error}");
         let error = check(&text.replace("egress = 5", "egress = 5\ningress = 3")).unwrap_err();
-        assert!(error.contains("board.toml:27:1") && error.contains("unknown field `ingress`"), "{error}");
+        assert!(error.contains("board.toml:26:1") && error.contains("unknown field `ingress`"), "{error}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! device the same bytes in the same order as `vdpctl run` of the whole configuration. Needs
 //! verilator (scripts/deps.sh).
 
+#[allow(dead_code)] // the helpers other FPGA tests use too
 mod fpga;
 use fpga::*;
 use std::path::Path;
@@ -73,5 +74,24 @@ fn fpga_part_then_software_part_equals_the_whole_in_software() {
             assert_eq!(a, b, "eth{port} frame {i} differs (whole, then split); in {}", dir.display());
         }
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn an_fpga_part_over_the_tenants_area_budget_is_refused_and_nothing_written() {
+    let dir = scratch("budget");
+    std::fs::copy(Path::new(DATA).join("board.toml"), dir.join("board.toml")).unwrap();
+    let system = std::fs::read_to_string(Path::new(DATA).join("system.toml")).unwrap().replace("luts = 40000", "luts = 10");
+    std::fs::write(dir.join("system.toml"), system).unwrap();
+    std::fs::write(dir.join("small.click"), "FromDevice(eth0) -> c :: Counter -> t :: Tee(2);\nt[0] -> q :: Queue(10) -> ToDevice(eth2);\nt[1] -> Discard;\n").unwrap();
+    let output = std::process::Command::new(VDPCTL)
+        .args(["fpga", "partition", "--synth", "--system", &path(&dir, "system.toml"), &format!("red={}", path(&dir, "small.click")), "-o", &path(&dir, "part")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "over budget, yet accepted: {stderr}");
+    assert!(stderr.contains("tenant 'red': its FPGA part needs ") && stderr.contains(" LUTs, over its budget of 10"), "{stderr}");
+    assert!(!stderr.contains("flip-flops, over"), "only the LUTs are over: {stderr}");
+    assert!(!dir.join("part").exists(), "a refused partition wrote {}", dir.join("part").display());
     let _ = std::fs::remove_dir_all(&dir);
 }

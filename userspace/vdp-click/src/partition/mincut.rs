@@ -249,10 +249,11 @@ mod tests {
         let feeds = [feed(1, &[0]), feed(2, &[1]), feed(3, &[1]), feed(4, &[1])];
         // Without weights one boundary before 1 beats three after it.
         assert_eq!(min_cut_one_way(&pins, &feeds, &[]).unwrap(), [false, true, true, true, true]);
-        // 1 worth three: three boundaries cost what one and it in the container do; the tie
-        // goes to the kernel side.
-        assert_eq!(min_cut_one_way(&pins, &feeds, &[0, 2, 0, 0, 0]).unwrap(), [false, true, true, true, true]);
-        assert_eq!(min_cut_one_way(&pins, &feeds, &[0, 3, 0, 0, 0]).unwrap(), [false, false, true, true, true]);
+        // 1 worth one: one boundary and it in the container (2) beat three boundaries.
+        assert_eq!(min_cut_one_way(&pins, &feeds, &[0, 1, 0, 0, 0]).unwrap(), [false, true, true, true, true]);
+        // Worth two: three boundaries cost what one and it in the container do; the tie goes
+        // to the kernel side.
+        assert_eq!(min_cut_one_way(&pins, &feeds, &[0, 2, 0, 0, 0]).unwrap(), [false, false, true, true, true]);
     }
 
     #[test]
