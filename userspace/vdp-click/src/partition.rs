@@ -254,6 +254,33 @@ fn together(flat: &FlatGraph, checked: &CheckedGraph) -> Groups {
     groups
 }
 
+/// Each element's group, numbered from 0 in the elements' order, and the number of groups.
+fn numbered(groups: &mut Groups, count: usize) -> (Vec<usize>, usize) {
+    let mut ids: HashMap<usize, usize> = HashMap::new();
+    let group_of = (0..count)
+        .map(|index| {
+            let root = groups.find(index);
+            let next = ids.len();
+            *ids.entry(root).or_insert(next)
+        })
+        .collect();
+    (group_of, ids.len())
+}
+
+/// One feed per input port that receives push connections, between groups.
+fn port_feeds(flat: &FlatGraph, checked: &CheckedGraph, group_of: &[usize]) -> Vec<PortFeed> {
+    let mut feed_of: HashMap<(usize, u16), usize> = HashMap::new();
+    let mut feeds: Vec<PortFeed> = Vec::new();
+    for connection in flat.connections.iter().filter(|c| is_push(checked, c)) {
+        let slot = *feed_of.entry((connection.to, connection.to_port)).or_insert_with(|| {
+            feeds.push(PortFeed { receiver: group_of[connection.to], senders: Vec::new() });
+            feeds.len() - 1
+        });
+        feeds[slot].senders.push(group_of[connection.from]);
+    }
+    feeds
+}
+
 /// Whether a connection of the checked graph carries packets by push.
 fn is_push(checked: &CheckedGraph, connection: &FlatConnection) -> bool {
     checked.elements[connection.from].output_modes.get(usize::from(connection.from_port)) == Some(&Processing::Push)
@@ -297,14 +324,8 @@ pub fn partition(flat: &FlatGraph, checked: &CheckedGraph, sources: &Sources, mo
             }
         }
     }
-    let mut group_ids: HashMap<usize, usize> = HashMap::new();
-    let mut group_of = Vec::with_capacity(count);
-    for index in 0..count {
-        let root = groups.find(index);
-        let next = group_ids.len();
-        group_of.push(*group_ids.entry(root).or_insert(next));
-    }
-    let mut pins = vec![Pin::Free; group_ids.len()];
+    let (group_of, group_count) = numbered(&mut groups, count);
+    let mut pins = vec![Pin::Free; group_count];
     let mut reported = Vec::new();
     let mut pinned: Vec<((usize, Side), usize)> = pinned_in.iter().map(|(key, element)| (*key, *element)).collect();
     pinned.sort_by_key(|(_, element)| *element);
@@ -339,15 +360,7 @@ pub fn partition(flat: &FlatGraph, checked: &CheckedGraph, sources: &Sources, mo
         return Err(diagnostics);
     }
     // One feed per input port that receives push connections.
-    let mut feed_of: HashMap<(usize, u16), usize> = HashMap::new();
-    let mut feeds: Vec<PortFeed> = Vec::new();
-    for connection in flat.connections.iter().filter(|c| is_push(checked, c)) {
-        let slot = *feed_of.entry((connection.to, connection.to_port)).or_insert_with(|| {
-            feeds.push(PortFeed { receiver: group_of[connection.to], senders: Vec::new() });
-            feeds.len() - 1
-        });
-        feeds[slot].senders.push(group_of[connection.from]);
-    }
+    let feeds = port_feeds(flat, checked, &group_of);
     let Some(in_container) = mincut::min_cut(&pins, &feeds) else {
         diagnostics.error(None, "internal error: pinned elements could not be separated");
         return Err(diagnostics);

@@ -17,13 +17,13 @@
 //! `FromDevice(HOST)` on the software side, the host link as a device. Both halves are named
 //! `f2sK`. A board has as many boundaries as it declares host links.
 
-use super::mincut::{self, Pin, PortFeed};
-use super::{build, is_push, together, CutConnection, Direction, Halves, Side};
+use super::mincut::{self, Pin};
+use super::{build, is_push, numbered, port_feeds, together, CutConnection, Direction, Halves, Side};
 use crate::check::CheckedGraph;
 use crate::flatten::FlatGraph;
 use crate::source::{Diagnostic, Diagnostics, Sources};
 use serde::Serialize;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 /// The FPGA side's boundary class: a push input streamed to a host link of the board.
@@ -114,17 +114,10 @@ pub fn partition_fpga(
     for (connection, _) in flat.connections.iter().zip(uncuttable).filter(|(_, uncuttable)| **uncuttable) {
         groups.join(connection.from, connection.to);
     }
-    let mut group_ids: HashMap<usize, usize> = HashMap::new();
-    let group_of: Vec<usize> = (0..count)
-        .map(|index| {
-            let root = groups.find(index);
-            let next = group_ids.len();
-            *group_ids.entry(root).or_insert(next)
-        })
-        .collect();
+    let (group_of, group_count) = numbered(&mut groups, count);
     let mut reasons: Vec<Option<FpgaReason>> = vec![None; count];
     // A group with an element the FPGA cannot run stays in software whole.
-    let mut software_group: Vec<Option<String>> = vec![None; group_ids.len()];
+    let mut software_group: Vec<Option<String>> = vec![None; group_count];
     for (index, capability) in capability.iter().enumerate() {
         if let Capability::Not(why) = capability {
             reasons[index] = Some(FpgaReason::Software { why: why.clone() });
@@ -137,7 +130,7 @@ pub fn partition_fpga(
         }
     }
     // What software sends to is in software too: the FPGA part is closed upstream.
-    let mut queue: VecDeque<usize> = (0..group_ids.len()).filter(|g| software_group[*g].is_some()).collect();
+    let mut queue: VecDeque<usize> = (0..group_count).filter(|g| software_group[*g].is_some()).collect();
     let mut forced: Vec<bool> = software_group.iter().map(Option::is_some).collect();
     while let Some(group) = queue.pop_front() {
         for connection in flat.connections.iter().filter(|c| group_of[c.from] == group) {
@@ -153,7 +146,7 @@ pub fn partition_fpga(
             }
         }
     }
-    let mut pins = vec![Pin::Free; group_ids.len()];
+    let mut pins = vec![Pin::Free; group_count];
     for (group, pin) in pins.iter_mut().enumerate() {
         if forced[group] {
             *pin = Pin::Container;
@@ -165,15 +158,7 @@ pub fn partition_fpga(
             reasons[index] = Some(FpgaReason::Ingress);
         }
     }
-    let mut feed_of: HashMap<(usize, u16), usize> = HashMap::new();
-    let mut feeds: Vec<PortFeed> = Vec::new();
-    for connection in flat.connections.iter().filter(|c| is_push(checked, c)) {
-        let slot = *feed_of.entry((connection.to, connection.to_port)).or_insert_with(|| {
-            feeds.push(PortFeed { receiver: group_of[connection.to], senders: Vec::new() });
-            feeds.len() - 1
-        });
-        feeds[slot].senders.push(group_of[connection.from]);
-    }
+    let feeds = port_feeds(flat, checked, &group_of);
     // Each element kept off the FPGA costs as much as one stream to the host.
     let mut weight = vec![0u64; pins.len()];
     for group in &group_of {
