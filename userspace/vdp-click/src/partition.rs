@@ -18,6 +18,7 @@
 //!
 //! When nothing goes to the container, the kernel part is the tenant's graph unchanged.
 
+pub mod fpga;
 mod mincut;
 
 use crate::check::CheckedGraph;
@@ -232,6 +233,54 @@ impl Groups {
     }
 }
 
+/// Elements that must stay at one level: those joined by pull connections, and by references (a
+/// scheduling directive and the tasks it names).
+fn together(flat: &FlatGraph, checked: &CheckedGraph) -> Groups {
+    let mut groups = Groups { parent: (0..flat.elements.len()).collect() };
+    for connection in &flat.connections {
+        if !is_push(checked, connection) {
+            groups.join(connection.from, connection.to);
+        }
+    }
+    for (index, element) in checked.elements.iter().enumerate() {
+        for value in element.args.iter().flatten().chain(element.repeated.iter()) {
+            if let ArgValue::ElementNumber(name, _) = value {
+                if let Some(target) = checked.find(name) {
+                    groups.join(index, target);
+                }
+            }
+        }
+    }
+    groups
+}
+
+/// Each element's group, numbered from 0 in the elements' order, and the number of groups.
+fn numbered(groups: &mut Groups, count: usize) -> (Vec<usize>, usize) {
+    let mut ids: HashMap<usize, usize> = HashMap::new();
+    let group_of = (0..count)
+        .map(|index| {
+            let root = groups.find(index);
+            let next = ids.len();
+            *ids.entry(root).or_insert(next)
+        })
+        .collect();
+    (group_of, ids.len())
+}
+
+/// One feed per input port that receives push connections, between groups.
+fn port_feeds(flat: &FlatGraph, checked: &CheckedGraph, group_of: &[usize]) -> Vec<PortFeed> {
+    let mut feed_of: HashMap<(usize, u16), usize> = HashMap::new();
+    let mut feeds: Vec<PortFeed> = Vec::new();
+    for connection in flat.connections.iter().filter(|c| is_push(checked, c)) {
+        let slot = *feed_of.entry((connection.to, connection.to_port)).or_insert_with(|| {
+            feeds.push(PortFeed { receiver: group_of[connection.to], senders: Vec::new() });
+            feeds.len() - 1
+        });
+        feeds[slot].senders.push(group_of[connection.from]);
+    }
+    feeds
+}
+
 /// Whether a connection of the checked graph carries packets by push.
 fn is_push(checked: &CheckedGraph, connection: &FlatConnection) -> bool {
     checked.elements[connection.from].output_modes.get(usize::from(connection.from_port)) == Some(&Processing::Push)
@@ -247,23 +296,7 @@ pub fn partition(flat: &FlatGraph, checked: &CheckedGraph, sources: &Sources, mo
         diagnostics.error(None, "internal error: the checked graph is not the flat graph's");
         return Err(diagnostics);
     }
-    // Elements that must stay together: pull connections, and references (a scheduling
-    // directive and the tasks it names).
-    let mut groups = Groups { parent: (0..count).collect() };
-    for connection in &flat.connections {
-        if !is_push(checked, connection) {
-            groups.join(connection.from, connection.to);
-        }
-    }
-    for (index, element) in checked.elements.iter().enumerate() {
-        for value in element.args.iter().flatten().chain(element.repeated.iter()) {
-            if let ArgValue::ElementNumber(name, _) = value {
-                if let Some(target) = checked.find(name) {
-                    groups.join(index, target);
-                }
-            }
-        }
-    }
+    let mut groups = together(flat, checked);
     // Pins: the class's level, the coordinator's elements, then moved tasks.
     let mut reasons: Vec<Option<(Side, Reason)>> = checked
         .elements
@@ -291,14 +324,8 @@ pub fn partition(flat: &FlatGraph, checked: &CheckedGraph, sources: &Sources, mo
             }
         }
     }
-    let mut group_ids: HashMap<usize, usize> = HashMap::new();
-    let mut group_of = Vec::with_capacity(count);
-    for index in 0..count {
-        let root = groups.find(index);
-        let next = group_ids.len();
-        group_of.push(*group_ids.entry(root).or_insert(next));
-    }
-    let mut pins = vec![Pin::Free; group_ids.len()];
+    let (group_of, group_count) = numbered(&mut groups, count);
+    let mut pins = vec![Pin::Free; group_count];
     let mut reported = Vec::new();
     let mut pinned: Vec<((usize, Side), usize)> = pinned_in.iter().map(|(key, element)| (*key, *element)).collect();
     pinned.sort_by_key(|(_, element)| *element);
@@ -333,15 +360,7 @@ pub fn partition(flat: &FlatGraph, checked: &CheckedGraph, sources: &Sources, mo
         return Err(diagnostics);
     }
     // One feed per input port that receives push connections.
-    let mut feed_of: HashMap<(usize, u16), usize> = HashMap::new();
-    let mut feeds: Vec<PortFeed> = Vec::new();
-    for connection in flat.connections.iter().filter(|c| is_push(checked, c)) {
-        let slot = *feed_of.entry((connection.to, connection.to_port)).or_insert_with(|| {
-            feeds.push(PortFeed { receiver: group_of[connection.to], senders: Vec::new() });
-            feeds.len() - 1
-        });
-        feeds[slot].senders.push(group_of[connection.from]);
-    }
+    let feeds = port_feeds(flat, checked, &group_of);
     let Some(in_container) = mincut::min_cut(&pins, &feeds) else {
         diagnostics.error(None, "internal error: pinned elements could not be separated");
         return Err(diagnostics);
@@ -363,18 +382,50 @@ pub fn partition(flat: &FlatGraph, checked: &CheckedGraph, sources: &Sources, mo
     if (0..count).all(|index| side_of(index) == Side::Kernel) {
         return Ok(Partition { kernel: flat.clone(), container: None, boundaries: Vec::new(), placements });
     }
-    let built = build(flat, sources, &side_of, |c| is_push(checked, c));
+    let built = channel_halves(|halves| build(flat, sources, &side_of, |c| is_push(checked, c), halves));
     let (kernel, container, boundaries) = built?;
     Ok(Partition { kernel, container: Some(container), boundaries, placements })
 }
 
+/// What the halves of a boundary are, for [`build`].
+pub(crate) struct Halves<'a> {
+    /// The name both halves of boundary `index` carry (made unique in both parts).
+    pub name: &'a dyn Fn(Direction, usize) -> String,
+    /// (class, argument) of the sending half and of the receiving half of boundary `index`.
+    pub classes: &'a dyn Fn(Direction, usize) -> [(String, String); 2],
+    /// The error when `used` boundaries in one direction are too many.
+    pub over: &'a dyn Fn(Direction, usize, &[&Boundary]) -> Option<Diagnostic>,
+}
+
+/// The kernel/container boundaries: `ToContainer(k)`/`FromKernel(k)` and
+/// `ToKernel(k)`/`FromContainer(k)`, at most [`MAX_BOUNDARIES`] a direction.
+fn channel_halves(build_with: impl FnOnce(&Halves) -> BuildResult) -> BuildResult {
+    let classes = |direction: Direction, index: usize| {
+        let (send, receive) = direction.classes();
+        [(send.to_string(), index.to_string()), (receive.to_string(), index.to_string())]
+    };
+    let over = |direction: Direction, used: usize, boundaries: &[&Boundary]| {
+        (used > MAX_BOUNDARIES as usize).then(|| {
+            let ports: Vec<String> =
+                boundaries.iter().filter_map(|b| b.connections.first()).map(|c| format!("[{}] {} ({})", c.to_port, c.to, c.at)).collect();
+            Diagnostic::error(None, format!("the partition needs {used} {} boundaries, more than the {MAX_BOUNDARIES} a tenant may have", direction.text()))
+                .note(format!("the input ports they feed: {}", ports.join(", ")))
+                .note("fewer elements at the container level, or a Tee-free path through one of them, needs fewer crossings")
+        })
+    };
+    build_with(&Halves { name: &|direction: Direction, index| format!("{}{index}@boundary", direction.prefix()), classes: &classes, over: &over })
+}
+
+pub(crate) type BuildResult = Result<(FlatGraph, FlatGraph, Vec<Boundary>), Diagnostics>;
+
 /// Builds both parts from an assignment: elements keep their order, boundary halves follow.
-fn build(
+pub(crate) fn build(
     flat: &FlatGraph,
     sources: &Sources,
     side_of: &dyn Fn(usize) -> Side,
     is_push: impl Fn(&FlatConnection) -> bool,
-) -> Result<(FlatGraph, FlatGraph, Vec<Boundary>), Diagnostics> {
+    halves: &Halves,
+) -> BuildResult {
     let mut parts = [FlatGraph::default(), FlatGraph::default()];
     let part = |side: Side| if side == Side::Kernel { 0 } else { 1 };
     let mut new_index = vec![0usize; flat.elements.len()];
@@ -407,21 +458,21 @@ fn build(
                 let count = &mut per_direction[usize::from(direction == Direction::ContainerToKernel)];
                 let index = *count;
                 *count += 1;
-                let (send_class, receive_class) = direction.classes();
-                let name = unique_name(&parts, &format!("{}{index}@boundary", direction.prefix()));
-                let add = |graph: &mut FlatGraph, class: &str| {
+                let [send_half, receive_half] = (halves.classes)(direction, index);
+                let name = unique_name(&parts, &(halves.name)(direction, index));
+                let add = |graph: &mut FlatGraph, (class, arg): &(String, String)| {
                     graph.elements.push(FlatElement {
                         name: name.clone(),
-                        class: class.to_string(),
-                        args: vec![FlatArg { text: index.to_string(), span: None }],
+                        class: class.clone(),
+                        args: vec![FlatArg { text: arg.clone(), span: None }],
                         span: None,
                         class_span: None,
                         root: true,
                     });
                     graph.elements.len() - 1
                 };
-                let sender = add(&mut parts[part(from_side)], send_class);
-                let receiver = add(&mut parts[part(to_side)], receive_class);
+                let sender = add(&mut parts[part(from_side)], &send_half);
+                let receiver = add(&mut parts[part(to_side)], &receive_half);
                 parts[part(to_side)].connections.push(link(receiver, 0, new_index[connection.to], connection.to_port));
                 boundaries.push(Boundary { index: u8::try_from(index).unwrap_or(u8::MAX), direction, element: name, connections: Vec::new() });
                 let found = (boundaries.len() - 1, sender, receiver);
@@ -441,21 +492,9 @@ fn build(
     }
     let mut diagnostics = Diagnostics::default();
     for (direction, used) in [Direction::KernelToContainer, Direction::ContainerToKernel].into_iter().zip(per_direction) {
-        if used > MAX_BOUNDARIES as usize {
-            let ports: Vec<String> = boundaries
-                .iter()
-                .filter(|b| b.direction == direction)
-                .filter_map(|b| b.connections.first())
-                .map(|c| format!("[{}] {} ({})", c.to_port, c.to, c.at))
-                .collect();
-            diagnostics.push(
-                Diagnostic::error(
-                    None,
-                    format!("the partition needs {used} {} boundaries, more than the {MAX_BOUNDARIES} a tenant may have", direction.text()),
-                )
-                .note(format!("the input ports they feed: {}", ports.join(", ")))
-                .note("fewer elements at the container level, or a Tee-free path through one of them, needs fewer crossings"),
-            );
+        let these: Vec<&Boundary> = boundaries.iter().filter(|b| b.direction == direction).collect();
+        if let Some(error) = (halves.over)(direction, used, &these) {
+            diagnostics.push(error);
         }
     }
     if diagnostics.has_errors() {

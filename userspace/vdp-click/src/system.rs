@@ -17,6 +17,29 @@ pub struct SystemConfig {
     pub tunnel: Vec<Tunnel>,
     #[serde(default)]
     pub tenant: Vec<Tenant>,
+    /// The FPGA board, if the machine has one (the FPGA level, `docs/fpga.md`).
+    #[serde(default)]
+    pub fpga: Option<FpgaBoard>,
+}
+
+/// `[fpga]`: the board the FPGA level targets.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct FpgaBoard {
+    /// Path of the board description (TOML), relative to the system config's directory.
+    pub board: String,
+}
+
+/// `[tenant.fpga]`: the tenant may use the FPGA level, within this chip area.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct FpgaBudget {
+    /// Look-up tables the tenant's FPGA part may use.
+    pub luts: u64,
+    /// Flip-flops.
+    pub flip_flops: u64,
+    /// Block RAMs (36 Kbit each).
+    pub block_rams: u64,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -98,6 +121,9 @@ pub struct Tenant {
     /// What of the tenant's graph may run in its container engine.
     #[serde(default)]
     pub container_level: ContainerLevel,
+    /// Present when the tenant may place the FPGA-capable prefix of its graph on the board.
+    #[serde(default)]
+    pub fpga: Option<FpgaBudget>,
 }
 
 impl Tenant {
@@ -196,6 +222,13 @@ impl SystemConfig {
     /// config does not name).
     pub fn container_level(&self, tenant: &str) -> ContainerLevel {
         self.tenant(tenant).map_or_else(ContainerLevel::default, |t| t.container_level)
+    }
+
+    /// The FPGA area budget of `tenant`, if it may use the FPGA level (and the config names a
+    /// board).
+    pub fn fpga_budget(&self, tenant: &str) -> Option<FpgaBudget> {
+        self.fpga.as_ref()?;
+        self.tenant(tenant)?.fpga
     }
 
     pub fn tenant(&self, name: &str) -> Option<&Tenant> {
@@ -312,6 +345,12 @@ impl SystemConfig {
                 }
             }
         }
+        if let (None, Some(tenant)) = (&self.fpga, self.tenant.iter().find(|t| t.fpga.is_some())) {
+            problems.push(format!("tenant '{}': [tenant.fpga] needs a board ([fpga] board = \"BOARD.toml\")", tenant.name));
+        }
+        if self.fpga.as_ref().is_some_and(|f| f.board.trim().is_empty()) {
+            problems.push("[fpga] board must name a board file".to_string());
+        }
         if total_share > 100 {
             problems.push(format!("the tenants' cpu_share add up to {total_share}%, more than 100%"));
         }
@@ -373,6 +412,21 @@ address = "10.1.0.1/24"
         assert_eq!(problems.len(), 4, "{problems:?}");
         let unknown = SystemConfig::parse("[limits]\nmax_elefants = 3\n").unwrap_err();
         assert!(unknown[0].contains("unknown field"), "{unknown:?}");
+    }
+
+    #[test]
+    fn fpga_board_and_budgets() {
+        let with = |extra: &str, tenant: &str| SystemConfig::parse(&format!("{extra}{}", SAMPLE.replace("bandwidth_cap = \"10Mbps\"\n", &format!("bandwidth_cap = \"10Mbps\"\n{tenant}")))).map(|c| c.fpga_budget("a"));
+        let budget = "[tenant.fpga]\nluts = 5000\nflip_flops = 8000\nblock_rams = 4\n";
+        let board = "[fpga]\nboard = \"boards/sim2.toml\"\n";
+        assert_eq!(with(board, budget), Ok(Some(FpgaBudget { luts: 5000, flip_flops: 8000, block_rams: 4 })));
+        assert_eq!(with(board, ""), Ok(None));
+        let problems = with("", budget).unwrap_err();
+        assert!(problems[0].contains("tenant 'a': [tenant.fpga] needs a board"), "{problems:?}");
+        let problems = with(board, &budget.replace("luts", "lutz")).unwrap_err();
+        assert!(problems[0].contains("unknown field `lutz`") && problems[0].contains("line"), "{problems:?}");
+        let problems = with(board, &budget.replace("block_rams = 4\n", "")).unwrap_err();
+        assert!(problems[0].contains("missing field `block_rams`"), "{problems:?}");
     }
 
     #[test]

@@ -24,6 +24,19 @@ pub struct BoardFile {
     pub memories: Vec<Memory>,
     #[serde(default, rename = "device")]
     pub devices: Vec<Device>,
+    /// Streams from the FPGA to the host: where a partitioned graph's FPGA part hands packets
+    /// to its software part.
+    #[serde(default, rename = "host")]
+    pub hosts: Vec<HostLink>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostLink {
+    /// The device the host sees the stream as (`FromDevice(host0)` in the software part).
+    pub name: Spanned<String>,
+    /// The egress stream port that carries it.
+    pub egress: Spanned<u16>,
 }
 
 fn default_clock() -> u32 {
@@ -86,16 +99,42 @@ pub struct BoardDevice {
     pub ingress: Option<u16>,
     pub egress: Option<u16>,
     pub max_frame: u32,
+    /// A host link: an egress stream to the host, used only by the partition's `ToHost`.
+    pub host: bool,
 }
 
 impl Board {
+    /// A device or host link of the board.
     pub fn device(&self, name: &str) -> Option<&BoardDevice> {
         self.devices.iter().find(|d| d.name == name)
+    }
+
+    /// The host links' names, in the file's order: boundary `k` of a partition uses the `k`-th.
+    pub fn hosts(&self) -> Vec<String> {
+        self.devices.iter().filter(|d| d.host).map(|d| d.name.clone()).collect()
     }
 }
 
 fn span(file: FileId, range: std::ops::Range<usize>) -> Span {
     Span::new(file, range.start, range.end)
+}
+
+fn check_name(name: &str, at: Span, diagnostics: &mut Diagnostics) {
+    if name.is_empty() || name.len() > 15 || name.contains(['/', ':']) || !name.chars().all(|c| c.is_ascii_graphic()) {
+        diagnostics.error(at, format!("device name '{name}' must be 1 to 15 printable characters without '/' or ':'"));
+    }
+}
+
+/// Takes stream port `port` of one side for device `name`; a port out of range or taken twice
+/// is an error at its place.
+fn claim_port<'a>(file: FileId, name: &'a str, port: &Spanned<u16>, side: &str, used: &mut HashMap<u16, (&'a str, Span)>, diagnostics: &mut Diagnostics) {
+    let at = span(file, port.span());
+    if *port.get_ref() >= 64 {
+        diagnostics.error(at, format!("{side} port {} is out of range (0 to 63)", port.get_ref()));
+    }
+    if let Some((other, _)) = used.insert(*port.get_ref(), (name, at)) {
+        diagnostics.push(Diagnostic::error(at, format!("{side} port {} of device '{name}' overlaps device '{other}'", port.get_ref())));
+    }
 }
 
 /// Reads a board from its text (already added to the sources as `file`).
@@ -119,9 +158,7 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<
     for device in &parsed.devices {
         let name = device.name.get_ref().as_str();
         let name_span = span(file, device.name.span());
-        if name.is_empty() || name.len() > 15 || name.contains(['/', ':']) || !name.chars().all(|c| c.is_ascii_graphic()) {
-            diagnostics.error(name_span, format!("device name '{name}' must be 1 to 15 printable characters without '/' or ':'"));
-        }
+        check_name(name, name_span, diagnostics);
         if let Some(first) = names.insert(name, name_span) {
             let _ = first;
             diagnostics.error(name_span, format!("device '{name}' is declared twice"));
@@ -133,15 +170,19 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<
             diagnostics.error(name_span, format!("device '{name}': max_frame must be 14 to {MAX_FRAME}"));
         }
         for (port, used, side) in [(&device.ingress, &mut ingress, "ingress"), (&device.egress, &mut egress, "egress")] {
-            let Some(port) = port else { continue };
-            let at = span(file, port.span());
-            if *port.get_ref() >= 64 {
-                diagnostics.error(at, format!("{side} port {} is out of range (0 to 63)", port.get_ref()));
-            }
-            if let Some((other, _)) = used.insert(*port.get_ref(), (name, at)) {
-                diagnostics.push(Diagnostic::error(at, format!("{side} port {} of device '{name}' overlaps device '{other}'", port.get_ref())));
+            if let Some(port) = port {
+                claim_port(file, name, port, side, used, diagnostics);
             }
         }
+    }
+    for host in &parsed.hosts {
+        let name = host.name.get_ref().as_str();
+        let name_span = span(file, host.name.span());
+        check_name(name, name_span, diagnostics);
+        if names.insert(name, name_span).is_some() {
+            diagnostics.error(name_span, format!("host link '{name}' has the name of another device or host link"));
+        }
+        claim_port(file, name, &host.egress, "egress", &mut egress, diagnostics);
     }
     if diagnostics.error_count() > before {
         return None;
@@ -155,7 +196,15 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Option<
             ingress: d.ingress.as_ref().map(|p| *p.get_ref()),
             egress: d.egress.as_ref().map(|p| *p.get_ref()),
             max_frame: d.max_frame,
+            host: false,
         })
+        .chain(parsed.hosts.iter().map(|h| BoardDevice {
+            name: h.name.get_ref().clone(),
+            ingress: None,
+            egress: Some(*h.egress.get_ref()),
+            max_frame: MAX_FRAME,
+            host: true,
+        }))
         .collect();
     let ingress_ports = devices.iter().filter_map(|d| d.ingress).map(|p| p + 1).max().unwrap_or(0);
     let egress_ports = devices.iter().filter_map(|d| d.egress).map(|p| p + 1).max().unwrap_or(0);
@@ -199,6 +248,21 @@ mod tests {
         let error = check(&text).unwrap_err();
         assert!(error.contains("board.toml:16:11"), "{error}");
         assert!(error.contains("ingress port 0 of device 'eth1' overlaps device 'eth0'"), "{error}");
+    }
+
+    #[test]
+    fn host_links() {
+        let text = format!("{GOOD}\n[[host]]\nname = \"host0\"\negress = 4\n\n[[host]]\nname = \"host1\"\negress = 5\n");
+        let board = check(&text).unwrap();
+        assert_eq!(board.hosts(), ["host0", "host1"]);
+        assert!(board.device("host1").unwrap().host && !board.device("eth1").unwrap().host);
+        assert_eq!(board.egress_ports, 6);
+        let error = check(&text.replace("egress = 5", "egress = 1")).unwrap_err();
+        assert!(error.contains("board.toml:25:10") && error.contains("egress port 1 of device 'host1' overlaps device 'eth1'"), "{error}");
+        let error = check(&text.replace("\"host1\"", "\"eth0\"")).unwrap_err();
+        assert!(error.contains("board.toml:24:8") && error.contains("host link 'eth0' has the name of another device"), "{error}");
+        let error = check(&text.replace("egress = 5", "egress = 5\ningress = 3")).unwrap_err();
+        assert!(error.contains("board.toml:26:1") && error.contains("unknown field `ingress`"), "{error}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use crate::addrmap::{self, block_size, Placement};
 use crate::board::{Board, BoardDevice};
 use crate::classes::{self, ip_lookup, Ctx, FpgaClass, HandlerKind};
+use crate::host::TO_HOST;
 use crate::map::{self, Map};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -89,6 +90,15 @@ pub fn elaborate(tenants: &[Tenant], board: &Board, diagnostics: &mut Diagnostic
                     );
                     continue;
                 };
+                if found.host != (def.class == TO_HOST) {
+                    let message = if found.host {
+                        format!("'{name}' is a host link of board '{}': only a partition's boundary (ToHost) streams to it", board.name)
+                    } else {
+                        format!("'{name}' is not a host link of board '{}'", board.name)
+                    };
+                    diagnostics.error(element.span, message);
+                    continue;
+                }
                 let (port, used, side) = if def.class == "FromDevice" {
                     (found.ingress, &mut ingress_used, "an ingress")
                 } else {
@@ -313,7 +323,7 @@ fn top_module(tenants: &[Tenant], placed: &[Placed], board: &Board) -> (String, 
         let e = &tenants[p.tenant].graph.elements[p.index];
         match p.def.class {
             "FromDevice" => (1, 1),
-            "ToDevice" => (1, 1),
+            "ToDevice" | TO_HOST => (1, 1),
             _ => (e.inputs, e.outputs),
         }
     };
@@ -413,7 +423,7 @@ fn top_module(tenants: &[Tenant], placed: &[Placed], board: &Board) -> (String, 
     let mut egress_bound: HashMap<u16, bool> = HashMap::new();
     for (n, p) in placed.iter().enumerate() {
         let (_, outs) = ports(p);
-        if p.def.class == "ToDevice" {
+        if p.def.class == "ToDevice" || p.def.class == TO_HOST {
             let port = p.device.and_then(|d| d.egress).unwrap_or(0);
             egress_bound.insert(port, true);
             let _ = writeln!(

@@ -8,6 +8,8 @@ pub mod board;
 pub mod classes;
 pub mod design;
 pub mod handlers;
+pub mod host;
 pub mod map;
+pub mod partition;
 pub mod sim;
 pub mod synth;

@@ -2,7 +2,7 @@
 //! -o DIR` writes a design; `vdpctl fpga sim DIR` runs it under Verilator over pcap captures;
 //! `vdpctl fpga read|write` reach a running simulation's handlers through the design's map.
 
-use crate::frontend::name_and_file;
+use crate::frontend::{name_and_file, read_system, system_board};
 use crate::run::reads::format as format_read;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
@@ -12,7 +12,8 @@ use vdp_click::check::CheckOptions;
 use vdp_click::source::{Diagnostics, Sources};
 use vdp_fpga::design::{self, Tenant};
 use vdp_fpga::map::Map;
-use vdp_fpga::{board, handlers, sim, synth};
+use vdp_click::system::FpgaBudget;
+use vdp_fpga::{board, handlers, partition, sim, synth};
 
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
@@ -43,6 +44,29 @@ pub enum FpgaCommand {
     Stop(StopArgs),
     /// Synthesise a design with Yosys (no latches allowed) and print its area.
     Synth(SynthArgs),
+    /// Split a tenant's configuration between the FPGA and software as the system config's
+    /// board and the tenant's [tenant.fpga] allow; write the FPGA part's design and the
+    /// software part's Click text.
+    Partition(PartitionArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct PartitionArgs {
+    /// TENANT=FILE.
+    pub config: String,
+    /// The system config: its [fpga] board, the tenant's devices, limits and [tenant.fpga].
+    #[arg(long)]
+    pub system: PathBuf,
+    /// Directory to write into (it must not exist, or be empty): `fpga/` (the design, as
+    /// `vdpctl fpga` writes one), `software.click`, `partition.txt`.
+    #[arg(short = 'o', long = "out")]
+    pub out: PathBuf,
+    /// Synthesise the FPGA part (Yosys), report its area and refuse it over the tenant's budget.
+    #[arg(long)]
+    pub synth: bool,
+    /// Give synthesis up after this many seconds.
+    #[arg(long, default_value_t = 1800)]
+    pub timeout: u64,
 }
 
 #[derive(Args, Debug)]
@@ -137,8 +161,82 @@ pub fn run(args: &FpgaArgs) -> Result<ExitCode> {
             sim::SocketBus::connect(&stop.socket)?.quit()?;
             Ok(ExitCode::SUCCESS)
         }
+        Some(FpgaCommand::Partition(partition)) => run_partition(partition),
         None => generate(args),
     }
+}
+
+/// Refuses an FPGA part of `tenant` whose `area` exceeds its `budget`, naming each figure over.
+pub fn check_budget(tenant: &str, area: &synth::Area, budget: &FpgaBudget) -> Result<()> {
+    let mut over = Vec::new();
+    if area.luts > budget.luts {
+        over.push(format!("{} LUTs, over its budget of {}", area.luts, budget.luts));
+    }
+    if area.flip_flops > budget.flip_flops {
+        over.push(format!("{} flip-flops, over its budget of {}", area.flip_flops, budget.flip_flops));
+    }
+    if area.block_rams > budget.block_rams as f64 {
+        over.push(format!("{} block RAMs, over its budget of {}", area.block_rams, budget.block_rams));
+    }
+    if over.is_empty() {
+        return Ok(());
+    }
+    bail!("tenant '{tenant}': its FPGA part needs {} ([tenant.fpga] in the system config); nothing was written", over.join("; "))
+}
+
+fn run_partition(args: &PartitionArgs) -> Result<ExitCode> {
+    let (Some(tenant), file) = name_and_file(&args.config) else { bail!("'{}': write TENANT=FILE", args.config) };
+    let system = read_system(&args.system)?;
+    let Some(entry) = system.tenant(tenant) else { bail!("tenant '{tenant}' is not in the system config") };
+    if system.fpga_budget(tenant).is_none() {
+        bail!("tenant '{tenant}' may not use the FPGA level: its system config entry has no [tenant.fpga] (or the config no [fpga] board)");
+    }
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let board = system_board(&system, &args.system, &mut sources, &mut diagnostics)?;
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+    let options = CheckOptions {
+        limits: system.limits.clone(),
+        devices: Some(entry.device.iter().map(|d| d.name.clone()).collect()),
+        ..CheckOptions::default()
+    };
+    let (flat, checked) = vdp_click::check_text(&mut sources, file, &text, &options, &mut diagnostics);
+    let split = match (&board, diagnostics.has_errors()) {
+        (Some(board), false) => partition::split(tenant, &flat, &checked, &sources, board, &options).map_err(|found| diagnostics.extend(found)).ok(),
+        _ => None,
+    };
+    eprint!("{}", sources.render_all(&diagnostics));
+    let Some(split) = split else { return Ok(ExitCode::FAILURE) };
+    let explain = split.partition.explain();
+    let mut files: Vec<(String, String)> = vec![("partition.txt".into(), explain.clone())];
+    if let Some(design) = &split.design {
+        files.extend(design.files.iter().map(|(path, text)| (format!("fpga/{path}"), text.clone())));
+    }
+    if let Some((software, _)) = &split.software {
+        files.push(("software.click".into(), vdp_click::print::to_click(software, &format!("the software part of tenant {tenant}'s {file}, by vdpctl fpga partition"))));
+    }
+    let mut area = None;
+    let budget = system.fpga_budget(tenant);
+    write_checked(&args.out, &files, |staged| {
+        if !args.synth || split.design.is_none() {
+            return Ok(());
+        }
+        let report = synth::run(&staged.join("fpga"), std::time::Duration::from_secs(args.timeout))?;
+        let used = report.total;
+        if let Some(budget) = budget {
+            check_budget(tenant, &used, &budget)?;
+        }
+        area = Some(used);
+        Ok(())
+    })?;
+    print!("{explain}");
+    if let (Some(area), Some(budget)) = (area, budget) {
+        println!(
+            "  area of the FPGA part: {} LUTs, {} flip-flops, {} block RAMs (budget {}, {}, {})",
+            area.luts, area.flip_flops, area.block_rams, budget.luts, budget.flip_flops, budget.block_rams
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn generate(args: &FpgaArgs) -> Result<ExitCode> {
@@ -189,6 +287,12 @@ fn generate(args: &FpgaArgs) -> Result<ExitCode> {
 /// Writes every file into a new directory beside `out`, then renames it into place, so an
 /// error leaves nothing behind.
 fn write_design(out: &Path, files: &[(String, String)]) -> Result<()> {
+    write_checked(out, files, |_| Ok(()))
+}
+
+/// [`write_design`], with `check` run on the written directory before it is put in place: an
+/// error of `check` leaves nothing behind either.
+fn write_checked(out: &Path, files: &[(String, String)], check: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
     if out.exists() {
         let empty = std::fs::read_dir(out).map(|mut d| d.next().is_none()).unwrap_or(false);
         if !empty {
@@ -207,6 +311,7 @@ fn write_design(out: &Path, files: &[(String, String)]) -> Result<()> {
             }
             std::fs::write(&target, text).with_context(|| format!("cannot write {}", target.display()))?;
         }
+        check(&staging)?;
         std::fs::rename(&staging, out).with_context(|| format!("cannot rename into {}", out.display()))?;
         Ok(())
     })();

@@ -91,6 +91,17 @@ pub fn read_system(path: &Path) -> Result<SystemConfig> {
     })
 }
 
+/// The board the system config names (`[fpga] board`, relative to the config's directory),
+/// added to `sources` so that its errors are `file:line:col`; `Ok(None)` without `[fpga]` or
+/// when the board has errors (then in `diagnostics`).
+pub fn system_board(system: &SystemConfig, system_path: &Path, sources: &mut Sources, diagnostics: &mut Diagnostics) -> Result<Option<vdp_fpga::board::Board>> {
+    let Some(fpga) = &system.fpga else { return Ok(None) };
+    let path = system_path.parent().unwrap_or(Path::new(".")).join(&fpga.board);
+    let text = read(&path).with_context(|| format!("{}: [fpga] board", system_path.display()))?;
+    let file = sources.add(path.display().to_string(), text.clone());
+    Ok(vdp_fpga::board::parse(file, &text, diagnostics))
+}
+
 /// Splits `NAME=FILE` (`TENANT=FILE`, and `DEV=FILE` for `vdpctl run`); a plain FILE, or one
 /// whose part before the `=` holds a `/`, has no name.
 pub fn name_and_file(arg: &str) -> (Option<&str>, &str) {
@@ -151,15 +162,39 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
         }
         let mut sources = Sources::new();
         let mut diagnostics = Diagnostics::default();
-        let (mut flat, checked) =
+        let (mut flat, mut checked) =
             vdp_click::check_text(&mut sources, file, &text, &options, &mut diagnostics);
+        // A tenant that may use the FPGA level is first split between the board and software;
+        // what follows is of its software part.
+        let mut fpga_explain = None;
+        let mut all_on_fpga = false;
+        if let (Some(system), Some(path), Some(tenant), false, false) = (&system, &args.system, tenant, args.merged, diagnostics.has_errors()) {
+            if system.fpga_budget(tenant).is_some() {
+                if let Some(board) = system_board(system, path, &mut sources, &mut diagnostics)? {
+                    match vdp_fpga::partition::split(tenant, &flat, &checked, &sources, &board, &options) {
+                        Ok(split) => {
+                            fpga_explain = Some(split.partition.explain());
+                            // The software part receives on the board's host links.
+                            if let Some(devices) = &mut options.devices {
+                                devices.extend(board.hosts());
+                            }
+                            match split.software {
+                                Some((software, graph)) => (flat, checked) = (software, graph),
+                                None => all_on_fpga = true,
+                            }
+                        }
+                        Err(found) => diagnostics.extend(found),
+                    }
+                }
+            }
+        }
         // A tenant's file is split between the kernel and its container engine as the
         // coordinator will split it; a merged file is already the kernel's.
         let level = match (&system, tenant) {
             (Some(system), Some(tenant)) => system.container_level(tenant),
             _ => ContainerLevel::default(),
         };
-        let split = if args.merged || diagnostics.has_errors() {
+        let split = if args.merged || all_on_fpga || diagnostics.has_errors() {
             None
         } else {
             let budget = options.limits.task_budget_cycles;
@@ -180,7 +215,7 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
             flat = split.kernel.clone();
             analysed.coordinator = true;
         }
-        let analysis = if args.explain && valid {
+        let analysis = if args.explain && valid && !all_on_fpga {
             match tasks::analyze_and_split(&mut flat, &analysed, options.limits.task_budget_cycles) {
                 Ok((_, analysis)) => Some(analysis),
                 Err(found) => {
@@ -201,6 +236,7 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
                 "diagnostics": diagnostics_json(&sources, &diagnostics),
                 "analysis": analysis,
                 "partition": split,
+                "fpga_partition": fpga_explain,
             }));
             continue;
         }
@@ -213,6 +249,9 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
             );
         } else {
             println!("{file}: {} error(s)", diagnostics.error_count());
+        }
+        if let (Some(fpga), true) = (&fpga_explain, args.explain && valid) {
+            print!("{fpga}");
         }
         if let (Some(split), true) = (&split, args.explain && valid) {
             print!("{}", split.explain());

@@ -134,12 +134,30 @@ impl Network {
 /// The container side of a minimum cut with the largest kernel side (`true` = container), or
 /// `None` if a kernel pin and a container pin are in one group (the caller reports it first).
 pub fn min_cut(pins: &[Pin], feeds: &[PortFeed]) -> Option<Vec<bool>> {
+    cut(pins, feeds, false, &[])
+}
+
+/// [`min_cut`] where packets may cross one way only, from the kernel side to the container
+/// side: a container-side sender into a kernel-side port is not a boundary but impossible (its
+/// edge `v -> b` is unbounded). The FPGA partition uses it with the FPGA as the kernel side, so
+/// the FPGA side is closed upstream: a prefix of the graph. A free group on the container side
+/// also costs its `weight` (an edge from the source of that capacity), so that the cut trades
+/// one boundary against one weight unit kept on the kernel side. `None` when no finite cut
+/// exists.
+pub fn min_cut_one_way(pins: &[Pin], feeds: &[PortFeed], weight: &[u64]) -> Option<Vec<bool>> {
+    cut(pins, feeds, true, weight)
+}
+
+fn cut(pins: &[Pin], feeds: &[PortFeed], one_way: bool, weight: &[u64]) -> Option<Vec<bool>> {
     let groups = pins.len();
     let (source, sink) = (groups, groups + 1);
     let mut network = Network::new(groups + 2);
     for (group, pin) in pins.iter().enumerate() {
         match pin {
-            Pin::Free => {}
+            Pin::Free => match weight.get(group) {
+                Some(&w) if w > 0 => network.add(source, group, w),
+                _ => {}
+            },
             Pin::Kernel => network.add(source, group, UNBOUNDED),
             Pin::Container => network.add(group, sink, UNBOUNDED),
         }
@@ -156,7 +174,7 @@ pub fn min_cut(pins: &[Pin], feeds: &[PortFeed]) -> Option<Vec<bool>> {
             network.add(into_kernel, sender, UNBOUNDED);
         }
         network.add(into_container, feed.receiver, 1);
-        network.add(feed.receiver, into_kernel, 1);
+        network.add(feed.receiver, into_kernel, if one_way { UNBOUNDED } else { 1 });
     }
     network.max_flow(source, sink)?;
     let reach = network.reaching(sink);
@@ -200,6 +218,42 @@ mod tests {
         let feeds = [feed(3, &[0, 1, 2]), feed(4, &[3])];
         let container = min_cut(&pins, &feeds).unwrap();
         assert_eq!(container, [false, false, false, false, true]);
+    }
+
+    #[test]
+    fn one_way_keeps_the_kernel_side_closed_upstream() {
+        // 0 (kernel) -> 1 -> 2 -> 3 (container), and 0 -> 4 -> 2: two ways into 2. Both ways
+        // the cut takes one boundary; one-way, 2 may not be on the kernel side unless 1 and 4
+        // are, and the largest kernel side is 0, 1, 2, 4.
+        let pins = [Pin::Kernel, Pin::Free, Pin::Free, Pin::Container, Pin::Free];
+        let feeds = [feed(1, &[0]), feed(2, &[1, 4]), feed(3, &[2]), feed(4, &[0])];
+        assert_eq!(min_cut_one_way(&pins, &feeds, &[]).unwrap(), [false, false, false, true, false]);
+        // A container element feeding a free one that feeds the kernel's: the free one must
+        // follow the container, and the kernel side may not receive from it at all.
+        let pins = [Pin::Container, Pin::Free, Pin::Free];
+        let feeds = [feed(1, &[0]), feed(2, &[1])];
+        assert_eq!(min_cut_one_way(&pins, &feeds, &[]).unwrap(), [true, true, true]);
+        let pins = [Pin::Container, Pin::Kernel];
+        assert_eq!(min_cut_one_way(&pins, &[feed(1, &[0])], &[]), None);
+        // Where two-way the tie keeps 2 in the kernel, one-way it cannot be (3 feeds it).
+        let pins = [Pin::Kernel, Pin::Free, Pin::Free, Pin::Container];
+        let feeds = [feed(1, &[0]), feed(2, &[1, 3])];
+        assert_eq!(min_cut(&pins, &feeds).unwrap(), [false, false, false, true]);
+        assert_eq!(min_cut_one_way(&pins, &feeds, &[]).unwrap(), [false, false, true, true]);
+    }
+
+    #[test]
+    fn weights_trade_boundaries_for_elements_on_the_kernel_side() {
+        // 0 (kernel) -> 1 -> 2, 3, 4 (three outputs of 1, each into a container element).
+        let pins = [Pin::Kernel, Pin::Free, Pin::Container, Pin::Container, Pin::Container];
+        let feeds = [feed(1, &[0]), feed(2, &[1]), feed(3, &[1]), feed(4, &[1])];
+        // Without weights one boundary before 1 beats three after it.
+        assert_eq!(min_cut_one_way(&pins, &feeds, &[]).unwrap(), [false, true, true, true, true]);
+        // 1 worth one: one boundary and it in the container (2) beat three boundaries.
+        assert_eq!(min_cut_one_way(&pins, &feeds, &[0, 1, 0, 0, 0]).unwrap(), [false, true, true, true, true]);
+        // Worth two: three boundaries cost what one and it in the container do; the tie goes
+        // to the kernel side.
+        assert_eq!(min_cut_one_way(&pins, &feeds, &[0, 2, 0, 0, 0]).unwrap(), [false, false, true, true, true]);
     }
 
     #[test]

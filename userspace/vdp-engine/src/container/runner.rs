@@ -43,7 +43,9 @@ pub fn compile_container_part(file_name: &str, text: &str, tenant: &str, classes
             memory_max: None,
             device: Vec::new(),
             container_level: Default::default(),
+            fpga: None,
         }],
+        fpga: None,
     };
     let problems = system.validate();
     if !problems.is_empty() {

@@ -58,6 +58,7 @@ pub fn single_tenant_system(devices: &[String]) -> SystemConfig {
             bandwidth_cap: None,
             memory_max: None,
             container_level: Default::default(),
+            fpga: None,
             device: devices
                 .iter()
                 .enumerate()
@@ -69,6 +70,7 @@ pub fn single_tenant_system(devices: &[String]) -> SystemConfig {
                 })
                 .collect(),
         }],
+        fpga: None,
     };
     let problems = config.validate();
     assert!(problems.is_empty(), "test system config: {problems:?}");

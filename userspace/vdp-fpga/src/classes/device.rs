@@ -1,4 +1,4 @@
-//! FromDevice and ToDevice, bound to the stream ports of the board's device of that name.
+//! FromDevice and ToDevice (and ToHost, a partition's boundary), bound to the stream ports of the board's device of that name.
 //!
 //! FromDevice takes the board's ingress stream, drops a frame shorter than an Ethernet header
 //! or longer than the device's largest frame (counted as `drops`, as the software device
@@ -17,6 +17,14 @@ pub const FROM_DEVICE: FpgaClass = FpgaClass {
 
 pub const TO_DEVICE: FpgaClass = FpgaClass {
     class: "ToDevice",
+    elaborate: elaborate_to,
+    registers: |_| 4,
+    handlers: &[count("count", 0), count("drops", 2), action("reset_counts", 0)],
+};
+
+/// The FPGA side of a partition boundary: ToDevice's module on a host link's egress stream.
+pub const TO_HOST: FpgaClass = FpgaClass {
+    class: crate::host::TO_HOST,
     elaborate: elaborate_to,
     registers: |_| 4,
     handlers: &[count("count", 0), count("drops", 2), action("reset_counts", 0)],

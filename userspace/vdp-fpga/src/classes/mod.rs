@@ -121,6 +121,7 @@ pub static CLASSES: &[FpgaClass] = &[
     discard::CLASS,
     device::FROM_DEVICE,
     device::TO_DEVICE,
+    device::TO_HOST,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static FpgaClass> {
@@ -335,12 +336,11 @@ pub fn int_arg(ctx: &Ctx, keyword: &str) -> Result<i64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use vdp_core::catalog;
 
     #[test]
     fn every_definition_names_a_catalog_class_and_its_handlers() {
         for def in CLASSES {
-            let class = catalog::class_by_name(def.class).unwrap_or_else(|| panic!("{} is not in the catalog", def.class));
+            let class = crate::host::catalog().class_by_name(def.class).unwrap_or_else(|| panic!("{} is not in the catalog", def.class));
             for handler in def.handlers {
                 if handler.read {
                     assert!(class.has_handler(handler.name, false), "{}.{} is not a read handler", def.class, handler.name);

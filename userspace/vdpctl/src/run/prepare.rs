@@ -165,6 +165,7 @@ pub fn single_tenant_system(tenant: &str, devices: &[&str]) -> Result<SystemConf
             bandwidth_cap: None,
             memory_max: None,
             container_level: Default::default(),
+            fpga: None,
             device: devices
                 .iter()
                 .enumerate()
@@ -176,6 +177,7 @@ pub fn single_tenant_system(tenant: &str, devices: &[&str]) -> Result<SystemConf
                 })
                 .collect(),
         }],
+        fpga: None,
     };
     let problems = config.validate();
     if !problems.is_empty() {

@@ -1,0 +1,13 @@
+c0 :: Counter;
+FromDevice(eth0) -> c0 -> cl :: Classifier(12/0800, 12/86dd 14/00%80, -);
+cl[0] -> Strip(14) -> chk :: CheckIPHeader -> rt :: LinearIPLookup(10.0.0.0/8 0, 192.168.1.0/24 1);
+rt[0] -> ttl :: DecIPTTL -> Unstrip(14) -> q1 :: Queue(400) -> ToDevice(eth1);
+rt[1] -> Unstrip(14) -> EtherMirror -> q0 :: Queue(400) -> ToDevice(eth0);
+ttl[1] -> Discard;
+cl[1] -> m :: EtherMirror -> t :: Tee(2);
+t[0] -> q2 :: Queue(400) -> ToDevice(eth2);
+t[1] -> c6 :: Counter -> Discard;
+cl[2] -> len :: CheckLength(80) -> c7 :: Counter -> q3 :: Queue(400) -> ToDevice(eth3);
+len[1] -> Discard;
+FromDevice(eth3) -> t;
+FromDevice(eth1) -> c0;
