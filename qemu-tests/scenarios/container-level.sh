@@ -12,7 +12,10 @@
 . /vdp/gre-topology.sh
 PY="python3 /vdp/packets.py"
 load_vdp
-start_coordinator $SYSTEM
+# Blue's channel has rings of 64 slots (channel_slots), red's the default 256.
+awk '{ print } /^name = "blue"$/ { print "channel_slots = 64" }' "$SYSTEM" > /tmp/system.toml
+grep -q '^channel_slots = 64$' /tmp/system.toml || fail "could not write the system config"
+start_coordinator /tmp/system.toml
 for t in red blue; do mkdir -p /sys/fs/cgroup/vdp/$t; done
 DIR=/run/vdp-engine
 
@@ -115,6 +118,8 @@ expect_match "$out" "container-blue.click:[0-9]+:[0-9]+"
 out=$(in_container /vdp/blue vdpctl install --engine /usr/bin/vdp-test-engine /vdp/configs/container-blue.click 2>&1) \
   || fail "blue's install with its own FlowSampler failed: $out"
 echo "$out"
+grep -q "over a channel of 1 rings of 64 slots" "$DIR/blue.log" || fail "blue's channel is not of 64 slots: $(cat "$DIR/blue.log")"
+grep -q "over a channel of 1 rings of 256 slots" "$DIR/red.log" || fail "red's channel is not of 256 slots: $(cat "$DIR/red.log")"
 got=$(udp blue 50 100)
 [ "$got" = 50 ] || fail "blue lost datagrams through its engine: $got of 50"
 red_seen=$(cread red sampler.seen)

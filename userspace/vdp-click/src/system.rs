@@ -124,7 +124,14 @@ pub struct Tenant {
     /// Present when the tenant may place the FPGA-capable prefix of its graph on the board.
     #[serde(default)]
     pub fpga: Option<FpgaBudget>,
+    /// Slots in each ring of the channel to the tenant's container engine; absent means
+    /// [`CHANNEL_SLOTS_DEFAULT`].
+    #[serde(default)]
+    pub channel_slots: Option<u32>,
 }
+
+/// Slots per ring of a container engine's channel when the system config does not say.
+pub const CHANNEL_SLOTS_DEFAULT: u32 = 256;
 
 impl Tenant {
     /// `memory_max` in bytes; `None` when unlimited. Validated by [`SystemConfig::parse`].
@@ -224,6 +231,11 @@ impl SystemConfig {
         self.tenant(tenant).map_or_else(ContainerLevel::default, |t| t.container_level)
     }
 
+    /// Slots in each ring of `tenant`'s container engine channel.
+    pub fn channel_slots(&self, tenant: &str) -> u32 {
+        self.tenant(tenant).and_then(|t| t.channel_slots).unwrap_or(CHANNEL_SLOTS_DEFAULT)
+    }
+
     /// The FPGA area budget of `tenant`, if it may use the FPGA level (and the config names a
     /// board).
     pub fn fpga_budget(&self, tenant: &str) -> Option<FpgaBudget> {
@@ -320,6 +332,12 @@ impl SystemConfig {
             if let Some(size) = &tenant.memory_max {
                 if let Err(e) = parse_memory_size(size) {
                     problems.push(format!("{context}: memory_max {e}"));
+                }
+            }
+            if let Some(slots) = tenant.channel_slots {
+                use vdp_core::channel::{MAX_SLOTS, MIN_SLOTS};
+                if !(slots.is_power_of_two() && (MIN_SLOTS..=MAX_SLOTS).contains(&slots)) {
+                    problems.push(format!("{context}: channel_slots is a power of two from {MIN_SLOTS} to {MAX_SLOTS}, not {slots}"));
                 }
             }
             let mut names = HashSet::new();
@@ -444,5 +462,14 @@ address = "10.1.0.1/24"
         assert!(problems[0].contains("memory_max"), "{problems:?}");
         let good = SAMPLE.replace("cpu_share = 40", "cpu_share = 40\nmemory_max = \"32MiB\"");
         assert_eq!(SystemConfig::parse(&good).unwrap().tenant[0].memory_max_bytes(), Some(32 << 20));
+        for bad in ["0", "8", "100", "2048"] {
+            let text = SAMPLE.replace("cpu_share = 40", &format!("cpu_share = 40\nchannel_slots = {bad}"));
+            let problems = SystemConfig::parse(&text).unwrap_err();
+            assert!(problems[0].contains(&format!("channel_slots is a power of two from 16 to 1024, not {bad}")), "{problems:?}");
+        }
+        let slots = SystemConfig::parse(&SAMPLE.replace("cpu_share = 40", "cpu_share = 40\nchannel_slots = 64")).unwrap();
+        let first = slots.tenant[0].name.clone();
+        assert_eq!(slots.channel_slots(&first), 64);
+        assert_eq!(slots.channel_slots("nobody"), CHANNEL_SLOTS_DEFAULT);
     }
 }

@@ -44,6 +44,7 @@ pub fn compile_container_part(file_name: &str, text: &str, tenant: &str, classes
             device: Vec::new(),
             container_level: Default::default(),
             fpga: None,
+            channel_slots: None,
         }],
         fpga: None,
     };

@@ -59,6 +59,7 @@ pub fn single_tenant_system(devices: &[String]) -> SystemConfig {
             memory_max: None,
             container_level: Default::default(),
             fpga: None,
+            channel_slots: None,
             device: devices
                 .iter()
                 .enumerate()

@@ -110,9 +110,6 @@ struct ContainerPart {
     names: Vec<String>,
 }
 
-/// Slots per ring when the system config does not say.
-const CHANNEL_SLOTS_DEFAULT: u32 = 256;
-
 impl ContainerPart {
     /// The container part of `split`, if it has one.
     fn of(tenant: &str, config: &TenantConfig, split: &vdp_click::partition::Partition) -> Option<ContainerPart> {
@@ -498,7 +495,7 @@ impl Coordinator {
         };
         let mut sock = self.kernel()?;
         let id = self.ensure_tenant(&mut sock, tenant)?;
-        let geometry = part.geometry(CHANNEL_SLOTS_DEFAULT)?;
+        let geometry = part.geometry(self.system.channel_slots(tenant))?;
         let fd = super::channel::bind(id, geometry).map_err(|e| Refusal(Status::Failed, format!("{e:#}")))?;
         log(format!("tenant {tenant}: bound a channel of {} rings of {} slots for its container engine", geometry.rings(), geometry.slots()));
         Ok((

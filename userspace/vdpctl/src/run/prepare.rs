@@ -166,6 +166,7 @@ pub fn single_tenant_system(tenant: &str, devices: &[&str]) -> Result<SystemConf
             memory_max: None,
             container_level: Default::default(),
             fpga: None,
+            channel_slots: None,
             device: devices
                 .iter()
                 .enumerate()
