@@ -5,7 +5,7 @@
 
 use vdp_click::check::CheckOptions;
 use vdp_click::source::{Diagnostics, Sources};
-use vdp_click::system::{self, Carries, SystemConfig};
+use vdp_click::system::SystemConfig;
 use vdp_click::TenantSource;
 use vdp_core::tunnel::{InnerKind, TunnelSpec};
 use vdp_core::wire::ipv4::Address;
@@ -24,58 +24,11 @@ pub struct Compiled {
     pub elements: Vec<(String, &'static str)>,
 }
 
-/// A system config with the one tenant [`TENANT`], whose devices are `devices`, each over its
-/// own Ethernet-carrying tunnel, with no bandwidth cap: what `vdpctl run` makes for a
-/// configuration given without `--system` (`run/prepare.rs`, `single_tenant_system`).
+/// A system config with the one tenant [`TENANT`], whose devices are `devices`: what `vdpctl
+/// run` makes for a configuration given without `--system`.
 pub fn single_tenant_system(devices: &[String]) -> SystemConfig {
-    let physical = "phys0";
-    let config = SystemConfig {
-        limits: Default::default(),
-        physical: vec![system::PhysicalDevice {
-            name: physical.to_string(),
-            mac: "02:76:64:70:00:00".to_string(),
-            queue_capacity: system::default_physical_queue(),
-        }],
-        tunnel: (0..devices.len())
-            .map(|i| system::Tunnel {
-                name: format!("tunnel{i}"),
-                physical: physical.to_string(),
-                local: "192.0.2.1".to_string(),
-                remote: "192.0.2.2".to_string(),
-                key: Some(i as u32 + 1),
-                carries: Carries::Ethernet,
-                next_hop_mac: "02:76:64:70:00:01".to_string(),
-                ttl: None,
-                dont_fragment: None,
-                checksum: None,
-                mtu: None,
-            })
-            .collect(),
-        tenant: vec![system::Tenant {
-            name: TENANT.to_string(),
-            cgroup: format!("vdp/{TENANT}"),
-            cpu_share: 100,
-            bandwidth_cap: None,
-            memory_max: None,
-            container_level: Default::default(),
-            fpga: None,
-            channel_slots: None,
-            device: devices
-                .iter()
-                .enumerate()
-                .map(|(i, name)| system::VirtualDevice {
-                    name: name.clone(),
-                    tunnel: format!("tunnel{i}"),
-                    address: format!("10.{}.{}.1/24", i / 256, i % 256),
-                    mac: None,
-                })
-                .collect(),
-        }],
-        fpga: None,
-    };
-    let problems = config.validate();
-    assert!(problems.is_empty(), "test system config: {problems:?}");
-    config
+    let names: Vec<&str> = devices.iter().map(String::as_str).collect();
+    SystemConfig::single_tenant(TENANT, &names).unwrap_or_else(|problems| panic!("test system config: {problems:?}"))
 }
 
 /// The devices a configuration's FromDevice and ToDevice elements name, after `vdpctl check`'s
