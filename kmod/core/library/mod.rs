@@ -22,6 +22,10 @@ use crate::element::handler::{HandlerError, HandlerSet, NoHandlers};
 use crate::element::platform::Platform;
 use core::fmt;
 
+mod address_info;
+mod arp_querier;
+mod arp_responder;
+mod arp_table;
 mod boundary;
 mod check_ip_header;
 mod check_length;
@@ -54,6 +58,8 @@ mod tee;
 mod to_device;
 mod unqueue;
 
+pub use arp_querier::MAX_ARP_ENTRIES;
+pub use arp_responder::MAX_RESPONDER_ENTRIES;
 pub use boundary::MAX_BOUNDARIES;
 
 /// `registry! { ID Variant => SPEC, Type, ReadHandlers, WriteHandlers; … }`: see the module doc.
@@ -184,4 +190,7 @@ registry! {
     38 FromContainer => boundary::FROM_CONTAINER, boundary::Receiver<P, { boundary::KERNEL_SIDE }>, from_device::Read, from_device::Write;
     39 FromKernel => boundary::FROM_KERNEL, boundary::Receiver<P, { boundary::CONTAINER_SIDE }>, from_device::Read, from_device::Write;
     40 ToKernel => boundary::TO_KERNEL, boundary::Sender<P, { boundary::CONTAINER_SIDE }>, boundary::SendRead, boundary::SendWrite;
+    41 ARPQuerier => arp_querier::CLASS, arp_querier::ArpQuerier<P>, arp_querier::Read, arp_querier::Write;
+    42 ARPResponder => arp_responder::CLASS, Agnostic<arp_responder::ArpResponder<P>>, arp_responder::Read, arp_responder::Write;
+    43 AddressInfo => address_info::CLASS, address_info::AddressInfo, NoHandlers, NoHandlers;
 }
