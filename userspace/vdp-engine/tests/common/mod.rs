@@ -282,3 +282,29 @@ pub fn ipv4_text(a: [u8; 4]) -> String {
 pub fn cases(default: u32) -> u32 {
     std::env::var("VDP_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
+
+pub const ETHERTYPE_ARP: [u8; 2] = [0x08, 0x06];
+pub const ARP_REQUEST: u16 = 1;
+pub const ARP_REPLY: u16 = 2;
+
+/// An Ethernet frame holding an ARP message for IPv4 over Ethernet, field by field as RFC 826
+/// lays it out: hardware type 1, protocol 0x0800, lengths 6 and 4, the operation, then the
+/// sender's and the target's hardware and protocol addresses.
+pub fn arp_frame(eth_dst: [u8; 6], eth_src: [u8; 6], operation: u16, sender: ([u8; 6], [u8; 4]), target: ([u8; 6], [u8; 4])) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(42);
+    frame.extend_from_slice(&eth_dst);
+    frame.extend_from_slice(&eth_src);
+    frame.extend_from_slice(&ETHERTYPE_ARP);
+    frame.extend_from_slice(&[0, 1, 0x08, 0x00, 6, 4]);
+    frame.extend_from_slice(&operation.to_be_bytes());
+    frame.extend_from_slice(&sender.0);
+    frame.extend_from_slice(&sender.1);
+    frame.extend_from_slice(&target.0);
+    frame.extend_from_slice(&target.1);
+    frame
+}
+
+/// `mac` as Click prints an Ethernet address: upper-case hex joined by `-`.
+pub fn click_mac(mac: [u8; 6]) -> String {
+    mac.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join("-")
+}
