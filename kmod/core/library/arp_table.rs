@@ -491,14 +491,12 @@ impl<P: Platform> ArpTable<P> {
     }
 
     /// Every slot is in use: drops expired entries, then held packets of the oldest entries
-    /// until `capacity - capacity / slim_factor` are left (one less than the capacity at
-    /// least, so the packet being held fits).
+    /// until, with the packet being held, `capacity - capacity / slim_factor` are (at least
+    /// one: that packet).
     fn make_room(&mut self, now: u64) {
         self.remove_expired(now);
         let capacity = self.slots.len() as u32;
-        let keep = capacity
-            .saturating_sub(capacity / self.limits.slim_factor.max(1))
-            .min(capacity.saturating_sub(1));
+        let keep = capacity.saturating_sub(capacity / self.limits.slim_factor.max(1)).max(1) - 1;
         let mut index = self.oldest;
         for _ in 0..self.entries.len() {
             if self.length <= keep {
