@@ -12,7 +12,7 @@ use super::arp_table::ClickEther;
 use crate::catalog::{base, ArgKind, ElementClass, PortRange, RepeatedArgs};
 use crate::click_value::{self, Ipv4Prefix};
 use crate::element::agnostic::Action;
-use crate::element::handler::{handlers, reply, HandlerError, HandlerSet, HandlerSpec, ValueFormat};
+use crate::element::handler::{handlers, reply, HandlerError};
 use crate::element::{Build, ConstructError, PacketBuf, Platform, Vector};
 use crate::element_args::ArgValue;
 use crate::wire::arp::{FrameRepr, Operation, Packet as ArpPacket, FRAME_LEN};
@@ -33,37 +33,8 @@ pub const CLASS: ElementClass = ElementClass {
     ..base("ARPResponder", "Answers ARP requests for its addresses and prefixes")
 };
 
-/// The read handlers. `lookup` takes the address as a parameter after its name (`lookup
-/// 10.0.0.1`), so, as for the IP lookups, this set is written out by hand: finding `lookup
-/// ADDR` parses the address into the variant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Read {
-    Table,
-    /// The address, or `None` when the parameter is missing or is not an address.
-    Lookup(Option<[u8; 4]>),
-}
-
-impl HandlerSet for Read {
-    const SPECS: &'static [HandlerSpec] = &[
-        HandlerSpec { name: "table", format: ValueFormat::Lines },
-        HandlerSpec { name: "lookup", format: ValueFormat::Lines },
-    ];
-
-    fn from_index(index: usize) -> Option<Self> {
-        match index {
-            0 => Some(Read::Table),
-            1 => Some(Read::Lookup(None)),
-            _ => None,
-        }
-    }
-
-    fn find(name: &str) -> Option<Self> {
-        if let Some(address) = name.strip_prefix("lookup") {
-            return Some(Read::Lookup(click_value::parse_ipv4(address.trim()).ok()));
-        }
-        Self::from_index(Self::SPECS.iter().position(|spec| spec.name == name)?)
-    }
-}
+/// The read handlers: `table`, and `lookup ADDR`.
+pub use crate::element::handler::TableLookup as Read;
 
 handlers! {
     pub enum Write {

@@ -2,13 +2,11 @@
 //! the suffixes, compound scoping, errors at `file:line:col` (each reported once), and tenants
 //! whose names never reach each other.
 
+mod common;
+
 use vdp_click::check::CheckOptions;
 use vdp_click::flatten::FlatGraph;
 use vdp_click::source::{Diagnostics, Sources};
-use vdp_click::system::SystemConfig;
-use vdp_click::{merge_tenants, TenantSource};
-
-const SYSTEM: &str = include_str!("../../../docs/examples/system.toml");
 
 /// Checks `text`; returns the resolved graph, and the rendered errors.
 fn check(text: &str) -> (FlatGraph, Vec<String>) {
@@ -139,15 +137,9 @@ fn later_declarations_add_kinds_and_replace_them() {
     assert_eq!(args_of(&flat, "e"), ["0x0800", "02:00:00:00:00:07", "02:00:00:00:00:07"]);
 }
 
+/// The merge of `inputs`, and its rendered diagnostics.
 fn merge(inputs: &[(&str, &str)]) -> (Option<vdp_click::Merged>, String) {
-    let system = SystemConfig::parse(SYSTEM).expect("example system config is valid");
-    let mut sources = Sources::new();
-    let mut diagnostics = Diagnostics::default();
-    let inputs: Vec<TenantSource> = inputs
-        .iter()
-        .map(|(tenant, text)| TenantSource { tenant: tenant.to_string(), file_name: format!("{tenant}.click"), text: text.to_string(), catalog: vdp_core::catalog::Catalog::LIBRARY })
-        .collect();
-    let result = merge_tenants(&mut sources, &system, &inputs, &mut diagnostics);
+    let (result, sources, diagnostics) = common::merge_example(inputs);
     (result, sources.render_all(&diagnostics))
 }
 

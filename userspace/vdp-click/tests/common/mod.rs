@@ -172,3 +172,17 @@ pub fn flat_graph() -> impl Strategy<Value = FlatGraph> {
                 .collect(),
         })
 }
+
+/// Merges `(tenant, configuration)` pairs for the tenants of the example system config, as the
+/// coordinator does.
+pub fn merge_example(inputs: &[(&str, &str)]) -> (Option<vdp_click::Merged>, Sources, Diagnostics) {
+    let system = SystemConfig::parse(SYSTEM).expect("example system config is valid");
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let inputs: Vec<vdp_click::TenantSource> = inputs
+        .iter()
+        .map(|(tenant, text)| vdp_click::TenantSource { tenant: tenant.to_string(), file_name: format!("{tenant}.click"), text: text.to_string(), catalog: vdp_core::catalog::Catalog::LIBRARY })
+        .collect();
+    let result = vdp_click::merge_tenants(&mut sources, &system, &inputs, &mut diagnostics);
+    (result, sources, diagnostics)
+}
