@@ -417,8 +417,13 @@ fn read_value(r: &mut Reader<'_>, kind: ArgKind, element: u32, arg: u16, element
             }
             r.bytes(count * 4)?;
         }
-        ArgKind::IpProtocol => {
+        ArgKind::IpProtocol | ArgKind::IcmpCode => {
             r.u8()?;
+        }
+        ArgKind::IcmpErrorType => {
+            if !click_value::is_icmp_error_type(r.u8()?) {
+                return Err(bad);
+            }
         }
     }
     Ok(())

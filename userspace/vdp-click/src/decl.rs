@@ -152,6 +152,8 @@ pub enum KindDecl {
     PrefixList,
     AddrList,
     IpProtocol,
+    IcmpErrorType,
+    IcmpCode,
 }
 
 /// [`ValueFormat`], spelled for JSON.
@@ -211,6 +213,8 @@ impl From<ArgKind> for KindDecl {
             ArgKind::PrefixList => KindDecl::PrefixList,
             ArgKind::AddrList => KindDecl::AddrList,
             ArgKind::IpProtocol => KindDecl::IpProtocol,
+            ArgKind::IcmpErrorType => KindDecl::IcmpErrorType,
+            ArgKind::IcmpCode => KindDecl::IcmpCode,
         }
     }
 }
@@ -236,6 +240,8 @@ impl From<KindDecl> for ArgKind {
             KindDecl::PrefixList => ArgKind::PrefixList,
             KindDecl::AddrList => ArgKind::AddrList,
             KindDecl::IpProtocol => ArgKind::IpProtocol,
+            KindDecl::IcmpErrorType => ArgKind::IcmpErrorType,
+            KindDecl::IcmpCode => ArgKind::IcmpCode,
         }
     }
 }
@@ -367,6 +373,10 @@ impl ClassDecl {
                 }
                 if let Err(problem) = values::parse_value(arg.kind.into(), default) {
                     return fail(format!("argument '{}': bad default '{}': {problem}", arg.keyword, truncated(default)));
+                }
+                // A code's name means something only next to a type; a default must stand alone.
+                if arg.kind == KindDecl::IcmpCode && vdp_core::click_value::parse_int_in(default, 0, 255).is_err() {
+                    return fail(format!("argument '{}': bad default '{}': an ICMP code default must be a number", arg.keyword, truncated(default)));
                 }
             }
         }
