@@ -383,6 +383,22 @@ mod tests {
     }
 
     #[test]
+    fn frames_get_their_link_level_type_from_their_destination_as_in_the_kernel() {
+        use vdp_core::element::LinkPacketType::{Broadcast, Host, Multicast, OtherHost};
+        let ether = device(InnerKind::Ethernet, None);
+        let destinations = [MAC, PEER, [0xff; 6], [0x01, 0, 0x5e, 0, 0, 1], [0x33, 0x33, 0, 0, 0, 1], [0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]];
+        for destination in destinations {
+            assert!(ether.0.arrive(&[destination.as_slice(), &PEER, &[8, 0]].concat()));
+        }
+        let types: Vec<_> = std::iter::from_fn(|| ether.receive()).map(|p| p.link_packet_type()).collect();
+        assert_eq!(types, [Host, OtherHost, Broadcast, Multicast, Multicast, Multicast]);
+        // An IP tunnel's packets get the device's own address: the host's.
+        let ip = device(InnerKind::Ipv4, Some(11));
+        assert!(ip.0.arrive(&[0x45; 20]));
+        assert_eq!(ip.receive().unwrap().link_packet_type(), Host);
+    }
+
+    #[test]
     fn an_ethernet_device_sends_frames_of_any_length_as_the_kernel_does() {
         let ether = device(InnerKind::Ethernet, None);
         for len in [0, 1, 13, 14] {
