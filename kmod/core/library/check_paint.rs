@@ -3,7 +3,7 @@
 //!
 //! Where vdp differs from Click: there is no ANNO argument (see PaintTee).
 
-use super::paint_tee::{Color, Read, Write};
+use super::paint::{Color, Read, Write};
 use crate::catalog::{base, int, required, ElementClass, PortRange};
 use crate::element::agnostic::Action;
 use crate::element::handler::HandlerError;

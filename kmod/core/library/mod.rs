@@ -198,6 +198,6 @@ registry! {
     47 FixIPSrc => fix_ip_src::CLASS, Agnostic<fix_ip_src::FixIpSrc>, NoHandlers, NoHandlers;
     48 DropBroadcasts => drop_broadcasts::CLASS, Agnostic<drop_broadcasts::DropBroadcasts>, drop_broadcasts::Read, NoHandlers;
     49 StripIPHeader => strip_ip_header::CLASS, Agnostic<strip_ip_header::StripIpHeader>, NoHandlers, NoHandlers;
-    50 PaintTee => paint_tee::CLASS, paint_tee::PaintTee, paint_tee::Read, paint_tee::Write;
-    51 CheckPaint => check_paint::CLASS, Agnostic<check_paint::CheckPaint>, paint_tee::Read, paint_tee::Write;
+    50 PaintTee => paint_tee::CLASS, paint_tee::PaintTee, paint::Read, paint::Write;
+    51 CheckPaint => check_paint::CLASS, Agnostic<check_paint::CheckPaint>, paint::Read, paint::Write;
 }

@@ -1,15 +1,15 @@
 //! PaintTee: sends every packet to output 0, and first a copy of each whose paint annotation
 //! is COLOR to output 1 (the copy for a redirect's ICMPError). The `color` handler reads and
-//! changes COLOR; CheckPaint shares it.
+//! changes COLOR, as Paint's does.
 //!
 //! Where vdp differs from Click: there is no ANNO argument. vdp's one-byte annotations are
 //! typed, not a byte array, and paint is the one Paint sets.
 
+use super::paint::{Color, Read, Write};
 use crate::catalog::{base, int, required, ElementClass, PortRange};
-use crate::element::handler::{handlers, parse_int_in, reply, HandlerError};
+use crate::element::handler::HandlerError;
 use crate::element::{Build, ConstructError, Cx, Element, PacketBuf, Platform};
 use core::fmt;
-use core::sync::atomic::{AtomicU8, Ordering::Relaxed};
 
 /// PaintTee's catalog entry (its id and handler tables come from the registry).
 pub const CLASS: ElementClass = ElementClass {
@@ -19,44 +19,6 @@ pub const CLASS: ElementClass = ElementClass {
     cost_cycles: 150,
     ..base("PaintTee", "Sends every packet to output 0 and a copy of those painted COLOR to output 1")
 };
-
-handlers! {
-    pub enum Read {
-        Color = "color": Integer,
-    }
-}
-
-handlers! {
-    pub enum Write {
-        Color = "color": Integer,
-    }
-}
-
-/// COLOR, as the `color` handler may change it.
-pub struct Color(AtomicU8);
-
-impl Color {
-    pub(super) fn new<P: Platform>(build: &Build<'_, P>) -> Result<Color, ConstructError> {
-        Ok(Color(AtomicU8::new(build.int_as("COLOR")?)))
-    }
-
-    pub(super) fn matches<T: PacketBuf>(&self, packet: &T) -> bool {
-        packet.paint() == self.0.load(Relaxed)
-    }
-
-    pub(super) fn read(&self, handler: Read, out: &mut dyn fmt::Write) -> Result<(), HandlerError> {
-        match handler {
-            Read::Color => reply(write!(out, "{}", self.0.load(Relaxed))),
-        }
-    }
-
-    pub(super) fn write(&self, handler: Write, value: &str) -> Result<(), HandlerError> {
-        match handler {
-            Write::Color => self.0.store(parse_int_in(value, 0, 255)? as u8, Relaxed),
-        }
-        Ok(())
-    }
-}
 
 pub struct PaintTee(Color);
 
