@@ -7,7 +7,7 @@
 //! that safe, and lockdep checks the rule holds on every path the tests take.
 
 use crate::device::{self, Binding};
-use crate::portable::element::{self, BoundaryEnd, DeviceEnd, Direction, NoMemory, PacketBuf, PacketError, Platform};
+use crate::portable::element::{self, BoundaryEnd, DeviceEnd, Direction, LinkPacketType, NoMemory, PacketBuf, PacketError, Platform};
 use crate::sys::memcg::tenant_gfp;
 use crate::sys::packet::Packet;
 use crate::sys::thread;
@@ -72,6 +72,30 @@ impl PacketBuf for Packet {
     }
     fn set_network_offset(&mut self, offset: usize) {
         Packet::set_network_offset(self, offset)
+    }
+    fn link_packet_type(&self) -> LinkPacketType {
+        LinkPacketType::from_number(Packet::pkt_type(self))
+    }
+    fn set_link_packet_type(&mut self, kind: LinkPacketType) {
+        Packet::set_pkt_type(self, kind as u8)
+    }
+    fn fix_ip_src(&self) -> bool {
+        Packet::fix_ip_src(self)
+    }
+    fn set_fix_ip_src(&mut self, fix: bool) {
+        Packet::set_fix_ip_src(self, fix)
+    }
+    fn icmp_param_offset(&self) -> u8 {
+        Packet::icmp_param_offset(self)
+    }
+    fn set_icmp_param_offset(&mut self, offset: u8) {
+        Packet::set_icmp_param_offset(self, offset)
+    }
+    fn copy_annotations(&mut self, from: &Self) {
+        Packet::copy_annotations(self, from)
+    }
+    fn alloc_with_headroom(headroom: usize, len: usize) -> Option<Self> {
+        Packet::alloc_with_headroom(u32::try_from(headroom).ok()?, u32::try_from(len).ok()?)
     }
     fn consume(self) {
         Packet::consume(self)
@@ -217,6 +241,9 @@ impl Platform for Kernel {
 
     fn now_ns() -> u64 {
         crate::sys::time::now_ns()
+    }
+    fn wall_clock_ns() -> u64 {
+        crate::sys::time::wall_clock_ns()
     }
     fn cycles() -> u64 {
         crate::sys::time::cycles()

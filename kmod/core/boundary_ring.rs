@@ -8,20 +8,24 @@
 
 use crate::boundary_stats::{EndCounters, ReceiveDrop, SendDrop};
 use crate::channel::{Consumer, Producer, Region, RingError, SlotData, SlotMeta};
-use crate::element::PacketBuf;
+use crate::element::{LinkPacketType, PacketBuf};
 
 /// Most slots with a bad length one [`ReceivingRing::receive`] releases unread before it gives
 /// up for the call.
 pub const BAD_SLOTS_PER_RECEIVE: u32 = 32;
 
-/// The annotations of `packet` that cross the channel: its paint, its destination address and
-/// its network header offset (dropped when over a slot header's 16 bits, which no packet that
-/// fits a slot reaches).
+/// The annotations of `packet` that cross the channel: its paint, its destination address, its
+/// network header offset (dropped when over a slot header's 16 bits, which no packet that fits
+/// a slot reaches), its link-level packet type, Fix IP Source flag and ICMP parameter-problem
+/// offset.
 pub fn slot_meta<P: PacketBuf>(packet: &P) -> SlotMeta {
     SlotMeta {
         paint: packet.paint(),
         dst_ip: packet.dst_ip_anno(),
         network_offset: packet.network_offset().and_then(|offset| u16::try_from(offset).ok()),
+        link_type: packet.link_packet_type() as u8,
+        fix_ip_src: packet.fix_ip_src(),
+        icmp_param_offset: packet.icmp_param_offset(),
     }
 }
 
@@ -38,6 +42,9 @@ pub fn packet_from_slot<P: PacketBuf, R: Region + ?Sized>(meta: SlotMeta, data: 
     if let Some(offset) = meta.network_offset {
         packet.set_network_offset(usize::from(offset));
     }
+    packet.set_link_packet_type(LinkPacketType::from_number(meta.link_type));
+    packet.set_fix_ip_src(meta.fix_ip_src);
+    packet.set_icmp_param_offset(meta.icmp_param_offset);
     Some(packet)
 }
 

@@ -153,6 +153,12 @@ pub enum ArgKind {
     /// the names in the other elements' arguments and removes the declaring element, so no
     /// compiled graph carries a value of this kind (the kernel refuses one).
     NamedAddresses,
+    /// ICMP error type: 3, 4, 5, 11 or 12, or `unreachable`, `sourcequench`, `redirect`,
+    /// `timeexceeded`, `parameterproblem`.
+    IcmpErrorType,
+    /// ICMP code: 0-255, or the name of a code of the type the class's [`ArgKind::IcmpErrorType`]
+    /// argument gives (`needfrag` of `unreachable`, `transit` of `timeexceeded`, …).
+    IcmpCode,
 }
 
 /// Whether an argument may be given by position.
@@ -278,13 +284,21 @@ pub const fn base(name: &'static str, summary: &'static str) -> ElementClass {
 /// Every class, in id order, tenant library first: the registry's table (`library/mod.rs`).
 pub static CLASSES: [ElementClass; crate::library::CLASS_TABLE.len()] = crate::library::CLASS_TABLE;
 
-/// Number of class ids in use.
-pub const CLASS_COUNT: u16 = crate::library::CLASS_TABLE.len() as u16;
+/// One past the highest library class id: the size of the id space a compiled graph's header
+/// announces. The registry lists ids in ascending order; while classes are added on several
+/// lines of work at once, an id may be missing below it, and no class has that id.
+pub const CLASS_COUNT: u16 = match crate::library::CLASS_TABLE.last() {
+    Some(class) => class.id + 1,
+    None => 0,
+};
 
 /// Looks a class up by its id.
 pub fn class_by_id(id: u16) -> Option<&'static ElementClass> {
-    let index = usize::from(id);
-    CLASSES.get(index)
+    // Ids are indices unless one is missing below; then the table is searched (it is sorted).
+    match CLASSES.get(usize::from(id)) {
+        Some(class) if class.id == id => Some(class),
+        _ => CLASSES.binary_search_by_key(&id, |class| class.id).ok().and_then(|index| CLASSES.get(index)),
+    }
 }
 
 /// Looks a class up by its Click name (case-sensitive, as in Click).
@@ -368,7 +382,7 @@ impl Catalog {
     pub fn class_by_id(&self, id: u16) -> Option<&'static ElementClass> {
         match id.checked_sub(CUSTOM_CLASS_BASE) {
             Some(index) => self.custom.get(usize::from(index)),
-            None => CLASSES.get(usize::from(id)),
+            None => class_by_id(id),
         }
     }
 

@@ -15,7 +15,8 @@
 //! packets from the kernel to the container (boundary `k` is `ToContainer(k)` → `FromKernel(k)`),
 //! up rings from the container to the kernel (`ToKernel(k)` → `FromContainer(k)`). A slot is
 //! [`SLOT_SIZE`] bytes: a [`SLOT_HEADER`]-byte header (length, paint, annotation flags,
-//! destination address annotation, network header offset) and the packet's bytes.
+//! destination address annotation, network header offset, link-level packet type, ICMP
+//! parameter-problem offset) and the packet's bytes.
 //!
 //! # Trust
 //!
@@ -75,9 +76,12 @@ const SLOT_PAINT: usize = 2;
 const SLOT_FLAGS: usize = 3;
 const SLOT_DST_IP: usize = 4;
 const SLOT_NETWORK: usize = 8;
+const SLOT_LINK_TYPE: usize = 10;
+const SLOT_ICMP_PARAM: usize = 11;
 
 const FLAG_DST_IP: u8 = 1;
 const FLAG_NETWORK: u8 = 2;
+const FLAG_FIX_IP_SRC: u8 = 4;
 
 // Every control block fits before the first slot.
 const _: () = assert!(HDR_CONTROL + 2 * MAX_RINGS as usize * CONTROL_SIZE <= HEADER_SIZE);
@@ -295,6 +299,10 @@ pub struct SlotMeta {
     pub dst_ip: Option<[u8; 4]>,
     /// Offset of the IP header from the start of the data.
     pub network_offset: Option<u16>,
+    /// The link-level packet type, as `LinkPacketType` numbers it (any byte reads as a type).
+    pub link_type: u8,
+    pub fix_ip_src: bool,
+    pub icmp_param_offset: u8,
 }
 
 /// Why a ring operation failed.
@@ -357,6 +365,11 @@ impl Producer {
             flags |= FLAG_NETWORK;
             header[SLOT_NETWORK..SLOT_NETWORK + 2].copy_from_slice(&offset.to_le_bytes());
         }
+        if meta.fix_ip_src {
+            flags |= FLAG_FIX_IP_SRC;
+        }
+        header[SLOT_LINK_TYPE] = meta.link_type;
+        header[SLOT_ICMP_PARAM] = meta.icmp_param_offset;
         header[SLOT_FLAGS] = flags;
         region.write(slot, &header);
         region.write(slot + SLOT_HEADER, data);
@@ -435,6 +448,9 @@ impl Consumer {
                 paint: header[SLOT_PAINT],
                 dst_ip: (flags & FLAG_DST_IP != 0).then(|| [header[SLOT_DST_IP], header[SLOT_DST_IP + 1], header[SLOT_DST_IP + 2], header[SLOT_DST_IP + 3]]),
                 network_offset: (flags & FLAG_NETWORK != 0).then(|| u16::from_le_bytes([header[SLOT_NETWORK], header[SLOT_NETWORK + 1]])),
+                link_type: header[SLOT_LINK_TYPE],
+                fix_ip_src: flags & FLAG_FIX_IP_SRC != 0,
+                icmp_param_offset: header[SLOT_ICMP_PARAM],
             };
             Ok(Some(take(meta, SlotData { region, offset: slot + SLOT_HEADER, len })))
         };
@@ -572,7 +588,7 @@ pub(crate) mod tests {
         let memory = Memory::new(g);
         let mut producer = Producer::new(g, Direction::Up, 1).unwrap();
         let mut consumer = Consumer::new(g, Direction::Up, 1).unwrap();
-        let meta = SlotMeta { paint: 3, dst_ip: Some([10, 0, 0, 1]), network_offset: Some(14) };
+        let meta = SlotMeta { paint: 3, dst_ip: Some([10, 0, 0, 1]), network_offset: Some(14), link_type: 1, fix_ip_src: true, icmp_param_offset: 22 };
         for round in 0..100u32 {
             let data = round.to_le_bytes();
             assert_eq!(producer.push(&memory, meta, &data), Ok(false));

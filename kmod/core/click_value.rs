@@ -25,6 +25,8 @@ pub enum ValueError {
     NotPort,
     NotArpEntry,
     ArpEntryEther,
+    NotIcmpErrorType,
+    NotIcmpCode,
 }
 
 impl ValueError {
@@ -52,6 +54,10 @@ impl ValueError {
             ValueError::NotPort => "expected an output port number",
             ValueError::NotArpEntry => "expected IP/MASK [IP/MASK...] ETH: IPv4 prefixes or addresses and an Ethernet address",
             ValueError::ArpEntryEther => "an entry needs exactly one Ethernet address",
+            ValueError::NotIcmpErrorType => {
+                "expected an ICMP error type: unreachable (3), sourcequench (4), redirect (5), timeexceeded (11) or parameterproblem (12)"
+            }
+            ValueError::NotIcmpCode => "expected an ICMP code 0-255, or the name of one of the ICMP type's codes",
         }
     }
 }
@@ -311,6 +317,63 @@ pub fn parse_ip_protocol(text: &str) -> Result<u8, ValueError> {
         _ => return parse_int_in(text, 0, 255).map(|v| v as u8).map_err(|_| ValueError::NotProtocol),
     };
     Ok(number)
+}
+
+/// The ICMP error types by name (RFC 792, with Click's names): the only types ICMPError sends.
+pub const ICMP_ERROR_TYPES: &[(&str, u8)] =
+    &[("unreachable", 3), ("sourcequench", 4), ("redirect", 5), ("timeexceeded", 11), ("parameterproblem", 12)];
+
+/// The named codes of ICMP error type `icmp_type` (Click's names; RFC 792, 1122, 1812).
+pub fn icmp_codes(icmp_type: u8) -> &'static [(&'static str, u8)] {
+    match icmp_type {
+        3 => &[
+            ("net", 0),
+            ("host", 1),
+            ("protocol", 2),
+            ("port", 3),
+            ("needfrag", 4),
+            ("srcroutefail", 5),
+            ("netunknown", 6),
+            ("hostunknown", 7),
+            ("isolated", 8),
+            ("netprohibited", 9),
+            ("hostprohibited", 10),
+            ("tosnet", 11),
+            ("toshost", 12),
+            ("filterprohibited", 13),
+            ("hostprecedence", 14),
+            ("precedencecutoff", 15),
+        ],
+        5 => &[("net", 0), ("host", 1), ("tosnet", 2), ("toshost", 3)],
+        11 => &[("transit", 0), ("reassembly", 1)],
+        12 => &[("erroratptr", 0), ("missingopt", 1), ("length", 2)],
+        _ => &[],
+    }
+}
+
+pub fn is_icmp_error_type(icmp_type: u8) -> bool {
+    ICMP_ERROR_TYPES.iter().any(|(_, number)| *number == icmp_type)
+}
+
+/// Parses an ICMP error type: one of [`ICMP_ERROR_TYPES`] by name or number.
+pub fn parse_icmp_error_type(text: &str) -> Result<u8, ValueError> {
+    let number = match ICMP_ERROR_TYPES.iter().find(|(name, _)| *name == text) {
+        Some((_, number)) => *number,
+        None => parse_int_in(text, 0, 255).map(|v| v as u8).map_err(|_| ValueError::NotIcmpErrorType)?,
+    };
+    if is_icmp_error_type(number) {
+        Ok(number)
+    } else {
+        Err(ValueError::NotIcmpErrorType)
+    }
+}
+
+/// Parses an ICMP code of type `icmp_type`: 0-255, or one of that type's names.
+pub fn parse_icmp_code(icmp_type: u8, text: &str) -> Result<u8, ValueError> {
+    match icmp_codes(icmp_type).iter().find(|(name, _)| *name == text) {
+        Some((_, code)) => Ok(*code),
+        None => parse_int_in(text, 0, 255).map(|v| v as u8).map_err(|_| ValueError::NotIcmpCode),
+    }
 }
 
 /// A lookup-table route.

@@ -417,7 +417,7 @@ fn read_value(r: &mut Reader<'_>, kind: ArgKind, element: u32, arg: u16, element
             }
             r.bytes(count * 4)?;
         }
-        ArgKind::IpProtocol => {
+        ArgKind::IpProtocol | ArgKind::IcmpCode => {
             r.u8()?;
         }
         ArgKind::ArpEntry => {
@@ -435,6 +435,11 @@ fn read_value(r: &mut Reader<'_>, kind: ArgKind, element: u32, arg: u16, element
         }
         // The front end resolves AddressInfo's names and never encodes its entries.
         ArgKind::NamedAddresses => return Err(bad),
+        ArgKind::IcmpErrorType => {
+            if !click_value::is_icmp_error_type(r.u8()?) {
+                return Err(bad);
+            }
+        }
     }
     Ok(())
 }

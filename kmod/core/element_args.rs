@@ -134,6 +134,7 @@ fn read_value<'a>(c: &mut Cursor<'a>, kind: ArgKind) -> Result<ArgValue<'a>, Arg
             ArgValue::ArpEntry { count, bytes, ether: c.array()? }
         }
         ArgKind::NamedAddresses => return Err(ArgsError::Malformed),
+        ArgKind::IcmpErrorType | ArgKind::IcmpCode => ArgValue::Int(i64::from(c.u8()?)),
     })
 }
 
@@ -149,6 +150,9 @@ fn default_value(spec: &ArgSpec, text: &'static str) -> Result<ArgValue<'static>
         ArgKind::Time => ArgValue::Time(click_value::parse_time_ns(text).map_err(bad)?),
         ArgKind::String => ArgValue::Bytes(text.as_bytes()),
         ArgKind::IpProtocol => ArgValue::Protocol(click_value::parse_ip_protocol(text).map_err(bad)?),
+        ArgKind::IcmpErrorType => ArgValue::Int(i64::from(click_value::parse_icmp_error_type(text).map_err(bad)?)),
+        // A default code is a number: a name would need the type.
+        ArgKind::IcmpCode => ArgValue::Int(click_value::parse_int_in(text, 0, 255).map_err(bad)?),
         _ => return Err(ArgsError::BadDefault),
     })
 }

@@ -5,6 +5,7 @@ use super::counters::{bump, RxLocalDrop};
 use super::types::{Port, VirtualDevice};
 use super::{ETHERTYPE_IPV4, ETHER_HEADER_LEN};
 use crate::packet::Packet;
+use crate::portable::element::LinkPacketType;
 use crate::portable::tunnel::{self, InnerKind, TunnelSpec};
 use crate::portable::wire::ipv4::Address;
 use crate::sys::netdev::{Borrowed, PortTable};
@@ -83,6 +84,13 @@ impl VirtualDevice {
         if decapsulated.is_err() {
             self.count_rx_local(RxLocalDrop::NoMemory);
             return;
+        }
+        // The link-level packet type is the inner frame's, against this device's address: the
+        // outer frame's, which the port's eth_type_trans set, says nothing about it. An IP
+        // tunnel's frames carry our address, so they are the host's.
+        let destination = packet.data().get(..6).and_then(|d| <[u8; 6]>::try_from(d).ok());
+        if let Some(destination) = destination {
+            packet.set_pkt_type(LinkPacketType::of_destination(&destination, &self.config.mac) as u8);
         }
         let bytes = packet.len() as u64;
         match self.rx_queue.push(packet) {

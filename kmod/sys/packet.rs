@@ -25,6 +25,9 @@ extern "C" {
     fn vdp_skb_network_offset(skb: *mut sk_buff) -> c_int;
     fn vdp_skb_set_network_offset(skb: *mut sk_buff, offset: c_int);
     fn vdp_skb_claim(skb: *mut sk_buff) -> c_int;
+    fn vdp_skb_pkt_type(skb: *mut sk_buff) -> u8;
+    fn vdp_skb_set_pkt_type(skb: *mut sk_buff, pkt_type: u8);
+    fn vdp_skb_copy_annotations(to: *mut sk_buff, from: *mut sk_buff);
 }
 
 /// Where Click's annotations live in `skb->cb` (48 bytes, ours while the graph holds the packet).
@@ -34,6 +37,10 @@ const DST_IP_ANNO: usize = 4;
 /// Flags telling which annotations hold a value (cb starts zeroed).
 const ANNO_FLAGS: usize = 8;
 const FLAG_DST_IP: u8 = 0x01;
+// Click's ICMP parameter-problem offset (1 byte) and its Fix IP Source annotation (a flag); the
+// link-level packet type is the kernel's own `skb->pkt_type`.
+const ICMP_PARAM_ANNO: usize = 1;
+const FLAG_FIX_IP_SRC: u8 = 0x02;
 
 /// Headroom given to packets the graph creates, enough for outer IPv4 + GRE + Ethernet.
 pub(crate) const DEFAULT_HEADROOM: u32 = 64;
@@ -52,8 +59,15 @@ unsafe impl Sync for Packet {}
 impl Packet {
     /// A zero-filled packet of `len` bytes, or `None` when memory is short.
     pub(crate) fn alloc(len: u32) -> Option<Packet> {
+        Packet::alloc_with_headroom(DEFAULT_HEADROOM, len)
+    }
+
+    /// A zero-filled packet of `len` bytes after `headroom` free bytes, or `None` when memory is
+    /// short (or the two do not add up in 32 bits).
+    pub(crate) fn alloc_with_headroom(headroom: u32, len: u32) -> Option<Packet> {
+        headroom.checked_add(len)?;
         // SAFETY: plain allocation; the result is checked for NULL.
-        let skb = unsafe { vdp_skb_alloc(DEFAULT_HEADROOM, len) };
+        let skb = unsafe { vdp_skb_alloc(headroom, len) };
         Some(Packet { skb: NonNull::new(skb)? })
     }
 
@@ -174,6 +188,56 @@ impl Drop for Packet {
     fn drop(&mut self) {
         // SAFETY: `self` owns the reference (type invariant) and is being destroyed.
         unsafe { vdp_skb_drop(self.skb.as_ptr()) };
+    }
+}
+
+/// The link-level packet type, the Fix IP Source flag and the ICMP parameter-problem offset, and
+/// copying annotations from one packet to another.
+impl Packet {
+    /// `skb->pkt_type`, as the receive path set it (0, `PACKET_HOST`, for packets the graph made).
+    pub(crate) fn pkt_type(&self) -> u8 {
+        // SAFETY: `skb` is valid (type invariant); this reads one of its fields.
+        unsafe { vdp_skb_pkt_type(self.skb.as_ptr()) }
+    }
+
+    pub(crate) fn set_pkt_type(&mut self, pkt_type: u8) {
+        // SAFETY: `skb` is valid and owned; C keeps the value within the field's width.
+        unsafe { vdp_skb_set_pkt_type(self.skb.as_ptr(), pkt_type) };
+    }
+
+    pub(crate) fn fix_ip_src(&self) -> bool {
+        // SAFETY: cb is 48 bytes inside the valid skb; ANNO_FLAGS is in range.
+        unsafe { *vdp_skb_cb(self.skb.as_ptr()).add(ANNO_FLAGS) & FLAG_FIX_IP_SRC != 0 }
+    }
+
+    pub(crate) fn set_fix_ip_src(&mut self, fix: bool) {
+        // SAFETY: as in `fix_ip_src`; `&mut self` makes this the only access to this skb's cb.
+        unsafe {
+            let flags = vdp_skb_cb(self.skb.as_ptr()).add(ANNO_FLAGS);
+            if fix {
+                *flags |= FLAG_FIX_IP_SRC;
+            } else {
+                *flags &= !FLAG_FIX_IP_SRC;
+            }
+        }
+    }
+
+    pub(crate) fn icmp_param_offset(&self) -> u8 {
+        // SAFETY: cb is 48 bytes inside the valid skb; ICMP_PARAM_ANNO is in range.
+        unsafe { *vdp_skb_cb(self.skb.as_ptr()).add(ICMP_PARAM_ANNO) }
+    }
+
+    pub(crate) fn set_icmp_param_offset(&mut self, offset: u8) {
+        // SAFETY: as in `icmp_param_offset`; `&mut self` makes this the only access to this
+        // skb's cb.
+        unsafe { *vdp_skb_cb(self.skb.as_ptr()).add(ICMP_PARAM_ANNO) = offset };
+    }
+
+    /// Gives this packet `from`'s annotations: its whole `cb` and its `pkt_type`.
+    pub(crate) fn copy_annotations(&mut self, from: &Packet) {
+        // SAFETY: both skbs are valid; `&mut self` and `&Packet` are distinct owned packets (one
+        // cannot be borrowed both ways), and C only reads `from`.
+        unsafe { vdp_skb_copy_annotations(self.skb.as_ptr(), from.skb.as_ptr()) };
     }
 }
 

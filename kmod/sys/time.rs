@@ -2,6 +2,7 @@
 
 extern "C" {
     fn vdp_now_ns() -> u64;
+    fn vdp_wall_clock_ns() -> u64;
     fn vdp_cycles() -> u64;
 }
 
@@ -9,6 +10,12 @@ extern "C" {
 pub(crate) fn now_ns() -> u64 {
     // SAFETY: reads the monotonic clock; callable from any context.
     unsafe { vdp_now_ns() }
+}
+
+/// Nanoseconds since the Unix epoch on the kernel's real-time clock.
+pub(crate) fn wall_clock_ns() -> u64 {
+    // SAFETY: reads the real-time clock; callable from any context.
+    unsafe { vdp_wall_clock_ns() }
 }
 
 /// The CPU's cycle counter, or 0 on machines without one.

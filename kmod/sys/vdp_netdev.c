@@ -190,6 +190,8 @@ int vdp_port_xmit(struct vdp_port *port, struct sk_buff *skb)
 	skb->dev = dev;
 	skb->protocol = htons(ETH_P_IP);
 	skb->ip_summed = CHECKSUM_NONE;
+	/* The graph's packet-type annotation described the inner frame's arrival, not this one. */
+	skb->pkt_type = PACKET_HOST;
 	skb_reset_mac_header(skb);
 	skb_set_network_header(skb, ETH_HLEN);
 	/* dev_queue_xmit takes its own references; the device outlives the call under RCU. */

@@ -92,6 +92,24 @@ unsigned char *vdp_skb_cb(struct sk_buff *skb)
 	return skb->cb;
 }
 
+/* Click's packet type annotation is the kernel's own: PACKET_HOST .. PACKET_OTHERHOST. */
+u8 vdp_skb_pkt_type(struct sk_buff *skb)
+{
+	return skb->pkt_type;
+}
+
+void vdp_skb_set_pkt_type(struct sk_buff *skb, u8 pkt_type)
+{
+	skb->pkt_type = pkt_type & 7;
+}
+
+/* A packet made from another (a fragment) carries its annotations: cb and the packet type. */
+void vdp_skb_copy_annotations(struct sk_buff *to, const struct sk_buff *from)
+{
+	memcpy(to->cb, from->cb, sizeof(to->cb));
+	to->pkt_type = from->pkt_type;
+}
+
 /*
  * Offset of the network header from the packet data. Negative when it was never set (it then
  * points at the buffer's head, before the data) or lies in bytes already stripped.
@@ -117,4 +135,10 @@ u64 vdp_cycles(void)
 u64 vdp_now_ns(void)
 {
 	return ktime_get_ns();
+}
+
+/* Nanoseconds since the epoch, for what carries the time of day (IP timestamp options). */
+u64 vdp_wall_clock_ns(void)
+{
+	return ktime_get_real_ns();
 }

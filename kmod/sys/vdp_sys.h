@@ -47,8 +47,12 @@ int vdp_skb_trim(struct sk_buff *skb, unsigned int len);
 unsigned char *vdp_skb_cb(struct sk_buff *skb);
 int vdp_skb_network_offset(struct sk_buff *skb);
 void vdp_skb_set_network_offset(struct sk_buff *skb, int offset);
+u8 vdp_skb_pkt_type(struct sk_buff *skb);
+void vdp_skb_set_pkt_type(struct sk_buff *skb, u8 pkt_type);
+void vdp_skb_copy_annotations(struct sk_buff *to, const struct sk_buff *from);
 u64 vdp_cycles(void);
 u64 vdp_now_ns(void);
+u64 vdp_wall_clock_ns(void);
 
 
 struct vdp_port;

@@ -64,8 +64,79 @@ pub trait PacketBuf: Sized + Send + Sync + Unpin + 'static {
     fn network_offset(&self) -> Option<usize>;
     /// Marks the IP header `offset` bytes into the data; an offset outside the packet is ignored.
     fn set_network_offset(&mut self, offset: usize);
+
+    // ---- The link-level packet type, the Fix IP Source flag and the ICMP parameter-problem
+    // offset (ICMPError, IPGWOptions, FixIPSrc, DropBroadcasts), and what makes a packet from
+    // another one (IPFragmenter). A fresh packet has type `Host`, no flag and offset 0.
+
+    /// How the packet arrived at the link level (Click's packet type annotation). The device's
+    /// receive path sets it from the frame's destination Ethernet address
+    /// ([`LinkPacketType::of_destination`]); the kernel keeps it in `skb->pkt_type`.
+    fn link_packet_type(&self) -> LinkPacketType;
+    fn set_link_packet_type(&mut self, kind: LinkPacketType);
+    /// Click's Fix IP Source annotation: ICMPError sets it, FixIPSrc rewrites the source of a
+    /// packet that has it and clears it.
+    fn fix_ip_src(&self) -> bool;
+    fn set_fix_ip_src(&mut self, fix: bool);
+    /// Click's ICMP parameter-problem annotation: the offset of the bad byte from the start of
+    /// the IP header, which IPGWOptions sets and ICMPError reports as the pointer.
+    fn icmp_param_offset(&self) -> u8;
+    fn set_icmp_param_offset(&mut self, offset: u8);
+    /// Gives this packet every annotation `from` has (paint, destination, packet type, Fix IP
+    /// Source, parameter-problem offset), as Click's `copy_annotations` does; the bytes and the
+    /// network-header mark stay this packet's own.
+    fn copy_annotations(&mut self, from: &Self);
+    /// As [`PacketBuf::alloc`], with `headroom` bytes free in front of the data.
+    fn alloc_with_headroom(headroom: usize, len: usize) -> Option<Self>;
+    // ---- End of the packet type, Fix IP Source and parameter-problem block.
+
     /// Ends the packet's life normally (it was delivered or deliberately discarded).
     fn consume(self);
+}
+
+/// How a frame arrived at the link level: Click's packet types, numbered as Linux numbers
+/// `skb->pkt_type` (`PACKET_HOST` 0 … `PACKET_OTHERHOST` 3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum LinkPacketType {
+    /// Addressed to this device (and every packet the graph makes).
+    Host = 0,
+    /// To the Ethernet broadcast address.
+    Broadcast = 1,
+    /// To a group address other than broadcast.
+    Multicast = 2,
+    /// To another host's unicast address.
+    OtherHost = 3,
+}
+
+impl LinkPacketType {
+    /// The type of a frame whose destination Ethernet address is `destination`, received on a
+    /// device whose own address is `own`, by the rule of Linux's `eth_type_trans`: the device's
+    /// own address first, then the group bit (all ones is broadcast), else another host.
+    pub fn of_destination(destination: &[u8; 6], own: &[u8; 6]) -> LinkPacketType {
+        if destination == own {
+            LinkPacketType::Host
+        } else if destination[0] & 0x01 != 0 {
+            if *destination == [0xff; 6] {
+                LinkPacketType::Broadcast
+            } else {
+                LinkPacketType::Multicast
+            }
+        } else {
+            LinkPacketType::OtherHost
+        }
+    }
+
+    /// The type a stored number means; numbers no receive path stores (Linux's outgoing and
+    /// loopback types) read as `Host`.
+    pub fn from_number(number: u8) -> LinkPacketType {
+        match number {
+            1 => LinkPacketType::Broadcast,
+            2 => LinkPacketType::Multicast,
+            3 => LinkPacketType::OtherHost,
+            _ => LinkPacketType::Host,
+        }
+    }
 }
 
 /// One end of a tenant's virtual device, bound when a graph is built.
@@ -145,6 +216,10 @@ pub trait Platform: Sized + Send + Sync + 'static {
     /// virtual clock (the packets' timestamps), so that timed elements behave the same on any
     /// machine.
     fn now_ns() -> u64;
+    /// Nanoseconds since the Unix epoch, for what must carry the time of day (IPGWOptions'
+    /// timestamps): the kernel's real-time clock; at user level the virtual clock, which the
+    /// captures' timestamps set (a container engine's, which follows real time: the system's).
+    fn wall_clock_ns() -> u64;
     /// The CPU's cycle counter, for elements that spend a number of cycles; 0 where there is none.
     fn cycles() -> u64;
     /// Logs one line (Print). The kernel rate-limits nothing here: Print limits itself.

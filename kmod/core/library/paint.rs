@@ -26,8 +26,35 @@ handlers! {
     }
 }
 
+/// COLOR, as the `color` handler may change it: Paint's, PaintTee's and CheckPaint's.
+pub struct Color(AtomicU8);
+
+impl Color {
+    pub(super) fn new<P: Platform>(build: &Build<'_, P>) -> Result<Color, ConstructError> {
+        Ok(Color(AtomicU8::new(build.int_as("COLOR")?)))
+    }
+
+    /// Whether `packet` has this paint.
+    pub(super) fn matches<T: PacketBuf>(&self, packet: &T) -> bool {
+        packet.paint() == self.0.load(Relaxed)
+    }
+
+    pub(super) fn read(&self, handler: Read, out: &mut dyn fmt::Write) -> Result<(), HandlerError> {
+        match handler {
+            Read::Color => reply(write!(out, "{}", self.0.load(Relaxed))),
+        }
+    }
+
+    pub(super) fn write(&self, handler: Write, value: &str) -> Result<(), HandlerError> {
+        match handler {
+            Write::Color => self.0.store(parse_int_in(value, 0, 255)? as u8, Relaxed),
+        }
+        Ok(())
+    }
+}
+
 pub struct Paint {
-    color: AtomicU8,
+    color: Color,
 }
 
 impl<P: Platform> Action<P> for Paint {
@@ -35,28 +62,19 @@ impl<P: Platform> Action<P> for Paint {
     type Write = Write;
 
     fn construct(build: &Build<'_, P>) -> Result<Self, ConstructError> {
-        Ok(Paint { color: AtomicU8::new(build.int_as("COLOR")?) })
+        Ok(Paint { color: Color::new(build)? })
     }
 
     fn act(&self, mut packet: P::Packet) -> Option<(u16, P::Packet)> {
-        packet.set_paint(self.color.load(Relaxed));
+        packet.set_paint(self.color.0.load(Relaxed));
         Some((0, packet))
     }
 
     fn read(&self, handler: Read, out: &mut dyn fmt::Write) -> Result<(), HandlerError> {
-        match handler {
-            Read::Color => reply(write!(out, "{}", self.color.load(Relaxed))),
-        }
+        self.color.read(handler, out)
     }
 
     fn write(&self, handler: Write, value: &str) -> Result<(), HandlerError> {
-        match handler {
-            Write::Color => {
-                let color = u8::try_from(parse_int_in(value, 0, 255)?)
-                    .map_err(|_| HandlerError::BadValue("expected an integer in range"))?;
-                self.color.store(color, Relaxed);
-            }
-        }
-        Ok(())
+        self.color.write(handler, value)
     }
 }

@@ -8,6 +8,7 @@ use crate::args::keyword_of;
 use crate::flatten::{FlatArg, FlatConnection, FlatGraph};
 use crate::source::{Diagnostic, Diagnostics, Span};
 use crate::values::{parse_value, ArgValue};
+use vdp_core::click_value as cv;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use vdp_core::catalog::{self, ArgKind, ArgMode, Audience, Catalog, ElementClass, OutputRule, Processing, Resource, TaskRule, UNBOUNDED};
@@ -419,6 +420,7 @@ impl Checker<'_> {
                         args[slot] = Some(parse_value(spec.kind, default).expect("catalog defaults parse"));
                     }
                 }
+                self.resolve_icmp_codes(class, &mut args, &given);
                 if let Some(repeat) = class.repeated {
                     if repeated.len() < usize::from(repeat.min) {
                         self.diagnostics.error(
@@ -450,6 +452,44 @@ impl Checker<'_> {
             });
         }
         out
+    }
+
+    /// An ICMP code given by name takes its number from the element's ICMP type argument: the
+    /// same name means different codes of different types (`toshost` is 12 of `unreachable`, 3
+    /// of `redirect`).
+    fn resolve_icmp_codes(&mut self, class: &'static ElementClass, args: &mut [Option<ArgValue>], given: &[Option<Option<Span>>]) {
+        let icmp_type = class.args.iter().position(|a| a.kind == ArgKind::IcmpErrorType).and_then(|slot| match args.get(slot) {
+            Some(Some(ArgValue::Int(t))) => u8::try_from(*t).ok(),
+            _ => None,
+        });
+        let type_given = class.args.iter().any(|a| a.kind == ArgKind::IcmpErrorType);
+        for (slot, spec) in class.args.iter().enumerate() {
+            if spec.kind != ArgKind::IcmpCode {
+                continue;
+            }
+            let Some(Some(ArgValue::Name(name))) = args.get(slot) else { continue };
+            let span = given.get(slot).copied().flatten().flatten();
+            let resolved = icmp_type.map(|t| (t, cv::parse_icmp_code(t, name)));
+            match resolved {
+                Some((_, Ok(code))) => args[slot] = Some(ArgValue::Int(i64::from(code))),
+                Some((t, Err(_))) => {
+                    let type_name = cv::ICMP_ERROR_TYPES.iter().find(|(_, n)| *n == t).map_or("", |(name, _)| *name);
+                    let codes: Vec<String> = cv::icmp_codes(t).iter().map(|(name, code)| format!("{name} ({code})")).collect();
+                    let note = if codes.is_empty() { format!("{type_name} has no named codes") } else { format!("the codes of {type_name} are {}", codes.join(", ")) };
+                    self.diagnostics.push(
+                        Diagnostic::error(span, format!("bad {} argument {} '{name}': not a code of ICMP type {t} ({type_name})", class.name, spec.keyword)).note(note),
+                    );
+                    args[slot] = None;
+                }
+                // The type did not parse (already reported), or the class has no type argument.
+                None => {
+                    if !type_given {
+                        self.diagnostics.error(span, format!("bad {} argument {} '{name}': a code name needs an ICMP type argument", class.name, spec.keyword));
+                    }
+                    args[slot] = None;
+                }
+            }
+        }
     }
 
     /// Element references in arguments must name elements of the same configuration.

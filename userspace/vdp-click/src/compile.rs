@@ -65,7 +65,7 @@ fn write_value(w: &mut Writer, graph: &CheckedGraph, element: &str, kind: ArgKin
     };
     match (kind, value) {
         (ArgKind::Int { .. }, ArgValue::Int(v)) => w.0.extend(v.to_le_bytes()),
-        (ArgKind::IpProtocol, ArgValue::Int(v)) => w.u8(*v as u8),
+        (ArgKind::IpProtocol | ArgKind::IcmpErrorType | ArgKind::IcmpCode, ArgValue::Int(v)) => w.u8(*v as u8),
         (ArgKind::Bool, ArgValue::Bool(v)) => w.u8(u8::from(*v)),
         (ArgKind::Ipv4Addr, ArgValue::Ipv4(a)) => w.0.extend(a),
         (ArgKind::Ipv4Prefix, ArgValue::Prefix(p)) => w.prefix(p),

@@ -154,6 +154,8 @@ pub enum KindDecl {
     IpProtocol,
     ArpEntry,
     NamedAddresses,
+    IcmpErrorType,
+    IcmpCode,
 }
 
 /// [`ValueFormat`], spelled for JSON.
@@ -215,6 +217,8 @@ impl From<ArgKind> for KindDecl {
             ArgKind::IpProtocol => KindDecl::IpProtocol,
             ArgKind::ArpEntry => KindDecl::ArpEntry,
             ArgKind::NamedAddresses => KindDecl::NamedAddresses,
+            ArgKind::IcmpErrorType => KindDecl::IcmpErrorType,
+            ArgKind::IcmpCode => KindDecl::IcmpCode,
         }
     }
 }
@@ -242,6 +246,8 @@ impl From<KindDecl> for ArgKind {
             KindDecl::IpProtocol => ArgKind::IpProtocol,
             KindDecl::ArpEntry => ArgKind::ArpEntry,
             KindDecl::NamedAddresses => ArgKind::NamedAddresses,
+            KindDecl::IcmpErrorType => ArgKind::IcmpErrorType,
+            KindDecl::IcmpCode => ArgKind::IcmpCode,
         }
     }
 }
@@ -373,6 +379,10 @@ impl ClassDecl {
                 }
                 if let Err(problem) = values::parse_value(arg.kind.into(), default) {
                     return fail(format!("argument '{}': bad default '{}': {problem}", arg.keyword, truncated(default)));
+                }
+                // A code's name means something only next to a type; a default must stand alone.
+                if arg.kind == KindDecl::IcmpCode && vdp_core::click_value::parse_int_in(default, 0, 255).is_err() {
+                    return fail(format!("argument '{}': bad default '{}': an ICMP code default must be a number", arg.keyword, truncated(default)));
                 }
             }
         }

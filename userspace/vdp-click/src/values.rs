@@ -142,6 +142,16 @@ pub fn parse_value(kind: ArgKind, text: &str) -> Result<ArgValue, String> {
             Ok(ArgValue::ArpEntry(prefixes, ether))
         }
         ArgKind::NamedAddresses => crate::address_info::parse_entry(text).map(|(name, _)| ArgValue::Name(name)),
+        ArgKind::IcmpErrorType => cv::parse_icmp_error_type(text).map(|t| ArgValue::Int(i64::from(t))).map_err(value_error),
+        // A number stands alone; a name means what the element's ICMP type makes it mean, so the
+        // checker resolves it once every argument is parsed (`check.rs`).
+        ArgKind::IcmpCode => match cv::parse_int_in(text, 0, 255) {
+            Ok(code) => Ok(ArgValue::Int(code)),
+            Err(_) if cv::ICMP_ERROR_TYPES.iter().any(|(_, t)| cv::icmp_codes(*t).iter().any(|(name, _)| *name == text)) => {
+                Ok(ArgValue::Name(text.to_string()))
+            }
+            Err(_) => Err(value_error(ValueError::NotIcmpCode)),
+        },
     }
 }
 

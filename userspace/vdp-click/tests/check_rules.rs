@@ -60,6 +60,26 @@ fn bad_arguments() {
 }
 
 #[test]
+fn icmp_types_and_codes() {
+    assert_one("Idle -> ICMPError(1.2.3.4, echo) -> Discard;", "bad ICMPError argument TYPE 'echo': expected an ICMP error type");
+    assert_one("Idle -> ICMPError(1.2.3.4, 8) -> Discard;", "expected an ICMP error type");
+    assert_one("Idle -> ICMPError(1.2.3.4, timeexceeded, needfrag) -> Discard;", "'needfrag': not a code of ICMP type 11 (timeexceeded)");
+    assert_one("Idle -> ICMPError(1.2.3.4, unreachable, sideways) -> Discard;", "expected an ICMP code 0-255");
+    assert_one("Idle -> ICMPError(1.2.3.4, unreachable, 256) -> Discard;", "expected an ICMP code 0-255");
+    assert_one("Idle -> ICMPError(1.2.3.4, unreachable, MTU 67) -> Discard;", "bad ICMPError argument MTU '67'");
+    for good in ["timeexceeded", "timeexceeded, reassembly", "3, needfrag, PMTU 1400", "unreachable, 99, 10.0.0.255 10.255.255.255", "parameterproblem, SET_FIX_ANNO false", "redirect, toshost, MTU 68"] {
+        assert_eq!(errors(&format!("Idle -> ICMPError(1.2.3.4, {good}) -> Discard;")), Vec::<String>::new(), "{good}");
+    }
+    // The error points at the code, and says which codes the type has.
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    vdp_click::check_text(&mut sources, "t.click", "Idle -> ICMPError(1.2.3.4, redirect, port) -> Discard;", &CheckOptions::default(), &mut diagnostics);
+    let error = &diagnostics.items[0];
+    assert!(sources.render(error).starts_with("t.click:1:38: error"), "{}", sources.render(error));
+    assert!(error.notes[0].contains("net (0), host (1), tosnet (2), toshost (3)"), "{error:?}");
+}
+
+#[test]
 fn undeclared_and_duplicate_elements() {
     assert_one("a -> Discard;", "undeclared element 'a'");
     assert_one("a :: Idle; a :: Idle; a -> Discard;", "already declared");

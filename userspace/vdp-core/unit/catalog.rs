@@ -3,14 +3,20 @@
 use super::*;
 
 #[test]
-fn ids_are_indices() {
-    for (index, class) in all_classes().enumerate() {
-        assert_eq!(usize::from(class.id), index, "{}", class.name);
+fn ids_ascend_and_find_their_classes() {
+    let mut previous: Option<u16> = None;
+    for class in all_classes() {
+        assert!(previous.is_none_or(|p| class.id > p), "{} is out of id order", class.name);
+        previous = Some(class.id);
         assert_eq!(class_by_id(class.id).map(|c| c.name), Some(class.name));
         assert_eq!(class_by_name(class.name).map(|c| c.id), Some(class.id));
     }
-    assert_eq!(all_classes().count(), usize::from(CLASS_COUNT));
+    assert_eq!(previous.map(|p| p + 1), Some(CLASS_COUNT));
     assert!(class_by_id(CLASS_COUNT).is_none());
+    // An id below CLASS_COUNT that no class has finds nothing.
+    for id in 0..CLASS_COUNT {
+        assert_eq!(class_by_id(id).map(|c| c.id), all_classes().find(|c| c.id == id).map(|c| c.id), "id {id}");
+    }
 }
 
 #[test]

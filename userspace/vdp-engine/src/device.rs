@@ -10,6 +10,9 @@
 //!   as `rx_inner_truncated`, as `tunnel::classify` drops it;
 //! - a device that carries IPv4 gives FromDevice each packet behind an Ethernet header from the
 //!   tunnel's next hop to the device's address;
+//! - each frame's link-level packet type (host, broadcast, multicast, other host) comes from its
+//!   destination Ethernet address against the device's own, by the rule the kernel's receive
+//!   path applies (`LinkPacketType::of_destination`);
 //! - the receive queue holds as many frames as the kernel's and counts `rx_queue_full` beyond.
 //!
 //! What ToDevice sends goes through the kernel's transmit checks (`transmit.rs`): a device that
@@ -28,7 +31,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
-use vdp_core::element::{self, Direction, PacketBuf, Platform};
+use vdp_core::element::{self, Direction, LinkPacketType, PacketBuf, Platform};
 use vdp_core::tunnel::{InnerKind, RxReason, TunnelSpec, TxReason, RX_LOCAL_DROP_NAMES, TX_LOCAL_DROP_NAMES};
 use vdp_core::wire::{ethernet, ipv4};
 
@@ -159,7 +162,13 @@ impl Device {
                 UserPacket::from_bytes(&framed)
             }
         };
-        let Some(packet) = packet else { return false };
+        let Some(mut packet) = packet else { return false };
+        // The link-level packet type from the frame's destination against the device's address,
+        // as the kernel's receive path sets `skb->pkt_type` (an IP device's frames carry the
+        // device's own address: the host's).
+        if let Some(destination) = packet.data().get(..6).and_then(|d| <[u8; 6]>::try_from(d).ok()) {
+            packet.set_link_packet_type(LinkPacketType::of_destination(&destination, &self.setup.mac));
+        }
         let mut rx = self.rx.lock().unwrap_or_else(|p| p.into_inner());
         if rx.len() >= RX_QUEUE_CAPACITY {
             bump(&counters.rx_local_drops[RX_QUEUE_FULL]);
@@ -371,6 +380,22 @@ mod tests {
         assert!(ether.0.arrive(&[0xff; 14]));
         assert_eq!((counter(&ether, "rx_inner_truncated"), counter(&ether, "rx_packets")), (2, 1));
         assert_eq!(ether.receive().unwrap().data(), [0xff; 14]);
+    }
+
+    #[test]
+    fn frames_get_their_link_level_type_from_their_destination_as_in_the_kernel() {
+        use vdp_core::element::LinkPacketType::{Broadcast, Host, Multicast, OtherHost};
+        let ether = device(InnerKind::Ethernet, None);
+        let destinations = [MAC, PEER, [0xff; 6], [0x01, 0, 0x5e, 0, 0, 1], [0x33, 0x33, 0, 0, 0, 1], [0xff, 0xff, 0xff, 0xff, 0xff, 0xfe]];
+        for destination in destinations {
+            assert!(ether.0.arrive(&[destination.as_slice(), &PEER, &[8, 0]].concat()));
+        }
+        let types: Vec<_> = std::iter::from_fn(|| ether.receive()).map(|p| p.link_packet_type()).collect();
+        assert_eq!(types, [Host, OtherHost, Broadcast, Multicast, Multicast, Multicast]);
+        // An IP tunnel's packets get the device's own address: the host's.
+        let ip = device(InnerKind::Ipv4, Some(11));
+        assert!(ip.0.arrive(&[0x45; 20]));
+        assert_eq!(ip.receive().unwrap().link_packet_type(), Host);
     }
 
     #[test]

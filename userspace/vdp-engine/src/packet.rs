@@ -7,7 +7,7 @@
 //! bytes are still in front of it), and the network-header mark moves with the data.
 
 use std::sync::Arc;
-use vdp_core::element::{NoMemory, PacketBuf, PacketError};
+use vdp_core::element::{LinkPacketType, NoMemory, PacketBuf, PacketError};
 
 /// Headroom of packets the engine creates, as in the kernel (`DEFAULT_HEADROOM`): room for an
 /// outer IPv4, GRE and Ethernet header.
@@ -22,25 +22,43 @@ pub struct UserPacket {
     dst_ip: Option<[u8; 4]>,
     /// Where the network header starts, as an index into `buf`.
     network: Option<usize>,
+    /// The annotations `copy_annotations` copies besides paint and destination.
+    more: MoreAnnotations,
+}
+
+/// The link-level packet type, Fix IP Source flag and ICMP parameter-problem offset.
+#[derive(Clone, Copy, Debug)]
+struct MoreAnnotations {
+    link_type: LinkPacketType,
+    fix_ip_src: bool,
+    icmp_param_offset: u8,
+}
+
+impl MoreAnnotations {
+    /// What a fresh packet has, as in the kernel's zeroed `cb` and `pkt_type`.
+    const FRESH: MoreAnnotations = MoreAnnotations { link_type: LinkPacketType::Host, fix_ip_src: false, icmp_param_offset: 0 };
 }
 
 impl UserPacket {
     /// A packet holding `bytes`, with [`HEADROOM`] bytes of headroom.
     pub fn from_bytes(bytes: &[u8]) -> Option<UserPacket> {
-        let mut buf = Vec::new();
-        buf.try_reserve_exact(HEADROOM + bytes.len()).ok()?;
-        buf.resize(HEADROOM, 0);
-        buf.extend_from_slice(bytes);
-        Some(UserPacket { buf: Arc::new(buf), start: HEADROOM, end: HEADROOM + bytes.len(), paint: 0, dst_ip: None, network: None })
+        let mut packet = UserPacket::alloc(bytes.len())?;
+        packet.data_mut().ok()?.copy_from_slice(bytes);
+        Some(packet)
     }
 }
 
 impl PacketBuf for UserPacket {
     fn alloc(len: usize) -> Option<Self> {
+        UserPacket::alloc_with_headroom(HEADROOM, len)
+    }
+
+    fn alloc_with_headroom(headroom: usize, len: usize) -> Option<Self> {
+        let end = headroom.checked_add(len)?;
         let mut buf = Vec::new();
-        buf.try_reserve_exact(HEADROOM.checked_add(len)?).ok()?;
-        buf.resize(HEADROOM + len, 0);
-        Some(UserPacket { buf: Arc::new(buf), start: HEADROOM, end: HEADROOM + len, paint: 0, dst_ip: None, network: None })
+        buf.try_reserve_exact(end).ok()?;
+        buf.resize(end, 0);
+        Some(UserPacket { buf: Arc::new(buf), start: headroom, end, paint: 0, dst_ip: None, network: None, more: MoreAnnotations::FRESH })
     }
 
     fn data(&self) -> &[u8] {
@@ -118,6 +136,36 @@ impl PacketBuf for UserPacket {
         if offset < self.len() {
             self.network = Some(self.start + offset);
         }
+    }
+
+    fn link_packet_type(&self) -> LinkPacketType {
+        self.more.link_type
+    }
+
+    fn set_link_packet_type(&mut self, kind: LinkPacketType) {
+        self.more.link_type = kind;
+    }
+
+    fn fix_ip_src(&self) -> bool {
+        self.more.fix_ip_src
+    }
+
+    fn set_fix_ip_src(&mut self, fix: bool) {
+        self.more.fix_ip_src = fix;
+    }
+
+    fn icmp_param_offset(&self) -> u8 {
+        self.more.icmp_param_offset
+    }
+
+    fn set_icmp_param_offset(&mut self, offset: u8) {
+        self.more.icmp_param_offset = offset;
+    }
+
+    fn copy_annotations(&mut self, from: &Self) {
+        self.paint = from.paint;
+        self.dst_ip = from.dst_ip;
+        self.more = from.more;
     }
 
     fn consume(self) {}

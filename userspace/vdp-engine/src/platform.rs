@@ -152,6 +152,14 @@ impl Platform for User {
             None => NOW_NS.with(Cell::get),
         }
     }
+    fn wall_clock_ns() -> u64 {
+        match REAL_CLOCK.with(Cell::get) {
+            Some(_) => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |since| u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)),
+            None => NOW_NS.with(Cell::get),
+        }
+    }
     fn cycles() -> u64 {
         #[cfg(target_arch = "x86_64")]
         {

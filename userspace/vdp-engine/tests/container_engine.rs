@@ -130,7 +130,7 @@ fn packets_and_annotations_cross_in_order_and_sigterm_exits_0() {
         // At most a ring's worth in flight, so that the engine's ToKernel never finds the up
         // ring full (it would drop, counted as tx ring_full).
         if sent < N && sent - got < kernel.geometry.slots() {
-            let meta = SlotMeta { paint: 7, dst_ip: (sent % 2 == 0).then_some([10, 0, 0, sent as u8]), network_offset: Some(14) };
+            let meta = SlotMeta { paint: 7, dst_ip: (sent % 2 == 0).then_some([10, 0, 0, sent as u8]), network_offset: Some(14), ..SlotMeta::default() };
             match down.push(&kernel.mapping, meta, &frame(sent)) {
                 Ok(_) => sent += 1,
                 Err(RingError::Full) => {}

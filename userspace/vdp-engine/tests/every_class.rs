@@ -63,6 +63,14 @@ const CASES: &[Case] = &[
     Case { class: "ARPQuerier", run: arp_querier },
     Case { class: "ARPResponder", run: arp_responder },
     Case { class: "AddressInfo", run: address_info },
+    Case { class: "ICMPError", run: icmp_error },
+    Case { class: "IPFragmenter", run: ip_fragmenter },
+    Case { class: "IPGWOptions", run: ip_gw_options },
+    Case { class: "FixIPSrc", run: fix_ip_src },
+    Case { class: "DropBroadcasts", run: drop_broadcasts },
+    Case { class: "StripIPHeader", run: strip_ip_header },
+    Case { class: "PaintTee", run: paint_tee },
+    Case { class: "CheckPaint", run: check_paint },
 ];
 
 #[test]
@@ -92,7 +100,7 @@ fn every_catalog_class_runs_at_user_level() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} of {} classes failed:\n{}", failures.len(), catalog::CLASS_COUNT, failures.join("\n"));
+    assert!(failures.is_empty(), "{} of {} classes failed:\n{}", failures.len(), catalog::all_classes().count(), failures.join("\n"));
 }
 
 /// `count` distinct frames, IPv4 in Ethernet, 42 + `i` bytes long.
@@ -815,5 +823,167 @@ fn address_info() -> Run {
     expected.extend_from_slice(&ME);
     expected.extend_from_slice(&sent[12..]);
     assert_eq!(run.take("eth1"), [expected]);
+    run
+}
+
+/// `element` after `FromDevice(eth0) -> Strip(14) -> CheckIPHeader`, its outputs in turn through
+/// the frames' own Ethernet header again to eth1, eth2….
+fn ip_config(element: &str, outputs: usize) -> Run {
+    let mut text = format!("FromDevice(eth0) -> Strip(14) -> CheckIPHeader -> x :: {element};\n");
+    for port in 0..outputs {
+        text.push_str(&format!("x[{port}] -> EtherEncap(0x0800, {}, {}) -> Queue -> ToDevice(eth{});\n", mac_text(MAC_A), mac_text(MAC_B), port + 1));
+    }
+    Run::config(&text)
+}
+
+fn mac_text(mac: [u8; 6]) -> String {
+    mac.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
+}
+
+fn icmp_error() -> Run {
+    let mut run = ip_config("ICMPError(192.0.2.9, timeexceeded)", 1);
+    let udp = Ip::new(17, [10, 0, 0, 1], [10, 0, 0, 2]).packet(&ports(1, 2, 8));
+    let error = Ip::new(1, [10, 0, 0, 1], [10, 0, 0, 2]).packet(&[3, 1, 0, 0, 0, 0, 0, 0]);
+    send_all(&mut run, "eth0", &[ether(ETHERTYPE_IPV4, &udp), ether(ETHERTYPE_IPV4, &error)]);
+    // One answer, to the UDP packet only: never one about an ICMP error.
+    let out = run.take("eth1");
+    assert_eq!(out.len(), 1);
+    let ip = &out[0][14..];
+    assert_eq!(ip.len(), 20 + 8 + udp.len());
+    assert_eq!((ip[0], ip[8], ip[9]), (0x45, 200, 1));
+    assert_eq!((&ip[12..16], &ip[16..20]), (&[192, 0, 2, 9][..], &[10, 0, 0, 1][..]));
+    assert_eq!(rfc1071(&ip[..20]), 0);
+    assert_eq!((ip[20], ip[21]), (11, 0));
+    assert_eq!(rfc1071(&ip[20..]), 0);
+    assert_eq!(&ip[28..], &udp[..]);
+    assert_eq!(run.read("x", "src"), "192.0.2.9");
+    assert_eq!((run.read_int("x", "mtu"), run.read_int("x", "pmtu"), run.read_int("x", "no_memory")), (576, 0, 0));
+    run.write("x", "src", "192.0.2.10").unwrap();
+    assert!(run.write("x", "mtu", "67").is_err());
+    send_all(&mut run, "eth0", &[ether(ETHERTYPE_IPV4, &udp)]);
+    assert_eq!(&run.take("eth1")[0][14 + 12..14 + 16], &[192, 0, 2, 10]);
+    run
+}
+
+fn ip_fragmenter() -> Run {
+    // No headroom in the later fragments: the Ethernet header after them makes its own room.
+    let mut run = ip_config("IPFragmenter(100, HEADROOM 0)", 2);
+    let payload: Vec<u8> = (0..180u8).collect();
+    let mut ip = Ip::new(17, [10, 0, 0, 1], [10, 0, 0, 2]);
+    let whole = ip.packet(&payload);
+    ip.frag = 0x4000;
+    let dont = ip.packet(&payload);
+    send_all(&mut run, "eth0", &[ether(ETHERTYPE_IPV4, &whole), ether(ETHERTYPE_IPV4, &dont)]);
+    // 80 + 80 + 20 data bytes, offsets 0, 10, 20 (in 8-byte units), MF on all but the last.
+    let out = run.take("eth1");
+    let fields: Vec<(usize, u16)> = out.iter().map(|f| (f.len() - 14, u16::from_be_bytes([f[20], f[21]]))).collect();
+    assert_eq!(fields, [(100, 0x2000), (100, 0x2000 | 10), (40, 20)]);
+    for fragment in &out {
+        assert_eq!(rfc1071(&fragment[14..34]), 0);
+    }
+    let data: Vec<u8> = out.iter().flat_map(|f| f[34..].to_vec()).collect();
+    assert_eq!(data, payload);
+    assert_eq!(run.take("eth2"), [ether(ETHERTYPE_IPV4, &dont)]);
+    assert_eq!((run.read_int("x", "fragments"), run.read_int("x", "drops"), run.read_int("x", "no_memory")), (3, 1, 0));
+    run
+}
+
+fn ip_gw_options() -> Run {
+    let mut run = ip_config("IPGWOptions(192.0.2.7)", 2);
+    // Record route with room for two addresses, then one with a pointer past its end.
+    let mut ip = Ip::new(17, [10, 0, 0, 1], [10, 0, 0, 2]);
+    ip.options = vec![7, 11, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let room = ip.packet(&ports(1, 2, 8));
+    ip.options = vec![7, 7, 9, 0, 0, 0, 0, 0];
+    let bad = ip.packet(&ports(1, 2, 8));
+    send_all(&mut run, "eth0", &[ether(ETHERTYPE_IPV4, &room), ether(ETHERTYPE_IPV4, &bad)]);
+    let out = run.take("eth1");
+    assert_eq!(out.len(), 1);
+    let header = &out[0][14..14 + 32];
+    assert_eq!(&header[20..27], &[7, 11, 8, 192, 0, 2, 7]);
+    assert_eq!(rfc1071(header), 0);
+    assert_eq!(run.take("eth2"), [ether(ETHERTYPE_IPV4, &bad)]);
+    assert_eq!(run.read_int("x", "drops"), 1);
+    run
+}
+
+fn fix_ip_src() -> Run {
+    let mut run = Run::config(&format!(
+        "FromDevice(eth0) -> Strip(14) -> CheckIPHeader -> t :: Tee(2);\n\
+         t[0] -> ICMPError(192.0.2.9, unreachable, host) -> FixIPSrc(10.9.9.9) -> FixIPSrc(10.8.8.8) -> EtherEncap(0x0800, {a}, {b}) -> Queue -> ToDevice(eth1);\n\
+         t[1] -> FixIPSrc(10.9.9.9) -> EtherEncap(0x0800, {a}, {b}) -> Queue -> ToDevice(eth2);",
+        a = mac_text(MAC_A),
+        b = mac_text(MAC_B)
+    ));
+    let udp = Ip::new(17, [10, 0, 0, 1], [10, 0, 0, 2]).packet(&ports(1, 2, 8));
+    send_all(&mut run, "eth0", &[ether(ETHERTYPE_IPV4, &udp)]);
+    // The error's source is the first FixIPSrc's; the second sees the mark cleared.
+    let error = run.take("eth1");
+    assert_eq!(&error[0][14 + 12..14 + 16], &[10, 9, 9, 9]);
+    assert_eq!(rfc1071(&error[0][14..34]), 0);
+    // A packet without the mark passes untouched.
+    assert_eq!(run.take("eth2"), [ether(ETHERTYPE_IPV4, &udp)]);
+    run
+}
+
+fn drop_broadcasts() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> d :: DropBroadcasts; d[0] -> Queue -> ToDevice(eth1); d[1] -> Queue -> ToDevice(eth2);");
+    let to = |destination: [u8; 6]| {
+        let mut frame = frames(1).remove(0);
+        frame[..6].copy_from_slice(&destination);
+        frame
+    };
+    // The test devices' own address is 02:00:00:00:00:01 (`ethernet_device`).
+    let (own, other, broadcast, multicast) = (to([2, 0, 0, 0, 0, 1]), to(MAC_B), to([0xff; 6]), to([1, 0, 0x5e, 0, 0, 1]));
+    send_all(&mut run, "eth0", &[own.clone(), broadcast.clone(), other.clone(), multicast.clone()]);
+    assert_eq!(run.take("eth1"), [own, other]);
+    assert_eq!(run.take("eth2"), [broadcast, multicast]);
+    assert_eq!(run.read_int("d", "drops"), 2);
+    run
+}
+
+fn strip_ip_header() -> Run {
+    let mut run = Run::config("FromDevice(eth0) -> Strip(14) -> CheckIPHeader -> StripIPHeader -> Queue -> ToDevice(eth1);");
+    let mut ip = Ip::new(17, [10, 0, 0, 1], [10, 0, 0, 2]);
+    let plain = ip.packet(&ports(1, 2, 12));
+    ip.options = vec![1, 1, 1, 0];
+    let with_options = ip.packet(&ports(3, 4, 12));
+    send_all(&mut run, "eth0", &[ether(ETHERTYPE_IPV4, &plain), ether(ETHERTYPE_IPV4, &with_options)]);
+    assert_eq!(run.take("eth1"), [ports(1, 2, 12), ports(3, 4, 12)]);
+    run
+}
+
+fn paint_tee() -> Run {
+    let mut run = Run::config(
+        "FromDevice(eth0) -> c :: Classifier(12/0800, -); c[0] -> Paint(1) -> pt :: PaintTee(1); c[1] -> Paint(2) -> pt;\n\
+         pt[0] -> Queue -> ToDevice(eth1); pt[1] -> Queue -> ToDevice(eth2);",
+    );
+    let ip = frames(1).remove(0);
+    let arp = ether([0x08, 0x06], &[0; 46]);
+    send_all(&mut run, "eth0", &[ip.clone(), arp.clone()]);
+    assert_eq!(run.take("eth1"), [ip.clone(), arp.clone()]);
+    assert_eq!(run.take("eth2"), [ip.clone()]);
+    run.write("pt", "color", "2").unwrap();
+    assert_eq!(run.read_int("pt", "color"), 2);
+    send_all(&mut run, "eth0", &[ip.clone(), arp.clone()]);
+    assert_eq!(run.take("eth1"), [ip, arp.clone()]);
+    assert_eq!(run.take("eth2"), [arp]);
+    run
+}
+
+fn check_paint() -> Run {
+    let mut run = Run::config(
+        "FromDevice(eth0) -> c :: Classifier(12/0800, -); c[0] -> Paint(1) -> cp :: CheckPaint(1); c[1] -> Paint(2) -> cp;\n\
+         cp[0] -> Queue -> ToDevice(eth1); cp[1] -> Queue -> ToDevice(eth2);",
+    );
+    let ip = frames(1).remove(0);
+    let arp = ether([0x08, 0x06], &[0; 46]);
+    send_all(&mut run, "eth0", &[ip.clone(), arp.clone()]);
+    assert_eq!(run.take("eth1"), [ip.clone()]);
+    assert_eq!(run.take("eth2"), [arp.clone()]);
+    run.write("cp", "color", "2").unwrap();
+    send_all(&mut run, "eth0", &[ip.clone(), arp.clone()]);
+    assert_eq!(run.take("eth1"), [arp]);
+    assert_eq!(run.take("eth2"), [ip]);
     run
 }

@@ -131,7 +131,7 @@ fn pick_int(rng: &mut Rng, min: i64, max: i64) -> i64 {
 fn mutate_value(rng: &mut Rng, kind: ArgKind, value: &mut ArgValue, names: &[String]) {
     match (kind, value) {
         (ArgKind::Int { min, max }, ArgValue::Int(v)) => *v = pick_int(rng, min, max),
-        (ArgKind::IpProtocol, ArgValue::Int(v)) => *v = rng.below(256) as i64,
+        (ArgKind::IpProtocol | ArgKind::IcmpErrorType | ArgKind::IcmpCode, ArgValue::Int(v)) => *v = rng.below(256) as i64,
         (ArgKind::Bool, ArgValue::Bool(b)) => *b = !*b,
         (ArgKind::Ipv4Addr, ArgValue::Ipv4(a)) => rng.fill(a),
         (_, ArgValue::Prefix(p)) => p.len = rng.below(34) as u8,

@@ -277,7 +277,7 @@ fn up(args: BindArgs, ring: u32, count: u32, size: usize) -> Result<()> {
         ensure!(Instant::now() < deadline, "only {sent} of {count} packets sent in 60 s");
         let mut data = vec![0u8; size];
         data[..4.min(size)].copy_from_slice(&sent.to_le_bytes()[..4.min(size)]);
-        let meta = SlotMeta { paint: 3, dst_ip: Some([10, 0, 0, 1]), network_offset: Some(14) };
+        let meta = SlotMeta { paint: 3, dst_ip: Some([10, 0, 0, 1]), network_offset: Some(14), ..SlotMeta::default() };
         match producer.push(&bound.map, meta, &data) {
             Ok(waiting) => {
                 sent += 1;
