@@ -494,8 +494,8 @@ impl Resolver<'_> {
                 format!("bad {what} '{word}': '{name}' is not an {} and no AddressInfo in scope names it", want.noun()),
             )
             .note("AddressInfo(NAME ADDRESS [ADDRESS...], ...) gives names to addresses, within the compound it is declared in"),
-            Problem::BadSuffix(name, suffix) => Diagnostic::error(span, format!("bad {what} '{word}': ':{suffix}' is not an address suffix of '{name}'"))
-                .note("the suffixes are :ip, :ipnet, :eth, :bcast and :gw"),
+            Problem::BadSuffix(name, suffix) => Diagnostic::error(span, format!("bad {what} '{word}': ':{suffix}' gives no {} of '{name}'", want.noun()))
+                .note("an IPv4 address is NAME:ip, NAME:bcast or NAME:gw; a prefix NAME:ipnet; an Ethernet address NAME:eth"),
             Problem::Lacks { name, suffix, definition } => {
                 let needed = match (want, suffix.map(str::to_ascii_lowercase).as_deref()) {
                     (_, Some("bcast" | "gw" | "net" | "ipnet" | "ip4net")) => "IPv4 prefix",

@@ -95,8 +95,14 @@ fn a_name_without_the_kind_needed_is_an_error_naming_its_declaration() {
     let text = format!("{NAMES}Idle -> IPEncap(gre, me:mac, gw:bcast) -> Discard;");
     let (_, errors) = check(&text);
     assert_eq!(errors.len(), 2, "{}", errors.concat());
-    assert!(errors[0].contains("':mac' is not an address suffix of 'me'"), "{}", errors[0]);
+    assert!(errors[0].contains("bad IPEncap argument SRC 'me:mac': ':mac' gives no IPv4 address of 'me'"), "{}", errors[0]);
     assert!(errors[1].contains("'gw' names no IPv4 prefix"), "{}", errors[1]);
+    // A suffix of another kind.
+    let (_, errors) = check(&format!("{NAMES}Idle -> EtherEncap(0x0800, me:ip, peer) -> IPEncap(gre, me:ipnet, me:eth) -> Discard;"));
+    assert_eq!(errors.len(), 3, "{}", errors.concat());
+    assert!(errors[0].contains("':ip' gives no Ethernet address of 'me'"), "{}", errors[0]);
+    assert!(errors[1].contains("':ipnet' gives no IPv4 address of 'me'"), "{}", errors[1]);
+    assert!(errors[2].contains("':eth' gives no IPv4 address of 'me'"), "{}", errors[2]);
 }
 
 #[test]
