@@ -227,6 +227,11 @@ pub struct ElementClass {
     pub audience: Audience,
     /// Where an element of the class may run.
     pub level: Level,
+    /// What leaves the element is a new packet that the element itself would refuse to answer
+    /// again (ICMPError never answers an ICMP error), so Click's configurations send it straight
+    /// back into the graph it came from. The front end breaks a push-only cycle through such an
+    /// element with a queue it inserts (`vdp-click`'s `feedback.rs`) instead of refusing it.
+    pub feeds_back: bool,
 }
 
 pub const fn positional(keyword: &'static str, kind: ArgKind, default: Option<&'static str>) -> ArgSpec {
@@ -278,6 +283,7 @@ pub const fn base(name: &'static str, summary: &'static str) -> ElementClass {
         resource: Resource::None,
         audience: Audience::Tenant,
         level: Level::Any,
+        feeds_back: false,
     }
 }
 

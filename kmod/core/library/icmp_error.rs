@@ -44,6 +44,7 @@ pub const CLASS: ElementClass = ElementClass {
         keyword("SET_FIX_ANNO", ArgKind::Bool, Some("true")),
     ],
     cost_cycles: 1500,
+    feeds_back: true,
     ..base("ICMPError", "Answers each IP packet with an ICMP error, where RFC 1812 allows one")
 };
 

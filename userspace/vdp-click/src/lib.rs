@@ -6,6 +6,7 @@ pub mod args;
 pub mod check;
 pub mod compile;
 pub mod decl;
+pub mod feedback;
 pub mod flatten;
 pub mod lexer;
 pub mod merge;
@@ -42,10 +43,12 @@ pub fn load_with(catalog: vdp_core::catalog::Catalog, sources: &mut Sources, nam
 
 /// Parses, flattens and checks one configuration text. AddressInfo names are resolved between
 /// flattening and checking ([`address_info::resolve`]): the graph returned holds neither
-/// AddressInfo elements nor names, only the addresses they stand for.
+/// AddressInfo elements nor names, only the addresses they stand for. Then push-only cycles
+/// through an element that feeds back (ICMPError) get a queue ([`feedback::break_cycles`]).
 pub fn check_text(sources: &mut Sources, name: &str, text: &str, options: &CheckOptions, diagnostics: &mut Diagnostics) -> (FlatGraph, CheckedGraph) {
     let mut loaded = load_with(options.catalog, sources, name, text, diagnostics);
     address_info::resolve(&mut loaded.flat, options.catalog, sources, diagnostics);
+    feedback::break_cycles(&mut loaded.flat, options.catalog, diagnostics);
     let checked = check::check(&loaded.flat, options, diagnostics);
     (loaded.flat, checked)
 }
