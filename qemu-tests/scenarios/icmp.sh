@@ -1,5 +1,5 @@
 # needs: python
-# timeout: 180
+# timeout: 300
 # ICMP errors and fragmentation in the kernel, against Linux hosts: a tenant runs Click's IP
 # router (configs/icmp-router.click) between red-a (10.1.0.2, behind eth1, link MTU 1500) and
 # red-b (10.2.0.2, behind eth2, link MTU 1400), both Linux gre tunnels in namespaces of their

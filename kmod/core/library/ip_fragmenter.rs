@@ -8,7 +8,9 @@
 //! copy bit is set, its share of the data, and the packet's annotations. Offsets and the
 //! more-fragments bit continue those of a packet that was itself a fragment. Every fragment's
 //! header checksum is computed afresh. A packet whose don't-fragment bit is ignored gets a new
-//! identification, from a per-element pseudo-random sequence, and loses the bit.
+//! identification, from a per-element pseudo-random sequence, and loses the bit. The first 5
+//! packets sent to output 1 are logged (every one with VERBOSE). HEADROOM sets the free bytes in
+//! front of the later fragments (the platform's 64 when not given).
 //!
 //! Where vdp differs from Click: a packet longer than MTU only by bytes past its IP total length
 //! is cut to that length and sent on whole; a packet whose header does not fit it, or whose
