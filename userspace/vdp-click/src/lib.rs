@@ -15,6 +15,7 @@ pub mod print;
 pub mod source;
 pub mod system;
 pub mod tasks;
+pub mod unsupported;
 pub mod values;
 
 use check::{CheckOptions, CheckedGraph};

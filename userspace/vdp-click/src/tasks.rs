@@ -329,6 +329,7 @@ fn split_at(flat: &mut FlatGraph, graph: &CheckedGraph, cut: usize, capacity: i6
                 class_span: None,
                 // The coordinator adds it on the root's behalf: the tenant cannot write it.
                 root: true,
+                damage: Default::default(),
             });
             flat.elements.len() - 1
         };
