@@ -36,8 +36,8 @@ pub struct Connection {
 
 #[derive(Args)]
 pub struct InstallArgs {
-    /// The Click configuration; it replaces the tenant's current one.
-    file: PathBuf,
+    /// The Click configuration (`-` for standard input); it replaces the tenant's current one.
+    file: String,
     /// The container engine: its classes are described to the coordinator, and it is
     /// (re)started on the container part if the configuration has one.
     #[command(flatten)]
@@ -191,8 +191,8 @@ fn list(value: &serde_json::Value) -> String {
 }
 
 pub fn run_install(args: &InstallArgs) -> Result<ExitCode> {
-    let source = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let file_name = args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let (name, source) = crate::frontend::read_config(&args.file)?;
+    let file_name = Path::new(&name).file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned());
     // The tenant's own classes, when it names its engine; the stock engine's are the
     // coordinator's already.
     let classes = match args.engine.engine.is_some() || std::env::var_os("VDP_ENGINE").is_some() {
