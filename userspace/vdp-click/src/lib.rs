@@ -6,6 +6,7 @@ pub mod args;
 pub mod check;
 pub mod compile;
 pub mod decl;
+pub mod dot;
 pub mod flatten;
 pub mod lexer;
 pub mod merge;

@@ -53,6 +53,16 @@ pub struct PlainArgs {
 }
 
 #[derive(Args)]
+pub struct ShowArgs {
+    /// Write the installed graph as Graphviz dot text instead: its elements, ports, tasks and
+    /// the threads the kernel runs them on (as `vdpctl pretty --dot` draws a file).
+    #[arg(long, conflicts_with = "json")]
+    dot: bool,
+    #[command(flatten)]
+    conn: Connection,
+}
+
+#[derive(Args)]
 pub struct ReadArgs {
     /// ELEMENT.HANDLER, with the element named as in the tenant's own configuration.
     target: String,
@@ -253,8 +263,44 @@ pub fn run_remove(args: &PlainArgs) -> Result<ExitCode> {
     Ok(code)
 }
 
-pub fn run_show(args: &PlainArgs) -> Result<ExitCode> {
-    run(&args.conn, Op::Show, |r| print!("{}", render_show(r)))
+pub fn run_show(args: &ShowArgs) -> Result<ExitCode> {
+    if !args.dot {
+        return run(&args.conn, Op::Show { graph: false }, |r| print!("{}", render_show(r)));
+    }
+    let response = match call(&args.conn, Op::Show { graph: true }) {
+        Ok(response) => response,
+        Err(code) => return Ok(code),
+    };
+    if response.status != Status::Ok {
+        return Ok(finish(&response, false, |_| {}));
+    }
+    for warning in &response.warnings {
+        eprintln!("{warning}");
+    }
+    match show_dot(&response.result) {
+        Ok(dot) => {
+            print!("{dot}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(why) => {
+            eprintln!("vdpctl: {why}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The installed graph of a `show` answer as dot text.
+pub(crate) fn show_dot(r: &serde_json::Value) -> std::result::Result<String, String> {
+    let tenant = r["tenant"].as_str().unwrap_or("?");
+    let c = &r["configuration"];
+    if c.is_null() {
+        return Err(format!("tenant {tenant} has no configuration installed"));
+    }
+    if c["graph"].is_null() {
+        return Err(format!("the coordinator sent no graph for tenant {tenant}: its configuration is not installed, or the coordinator is older than this vdpctl"));
+    }
+    let view: vdp_click::dot::View = serde_json::from_value(c["graph"].clone()).map_err(|e| format!("the coordinator's graph is not understood: {e}"))?;
+    Ok(view.to_dot())
 }
 
 fn render_show(r: &serde_json::Value) -> String {
@@ -482,7 +528,7 @@ mod tests {
         let (client, server) = UnixStream::pair().unwrap();
         protocol::write_line(&server, &Response::error(Status::Refused, "refused (limit: 16 connections at once per caller)")).unwrap();
         drop(server);
-        let request = Request { version: PROTOCOL_VERSION, tenant: None, op: Op::Show };
+        let request = Request { version: PROTOCOL_VERSION, tenant: None, op: Op::Show { graph: false } };
         let response = exchange(&client, &request).unwrap();
         assert_eq!(response.status, Status::Refused);
         assert!(response.message.contains("limit: 16"), "{}", response.message);
