@@ -266,14 +266,15 @@ impl View {
     /// Joins the halves of each boundary between a kernel part and a container part: elements
     /// of one tenant with the same name, one at each level, the sender having no outputs.
     pub fn join_boundaries(&mut self) {
-        for (a, first) in self.elements.iter().enumerate() {
-            if first.container {
-                continue;
-            }
-            let Some(b) = self.elements.iter().position(|e| e.container && e.name == first.name && e.tenant == first.tenant) else { continue };
+        let container: std::collections::HashMap<(&str, Option<&str>), usize> =
+            self.elements.iter().enumerate().filter(|(_, e)| e.container).map(|(i, e)| ((e.name.as_str(), e.tenant.as_deref()), i)).collect();
+        let mut channels = Vec::new();
+        for (a, first) in self.elements.iter().enumerate().filter(|(_, e)| !e.container) {
+            let Some(&b) = container.get(&(first.name.as_str(), first.tenant.as_deref())) else { continue };
             let (from, to) = if first.outputs.is_empty() { (a, b) } else { (b, a) };
-            self.channels.push(ViewChannel { from, to });
+            channels.push(ViewChannel { from, to });
         }
+        self.channels.extend(channels);
     }
 
     /// Places each tenant's kernel tasks on its threads as the kernel does when it builds the

@@ -409,21 +409,20 @@ impl Flattener<'_> {
     /// Damage spreads along connections through compound ports: an instance whose port paths
     /// are unknown leaves the paths of whatever connects to it unknown too.
     fn spread_damage(&mut self) {
-        // Each round adds an instance or ends.
-        for _ in 0..=self.compound_count {
-            let mut grew = false;
-            for edge in &self.edges {
-                let (a, b) = (Self::instance_of(edge.from), Self::instance_of(edge.to));
-                if let (Some(a), Some(b)) = (a, b) {
-                    if self.damaged_instances.contains(&a) != self.damaged_instances.contains(&b) {
-                        self.damaged_instances.insert(a);
-                        self.damaged_instances.insert(b);
-                        grew = true;
-                    }
-                }
+        // Instances joined by a connection between their ports, walked from the damaged ones.
+        let mut joined: HashMap<usize, Vec<usize>> = HashMap::new();
+        for edge in &self.edges {
+            if let (Some(a), Some(b)) = (Self::instance_of(edge.from), Self::instance_of(edge.to)) {
+                joined.entry(a).or_default().push(b);
+                joined.entry(b).or_default().push(a);
             }
-            if !grew {
-                break;
+        }
+        let mut pending: Vec<usize> = self.damaged_instances.iter().copied().collect();
+        while let Some(id) = pending.pop() {
+            for &next in joined.get(&id).map_or(&[][..], Vec::as_slice) {
+                if self.damaged_instances.insert(next) {
+                    pending.push(next);
+                }
             }
         }
         for edge in &self.edges {

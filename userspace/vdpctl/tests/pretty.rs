@@ -107,6 +107,23 @@ fn merged_tenants_draw_as_clusters_with_every_element_and_connection() {
 }
 
 #[test]
+fn a_container_part_draws_in_its_own_cluster_joined_by_the_channel() {
+    // ToDump runs only in the container engine: the partition puts it there, with a boundary.
+    let output = run(VDPCTL, &["pretty", "-", "--dot"], b"FromDevice(eth1) -> c :: Counter -> ToDump(/tmp/out.pcap);\n");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let picture = svg(&String::from_utf8_lossy(&output.stdout));
+    let nodes: BTreeSet<String> = titles(&picture, "node").into_iter().collect();
+    let expected: BTreeSet<String> =
+        ["FromDevice@1", "c", "k2c0@boundary", "container:ToDump@3", "container:k2c0@boundary"].iter().map(|s| s.to_string()).collect();
+    assert_eq!(nodes, expected);
+    let edges: BTreeSet<String> = titles(&picture, "edge").into_iter().collect();
+    for edge in ["FromDevice@1:o0->c:i0", "c:o0->k2c0@boundary:i0", "container:k2c0@boundary:o0->container:ToDump@3:i0", "k2c0@boundary->container:k2c0@boundary"] {
+        assert!(edges.contains(edge), "{edge} not in {edges:?}");
+    }
+    assert!(titles(&picture, "cluster").contains(&"cluster_container_".to_string()));
+}
+
+#[test]
 fn standard_input_is_a_configuration_named_stdin() {
     let output = run(VDPCTL, &["check", "-"], b"Idle -> Qeue -> Discard;\n");
     let stderr = String::from_utf8_lossy(&output.stderr);
