@@ -119,6 +119,8 @@ struct Flattener<'a> {
     damaged_instances: HashSet<usize>,
     /// The file's end was lost to an unterminated construct.
     truncated: bool,
+    /// See [`Scope::defines_unknown`].
+    defines_unknown: bool,
     /// Undefined variables reported, by place: each compound instance would repeat them.
     reported_variables: HashSet<(Span, String)>,
     /// The compound classes being expanded, outermost first: one met again contains itself.
@@ -144,6 +146,7 @@ pub fn flatten(scope: &Scope, diagnostics: &mut Diagnostics) -> FlatGraph {
         diagnostics,
         damaged_instances: HashSet::new(),
         truncated: scope.truncated,
+        defines_unknown: scope.defines_unknown,
         reported_variables: HashSet::new(),
         expanding: Vec::new(),
         reported_cycles: HashSet::new(),
@@ -212,7 +215,7 @@ impl Flattener<'_> {
                         None => {
                             unknown = true;
                             let first = span.is_none_or(|span| self.reported_variables.insert((span, name.to_string())));
-                            if first {
+                            if first && !self.defines_unknown {
                                 self.diagnostics.error(span, format!("undefined variable '${name}'"));
                             }
                             out.push_str(&text[at..end]);

@@ -39,14 +39,23 @@ fn is_word_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'@' | b'.')
 }
 
-/// Tokenizes a whole file. Bad characters are reported once per run and become one
-/// [`Tok::Invalid`], so the parser still sees the rest of the file; an unterminated construct is
-/// reported and becomes [`Tok::Unterminated`], the last token before the end.
+/// Tokenizes a whole file. Bad characters become [`Tok::Invalid`] tokens, so the parser still
+/// sees the rest of the file; the first on a line is reported (a run of them once), the others
+/// on that line are taken for the same mistake. An unterminated construct is reported and
+/// becomes [`Tok::Unterminated`], the last token before the end.
 pub fn tokenize(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Vec<Token> {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut at = 0;
     let span = |start: usize, end: usize| Span::new(file, start, end);
+    // The line of the last stray character reported; lines are counted up to `counted` so far.
+    let mut reported_line: Option<usize> = None;
+    let (mut line, mut counted) = (0usize, 0usize);
+    let mut line_at = |at: usize| {
+        line += text[counted..at].matches('\n').count();
+        counted = at;
+        line
+    };
     while at < bytes.len() {
         let byte = bytes[at];
         let start = at;
@@ -119,7 +128,11 @@ pub fn tokenize(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Vec<
                 at += 1;
             }
             if at == start + 1 {
-                diagnostics.error(span(start, at), "'$' must be followed by a variable name");
+                let line = line_at(start);
+                if reported_line != Some(line) {
+                    diagnostics.error(span(start, at), "'$' must be followed by a variable name");
+                    reported_line = Some(line);
+                }
                 tokens.push(Token { tok: Tok::Invalid, span: span(start, at) });
             } else {
                 tokens.push(Token { tok: Tok::Variable(text[start + 1..at].to_string()), span: span(start, at) });
@@ -155,7 +168,11 @@ pub fn tokenize(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Vec<
                 }
             }
         };
-        diagnostics.error(span(at, end), message);
+        let line = line_at(at);
+        if reported_line != Some(line) {
+            diagnostics.error(span(at, end), message);
+            reported_line = Some(line);
+        }
         tokens.push(Token { tok: Tok::Invalid, span: span(at, end) });
         at = end;
     }
@@ -269,13 +286,16 @@ mod tests {
 
     #[test]
     fn reports_and_continues() {
-        let (toks, errors) = kinds("a # b ) c");
+        let (toks, errors) = kinds("a # b\n) c");
         assert_eq!(errors, 2);
         assert_eq!(toks, [Tok::Word("a".into()), Tok::Invalid, Tok::Word("b".into()), Tok::Invalid, Tok::Word("c".into()), Tok::Eof]);
-        // A run of stray characters is one error, and '=>' one more.
-        let (toks, errors) = kinds("a #%& b => c");
+        // A run of stray characters is one error, and the rest of its line is the same mistake.
+        let (toks, errors) = kinds("a #%& b => c\nd ^ e");
         assert_eq!(errors, 2);
-        assert_eq!(toks.iter().filter(|t| **t == Tok::Invalid).count(), 2);
+        assert_eq!(toks.iter().filter(|t| **t == Tok::Invalid).count(), 3);
+        let (toks, errors) = kinds("a #%& b");
+        assert_eq!(errors, 1);
+        assert_eq!(toks.iter().filter(|t| **t == Tok::Invalid).count(), 1);
         assert_eq!(kinds("X(\"abc)").1, 1);
         assert_eq!(kinds("/* abc").1, 1);
         assert_eq!(kinds("X(a(b)").1, 1);

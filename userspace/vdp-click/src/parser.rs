@@ -94,6 +94,9 @@ pub struct Scope {
     /// An unterminated construct swallowed the end of the file: what the lost text declared and
     /// connected is unknown (set on the file's scope).
     pub truncated: bool,
+    /// A `define` did not parse and what it named cannot be seen: any variable may have been
+    /// meant, so no variable is undefined (set on the file's scope).
+    pub defines_unknown: bool,
 }
 
 impl Scope {
@@ -114,9 +117,35 @@ pub fn parse(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Scope {
 pub fn parse_with(catalog: Catalog, file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Scope {
     let tokens = tokenize(file, text, diagnostics);
     let truncated = tokens.iter().any(|t| t.tok == Tok::Unterminated);
-    let mut parser = Parser { tokens, at: 0, text, diagnostics, class_names: vec![Vec::new()], catalog, touched: Vec::new(), truncated, past_block: false };
+    let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(at, _)| at + 1)).collect();
+    let mut parser = Parser {
+        tokens,
+        at: 0,
+        text,
+        line_starts,
+        diagnostics,
+        class_names: vec![Vec::new()],
+        catalog,
+        touched: Vec::new(),
+        truncated,
+        past_block: false,
+        statement_start: 0,
+        nameless_class: false,
+        defines_unknown: false,
+    };
     let mut scope = Scope { truncated, ..Scope::default() };
     parser.parse_body(&mut scope, false);
+    scope.defines_unknown = parser.defines_unknown;
+    if parser.nameless_class {
+        // An element of a class nobody defines may be an instance of the class whose name is
+        // missing: it is not checked.
+        for element in &mut scope.elements {
+            let known = catalog.class_by_name(&element.class).is_some() || scope.classes.iter().any(|c| c.name == element.class);
+            if !known {
+                element.damage.worsen(Damage::Declaration);
+            }
+        }
+    }
     scope
 }
 
@@ -124,6 +153,8 @@ struct Parser<'a> {
     tokens: Vec<Token>,
     at: usize,
     text: &'a str,
+    /// Where each line of the text starts.
+    line_starts: Vec<usize>,
     diagnostics: &'a mut Diagnostics,
     /// Compound class names visible in each enclosing scope, innermost last.
     class_names: Vec<Vec<String>>,
@@ -135,6 +166,12 @@ struct Parser<'a> {
     truncated: bool,
     /// The failed statement's `{ ... }` was skipped whole: its `}` closes nothing outside.
     past_block: bool,
+    /// The token the statement being parsed starts at.
+    statement_start: usize,
+    /// An `elementclass` without its name was skipped (see [`parse_with`]).
+    nameless_class: bool,
+    /// See [`Scope::defines_unknown`].
+    defines_unknown: bool,
 }
 
 /// A failed statement; the error is already reported.
@@ -164,8 +201,23 @@ impl Parser<'_> {
     }
 
     fn fail<T>(&mut self, span: Span, message: impl Into<String>) -> Parsed<T> {
-        self.diagnostics.error(span, message);
+        self.report(span, message);
         Err(Failed)
+    }
+
+    /// Reports the statement's error, unless the lexer already reported one in it: what follows
+    /// a stray character is taken for the same mistake.
+    fn report(&mut self, span: Span, message: impl Into<String>) {
+        let end = self.at.min(self.tokens.len() - 1);
+        let lexed = self.tokens.get(self.statement_start..=end).is_some_and(|t| t.iter().any(|t| t.tok == Tok::Invalid));
+        if !lexed {
+            self.diagnostics.error(span, message);
+        }
+    }
+
+    /// The zero-based line of a byte offset.
+    fn line_at(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|start| *start <= offset).saturating_sub(1)
     }
 
     /// Fails at `token`, which is not what the statement needs; without a message when the lexer
@@ -251,6 +303,9 @@ impl Parser<'_> {
     /// it names lose their connection checks, so that the one error reported stays alone.
     fn skip_statement(&mut self, scope: &mut Scope) {
         let mut depth = 0usize;
+        // A word that could start a statement on the failure's own line is taken for more of the
+        // same mistake (a line of prose whose '//' was lost is one error).
+        let failed_line = self.line_at(self.tokens[self.at.saturating_sub(1)].span.start);
         // The names of a declaration list (`a, b :: Class`) seen so far.
         let mut pending: Vec<(String, Span)> = Vec::new();
         loop {
@@ -266,7 +321,7 @@ impl Parser<'_> {
                 Tok::RightBrace => depth -= 1,
                 // Words in brackets are port numbers.
                 Tok::Word(word) if depth == 0 && !matches!(self.tokens[self.at.saturating_sub(1)].tok, Tok::LeftBracket) => {
-                    if self.starts_statement(self.at) {
+                    if self.starts_statement(self.at) && self.line_at(token.span.start) > failed_line {
                         break;
                     }
                     self.skipped_word(scope, word.clone(), token.span, &mut pending);
@@ -349,6 +404,7 @@ impl Parser<'_> {
                 self.advance();
             }
             last_start = self.at;
+            self.statement_start = self.at;
             self.touched.clear();
             let result = match self.peek().clone() {
                 Tok::Eof => {
@@ -378,6 +434,25 @@ impl Parser<'_> {
                     if self.parse_elementclass(scope).is_err() {
                         self.recover_after_failure(scope);
                     }
+                    continue;
+                }
+                Tok::Word(w) if (w == "require" || w == "define") && !matches!(self.peek_at(1), Tok::Config(_) | Tok::DoubleColon | Tok::Arrow | Tok::LeftBracket | Tok::Comma) => {
+                    let span = self.advance().span;
+                    self.report(span, format!("'{w}' takes its arguments in parentheses: {w}(...)"));
+                    if w == "define" {
+                        // What it defined is not known.
+                        self.defines_unknown = true;
+                    }
+                    Err(Failed)
+                }
+                Tok::Word(name) if matches!(self.peek_at(1), Tok::LeftBrace) && name != "elementclass" => {
+                    // `Name { ... }`: a compound class without its keyword. Its uses are not
+                    // unknown classes too.
+                    let name_token = self.advance();
+                    let brace = self.advance();
+                    self.report(brace.span, format!("'{{' after '{name}': a compound class is written 'elementclass {name} {{ ... }}'"));
+                    self.skip_to_closing_brace();
+                    self.broken_class(scope, name, name_token.span);
                     continue;
                 }
                 Tok::Word(w) if (w == "require" || w == "define") && matches!(self.peek_at(1), Tok::Config(_)) => {
@@ -450,7 +525,10 @@ impl Parser<'_> {
                 // The name meant, if one can be seen, is known to be defined: its uses are not
                 // errors too.
                 let meant = name.trim_start_matches('$');
-                if !meant.is_empty() && !meant.contains('$') && !scope.defines.iter().any(|d| d.name == meant) {
+                let looks_like_a_name = meant.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && !meant.contains('$');
+                if !looks_like_a_name {
+                    self.defines_unknown = true;
+                } else if !scope.defines.iter().any(|d| d.name == meant) {
                     scope.defines.push(Define { name: meant.to_string(), value: None, span });
                 }
                 continue;
@@ -511,11 +589,18 @@ impl Parser<'_> {
         let keyword = self.advance();
         let name_token = self.advance();
         let Tok::Word(name) = name_token.tok.clone() else {
-            return self.unexpected(&name_token, "expected a class name after 'elementclass'");
+            let result = self.unexpected(&name_token, "expected a class name after 'elementclass'");
+            if name_token.tok == Tok::LeftBrace {
+                // The body is the class's: skip it whole.
+                self.nameless_class = true;
+                self.skip_to_closing_brace();
+                return Ok(());
+            }
+            return result;
         };
         let span = keyword.span.to(name_token.span);
         if self.catalog.class_by_name(&name).is_some() {
-            self.diagnostics.error(name_token.span, format!("elementclass '{name}' would hide the built-in class"));
+            self.report(name_token.span, format!("elementclass '{name}' would hide the built-in class"));
             // The configuration's uses of the name mean this definition.
             self.broken_class(scope, name, span);
             self.skip_class_definition();
@@ -523,7 +608,7 @@ impl Parser<'_> {
         }
         if let Some(previous) = scope.classes.iter().find(|c| c.name == name) {
             let line = self.line_of(previous.span.start);
-            self.diagnostics.error(name_token.span, format!("class '{name}' is already defined on line {line}"));
+            self.report(name_token.span, format!("class '{name}' is already defined on line {line}"));
             self.skip_class_definition();
             return Ok(());
         }
@@ -801,14 +886,14 @@ impl Parser<'_> {
                     }
                     scope.elements.len() - 1
                 } else {
-                    self.diagnostics.error(token.span, format!("undeclared element '{word}'"));
+                    self.report(token.span, format!("undeclared element '{word}'"));
                     // One error for the name: its later uses find the placeholder.
                     self.placeholder(scope, word, token.span);
                     return Err(Failed);
                 }
             }
             Tok::LeftBrace => {
-                self.diagnostics.error(token.span, "anonymous compound classes ('{ ... }' in a connection) are not supported; declare them with 'elementclass'");
+                self.report(token.span, "anonymous compound classes ('{ ... }' in a connection) are not supported; declare them with 'elementclass'");
                 self.skip_to_closing_brace();
                 self.past_block = true;
                 return Err(Failed);
