@@ -291,18 +291,19 @@ pub fn check(flat: &FlatGraph, options: &CheckOptions, diagnostics: &mut Diagnos
     CheckedGraph { elements, connections: flat.connections.clone() }
 }
 
-/// A message with the compound instance taken out of every quoted name (`'in1/c'` reads
-/// `'c'`): what one rule says at one place of a compound class, whatever the instance.
+/// A port found unconnected: `text` says which (`output 1 of 'x' (Tee)`), `note` why the
+/// class has it (` (one per pattern)`).
+struct Unconnected {
+    element: usize,
+    output: bool,
+    text: String,
+    note: String,
+}
+
+/// A message with every quoted part left out (`'in1/c'`, `'eth1'`): what one rule says at one
+/// place of a compound class, whatever the instance's names and parameters.
 fn instance_free(message: &str) -> String {
-    let mut out = String::new();
-    for (index, part) in message.split('\'').enumerate() {
-        if index > 0 {
-            out.push('\'');
-        }
-        // Odd parts are quoted.
-        out.push_str(if index % 2 == 1 { part.rsplit('/').next().unwrap_or(part) } else { part });
-    }
-    out
+    message.split('\'').step_by(2).collect::<Vec<_>>().join("''")
 }
 
 /// Keeps one of the diagnostics from `first` on that say the same at the same place: a rule
@@ -473,11 +474,14 @@ impl Checker<'_> {
                         }
                     }
                 }
+                // An argument that did not parse may hold the ones after it (a missing comma):
+                // what seems missing then is not reported too.
+                let argument_failed = self.diagnostics.items.len() > reported_before;
                 for (slot, spec) in class.args.iter().enumerate() {
                     if given[slot].is_some() {
                         continue;
                     }
-                    if spec.required {
+                    if spec.required && !argument_failed {
                         self.diagnostics.error(
                             element.span,
                             format!("{} '{}' is missing its required argument {}", class.name, element.name, spec.keyword),
@@ -541,6 +545,7 @@ impl Checker<'_> {
     }
 
     fn check_ports(&mut self, elements: &mut [CheckedElement]) {
+        let mut unconnected: Vec<Unconnected> = Vec::new();
         let count = elements.len();
         let mut used_outputs: Vec<Vec<u16>> = vec![Vec::new(); count];
         let mut used_inputs: Vec<Vec<u16>> = vec![Vec::new(); count];
@@ -608,14 +613,12 @@ impl Checker<'_> {
                 }
                 for port in 0..count {
                     if !used.contains(&port) {
-                        self.diagnostics.error(
-                            element.span,
-                            format!("{side} {port} of '{name}' ({}) is not connected{note}", class.name),
-                        );
+                        unconnected.push(Unconnected { element: index, output: side == "output", text: format!("{side} {port} of '{name}' ({})", class.name), note: note.clone() });
                     }
                 }
             }
         }
+        self.report_unconnected(unconnected);
         for connection in &self.flat.connections {
             for (side, index, port) in [("output", connection.from, connection.from_port), ("input", connection.to, connection.to_port)] {
                 if self.classes[index].is_none() || self.flat.elements[index].damage >= Damage::Configuration {
@@ -633,6 +636,49 @@ impl Checker<'_> {
                         format!("{side} port {port} is out of range: '{}' ({}) {has}", element.name, element.class.name),
                     );
                 }
+            }
+        }
+    }
+
+    /// Where element `index`'s text ends: its name, class or last argument, whichever is last.
+    fn text_end(&self, index: usize) -> Option<Span> {
+        let element = &self.flat.elements[index];
+        element.span.into_iter().chain(element.class_span).chain(element.args.iter().filter_map(|a| a.span)).max_by_key(|s| s.end)
+    }
+
+    /// Reports unconnected ports. An unconnected output written right before an unconnected
+    /// input (no element or connection between them) is one mistake, a missing '->', and one
+    /// error naming both.
+    fn report_unconnected(&mut self, found: Vec<Unconnected>) {
+        let mut starts: Vec<(Span, usize)> = self.flat.elements.iter().enumerate().filter_map(|(i, e)| e.span.map(|s| (s, i))).collect();
+        starts.sort_by_key(|(s, _)| (s.file.0, s.start));
+        let connections: Vec<Span> = self.flat.connections.iter().filter_map(|c| c.span).collect();
+        let mut paired = vec![false; found.len()];
+        for (a, output) in found.iter().enumerate().filter(|(_, f)| f.output) {
+            let Some(end) = self.text_end(output.element) else { continue };
+            // The next element written after this one, if nothing connects in between; of the
+            // instances of a compound (which share their text), the one of the same instance.
+            let Some(&(next_span, _)) = starts.iter().find(|(s, _)| s.file == end.file && s.start >= end.end) else { continue };
+            let instance = |name: &str| name.rsplit_once('/').map_or("", |(prefix, _)| prefix).to_string();
+            let own = instance(&self.flat.elements[output.element].name);
+            let Some(&(_, next)) = starts.iter().find(|(s, i)| *s == next_span && instance(&self.flat.elements[*i].name) == own) else { continue };
+            if connections.iter().any(|c| c.file == end.file && c.start >= end.end && c.start < next_span.start) {
+                continue;
+            }
+            let Some(b) = found.iter().enumerate().position(|(b, f)| !f.output && f.element == next && !paired[b]) else { continue };
+            paired[a] = true;
+            paired[b] = true;
+            self.diagnostics.push(
+                Diagnostic::error(
+                    self.flat.elements[output.element].span,
+                    format!("{} is not connected{}, nor is {}{}, written right after it", output.text, output.note, found[b].text, found[b].note),
+                )
+                    .note("a '->' between them may be missing"),
+            );
+        }
+        for (index, finding) in found.iter().enumerate() {
+            if !paired[index] {
+                self.diagnostics.error(self.flat.elements[finding.element].span, format!("{} is not connected{}", finding.text, finding.note));
             }
         }
     }

@@ -356,9 +356,11 @@ impl Flattener<'_> {
                             )),
                         );
                     }
+                    // Given the wrong number of arguments, which is which is unknown.
+                    let counted = args.len() == class.formals.len();
                     let mut inner = bindings.clone();
                     for (position, (formal, _)) in class.formals.iter().enumerate() {
-                        let value = args.get(position).filter(|(_, unknown)| !unknown).map(|(arg, _)| arg.text.clone());
+                        let value = args.get(position).filter(|(_, unknown)| !unknown && counted).map(|(arg, _)| arg.text.clone());
                         inner.insert(formal.clone(), value);
                     }
                     let mut damage = inherited;

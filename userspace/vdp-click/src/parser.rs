@@ -132,7 +132,10 @@ pub fn parse_with(catalog: Catalog, file: FileId, text: &str, diagnostics: &mut 
         statement_start: 0,
         nameless_class: false,
         defines_unknown: false,
+        names_unknown: false,
+        invalid_lines: std::collections::HashSet::new(),
     };
+    parser.invalid_lines = parser.tokens.iter().filter(|t| t.tok == Tok::Invalid).map(|t| parser.line_at(t.span.start)).collect();
     let mut scope = Scope { truncated, ..Scope::default() };
     parser.parse_body(&mut scope, false);
     scope.defines_unknown = parser.defines_unknown;
@@ -172,6 +175,11 @@ struct Parser<'a> {
     nameless_class: bool,
     /// See [`Scope::defines_unknown`].
     defines_unknown: bool,
+    /// A declaration lost its name (`-> :: Class`): a later use of an undeclared name may mean
+    /// it, and is not an error.
+    names_unknown: bool,
+    /// The lines (zero-based) holding a character the lexer reported.
+    invalid_lines: std::collections::HashSet<usize>,
 }
 
 /// A failed statement; the error is already reported.
@@ -209,7 +217,8 @@ impl Parser<'_> {
     /// a stray character is taken for the same mistake.
     fn report(&mut self, span: Span, message: impl Into<String>) {
         let end = self.at.min(self.tokens.len() - 1);
-        let lexed = self.tokens.get(self.statement_start..=end).is_some_and(|t| t.iter().any(|t| t.tok == Tok::Invalid));
+        let lexed = self.tokens.get(self.statement_start..=end).is_some_and(|t| t.iter().any(|t| t.tok == Tok::Invalid))
+            || self.invalid_lines.contains(&self.line_at(span.start));
         if !lexed {
             self.diagnostics.error(span, message);
         }
@@ -257,11 +266,35 @@ impl Parser<'_> {
         self.text.get(..offset).map_or(0, |t| t.matches('\n').count()) + 1
     }
 
+    /// A statement on a line with a stray character (reported) is not what was meant: what it
+    /// declared (from `declared_before` on) is a placeholder, what it named lost its connections.
+    fn after_stray_characters(&mut self, scope: &mut Scope, declared_before: usize) {
+        let first = self.tokens[self.statement_start.min(self.tokens.len() - 1)].span.start;
+        let last = self.tokens[self.at.saturating_sub(1).max(self.statement_start).min(self.tokens.len() - 1)].span.start;
+        let (first, last) = (self.line_at(first), self.line_at(last));
+        if !(first..=last).any(|line| self.invalid_lines.contains(&line)) {
+            return;
+        }
+        for &index in &self.touched {
+            let pseudo = scope.is_compound && index <= OUTPUT_PSEUDO;
+            if let Some(element) = scope.elements.get_mut(index) {
+                element.damage.worsen(if index >= declared_before && !pseudo { Damage::Declaration } else { Damage::Connections });
+            }
+        }
+    }
+
     /// Marks what the failed statement named and skips the rest of it.
     fn statement_failed(&mut self, scope: &mut Scope) {
         for index in std::mem::take(&mut self.touched) {
             if let Some(element) = scope.elements.get_mut(index) {
                 element.damage.worsen(Damage::Connections);
+            }
+        }
+        // In a compound, what the statement lost may have been connected to the compound's
+        // ports.
+        if scope.is_compound {
+            for pseudo in [INPUT_PSEUDO, OUTPUT_PSEUDO] {
+                scope.elements[pseudo].damage.worsen(Damage::Connections);
             }
         }
         self.recover_after_failure(scope);
@@ -303,8 +336,9 @@ impl Parser<'_> {
     /// it names lose their connection checks, so that the one error reported stays alone.
     fn skip_statement(&mut self, scope: &mut Scope) {
         let mut depth = 0usize;
-        // A word that could start a statement on the failure's own line is taken for more of the
-        // same mistake (a line of prose whose '//' was lost is one error).
+        // The skip ends at the first word of a later line that could start a statement: a word
+        // on the failure's own line is taken for more of the same mistake (a line of prose whose
+        // '//' was lost is one error).
         let failed_line = self.line_at(self.tokens[self.at.saturating_sub(1)].span.start);
         // The names of a declaration list (`a, b :: Class`) seen so far.
         let mut pending: Vec<(String, Span)> = Vec::new();
@@ -321,7 +355,10 @@ impl Parser<'_> {
                 Tok::RightBrace => depth -= 1,
                 // Words in brackets are port numbers.
                 Tok::Word(word) if depth == 0 && !matches!(self.tokens[self.at.saturating_sub(1)].tok, Tok::LeftBracket) => {
-                    if self.starts_statement(self.at) && self.line_at(token.span.start) > failed_line {
+                    // Only a line's first word: one in the middle of a line goes on what came before.
+                    let line = self.line_at(token.span.start);
+                    let first_on_line = self.at == 0 || self.line_at(self.tokens[self.at - 1].span.start) < line;
+                    if self.starts_statement(self.at) && line > failed_line && first_on_line {
                         break;
                     }
                     self.skipped_word(scope, word.clone(), token.span, &mut pending);
@@ -397,6 +434,9 @@ impl Parser<'_> {
 
     fn parse_body(&mut self, scope: &mut Scope, in_braces: bool) {
         let mut last_start = usize::MAX;
+        // The elements of the statement before, its first new element and its last line, when
+        // it ended without a ';'.
+        let mut glued: Option<(Vec<usize>, usize, usize)> = None;
         loop {
             // Every statement consumes at least one token, so a failure can never loop forever.
             if last_start != usize::MAX && self.at <= last_start {
@@ -406,6 +446,7 @@ impl Parser<'_> {
             last_start = self.at;
             self.statement_start = self.at;
             self.touched.clear();
+            let declared_before = scope.elements.len();
             let result = match self.peek().clone() {
                 Tok::Eof => {
                     // Text lost to an unterminated construct may have held the '}'.
@@ -465,6 +506,8 @@ impl Parser<'_> {
                 }
                 _ => self.parse_statement(scope),
             };
+            self.after_stray_characters(scope, declared_before);
+            let before = glued.take();
             match result {
                 // Click lets a statement end without ';' when the next one starts.
                 Ok(()) => match self.peek() {
@@ -476,9 +519,26 @@ impl Parser<'_> {
                         self.advance();
                         self.statement_failed(scope);
                     }
-                    _ => {}
+                    _ => {
+                        let line = self.line_at(self.tokens[self.at.saturating_sub(1)].span.start);
+                        glued = Some((std::mem::take(&mut self.touched), declared_before, line));
+                    }
                 },
-                Err(Failed) => self.statement_failed(scope),
+                Err(Failed) => {
+                    // A statement that fails at its first word, on the line where the one before
+                    // it ended without a ';', is more of that one: a name that was not meant as
+                    // a statement (`link 0] -> x`, a line of prose).
+                    let first_line = self.line_at(self.tokens[self.statement_start.min(self.tokens.len() - 1)].span.start);
+                    if let Some((touched, declared, _)) = before.filter(|(_, _, line)| *line == first_line && self.at <= self.statement_start + 1) {
+                        for index in touched {
+                            let pseudo = scope.is_compound && index <= OUTPUT_PSEUDO;
+                            if let Some(element) = scope.elements.get_mut(index) {
+                                element.damage.worsen(if index >= declared && !pseudo { Damage::Declaration } else { Damage::Connections });
+                            }
+                        }
+                    }
+                    self.statement_failed(scope);
+                }
             }
         }
     }
@@ -613,7 +673,9 @@ impl Parser<'_> {
             return Ok(());
         }
         let class = match self.peek().clone() {
-            Tok::Word(other) => {
+            // `elementclass A B` names B; a word that goes on into a connection starts a body
+            // whose '{' is missing.
+            Tok::Word(other) if !matches!(self.peek_at(1), Tok::Arrow | Tok::LeftBracket | Tok::DoubleColon | Tok::Comma | Tok::Bar) => {
                 let other_span = self.advance().span;
                 CompoundClass { name: name.clone(), formals: vec![], body: Scope::default(), span, synonym_of: Some((other, other_span)), broken: false }
             }
@@ -651,7 +713,13 @@ impl Parser<'_> {
                 let token = self.current();
                 let message = format!("expected '{{' or a class name after 'elementclass {name}', found {}", Self::describe(&token.tok));
                 self.broken_class(scope, name, span);
-                return self.unexpected(&token, message);
+                let result = self.unexpected(&token, message);
+                // A body whose '{' is missing ends at the '}' that would have closed it.
+                if matches!(token.tok, Tok::Variable(_) | Tok::Word(_) | Tok::Bar) && self.tokens[self.at..].iter().any(|t| t.tok == Tok::RightBrace) {
+                    self.skip_to_closing_brace();
+                    return Ok(());
+                }
+                return result;
             }
         };
         if let Some(names) = self.class_names.last_mut() {
@@ -663,7 +731,13 @@ impl Parser<'_> {
 
     /// `$a, $b |` at the start of a compound body, if present.
     fn parse_formals(&mut self) -> Parsed<Vec<(String, Span)>> {
-        if !matches!(self.peek(), Tok::Variable(_)) {
+        // A '|' before the body's first statement ends ends the parameters, even if they are
+        // malformed.
+        let ahead = self.tokens[self.at..]
+            .iter()
+            .take_while(|t| !matches!(t.tok, Tok::Arrow | Tok::Semicolon | Tok::LeftBrace | Tok::RightBrace | Tok::DoubleColon | Tok::Eof))
+            .any(|t| t.tok == Tok::Bar);
+        if !matches!(self.peek(), Tok::Variable(_)) && !ahead {
             return Ok(vec![]);
         }
         let mut formals: Vec<(String, Span)> = Vec::new();
@@ -719,6 +793,12 @@ impl Parser<'_> {
             scope.connections.push(ConnectionDecl { from: previous, from_port: previous_port, to: element, to_port: in_port, span: arrow });
             previous = element;
             previous_port = out_port;
+        }
+        // `x [1]` names an output to connect: a statement cannot end there.
+        let last = self.tokens[self.at.saturating_sub(1)].clone();
+        if last.tok == Tok::RightBracket && !matches!(self.peek(), Tok::Invalid | Tok::Unterminated) {
+            let name = &scope.elements[previous].name;
+            return self.fail(last.span, format!("output [{previous_port}] of '{name}' connects to nothing: '->' expected after it"));
         }
         Ok(())
     }
@@ -886,11 +966,19 @@ impl Parser<'_> {
                     }
                     scope.elements.len() - 1
                 } else {
-                    self.report(token.span, format!("undeclared element '{word}'"));
+                    if !self.names_unknown {
+                        self.report(token.span, format!("undeclared element '{word}'"));
+                    }
                     // One error for the name: its later uses find the placeholder.
                     self.placeholder(scope, word, token.span);
                     return Err(Failed);
                 }
+            }
+            Tok::DoubleColon => {
+                self.report(token.span, "expected an element name before '::'");
+                // Its name is lost: later uses of a name never declared may mean it.
+                self.names_unknown = true;
+                return Err(Failed);
             }
             Tok::LeftBrace => {
                 self.report(token.span, "anonymous compound classes ('{ ... }' in a connection) are not supported; declare them with 'elementclass'");
@@ -899,6 +987,11 @@ impl Parser<'_> {
                 return Err(Failed);
             }
             other => {
+                // `($X value)` at a statement's start is a define without its keyword: what it
+                // defined is not known.
+                if let Tok::Config(text) = &other {
+                    self.defines_unknown |= text.trim_start().starts_with('$');
+                }
                 let message = format!("expected an element, found {}", Self::describe(&other));
                 return self.unexpected(&token, message);
             }

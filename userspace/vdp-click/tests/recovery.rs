@@ -64,10 +64,36 @@ const BROKEN: &[(&str, &str, &str)] = &[
     ("t :: Tee(lots); Idle -> t; t[0] -> Discard; t[1] -> Discard;", "1:10", "bad Tee argument"),
     ("Idle -> c :: Classifier(12/08zz, -); c[0] -> Discard; c[1] -> Discard;", "1:25", "bad Classifier pattern"),
     ("Idle -> rt :: LinearIPLookup(10.0.0.0/8 x, 0.0.0.0/0 1); rt[0] -> Discard; rt[1] -> Discard;", "1:30", "bad LinearIPLookup"),
+    // A statement with a stray character is that one mistake.
+    ("Idle -> Queue500) -> Discard;", "1:17", "unbalanced ')'"),
+    ("Idle -> c :: Cou#nter -> Discard;", "1:17", "unexpected character '#'"),
+    ("Idle -> c :: Counter -> Discard $ -> Discard;\nIdle -> Discard;", "1:33", "'$' must be followed"),
+    // Statements glued on one line: a word that cannot start a statement belongs to the one
+    // before (a line of prose whose '//' is lost, a port without its brackets).
+    ("This router counts packets\nIdle -> Discard;", "1:6", "undeclared element 'router'"),
+    ("c :: Tee; Idle -> c; c 1] -> Discard; c[0] -> Discard;", "1:24", "undeclared element '1'"),
+    // An output port at the end of a chain connects to nothing.
+    ("c :: Tee; Idle -> c; c [1] Discard; c [0] -> Discard;", "1:26", "output [1] of 'c' connects to nothing"),
+    // A missing '->' between two elements written one after the other is one error.
+    ("Idle -> a :: Counter\n  b :: Counter -> Discard;", "1:9", "output 0 of 'a' (Counter) is not connected, nor is input 0 of 'b' (Counter)"),
+    ("elementclass B { input -> a :: Counter b :: Counter -> output }\nIdle -> B -> Discard; Idle -> B -> Discard;", "1:27", "nor is input 0 of"),
+    // A missing comma: the argument that swallowed the next one is the error.
+    ("Idle -> EtherEncap(0x0800 1:2:3:4:5:6, 0:0:0:0:0:1) -> Discard;", "1:20", "bad EtherEncap argument ETHERTYPE"),
+    ("elementclass B { $a, $b | input -> Queue($a) -> Unqueue -> Paint($b) -> output }\nIdle -> B(5 1) -> Discard;", "2:11", "compound 'B' takes 2 arguments, but 1 were given"),
+    // Keywords and names lost or misplaced.
+    ("define $X 5\nIdle -> Queue($X) -> Discard;", "1:1", "'define' takes its arguments in parentheses"),
+    ("($X 5)\nIdle -> Queue($X) -> Discard;", "1:2", "expected an element, found a configuration string"),
+    ("Box { input -> Counter -> output }\nIdle -> Box -> Discard;", "1:5", "a compound class is written 'elementclass Box"),
+    ("elementclass { input -> Counter -> output }\nIdle -> Box -> Discard;", "1:14", "expected a class name after 'elementclass'"),
+    ("elementclass B $n | input -> Queue($n) -> Unqueue -> output }\nIdle -> B(5) -> Discard;", "1:16", "expected '{' or a class name after 'elementclass B'"),
+    ("elementclass B { | input -> output }\nIdle -> B(1) -> Discard;", "1:18", "expected a formal parameter"),
+    ("elementclass B { -> Counter -> output }\nIdle -> B -> Discard;", "1:18", "expected an element, found '->'"),
+    ("src :: InfiniteSource -> :: Counter -> Discard;\nc -> Discard;", "1:26", "expected an element name before '::'"),
     // A mistake inside a compound class is reported once, not once per instance.
     ("elementclass B { input -> Qeue -> output }\nIdle -> B -> Discard; Idle -> B -> Discard;", "1:27", "unknown element class 'Qeue'"),
     ("elementclass B { input -> Queue(lots) -> Unqueue -> output }\nIdle -> B -> Discard; Idle -> B -> Discard;", "1:33", "bad Queue argument"),
     ("elementclass B { input -> t :: Tee(2) -> output }\nIdle -> B -> Discard; Idle -> B -> Discard;", "1:27", "output 1 of"),
+    ("elementclass B { $d | input -> Queue -> ToDevice($d BURST 8) }\nIdle -> B(eth1); Idle -> B(eth2);", "1:50", "bad ToDevice argument"),
 ];
 
 fn rendered_errors(text: &str) -> Vec<String> {
