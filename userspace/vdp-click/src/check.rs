@@ -308,7 +308,7 @@ fn instance_free(message: &str) -> String {
 
 /// Keeps one of the diagnostics from `first` on that say the same at the same place: a rule
 /// broken inside a compound class fires once per instance, all at the class's text.
-fn once_per_place(diagnostics: &mut Diagnostics, first: usize) {
+pub fn once_per_place(diagnostics: &mut Diagnostics, first: usize) {
     let mut seen: HashMap<(Span, String), usize> = HashMap::new();
     let mut repeats: HashMap<usize, usize> = HashMap::new();
     let mut kept = Vec::new();

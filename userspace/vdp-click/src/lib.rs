@@ -47,7 +47,10 @@ pub fn load_with(catalog: vdp_core::catalog::Catalog, sources: &mut Sources, nam
 /// AddressInfo elements nor names, only the addresses they stand for.
 pub fn check_text(sources: &mut Sources, name: &str, text: &str, options: &CheckOptions, diagnostics: &mut Diagnostics) -> (FlatGraph, CheckedGraph) {
     let mut loaded = load_with(options.catalog, sources, name, text, diagnostics);
+    let before = diagnostics.items.len();
     address_info::resolve(&mut loaded.flat, options.catalog, sources, diagnostics);
+    // Each instance of a compound would repeat the resolver's errors at the class's text.
+    check::once_per_place(diagnostics, before);
     let checked = check::check(&loaded.flat, options, diagnostics);
     (loaded.flat, checked)
 }

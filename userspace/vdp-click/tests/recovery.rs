@@ -94,6 +94,7 @@ const BROKEN: &[(&str, &str, &str)] = &[
     ("elementclass B { input -> Queue(lots) -> Unqueue -> output }\nIdle -> B -> Discard; Idle -> B -> Discard;", "1:33", "bad Queue argument"),
     ("elementclass B { input -> t :: Tee(2) -> output }\nIdle -> B -> Discard; Idle -> B -> Discard;", "1:27", "output 1 of"),
     ("elementclass B { $d | input -> Queue -> ToDevice($d BURST 8) }\nIdle -> B(eth1); Idle -> B(eth2);", "1:50", "bad ToDevice argument"),
+    ("elementclass P { $n | input -> CheckIPHeader(INTERFACES $n) -> output }\nIdle -> P(x) -> Discard; Idle -> P(x) -> Discard;", "1:46", "no AddressInfo in scope names it"),
 ];
 
 fn rendered_errors(text: &str) -> Vec<String> {
