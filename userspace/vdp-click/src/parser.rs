@@ -182,6 +182,16 @@ struct Parser<'a> {
     invalid_lines: std::collections::HashSet<usize>,
 }
 
+/// What follows `::` in a declaration.
+struct ClassAndConfig {
+    class: String,
+    class_span: Span,
+    /// The configuration's text and span.
+    config: Option<(String, Span)>,
+    /// The configuration ran unterminated to the end of the file (reported by the lexer).
+    lost: bool,
+}
+
 /// A failed statement; the error is already reported.
 struct Failed;
 
@@ -837,7 +847,7 @@ impl Parser<'_> {
                 }
             }
         }
-        let (class, class_span, config, lost) = self.parse_class_and_config()?;
+        let ClassAndConfig { class, class_span, config, lost } = self.parse_class_and_config()?;
         for (name, span) in std::mem::take(names) {
             let index = self.declare(scope, name, span, class.clone(), class_span, config.clone());
             self.touched.push(index);
@@ -851,9 +861,8 @@ impl Parser<'_> {
         Ok(())
     }
 
-    /// `Class` or `Class(config)` after `::`. `lost` when the configuration ran unterminated to
-    /// the end of the file (reported by the lexer).
-    fn parse_class_and_config(&mut self) -> Parsed<(String, Span, Option<(String, Span)>, bool)> {
+    /// `Class` or `Class(config)` after `::`.
+    fn parse_class_and_config(&mut self) -> Parsed<ClassAndConfig> {
         let token = self.advance();
         let Tok::Word(class) = token.tok.clone() else {
             let message = format!("expected an element class after '::', found {}", Self::describe(&token.tok));
@@ -864,7 +873,7 @@ impl Parser<'_> {
             _ => None,
         };
         let lost = config.is_none() && matches!(self.peek(), Tok::Unterminated);
-        Ok((class, token.span, config, lost))
+        Ok(ClassAndConfig { class, class_span: token.span, config, lost })
     }
 
     fn declare(&mut self, scope: &mut Scope, name: String, span: Span, class: String, class_span: Span, config: Option<(String, Span)>) -> usize {
@@ -926,7 +935,7 @@ impl Parser<'_> {
             Tok::Word(word) => {
                 if matches!(self.peek(), Tok::DoubleColon) {
                     self.advance();
-                    let Ok((class, class_span, config, lost)) = self.parse_class_and_config() else {
+                    let Ok(ClassAndConfig { class, class_span, config, lost }) = self.parse_class_and_config() else {
                         self.placeholder(scope, word, token.span);
                         return Err(Failed);
                     };
