@@ -13,7 +13,7 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz pictures clean help
 
 all: kmod userspace
 
@@ -30,6 +30,7 @@ help:
 	@echo "make bench-fpga  the FPGA level: simulated bits per cycle of the IPv4 path against vdpctl run, and area (writes docs/bench/)"
 	@echo "make fpga-prop  long property test of the FPGA level (FPGA_PROP_SEED, FPGA_PROP_DESIGNS, FPGA_PROP_TENANTS, FPGA_PROP_PACKETS)"
 	@echo "make fuzz     long netlink fuzz run (FUZZ_MESSAGES, FUZZ_SEED, FUZZ_SECONDS)"
+	@echo "make pictures  draw the docs' pictures of the example router (vdpctl pretty --dot, Graphviz)"
 
 deps:
 	@scripts/deps.sh
@@ -113,6 +114,11 @@ fpga-prop: deps
 	cd userspace && VDP_FPGA_PROP_SEED=$(FPGA_PROP_SEED) VDP_FPGA_PROP_DESIGNS=$(FPGA_PROP_DESIGNS) \
 		VDP_FPGA_PROP_TENANTS=$(FPGA_PROP_TENANTS) VDP_FPGA_PROP_PACKETS=$(FPGA_PROP_PACKETS) \
 		cargo test --quiet -p vdpctl --test fpga_prop -- --nocapture
+
+# The docs' pictures: docs/examples/router.png and router-two-tenants.png, drawn by vdpctl pretty
+# --dot and Graphviz (docs/click-frontend.md, "Pictures").
+pictures: deps userspace
+	@VDPCTL=$(VDPCTL) scripts/pictures.sh
 
 clean:
 	rm -rf $(OUT)

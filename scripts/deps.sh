@@ -9,8 +9,8 @@ APT_PACKAGES=(
   make flex bison bc libelf-dev libssl-dev cpio pahole xz-utils dpkg-dev
   # guest image and VM
   qemu-system-x86 busybox-static iproute2 util-linux kmod
-  # tests and tools
-  jq python3-yaml python3-jsonschema
+  # tests and tools (graphviz: vdpctl pretty --dot is drawn by dot in the tests and make pictures)
+  jq python3-yaml python3-jsonschema graphviz
   # the FPGA level: simulation and synthesis of generated designs (docs/fpga.md)
   verilator yosys
 )

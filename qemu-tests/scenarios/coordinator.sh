@@ -53,6 +53,17 @@ expect_match "$out" "thread 1: pid [0-9]+ \(vdp-blue/1\), cgroup /blue/dataplane
 expect_match "$out" "u \(Unqueue\) on thread 1"
 expect_match "$out" "src \(RatedSource\) on thread 0"
 expect_match "$out" "\| StaticThreadSched\(u 1\);"
+
+step "show --dot: the installed graph as Graphviz text, with the threads its tasks run on"
+out=$(in_container $BLUE vdpctl show --dot); echo "$out" | head -3
+expect_match "$out" '^digraph vdp \{$'
+expect_match "$out" '^  subgraph "cluster_tenant_blue" \{$'
+for e in src c q u out; do expect_match "$out" "^    \"blue/$e\" \[label=<"; done
+expect_match "$out" '^  "blue/c":"o0" -> "blue/q":"i0" \[style=solid\];$'
+expect_match "$out" '^  "blue/q":"o0" -> "blue/u":"i0" \[style=dashed\];$'
+expect_match "$out" '<B>u</B>.*task on thread 1, pinned, [0-9]+ cycles'
+expect_match "$out" '<B>src</B>.*task on thread 0, [0-9]+ cycles'
+echo "$out" | grep -q 'red/' && fail "blue's picture shows red"
 out=$(in_container $RED vdpctl stats); echo "$out"
 expect_match "$out" "tenant 1 red: threads [0-9]+"
 expect_match "$out" "    c +Counter"

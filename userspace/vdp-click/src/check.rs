@@ -2,10 +2,15 @@
 //!
 //! Every rule reports through [`Diagnostics`] and checking goes on, so one run lists every
 //! problem. An element whose class is unknown is left out of the port and push/pull rules, so one
-//! typo does not bury the real errors under consequences of itself.
+//! typo does not bury the real errors under consequences of itself; so is whatever an earlier
+//! error left unknown ([`Damage`]: a placeholder for a declaration that failed, connections or a
+//! configuration lost in text that did not parse), and an argument that does not parse does not
+//! also bring errors about the ports it decides. A rule that fires the same way at one place for
+//! each instance of a compound is reported once.
 
 use crate::args::keyword_of;
 use crate::flatten::{FlatArg, FlatConnection, FlatGraph};
+use crate::parser::Damage;
 use crate::source::{Diagnostic, Diagnostics, Span};
 use crate::values::{parse_value, ArgValue};
 use vdp_core::click_value as cv;
@@ -265,11 +270,14 @@ struct Checker<'a> {
     options: &'a CheckOptions,
     diagnostics: &'a mut Diagnostics,
     classes: Vec<Option<&'static ElementClass>>,
+    /// Per element: an argument did not parse (reported), so what it decides is unknown.
+    bad_arguments: Vec<bool>,
 }
 
 /// Checks a flattened configuration. The result is meaningful only if no error was reported.
 pub fn check(flat: &FlatGraph, options: &CheckOptions, diagnostics: &mut Diagnostics) -> CheckedGraph {
-    let mut checker = Checker { flat, options, diagnostics, classes: Vec::new() };
+    let first_new = diagnostics.items.len();
+    let mut checker = Checker { flat, options, diagnostics, classes: Vec::new(), bad_arguments: vec![false; flat.elements.len()] };
     checker.resolve_classes();
     checker.check_reserved_names();
     let mut elements = checker.check_arguments();
@@ -280,7 +288,49 @@ pub fn check(flat: &FlatGraph, options: &CheckOptions, diagnostics: &mut Diagnos
     checker.check_devices(&elements);
     checker.check_limits(&elements);
     checker.check_schedule_targets(&elements);
+    once_per_place(diagnostics, first_new);
     CheckedGraph { elements, connections: flat.connections.clone() }
+}
+
+/// A port found unconnected: `text` says which (`output 1 of 'x' (Tee)`), `note` why the
+/// class has it (` (one per pattern)`).
+struct Unconnected {
+    element: usize,
+    output: bool,
+    text: String,
+    note: String,
+}
+
+/// A message with every quoted part left out (`'in1/c'`, `'eth1'`): what one rule says at one
+/// place of a compound class, whatever the instance's names and parameters.
+fn instance_free(message: &str) -> String {
+    message.split('\'').step_by(2).collect::<Vec<_>>().join("''")
+}
+
+/// Keeps one of the diagnostics from `first` on that say the same at the same place: a rule
+/// broken inside a compound class fires once per instance, all at the class's text.
+pub fn once_per_place(diagnostics: &mut Diagnostics, first: usize) {
+    let mut seen: HashMap<(Span, String), usize> = HashMap::new();
+    let mut repeats: HashMap<usize, usize> = HashMap::new();
+    let mut kept = Vec::new();
+    for (index, diagnostic) in diagnostics.items.drain(..).enumerate() {
+        if index >= first {
+            if let Some(span) = diagnostic.span {
+                let key = (span, instance_free(&diagnostic.message));
+                if let Some(&at) = seen.get(&key) {
+                    *repeats.entry(at).or_default() += 1;
+                    continue;
+                }
+                seen.insert(key, kept.len());
+            }
+        }
+        kept.push(diagnostic);
+    }
+    for (at, count) in repeats {
+        let noun = if count == 1 { "instance" } else { "instances" };
+        kept[at].notes.push(format!("the same holds in {count} other {noun} of the compound"));
+    }
+    diagnostics.items = kept;
 }
 
 fn port_word(n: u16, singular: &str) -> String {
@@ -315,7 +365,7 @@ impl Checker<'_> {
         }
         for element in &self.flat.elements {
             // Elements the coordinator added (task splits) carry the flag; text never sets it.
-            if !element.root && is_reserved_name(&element.name) {
+            if !element.root && element.damage < Damage::Declaration && is_reserved_name(&element.name) {
                 self.diagnostics.push(
                     Diagnostic::error(element.span, format!("element name '{}' is reserved for the coordinator", element.name))
                         .note("names with '@' followed by a word (like 'tx@shaper') belong to elements the coordinator adds on the root's behalf; rename the element"),
@@ -326,8 +376,24 @@ impl Checker<'_> {
 
     fn resolve_classes(&mut self) {
         for element in &self.flat.elements {
+            // Nothing is known about a failed declaration, not even its class.
+            if element.damage == Damage::Declaration {
+                self.classes.push(None);
+                continue;
+            }
             let class = self.options.catalog.class_by_name(&element.class);
             match class {
+                None if crate::unsupported::lookup(&element.class).is_some() => {
+                    let left_out = crate::unsupported::lookup(&element.class).expect("just found");
+                    self.diagnostics.push(
+                        Diagnostic::error(
+                            element.class_span,
+                            format!("element class '{}' is a Click class vdp does not support (element '{}'): {}", element.class, element.name, left_out.reason.summary()),
+                        )
+                        .note(format!("{}: {}", left_out.class, left_out.detail))
+                        .note("docs/click-frontend.md lists the Click classes vdp leaves out and why"),
+                    );
+                }
                 None => {
                     let suggestions = suggest_classes_in(self.options.catalog, &element.class);
                     let mut diagnostic = Diagnostic::error(
@@ -359,7 +425,9 @@ impl Checker<'_> {
             let mut args: Vec<Option<ArgValue>> = vec![None; class.args.len()];
             let mut given: Vec<Option<Option<Span>>> = vec![None; class.args.len()];
             let mut repeated = Vec::new();
-            if self.classes[index].is_some() {
+            let reported_before = self.diagnostics.items.len();
+            // An unknown configuration is not checked: what it holds is not known.
+            if self.classes[index].is_some() && element.damage < Damage::Configuration {
                 for (arg, placement) in element.args.iter().zip(place_arguments(class, &element.args)) {
                     match placement {
                         Placement::UnknownKeyword(word) => {
@@ -407,11 +475,14 @@ impl Checker<'_> {
                         }
                     }
                 }
+                // An argument that did not parse may hold the ones after it (a missing comma):
+                // what seems missing then is not reported too.
+                let argument_failed = self.diagnostics.items.len() > reported_before;
                 for (slot, spec) in class.args.iter().enumerate() {
                     if given[slot].is_some() {
                         continue;
                     }
-                    if spec.required {
+                    if spec.required && !argument_failed {
                         self.diagnostics.error(
                             element.span,
                             format!("{} '{}' is missing its required argument {}", class.name, element.name, spec.keyword),
@@ -438,6 +509,7 @@ impl Checker<'_> {
                     }
                 }
             }
+            self.bad_arguments[index] = self.diagnostics.items.len() > reported_before;
             out.push(CheckedElement {
                 name: element.name.clone(),
                 class,
@@ -513,6 +585,7 @@ impl Checker<'_> {
     }
 
     fn check_ports(&mut self, elements: &mut [CheckedElement]) {
+        let mut unconnected: Vec<Unconnected> = Vec::new();
         let count = elements.len();
         let mut used_outputs: Vec<Vec<u16>> = vec![Vec::new(); count];
         let mut used_inputs: Vec<Vec<u16>> = vec![Vec::new(); count];
@@ -521,7 +594,8 @@ impl Checker<'_> {
             used_inputs[connection.to].push(connection.to_port);
         }
         for (index, element) in elements.iter_mut().enumerate() {
-            if self.classes[index].is_none() {
+            // An unknown class or configuration decides nothing: the ports are the ones used.
+            if self.classes[index].is_none() || self.flat.elements[index].damage >= Damage::Configuration {
                 let max_port = |ports: &[u16]| ports.iter().max().map_or(0, |p| p + 1);
                 element.inputs = max_port(&used_inputs[index]);
                 element.outputs = max_port(&used_outputs[index]);
@@ -559,9 +633,14 @@ impl Checker<'_> {
             element.inputs = inputs;
             element.outputs = outputs;
             let name = &element.name;
+            let unknown_outputs = self.outputs_unknown(index, class);
+            let connections_lost = self.flat.elements[index].damage >= Damage::Connections;
             for (side, count, range, used, note) in
                 [("input", inputs, class.inputs, &used_inputs[index], String::new()), ("output", outputs, class.outputs, &used_outputs[index], why)]
             {
+                if side == "output" && unknown_outputs {
+                    continue;
+                }
                 if !range.contains(count) && !(side == "output" && class.output_rule == OutputRule::OnePerRepeatedArgument) {
                     self.diagnostics.error(
                         element.span,
@@ -569,19 +648,23 @@ impl Checker<'_> {
                     );
                     continue;
                 }
+                if connections_lost {
+                    continue;
+                }
                 for port in 0..count {
                     if !used.contains(&port) {
-                        self.diagnostics.error(
-                            element.span,
-                            format!("{side} {port} of '{name}' ({}) is not connected{note}", class.name),
-                        );
+                        unconnected.push(Unconnected { element: index, output: side == "output", text: format!("{side} {port} of '{name}' ({})", class.name), note: note.clone() });
                     }
                 }
             }
         }
+        self.report_unconnected(unconnected);
         for connection in &self.flat.connections {
             for (side, index, port) in [("output", connection.from, connection.from_port), ("input", connection.to, connection.to_port)] {
-                if self.classes[index].is_none() {
+                if self.classes[index].is_none() || self.flat.elements[index].damage >= Damage::Configuration {
+                    continue;
+                }
+                if side == "output" && self.classes[index].is_some_and(|class| self.outputs_unknown(index, class)) {
                     continue;
                 }
                 let element = &elements[index];
@@ -595,6 +678,54 @@ impl Checker<'_> {
                 }
             }
         }
+    }
+
+    /// Where element `index`'s text ends: its name, class or last argument, whichever is last.
+    fn text_end(&self, index: usize) -> Option<Span> {
+        let element = &self.flat.elements[index];
+        element.span.into_iter().chain(element.class_span).chain(element.args.iter().filter_map(|a| a.span)).max_by_key(|s| s.end)
+    }
+
+    /// Reports unconnected ports. An unconnected output written right before an unconnected
+    /// input (no element or connection between them) is one mistake, a missing '->', and one
+    /// error naming both.
+    fn report_unconnected(&mut self, found: Vec<Unconnected>) {
+        let mut starts: Vec<(Span, usize)> = self.flat.elements.iter().enumerate().filter_map(|(i, e)| e.span.map(|s| (s, i))).collect();
+        starts.sort_by_key(|(s, _)| (s.file.0, s.start));
+        let connections: Vec<Span> = self.flat.connections.iter().filter_map(|c| c.span).collect();
+        let mut paired = vec![false; found.len()];
+        for (a, output) in found.iter().enumerate().filter(|(_, f)| f.output) {
+            let Some(end) = self.text_end(output.element) else { continue };
+            // The next element written after this one, if nothing connects in between; of the
+            // instances of a compound (which share their text), the one of the same instance.
+            let Some(&(next_span, _)) = starts.iter().find(|(s, _)| s.file == end.file && s.start >= end.end) else { continue };
+            let instance = |name: &str| name.rsplit_once('/').map_or("", |(prefix, _)| prefix).to_string();
+            let own = instance(&self.flat.elements[output.element].name);
+            let Some(&(_, next)) = starts.iter().find(|(s, i)| *s == next_span && instance(&self.flat.elements[*i].name) == own) else { continue };
+            if connections.iter().any(|c| c.file == end.file && c.start >= end.end && c.start < next_span.start) {
+                continue;
+            }
+            let Some(b) = found.iter().enumerate().position(|(b, f)| !f.output && f.element == next && !paired[b]) else { continue };
+            paired[a] = true;
+            paired[b] = true;
+            self.diagnostics.push(
+                Diagnostic::error(
+                    self.flat.elements[output.element].span,
+                    format!("{} is not connected{}, nor is {}{}, written right after it", output.text, output.note, found[b].text, found[b].note),
+                )
+                    .note("a '->' between them may be missing"),
+            );
+        }
+        for (index, finding) in found.iter().enumerate() {
+            if !paired[index] {
+                self.diagnostics.error(self.flat.elements[finding.element].span, format!("{} is not connected{}", finding.text, finding.note));
+            }
+        }
+    }
+
+    /// Whether the element's output count rests on an argument that did not parse.
+    fn outputs_unknown(&self, index: usize, class: &ElementClass) -> bool {
+        self.bad_arguments[index] && class.output_rule != OutputRule::ByUse
     }
 
     /// Resolves agnostic ports and reports push/pull conflicts, following Click's rules.
@@ -824,7 +955,9 @@ impl Checker<'_> {
             for value in &element.repeated {
                 let ArgValue::ElementNumber(target, number) = value else { continue };
                 let Some(target_index) = elements.iter().position(|e| e.name == *target) else { continue };
-                if !elements[target_index].is_task() {
+                // Whether an element not known (its class or configuration) is a task is unknown.
+                let known = self.classes[target_index].is_some() && self.flat.elements[target_index].damage < Damage::Configuration;
+                if known && !elements[target_index].is_task() {
                     self.diagnostics.error(self.flat.elements[index].span, format!("'{}' schedules '{target}', which is not a task", element.name));
                 }
                 if element.class.name == "StaticThreadSched" && *number >= self.options.limits.max_threads {

@@ -190,21 +190,12 @@ pub fn compile(graph: &CheckedGraph, system: &SystemConfig) -> Result<Vec<u8>, C
         w.u32(connection.to as u32);
         w.u16(connection.to_port);
     }
-    let pins: Vec<(&str, u32)> = graph
-        .elements
-        .iter()
-        .filter(|e| e.class.name == "StaticThreadSched")
-        .flat_map(|e| e.repeated.iter())
-        .filter_map(|v| match v {
-            ArgValue::ElementNumber(name, thread) => Some((name.as_str(), *thread)),
-            _ => None,
-        })
-        .collect();
+    let pins = crate::tasks::thread_pins(graph);
     for task in &tasks {
         let index = graph.find(&task.name).expect("tasks name elements of the graph");
         w.u32(index as u32);
         w.u32(u32::try_from(task.cost).unwrap_or(u32::MAX));
-        w.u32(pins.iter().rev().find(|(name, _)| *name == task.name).map_or(format::UNPINNED, |(_, t)| *t));
+        w.u32(pins.iter().find(|(name, _)| *name == task.name).map_or(format::UNPINNED, |(_, t)| *t));
     }
     let total = u32::try_from(w.0.len()).map_err(|_| CompileError::TooLarge("bytes"))?;
     w.0[8..12].copy_from_slice(&total.to_le_bytes());

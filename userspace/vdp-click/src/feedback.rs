@@ -64,6 +64,7 @@ pub fn break_cycles(flat: &mut FlatGraph, catalog: Catalog, diagnostics: &mut Di
             span,
             class_span: span,
             root: false,
+            damage: Default::default(),
         };
         let queue = flat.elements.len();
         flat.elements.push(element("feedback_queue", "Queue", vec![FlatArg { text: FEEDBACK_QUEUE_CAPACITY.to_string(), span }]));

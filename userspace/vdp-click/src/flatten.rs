@@ -3,7 +3,7 @@
 //! ports are joined end to end.
 
 use crate::args::split_args;
-use crate::parser::{CompoundClass, Scope, INPUT_PSEUDO, OUTPUT_PSEUDO};
+use crate::parser::{CompoundClass, Damage, Scope, INPUT_PSEUDO, OUTPUT_PSEUDO};
 use crate::source::{Diagnostic, Diagnostics, Span};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -29,6 +29,10 @@ pub struct FlatElement {
     /// tenant may read its handlers and write none. Never set for what a tenant wrote.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub root: bool,
+    /// What an error already reported leaves unknown about it ([`Damage`]); `None` for every
+    /// element of a configuration without errors.
+    #[serde(skip)]
+    pub damage: Damage,
 }
 
 impl FlatElement {
@@ -82,6 +86,10 @@ impl FlatGraph {
 /// Deepest nesting of compound instances; deeper means a class that contains itself.
 const MAX_COMPOUND_DEPTH: usize = 32;
 
+/// Most elements and connections a configuration may expand to: compounds of compounds can
+/// multiply without bound, and the kernel takes 4096 elements at most.
+pub const MAX_FLAT_ELEMENTS: usize = 65_536;
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
 enum Node {
     Real(usize),
@@ -106,7 +114,26 @@ struct Flattener<'a> {
     compound_names: Vec<String>,
     globals: &'a [crate::parser::Define],
     diagnostics: &'a mut Diagnostics,
+    /// Compound instances whose port paths are unknown: connections to them, or inside their
+    /// class, were in text that did not parse.
+    damaged_instances: HashSet<usize>,
+    /// The file's end was lost to an unterminated construct.
+    truncated: bool,
+    /// See [`Scope::defines_unknown`].
+    defines_unknown: bool,
+    /// Undefined variables reported, by place: each compound instance would repeat them.
+    reported_variables: HashSet<(Span, String)>,
+    /// The compound classes being expanded, outermost first: one met again contains itself.
+    expanding: Vec<*const CompoundClass>,
+    /// Where a compound was found to contain itself: each instance would repeat it.
+    reported_cycles: HashSet<Span>,
+    /// The expansion passed [`MAX_FLAT_ELEMENTS`] and stopped (reported).
+    overflowed: bool,
 }
+
+/// A variable's value in a compound instance; `None` when it is unknown (its argument was
+/// missing or unknown itself), which is not an error of its own.
+type Bindings = HashMap<String, Option<String>>;
 
 /// Flattens a parsed file.
 pub fn flatten(scope: &Scope, diagnostics: &mut Diagnostics) -> FlatGraph {
@@ -117,10 +144,23 @@ pub fn flatten(scope: &Scope, diagnostics: &mut Diagnostics) -> FlatGraph {
         compound_names: Vec::new(),
         globals: &scope.defines,
         diagnostics,
+        damaged_instances: HashSet::new(),
+        truncated: scope.truncated,
+        defines_unknown: scope.defines_unknown,
+        reported_variables: HashSet::new(),
+        expanding: Vec::new(),
+        reported_cycles: HashSet::new(),
+        overflowed: false,
     };
-    flattener.instantiate(scope, &[scope], "", &HashMap::new(), None, 0);
+    flattener.instantiate(scope, &[scope], "", &HashMap::new(), None, 0, Damage::None);
     flattener.join_edges();
     flattener.check_unique_names();
+    if flattener.truncated || flattener.overflowed {
+        // The lost (or unexpanded) text may have connected any of them.
+        for element in &mut flattener.graph.elements {
+            element.damage.worsen(Damage::Connections);
+        }
+    }
     flattener.graph
 }
 
@@ -138,7 +178,10 @@ impl Flattener<'_> {
     }
 
     /// Substitutes `$name` outside single quotes, innermost binding first, then global defines.
-    fn expand(&mut self, text: &str, bindings: &HashMap<String, String>, span: Option<Span>) -> String {
+    /// The flag says a variable's value is unknown (undefined, reported once per place; or
+    /// unknown after an earlier error).
+    fn expand(&mut self, text: &str, bindings: &Bindings, span: Option<Span>) -> (String, bool) {
+        let mut unknown = false;
         let mut out = String::new();
         let bytes = text.as_bytes();
         let mut at = 0;
@@ -159,13 +202,24 @@ impl Flattener<'_> {
                         .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
                         .map_or(text.len(), |n| at + 1 + n);
                     let name = &text[at + 1..end];
-                    if let Some(value) = bindings.get(name) {
-                        out.push_str(value);
-                    } else if let Some(define) = self.globals.iter().find(|d| d.name == name) {
-                        out.push_str(&define.value);
-                    } else {
-                        self.diagnostics.error(span, format!("undefined variable '${name}'"));
-                        out.push_str(&text[at..end]);
+                    let value = match bindings.get(name) {
+                        Some(value) => Some(value.as_deref()),
+                        None => self.globals.iter().find(|d| d.name == name).map(|d| d.value.as_deref()),
+                    };
+                    match value {
+                        Some(Some(value)) => out.push_str(value),
+                        Some(None) => {
+                            unknown = true;
+                            out.push_str(&text[at..end]);
+                        }
+                        None => {
+                            unknown = true;
+                            let first = span.is_none_or(|span| self.reported_variables.insert((span, name.to_string())));
+                            if first && !self.defines_unknown {
+                                self.diagnostics.error(span, format!("undefined variable '${name}'"));
+                            }
+                            out.push_str(&text[at..end]);
+                        }
                     }
                     at = end.max(at + 1);
                 }
@@ -176,55 +230,115 @@ impl Flattener<'_> {
                 }
             }
         }
-        out
+        (out, unknown)
     }
 
-    fn args_of(&mut self, config: &Option<(String, Span)>, bindings: &HashMap<String, String>) -> Vec<FlatArg> {
+    /// The arguments, each with whether its value is unknown.
+    fn args_of(&mut self, config: &Option<(String, Span)>, bindings: &Bindings) -> Vec<(FlatArg, bool)> {
         let Some((text, span)) = config else { return vec![] };
         split_args(text)
             .into_iter()
             .map(|arg| {
                 let arg_span = Span::new(span.file, span.start + arg.start, span.start + arg.end);
-                FlatArg { text: self.expand(&arg.text, bindings, Some(arg_span)), span: Some(arg_span) }
+                let (text, unknown) = self.expand(&arg.text, bindings, Some(arg_span));
+                (FlatArg { text, span: Some(arg_span) }, unknown)
             })
             .collect()
     }
 
-    /// Expands one scope under `prefix`. `ports` are this instance's compound port nodes.
+    /// An element about which nothing is known (its declaration failed, its class is broken or
+    /// nests without end): it keeps its place so that its connections stay, and no rule
+    /// checks it.
+    fn placeholder(&mut self, name: String, decl: &crate::parser::ElementDecl) -> usize {
+        self.graph.elements.push(FlatElement {
+            name,
+            class: decl.class.clone(),
+            args: vec![],
+            span: Some(decl.span),
+            class_span: Some(decl.class_span),
+            root: false,
+            damage: Damage::Declaration,
+        });
+        self.graph.elements.len() - 1
+    }
+
+    /// Expands one scope under `prefix`. `ports` are this instance's compound port nodes;
+    /// `inherited` is the damage of the instance, which its elements share.
+    #[allow(clippy::too_many_arguments)]
     fn instantiate(
         &mut self,
         scope: &Scope,
         chain: &[&Scope],
         prefix: &str,
-        bindings: &HashMap<String, String>,
+        bindings: &Bindings,
         ports: Option<(usize, usize)>,
         depth: usize,
+        inherited: Damage,
     ) {
         let mut inputs_of = Vec::with_capacity(scope.elements.len());
         let mut outputs_of = Vec::with_capacity(scope.elements.len());
         for (index, decl) in scope.elements.iter().enumerate() {
+            if self.graph.elements.len() + self.edges.len() > MAX_FLAT_ELEMENTS && !self.overflowed {
+                self.overflowed = true;
+                self.diagnostics.push(
+                    Diagnostic::error(decl.span, format!("the configuration expands to more than {MAX_FLAT_ELEMENTS} elements and connections"))
+                        .note("compounds inside compounds multiply; the kernel takes at most 4096 elements"),
+                );
+            }
+            if self.overflowed {
+                return;
+            }
             if scope.is_compound && (index == INPUT_PSEUDO || index == OUTPUT_PSEUDO) {
                 let (input, output) = ports.expect("compound scopes are instantiated with ports");
+                // A failed statement of the class named its ports.
+                if decl.damage > Damage::None {
+                    self.damaged_instances.insert(input);
+                }
                 inputs_of.push(Node::CompoundOutput(output));
                 outputs_of.push(Node::CompoundInput(input));
                 continue;
             }
             let name = format!("{prefix}{}", decl.name);
+            if decl.damage == Damage::Declaration {
+                let index = self.placeholder(name, decl);
+                inputs_of.push(Node::Real(index));
+                outputs_of.push(Node::Real(index));
+                continue;
+            }
             let args = self.args_of(&decl.config, bindings);
             match self.lookup_class(&decl.class, chain) {
+                Some(class) if class.broken => {
+                    let index = self.placeholder(name, decl);
+                    inputs_of.push(Node::Real(index));
+                    outputs_of.push(Node::Real(index));
+                }
+                Some(class) if self.expanding.contains(&(class as *const CompoundClass)) => {
+                    if self.reported_cycles.insert(decl.class_span) {
+                        self.diagnostics.push(
+                            Diagnostic::error(decl.class_span, format!("compound '{}' contains itself", class.name))
+                                .note("a compound class that contains itself never ends"),
+                        );
+                    }
+                    let index = self.placeholder(name, decl);
+                    inputs_of.push(Node::Real(index));
+                    outputs_of.push(Node::Real(index));
+                }
                 Some(class) if depth >= MAX_COMPOUND_DEPTH => {
                     self.diagnostics.push(
                         Diagnostic::error(decl.class_span, format!("compound '{}' nests too deeply", class.name))
-                            .note("a compound class that contains itself never ends"),
+                            .note(format!("compounds nest at most {MAX_COMPOUND_DEPTH} deep")),
                     );
-                    inputs_of.push(Node::Real(usize::MAX));
-                    outputs_of.push(Node::Real(usize::MAX));
+                    let index = self.placeholder(name, decl);
+                    inputs_of.push(Node::Real(index));
+                    outputs_of.push(Node::Real(index));
                 }
                 Some(class) => {
                     let id = self.compound_count;
                     self.compound_count += 1;
                     self.compound_names.push(name.clone());
-                    if args.len() != class.formals.len() {
+                    // An instance whose configuration is unknown has unknown parameters, not a
+                    // wrong number of them.
+                    if args.len() != class.formals.len() && decl.damage < Damage::Configuration {
                         self.diagnostics.push(
                             Diagnostic::error(
                                 decl.config.as_ref().map_or(decl.class_span, |c| c.1),
@@ -242,24 +356,39 @@ impl Flattener<'_> {
                             )),
                         );
                     }
+                    // Given the wrong number of arguments, which is which is unknown.
+                    let counted = args.len() == class.formals.len();
                     let mut inner = bindings.clone();
-                    for ((formal, _), arg) in class.formals.iter().zip(&args) {
-                        inner.insert(formal.clone(), arg.text.clone());
+                    for (position, (formal, _)) in class.formals.iter().enumerate() {
+                        let value = args.get(position).filter(|(_, unknown)| !unknown && counted).map(|(arg, _)| arg.text.clone());
+                        inner.insert(formal.clone(), value);
+                    }
+                    let mut damage = inherited;
+                    if decl.damage > Damage::None {
+                        self.damaged_instances.insert(id);
+                        damage.worsen(Damage::Connections);
                     }
                     let mut inner_chain = chain.to_vec();
                     inner_chain.push(&class.body);
-                    self.instantiate(&class.body, &inner_chain, &format!("{name}/"), &inner, Some((id, id)), depth + 1);
+                    self.expanding.push(class);
+                    self.instantiate(&class.body, &inner_chain, &format!("{name}/"), &inner, Some((id, id)), depth + 1, damage);
+                    self.expanding.pop();
                     inputs_of.push(Node::CompoundInput(id));
                     outputs_of.push(Node::CompoundOutput(id));
                 }
                 None => {
+                    let mut damage = decl.damage.max(inherited);
+                    if args.iter().any(|(_, unknown)| *unknown) {
+                        damage.worsen(Damage::Configuration);
+                    }
                     self.graph.elements.push(FlatElement {
                         name,
                         class: decl.class.clone(),
-                        args,
+                        args: args.into_iter().map(|(arg, _)| arg).collect(),
                         span: Some(decl.span),
                         class_span: Some(decl.class_span),
                         root: false,
+                        damage,
                     });
                     let index = self.graph.elements.len() - 1;
                     inputs_of.push(Node::Real(index));
@@ -270,15 +399,51 @@ impl Flattener<'_> {
         for connection in &scope.connections {
             let from = outputs_of[connection.from];
             let to = inputs_of[connection.to];
-            if from == Node::Real(usize::MAX) || to == Node::Real(usize::MAX) {
-                continue;
-            }
             self.edges.push(Edge { from, from_port: connection.from_port, to, to_port: connection.to_port, span: connection.span });
+        }
+    }
+
+    /// The compound instance a port node belongs to.
+    fn instance_of(node: Node) -> Option<usize> {
+        match node {
+            Node::Real(_) => None,
+            Node::CompoundInput(id) | Node::CompoundOutput(id) => Some(id),
+        }
+    }
+
+    /// Damage spreads along connections through compound ports: an instance whose port paths
+    /// are unknown leaves the paths of whatever connects to it unknown too.
+    fn spread_damage(&mut self) {
+        // Instances joined by a connection between their ports, walked from the damaged ones.
+        let mut joined: HashMap<usize, Vec<usize>> = HashMap::new();
+        for edge in &self.edges {
+            if let (Some(a), Some(b)) = (Self::instance_of(edge.from), Self::instance_of(edge.to)) {
+                joined.entry(a).or_default().push(b);
+                joined.entry(b).or_default().push(a);
+            }
+        }
+        let mut pending: Vec<usize> = self.damaged_instances.iter().copied().collect();
+        while let Some(id) = pending.pop() {
+            for &next in joined.get(&id).map_or(&[][..], Vec::as_slice) {
+                if self.damaged_instances.insert(next) {
+                    pending.push(next);
+                }
+            }
+        }
+        for edge in &self.edges {
+            for (node, other) in [(edge.from, edge.to), (edge.to, edge.from)] {
+                if let (Node::Real(index), Some(id)) = (node, Self::instance_of(other)) {
+                    if self.damaged_instances.contains(&id) {
+                        self.graph.elements[index].damage.worsen(Damage::Connections);
+                    }
+                }
+            }
         }
     }
 
     /// Replaces paths through compound ports by direct connections between real elements.
     fn join_edges(&mut self) {
+        self.spread_damage();
         let mut leaving: HashMap<(Node, u16), Vec<usize>> = HashMap::new();
         for (index, edge) in self.edges.iter().enumerate() {
             leaving.entry((edge.from, edge.from_port)).or_default().push(index);
@@ -306,7 +471,11 @@ impl Flattener<'_> {
                         match leaving.get(&(virtual_node, edge.to_port)) {
                             Some(next) => pending.extend(next.iter().map(|n| (*n, hops + 1))),
                             None => {
-                                if reported.insert((virtual_node, edge.to_port)) {
+                                // The connection ends nowhere, so its first element's port is
+                                // unconnected: a consequence of this error, or of an earlier one.
+                                self.graph.elements[from].damage.worsen(Damage::Connections);
+                                let known = !self.truncated && !self.overflowed && Self::instance_of(virtual_node).is_some_and(|id| !self.damaged_instances.contains(&id));
+                                if known && reported.insert((virtual_node, edge.to_port)) {
                                     let message = match virtual_node {
                                         Node::CompoundInput(id) => format!(
                                             "'{}' input {} leads nowhere: the compound never uses its input [{}]",
@@ -382,9 +551,24 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(connections(&graph), ["Idle@1[0]->[0]Discard@3"]);
         let (_, errors) = flat("elementclass W { $a | input -> Strip($b) -> output }\nIdle -> W -> [1]W2 :: W(1,2); Idle -> W(3);");
-        assert_eq!(errors.len(), 8, "{errors:?}");
+        // The undefined variable is reported once, not once per instance.
+        assert_eq!(errors.len(), 6, "{errors:?}");
+        assert_eq!(errors.iter().filter(|e| e.contains("undefined variable '$b'")).count(), 1, "{errors:?}");
         let (_, errors) = flat("elementclass Loop { input -> Loop -> output }\nIdle -> Loop -> Discard;");
-        assert!(errors.iter().any(|e| e.contains("nests too deeply")), "{errors:?}");
+        assert_eq!(errors, ["compound 'Loop' contains itself"]);
+        // Through another class too, and however often: each place once, found at once.
+        let (_, errors) = flat("elementclass A { input -> B -> B -> output }\nelementclass B { input -> a :: A -> b :: A -> output }\nIdle -> A -> Discard;");
+        assert_eq!(errors, ["compound 'A' contains itself", "compound 'A' contains itself"]);
+        // Compounds that multiply without containing themselves stop at the bound, with one error.
+        let mut text = String::from("elementclass C0 { input -> Counter -> output }\n");
+        for level in 1..24 {
+            text.push_str(&format!("elementclass C{level} {{ input -> C{p} -> C{p} -> output }}\n", p = level - 1));
+        }
+        text.push_str("Idle -> C23 -> Discard;");
+        let (graph, errors) = flat(&text);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].contains("expands to more than"), "{errors:?}");
+        assert!(graph.elements.len() <= MAX_FLAT_ELEMENTS + 1);
     }
 
     #[test]

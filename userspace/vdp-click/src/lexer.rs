@@ -20,6 +20,12 @@ pub enum Tok {
     Comma,
     Semicolon,
     Bar,
+    /// Where the lexer reported an error (a character that starts no token): the parser fails
+    /// the statement there without a message of its own.
+    Invalid,
+    /// An unterminated comment, string or configuration ran to the end of the file: the rest of
+    /// the text is lost, and with it whatever it declared or connected.
+    Unterminated,
     Eof,
 }
 
@@ -33,13 +39,23 @@ fn is_word_byte(byte: u8) -> bool {
     byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'@' | b'.')
 }
 
-/// Tokenizes a whole file. Bad characters and unterminated constructs are reported and skipped,
-/// so the parser still sees the rest of the file.
+/// Tokenizes a whole file. Bad characters become [`Tok::Invalid`] tokens, so the parser still
+/// sees the rest of the file; the first on a line is reported (a run of them once), the others
+/// on that line are taken for the same mistake. An unterminated construct is reported and
+/// becomes [`Tok::Unterminated`], the last token before the end.
 pub fn tokenize(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Vec<Token> {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
     let mut at = 0;
     let span = |start: usize, end: usize| Span::new(file, start, end);
+    // The line of the last stray character reported; lines are counted up to `counted` so far.
+    let mut reported_line: Option<usize> = None;
+    let (mut line, mut counted) = (0usize, 0usize);
+    let mut line_at = |at: usize| {
+        line += text[counted..at].matches('\n').count();
+        counted = at;
+        line
+    };
     while at < bytes.len() {
         let byte = bytes[at];
         let start = at;
@@ -56,6 +72,7 @@ pub fn tokenize(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Vec<
                 Some(n) => at = at + 2 + n + 2,
                 None => {
                     diagnostics.error(span(at, at + 2), "unterminated comment: '/*' without '*/'");
+                    tokens.push(Token { tok: Tok::Unterminated, span: span(at, bytes.len()) });
                     at = bytes.len();
                 }
             }
@@ -94,10 +111,12 @@ pub fn tokenize(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Vec<
                 }
                 Err(ConfigError::Unterminated) => {
                     diagnostics.error(span(at, at + 1), "unbalanced '(': no matching ')' before end of file");
+                    tokens.push(Token { tok: Tok::Unterminated, span: span(at, bytes.len()) });
                     at = bytes.len();
                 }
                 Err(ConfigError::UnterminatedQuote(quote)) => {
                     diagnostics.error(span(quote, quote + 1), "unterminated quoted string in configuration");
+                    tokens.push(Token { tok: Tok::Unterminated, span: span(at, bytes.len()) });
                     at = bytes.len();
                 }
             }
@@ -109,7 +128,12 @@ pub fn tokenize(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Vec<
                 at += 1;
             }
             if at == start + 1 {
-                diagnostics.error(span(start, at), "'$' must be followed by a variable name");
+                let line = line_at(start);
+                if reported_line != Some(line) {
+                    diagnostics.error(span(start, at), "'$' must be followed by a variable name");
+                    reported_line = Some(line);
+                }
+                tokens.push(Token { tok: Tok::Invalid, span: span(start, at) });
             } else {
                 tokens.push(Token { tok: Tok::Variable(text[start + 1..at].to_string()), span: span(start, at) });
             }
@@ -129,17 +153,40 @@ pub fn tokenize(file: FileId, text: &str, diagnostics: &mut Diagnostics) -> Vec<
             continue;
         }
         let character = text[at..].chars().next().unwrap_or('?');
-        let width = character.len_utf8();
-        let message = match character {
-            ')' => "unbalanced ')' outside any configuration string".to_string(),
-            '=' if text[at..].starts_with("=>") => "'=>' (compound class overloading) is not supported".to_string(),
-            _ => format!("unexpected character {character:?}"),
+        let (message, end) = match character {
+            ')' => ("unbalanced ')' outside any configuration string".to_string(), at + 1),
+            '=' if text[at..].starts_with("=>") => ("'=>' (compound class overloading) is not supported".to_string(), at + 2),
+            _ => {
+                // A run of such characters is one mistake: one error.
+                let first_end = at + character.len_utf8();
+                let end = text[first_end..].find(|c: char| !is_stray(c)).map_or(bytes.len(), |n| first_end + n);
+                let run = &text[at..end];
+                if run.chars().count() == 1 {
+                    (format!("unexpected character {character:?}"), end)
+                } else {
+                    (format!("unexpected characters {run:?}"), end)
+                }
+            }
         };
-        diagnostics.error(span(at, at + width), message);
-        at += width;
+        let line = line_at(at);
+        if reported_line != Some(line) {
+            diagnostics.error(span(at, end), message);
+            reported_line = Some(line);
+        }
+        tokens.push(Token { tok: Tok::Invalid, span: span(at, end) });
+        at = end;
     }
     tokens.push(Token { tok: Tok::Eof, span: span(bytes.len(), bytes.len()) });
     tokens
+}
+
+/// A character that starts no token (and is not `)` or the start of `=>`, which have messages
+/// of their own).
+fn is_stray(c: char) -> bool {
+    let starts_token = c.is_ascii_whitespace()
+        || (c.is_ascii() && is_word_byte(c as u8))
+        || matches!(c, '[' | ']' | '{' | '}' | ',' | ';' | '|' | ':' | '-' | '(' | ')' | '$' | '/' | '=' | '"' | '\'');
+    !starts_token
 }
 
 enum ConfigError {
@@ -239,11 +286,20 @@ mod tests {
 
     #[test]
     fn reports_and_continues() {
-        let (toks, errors) = kinds("a # b ) c");
+        let (toks, errors) = kinds("a # b\n) c");
         assert_eq!(errors, 2);
-        assert_eq!(toks.len(), 4);
+        assert_eq!(toks, [Tok::Word("a".into()), Tok::Invalid, Tok::Word("b".into()), Tok::Invalid, Tok::Word("c".into()), Tok::Eof]);
+        // A run of stray characters is one error, and the rest of its line is the same mistake.
+        let (toks, errors) = kinds("a #%& b => c\nd ^ e");
+        assert_eq!(errors, 2);
+        assert_eq!(toks.iter().filter(|t| **t == Tok::Invalid).count(), 3);
+        let (toks, errors) = kinds("a #%& b");
+        assert_eq!(errors, 1);
+        assert_eq!(toks.iter().filter(|t| **t == Tok::Invalid).count(), 1);
         assert_eq!(kinds("X(\"abc)").1, 1);
         assert_eq!(kinds("/* abc").1, 1);
         assert_eq!(kinds("X(a(b)").1, 1);
+        // What an unterminated construct swallows is marked as lost.
+        assert_eq!(kinds("a :: X(b").0, [Tok::Word("a".into()), Tok::DoubleColon, Tok::Word("X".into()), Tok::Unterminated, Tok::Eof]);
     }
 }

@@ -6,6 +6,7 @@ pub mod args;
 pub mod check;
 pub mod compile;
 pub mod decl;
+pub mod dot;
 pub mod feedback;
 pub mod flatten;
 pub mod lexer;
@@ -16,6 +17,7 @@ pub mod print;
 pub mod source;
 pub mod system;
 pub mod tasks;
+pub mod unsupported;
 pub mod values;
 
 use check::{CheckOptions, CheckedGraph};
@@ -47,7 +49,10 @@ pub fn load_with(catalog: vdp_core::catalog::Catalog, sources: &mut Sources, nam
 /// through an element that feeds back (ICMPError) get a queue ([`feedback::break_cycles`]).
 pub fn check_text(sources: &mut Sources, name: &str, text: &str, options: &CheckOptions, diagnostics: &mut Diagnostics) -> (FlatGraph, CheckedGraph) {
     let mut loaded = load_with(options.catalog, sources, name, text, diagnostics);
+    let before = diagnostics.items.len();
     address_info::resolve(&mut loaded.flat, options.catalog, sources, diagnostics);
+    // Each instance of a compound would repeat the resolver's errors at the class's text.
+    check::once_per_place(diagnostics, before);
     feedback::break_cycles(&mut loaded.flat, options.catalog, diagnostics);
     let checked = check::check(&loaded.flat, options, diagnostics);
     (loaded.flat, checked)

@@ -34,6 +34,7 @@ impl Builder {
             span: None,
             class_span: None,
             root,
+            damage: Default::default(),
         });
         self.graph.elements.len() - 1
     }

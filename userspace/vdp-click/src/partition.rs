@@ -468,6 +468,7 @@ pub(crate) fn build(
                         span: None,
                         class_span: None,
                         root: true,
+                        damage: Default::default(),
                     });
                     graph.elements.len() - 1
                 };

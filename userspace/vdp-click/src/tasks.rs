@@ -231,6 +231,38 @@ pub fn find_tasks(graph: &CheckedGraph) -> Vec<TaskReport> {
     tasks
 }
 
+/// The thread each `StaticThreadSched` entry pins an element to, by name; as in Click, the last
+/// entry for an element wins.
+pub fn thread_pins(graph: &CheckedGraph) -> Vec<(String, u32)> {
+    let mut pins: Vec<(String, u32)> = Vec::new();
+    let entries = graph.elements.iter().filter(|e| e.class.name == "StaticThreadSched").flat_map(|e| e.repeated.iter());
+    for value in entries {
+        if let crate::values::ArgValue::ElementNumber(name, thread) = value {
+            pins.retain(|(pinned, _)| pinned != name);
+            pins.push((name.clone(), *thread));
+        }
+    }
+    pins
+}
+
+/// The thread each task runs on, given each task's pin in task order, as the kernel places a
+/// tenant's tasks when it builds the graph (`kmod/core/element/graph.rs`): a pinned task runs
+/// on its thread, the others go round-robin over threads 0 to `threads` − 1 (the tenant's
+/// `THREADS`, 1 to 8; see docs/netlink.md).
+pub fn place_tasks(pins: &[Option<u32>], threads: u32) -> Vec<u32> {
+    let threads = threads.clamp(1, vdp_core::uapi::TENANT_THREADS_MAX);
+    let mut unpinned = 0u32;
+    pins.iter()
+        .map(|pin| {
+            pin.unwrap_or_else(|| {
+                let thread = unpinned % threads;
+                unpinned = unpinned.wrapping_add(1);
+                thread
+            })
+        })
+        .collect()
+}
+
 /// Where to cut a task over budget: the connection before the first element of its costliest
 /// path at which the running cost passes the budget. Each cut leaves a strictly shorter path.
 fn split_point(graph: &CheckedGraph, task: &TaskReport, budget: u64) -> Option<usize> {
@@ -329,6 +361,7 @@ fn split_at(flat: &mut FlatGraph, graph: &CheckedGraph, cut: usize, capacity: i6
                 class_span: None,
                 // The coordinator adds it on the root's behalf: the tenant cannot write it.
                 root: true,
+                damage: Default::default(),
             });
             flat.elements.len() - 1
         };

@@ -193,3 +193,20 @@ fn names_the_coordinator_gives_what_it_adds_are_reserved() {
     let merged = CheckOptions { coordinator: true, ..CheckOptions::default() };
     assert_eq!(errors_with("Idle -> tx@shaper :: Counter -> Discard;", &merged), Vec::<String>::new());
 }
+
+#[test]
+fn a_click_class_left_out_is_refused_with_its_reason() {
+    for entry in vdp_click::unsupported::UNSUPPORTED {
+        let mut sources = Sources::new();
+        let mut diagnostics = Diagnostics::default();
+        let text = format!("Idle -> x :: {} -> Discard;", entry.class);
+        vdp_click::check_text(&mut sources, "t.click", &text, &CheckOptions::default(), &mut diagnostics);
+        let errors: Vec<_> = diagnostics.items.iter().filter(|d| d.is_error()).collect();
+        assert_eq!(errors.len(), 1, "{}: {errors:?}", entry.class);
+        let error = errors[0];
+        assert!(error.message.contains(&format!("'{}' is a Click class vdp does not support", entry.class)), "{error:?}");
+        assert!(error.message.ends_with(entry.reason.summary()), "{error:?}");
+        assert!(error.notes.iter().all(|n| !n.contains("did you mean")), "{error:?}");
+        assert!(sources.render(error).starts_with("t.click:1:14: error"), "{}", sources.render(error));
+    }
+}

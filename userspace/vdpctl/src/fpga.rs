@@ -21,7 +21,7 @@ pub struct FpgaArgs {
     #[command(subcommand)]
     pub command: Option<FpgaCommand>,
     /// Configurations: FILE (tenant "tenant", as `vdpctl run` names it) or TENANT=FILE, one
-    /// tenant each.
+    /// tenant each; FILE `-` is standard input.
     #[arg(required = true)]
     pub configs: Vec<String>,
     /// The board description (TOML).
@@ -52,7 +52,7 @@ pub enum FpgaCommand {
 
 #[derive(Args, Debug)]
 pub struct PartitionArgs {
-    /// TENANT=FILE.
+    /// TENANT=FILE (FILE `-` for standard input).
     pub config: String,
     /// The system config: its [fpga] board, the tenant's devices, limits and [tenant.fpga].
     #[arg(long)]
@@ -194,7 +194,8 @@ fn run_partition(args: &PartitionArgs) -> Result<ExitCode> {
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
     let board = system_board(&system, &args.system, &mut sources, &mut diagnostics)?;
-    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
+    let (name, text) = crate::frontend::read_config(file)?;
+    let file = name.as_str();
     let options = CheckOptions {
         limits: system.limits.clone(),
         devices: Some(entry.device.iter().map(|d| d.name.clone()).collect()),
@@ -247,6 +248,7 @@ fn generate(args: &FpgaArgs) -> Result<ExitCode> {
     let board_file = sources.add(board_path.display().to_string(), board_text.clone());
     let board = board::parse(board_file, &board_text, &mut diagnostics);
     let mut graphs = Vec::new();
+    crate::frontend::stdin_at_most_once(args.configs.iter().map(|arg| name_and_file(arg).1))?;
     for (i, arg) in args.configs.iter().enumerate() {
         let (tenant, file) = name_and_file(arg);
         let tenant = match tenant {
@@ -257,8 +259,8 @@ fn generate(args: &FpgaArgs) -> Result<ExitCode> {
         if graphs.iter().any(|(t, _): &(String, _)| *t == tenant) {
             bail!("tenant '{tenant}' is named twice");
         }
-        let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {file}"))?;
-        let (_, checked) = vdp_click::check_text(&mut sources, file, &text, &CheckOptions::default(), &mut diagnostics);
+        let (name, text) = crate::frontend::read_config(file)?;
+        let (_, checked) = vdp_click::check_text(&mut sources, &name, &text, &CheckOptions::default(), &mut diagnostics);
         graphs.push((tenant, checked));
     }
     let design = match (&board, diagnostics.has_errors()) {

@@ -13,7 +13,8 @@ use vdp_core::catalog;
 
 #[derive(Args)]
 pub struct CheckArgs {
-    /// Configuration files; write TENANT=FILE to check a file against that tenant's devices.
+    /// Configuration files (`-` for standard input); write TENANT=FILE to check a file against
+    /// that tenant's devices.
     #[arg(required = true)]
     files: Vec<String>,
     /// System config (TOML) whose limits and tenant devices apply.
@@ -36,7 +37,8 @@ pub struct CheckArgs {
 
 #[derive(Args)]
 pub struct FlattenArgs {
-    file: PathBuf,
+    /// The configuration (`-` for standard input).
+    file: String,
     #[arg(long)]
     json: bool,
 }
@@ -45,7 +47,7 @@ pub struct FlattenArgs {
 pub struct MergeArgs {
     #[arg(long, required = true)]
     system: PathBuf,
-    /// TENANT=FILE, one per tenant.
+    /// TENANT=FILE, one per tenant (FILE `-` for standard input).
     #[arg(required = true)]
     tenants: Vec<String>,
     #[arg(long)]
@@ -56,7 +58,7 @@ pub struct MergeArgs {
 pub struct CompileArgs {
     #[arg(long, required = true)]
     system: PathBuf,
-    /// TENANT=FILE, one per tenant.
+    /// TENANT=FILE, one per tenant (FILE `-` for standard input).
     #[arg(required = true)]
     tenants: Vec<String>,
     /// Where to write the compiled graph.
@@ -72,12 +74,41 @@ pub struct CompileArgs {
 
 #[derive(Args)]
 pub struct ClassesArgs {
+    /// List the Click classes vdp leaves out on purpose, with the reasons, instead.
+    #[arg(long)]
+    unsupported: bool,
     #[arg(long)]
     json: bool,
 }
 
 fn read(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// What diagnostics call a configuration read from standard input.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Reads a configuration: `-` is standard input, named [`STDIN_NAME`] in diagnostics, and can
+/// be read once in a run. Returns the name for diagnostics and the text.
+pub fn read_config(path: &str) -> Result<(String, String)> {
+    static STDIN_READ: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if path != "-" {
+        return Ok((path.to_string(), read(Path::new(path))?));
+    }
+    if STDIN_READ.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        bail!("standard input ('-') can be given as one configuration only");
+    }
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text).context("cannot read the configuration from standard input")?;
+    Ok((STDIN_NAME.to_string(), text))
+}
+
+/// Refuses `-` (standard input) as more than one of `files` before anything is read.
+pub fn stdin_at_most_once<'a>(files: impl IntoIterator<Item = &'a str>) -> Result<()> {
+    if files.into_iter().filter(|f| *f == "-").count() > 1 {
+        bail!("standard input ('-') can be given as one configuration only");
+    }
+    Ok(())
 }
 
 pub fn read_system(path: &Path) -> Result<SystemConfig> {
@@ -139,9 +170,11 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
     let mut all_valid = true;
     let mut reports = Vec::new();
     let catalog = catalog_for(args.engine.as_deref())?;
+    stdin_at_most_once(args.files.iter().map(|arg| name_and_file(arg).1))?;
     for arg in &args.files {
-        let (tenant, file) = name_and_file(arg);
-        let text = read(Path::new(file))?;
+        let (tenant, path) = name_and_file(arg);
+        let (name, text) = read_config(path)?;
+        let file = name.as_str();
         let mut options = CheckOptions {
             coordinator: args.merged,
             catalog,
@@ -267,8 +300,7 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
 }
 
 pub fn run_flatten(args: &FlattenArgs) -> Result<ExitCode> {
-    let text = read(&args.file)?;
-    let name = args.file.display().to_string();
+    let (name, text) = read_config(&args.file)?;
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
     let loaded = vdp_click::load(&mut sources, &name, &text, &mut diagnostics);
@@ -334,18 +366,15 @@ pub fn stock_catalog() -> Catalog {
 }
 
 fn tenant_sources(specs: &[String]) -> Result<Vec<TenantSource>> {
+    stdin_at_most_once(specs.iter().map(|spec| name_and_file(spec).1))?;
     specs
         .iter()
         .map(|spec| {
             let (Some(tenant), file) = name_and_file(spec) else {
                 bail!("'{spec}': write TENANT=FILE")
             };
-            Ok(TenantSource {
-                tenant: tenant.to_string(),
-                file_name: file.to_string(),
-                text: read(Path::new(file))?,
-                catalog: stock_catalog(),
-            })
+            let (file_name, text) = read_config(file)?;
+            Ok(TenantSource { tenant: tenant.to_string(), file_name, text, catalog: stock_catalog() })
         })
         .collect()
 }
@@ -463,6 +492,30 @@ pub fn compile_tenant(system: &SystemConfig, tenant: &str, file_name: &str, text
 }
 
 pub fn run_classes(args: &ClassesArgs) -> Result<ExitCode> {
+    if args.unsupported {
+        use vdp_click::unsupported::UNSUPPORTED;
+        if args.json {
+            let value: Vec<_> = UNSUPPORTED
+                .iter()
+                .map(|u| serde_json::json!({ "name": u.class, "reason": u.reason, "why": u.reason.summary(), "detail": u.detail }))
+                .collect();
+            print_json(&serde_json::Value::Array(value))?;
+        } else {
+            let mut reasons: Vec<vdp_click::unsupported::Reason> = Vec::new();
+            for u in UNSUPPORTED {
+                if !reasons.contains(&u.reason) {
+                    reasons.push(u.reason);
+                }
+            }
+            for reason in reasons {
+                println!("{}: {}", reason.heading(), reason.summary());
+                for u in UNSUPPORTED.iter().filter(|u| u.reason == reason) {
+                    println!("  {:<20} {}", u.class, u.detail);
+                }
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     let classes: Vec<_> = catalog::all_classes()
         .filter(|c| c.audience == catalog::Audience::Tenant)
         .collect();

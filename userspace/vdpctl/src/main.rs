@@ -9,6 +9,7 @@ mod frontend;
 mod graph;
 mod info;
 mod netlink;
+mod pretty;
 mod run;
 mod stats;
 mod tenant;
@@ -73,7 +74,7 @@ enum Command {
     #[command(subcommand)]
     Engine(coord::engine::EngineCommand),
     /// Show your tenant's installed configuration, its tasks and their threads.
-    Show(coord::client::PlainArgs),
+    Show(coord::client::ShowArgs),
     /// Read ELEMENT.HANDLER of your tenant's graph through the coordinator.
     Read(coord::client::ReadArgs),
     /// Write ELEMENT.HANDLER [VALUE] of your tenant's graph through the coordinator.
@@ -90,6 +91,9 @@ enum Command {
     Flatten(frontend::FlattenArgs),
     /// Merge tenant configurations into one graph, each tenant's elements prefixed with its name.
     Merge(frontend::MergeArgs),
+    /// Show a configuration as vdp would run it: its ports, tasks and threads, as Click text or
+    /// as a Graphviz picture (--dot).
+    Pretty(pretty::PrettyArgs),
     /// Merge tenant configurations and write the compiled graph the kernel installs.
     Compile(frontend::CompileArgs),
     /// List the supported element classes.
@@ -125,6 +129,7 @@ fn main() -> ExitCode {
         Command::Check(args) => frontend::run_check(&args),
         Command::Flatten(args) => frontend::run_flatten(&args),
         Command::Merge(args) => frontend::run_merge(&args),
+        Command::Pretty(args) => pretty::run(&args),
         Command::Compile(args) => frontend::run_compile(&args),
         Command::Classes(args) => frontend::run_classes(&args),
         Command::Run(args) => run::run(&args, run::engine::start),

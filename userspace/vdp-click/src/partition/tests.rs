@@ -251,7 +251,7 @@ fn build_random(random: &Random) -> (FlatGraph, CheckedGraph) {
     for (index, pin) in random.pins.iter().enumerate() {
         let level = [Level::Any, Level::Kernel, Level::Container][usize::from(*pin)];
         let name = format!("e{index}");
-        flat.elements.push(FlatElement { name: name.clone(), class: "Counter".into(), args: vec![], span: None, class_span: None, root: false });
+        flat.elements.push(FlatElement { name: name.clone(), class: "Counter".into(), args: vec![], span: None, class_span: None, root: false, damage: Default::default() });
         checked.elements.push(CheckedElement {
             name,
             class: at_level(counter, level),

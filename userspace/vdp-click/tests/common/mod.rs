@@ -164,6 +164,7 @@ pub fn flat_graph() -> impl Strategy<Value = FlatGraph> {
                     span: None,
                     class_span: None,
                     root: false,
+                    damage: Default::default(),
                 })
                 .collect(),
             connections: connections

@@ -36,8 +36,8 @@ pub struct Connection {
 
 #[derive(Args)]
 pub struct InstallArgs {
-    /// The Click configuration; it replaces the tenant's current one.
-    file: PathBuf,
+    /// The Click configuration (`-` for standard input); it replaces the tenant's current one.
+    file: String,
     /// The container engine: its classes are described to the coordinator, and it is
     /// (re)started on the container part if the configuration has one.
     #[command(flatten)]
@@ -48,6 +48,16 @@ pub struct InstallArgs {
 
 #[derive(Args)]
 pub struct PlainArgs {
+    #[command(flatten)]
+    conn: Connection,
+}
+
+#[derive(Args)]
+pub struct ShowArgs {
+    /// Write the installed graph as Graphviz dot text instead: its elements, ports, tasks and
+    /// the threads the kernel runs them on (as `vdpctl pretty --dot` draws a file).
+    #[arg(long, conflicts_with = "json")]
+    dot: bool,
     #[command(flatten)]
     conn: Connection,
 }
@@ -191,8 +201,8 @@ fn list(value: &serde_json::Value) -> String {
 }
 
 pub fn run_install(args: &InstallArgs) -> Result<ExitCode> {
-    let source = std::fs::read_to_string(&args.file).with_context(|| format!("cannot read {}", args.file.display()))?;
-    let file_name = args.file.file_name().map_or_else(|| args.file.display().to_string(), |n| n.to_string_lossy().into_owned());
+    let (name, source) = crate::frontend::read_config(&args.file)?;
+    let file_name = Path::new(&name).file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned());
     // The tenant's own classes, when it names its engine; the stock engine's are the
     // coordinator's already.
     let classes = match args.engine.engine.is_some() || std::env::var_os("VDP_ENGINE").is_some() {
@@ -253,8 +263,44 @@ pub fn run_remove(args: &PlainArgs) -> Result<ExitCode> {
     Ok(code)
 }
 
-pub fn run_show(args: &PlainArgs) -> Result<ExitCode> {
-    run(&args.conn, Op::Show, |r| print!("{}", render_show(r)))
+pub fn run_show(args: &ShowArgs) -> Result<ExitCode> {
+    if !args.dot {
+        return run(&args.conn, Op::Show { graph: false }, |r| print!("{}", render_show(r)));
+    }
+    let response = match call(&args.conn, Op::Show { graph: true }) {
+        Ok(response) => response,
+        Err(code) => return Ok(code),
+    };
+    if response.status != Status::Ok {
+        return Ok(finish(&response, false, |_| {}));
+    }
+    for warning in &response.warnings {
+        eprintln!("{warning}");
+    }
+    match show_dot(&response.result) {
+        Ok(dot) => {
+            print!("{dot}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(why) => {
+            eprintln!("vdpctl: {why}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
+/// The installed graph of a `show` answer as dot text.
+pub(crate) fn show_dot(r: &serde_json::Value) -> std::result::Result<String, String> {
+    let tenant = r["tenant"].as_str().unwrap_or("?");
+    let c = &r["configuration"];
+    if c.is_null() {
+        return Err(format!("tenant {tenant} has no configuration installed"));
+    }
+    if c["graph"].is_null() {
+        return Err(format!("the coordinator sent no graph for tenant {tenant}: its configuration is not installed, or the coordinator is older than this vdpctl"));
+    }
+    let view: vdp_click::dot::View = serde_json::from_value(c["graph"].clone()).map_err(|e| format!("the coordinator's graph is not understood: {e}"))?;
+    Ok(view.to_dot())
 }
 
 fn render_show(r: &serde_json::Value) -> String {
@@ -482,7 +528,7 @@ mod tests {
         let (client, server) = UnixStream::pair().unwrap();
         protocol::write_line(&server, &Response::error(Status::Refused, "refused (limit: 16 connections at once per caller)")).unwrap();
         drop(server);
-        let request = Request { version: PROTOCOL_VERSION, tenant: None, op: Op::Show };
+        let request = Request { version: PROTOCOL_VERSION, tenant: None, op: Op::Show { graph: false } };
         let response = exchange(&client, &request).unwrap();
         assert_eq!(response.status, Status::Refused);
         assert!(response.message.contains("limit: 16"), "{}", response.message);

@@ -86,8 +86,9 @@ struct Compiled {
     /// (the coordinator added them: a bandwidth shaper, a split queue), in graph order.
     elements: Vec<(String, &'static str, bool)>,
     analysis: tasks::Analysis,
-    /// Task name → thread, from `StaticThreadSched`; unpinned tasks run on thread 0.
-    pins: Vec<(String, u32)>,
+    /// The installed graph for a picture (`vdpctl show --dot`), its tasks with their pins; the
+    /// threads they run on follow the tenant's thread count ([`vdp_click::dot::View::place_threads`]).
+    view: vdp_click::dot::View,
     warnings: Vec<String>,
     /// What runs in the tenant's container engine, if the partition cut anything off.
     container: Option<ContainerPart>,
@@ -147,21 +148,12 @@ impl ContainerPart {
 /// Checks one tenant's configuration against the system config and compiles it
 /// ([`frontend::compile_tenant`]). The error is the rendered diagnostics.
 fn compile_tenant(system: &SystemConfig, tenant: &str, config: &TenantConfig) -> std::result::Result<Compiled, String> {
-    let frontend::CompiledTenant { blob, merged, warnings } = frontend::compile_tenant(system, tenant, &config.file_name, &config.source, frontend::catalog_of(&config.classes).map_err(|e| format!("{e:#}"))?)?;
-    let pins = merged
-        .checked
-        .elements
-        .iter()
-        .filter(|e| e.class.name == "StaticThreadSched")
-        .flat_map(|e| e.repeated.iter())
-        .filter_map(|v| match v {
-            vdp_click::values::ArgValue::ElementNumber(name, thread) => Some((name.clone(), *thread)),
-            _ => None,
-        })
-        .collect();
+    let catalog = frontend::catalog_of(&config.classes).map_err(|e| format!("{e:#}"))?;
+    let frontend::CompiledTenant { blob, merged, warnings } = frontend::compile_tenant(system, tenant, &config.file_name, &config.source, catalog)?;
+    let view = vdp_click::dot::View::of_merged(format!("tenant {tenant}: {}, installed", config.file_name), system, &merged, |_| catalog);
     let elements = merged.checked.elements.iter().map(|e| (e.name.clone(), e.class.name, e.root)).collect();
     let container = merged.partitions.iter().find(|(name, _)| name == tenant).and_then(|(_, split)| ContainerPart::of(tenant, config, split));
-    Ok(Compiled { blob, elements, analysis: merged.analysis, pins, warnings, container })
+    Ok(Compiled { blob, elements, analysis: merged.analysis, view, warnings, container })
 }
 
 /// `red/c` → `c` for a tenant's own elements.
@@ -515,15 +507,22 @@ impl Coordinator {
         Ok(json!({ "tenant": tenant, "removed": previous }))
     }
 
-    fn show(&mut self, tenant: &str) -> Result<(serde_json::Value, Vec<String>), Refusal> {
+    /// The tenant's configuration, its tasks and the threads they run on; with `graph`, the
+    /// installed graph as a picture's view too.
+    fn show(&mut self, tenant: &str, graph: bool) -> Result<(serde_json::Value, Vec<String>), Refusal> {
         let mut warnings = Vec::new();
         let mut threads = Vec::new();
         let mut id = None;
+        // The tenant's THREADS, over which the kernel spreads the tasks no StaticThreadSched
+        // pins; 1 for a tenant the module does not have yet.
+        let mut thread_count = 1;
         match self.kernel() {
             Ok(mut sock) => {
                 let tid = self.ensure_tenant(&mut sock, tenant)?;
                 id = Some(tid);
-                for (index, pid) in kernel_tenant(&mut sock, tid)?.map(|t| t.thread_pids).unwrap_or_default().into_iter().enumerate() {
+                let stats = kernel_tenant(&mut sock, tid)?;
+                thread_count = stats.as_ref().map_or(1, |t| t.threads.max(1));
+                for (index, pid) in stats.map(|t| t.thread_pids).unwrap_or_default().into_iter().enumerate() {
                     threads.push(json!({ "thread": index, "pid": pid, "name": comm(pid), "cgroup": thread_cgroup(pid) }));
                 }
             }
@@ -539,7 +538,10 @@ impl Coordinator {
         });
         match self.compiled.get(tenant) {
             Some(compiled) => {
-                let thread_of = |task: &str| compiled.pins.iter().rev().find(|(n, _)| n == task).map_or(0, |(_, t)| *t);
+                let mut view = compiled.view.clone();
+                view.place_threads(|_| thread_count);
+                let placed = view.task_threads();
+                let thread_of = |task: &str| placed.iter().find(|(name, _)| *name == task).and_then(|(_, thread)| *thread).unwrap_or(0);
                 let tasks: Vec<_> = compiled.analysis.tasks.iter().map(|t| json!({
                     "name": unprefixed(tenant, &t.name), "class": t.class, "cost_cycles": t.cost, "thread": thread_of(&t.name),
                     "path": t.path.iter().map(|p| unprefixed(tenant, p)).collect::<Vec<_>>(),
@@ -564,6 +566,9 @@ impl Coordinator {
                 configuration["container"] = compiled.container.as_ref().map_or(serde_json::Value::Null, |part| {
                     json!({ "elements": part.elements, "boundaries": part.boundaries, "partition": part.explain })
                 });
+                if graph {
+                    configuration["graph"] = json!(view);
+                }
             }
             None => warnings.push("the saved configuration no longer passes its checks against the system config; it is not installed".into()),
         }
@@ -824,7 +829,7 @@ fn handle_with_file(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &P
             file = Some(channel);
             (result, Vec::new())
         }),
-        Op::Show => lock(shared).show(&tenant),
+        Op::Show { graph } => lock(shared).show(&tenant, *graph),
         Op::Read { .. } | Op::Write { .. } => {
             let as_tenant = matches!(caller, Caller::Tenant(_));
             lock(shared).handler(&tenant, &request.op, as_tenant).map(|r| (r, Vec::new()))
@@ -1235,7 +1240,8 @@ mod tests {
         let source = "a :: InfiniteSource(LIMIT 10); q :: Queue; u :: Unqueue; a -> q -> u -> Discard; StaticThreadSched(u 1);";
         let compiled = compile_tenant(&system(), "red", &config(source)).unwrap();
         assert!(compiled.elements.iter().any(|(n, c, root)| n == "red/q" && *c == "Queue" && !root), "{:?}", compiled.elements);
-        assert_eq!(compiled.pins, [("red/u".to_string(), 1)]);
+        let pinned: Vec<_> = compiled.view.elements.iter().filter_map(|e| Some((e.name.as_str(), e.task.as_ref()?.pinned))).collect();
+        assert_eq!(pinned, [("red/a", None), ("red/u", Some(1))]);
         vdp_click::compile::validate(&compiled.blob).unwrap();
         assert_eq!(unprefixed("red", "red/q"), "q");
         assert_eq!(unprefixed("red", "redder/q"), "redder/q");
@@ -1262,6 +1268,38 @@ mod tests {
     }
 
     #[test]
+    fn show_gives_the_installed_graph_for_a_picture_when_asked() {
+        let system = Arc::new(system());
+        let shared = coordinator(&system);
+        let config = config("a :: InfiniteSource -> q :: Queue -> u :: Unqueue -> Discard; b :: InfiniteSource -> Discard; StaticThreadSched(u 1);");
+        let compiled = compile_tenant(&system, "red", &config).unwrap();
+        {
+            let mut coordinator = lock(&shared);
+            coordinator.state.tenants.insert("red".into(), config);
+            coordinator.compiled.insert("red".into(), compiled);
+        }
+        // The module is not loaded here: the tenant has its first thread only.
+        let (plain, _) = lock(&shared).show("red", false).unwrap_or_else(|r| panic!("{}", r.1));
+        assert!(plain["configuration"]["graph"].is_null(), "{plain}");
+        let threads: Vec<(&str, u64)> =
+            plain["configuration"]["tasks"].as_array().unwrap().iter().map(|t| (t["name"].as_str().unwrap(), t["thread"].as_u64().unwrap())).collect();
+        assert_eq!(threads, [("a", 0), ("u", 1), ("b", 0)]);
+        let (result, _) = lock(&shared).show("red", true).unwrap_or_else(|r| panic!("{}", r.1));
+        let view: vdp_click::dot::View = serde_json::from_value(result["configuration"]["graph"].clone()).unwrap();
+        let names: Vec<&str> = view.elements.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["red/a", "red/q", "red/u", "red/Discard@4", "red/b", "red/Discard@6", "red/StaticThreadSched@7"]);
+        assert!(view.elements.iter().all(|e| e.tenant.as_deref() == Some("red")));
+        assert_eq!(view.task_threads(), [("red/a", Some(0)), ("red/u", Some(1)), ("red/b", Some(0))]);
+        let dot = super::super::client::show_dot(&result).unwrap();
+        assert!(dot.contains("subgraph \"cluster_tenant_red\""), "{dot}");
+        assert!(dot.contains("\"red/q\":\"o0\" -> \"red/u\":\"i0\" [style=dashed];"), "{dot}");
+        assert!(dot.starts_with("// tenant red: t.click, installed (drawn by vdpctl)"), "{dot}");
+        // Nothing installed: no picture, and a clear word.
+        let (none, _) = lock(&shared).show("blue", true).unwrap_or_else(|r| panic!("{}", r.1));
+        assert_eq!(super::super::client::show_dot(&none).unwrap_err(), "tenant blue has no configuration installed");
+    }
+
+    #[test]
     fn refusals_and_invalid_configurations_never_reach_the_kernel() {
         let system = Arc::new(system());
         let shared = coordinator(&system);
@@ -1276,9 +1314,9 @@ mod tests {
         assert!(response.message.contains("rule: a tenant reads and writes only its own handlers"), "{}", response.message);
         let (response, _) = handle(&shared, &system, &blue, request(Some("red"), Op::Remove));
         assert!(response.message.contains("rule: a tenant acts only on itself"), "{}", response.message);
-        let (response, who) = handle(&shared, &system, &stranger, request(Some("red"), Op::Show));
+        let (response, who) = handle(&shared, &system, &stranger, request(Some("red"), Op::Show { graph: false }));
         assert_eq!((response.status, who.as_str()), (Status::Refused, "unknown"));
-        let (response, _) = handle(&shared, &system, &root, request(Some("green"), Op::Show));
+        let (response, _) = handle(&shared, &system, &root, request(Some("green"), Op::Show { graph: false }));
         assert_eq!(response.status, Status::Invalid);
         let install = Op::Install { file_name: "b.click".into(), source: "FromDevice(eth1) -> Discard;".into(), classes: Vec::new() };
         let (response, _) = handle(&shared, &system, &blue, request(None, install));

@@ -43,8 +43,12 @@ pub enum Op {
     Attach,
     /// Remove the tenant's graph and forget its configuration.
     Remove,
-    /// The installed configuration, its tasks and their threads.
-    Show,
+    /// The installed configuration, its tasks and their threads; with `graph`, also the
+    /// installed graph as a picture's view (`vdpctl show --dot`).
+    Show {
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        graph: bool,
+    },
     /// Read a handler; `handler` may carry a parameter after a space (`lookup 10.0.0.1`).
     Read { element: String, handler: String },
     Write { element: String, handler: String, value: Option<String> },
@@ -58,7 +62,7 @@ impl Op {
             Op::Install { .. } => "install",
             Op::Attach => "attach",
             Op::Remove => "remove",
-            Op::Show => "show",
+            Op::Show { .. } => "show",
             Op::Read { .. } => "read",
             Op::Write { .. } => "write",
             Op::Stats => "stats",
@@ -184,6 +188,11 @@ mod tests {
         let request = Request { version: 1, tenant: Some("red".into()), op: Op::Remove };
         let text = serde_json::to_string(&request).unwrap();
         assert_eq!(text, r#"{"version":1,"tenant":"red","op":"remove"}"#);
+        // A plain show is what it always was; the graph is asked for.
+        let show = Request { version: 1, tenant: None, op: Op::Show { graph: false } };
+        assert_eq!(serde_json::to_string(&show).unwrap(), r#"{"version":1,"op":"show"}"#);
+        assert_eq!(decode_request(r#"{"version":1,"op":"show"}"#).unwrap(), show);
+        assert_eq!(decode_request(r#"{"version":1,"op":"show","graph":true}"#).unwrap().op, Op::Show { graph: true });
         let write = decode_request(r#"{"version":1,"op":"write","element":"c","handler":"reset","value":null}"#).unwrap();
         assert_eq!(write.op, Op::Write { element: "c".into(), handler: "reset".into(), value: None });
     }

@@ -45,8 +45,8 @@ pub const DEFAULT_MAX_PACKETS: u64 = 10_000_000;
 
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// The tenant's Click configuration.
-    pub config: PathBuf,
+    /// The tenant's Click configuration (`-` for standard input).
+    pub config: String,
     /// System config (TOML) whose tenant, devices and limits apply; without it the tenant has
     /// exactly the devices the configuration names, each carrying Ethernet frames.
     #[arg(long)]
@@ -124,7 +124,8 @@ pub fn run<D: Dataplane>(args: &RunArgs, make: impl FnOnce(&Prepared) -> Result<
     for (read, value) in reads.iter().zip(&values) {
         print!("{}", reads::format(&read.target, value));
     }
-    eprint!("{}", summary(&args.config.display().to_string(), &prepared, &bindings, &outcome, args.max_packets));
+    let name = if args.config == "-" { crate::frontend::STDIN_NAME } else { &args.config };
+    eprint!("{}", summary(name, &prepared, &bindings, &outcome, args.max_packets));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -54,13 +54,12 @@ impl From<anyhow::Error> for Unprepared {
     }
 }
 
-/// Reads the configuration at `config` (and the system config at `system`, if given) and
+/// Reads the configuration at `config` (`-`: standard input; and the system config at `system`, if given) and
 /// prepares it ([`prepare_text`]). Diagnostics and warnings go to stderr as `vdpctl check`
 /// prints them; a configuration with errors is an error.
-pub fn prepare(config: &Path, system: Option<&Path>, tenant: &str) -> Result<Prepared> {
-    let text = std::fs::read_to_string(config).with_context(|| format!("cannot read {}", config.display()))?;
+pub fn prepare(config: &str, system: Option<&Path>, tenant: &str) -> Result<Prepared> {
+    let (file_name, text) = frontend::read_config(config)?;
     let system = system.map(frontend::read_system).transpose()?;
-    let file_name = config.display().to_string();
     match prepare_text(&file_name, &text, system, tenant) {
         Ok(prepared) => {
             for warning in &prepared.warnings {

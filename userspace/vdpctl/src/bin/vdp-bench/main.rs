@@ -106,7 +106,7 @@ fn run_command(command: Command) -> Result<()> {
             print!("{}", gen::config(kind, &gen::routes(routes, seed), sources, seed));
         }
         Command::Blob { config, system, tenant, output } => {
-            let prepared = run::prepare::prepare(&config, system.as_deref(), &tenant)?;
+            let prepared = run::prepare::prepare(&config.display().to_string(), system.as_deref(), &tenant)?;
             std::fs::write(&output, &prepared.blob).with_context(|| format!("writing {}", output.display()))?;
             println!("wrote {} bytes={} hash={:016x}", output.display(), prepared.blob.len(), gen::fnv64(&prepared.blob));
         }
