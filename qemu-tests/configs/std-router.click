@@ -53,7 +53,7 @@ rt[1] -> DropBroadcasts
   -> fr1 :: IPFragmenter(1500)
   -> [0]arpq1;
 dt1[1] -> ICMPError(10.1.0.1, timeexceeded) -> rt;
-fr1[1] -> ICMPError(10.1.0.1, unreachable, needfrag) -> rt;
+fr1[1] -> ICMPError(10.1.0.1, unreachable, needfrag, PMTU 1500) -> rt;
 gio1[1] -> ICMPError(10.1.0.1, parameterproblem) -> rt;
 pt1[1] -> ICMPError(10.1.0.1, redirect, host) -> rt;
 
@@ -66,6 +66,6 @@ rt[2] -> DropBroadcasts
   -> fr2 :: IPFragmenter(1400)
   -> [0]arpq2;
 dt2[1] -> ICMPError(10.2.0.1, timeexceeded) -> rt;
-fr2[1] -> ICMPError(10.2.0.1, unreachable, needfrag) -> rt;
+fr2[1] -> ICMPError(10.2.0.1, unreachable, needfrag, PMTU 1400) -> rt;
 gio2[1] -> ICMPError(10.2.0.1, parameterproblem) -> rt;
 pt2[1] -> ICMPError(10.2.0.1, redirect, host) -> rt;
