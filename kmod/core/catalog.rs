@@ -2,8 +2,9 @@
 //!
 //! The coordinator checks tenant configurations against this table and the kernel module
 //! re-validates compiled graphs against the very same table, so a class can never mean one thing
-//! in userspace and another in the kernel. A class id is its index in [`CLASSES`]; ids are part of
-//! the compiled-graph format, so classes are only ever appended, never reordered or removed.
+//! in userspace and another in the kernel. A class's id comes from its registry line, and ids
+//! increase along [`CLASSES`]; ids are part of the compiled-graph format, so classes are only
+//! ever appended, never renumbered or removed.
 //!
 //! Each class's description lives in its own file of the element library (`library/`), beside
 //! its code; this file holds the types they are written in and the lookups.
@@ -146,6 +147,14 @@ pub enum ArgKind {
     AddrList,
     /// IP protocol: number 0-255 or `icmp`, `igmp`, `ipip`, `tcp`, `udp`, `gre`, `esp`, `ah`.
     IpProtocol,
+    /// A real number from 0 to 1 (`0.02`, `.5`, `1`), stored as a fraction of 65536 (Click's
+    /// 16-bit fixed point), rounded to the nearest.
+    Probability,
+    /// Space-separated names of Storage elements (Queues, SimpleQueues) of the same
+    /// configuration. When the argument is absent, the front end fills in the Storage elements
+    /// nearest the element: downstream of output 0 when it pushes, upstream of input 0 when it
+    /// pulls (Click's flow-based router context).
+    StorageList,
 }
 
 /// Whether an argument may be given by position.
@@ -271,13 +280,28 @@ pub const fn base(name: &'static str, summary: &'static str) -> ElementClass {
 /// Every class, in id order, tenant library first: the registry's table (`library/mod.rs`).
 pub static CLASSES: [ElementClass; crate::library::CLASS_TABLE.len()] = crate::library::CLASS_TABLE;
 
-/// Number of class ids in use.
-pub const CLASS_COUNT: u16 = crate::library::CLASS_TABLE.len() as u16;
+/// One more than the highest class id in use: ids below it may be in use, none above.
+pub const CLASS_COUNT: u16 = highest_id(&crate::library::CLASS_TABLE) + 1;
 
-/// Looks a class up by its id.
+const fn highest_id(classes: &[ElementClass]) -> u16 {
+    let mut highest = 0;
+    let mut index = 0;
+    while index < classes.len() {
+        if classes[index].id > highest {
+            highest = classes[index].id;
+        }
+        index += 1;
+    }
+    highest
+}
+
+/// Looks a class up by its id. Ids increase along the registry and normally equal their place
+/// in it; the registry may also skip ids, so a class not found at its place is searched for.
 pub fn class_by_id(id: u16) -> Option<&'static ElementClass> {
-    let index = usize::from(id);
-    CLASSES.get(index)
+    match CLASSES.get(usize::from(id)) {
+        Some(class) if class.id == id => Some(class),
+        _ => CLASSES.iter().find(|class| class.id == id),
+    }
 }
 
 /// Looks a class up by its Click name (case-sensitive, as in Click).
@@ -361,7 +385,7 @@ impl Catalog {
     pub fn class_by_id(&self, id: u16) -> Option<&'static ElementClass> {
         match id.checked_sub(CUSTOM_CLASS_BASE) {
             Some(index) => self.custom.get(usize::from(index)),
-            None => CLASSES.get(usize::from(id)),
+            None => class_by_id(id),
         }
     }
 

@@ -36,6 +36,10 @@ pub enum ArgValue<'a> {
     /// `count` addresses of 4 bytes each.
     AddrList { count: u16, bytes: &'a [u8] },
     Protocol(u8),
+    /// A fraction of 65536 (0 to 65536 inclusive).
+    Probability(u32),
+    /// `count` element indices of 4 bytes each (little-endian).
+    StorageList { count: u16, bytes: &'a [u8] },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -126,6 +130,11 @@ fn read_value<'a>(c: &mut Cursor<'a>, kind: ArgKind) -> Result<ArgValue<'a>, Arg
             ArgValue::AddrList { count, bytes: c.take(usize::from(count) * 4)? }
         }
         ArgKind::IpProtocol => ArgValue::Protocol(c.u8()?),
+        ArgKind::Probability => ArgValue::Probability(c.u32()?),
+        ArgKind::StorageList => {
+            let count = c.u16()?;
+            ArgValue::StorageList { count, bytes: c.take(usize::from(count) * 4)? }
+        }
     })
 }
 
@@ -141,6 +150,7 @@ fn default_value(spec: &ArgSpec, text: &'static str) -> Result<ArgValue<'static>
         ArgKind::Time => ArgValue::Time(click_value::parse_time_ns(text).map_err(bad)?),
         ArgKind::String => ArgValue::Bytes(text.as_bytes()),
         ArgKind::IpProtocol => ArgValue::Protocol(click_value::parse_ip_protocol(text).map_err(bad)?),
+        ArgKind::Probability => ArgValue::Probability(click_value::parse_probability(text).map_err(bad)?),
         _ => return Err(ArgsError::BadDefault),
     })
 }

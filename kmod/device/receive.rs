@@ -84,6 +84,8 @@ impl VirtualDevice {
             self.count_rx_local(RxLocalDrop::NoMemory);
             return;
         }
+        // Click's timestamp annotation: when the packet arrived.
+        packet.set_timestamp_ns(crate::sys::time::now_ns());
         let bytes = packet.len() as u64;
         match self.rx_queue.push(packet) {
             Ok(length) => {

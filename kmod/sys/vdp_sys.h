@@ -47,6 +47,10 @@ int vdp_skb_trim(struct sk_buff *skb, unsigned int len);
 unsigned char *vdp_skb_cb(struct sk_buff *skb);
 int vdp_skb_network_offset(struct sk_buff *skb);
 void vdp_skb_set_network_offset(struct sk_buff *skb, int offset);
+u64 vdp_skb_tstamp(struct sk_buff *skb);
+void vdp_skb_set_tstamp(struct sk_buff *skb, u64 ns);
+struct sk_buff *vdp_skb_realign(struct sk_buff *skb, unsigned int modulus, unsigned int offset);
+u64 vdp_random_u64(void);
 u64 vdp_cycles(void);
 u64 vdp_now_ns(void);
 

@@ -15,13 +15,16 @@
 
 use crate::catalog::{ElementClass, CUSTOM_CLASS_BASE};
 use crate::element::agnostic::Agnostic;
-use crate::element::class::{Build, ConstructError, Element};
+use crate::element::class::{Build, ConstructError, Element, StorageLength};
 use crate::element::extension::ExtensionElement;
 use crate::element::graph::Cx;
 use crate::element::handler::{HandlerError, HandlerSet, NoHandlers};
 use crate::element::platform::Platform;
+use crate::element::vector::Vector;
 use core::fmt;
 
+mod align;
+mod average_counter;
 mod boundary;
 mod check_ip_header;
 mod check_length;
@@ -29,6 +32,7 @@ mod chew;
 mod classifier;
 mod counter;
 mod dec_ip_ttl;
+mod delay_shaper;
 mod discard;
 mod ether_encap;
 mod ether_mirror;
@@ -36,6 +40,7 @@ mod from_device;
 mod get_ip_address;
 mod gre_encap;
 mod hash_switch;
+mod host;
 mod idle;
 mod infinite_source;
 mod ip_encap;
@@ -45,10 +50,12 @@ mod paint_switch;
 mod print;
 mod queue;
 mod rated;
+mod red;
 mod round_robin_switch;
 mod route_arena;
 mod sched_info;
 mod set_ip_checksum;
+mod set_timestamp;
 mod strip;
 mod tee;
 mod to_device;
@@ -130,6 +137,22 @@ macro_rules! registry {
                 }
             }
 
+            /// The element's queue length, if it is a Storage element (`Element::storage_length`).
+            pub fn storage_length(&self) -> Option<StorageLength<P>> {
+                match self {
+                    $(AnyElement::$variant(element) => <$ty as Element<P>>::storage_length(element),)+
+                    AnyElement::Extension(_) => None,
+                }
+            }
+
+            /// Hands a watcher its queues (`Element::link_storage`).
+            pub fn link_storage(&mut self, queues: Vector<P, StorageLength<P>>, names: Vector<P, u8>) {
+                match self {
+                    $(AnyElement::$variant(element) => <$ty as Element<P>>::link_storage(element, queues, names),)+
+                    AnyElement::Extension(_) => drop((queues, names)),
+                }
+            }
+
             /// Hotswap from `old`, when it is of the same class (see `Element::take_state`).
             pub fn take_state(&mut self, old: &Self) {
                 match (self, old) {
@@ -184,4 +207,12 @@ registry! {
     38 FromContainer => boundary::FROM_CONTAINER, boundary::Receiver<P, { boundary::KERNEL_SIDE }>, from_device::Read, from_device::Write;
     39 FromKernel => boundary::FROM_KERNEL, boundary::Receiver<P, { boundary::CONTAINER_SIDE }>, from_device::Read, from_device::Write;
     40 ToKernel => boundary::TO_KERNEL, boundary::Sender<P, { boundary::CONTAINER_SIDE }>, boundary::SendRead, boundary::SendWrite;
+    52 AverageCounter => average_counter::CLASS, Agnostic<average_counter::AverageCounter<P>>, average_counter::Read, average_counter::Write;
+    53 RED => red::CLASS, red::Red<P>, red::Read, red::Write;
+    54 Align => align::CLASS, Agnostic<align::Align>, align::Read, align::Write;
+    55 SetTimestamp => set_timestamp::CLASS, Agnostic<set_timestamp::SetTimestamp>, NoHandlers, NoHandlers;
+    56 DelayShaper => delay_shaper::CLASS, delay_shaper::DelayShaper<P>, delay_shaper::Read, delay_shaper::Write;
+    57 PollDevice => from_device::POLL_DEVICE, from_device::FromDevice<P>, from_device::Read, from_device::Write;
+    58 ToHost => host::TO_HOST, host::ToHost<P>, host::ToHostRead, NoHandlers;
+    59 FromHost => host::FROM_HOST, host::FromHost<P>, host::FromHostRead, host::FromHostWrite;
 }

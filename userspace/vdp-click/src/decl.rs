@@ -152,6 +152,8 @@ pub enum KindDecl {
     PrefixList,
     AddrList,
     IpProtocol,
+    Probability,
+    StorageList,
 }
 
 /// [`ValueFormat`], spelled for JSON.
@@ -211,6 +213,8 @@ impl From<ArgKind> for KindDecl {
             ArgKind::PrefixList => KindDecl::PrefixList,
             ArgKind::AddrList => KindDecl::AddrList,
             ArgKind::IpProtocol => KindDecl::IpProtocol,
+            ArgKind::Probability => KindDecl::Probability,
+            ArgKind::StorageList => KindDecl::StorageList,
         }
     }
 }
@@ -236,6 +240,8 @@ impl From<KindDecl> for ArgKind {
             KindDecl::PrefixList => ArgKind::PrefixList,
             KindDecl::AddrList => ArgKind::AddrList,
             KindDecl::IpProtocol => ArgKind::IpProtocol,
+            KindDecl::Probability => ArgKind::Probability,
+            KindDecl::StorageList => ArgKind::StorageList,
         }
     }
 }
@@ -567,6 +573,8 @@ fn check_kind(kind: KindDecl) -> Result<(), String> {
         KindDecl::Int { min, max } if min > max => Err(format!("integer bounds {min}..{max} are empty")),
         // The scheduling directives' kinds place tasks; only the library's directives may.
         KindDecl::ThreadAssignment | KindDecl::TicketShare => Err("thread assignments and ticket shares are for the scheduling directives only".into()),
+        // The graph links only library elements to the queues they watch.
+        KindDecl::StorageList => Err("storage lists are for the library's queue watchers (RED) only".into()),
         _ => Ok(()),
     }
 }

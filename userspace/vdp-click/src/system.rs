@@ -118,6 +118,10 @@ pub struct Tenant {
     pub memory_max: Option<String>,
     #[serde(default)]
     pub device: Vec<VirtualDevice>,
+    /// The device through which the tenant's ToHost and FromHost reach the host: one of its
+    /// own devices. Absent: the tenant may use neither.
+    #[serde(default)]
+    pub host_device: Option<String>,
     /// What of the tenant's graph may run in its container engine.
     #[serde(default)]
     pub container_level: ContainerLevel,
@@ -231,6 +235,12 @@ impl SystemConfig {
         self.tenant(tenant).map_or_else(ContainerLevel::default, |t| t.container_level)
     }
 
+    /// The device through which `tenant` reaches the host (ToHost, FromHost), if the config
+    /// names one.
+    pub fn host_device(&self, tenant: &str) -> Option<&str> {
+        self.tenant(tenant)?.host_device.as_deref()
+    }
+
     /// Slots in each ring of `tenant`'s container engine channel.
     pub fn channel_slots(&self, tenant: &str) -> u32 {
         self.tenant(tenant).and_then(|t| t.channel_slots).unwrap_or(CHANNEL_SLOTS_DEFAULT)
@@ -338,6 +348,15 @@ impl SystemConfig {
                 use vdp_core::channel::{MAX_SLOTS, MIN_SLOTS};
                 if !(slots.is_power_of_two() && (MIN_SLOTS..=MAX_SLOTS).contains(&slots)) {
                     problems.push(format!("{context}: channel_slots is a power of two from {MIN_SLOTS} to {MAX_SLOTS}, not {slots}"));
+                }
+            }
+            if let Some(host) = &tenant.host_device {
+                if cv::check_device_name(host).is_err() {
+                    problems.push(format!("{context}: host_device '{host}' is not a valid device name"));
+                } else if !tenant.device.iter().any(|device| &device.name == host) {
+                    let names: Vec<&str> = tenant.device.iter().map(|device| device.name.as_str()).collect();
+                    let have = if names.is_empty() { "it has no devices".to_string() } else { format!("its devices are {}", names.join(", ")) };
+                    problems.push(format!("{context}: host_device '{host}' is not one of the tenant's devices ({have})"));
                 }
             }
             let mut names = HashSet::new();

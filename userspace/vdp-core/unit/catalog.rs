@@ -3,14 +3,24 @@
 use super::*;
 
 #[test]
-fn ids_are_indices() {
-    for (index, class) in all_classes().enumerate() {
-        assert_eq!(usize::from(class.id), index, "{}", class.name);
+fn ids_increase_and_find_their_class() {
+    let mut previous = None;
+    for class in all_classes() {
+        assert!(previous.is_none_or(|id| class.id > id), "{} after id {previous:?}", class.name);
+        previous = Some(class.id);
         assert_eq!(class_by_id(class.id).map(|c| c.name), Some(class.name));
         assert_eq!(class_by_name(class.name).map(|c| c.id), Some(class.id));
     }
-    assert_eq!(all_classes().count(), usize::from(CLASS_COUNT));
+    assert_eq!(previous.map(|id| id + 1), Some(CLASS_COUNT));
     assert!(class_by_id(CLASS_COUNT).is_none());
+    // Ids the registry skips name no class.
+    for id in 0..CLASS_COUNT {
+        if let Some(class) = class_by_id(id) {
+            assert_eq!(class.id, id);
+        } else {
+            assert!(all_classes().all(|c| c.id != id));
+        }
+    }
 }
 
 #[test]

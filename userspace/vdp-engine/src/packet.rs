@@ -22,6 +22,8 @@ pub struct UserPacket {
     dst_ip: Option<[u8; 4]>,
     /// Where the network header starts, as an index into `buf`.
     network: Option<usize>,
+    /// Click's timestamp annotation, nanoseconds on the engine's clock.
+    timestamp: Option<u64>,
 }
 
 impl UserPacket {
@@ -31,7 +33,7 @@ impl UserPacket {
         buf.try_reserve_exact(HEADROOM + bytes.len()).ok()?;
         buf.resize(HEADROOM, 0);
         buf.extend_from_slice(bytes);
-        Some(UserPacket { buf: Arc::new(buf), start: HEADROOM, end: HEADROOM + bytes.len(), paint: 0, dst_ip: None, network: None })
+        Some(UserPacket { buf: Arc::new(buf), start: HEADROOM, end: HEADROOM + bytes.len(), paint: 0, dst_ip: None, network: None, timestamp: None })
     }
 }
 
@@ -40,7 +42,7 @@ impl PacketBuf for UserPacket {
         let mut buf = Vec::new();
         buf.try_reserve_exact(HEADROOM.checked_add(len)?).ok()?;
         buf.resize(HEADROOM + len, 0);
-        Some(UserPacket { buf: Arc::new(buf), start: HEADROOM, end: HEADROOM + len, paint: 0, dst_ip: None, network: None })
+        Some(UserPacket { buf: Arc::new(buf), start: HEADROOM, end: HEADROOM + len, paint: 0, dst_ip: None, network: None, timestamp: None })
     }
 
     fn data(&self) -> &[u8] {
@@ -118,6 +120,35 @@ impl PacketBuf for UserPacket {
         if offset < self.len() {
             self.network = Some(self.start + offset);
         }
+    }
+
+    fn timestamp_anno(&self) -> Option<u64> {
+        self.timestamp
+    }
+
+    fn set_timestamp_anno(&mut self, ns: u64) {
+        self.timestamp = (ns != 0).then_some(ns);
+    }
+
+    /// A fresh buffer of the old one's size plus `modulus` spare bytes, the whole old buffer
+    /// (headroom, data and what lies behind it) copied in at the shift that puts the data where
+    /// it is asked; the network mark moves with it.
+    fn realign(&mut self, modulus: usize, offset: usize) -> Result<(), NoMemory> {
+        if !matches!(modulus, 2 | 4 | 8) || offset >= modulus {
+            return Err(NoMemory);
+        }
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(self.buf.len().checked_add(modulus).ok_or(NoMemory)?).map_err(|_| NoMemory)?;
+        // The buffer does not move from here on: its capacity is reserved.
+        let data_at = buf.as_ptr() as usize + self.start;
+        let shift = (offset + modulus - data_at % modulus) % modulus;
+        buf.resize(shift, 0);
+        buf.extend_from_slice(&self.buf);
+        self.network = self.network.map(|at| at + shift);
+        self.start += shift;
+        self.end += shift;
+        self.buf = Arc::new(buf);
+        Ok(())
     }
 
     fn consume(self) {}

@@ -95,7 +95,9 @@ pub fn prepare_text(file_name: &str, text: &str, system: Option<SystemConfig>, t
                     devices.push(device);
                 }
             }
-            single_tenant_system(tenant, &devices)?
+            // The device a FromHost or ToHost names is the tenant's host device.
+            let host = checked.elements.iter().filter(|e| vdp_click::check::HOST_CLASSES.contains(&e.class.name)).find_map(|e| e.device());
+            single_tenant_system(tenant, &devices, host)?
         }
     };
     let compiled = frontend::compile_tenant(&system, tenant, file_name, text, frontend::stock_catalog()).map_err(Unprepared::Refused)?;
@@ -105,7 +107,8 @@ pub fn prepare_text(file_name: &str, text: &str, system: Option<SystemConfig>, t
     Ok(Prepared { blob: compiled.blob, tenant: tenant.to_string(), devices, system, elements, warnings: compiled.warnings })
 }
 
-/// The tenant's devices that the merged graph's FromDevice and ToDevice elements name.
+/// The tenant's devices that the merged graph's device elements name: receiving ones
+/// (FromDevice, PollDevice, FromHost: no inputs) and sending ones (ToDevice, ToHost: no outputs).
 fn devices_used(system: &SystemConfig, tenant: &str, graph: &vdp_click::check::CheckedGraph) -> Result<Vec<Device>> {
     let entry = system.tenant(tenant).with_context(|| format!("tenant '{tenant}' is not in the system config"))?;
     let mut devices = Vec::new();
@@ -113,10 +116,10 @@ fn devices_used(system: &SystemConfig, tenant: &str, graph: &vdp_click::check::C
         let users = graph.elements.iter().filter(|e| e.device() == Some(device.name.as_str()));
         let (mut receives, mut transmits) = (false, false);
         for element in users {
-            match element.class.name {
-                "FromDevice" => receives = true,
-                "ToDevice" => transmits = true,
-                other => bail!("element '{}' of class {other} names device '{}'; vdpctl run knows only FromDevice and ToDevice", element.name, device.name),
+            match (element.class.inputs.max, element.class.outputs.max) {
+                (0, _) => receives = true,
+                (_, 0) => transmits = true,
+                _ => bail!("element '{}' of class {} names device '{}'; vdpctl run knows only elements that receive from or send to a device", element.name, element.class.name, device.name),
             }
         }
         if !(receives || transmits) {
@@ -132,9 +135,10 @@ fn devices_used(system: &SystemConfig, tenant: &str, graph: &vdp_click::check::C
 /// tunnel that carries Ethernet frames (the system config has no default for `carries`; with
 /// `ethernet` the captures hold the very frames the graph sees). The tenant has all of one CPU,
 /// no bandwidth cap and no memory limit, and the config's limits are the defaults, so the
-/// configuration is checked as `vdpctl check FILE` checks it. The addresses are the TEST-NET and
-/// private ones the format requires; a run over Ethernet devices does not use them.
-pub fn single_tenant_system(tenant: &str, devices: &[&str]) -> Result<SystemConfig> {
+/// configuration is checked as `vdpctl check FILE` checks it. `host`, one of `devices`, is its
+/// host device (ToHost, FromHost). The addresses are the TEST-NET and private ones the format
+/// requires; a run over Ethernet devices does not use them.
+pub fn single_tenant_system(tenant: &str, devices: &[&str], host: Option<&str>) -> Result<SystemConfig> {
     let physical = "phys0";
     let config = SystemConfig {
         limits: Default::default(),
@@ -167,6 +171,7 @@ pub fn single_tenant_system(tenant: &str, devices: &[&str]) -> Result<SystemConf
             container_level: Default::default(),
             fpga: None,
             channel_slots: None,
+            host_device: host.map(str::to_string),
             device: devices
                 .iter()
                 .enumerate()
