@@ -299,7 +299,8 @@ pub fn parse_probability(text: &str) -> Result<u32, ValueError> {
         denominator *= 10;
     }
     let one = u64::from(PROBABILITY_ONE);
-    let scaled = whole_value.saturating_mul(one).saturating_add((numerator * one + denominator / 2) / denominator);
+    let fraction_value = (numerator * one + denominator / 2).checked_div(denominator).unwrap_or(0);
+    let scaled = whole_value.saturating_mul(one).saturating_add(fraction_value);
     u32::try_from(scaled).ok().filter(|&value| value <= PROBABILITY_ONE).ok_or(ValueError::NotProbability)
 }
 
@@ -319,8 +320,8 @@ pub fn write_fixed(out: &mut dyn core::fmt::Write, value: u64, bits: u32) -> cor
     let mut power: u64 = 1;
     for digits in 1..=6usize {
         power *= 10;
-        let decimal = (fraction * power + one / 2) / one;
-        if decimal < power && (decimal * one + power / 2) / power == fraction {
+        let decimal = (fraction * power + one / 2) >> bits;
+        if decimal < power && (decimal * one + power / 2).checked_div(power) == Some(fraction) {
             return write!(out, ".{:0width$}", decimal, width = digits);
         }
     }

@@ -45,7 +45,7 @@ pub struct Align {
 
 impl Align {
     fn misplaced(&self, data: &[u8]) -> bool {
-        (data.as_ptr() as usize) % self.modulus != self.offset
+        (data.as_ptr() as usize).checked_rem(self.modulus) != Some(self.offset)
     }
 }
 

@@ -125,6 +125,6 @@ impl<P: Platform> AverageCounter<P> {
             UNSET => 0,
             first => c.last.load(Relaxed).saturating_sub(first).saturating_sub(self.ignore),
         };
-        amount.saturating_mul(TICKS_PER_SECOND) / interval.max(1)
+        amount.saturating_mul(TICKS_PER_SECOND).checked_div(interval.max(1)).unwrap_or(0)
     }
 }

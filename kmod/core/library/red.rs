@@ -96,12 +96,13 @@ impl Params {
     fn new(min: u64, max: u64, max_p: u64, gentle: bool) -> Params {
         let one = u64::from(PROBABILITY_ONE);
         let kill = if gentle && max_p != one { max.saturating_mul(2) } else { max };
+        // Every value here is at most 2^32: no division by zero, no overflow.
         let (c1, c2) = match max.checked_sub(min).filter(|&span| span > 0) {
-            Some(span) => (max_p / span, (max_p.saturating_mul(min) / span) as i64),
+            Some(span) => (max_p.checked_div(span).unwrap_or(0), max_p.saturating_mul(min).checked_div(span).unwrap_or(0) as i64),
             None => (0, 1),
         };
         let g1 = one.saturating_sub(max_p).checked_div(max).unwrap_or(0);
-        let g2 = one as i64 - 2 * max_p as i64;
+        let g2 = (one as i64).saturating_sub((max_p as i64).saturating_mul(2));
         Params { min, max, max_p, gentle, kill, c1, c2, g1, g2 }
     }
 }
@@ -141,10 +142,13 @@ struct State {
 impl State {
     /// One observation of `length` packets (Click's `DirectEWMAX::update`).
     fn observe(&mut self, length: u64) {
-        let compensation = self.stability.checked_sub(1).map_or(0, |shift| 1u64 << shift);
+        let compensation = self.stability.checked_sub(1).map_or(0, |shift| 1u64.checked_shl(shift).unwrap_or(0));
         let scaled = length.saturating_mul(1 << QUEUE_SCALE).saturating_add(compensation);
-        let difference = scaled as i64 - self.average as i64;
-        self.average = (self.average as i64 + (difference >> self.stability)) as u64;
+        // Both below 2^63 (lengths are bounded), so the difference is exact; the shift is
+        // arithmetic, as in Click.
+        let difference = (scaled as i64).wrapping_sub(self.average as i64);
+        let step = difference.checked_shr(self.stability).unwrap_or(0);
+        self.average = (self.average as i64).wrapping_add(step) as u64;
     }
 
     /// `steps` observations of an empty queue (`update_n(0, steps)`).
@@ -160,7 +164,7 @@ impl State {
 
     /// The average rounded to whole packets.
     fn unscaled(&self) -> u64 {
-        (self.average + (1 << (QUEUE_SCALE - 1))) >> QUEUE_SCALE
+        self.average.saturating_add(1 << (QUEUE_SCALE - 1)) >> QUEUE_SCALE
     }
 
     /// Click's `should_drop`, given the watched queues' summed length and the clock.
@@ -191,9 +195,10 @@ impl State {
         // takes the instantaneous length then, as STABILITY 0 is documented to mean.
         let scaled = if self.stability == 0 { length.saturating_mul(1 << QUEUE_SCALE) } else { self.average };
         let (slope, offset) = if average <= p.max { (p.c1, p.c2) } else { (p.g1, p.g2) };
-        let probability = (slope.saturating_mul(scaled) >> QUEUE_SCALE) as i64 - offset;
-        self.count += 1;
-        if self.count > 0 && probability > 0 && self.count > self.random_value / probability {
+        let probability = ((slope.saturating_mul(scaled) >> QUEUE_SCALE) as i64).saturating_sub(offset);
+        self.count = self.count.saturating_add(1);
+        let spaced_out = probability > 0 && self.random_value.checked_div(probability).is_some_and(|gap| self.count > gap);
+        if self.count > 0 && spaced_out {
             self.count = 0;
             self.random_value = self.rng.next_16();
             return true;

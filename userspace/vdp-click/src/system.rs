@@ -467,6 +467,18 @@ address = "10.1.0.1/24"
     }
 
     #[test]
+    fn host_devices_are_the_tenants_own() {
+        let with = |line: &str| SystemConfig::parse(&SAMPLE.replace("cpu_share = 40", &format!("cpu_share = 40\n{line}")));
+        let config = with("host_device = \"eth1\"").unwrap();
+        assert_eq!(config.host_device("a"), Some("eth1"));
+        assert_eq!(SystemConfig::parse(SAMPLE).unwrap().host_device("a"), None);
+        let problems = with("host_device = \"eth9\"").unwrap_err();
+        assert_eq!(problems, ["tenant 'a': host_device 'eth9' is not one of the tenant's devices (its devices are eth1)"]);
+        let problems = with("host_device = \"a/b\"").unwrap_err();
+        assert!(problems[0].contains("host_device 'a/b' is not a valid device name"), "{problems:?}");
+    }
+
+    #[test]
     fn memory_sizes() {
         assert_eq!(parse_memory_size("64MiB"), Ok(64 << 20));
         assert_eq!(parse_memory_size("1536K"), Ok(1536 << 10));
