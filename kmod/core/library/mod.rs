@@ -6,8 +6,9 @@
 //! (`catalog::CLASSES`: each class's description from its file, with its id from the list and
 //! its handler tables from its handler enums), [`AnyElement`] (the enum the engine stores, so a
 //! graph needs no boxes and no table keyed by names), and the dispatch from a class id and a
-//! handler name to the element's code. A class's id is its line's number: ids are part of the
-//! compiled-graph format, so lines are only ever appended.
+//! handler name to the element's code. A class's id is the number on its line: ids are part of
+//! the compiled-graph format, so lines are only ever appended. Ids increase down the list and
+//! may skip numbers (`catalog::class_by_id` finds each by its own).
 //!
 //! Adding a class: write `library/NAME.rs` (its `ElementClass`, its handler enums with
 //! `handlers!`, and its `Element` or `Action` impl), then add one `mod` line and one registry
