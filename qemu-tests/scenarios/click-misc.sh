@@ -1,4 +1,4 @@
-# timeout: 180
+# timeout: 300
 # PollDevice, AverageCounter, RED, Align, SetTimestamp, DelayShaper, ToHost and FromHost in the
 # kernel. One tenant bridges IPv4 between its device eth1 (the namespace a, behind a Linux
 # gretap) and its host device hst (the namespace h, which stands for its host stack), through
@@ -13,16 +13,7 @@ MAC_A=02:00:00:00:a0:02 MAC_H=02:00:00:00:a0:03
 PINGS=5
 
 step "topology: phys0 <-> far, a gretap to a (eth1) and one to h (hst)"
-ip link add phys0 type veth peer name wire
-ip link set phys0 address 02:00:00:00:00:01
-ip addr add 192.0.2.1/24 dev phys0
-ip link set phys0 up
-ip netns add far
-ip link set wire netns far
-ip -n far link set wire address 02:00:00:00:ff:01
-ip -n far addr add 192.0.2.31/24 dev wire
-ip -n far addr add 192.0.2.32/24 dev wire
-ip -n far link set wire up
+phys0_and_far 31 32
 # leaf NAME LOCAL KEY MAC ADDRESS PEER PEER_MAC: a gretap made in far, moved into namespace
 # NAME, which knows its peer's Ethernet address (vdp has no ARP).
 leaf() {
