@@ -2,37 +2,18 @@
 //! per-command policy in `sys/vdp_genl.c` before these run.
 
 use crate::portable::uapi::{attr, class_attr, cmd, element_attr, valid_tenant_name};
-use crate::sys::genl::{Attrs, Dump, Event, Reply, Request};
+use crate::sys::genl::{genl_doit, genl_dumpit, Attrs, Dump, Event, Reply, Request};
 use crate::engine::handler::{HandlerError, HandlerText};
 use crate::tenant::{Installed, TenantError, TenantState, TenantView};
 use kernel::sync::Arc;
 use crate::tenant;
-use crate::sys::genl::ffi as bindings;
 use kernel::prelude::*;
 
 mod devices;
 
-/// Runs a command handler for a genetlink `doit` callback and maps its result to an errno.
-fn dispatch(info: *mut bindings::genl_info, handler: fn(&Request<'_>) -> Result) -> c_int {
-    // SAFETY: genetlink calls `doit` with the request's `genl_info`, valid for the whole call, and
-    // the `Request` does not escape it.
-    let Some(request) = (unsafe { Request::from_raw(info) }) else {
-        return EINVAL.to_errno();
-    };
-    match handler(&request) {
-        Ok(()) => 0,
-        Err(e) => e.to_errno(),
-    }
-}
-
-/// `GET_INFO` doit callback, named in the family's operation table.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_get_info(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, get_info)
-}
+// `GET_INFO` doit callback. Each `vdp_rs_*` callback is named in the family's operation table
+// in `sys/vdp_genl.c`; `genl_doit!` and `genl_dumpit!` (in `sys/genl.rs`) define them.
+genl_doit!(vdp_rs_get_info => get_info);
 
 fn get_info(request: &Request<'_>) -> Result {
     let mut reply = request.reply()?;
@@ -110,48 +91,36 @@ fn announce(command: u8, payload: usize, fill: impl FnOnce(&mut Attrs<'_>) -> Re
 /// Room for a notification's attributes besides any long value.
 const EVENT_ROOM: usize = 512;
 
-/// `TENANT_NEW` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_tenant_new(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, |request| {
-        let id = request.u32_attr(attr::TENANT_ID)?;
-        let name = request.str_attr(attr::TENANT_NAME)?;
-        if !valid_tenant_name(name) {
-            request.set_attr_error(
-                attr::TENANT_NAME,
-                c"tenant name must be a lower-case letter then up to 10 of [a-z0-9_]",
-            );
-            return Err(EINVAL);
-        }
-        let tenant = tenant::create(id, name).map_err(|e| tenant_error(request, e))?;
-        announce(cmd::TENANT_NEW_NTF, EVENT_ROOM, |a| put_tenant(a, &tenant));
-        reply_tenant(request, &tenant)
-    })
-}
+// `TENANT_NEW` doit callback.
+genl_doit!(vdp_rs_tenant_new => |request| {
+    let id = request.u32_attr(attr::TENANT_ID)?;
+    let name = request.str_attr(attr::TENANT_NAME)?;
+    if !valid_tenant_name(name) {
+        request.set_attr_error(
+            attr::TENANT_NAME,
+            c"tenant name must be a lower-case letter then up to 10 of [a-z0-9_]",
+        );
+        return Err(EINVAL);
+    }
+    let tenant = tenant::create(id, name).map_err(|e| tenant_error(request, e))?;
+    announce(cmd::TENANT_NEW_NTF, EVENT_ROOM, |a| put_tenant(a, &tenant));
+    reply_tenant(request, &tenant)
+});
 
-/// `TENANT_DEL` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_tenant_del(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, |request| {
-        let id = request.u32_attr(attr::TENANT_ID)?;
-        let (tenant, had_graph) = tenant::delete(id).map_err(|e| tenant_error(request, e))?;
-        crate::device::remove_tenant(id);
-        if had_graph {
-            announce(cmd::GRAPH_REMOVE_NTF, EVENT_ROOM, |a| a.put_u32(attr::TENANT_ID, id));
-        }
-        announce(cmd::TENANT_DEL_NTF, EVENT_ROOM, |a| {
-            a.put_u32(attr::TENANT_ID, id)?;
-            a.put_str(attr::TENANT_NAME, tenant.name())
-        });
-        Ok(())
-    })
-}
+// `TENANT_DEL` doit callback.
+genl_doit!(vdp_rs_tenant_del => |request| {
+    let id = request.u32_attr(attr::TENANT_ID)?;
+    let (tenant, had_graph) = tenant::delete(id).map_err(|e| tenant_error(request, e))?;
+    crate::device::remove_tenant(id);
+    if had_graph {
+        announce(cmd::GRAPH_REMOVE_NTF, EVENT_ROOM, |a| a.put_u32(attr::TENANT_ID, id));
+    }
+    announce(cmd::TENANT_DEL_NTF, EVENT_ROOM, |a| {
+        a.put_u32(attr::TENANT_ID, id)?;
+        a.put_str(attr::TENANT_NAME, tenant.name())
+    });
+    Ok(())
+});
 
 /// `TENANT_GET` and `SCHED_GET` doit callback: both read one tenant.
 fn read_tenant(request: &Request<'_>) -> Result {
@@ -160,61 +129,43 @@ fn read_tenant(request: &Request<'_>) -> Result {
     reply_tenant(request, &tenant)
 }
 
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_tenant_get(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, read_tenant)
-}
+genl_doit!(vdp_rs_tenant_get => read_tenant);
 
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_sched_get(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, read_tenant)
-}
+genl_doit!(vdp_rs_sched_get => read_tenant);
 
-/// `SCHED_SET` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_sched_set(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, |request| {
-        let id = request.u32_attr(attr::TENANT_ID)?;
-        let tasks = request.optional_u32_attr(attr::TASKS_PER_YIELD);
-        let threads = request.optional_u32_attr(attr::THREADS);
-        let auto = request.optional_u32_attr(attr::TASKS_PER_YIELD_AUTO).map(|v| v != 0);
-        if tasks.is_none() && threads.is_none() && auto.is_none() {
-            request.set_error_message(c"SCHED_SET needs TASKS_PER_YIELD, TASKS_PER_YIELD_AUTO or THREADS");
-            return Err(EINVAL);
-        }
-        if tasks.is_some() && auto == Some(true) {
-            request.set_attr_error(attr::TASKS_PER_YIELD_AUTO, c"a fixed TASKS_PER_YIELD and TASKS_PER_YIELD_AUTO 1 contradict each other");
-            return Err(EINVAL);
-        }
-        if let Some(threads) = threads {
-            // First: a refused re-placement then changes nothing at all.
-            let state = tenant::find(id).map_err(|e| tenant_error(request, e))?;
-            state.set_threads(threads).map_err(|e| {
-                match core::str::from_utf8(&e.text) {
-                    Ok(text) if !text.is_empty() => request.set_error_text(text),
-                    _ => request.set_attr_error(attr::THREADS, c"cannot re-place the tenant's tasks"),
-                }
-                e.errno
-            })?;
-        }
-        let tenant = if tasks.is_some() || auto.is_some() {
-            tenant::set_tasks_per_yield(id, tasks, auto)
-        } else {
-            tenant::get(id)
-        }
-        .map_err(|e| tenant_error(request, e))?;
-        reply_tenant(request, &tenant)
-    })
-}
+// `SCHED_SET` doit callback.
+genl_doit!(vdp_rs_sched_set => |request| {
+    let id = request.u32_attr(attr::TENANT_ID)?;
+    let tasks = request.optional_u32_attr(attr::TASKS_PER_YIELD);
+    let threads = request.optional_u32_attr(attr::THREADS);
+    let auto = request.optional_u32_attr(attr::TASKS_PER_YIELD_AUTO).map(|v| v != 0);
+    if tasks.is_none() && threads.is_none() && auto.is_none() {
+        request.set_error_message(c"SCHED_SET needs TASKS_PER_YIELD, TASKS_PER_YIELD_AUTO or THREADS");
+        return Err(EINVAL);
+    }
+    if tasks.is_some() && auto == Some(true) {
+        request.set_attr_error(attr::TASKS_PER_YIELD_AUTO, c"a fixed TASKS_PER_YIELD and TASKS_PER_YIELD_AUTO 1 contradict each other");
+        return Err(EINVAL);
+    }
+    if let Some(threads) = threads {
+        // First: a refused re-placement then changes nothing at all.
+        let state = tenant::find(id).map_err(|e| tenant_error(request, e))?;
+        state.set_threads(threads).map_err(|e| {
+            match core::str::from_utf8(&e.text) {
+                Ok(text) if !text.is_empty() => request.set_error_text(text),
+                _ => request.set_attr_error(attr::THREADS, c"cannot re-place the tenant's tasks"),
+            }
+            e.errno
+        })?;
+    }
+    let tenant = if tasks.is_some() || auto.is_some() {
+        tenant::set_tasks_per_yield(id, tasks, auto)
+    } else {
+        tenant::get(id)
+    }
+    .map_err(|e| tenant_error(request, e))?;
+    reply_tenant(request, &tenant)
+});
 
 fn find_tenant(request: &Request<'_>) -> Result<Arc<TenantState>> {
     let id = request.u32_attr(attr::TENANT_ID)?;
@@ -237,65 +188,47 @@ fn reply_graph(request: &Request<'_>, id: u32, installed: &Installed, with_blob:
     reply.send()
 }
 
-/// `GRAPH_INSTALL` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_graph_install(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, |request| {
-        let tenant = find_tenant(request)?;
-        let blob = request.binary_attr(attr::GRAPH)?;
-        let id = tenant.id;
-        let announce_install = |installed: &Installed| {
-            announce(cmd::GRAPH_INSTALL_NTF, EVENT_ROOM, |a| put_graph_counts(a, id, installed));
-        };
-        let installed = tenant.install(blob, announce_install).map_err(|e| {
-            match core::str::from_utf8(&e.text) {
-                Ok(text) if !text.is_empty() => request.set_error_text(text),
-                _ => request.set_attr_error(attr::GRAPH, c"cannot build the graph"),
-            }
-            e.errno
-        })?;
-        reply_graph(request, tenant.id, &installed, false)
-    })
-}
-
-/// `GRAPH_REMOVE` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_graph_remove(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, |request| {
-        let tenant = find_tenant(request)?;
-        let id = tenant.id;
-        let removed = tenant.remove_graph(|| {
-            announce(cmd::GRAPH_REMOVE_NTF, EVENT_ROOM, |a| a.put_u32(attr::TENANT_ID, id));
-        });
-        if !removed {
-            request.set_attr_error(attr::TENANT_ID, c"the tenant has no graph installed");
-            return Err(ENOENT);
+// `GRAPH_INSTALL` doit callback.
+genl_doit!(vdp_rs_graph_install => |request| {
+    let tenant = find_tenant(request)?;
+    let blob = request.binary_attr(attr::GRAPH)?;
+    let id = tenant.id;
+    let announce_install = |installed: &Installed| {
+        announce(cmd::GRAPH_INSTALL_NTF, EVENT_ROOM, |a| put_graph_counts(a, id, installed));
+    };
+    let installed = tenant.install(blob, announce_install).map_err(|e| {
+        match core::str::from_utf8(&e.text) {
+            Ok(text) if !text.is_empty() => request.set_error_text(text),
+            _ => request.set_attr_error(attr::GRAPH, c"cannot build the graph"),
         }
-        Ok(())
-    })
-}
+        e.errno
+    })?;
+    reply_graph(request, tenant.id, &installed, false)
+});
 
-/// `GRAPH_GET` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_graph_get(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, |request| {
-        let tenant = find_tenant(request)?;
-        let Some(installed) = tenant.installed() else {
-            request.set_attr_error(attr::TENANT_ID, c"the tenant has no graph installed");
-            return Err(ENOENT);
-        };
-        reply_graph(request, tenant.id, &installed, true)
-    })
-}
+// `GRAPH_REMOVE` doit callback.
+genl_doit!(vdp_rs_graph_remove => |request| {
+    let tenant = find_tenant(request)?;
+    let id = tenant.id;
+    let removed = tenant.remove_graph(|| {
+        announce(cmd::GRAPH_REMOVE_NTF, EVENT_ROOM, |a| a.put_u32(attr::TENANT_ID, id));
+    });
+    if !removed {
+        request.set_attr_error(attr::TENANT_ID, c"the tenant has no graph installed");
+        return Err(ENOENT);
+    }
+    Ok(())
+});
+
+// `GRAPH_GET` doit callback.
+genl_doit!(vdp_rs_graph_get => |request| {
+    let tenant = find_tenant(request)?;
+    let Some(installed) = tenant.installed() else {
+        request.set_attr_error(attr::TENANT_ID, c"the tenant has no graph installed");
+        return Err(ENOENT);
+    };
+    reply_graph(request, tenant.id, &installed, true)
+});
 
 /// What an allocation failure for a tenant tells the caller.
 const OUT_OF_MEMORY: &str = crate::engine::OUT_OF_MEMORY;
@@ -344,81 +277,55 @@ fn handler_target<'r>(request: &Request<'r>) -> Result<(Arc<TenantState>, Arc<In
     Ok((tenant, installed, element, handler))
 }
 
-/// `HANDLER_READ` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_handler_read(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, |request| {
-        let (_, installed, element, handler) = handler_target(request)?;
-        let mut text = HandlerText::new();
-        installed.graph.read_handler(element, handler, &mut text).map_err(|e| handler_error(request, element, e))?;
-        if text.overflowed() {
-            request.set_error_message(c"handler output too long for one reply");
-            return Err(EMSGSIZE);
-        }
-        let mut reply = request.reply_sized(text.as_bytes().len() + 64)?;
-        reply.put_binary(attr::VALUE, text.as_bytes())?;
-        reply.send()
-    })
-}
-
-/// `HANDLER_WRITE` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_handler_write(
-    _skb: *mut bindings::sk_buff,
-    info: *mut bindings::genl_info,
-) -> c_int {
-    dispatch(info, |request| {
-        let (tenant, installed, element, handler) = handler_target(request)?;
-        let value = request.optional_binary_attr(attr::VALUE).unwrap_or(&[]);
-        let value = core::str::from_utf8(value).map_err(|_| {
-            request.set_attr_error(attr::VALUE, c"handler value is not UTF-8 text");
-            EINVAL
-        })?;
-        // The coordinator sets AS_TENANT on every write a tenant sends; the root writes without.
-        let as_tenant = request.flag(attr::AS_TENANT);
-        let graph = &installed.graph;
-        // What a write allocates (routes, a resized queue) is the tenant's memory.
-        if !graph.is_table(element) {
-            return tenant.charged(|| graph.write_handler(element, handler, value, as_tenant)).map_err(|e| handler_error(request, element, e));
-        }
-        // A routing-table change: applied and announced in order with the tenant's other changes.
-        tenant.change_table(|| {
-            tenant.charged(|| graph.write_handler(element, handler, value, as_tenant)).map_err(|e| handler_error(request, element, e))?;
-            announce(cmd::TABLE_CHANGE_NTF, EVENT_ROOM + value.len(), |a| {
-                a.put_u32(attr::TENANT_ID, tenant.id)?;
-                a.put_str_bytes(attr::ELEMENT, element)?;
-                a.put_str(attr::HANDLER, handler)?;
-                a.put_binary(attr::VALUE, value.as_bytes())
-            });
-            Ok(())
-        })
-    })
-}
-
-/// `STATS` dumpit callback.
-///
-/// Position between calls: cursor 0 is the id of the tenant to continue with, cursor 1 the index
-/// of its next element (0: the tenant has not been started). Tenants are visited in id order, so
-/// tenants created or deleted between calls neither repeat nor shift the others; a graph replaced
-/// between two calls of one tenant's dump continues at the same index of the new graph.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_stats_dumpit(
-    skb: *mut bindings::sk_buff,
-    cb: *mut bindings::netlink_callback,
-) -> c_int {
-    // SAFETY: netlink calls `dumpit` with the skb to fill and the dump's callback state, both
-    // valid for the whole call, and the `Dump` does not escape it.
-    let Some(mut dump) = (unsafe { Dump::from_raw(skb, cb) }) else {
-        return EINVAL.to_errno();
-    };
-    match stats_dump(&mut dump) {
-        Ok(len) => c_int::try_from(len).unwrap_or(c_int::MAX),
-        Err(e) => e.to_errno(),
+// `HANDLER_READ` doit callback.
+genl_doit!(vdp_rs_handler_read => |request| {
+    let (_, installed, element, handler) = handler_target(request)?;
+    let mut text = HandlerText::new();
+    installed.graph.read_handler(element, handler, &mut text).map_err(|e| handler_error(request, element, e))?;
+    if text.overflowed() {
+        request.set_error_message(c"handler output too long for one reply");
+        return Err(EMSGSIZE);
     }
-}
+    let mut reply = request.reply_sized(text.as_bytes().len() + 64)?;
+    reply.put_binary(attr::VALUE, text.as_bytes())?;
+    reply.send()
+});
+
+// `HANDLER_WRITE` doit callback.
+genl_doit!(vdp_rs_handler_write => |request| {
+    let (tenant, installed, element, handler) = handler_target(request)?;
+    let value = request.optional_binary_attr(attr::VALUE).unwrap_or(&[]);
+    let value = core::str::from_utf8(value).map_err(|_| {
+        request.set_attr_error(attr::VALUE, c"handler value is not UTF-8 text");
+        EINVAL
+    })?;
+    // The coordinator sets AS_TENANT on every write a tenant sends; the root writes without.
+    let as_tenant = request.flag(attr::AS_TENANT);
+    let graph = &installed.graph;
+    // What a write allocates (routes, a resized queue) is the tenant's memory.
+    if !graph.is_table(element) {
+        return tenant.charged(|| graph.write_handler(element, handler, value, as_tenant)).map_err(|e| handler_error(request, element, e));
+    }
+    // A routing-table change: applied and announced in order with the tenant's other changes.
+    tenant.change_table(|| {
+        tenant.charged(|| graph.write_handler(element, handler, value, as_tenant)).map_err(|e| handler_error(request, element, e))?;
+        announce(cmd::TABLE_CHANGE_NTF, EVENT_ROOM + value.len(), |a| {
+            a.put_u32(attr::TENANT_ID, tenant.id)?;
+            a.put_str_bytes(attr::ELEMENT, element)?;
+            a.put_str(attr::HANDLER, handler)?;
+            a.put_binary(attr::VALUE, value.as_bytes())
+        });
+        Ok(())
+    })
+});
+
+// `STATS` dumpit callback.
+//
+// Position between calls: cursor 0 is the id of the tenant to continue with, cursor 1 the index
+// of its next element (0: the tenant has not been started). Tenants are visited in id order, so
+// tenants created or deleted between calls neither repeat nor shift the others; a graph replaced
+// between two calls of one tenant's dump continues at the same index of the new graph.
+genl_dumpit!(vdp_rs_stats_dumpit => stats_dump);
 
 /// Fills one skb of the STATS dump; returns its length (0 ends the dump).
 fn stats_dump(dump: &mut Dump<'_>) -> Result<u32> {

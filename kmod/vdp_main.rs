@@ -36,8 +36,7 @@ struct Vdp {
 
 impl kernel::Module for Vdp {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        tenant::init();
-        device::init();
+        sys::globals::init();
         let notifier = sys::netdev::Notifier::register().inspect_err(|e| {
             pr_err!("cannot register the network device notifier: {:?}\n", e);
         })?;

@@ -147,6 +147,13 @@ pub enum ArgKind {
     AddrList,
     /// IP protocol: number 0-255 or `icmp`, `igmp`, `ipip`, `tcp`, `udp`, `gre`, `esp`, `ah`.
     IpProtocol,
+    /// ARPResponder entry: space-separated IPv4 prefixes (a bare address is a /32) and exactly
+    /// one Ethernet address, in any order.
+    ArpEntry,
+    /// AddressInfo entry: `NAME ADDRESS [ADDRESS...]`. Only the front end reads it: it resolves
+    /// the names in the other elements' arguments and removes the declaring element, so no
+    /// compiled graph carries a value of this kind (the kernel refuses one).
+    NamedAddresses,
     /// A real number from 0 to 1 (`0.02`, `.5`, `1`), stored as a fraction of 65536 (Click's
     /// 16-bit fixed point), rounded to the nearest.
     Probability,
@@ -446,6 +453,12 @@ impl ElementClass {
 
     pub fn output_processing(&self, port: u16) -> Processing {
         port_processing(self.processing, true, port)
+    }
+
+    /// Whether the front end consumes the class's elements (AddressInfo: a declaration of
+    /// names, found by its argument kind) so that they never reach a compiled graph.
+    pub fn resolved_by_front_end(&self) -> bool {
+        self.repeated.is_some_and(|r| r.kind == ArgKind::NamedAddresses)
     }
 
     pub fn has_handler(&self, name: &str, write: bool) -> bool {

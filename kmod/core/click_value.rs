@@ -23,6 +23,8 @@ pub enum ValueError {
     NotProtocol,
     NotRoute,
     NotPort,
+    NotArpEntry,
+    ArpEntryEther,
     NotProbability,
 }
 
@@ -49,6 +51,8 @@ impl ValueError {
             }
             ValueError::NotRoute => "expected a route: ADDR/LEN [GATEWAY] OUTPUT",
             ValueError::NotPort => "expected an output port number",
+            ValueError::NotArpEntry => "expected IP/MASK [IP/MASK...] ETH: IPv4 prefixes or addresses and an Ethernet address",
+            ValueError::ArpEntryEther => "an entry needs exactly one Ethernet address",
             ValueError::NotProbability => "expected a probability from 0 to 1, like 0.02",
         }
     }
@@ -403,6 +407,30 @@ pub fn parse_route(text: &str, max_port: u16) -> Result<Route, ValueError> {
     }
     let port = parse_int_in(port_text, 0, i64::from(max_port)).map_err(|_| ValueError::NotPort)?;
     Ok(Route { prefix, gateway, port: port as u16 })
+}
+
+/// Parses an ARPResponder entry, `IP/MASK [IP/MASK...] ETH` (words in any order; a bare address
+/// is a /32): hands each prefix to `prefix` in order and returns the one Ethernet address.
+/// Nothing is allocated, so the kernel parses handler text with it too.
+pub fn parse_arp_entry(text: &str, prefix: &mut dyn FnMut(Ipv4Prefix) -> Result<(), ValueError>) -> Result<[u8; 6], ValueError> {
+    let mut ether = None;
+    let mut prefixes = 0usize;
+    for word in text.split_ascii_whitespace() {
+        if let Ok(parsed) = parse_prefix(word) {
+            prefix(parsed)?;
+            prefixes += 1;
+        } else if let Ok(address) = parse_ether(word) {
+            if ether.replace(address).is_some() {
+                return Err(ValueError::ArpEntryEther);
+            }
+        } else {
+            return Err(ValueError::NotArpEntry);
+        }
+    }
+    if prefixes == 0 {
+        return Err(ValueError::NotArpEntry);
+    }
+    ether.ok_or(ValueError::ArpEntryEther)
 }
 
 /// Whether `text` is a Click keyword: an upper-case letter, then upper-case letters, digits or `_`.

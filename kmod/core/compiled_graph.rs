@@ -420,6 +420,21 @@ fn read_value(r: &mut Reader<'_>, kind: ArgKind, element: u32, arg: u16, element
         ArgKind::IpProtocol => {
             r.u8()?;
         }
+        ArgKind::ArpEntry => {
+            let count = usize::from(r.u16()?);
+            if count == 0 || count > MAX_LIST_ENTRIES {
+                return Err(bad);
+            }
+            for _ in 0..count {
+                r.bytes(4)?;
+                if r.u8()? > 32 {
+                    return Err(bad);
+                }
+            }
+            r.bytes(6)?;
+        }
+        // The front end resolves AddressInfo's names and never encodes its entries.
+        ArgKind::NamedAddresses => return Err(bad),
         ArgKind::Probability => {
             if r.u32()? > click_value::PROBABILITY_ONE {
                 return Err(bad);

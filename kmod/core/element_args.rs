@@ -36,6 +36,8 @@ pub enum ArgValue<'a> {
     /// `count` addresses of 4 bytes each.
     AddrList { count: u16, bytes: &'a [u8] },
     Protocol(u8),
+    /// `count` prefixes of 5 bytes each (address, length), and the Ethernet address they map to.
+    ArpEntry { count: u16, bytes: &'a [u8], ether: [u8; 6] },
     /// A fraction of 65536 (0 to 65536 inclusive).
     Probability(u32),
     /// `count` element indices of 4 bytes each (little-endian).
@@ -130,6 +132,12 @@ fn read_value<'a>(c: &mut Cursor<'a>, kind: ArgKind) -> Result<ArgValue<'a>, Arg
             ArgValue::AddrList { count, bytes: c.take(usize::from(count) * 4)? }
         }
         ArgKind::IpProtocol => ArgValue::Protocol(c.u8()?),
+        ArgKind::ArpEntry => {
+            let count = c.u16()?;
+            let bytes = c.take(usize::from(count) * 5)?;
+            ArgValue::ArpEntry { count, bytes, ether: c.array()? }
+        }
+        ArgKind::NamedAddresses => return Err(ArgsError::Malformed),
         ArgKind::Probability => ArgValue::Probability(c.u32()?),
         ArgKind::StorageList => {
             let count = c.u16()?;

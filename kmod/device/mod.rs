@@ -37,7 +37,7 @@
 //! 1. A tenant's `changing` mutex (`kmod/tenant/`): held across `Graph::build`, which calls
 //!    [`bind`] and so takes `DEVICES`. It is the only lock of ours held when `DEVICES` is taken;
 //!    netlink commands call in holding none.
-//! 2. `DEVICES` (registry.rs, a global `Mutex<Registry>`): control plane only. Held while it
+//! 2. `DEVICES` (a global `Mutex<Registry>` in sys/globals.rs, used by registry.rs): control plane only. Held while it
 //!    takes RTNL (`RawPort::attach`, `detach` and `publish` in `kmod/sys/netdev.rs`) and waits
 //!    for RCU grace periods (`detach` and `publish`), so nothing on the data path (the
 //!    rx_handler, a tenant thread's transmit) may take it, and none does. Under it the registry reads a tenant's `closed`
@@ -82,7 +82,7 @@ mod transmit;
 mod types;
 
 pub(crate) use receive::Table;
-pub(crate) use registry::{attach, bind, create, delete, detach, devices, init, ports, remove_tenant, shutdown, Binding, DeviceError};
+pub(crate) use registry::{attach, bind, create, delete, detach, devices, ports, remove_tenant, shutdown, Binding, DeviceError, Registry};
 pub(crate) use types::{DeviceConfig, Name, VirtualDevice};
 
 /// Most ports the module attaches at once.

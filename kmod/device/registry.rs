@@ -11,17 +11,7 @@ use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-kernel::sync::global_lock! {
-    // SAFETY: `init` is called from module init before the netlink family, the only user, is
-    // registered.
-    unsafe(uninit) static DEVICES: Mutex<Registry> = Registry { ports: KVec::new(), devices: KVec::new() };
-}
-
-/// Must run once, from module init, before any other function here.
-pub(crate) fn init() {
-    // SAFETY: called exactly once, from module init (see the static's comment).
-    unsafe { DEVICES.init() };
-}
+use crate::sys::globals::DEVICES;
 
 /// # Invariants
 ///
@@ -35,6 +25,13 @@ pub(crate) fn init() {
 pub(crate) struct Registry {
     ports: KVec<Arc<Port>>,
     devices: KVec<Arc<VirtualDevice>>,
+}
+
+impl Registry {
+    /// The empty registry the global starts as.
+    pub(crate) const fn new() -> Self {
+        Registry { ports: KVec::new(), devices: KVec::new() }
+    }
 }
 
 /// A graph element's hold on its tenant's device: keeps the device from being deleted while a

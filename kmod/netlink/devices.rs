@@ -1,12 +1,11 @@
 //! Port and virtual-device commands: the coordinator sets up tenants' GRE tunnels with these.
 
-use super::{dispatch, tenant_error};
+use super::tenant_error;
 use crate::device::{self, DeviceConfig, DeviceError, Name, VirtualDevice};
 use crate::portable::tunnel::{InnerKind, TunnelSpec};
 use crate::portable::uapi::{attr, counter_attr, device_attr, CARRIES_ETHERNET, CARRIES_IP};
 use crate::portable::wire::ipv4::Address;
-use crate::sys::genl::ffi as bindings;
-use crate::sys::genl::{Attrs, Request};
+use crate::sys::genl::{genl_doit, Attrs, Request};
 use crate::tenant;
 use kernel::prelude::*;
 
@@ -38,23 +37,17 @@ fn ifname(request: &Request<'_>, attr_type: u16) -> Result<Name> {
     })
 }
 
-/// `PORT_ATTACH` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_port_attach(_skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int {
-    dispatch(info, |request| {
-        let name = ifname(request, attr::IFNAME)?;
-        device::attach(name.as_bytes()).map_err(|e| device_error(request, e))
-    })
-}
+// `PORT_ATTACH` doit callback.
+genl_doit!(vdp_rs_port_attach => |request| {
+    let name = ifname(request, attr::IFNAME)?;
+    device::attach(name.as_bytes()).map_err(|e| device_error(request, e))
+});
 
-/// `PORT_DETACH` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_port_detach(_skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int {
-    dispatch(info, |request| {
-        let name = ifname(request, attr::IFNAME)?;
-        device::detach(name.as_bytes()).map_err(|e| device_error(request, e))
-    })
-}
+// `PORT_DETACH` doit callback.
+genl_doit!(vdp_rs_port_detach => |request| {
+    let name = ifname(request, attr::IFNAME)?;
+    device::detach(name.as_bytes()).map_err(|e| device_error(request, e))
+});
 
 fn put_counter(attrs: &mut Attrs<'_>, prefix: &str, name: &str, value: u64) -> Result {
     attrs.nest(device_attr::COUNTER, |c| {
@@ -65,25 +58,22 @@ fn put_counter(attrs: &mut Attrs<'_>, prefix: &str, name: &str, value: u64) -> R
     })
 }
 
-/// `PORT_GET` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_port_get(_skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int {
-    dispatch(info, |request| {
-        let ports = device::ports()?;
-        let mut reply = request.reply_sized(512 + ports.len() * 1024)?;
-        for port in ports.iter() {
-            reply.nest(attr::PORT, |p| {
-                p.put_str_bytes(device_attr::IFNAME, port.name())?;
-                p.put_u8(device_attr::ATTACHED, u8::from(port.attached()))?;
-                for (name, value) in port.counters() {
-                    put_counter(p, "rx_", name, value)?;
-                }
-                Ok(())
-            })?;
-        }
-        reply.send()
-    })
-}
+// `PORT_GET` doit callback.
+genl_doit!(vdp_rs_port_get => |request| {
+    let ports = device::ports()?;
+    let mut reply = request.reply_sized(512 + ports.len() * 1024)?;
+    for port in ports.iter() {
+        reply.nest(attr::PORT, |p| {
+            p.put_str_bytes(device_attr::IFNAME, port.name())?;
+            p.put_u8(device_attr::ATTACHED, u8::from(port.attached()))?;
+            for (name, value) in port.counters() {
+                put_counter(p, "rx_", name, value)?;
+            }
+            Ok(())
+        })?;
+    }
+    reply.send()
+});
 
 fn address(request: &Request<'_>, attr_type: u16) -> Result<Address> {
     request.require(attr_type)?;
@@ -108,79 +98,70 @@ fn derived_mac(tenant: u32, name: &Name) -> [u8; 6] {
     [0x02, 0x76, id[1], id[2], id[3], hash]
 }
 
-/// `VDEV_NEW` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_vdev_new(_skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int {
-    dispatch(info, |request| {
-        let id = request.u32_attr(attr::TENANT_ID)?;
-        let state = tenant::find(id).map_err(|e| tenant_error(request, e))?;
-        let name = ifname(request, attr::VDEV_NAME)?;
-        let port = ifname(request, attr::IFNAME)?;
-        let local = address(request, attr::LOCAL)?;
-        let remote = address(request, attr::REMOTE)?;
-        request.require(attr::CARRIES)?;
-        let inner = match request.optional_u8_attr(attr::CARRIES) {
-            Some(CARRIES_IP) => InnerKind::Ipv4,
-            Some(CARRIES_ETHERNET) => InnerKind::Ethernet,
-            _ => return Err(EINVAL),
-        };
-        request.require(attr::PEER_MAC)?;
-        let peer_mac = mac(request, attr::PEER_MAC).ok_or(EINVAL)?;
-        let mut spec = TunnelSpec::new(local, remote, request.optional_u32_attr(attr::GRE_KEY), inner);
-        if let Some(ttl) = request.optional_u8_attr(attr::TTL) {
-            spec.ttl = ttl;
-        }
-        if let Some(df) = request.optional_u8_attr(attr::DONT_FRAGMENT) {
-            spec.dont_fragment = df != 0;
-        }
-        if let Some(checksum) = request.optional_u8_attr(attr::GRE_CSUM) {
-            spec.checksum = checksum != 0;
-        }
-        if let Some(mtu) = request.optional_u32_attr(attr::MTU) {
-            spec.mtu = u16::try_from(mtu).map_err(|_| EINVAL)?;
-        }
-        let mac = mac(request, attr::MAC).unwrap_or_else(|| derived_mac(id, &name));
-        let config = DeviceConfig { name, port, spec, mac, peer_mac };
-        let device = device::create(&state, config).map_err(|e| device_error(request, e))?;
-        let mut reply = request.reply_sized(2048)?;
-        reply.nest(attr::VDEV, |v| put_device(v, &device))?;
-        reply.send()
-    })
-}
+// `VDEV_NEW` doit callback.
+genl_doit!(vdp_rs_vdev_new => |request| {
+    let id = request.u32_attr(attr::TENANT_ID)?;
+    let state = tenant::find(id).map_err(|e| tenant_error(request, e))?;
+    let name = ifname(request, attr::VDEV_NAME)?;
+    let port = ifname(request, attr::IFNAME)?;
+    let local = address(request, attr::LOCAL)?;
+    let remote = address(request, attr::REMOTE)?;
+    request.require(attr::CARRIES)?;
+    let inner = match request.optional_u8_attr(attr::CARRIES) {
+        Some(CARRIES_IP) => InnerKind::Ipv4,
+        Some(CARRIES_ETHERNET) => InnerKind::Ethernet,
+        _ => return Err(EINVAL),
+    };
+    request.require(attr::PEER_MAC)?;
+    let peer_mac = mac(request, attr::PEER_MAC).ok_or(EINVAL)?;
+    let mut spec = TunnelSpec::new(local, remote, request.optional_u32_attr(attr::GRE_KEY), inner);
+    if let Some(ttl) = request.optional_u8_attr(attr::TTL) {
+        spec.ttl = ttl;
+    }
+    if let Some(df) = request.optional_u8_attr(attr::DONT_FRAGMENT) {
+        spec.dont_fragment = df != 0;
+    }
+    if let Some(checksum) = request.optional_u8_attr(attr::GRE_CSUM) {
+        spec.checksum = checksum != 0;
+    }
+    if let Some(mtu) = request.optional_u32_attr(attr::MTU) {
+        spec.mtu = u16::try_from(mtu).map_err(|_| EINVAL)?;
+    }
+    let mac = mac(request, attr::MAC).unwrap_or_else(|| derived_mac(id, &name));
+    let config = DeviceConfig { name, port, spec, mac, peer_mac };
+    let device = device::create(&state, config).map_err(|e| device_error(request, e))?;
+    let mut reply = request.reply_sized(2048)?;
+    reply.nest(attr::VDEV, |v| put_device(v, &device))?;
+    reply.send()
+});
 
-/// `VDEV_DEL` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_vdev_del(_skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int {
-    dispatch(info, |request| {
-        let id = request.u32_attr(attr::TENANT_ID)?;
-        tenant::find(id).map_err(|e| tenant_error(request, e))?;
-        let name = ifname(request, attr::VDEV_NAME)?;
-        device::delete(id, name.as_bytes()).map_err(|e| device_error(request, e))
-    })
-}
+// `VDEV_DEL` doit callback.
+genl_doit!(vdp_rs_vdev_del => |request| {
+    let id = request.u32_attr(attr::TENANT_ID)?;
+    tenant::find(id).map_err(|e| tenant_error(request, e))?;
+    let name = ifname(request, attr::VDEV_NAME)?;
+    device::delete(id, name.as_bytes()).map_err(|e| device_error(request, e))
+});
 
-/// `VDEV_GET` doit callback.
-#[no_mangle]
-pub(crate) extern "C" fn vdp_rs_vdev_get(_skb: *mut bindings::sk_buff, info: *mut bindings::genl_info) -> c_int {
-    dispatch(info, |request| {
-        let id = request.u32_attr(attr::TENANT_ID)?;
-        tenant::find(id).map_err(|e| tenant_error(request, e))?;
-        let only = match request.optional_binary_attr(attr::VDEV_NAME) {
-            Some(_) => Some(ifname(request, attr::VDEV_NAME)?),
-            None => None,
-        };
-        let devices = device::devices(Some(id))?;
-        let mut chosen = devices.iter().filter(|d| only.is_none_or_name(d)).peekable();
-        if only.is_some() && chosen.peek().is_none() {
-            return Err(device_error(request, DeviceError::NoSuchDevice));
-        }
-        let mut reply = request.reply_sized(512 + devices.len() * 2048)?;
-        for device in chosen {
-            reply.nest(attr::VDEV, |v| put_device(v, device))?;
-        }
-        reply.send()
-    })
-}
+// `VDEV_GET` doit callback.
+genl_doit!(vdp_rs_vdev_get => |request| {
+    let id = request.u32_attr(attr::TENANT_ID)?;
+    tenant::find(id).map_err(|e| tenant_error(request, e))?;
+    let only = match request.optional_binary_attr(attr::VDEV_NAME) {
+        Some(_) => Some(ifname(request, attr::VDEV_NAME)?),
+        None => None,
+    };
+    let devices = device::devices(Some(id))?;
+    let mut chosen = devices.iter().filter(|d| only.is_none_or_name(d)).peekable();
+    if only.is_some() && chosen.peek().is_none() {
+        return Err(device_error(request, DeviceError::NoSuchDevice));
+    }
+    let mut reply = request.reply_sized(512 + devices.len() * 2048)?;
+    for device in chosen {
+        reply.nest(attr::VDEV, |v| put_device(v, device))?;
+    }
+    reply.send()
+});
 
 /// Whether a device matches an optional name filter.
 trait NameFilter {

@@ -27,6 +27,81 @@ pub(crate) mod ffi {
 }
 use ffi as bindings;
 
+/// What a genetlink callback returns to C: 0 or a negative errno (a dump: the length filled).
+pub(crate) type CallbackResult = c_int;
+
+/// Runs `handler` on the request of a `doit` callback and maps its result to an errno.
+///
+/// # Safety
+///
+/// `info` must be the `genl_info` genetlink passed to the `doit` callback that is running.
+pub(crate) unsafe fn run_doit(info: *mut bindings::genl_info, handler: fn(&Request<'_>) -> Result) -> c_int {
+    // SAFETY: the caller passes the running callback's `genl_info`; `request` lives only for
+    // this call, inside the callback.
+    let Some(request) = (unsafe { Request::from_raw(info) }) else {
+        return EINVAL.to_errno();
+    };
+    match handler(&request) {
+        Ok(()) => 0,
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// Runs `handler` on one call of a `dumpit` callback; it returns the length it filled (0 ends the
+/// dump).
+///
+/// # Safety
+///
+/// `skb` and `cb` must be what netlink passed to the `dumpit` callback that is running.
+pub(crate) unsafe fn run_dumpit(
+    skb: *mut bindings::sk_buff,
+    cb: *mut bindings::netlink_callback,
+    handler: fn(&mut Dump<'_>) -> Result<u32>,
+) -> c_int {
+    // SAFETY: the caller passes the running callback's skb and state; `dump` lives only for this
+    // call, inside the callback.
+    let Some(mut dump) = (unsafe { Dump::from_raw(skb, cb) }) else {
+        return EINVAL.to_errno();
+    };
+    match handler(&mut dump) {
+        Ok(len) => c_int::try_from(len).unwrap_or(c_int::MAX),
+        Err(e) => e.to_errno(),
+    }
+}
+
+/// `genl_doit!(vdp_rs_NAME => HANDLER);` defines the C-callable `doit` callback `vdp_rs_NAME`
+/// that the family's operation table (`vdp_genl.c`) names, running the safe
+/// `HANDLER: fn(&Request<'_>) -> Result` on its request.
+macro_rules! genl_doit {
+    ($name:ident => $handler:expr) => {
+        #[no_mangle]
+        pub(crate) extern "C" fn $name(
+            _skb: *mut $crate::sys::genl::ffi::sk_buff,
+            info: *mut $crate::sys::genl::ffi::genl_info,
+        ) -> $crate::sys::genl::CallbackResult {
+            // SAFETY: genetlink calls a `doit` callback with the request's `genl_info`.
+            unsafe { $crate::sys::genl::run_doit(info, $handler) }
+        }
+    };
+}
+pub(crate) use genl_doit;
+
+/// `genl_dumpit!(vdp_rs_NAME => HANDLER);`: the same for a `dumpit` callback, with
+/// `HANDLER: fn(&mut Dump<'_>) -> Result<u32>`.
+macro_rules! genl_dumpit {
+    ($name:ident => $handler:expr) => {
+        #[no_mangle]
+        pub(crate) extern "C" fn $name(
+            skb: *mut $crate::sys::genl::ffi::sk_buff,
+            cb: *mut $crate::sys::genl::ffi::netlink_callback,
+        ) -> $crate::sys::genl::CallbackResult {
+            // SAFETY: netlink calls a `dumpit` callback with the skb to fill and the dump's state.
+            unsafe { $crate::sys::genl::run_dumpit(skb, cb, $handler) }
+        }
+    };
+}
+pub(crate) use genl_dumpit;
+
 // The C half, kmod/sys/vdp_genl.c.
 extern "C" {
     fn vdp_genl_register() -> c_int;
@@ -103,7 +178,7 @@ impl<'a> Request<'a> {
     ///
     /// `info` must be the `genl_info` genetlink passed to the running `doit` callback; it stays
     /// valid for `'a`, which must not outlive that callback.
-    pub(crate) unsafe fn from_raw(info: *mut bindings::genl_info) -> Option<Self> {
+    unsafe fn from_raw(info: *mut bindings::genl_info) -> Option<Self> {
         Some(Request { info: NonNull::new(info)?, _callback: PhantomData })
     }
 
@@ -369,7 +444,7 @@ impl<'a> Dump<'a> {
     ///
     /// `skb` and `cb` must be what netlink passed to the running `dumpit` callback; they stay valid
     /// for `'a`, which must not outlive that callback.
-    pub(crate) unsafe fn from_raw(skb: *mut bindings::sk_buff, cb: *mut bindings::netlink_callback) -> Option<Self> {
+    unsafe fn from_raw(skb: *mut bindings::sk_buff, cb: *mut bindings::netlink_callback) -> Option<Self> {
         Some(Dump { skb: NonNull::new(skb)?, cb: NonNull::new(cb)?, _callback: PhantomData })
     }
 

@@ -6,6 +6,7 @@
 
 pub(crate) mod channel;
 pub(crate) mod genl;
+pub(crate) mod globals;
 pub(crate) mod memcg;
 pub(crate) mod netdev;
 pub(crate) mod packet;

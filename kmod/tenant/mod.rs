@@ -35,7 +35,7 @@
 //!    charge the ring memory), `slot` and the new channel's `up`, one after the other, then
 //!    wakes the replaced file's poll queue and rings the doorbell. Nothing takes it under
 //!    another lock.
-//! 1. `TENANTS` (registry.rs, a global `Mutex<TenantList>`): taken by control-plane commands
+//! 1. `TENANTS` (a global `Mutex<TenantList>` in sys/globals.rs, used by registry.rs): taken by control-plane commands
 //!    (netlink, which calls in holding no lock of ours) and by module init and exit, never by a
 //!    tenant's threads or the data path. Under it: starting thread 0 and setting `home`
 //!    (`create`); `workers`, for the PIDs of a [`TenantView`]; a doorbell ring
@@ -111,6 +111,6 @@ mod threads;
 
 pub(crate) use channel::{BoundaryBinding, Channel, TenantChannel};
 pub(crate) use graph::Installed;
-pub(crate) use registry::{count, create, delete, find, get, init, set_tasks_per_yield, shutdown, snapshot, TenantError};
+pub(crate) use registry::{count, create, delete, find, get, set_tasks_per_yield, shutdown, snapshot, TenantError, TenantList};
 pub(crate) use state::TenantState;
 pub(crate) use stats::TenantView;

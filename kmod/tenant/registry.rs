@@ -13,23 +13,20 @@ use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
 
-kernel::sync::global_lock! {
-    // SAFETY: `init` is called from module init before the netlink family, the only user, is
-    // registered.
-    unsafe(uninit) static TENANTS: Mutex<TenantList> = TenantList { tenants: KVec::new() };
-}
-
-/// Must run once, from module init, before any other function here.
-pub(crate) fn init() {
-    // SAFETY: called exactly once, from module init (see the static's comment).
-    unsafe { TENANTS.init() };
-}
+use crate::sys::globals::TENANTS;
 
 /// # Invariants
 ///
 /// No two tenants share an id or a name, and there are at most `TENANTS_MAX`.
 pub(crate) struct TenantList {
     tenants: KVec<Tenant>,
+}
+
+impl TenantList {
+    /// The empty list the global starts as.
+    pub(crate) const fn new() -> Self {
+        TenantList { tenants: KVec::new() }
+    }
 }
 
 pub(crate) struct Tenant {

@@ -36,7 +36,8 @@ leaf blue-a gretap 192.0.2.21 10.1.0.2 "" 02:00:00:00:b1:02
 leaf blue-b gretap 192.0.2.22 10.2.0.2 22 02:00:00:00:b2:02
 ip -n red-a route add default dev t-red-a
 ip -n red-b route add default dev t-red-b
-# vdp has no ARP: the Ethernet hosts know their router's address statically.
+# gre-router.click does no ARP (the arp scenario's router does): the Ethernet hosts know their
+# router's address statically.
 ip -n blue-a neigh add 10.1.0.1 lladdr 02:00:00:00:b1:01 dev t-blue-a
 ip -n blue-b neigh add 10.2.0.1 lladdr 02:00:00:00:b2:01 dev t-blue-b
 ip -n blue-a route add default via 10.1.0.1

@@ -5,6 +5,9 @@
   packets.py hostile IFACE DST_MAC SRC_IP DST_IP KEY COUNT
       sends COUNT frames of each hostile kind (and one good keyed GRE header pattern) on IFACE,
       aimed at the tunnel SRC_IP -> DST_IP whose key is KEY; prints the kinds in order.
+  packets.py arp-replies IFACE DST_MAC DST_IP PREFIX COUNT
+      sends COUNT unasked ARP replies on IFACE to DST_MAC/DST_IP, each from its own address
+      PREFIX.x.y and Ethernet address 02:00:5a:00:x:y; prints how many were sent.
 """
 import socket
 import struct
@@ -102,6 +105,18 @@ def main(argv):
             for _ in range(count):
                 sock.send(ether + packet)
             print(kind)
+    elif mode == "arp-replies":
+        iface, dst_mac, dst_ip, prefix, count = argv[2], argv[3], argv[4], argv[5], int(argv[6])
+        sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+        sock.bind((iface, 0))
+        target = bytes.fromhex(dst_mac.replace(":", ""))
+        for i in range(count):
+            high, low = (i >> 8) & 0xFF, i & 0xFF
+            sender = bytes([0x02, 0x00, 0x5A, 0x00, high, low])
+            ip = socket.inet_aton("%s.%d.%d" % (prefix, high, low))
+            message = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 2) + sender + ip + target + socket.inet_aton(dst_ip)
+            sock.send(target + sender + b"\x08\x06" + message)
+        print(count)
     else:
         sys.exit("unknown mode " + mode)
 

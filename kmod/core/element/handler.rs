@@ -80,6 +80,41 @@ macro_rules! handlers {
 }
 pub use crate::handlers;
 
+/// The read handlers of a table that answers lookups: `table`, and `lookup ADDR`, whose IPv4
+/// address is a parameter after the name (as in Click, a read with a parameter). The framework
+/// passes a read nothing but the handler, so this set is written out by hand rather than with
+/// [`handlers!`]: finding `lookup ADDR` parses the address into the variant. The IP lookup tables
+/// and ARPResponder share it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableLookup {
+    Table,
+    /// The address, or `None` when the parameter is missing or is not an address.
+    Lookup(Option<[u8; 4]>),
+}
+
+impl HandlerSet for TableLookup {
+    const SPECS: &'static [HandlerSpec] = &[
+        HandlerSpec { name: "table", format: ValueFormat::Lines },
+        HandlerSpec { name: "lookup", format: ValueFormat::Lines },
+    ];
+
+    fn from_index(index: usize) -> Option<Self> {
+        match index {
+            0 => Some(TableLookup::Table),
+            1 => Some(TableLookup::Lookup(None)),
+            _ => None,
+        }
+    }
+
+    fn find(name: &str) -> Option<Self> {
+        // Everything after `lookup` is its parameter.
+        if let Some(address) = name.strip_prefix("lookup") {
+            return Some(TableLookup::Lookup(click_value::parse_ipv4(address.trim()).ok()));
+        }
+        Self::from_index(Self::SPECS.iter().position(|spec| spec.name == name)?)
+    }
+}
+
 /// Why a handler call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandlerError {

@@ -17,8 +17,7 @@
 
 use super::route_arena::{Block, BlockArena, MAX_BLOCKS, MAX_ROUTES};
 use crate::catalog::{base, ArgKind, ElementClass, OutputRule, PortRange, RepeatedArgs, Resource};
-use crate::click_value;
-use crate::element::handler::{handlers, reply, HandlerError, HandlerSet, HandlerSpec, NoHandlers, ValueFormat};
+use crate::element::handler::{handlers, reply, HandlerError, NoHandlers};
 use crate::element::{Build, ConstructError, Cx, Element, PacketBuf, Platform, Vector};
 use crate::element_args::ArgValue;
 use crate::lpm::{Lpm, LpmError, Prefix, Route};
@@ -64,39 +63,8 @@ pub const STATIC: ElementClass = ElementClass {
     ..base("StaticIPLookup", "LinearIPLookup whose table cannot be changed at run time")
 };
 
-/// The read handlers. `lookup` takes the address to look up as a parameter after its name
-/// (`lookup 10.0.0.1`, as in Click), and the framework passes a read nothing but the handler,
-/// so this set is written out by hand rather than with `handlers!`: finding `lookup ADDR`
-/// parses the address into the variant.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Read {
-    Table,
-    /// The address, or `None` when the parameter is missing or is not an address.
-    Lookup(Option<[u8; 4]>),
-}
-
-impl HandlerSet for Read {
-    const SPECS: &'static [HandlerSpec] = &[
-        HandlerSpec { name: "table", format: ValueFormat::Lines },
-        HandlerSpec { name: "lookup", format: ValueFormat::Lines },
-    ];
-
-    fn from_index(index: usize) -> Option<Self> {
-        match index {
-            0 => Some(Read::Table),
-            1 => Some(Read::Lookup(None)),
-            _ => None,
-        }
-    }
-
-    fn find(name: &str) -> Option<Self> {
-        // Everything after `lookup` is its parameter, as the old kernel read it.
-        if let Some(address) = name.strip_prefix("lookup") {
-            return Some(Read::Lookup(click_value::parse_ipv4(address.trim()).ok()));
-        }
-        Self::from_index(Self::SPECS.iter().position(|spec| spec.name == name)?)
-    }
-}
+/// The read handlers: `table`, and `lookup ADDR`.
+pub use crate::element::handler::TableLookup as Read;
 
 handlers! {
     pub enum Write {

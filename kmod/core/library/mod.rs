@@ -24,7 +24,11 @@ use crate::element::platform::Platform;
 use crate::element::vector::Vector;
 use core::fmt;
 
+mod address_info;
 mod align;
+mod arp_querier;
+mod arp_responder;
+mod arp_table;
 mod average_counter;
 mod boundary;
 mod check_ip_header;
@@ -62,6 +66,8 @@ mod tee;
 mod to_device;
 mod unqueue;
 
+pub use arp_querier::MAX_ARP_ENTRIES;
+pub use arp_responder::MAX_RESPONDER_ENTRIES;
 pub use boundary::MAX_BOUNDARIES;
 
 /// `registry! { ID Variant => SPEC, Type, ReadHandlers, WriteHandlers; … }`: see the module doc.
@@ -208,6 +214,9 @@ registry! {
     38 FromContainer => boundary::FROM_CONTAINER, boundary::Receiver<P, { boundary::KERNEL_SIDE }>, from_device::Read, from_device::Write;
     39 FromKernel => boundary::FROM_KERNEL, boundary::Receiver<P, { boundary::CONTAINER_SIDE }>, from_device::Read, from_device::Write;
     40 ToKernel => boundary::TO_KERNEL, boundary::Sender<P, { boundary::CONTAINER_SIDE }>, boundary::SendRead, boundary::SendWrite;
+    41 ARPQuerier => arp_querier::CLASS, arp_querier::ArpQuerier<P>, arp_querier::Read, arp_querier::Write;
+    42 ARPResponder => arp_responder::CLASS, Agnostic<arp_responder::ArpResponder<P>>, arp_responder::Read, arp_responder::Write;
+    43 AddressInfo => address_info::CLASS, address_info::AddressInfo, NoHandlers, NoHandlers;
     52 AverageCounter => average_counter::CLASS, Agnostic<average_counter::AverageCounter<P>>, average_counter::Read, average_counter::Write;
     53 RED => red::CLASS, red::Red<P>, red::Read, red::Write;
     54 Align => align::CLASS, Agnostic<align::Align>, align::Read, align::Write;

@@ -7,6 +7,7 @@
 //! a view built with `new_unchecked` over a short buffer reads zeros instead of panicking: the
 //! kernel must never panic on what arrives from the network.
 
+pub mod arp;
 pub mod checksum;
 pub mod ethernet;
 pub mod gre;

@@ -5,7 +5,7 @@
 //! typo does not bury the real errors under consequences of itself.
 
 use crate::args::keyword_of;
-use crate::flatten::{FlatConnection, FlatGraph};
+use crate::flatten::{FlatArg, FlatConnection, FlatGraph};
 use crate::source::{Diagnostic, Diagnostics, Span};
 use crate::values::{parse_value, ArgValue};
 use serde::{Deserialize, Serialize};
@@ -205,6 +205,64 @@ pub fn suggest_classes_in(catalog: Catalog, name: &str) -> Vec<&'static str> {
     scored.into_iter().take(3).map(|(_, name)| name).collect()
 }
 
+/// Where one argument of an element goes, by Click's rules: a keyword argument to its slot, a
+/// positional one to the next positional slot not yet given, the rest to the repeated
+/// arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement<'t> {
+    /// Schema slot `slot`, with the value's text (after the keyword, if there is one);
+    /// `duplicate` when an earlier argument gave the slot already.
+    Slot { slot: usize, value: &'t str, duplicate: bool },
+    /// A repeated argument of `kind`.
+    Repeated { value: &'t str, kind: ArgKind },
+    /// A keyword the class does not have.
+    UnknownKeyword(&'t str),
+    /// A positional argument past the class's last.
+    TooMany,
+}
+
+/// Places each of `args` for `class` (one [`Placement`] per argument, in order). The checker
+/// parses arguments by it, and the AddressInfo resolver finds each argument's kind by it.
+pub fn place_arguments<'t>(class: &ElementClass, args: &'t [FlatArg]) -> Vec<Placement<'t>> {
+    let mut given = vec![false; class.args.len()];
+    let mut next_positional = 0usize;
+    let mut out = Vec::with_capacity(args.len());
+    for arg in args {
+        let keyword = keyword_of(&arg.text).filter(|(word, _)| class.arg(word).is_some() || class.repeated.is_none());
+        let slot = match keyword {
+            Some((word, rest)) => match class.arg_index(word) {
+                Some(slot) => Some((slot, rest)),
+                None => {
+                    out.push(Placement::UnknownKeyword(word));
+                    continue;
+                }
+            },
+            None => {
+                while class.args.get(next_positional).is_some_and(|a| a.mode == ArgMode::Positional && given[next_positional]) {
+                    next_positional += 1;
+                }
+                match class.args.get(next_positional) {
+                    Some(spec) if spec.mode == ArgMode::Positional => {
+                        next_positional += 1;
+                        Some((next_positional - 1, arg.text.as_str()))
+                    }
+                    _ => None,
+                }
+            }
+        };
+        out.push(match (slot, class.repeated) {
+            (Some((slot, value)), _) => {
+                let duplicate = given[slot];
+                given[slot] = true;
+                Placement::Slot { slot, value, duplicate }
+            }
+            (None, Some(repeat)) => Placement::Repeated { value: arg.text.as_str(), kind: repeat.kind },
+            (None, None) => Placement::TooMany,
+        });
+    }
+    out
+}
+
 struct Checker<'a> {
     flat: &'a FlatGraph,
     options: &'a CheckOptions,
@@ -316,45 +374,24 @@ impl Checker<'_> {
             let mut given: Vec<Option<Option<Span>>> = vec![None; class.args.len()];
             let mut repeated = Vec::new();
             if self.classes[index].is_some() {
-                let mut next_positional = 0usize;
-                for arg in &element.args {
-                    let keyword = keyword_of(&arg.text).filter(|(word, _)| class.arg(word).is_some() || class.repeated.is_none());
-                    let (slot, text) = match keyword {
-                        Some((word, rest)) => match class.arg_index(word) {
-                            Some(slot) => (Some(slot), rest),
-                            None => {
-                                let known: Vec<&str> = class.args.iter().map(|a| a.keyword).collect();
-                                let note = if known.is_empty() {
-                                    format!("{} takes no arguments", class.name)
-                                } else {
-                                    format!("{} takes {}", class.name, known.join(", "))
-                                };
-                                self.diagnostics.push(
-                                    Diagnostic::error(arg.span, format!("{} has no keyword argument '{word}'", class.name)).note(note),
-                                );
-                                continue;
-                            }
-                        },
-                        None => {
-                            while class.args.get(next_positional).is_some_and(|a| a.mode == ArgMode::Positional && given[next_positional].is_some()) {
-                                next_positional += 1;
-                            }
-                            match class.args.get(next_positional) {
-                                Some(spec) if spec.mode == ArgMode::Positional => {
-                                    next_positional += 1;
-                                    (Some(next_positional - 1), arg.text.as_str())
-                                }
-                                _ => (None, arg.text.as_str()),
-                            }
+                for (arg, placement) in element.args.iter().zip(place_arguments(class, &element.args)) {
+                    match placement {
+                        Placement::UnknownKeyword(word) => {
+                            let known: Vec<&str> = class.args.iter().map(|a| a.keyword).collect();
+                            let note = if known.is_empty() {
+                                format!("{} takes no arguments", class.name)
+                            } else {
+                                format!("{} takes {}", class.name, known.join(", "))
+                            };
+                            self.diagnostics.push(
+                                Diagnostic::error(arg.span, format!("{} has no keyword argument '{word}'", class.name)).note(note),
+                            );
                         }
-                    };
-                    match slot {
-                        Some(slot) => {
+                        Placement::Slot { slot, duplicate: true, .. } => {
+                            self.diagnostics.error(arg.span, format!("{} argument {} is given twice", class.name, class.args[slot].keyword));
+                        }
+                        Placement::Slot { slot, value: text, duplicate: false } => {
                             let spec = &class.args[slot];
-                            if given[slot].is_some() {
-                                self.diagnostics.error(arg.span, format!("{} argument {} is given twice", class.name, spec.keyword));
-                                continue;
-                            }
                             given[slot] = Some(arg.span);
                             match parse_value(spec.kind, text) {
                                 Ok(value) => args[slot] = Some(value),
@@ -364,25 +401,24 @@ impl Checker<'_> {
                                 ),
                             }
                         }
-                        None => match class.repeated {
-                            Some(repeat) => match parse_value(repeat.kind, text) {
-                                Ok(value) => repeated.push(value),
-                                Err(message) => {
-                                    self.diagnostics.error(arg.span, format!("bad {} {} '{}': {message}", class.name, repeat.noun, text));
-                                    repeated.push(ArgValue::Program(vec![]));
-                                }
-                            },
-                            None => {
-                                let positional = class.args.iter().filter(|a| a.mode == ArgMode::Positional).count();
-                                let takes = match positional {
-                                    0 if class.args.is_empty() => "no arguments".to_string(),
-                                    0 => "only keyword arguments".to_string(),
-                                    1 => "1 positional argument".to_string(),
-                                    n => format!("{n} positional arguments"),
-                                };
-                                self.diagnostics.error(arg.span, format!("too many arguments: {} takes {takes}", class.name));
+                        Placement::Repeated { value: text, kind } => match parse_value(kind, text) {
+                            Ok(value) => repeated.push(value),
+                            Err(message) => {
+                                let noun = class.repeated.map_or("argument", |r| r.noun);
+                                self.diagnostics.error(arg.span, format!("bad {} {} '{}': {message}", class.name, noun, text));
+                                repeated.push(ArgValue::Program(vec![]));
                             }
                         },
+                        Placement::TooMany => {
+                            let positional = class.args.iter().filter(|a| a.mode == ArgMode::Positional).count();
+                            let takes = match positional {
+                                0 if class.args.is_empty() => "no arguments".to_string(),
+                                0 => "only keyword arguments".to_string(),
+                                1 => "1 positional argument".to_string(),
+                                n => format!("{n} positional arguments"),
+                            };
+                            self.diagnostics.error(arg.span, format!("too many arguments: {} takes {takes}", class.name));
+                        }
                     }
                 }
                 for (slot, spec) in class.args.iter().enumerate() {
@@ -403,6 +439,14 @@ impl Checker<'_> {
                         self.diagnostics.error(
                             element.span,
                             format!("{} '{}' needs at least {}", class.name, element.name, port_word(repeat.min, repeat.noun)),
+                        );
+                    }
+                    // ARPResponder's table has a fixed bound, counted in prefixes.
+                    let prefixes: usize = repeated.iter().map(|v| if let ArgValue::ArpEntry(list, _) = v { list.len() } else { 0 }).sum();
+                    if repeat.kind == ArgKind::ArpEntry && prefixes > vdp_core::library::MAX_RESPONDER_ENTRIES {
+                        self.diagnostics.error(
+                            element.span,
+                            format!("{} '{}' has {prefixes} prefixes; it holds at most {}", class.name, element.name, vdp_core::library::MAX_RESPONDER_ENTRIES),
                         );
                     }
                 }

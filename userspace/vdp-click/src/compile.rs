@@ -13,6 +13,8 @@ pub enum CompileError {
     TooLarge(&'static str),
     MissingValue { element: String, argument: &'static str },
     UnknownReference { element: String, target: String },
+    /// An AddressInfo the front end did not resolve away (a graph that skipped `check_text`).
+    Unresolved { element: String },
 }
 
 impl std::fmt::Display for CompileError {
@@ -21,6 +23,7 @@ impl std::fmt::Display for CompileError {
             CompileError::TooLarge(what) => write!(f, "the graph has too many {what} for the compiled format"),
             CompileError::MissingValue { element, argument } => write!(f, "'{element}': argument {argument} has no value"),
             CompileError::UnknownReference { element, target } => write!(f, "'{element}' refers to unknown element '{target}'"),
+            CompileError::Unresolved { element } => write!(f, "'{element}' is an AddressInfo, which the front end resolves and removes before compiling"),
         }
     }
 }
@@ -105,6 +108,16 @@ fn write_value(w: &mut Writer, graph: &CheckedGraph, element: &str, kind: ArgKin
                 w.0.extend(addr);
             }
         }
+        (ArgKind::ArpEntry, ArgValue::ArpEntry(prefixes, ether)) => {
+            if prefixes.is_empty() {
+                return Err(CompileError::MissingValue { element: element.to_string(), argument: "IP/MASK" });
+            }
+            w.u16(count(prefixes.len(), "list entries", format::MAX_LIST_ENTRIES as u32)? as u16);
+            for prefix in prefixes {
+                w.prefix(prefix);
+            }
+            w.0.extend(ether);
+        }
         (ArgKind::Probability, ArgValue::Probability(p)) => w.u32(*p),
         (ArgKind::StorageList, ArgValue::Names(names)) => {
             w.u16(count(names.len(), "list entries", format::MAX_LIST_ENTRIES as u32)? as u16);
@@ -145,6 +158,9 @@ pub fn compile(graph: &CheckedGraph, system: &SystemConfig) -> Result<Vec<u8>, C
     }
     for element in &graph.elements {
         let class = element.class;
+        if class.resolved_by_front_end() {
+            return Err(CompileError::Unresolved { element: element.name.clone() });
+        }
         w.u16(class.id);
         let tenant = tenant_of(system, &element.name);
         w.u16(tenant);

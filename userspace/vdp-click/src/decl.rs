@@ -152,6 +152,8 @@ pub enum KindDecl {
     PrefixList,
     AddrList,
     IpProtocol,
+    ArpEntry,
+    NamedAddresses,
     Probability,
     StorageList,
 }
@@ -213,6 +215,8 @@ impl From<ArgKind> for KindDecl {
             ArgKind::PrefixList => KindDecl::PrefixList,
             ArgKind::AddrList => KindDecl::AddrList,
             ArgKind::IpProtocol => KindDecl::IpProtocol,
+            ArgKind::ArpEntry => KindDecl::ArpEntry,
+            ArgKind::NamedAddresses => KindDecl::NamedAddresses,
             ArgKind::Probability => KindDecl::Probability,
             ArgKind::StorageList => KindDecl::StorageList,
         }
@@ -240,6 +244,8 @@ impl From<KindDecl> for ArgKind {
             KindDecl::PrefixList => ArgKind::PrefixList,
             KindDecl::AddrList => ArgKind::AddrList,
             KindDecl::IpProtocol => ArgKind::IpProtocol,
+            KindDecl::ArpEntry => ArgKind::ArpEntry,
+            KindDecl::NamedAddresses => ArgKind::NamedAddresses,
             KindDecl::Probability => ArgKind::Probability,
             KindDecl::StorageList => ArgKind::StorageList,
         }
@@ -573,6 +579,8 @@ fn check_kind(kind: KindDecl) -> Result<(), String> {
         KindDecl::Int { min, max } if min > max => Err(format!("integer bounds {min}..{max} are empty")),
         // The scheduling directives' kinds place tasks; only the library's directives may.
         KindDecl::ThreadAssignment | KindDecl::TicketShare => Err("thread assignments and ticket shares are for the scheduling directives only".into()),
+        // Address names are the front end's; no element is built from them.
+        KindDecl::NamedAddresses => Err("named addresses are for AddressInfo only".into()),
         // The graph links only library elements to the queues they watch.
         KindDecl::StorageList => Err("storage lists are for the library's queue watchers (RED) only".into()),
         _ => Ok(()),

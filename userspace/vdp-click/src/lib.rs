@@ -1,6 +1,7 @@
 //! The Click front end of vdp: reads tenant configurations in the Click language, checks them
 //! against the element catalog, merges them into one graph and compiles it for the kernel.
 
+pub mod address_info;
 pub mod args;
 pub mod check;
 pub mod compile;
@@ -39,9 +40,12 @@ pub fn load_with(catalog: vdp_core::catalog::Catalog, sources: &mut Sources, nam
     Loaded { file, flat }
 }
 
-/// Parses, flattens and checks one configuration text.
+/// Parses, flattens and checks one configuration text. AddressInfo names are resolved between
+/// flattening and checking ([`address_info::resolve`]): the graph returned holds neither
+/// AddressInfo elements nor names, only the addresses they stand for.
 pub fn check_text(sources: &mut Sources, name: &str, text: &str, options: &CheckOptions, diagnostics: &mut Diagnostics) -> (FlatGraph, CheckedGraph) {
-    let loaded = load_with(options.catalog, sources, name, text, diagnostics);
+    let mut loaded = load_with(options.catalog, sources, name, text, diagnostics);
+    address_info::resolve(&mut loaded.flat, options.catalog, sources, diagnostics);
     let checked = check::check(&loaded.flat, options, diagnostics);
     (loaded.flat, checked)
 }

@@ -212,6 +212,74 @@ pub fn valid_tenant_name(name: &str) -> bool {
 pub const SHARED_PREFIX: &str = "phys";
 
 impl SystemConfig {
+    /// A system config with one tenant, `tenant`, whose devices are `devices`, each over its own
+    /// tunnel that carries Ethernet frames (the system config has no default for `carries`; with
+    /// `ethernet` the captures hold the very frames the graph sees). The tenant has all of one CPU,
+    /// no bandwidth cap and no memory limit, and the config's limits are the defaults, so the
+    /// configuration is checked as `vdpctl check FILE` checks it and `vdpctl run` runs it without
+    /// `--system`. The addresses are the TEST-NET and private ones the format requires; a run
+    /// over Ethernet devices does not use them. The error is `validate`'s list of problems.
+    pub fn single_tenant(tenant: &str, devices: &[&str]) -> Result<SystemConfig, Vec<String>> {
+        Self::single_tenant_with_host(tenant, devices, None)
+    }
+
+    /// [`SystemConfig::single_tenant`] whose tenant has `host` (one of `devices`) as its host
+    /// device: what `vdpctl run` makes for a configuration whose FromHost or ToHost names one.
+    pub fn single_tenant_with_host(tenant: &str, devices: &[&str], host: Option<&str>) -> Result<SystemConfig, Vec<String>> {
+        let physical = "phys0";
+        let config = SystemConfig {
+            limits: Default::default(),
+            physical: vec![PhysicalDevice {
+                name: physical.to_string(),
+                mac: "02:76:64:70:00:00".to_string(),
+                queue_capacity: default_physical_queue(),
+            }],
+            tunnel: (0..devices.len())
+                .map(|i| Tunnel {
+                    name: format!("tunnel{i}"),
+                    physical: physical.to_string(),
+                    local: "192.0.2.1".to_string(),
+                    remote: "192.0.2.2".to_string(),
+                    key: Some(i as u32 + 1),
+                    carries: Carries::Ethernet,
+                    next_hop_mac: "02:76:64:70:00:01".to_string(),
+                    ttl: None,
+                    dont_fragment: None,
+                    checksum: None,
+                    mtu: None,
+                })
+                .collect(),
+            tenant: vec![Tenant {
+                name: tenant.to_string(),
+                cgroup: format!("vdp/{tenant}"),
+                cpu_share: 100,
+                bandwidth_cap: None,
+                memory_max: None,
+                container_level: Default::default(),
+                fpga: None,
+                channel_slots: None,
+                host_device: host.map(str::to_string),
+                device: devices
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| VirtualDevice {
+                        name: name.to_string(),
+                        tunnel: format!("tunnel{i}"),
+                        address: format!("10.{}.{}.1/24", i / 256, i % 256),
+                        mac: None,
+                    })
+                    .collect(),
+            }],
+            fpga: None,
+        };
+        let problems = config.validate();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
     /// The id a tenant has in the module: its position in the file, from 1.
     pub fn tenant_id(&self, name: &str) -> Option<u32> {
         let index = self.tenant.iter().position(|t| t.name == name)?;

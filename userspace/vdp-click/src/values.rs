@@ -25,6 +25,8 @@ pub enum ArgValue {
     ElementNumber(String, u32),
     Prefixes(#[serde(serialize_with = "ser_prefixes")] Vec<Ipv4Prefix>),
     Addresses(#[serde(serialize_with = "ser_addrs")] Vec<[u8; 4]>),
+    /// An ARPResponder entry: its prefixes and the Ethernet address they answer with.
+    ArpEntry(#[serde(serialize_with = "ser_prefixes")] Vec<Ipv4Prefix>, #[serde(serialize_with = "ser_ether")] [u8; 6]),
     /// A probability, as a fraction of 65536.
     Probability(#[serde(serialize_with = "ser_probability")] u32),
     /// Names of other elements (a Storage list); the checker resolves them.
@@ -136,6 +138,19 @@ pub fn parse_value(kind: ArgKind, text: &str) -> Result<ArgValue, String> {
             .collect::<Result<Vec<_>, _>>()
             .map(ArgValue::Addresses),
         ArgKind::IpProtocol => cv::parse_ip_protocol(text).map(|p| ArgValue::Int(i64::from(p))).map_err(value_error),
+        ArgKind::ArpEntry => {
+            let mut prefixes = Vec::new();
+            let ether = cv::parse_arp_entry(text, &mut |prefix| {
+                prefixes.push(prefix);
+                Ok(())
+            })
+            .map_err(value_error)?;
+            if prefixes.len() > vdp_core::compiled_graph::MAX_LIST_ENTRIES {
+                return Err(format!("an entry has at most {} prefixes", vdp_core::compiled_graph::MAX_LIST_ENTRIES));
+            }
+            Ok(ArgValue::ArpEntry(prefixes, ether))
+        }
+        ArgKind::NamedAddresses => crate::address_info::parse_entry(text).map(|(name, _)| ArgValue::Name(name)),
         ArgKind::Probability => cv::parse_probability(text).map(ArgValue::Probability).map_err(value_error),
         ArgKind::StorageList => {
             let names: Vec<String> = plain()?.split_whitespace().map(str::to_string).collect();

@@ -1,23 +1,11 @@
 //! Merging tenants: the router example for two tenants, renaming, tunnel plumbing, round trip.
 
+mod common;
+
+use common::ROUTER;
 use vdp_click::source::{Diagnostics, Sources};
-use vdp_click::system::SystemConfig;
-use vdp_click::{merge_tenants, TenantSource};
 
-const ROUTER: &str = include_str!("../../../docs/examples/router.click");
-const SYSTEM: &str = include_str!("../../../docs/examples/system.toml");
-
-fn merged(inputs: &[(&str, &str)]) -> (Option<vdp_click::Merged>, Sources, Diagnostics) {
-    let system = SystemConfig::parse(SYSTEM).expect("example system config is valid");
-    let mut sources = Sources::new();
-    let mut diagnostics = Diagnostics::default();
-    let inputs: Vec<TenantSource> = inputs
-        .iter()
-        .map(|(tenant, text)| TenantSource { tenant: tenant.to_string(), file_name: format!("{tenant}.click"), text: text.to_string(), catalog: vdp_core::catalog::Catalog::LIBRARY })
-        .collect();
-    let result = merge_tenants(&mut sources, &system, &inputs, &mut diagnostics);
-    (result, sources, diagnostics)
-}
+use common::merge_example as merged;
 
 #[test]
 fn the_router_example_checks_alone() {

@@ -30,6 +30,12 @@ len[0] -> ok :: Counter -> Discard;
 len[1] -> Discard;
 t[1] -> idle :: Idle;
 Idle -> Discard;
+AddressInfo(me 10.3.0.1/24 02:00:00:00:c3:01);
+arpsrc :: InfiniteSource(\<020000000000 020000000001 0800 45000014 00000000 40110000 0a030001 0a040009>, 300, 4);
+arpsrc -> Strip(14) -> GetIPAddress(16) -> aq :: ARPQuerier(me, CAPACITY 16, ENTRY_CAPACITY 8);
+aq -> ar :: ARPResponder(me, 10.4.0.0/16 02:00:00:00:c4:01);
+ar[0] -> Queue(20) -> Unqueue -> [1] aq;
+ar[1] -> Discard;
 "#;
 
 /// Configurations compiled for each tenant: (name, text).

@@ -21,6 +21,8 @@ const VOCABULARY: &[&str] = &[
     "PollDevice(eth0)", "Qeue", "GREEncap(1)", "elementclass E { input -> Counter -> output }", "E", "E(1)", "@", "$", "=>", "...",
     "u :: Unqueue", "q :: Queue", "FromDevice(eth0) -> q", "q -> u -> Discard", "CheckLength(60)", "DecIPTTL", "HashSwitch(0, 4)",
     "PaintSwitch", "Paint(3)", "RoundRobinSwitch", "LinearIPLookup(1.0.0.0/8 0)", "IPEncap(gre, 1.1.1.1, 2.2.2.2)", "GetIPAddress(16)",
+    "AddressInfo(a 10.0.0.1/24 0:1:2:3:4:5)", "AddressInfo(b 10.0.0.9, b 0:1:2:3:4:9)", "ARPResponder(a)", "ARPResponder(a:ipnet b:eth)",
+    "ARPQuerier(a)", "[1] ARPQuerier(b, CAPACITY 2)", "IPEncap(gre, a, b:gw)", "EtherEncap(0x0800, a, b)", "a:bcast",
 ];
 
 fn vocabulary_text() -> impl Strategy<Value = String> {
@@ -169,4 +171,18 @@ pub fn flat_graph() -> impl Strategy<Value = FlatGraph> {
                 .map(|(from, from_port, to, to_port)| FlatConnection { from, from_port, to, to_port, span: None })
                 .collect(),
         })
+}
+
+/// Merges `(tenant, configuration)` pairs for the tenants of the example system config, as the
+/// coordinator does.
+pub fn merge_example(inputs: &[(&str, &str)]) -> (Option<vdp_click::Merged>, Sources, Diagnostics) {
+    let system = SystemConfig::parse(SYSTEM).expect("example system config is valid");
+    let mut sources = Sources::new();
+    let mut diagnostics = Diagnostics::default();
+    let inputs: Vec<vdp_click::TenantSource> = inputs
+        .iter()
+        .map(|(tenant, text)| vdp_click::TenantSource { tenant: tenant.to_string(), file_name: format!("{tenant}.click"), text: text.to_string(), catalog: vdp_core::catalog::Catalog::LIBRARY })
+        .collect();
+    let result = vdp_click::merge_tenants(&mut sources, &system, &inputs, &mut diagnostics);
+    (result, sources, diagnostics)
 }

@@ -5,7 +5,7 @@
 
 use vdp_click::check::CheckOptions;
 use vdp_click::source::{Diagnostics, Sources};
-use vdp_click::system::{self, Carries, SystemConfig};
+use vdp_click::system::SystemConfig;
 use vdp_click::TenantSource;
 use vdp_core::tunnel::{InnerKind, TunnelSpec};
 use vdp_core::wire::ipv4::Address;
@@ -24,9 +24,8 @@ pub struct Compiled {
     pub elements: Vec<(String, &'static str)>,
 }
 
-/// A system config with the one tenant [`TENANT`], whose devices are `devices`, each over its
-/// own Ethernet-carrying tunnel, with no bandwidth cap: what `vdpctl run` makes for a
-/// configuration given without `--system` (`run/prepare.rs`, `single_tenant_system`).
+/// A system config with the one tenant [`TENANT`], whose devices are `devices`: what `vdpctl
+/// run` makes for a configuration given without `--system`.
 pub fn single_tenant_system(devices: &[String]) -> SystemConfig {
     single_tenant_system_with_host(devices, None)
 }
@@ -34,55 +33,8 @@ pub fn single_tenant_system(devices: &[String]) -> SystemConfig {
 /// [`single_tenant_system`] whose tenant has `host` (one of `devices`) as its host device, as
 /// `vdpctl run` makes it for a configuration whose FromHost or ToHost names one.
 pub fn single_tenant_system_with_host(devices: &[String], host: Option<&str>) -> SystemConfig {
-    let physical = "phys0";
-    let config = SystemConfig {
-        limits: Default::default(),
-        physical: vec![system::PhysicalDevice {
-            name: physical.to_string(),
-            mac: "02:76:64:70:00:00".to_string(),
-            queue_capacity: system::default_physical_queue(),
-        }],
-        tunnel: (0..devices.len())
-            .map(|i| system::Tunnel {
-                name: format!("tunnel{i}"),
-                physical: physical.to_string(),
-                local: "192.0.2.1".to_string(),
-                remote: "192.0.2.2".to_string(),
-                key: Some(i as u32 + 1),
-                carries: Carries::Ethernet,
-                next_hop_mac: "02:76:64:70:00:01".to_string(),
-                ttl: None,
-                dont_fragment: None,
-                checksum: None,
-                mtu: None,
-            })
-            .collect(),
-        tenant: vec![system::Tenant {
-            name: TENANT.to_string(),
-            cgroup: format!("vdp/{TENANT}"),
-            cpu_share: 100,
-            bandwidth_cap: None,
-            memory_max: None,
-            container_level: Default::default(),
-            fpga: None,
-            channel_slots: None,
-            host_device: host.map(str::to_string),
-            device: devices
-                .iter()
-                .enumerate()
-                .map(|(i, name)| system::VirtualDevice {
-                    name: name.clone(),
-                    tunnel: format!("tunnel{i}"),
-                    address: format!("10.{}.{}.1/24", i / 256, i % 256),
-                    mac: None,
-                })
-                .collect(),
-        }],
-        fpga: None,
-    };
-    let problems = config.validate();
-    assert!(problems.is_empty(), "test system config: {problems:?}");
-    config
+    let names: Vec<&str> = devices.iter().map(String::as_str).collect();
+    SystemConfig::single_tenant_with_host(TENANT, &names, host).unwrap_or_else(|problems| panic!("test system config: {problems:?}"))
 }
 
 /// The devices a configuration's device elements name, after `vdpctl check`'s own check of the
@@ -343,4 +295,30 @@ pub fn ipv4_text(a: [u8; 4]) -> String {
 /// Proptest case counts: `VDP_PROPTEST_CASES` overrides the test's own, as in vdp-core's tests.
 pub fn cases(default: u32) -> u32 {
     std::env::var("VDP_PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+pub const ETHERTYPE_ARP: [u8; 2] = [0x08, 0x06];
+pub const ARP_REQUEST: u16 = 1;
+pub const ARP_REPLY: u16 = 2;
+
+/// An Ethernet frame holding an ARP message for IPv4 over Ethernet, field by field as RFC 826
+/// lays it out: hardware type 1, protocol 0x0800, lengths 6 and 4, the operation, then the
+/// sender's and the target's hardware and protocol addresses.
+pub fn arp_frame(eth_dst: [u8; 6], eth_src: [u8; 6], operation: u16, sender: ([u8; 6], [u8; 4]), target: ([u8; 6], [u8; 4])) -> Vec<u8> {
+    let mut frame = Vec::with_capacity(42);
+    frame.extend_from_slice(&eth_dst);
+    frame.extend_from_slice(&eth_src);
+    frame.extend_from_slice(&ETHERTYPE_ARP);
+    frame.extend_from_slice(&[0, 1, 0x08, 0x00, 6, 4]);
+    frame.extend_from_slice(&operation.to_be_bytes());
+    frame.extend_from_slice(&sender.0);
+    frame.extend_from_slice(&sender.1);
+    frame.extend_from_slice(&target.0);
+    frame.extend_from_slice(&target.1);
+    frame
+}
+
+/// `mac` as Click prints an Ethernet address: upper-case hex joined by `-`.
+pub fn click_mac(mac: [u8; 6]) -> String {
+    mac.iter().map(|b| format!("{b:02X}")).collect::<Vec<_>>().join("-")
 }

@@ -7,7 +7,7 @@ use anyhow::{bail, Context, Result};
 use std::path::Path;
 use vdp_click::check::CheckOptions;
 use vdp_click::source::{Diagnostics, Sources};
-use vdp_click::system::{self, Carries, SystemConfig};
+use vdp_click::system::{Carries, SystemConfig};
 use vdp_core::catalog::ElementClass;
 
 /// A device the graph's FromDevice or ToDevice elements name.
@@ -131,65 +131,13 @@ fn devices_used(system: &SystemConfig, tenant: &str, graph: &vdp_click::check::C
     Ok(devices)
 }
 
-/// A system config with one tenant, `tenant`, whose devices are `devices`, each over its own
-/// tunnel that carries Ethernet frames (the system config has no default for `carries`; with
-/// `ethernet` the captures hold the very frames the graph sees). The tenant has all of one CPU,
-/// no bandwidth cap and no memory limit, and the config's limits are the defaults, so the
-/// configuration is checked as `vdpctl check FILE` checks it. `host`, one of `devices`, is its
-/// host device (ToHost, FromHost). The addresses are the TEST-NET and private ones the format
-/// requires; a run over Ethernet devices does not use them.
+/// The system config a configuration run without `--system` is checked against
+/// ([`SystemConfig::single_tenant_with_host`]): `host`, one of `devices`, is the tenant's host
+/// device (ToHost, FromHost).
 pub fn single_tenant_system(tenant: &str, devices: &[&str], host: Option<&str>) -> Result<SystemConfig> {
-    let physical = "phys0";
-    let config = SystemConfig {
-        limits: Default::default(),
-        physical: vec![system::PhysicalDevice {
-            name: physical.to_string(),
-            mac: "02:76:64:70:00:00".to_string(),
-            queue_capacity: system::default_physical_queue(),
-        }],
-        tunnel: (0..devices.len())
-            .map(|i| system::Tunnel {
-                name: format!("tunnel{i}"),
-                physical: physical.to_string(),
-                local: "192.0.2.1".to_string(),
-                remote: "192.0.2.2".to_string(),
-                key: Some(i as u32 + 1),
-                carries: Carries::Ethernet,
-                next_hop_mac: "02:76:64:70:00:01".to_string(),
-                ttl: None,
-                dont_fragment: None,
-                checksum: None,
-                mtu: None,
-            })
-            .collect(),
-        tenant: vec![system::Tenant {
-            name: tenant.to_string(),
-            cgroup: format!("vdp/{tenant}"),
-            cpu_share: 100,
-            bandwidth_cap: None,
-            memory_max: None,
-            container_level: Default::default(),
-            fpga: None,
-            channel_slots: None,
-            host_device: host.map(str::to_string),
-            device: devices
-                .iter()
-                .enumerate()
-                .map(|(i, name)| system::VirtualDevice {
-                    name: name.to_string(),
-                    tunnel: format!("tunnel{i}"),
-                    address: format!("10.{}.{}.1/24", i / 256, i % 256),
-                    mac: None,
-                })
-                .collect(),
-        }],
-        fpga: None,
-    };
-    let problems = config.validate();
-    if !problems.is_empty() {
-        bail!("cannot make a system config for tenant '{tenant}' (give one with --system):\n  {}", problems.join("\n  "));
-    }
-    Ok(config)
+    SystemConfig::single_tenant_with_host(tenant, devices, host).map_err(|problems| {
+        anyhow::anyhow!("cannot make a system config for tenant '{tenant}' (give one with --system):\n  {}", problems.join("\n  "))
+    })
 }
 
 #[cfg(test)]
