@@ -97,6 +97,16 @@ impl PacketBuf for Packet {
     fn alloc_with_headroom(headroom: usize, len: usize) -> Option<Self> {
         Packet::alloc_with_headroom(u32::try_from(headroom).ok()?, u32::try_from(len).ok()?)
     }
+    fn timestamp_anno(&self) -> Option<u64> {
+        Packet::timestamp_ns(self)
+    }
+    fn set_timestamp_anno(&mut self, ns: u64) {
+        Packet::set_timestamp_ns(self, ns)
+    }
+    fn realign(&mut self, modulus: usize, offset: usize) -> Result<(), NoMemory> {
+        let (Ok(modulus), Ok(offset)) = (u32::try_from(modulus), u32::try_from(offset)) else { return Err(NoMemory) };
+        Packet::realign(self, modulus, offset).map_err(|_| NoMemory)
+    }
     fn consume(self) {
         Packet::consume(self)
     }
@@ -250,6 +260,9 @@ impl Platform for Kernel {
     }
     fn log(line: fmt::Arguments<'_>) {
         pr_info!("{}\n", line);
+    }
+    fn random_seed() -> u64 {
+        crate::sys::time::random_u64()
     }
 }
 

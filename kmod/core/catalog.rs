@@ -2,8 +2,9 @@
 //!
 //! The coordinator checks tenant configurations against this table and the kernel module
 //! re-validates compiled graphs against the very same table, so a class can never mean one thing
-//! in userspace and another in the kernel. A class id is its index in [`CLASSES`]; ids are part of
-//! the compiled-graph format, so classes are only ever appended, never reordered or removed.
+//! in userspace and another in the kernel. A class's id comes from its registry line, and ids
+//! increase along [`CLASSES`]; ids are part of the compiled-graph format, so classes are only
+//! ever appended, never renumbered or removed.
 //!
 //! Each class's description lives in its own file of the element library (`library/`), beside
 //! its code; this file holds the types they are written in and the lookups.
@@ -159,6 +160,14 @@ pub enum ArgKind {
     /// ICMP code: 0-255, or the name of a code of the type the class's [`ArgKind::IcmpErrorType`]
     /// argument gives (`needfrag` of `unreachable`, `transit` of `timeexceeded`, …).
     IcmpCode,
+    /// A real number from 0 to 1 (`0.02`, `.5`, `1`), stored as a fraction of 65536 (Click's
+    /// 16-bit fixed point), rounded to the nearest.
+    Probability,
+    /// Space-separated names of Storage elements (Queues, SimpleQueues) of the same
+    /// configuration. When the argument is absent, the front end fills in the Storage elements
+    /// nearest the element: downstream of output 0 when it pushes, upstream of input 0 when it
+    /// pulls (Click's flow-based router context).
+    StorageList,
 }
 
 /// Whether an argument may be given by position.
@@ -298,7 +307,8 @@ pub const CLASS_COUNT: u16 = match crate::library::CLASS_TABLE.last() {
     None => 0,
 };
 
-/// Looks a class up by its id.
+/// Looks a class up by its id. Ids increase along the registry and normally equal their place
+/// in it; the registry may also skip ids, so a class not found at its place is searched for.
 pub fn class_by_id(id: u16) -> Option<&'static ElementClass> {
     // Ids are indices unless one is missing below; then the table is searched (it is sorted).
     match CLASSES.get(usize::from(id)) {

@@ -27,6 +27,7 @@ pub enum ValueError {
     ArpEntryEther,
     NotIcmpErrorType,
     NotIcmpCode,
+    NotProbability,
 }
 
 impl ValueError {
@@ -58,6 +59,7 @@ impl ValueError {
                 "expected an ICMP error type: unreachable (3), sourcequench (4), redirect (5), timeexceeded (11) or parameterproblem (12)"
             }
             ValueError::NotIcmpCode => "expected an ICMP code 0-255, or the name of one of the ICMP type's codes",
+            ValueError::NotProbability => "expected a probability from 0 to 1, like 0.02",
         }
     }
 }
@@ -284,6 +286,76 @@ pub fn parse_bandwidth(text: &str) -> Result<u64, ValueError> {
     let bits = scale_decimal(number, multiplier.checked_mul(base).ok_or(ValueError::TooLarge)?)
         .ok_or(ValueError::NotBandwidth)?;
     Ok(bits / 8)
+}
+
+/// A probability of 1 in Click's 16-bit fixed point ([`parse_probability`]).
+pub const PROBABILITY_ONE: u32 = 1 << 16;
+
+/// Parses a real number from 0 to 1 (`0.02`, `.5`, `1`, `1.0`) into a fraction of
+/// [`PROBABILITY_ONE`], rounded to the nearest (halves up), as Click reads a 16-bit fixed-point
+/// argument. Fraction digits past the ninth are ignored.
+pub fn parse_probability(text: &str) -> Result<u32, ValueError> {
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let digits_ok = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+    if (whole.is_empty() && fraction.is_empty()) || !digits_ok(whole) || !digits_ok(fraction) {
+        return Err(ValueError::NotProbability);
+    }
+    let whole_value = whole.bytes().try_fold(0u64, |v, b| v.checked_mul(10)?.checked_add(u64::from(b - b'0'))).ok_or(ValueError::NotProbability)?;
+    // The fraction as numerator / 10^digits; at most 10^9 * 2^16, well inside u64.
+    let mut numerator: u64 = 0;
+    let mut denominator: u64 = 1;
+    for digit in fraction.bytes().take(9) {
+        numerator = numerator * 10 + u64::from(digit - b'0');
+        denominator *= 10;
+    }
+    let one = u64::from(PROBABILITY_ONE);
+    let fraction_value = (numerator * one + denominator / 2).checked_div(denominator).unwrap_or(0);
+    let scaled = whole_value.saturating_mul(one).saturating_add(fraction_value);
+    u32::try_from(scaled).ok().filter(|&value| value <= PROBABILITY_ONE).ok_or(ValueError::NotProbability)
+}
+
+/// Writes a fixed-point number with `bits` fraction bits (at most 16) as a decimal: the integer
+/// part, then the fewest fraction digits that read back as the same fixed-point value, as
+/// Click prints its fixed-point reals (1311/65536 is `0.02`, 28160/1024 is `27.5`).
+pub fn write_fixed(out: &mut dyn core::fmt::Write, value: u64, bits: u32) -> core::fmt::Result {
+    let bits = bits.min(16);
+    let one = 1u64 << bits;
+    write!(out, "{}", value >> bits)?;
+    let fraction = value & (one - 1);
+    if fraction == 0 {
+        return Ok(());
+    }
+    // The shortest decimal d / 10^n whose nearest fixed-point value is `fraction`. Five digits
+    // always read back exactly (10^5 > 2^16); the products stay below 2^40.
+    let mut power: u64 = 1;
+    for digits in 1..=6usize {
+        power *= 10;
+        let decimal = (fraction * power + one / 2) >> bits;
+        if decimal < power && (decimal * one + power / 2).checked_div(power) == Some(fraction) {
+            return write!(out, ".{:0width$}", decimal, width = digits);
+        }
+    }
+    Ok(())
+}
+
+/// Writes a duration in nanoseconds as Click writes an interval: under a second as whole
+/// milliseconds (`10ms`), microseconds (`250us`) or nanoseconds (`1500ns`); from a second up as
+/// seconds with six decimals (`1.500000s`), or nine when the microseconds are not whole.
+pub fn write_interval(out: &mut dyn core::fmt::Write, ns: u64) -> core::fmt::Result {
+    let (seconds, rest) = (ns / 1_000_000_000, ns % 1_000_000_000);
+    if seconds == 0 {
+        if rest % 1_000_000 == 0 {
+            write!(out, "{}ms", rest / 1_000_000)
+        } else if rest % 1_000 == 0 {
+            write!(out, "{}us", rest / 1_000)
+        } else {
+            write!(out, "{}ns", rest)
+        }
+    } else if rest % 1_000 == 0 {
+        write!(out, "{}.{:06}s", seconds, rest / 1_000)
+    } else {
+        write!(out, "{}.{:09}s", seconds, rest)
+    }
 }
 
 /// Longest device name Linux allows (IFNAMSIZ less the NUL).

@@ -440,6 +440,20 @@ fn read_value(r: &mut Reader<'_>, kind: ArgKind, element: u32, arg: u16, element
                 return Err(bad);
             }
         }
+        ArgKind::Probability => {
+            if r.u32()? > click_value::PROBABILITY_ONE {
+                return Err(bad);
+            }
+        }
+        ArgKind::StorageList => {
+            let count = usize::from(r.u16()?);
+            if count > MAX_LIST_ENTRIES {
+                return Err(bad);
+            }
+            for _ in 0..count {
+                element_ref(r.u32()?)?;
+            }
+        }
     }
     Ok(())
 }

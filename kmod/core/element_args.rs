@@ -38,6 +38,10 @@ pub enum ArgValue<'a> {
     Protocol(u8),
     /// `count` prefixes of 5 bytes each (address, length), and the Ethernet address they map to.
     ArpEntry { count: u16, bytes: &'a [u8], ether: [u8; 6] },
+    /// A fraction of 65536 (0 to 65536 inclusive).
+    Probability(u32),
+    /// `count` element indices of 4 bytes each (little-endian).
+    StorageList { count: u16, bytes: &'a [u8] },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -135,6 +139,11 @@ fn read_value<'a>(c: &mut Cursor<'a>, kind: ArgKind) -> Result<ArgValue<'a>, Arg
         }
         ArgKind::NamedAddresses => return Err(ArgsError::Malformed),
         ArgKind::IcmpErrorType | ArgKind::IcmpCode => ArgValue::Int(i64::from(c.u8()?)),
+        ArgKind::Probability => ArgValue::Probability(c.u32()?),
+        ArgKind::StorageList => {
+            let count = c.u16()?;
+            ArgValue::StorageList { count, bytes: c.take(usize::from(count) * 4)? }
+        }
     })
 }
 
@@ -153,6 +162,7 @@ fn default_value(spec: &ArgSpec, text: &'static str) -> Result<ArgValue<'static>
         ArgKind::IcmpErrorType => ArgValue::Int(i64::from(click_value::parse_icmp_error_type(text).map_err(bad)?)),
         // A default code is a number: a name would need the type.
         ArgKind::IcmpCode => ArgValue::Int(click_value::parse_int_in(text, 0, 255).map_err(bad)?),
+        ArgKind::Probability => ArgValue::Probability(click_value::parse_probability(text).map_err(bad)?),
         _ => return Err(ArgsError::BadDefault),
     })
 }

@@ -237,6 +237,10 @@ impl RxReason {
     }
 }
 
+/// Packets a device's receive queue holds before it drops (`rx_queue_full`), in the kernel and
+/// at user level.
+pub const RX_QUEUE_CAPACITY: usize = 1024;
+
 /// The receive drops a device counts besides the classifier's reasons, in the order its
 /// counters list them (after the reasons): the tenant's queue was full, memory was short.
 pub const RX_LOCAL_DROP_NAMES: [&str; 2] = ["queue_full", "no_memory"];

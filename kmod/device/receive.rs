@@ -92,6 +92,8 @@ impl VirtualDevice {
         if let Some(destination) = destination {
             packet.set_pkt_type(LinkPacketType::of_destination(&destination, &self.config.mac) as u8);
         }
+        // Click's timestamp annotation: when the packet arrived.
+        packet.set_timestamp_ns(crate::sys::time::now_ns());
         let bytes = packet.len() as u64;
         match self.rx_queue.push(packet) {
             Ok(length) => {

@@ -28,6 +28,9 @@ extern "C" {
     fn vdp_skb_pkt_type(skb: *mut sk_buff) -> u8;
     fn vdp_skb_set_pkt_type(skb: *mut sk_buff, pkt_type: u8);
     fn vdp_skb_copy_annotations(to: *mut sk_buff, from: *mut sk_buff);
+    fn vdp_skb_tstamp(skb: *mut sk_buff) -> u64;
+    fn vdp_skb_set_tstamp(skb: *mut sk_buff, ns: u64);
+    fn vdp_skb_realign(skb: *mut sk_buff, modulus: c_uint, offset: c_uint) -> *mut sk_buff;
 }
 
 /// Where Click's annotations live in `skb->cb` (48 bytes, ours while the graph holds the packet).
@@ -271,6 +274,34 @@ impl Packet {
             *cb.add(ANNO_FLAGS)
         };
         (flags & FLAG_DST_IP != 0).then_some(address)
+    }
+
+    /// Click's timestamp annotation: nanoseconds of the monotonic clock in `skb->tstamp`, 0 when
+    /// unset (`vdp_skb.c` says why it never reaches the stack).
+    pub(crate) fn timestamp_ns(&self) -> Option<u64> {
+        // SAFETY: `skb` is valid (type invariant); this reads one field.
+        let ns = unsafe { vdp_skb_tstamp(self.skb.as_ptr()) };
+        (ns != 0).then_some(ns)
+    }
+
+    pub(crate) fn set_timestamp_ns(&mut self, ns: u64) {
+        // SAFETY: `skb` is valid and owned; `&mut self` makes this the only access to it.
+        unsafe { vdp_skb_set_tstamp(self.skb.as_ptr(), ns) };
+    }
+
+    /// Moves the packet into a fresh buffer whose data starts `offset` bytes past a
+    /// `modulus`-byte boundary, with every annotation; the old buffer is released. `ENOMEM`
+    /// leaves the packet as it was.
+    pub(crate) fn realign(&mut self, modulus: u32, offset: u32) -> Result {
+        // SAFETY: `skb` is valid; the C side only reads it and returns a new skb or NULL.
+        let copy = unsafe { vdp_skb_realign(self.skb.as_ptr(), modulus, offset) };
+        let copy = NonNull::new(copy).ok_or(ENOMEM)?;
+        // The copy is linear (skb_copy_expand makes one linear buffer) and ours alone.
+        let old = core::mem::replace(&mut self.skb, copy);
+        // SAFETY: `old` was this packet's only reference and nothing refers to it any more; it
+        // was copied, not lost, so it ends as consumed.
+        unsafe { vdp_skb_consume(old.as_ptr()) };
+        Ok(())
     }
 
     pub(crate) fn set_dst_ip_anno(&mut self, address: [u8; 4]) {

@@ -4,6 +4,7 @@ extern "C" {
     fn vdp_now_ns() -> u64;
     fn vdp_wall_clock_ns() -> u64;
     fn vdp_cycles() -> u64;
+    fn vdp_random_u64() -> u64;
 }
 
 /// Nanoseconds on the kernel's monotonic clock.
@@ -22,4 +23,10 @@ pub(crate) fn wall_clock_ns() -> u64 {
 pub(crate) fn cycles() -> u64 {
     // SAFETY: reads a CPU register; callable from any context.
     unsafe { vdp_cycles() }
+}
+
+/// 64 random bits from the kernel's generator.
+pub(crate) fn random_u64() -> u64 {
+    // SAFETY: reads the kernel's random pool; callable from any context, allocates nothing.
+    unsafe { vdp_random_u64() }
 }

@@ -187,6 +187,9 @@ int vdp_port_xmit(struct vdp_port *port, struct sk_buff *skb)
 		return -ENETDOWN;
 	}
 	ether_addr_copy(skb->data + ETH_ALEN, dev->dev_addr);
+	/* The timestamp annotation was the graph's (vdp_skb_tstamp), not a departure time. */
+	skb->tstamp = 0;
+	skb->tstamp_type = SKB_CLOCK_REALTIME;
 	skb->dev = dev;
 	skb->protocol = htons(ETH_P_IP);
 	skb->ip_summed = CHECKSUM_NONE;

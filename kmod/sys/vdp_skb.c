@@ -4,6 +4,7 @@
  * <linux/skbuff.h>; each wrapper here does exactly one thing and checks what can fail.
  */
 #include <linux/skbuff.h>
+#include <linux/random.h>
 #include <linux/timex.h>
 #include <linux/timekeeping.h>
 #include "vdp_sys.h"
@@ -108,6 +109,8 @@ void vdp_skb_copy_annotations(struct sk_buff *to, const struct sk_buff *from)
 {
 	memcpy(to->cb, from->cb, sizeof(to->cb));
 	to->pkt_type = from->pkt_type;
+	to->tstamp = from->tstamp;
+	to->tstamp_type = from->tstamp_type;
 }
 
 /*
@@ -123,6 +126,45 @@ int vdp_skb_network_offset(struct sk_buff *skb)
 void vdp_skb_set_network_offset(struct sk_buff *skb, int offset)
 {
 	skb_set_network_header(skb, offset);
+}
+
+/*
+ * Click's timestamp annotation, kept in skb->tstamp as nanoseconds of the monotonic clock; 0 is
+ * unset. It is vdp's own while the graph holds the packet: the transmit path clears it before
+ * the stack sees the frame (vdp_port_xmit), so no qdisc takes it for a departure time.
+ */
+u64 vdp_skb_tstamp(struct sk_buff *skb)
+{
+	return ktime_to_ns(skb->tstamp);
+}
+
+void vdp_skb_set_tstamp(struct sk_buff *skb, u64 ns)
+{
+	skb->tstamp = ns_to_ktime(ns);
+	skb->tstamp_type = SKB_CLOCK_REALTIME;
+}
+
+/*
+ * A copy of @skb whose data starts @offset bytes past a @modulus-byte boundary (@modulus a power
+ * of two up to 8, @offset below it), with at least the same headroom, the same bytes and every
+ * annotation (skb_copy_expand copies the header: cb, tstamp, the network header). Heads come
+ * from kmalloc, aligned to 8 bytes at least, so the data lands at the headroom's remainder; the
+ * caller checks. NULL when memory is short. @skb is left as it was.
+ */
+struct sk_buff *vdp_skb_realign(struct sk_buff *skb, unsigned int modulus, unsigned int offset)
+{
+	unsigned int headroom = skb_headroom(skb);
+
+	if (modulus == 0 || modulus > 8 || (modulus & (modulus - 1)) || offset >= modulus)
+		return NULL;
+	headroom += (offset + modulus - headroom % modulus) % modulus;
+	return skb_copy_expand(skb, headroom, 0, GFP_ATOMIC | __GFP_NOWARN);
+}
+
+/* 64 random bits for an element's own generator (RED); callable in any context. */
+u64 vdp_random_u64(void)
+{
+	return get_random_u64();
 }
 
 /* A free-running cycle counter, for busy work measured in cycles (Chew); 0 where none exists. */

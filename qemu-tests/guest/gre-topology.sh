@@ -16,15 +16,7 @@ expect_counter() { # TENANT DEVICE NAME VALUE
 in_ns() { ns=$1; shift; ip netns exec "$ns" "$@"; }
 
 step "topology: phys0 <-> far (tunnel endpoints), a namespace behind each Linux tunnel"
-ip link add phys0 type veth peer name wire
-ip link set phys0 address 02:00:00:00:00:01
-ip addr add 192.0.2.1/24 dev phys0
-ip link set phys0 up
-ip netns add far
-ip link set wire netns far
-ip -n far link set wire address 02:00:00:00:ff:01
-for a in 11 12 21 22; do ip -n far addr add 192.0.2.$a/24 dev wire; done
-ip -n far link set wire up
+phys0_and_far 11 12 21 22
 ip -n far link set lo up
 # leaf NAME TYPE LOCAL ADDRESS [KEY] [MAC]: a Linux tunnel made in far, moved into its own
 # namespace (its outer packets stay in far), with a default route through it.

@@ -89,6 +89,21 @@ in_container() {
 # cgroup_of PID: the cgroup v2 path a process or kernel thread is in.
 cgroup_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
 
+# phys0_and_far HOST...: the GRE scenarios' shared wire: phys0 (02:00:00:00:00:01, 192.0.2.1)
+# here, its veth peer "wire" (02:00:00:00:ff:01, the tunnels' next hop) in the namespace far
+# with the tunnel endpoints 192.0.2.HOST/24.
+phys0_and_far() {
+  /usr/sbin/ip link add phys0 type veth peer name wire
+  /usr/sbin/ip link set phys0 address 02:00:00:00:00:01
+  /usr/sbin/ip addr add 192.0.2.1/24 dev phys0
+  /usr/sbin/ip link set phys0 up
+  /usr/sbin/ip netns add far
+  /usr/sbin/ip link set wire netns far
+  /usr/sbin/ip -n far link set wire address 02:00:00:00:ff:01
+  for far_host in "$@"; do /usr/sbin/ip -n far addr add "192.0.2.$far_host/24" dev wire; done
+  /usr/sbin/ip -n far link set wire up
+}
+
 # physical_device NAME: a veth pair standing in for a physical NIC (the guest has none), so a
 # system config's [[physical]] NAME can be attached. busybox sh prefers its own applets to PATH,
 # hence iproute2's full path.

@@ -3,9 +3,11 @@
 use super::graph::Cx;
 use super::handler::{HandlerError, HandlerSet};
 use super::platform::{NoMemory, Platform};
+use super::vector::Vector;
 use crate::compiled_graph::ElementView;
 use crate::element_args::{ArgValue, ElementArgs};
 use core::fmt;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 /// What every element class implements, once, for every platform. Ports and modes are fixed by
 /// the validated graph, so `push` is called only on push inputs and `pull` only on pull outputs.
@@ -56,6 +58,44 @@ pub trait Element<P: Platform>: Sized + Send + Sync + 'static {
     /// allocate or sleep. The default keeps no state.
     fn take_state(&mut self, old: &Self) {
         let _ = old;
+    }
+
+    /// Click's Storage interface, as far as other elements use it: the element's queue length,
+    /// for elements that watch queues (RED). Queues give theirs; others have none.
+    fn storage_length(&self) -> Option<StorageLength<P>> {
+        None
+    }
+
+    /// Once the whole graph is built, an element with a `StorageList` argument gets the queue
+    /// lengths of the Storage elements it names, in its order, and their names, one a line
+    /// (see `Graph::build_with`). Must not fail; the default keeps nothing.
+    fn link_storage(&mut self, queues: Vector<P, StorageLength<P>>, names: Vector<P, u8>) {
+        drop((queues, names));
+    }
+}
+
+/// A Storage element's queue length, shared with the elements that watch it and readable
+/// without the queue's lock. A queue keeps it with its ring, so it follows the packets across a
+/// hotswap.
+pub struct StorageLength<P: Platform>(P::Shared<AtomicU64>);
+
+impl<P: Platform> StorageLength<P> {
+    pub fn new() -> Result<Self, NoMemory> {
+        Ok(StorageLength(P::shared(AtomicU64::new(0))?))
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+
+    pub fn set(&self, length: u64) {
+        self.0.store(length, Ordering::Relaxed);
+    }
+}
+
+impl<P: Platform> Clone for StorageLength<P> {
+    fn clone(&self) -> Self {
+        StorageLength(self.0.clone())
     }
 }
 

@@ -279,6 +279,40 @@ fn construct_error(name: &str, class: &str, error: ConstructError) -> BuildError
     }
 }
 
+/// Hands element `watcher` the queue lengths and names of the Storage elements `targets`
+/// names ([`super::Element::link_storage`]); the names lose their `TENANT/` prefix. A target
+/// that is no Storage element, or an empty list, refuses the graph.
+fn link_storage<P: Platform>(nodes: &mut Vector<P, Node<P>>, watcher: u32, targets: &[u32], tenant: &[u8]) -> Result<(), BuildError> {
+    fn text(name: &[u8]) -> &str {
+        core::str::from_utf8(name).unwrap_or("?")
+    }
+    fn watcher_name<P: Platform>(nodes: &Vector<P, Node<P>>, watcher: u32) -> &str {
+        nodes.get(watcher as usize).map_or("?", |node| text(&node.name))
+    }
+    if targets.is_empty() {
+        return Err(BuildError::new(BuildErrorKind::Invalid, format_args!("element '{}': no Storage elements to watch", watcher_name(nodes, watcher))));
+    }
+    let mut lengths = Vector::with_capacity(targets.len())?;
+    let mut names = Vector::new();
+    for &target in targets {
+        let node = nodes.get(target as usize);
+        let Some((node, length)) = node.and_then(|node| Some((node, node.element.storage_length()?))) else {
+            let target_name = node.map_or("?", |node| text(&node.name));
+            return Err(BuildError::new(BuildErrorKind::Invalid, format_args!("element '{}': '{}' is not a Storage element", watcher_name(nodes, watcher), target_name)));
+        };
+        lengths.push(length)?;
+        let name = &node.name[..];
+        for byte in name.strip_prefix(tenant).and_then(|rest| rest.strip_prefix(b"/")).unwrap_or(name) {
+            names.push(*byte)?;
+        }
+        names.push(b'\n')?;
+    }
+    if let Some(node) = nodes.get_mut(watcher as usize) {
+        node.element.link_storage(lengths, names);
+    }
+    Ok(())
+}
+
 impl<P: Platform> Graph<P> {
     /// Validates `blob` and builds its graph for the tenant named `tenant`, binding device
     /// elements through `devices`. Tasks that no `StaticThreadSched` pins are spread
@@ -315,6 +349,9 @@ impl<P: Platform> Graph<P> {
         let mut nodes = Vector::with_capacity(sizes.elements)?;
         // (element, tickets) from every ticket-share directive, applied to the tasks below.
         let mut shares: Vector<P, (u32, u32)> = Vector::new();
+        // Elements that watch queues (a StorageList argument), with the elements they name;
+        // linked once every element exists.
+        let mut watchers: Vector<P, (u32, Vector<P, u32>)> = Vector::new();
         for view in compiled.elements() {
             if view.tenant == compiled_graph::SHARED_TENANT {
                 return Err(BuildError::new(BuildErrorKind::Unsupported, format_args!("element '{}': shared device elements are not installed per tenant", view.name)));
@@ -335,6 +372,17 @@ impl<P: Platform> Graph<P> {
                     }
                 }
             }
+            // Storage lists are known by their argument kind, not by class name.
+            if let Some(spec) = view.class.args.iter().find(|spec| spec.kind == ArgKind::StorageList) {
+                let mut targets = Vector::new();
+                if let Some(ArgValue::StorageList { bytes, .. }) = args.value(spec.keyword) {
+                    for index in bytes.chunks_exact(4) {
+                        targets.push(u32::from_le_bytes([index[0], index[1], index[2], index[3]]))?;
+                    }
+                }
+                // Lossless: the element count is a u32 in the compiled graph.
+                watchers.push((nodes.len() as u32, targets))?;
+            }
             let name = Vector::from_slice(view.name.as_bytes())?;
             let outputs = Vector::filled(usize::from(view.outputs), None)?;
             let inputs = Vector::filled(usize::from(view.inputs), None)?;
@@ -349,6 +397,9 @@ impl<P: Platform> Graph<P> {
             let to = nodes.get_mut(connection.to as usize).ok_or_else(bad)?;
             *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? =
                 Some(PortLink { element: connection.from, port: connection.from_port });
+        }
+        for (watcher, targets) in watchers.iter() {
+            link_storage(&mut nodes, *watcher, targets, tenant.as_bytes())?;
         }
         let mut tasks = Vector::with_capacity(compiled.task_count() as usize)?;
         // max(knob, highest pinned thread + 1): a knob above the task count still gives the

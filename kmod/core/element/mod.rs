@@ -10,7 +10,7 @@ pub mod handler;
 pub mod platform;
 pub mod vector;
 
-pub use class::{BoundaryEnd, Build, ConstructError, DeviceBinder, Element};
+pub use class::{BoundaryEnd, Build, ConstructError, DeviceBinder, Element, StorageLength};
 pub use extension::{ExtensionElement, Extensions, NoExtension, NoExtensions};
 pub use graph::{BuildError, BuildErrorKind, Cx, Graph, WakeAt};
 pub use handler::{HandlerError, HandlerSet, HandlerSpec, NoHandlers, ValueFormat};

@@ -83,12 +83,24 @@ pub trait PacketBuf: Sized + Send + Sync + Unpin + 'static {
     fn icmp_param_offset(&self) -> u8;
     fn set_icmp_param_offset(&mut self, offset: u8);
     /// Gives this packet every annotation `from` has (paint, destination, packet type, Fix IP
-    /// Source, parameter-problem offset), as Click's `copy_annotations` does; the bytes and the
+    /// Source, parameter-problem offset, timestamp), as Click's `copy_annotations` does; the bytes and the
     /// network-header mark stay this packet's own.
     fn copy_annotations(&mut self, from: &Self);
     /// As [`PacketBuf::alloc`], with `headroom` bytes free in front of the data.
     fn alloc_with_headroom(headroom: usize, len: usize) -> Option<Self>;
     // ---- End of the packet type, Fix IP Source and parameter-problem block.
+    // Timestamps and alignment (SetTimestamp, DelayShaper, Align).
+    /// Click's timestamp annotation, in nanoseconds on the platform's clock
+    /// ([`Platform::now_ns`]); `None` when nothing set it. Devices set it when a packet is
+    /// received; packets an element makes start without one.
+    fn timestamp_anno(&self) -> Option<u64>;
+    /// Sets the timestamp annotation; 0 reads back as unset, as in Click.
+    fn set_timestamp_anno(&mut self, ns: u64);
+    /// Copies the packet into a fresh buffer whose data starts `offset` bytes past a
+    /// `modulus`-byte boundary (`modulus` 2, 4 or 8, `offset` below it), with the same bytes,
+    /// headroom for later pushes and every annotation. On the packet path: never sleeps.
+    /// `Err` when memory is short; the packet is unchanged then.
+    fn realign(&mut self, modulus: usize, offset: usize) -> Result<(), NoMemory>;
 
     /// Ends the packet's life normally (it was delivered or deliberately discarded).
     fn consume(self);
@@ -224,6 +236,10 @@ pub trait Platform: Sized + Send + Sync + 'static {
     fn cycles() -> u64;
     /// Logs one line (Print). The kernel rate-limits nothing here: Print limits itself.
     fn log(line: fmt::Arguments<'_>);
+    /// A seed for an element's own pseudo-random generator (RED), taken when the element is
+    /// built. The kernel's is random and allocates nothing; the user-level engine's follows
+    /// its seed, so that a run can be repeated.
+    fn random_seed() -> u64;
 
     /// Element `element` (its index in the running graph) is about to handle a task run, a push
     /// or a pull; returns what [`Platform::left_element`] gets back when that call returns. The

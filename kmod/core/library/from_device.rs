@@ -1,4 +1,9 @@
-//! FromDevice: a tenant graph's entry from one of its own virtual devices.
+//! FromDevice: a tenant graph's entry from one of its own virtual devices; and PollDevice,
+//! Click's polling receive, which in vdp is FromDevice under Click's name and keywords (every
+//! vdp device is drained by a task, as Click's PollDevice drains its card).
+//!
+//! Devices set each packet's timestamp annotation when they receive it. PollDevice's
+//! `TIMESTAMP false` clears it instead, so its packets go on without one.
 //!
 //! The element binds, when the graph is built, to the device of that name among the building
 //! tenant's devices; another tenant's device of the same name is never visible. The counters
@@ -8,7 +13,7 @@
 use super::to_device::write_stats;
 use crate::catalog::{base, int, keyword, required, ArgKind, ArgSpec, ElementClass, Level, PortRange, TaskRule, MAX_BURST};
 use crate::element::handler::{handlers, parse_int_in, reply, HandlerError};
-use crate::element::{Build, ConstructError, Cx, DeviceEnd, Element, Platform};
+use crate::element::{Build, ConstructError, Cx, DeviceEnd, Element, PacketBuf, Platform};
 use crate::element_args::ArgValue;
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
@@ -19,6 +24,17 @@ const ARGS: &[ArgSpec] = &[
     keyword("SNIFFER", ArgKind::Bool, Some("false")),
     keyword("BURST", int(1, MAX_BURST), Some("8")),
 ];
+
+const POLL_ARGS: &[ArgSpec] = &[
+    required("DEVNAME", ArgKind::DeviceName),
+    keyword("PROMISC", ArgKind::Bool, Some("false")),
+    keyword("BURST", int(1, MAX_BURST), Some("8")),
+    keyword("TIMESTAMP", ArgKind::Bool, Some("true")),
+];
+
+/// PollDevice's catalog entry: FromDevice's code, with Click's PollDevice keywords.
+pub const POLL_DEVICE: ElementClass =
+    ElementClass { name: "PollDevice", summary: "Polls a device for packets and pushes them out", args: POLL_ARGS, ..CLASS };
 
 /// FromDevice's catalog entry (its id and handler tables come from the registry).
 pub const CLASS: ElementClass = ElementClass {
@@ -53,6 +69,8 @@ handlers! {
 pub struct FromDevice<P: Platform> {
     device: P::Device,
     burst: AtomicU32,
+    /// Keep the timestamps the device set (PollDevice's TIMESTAMP; FromDevice always does).
+    timestamp: bool,
 }
 
 /// The device DEVNAME names, bound through the building tenant's devices.
@@ -68,11 +86,16 @@ impl<P: Platform> Element<P> for FromDevice<P> {
     type Write = Write;
 
     fn construct(build: &Build<'_, P>) -> Result<Self, ConstructError> {
-        Ok(FromDevice { device: bind(build)?, burst: AtomicU32::new(build.int_as("BURST")?) })
+        let timestamp = build.args.bool("TIMESTAMP").unwrap_or(true);
+        Ok(FromDevice { device: bind(build)?, burst: AtomicU32::new(build.int_as("BURST")?), timestamp })
     }
 
     fn run_task(&self, cx: &Cx<'_, P>) -> bool {
-        receive_burst(cx, &self.device, self.burst.load(Relaxed))
+        if self.timestamp {
+            receive_burst(cx, &self.device, self.burst.load(Relaxed))
+        } else {
+            receive_burst_with(cx, &self.device, self.burst.load(Relaxed), |packet| packet.set_timestamp_anno(0))
+        }
     }
 
     fn read(&self, handler: Read, out: &mut dyn fmt::Write) -> Result<(), HandlerError> {
@@ -86,9 +109,15 @@ impl<P: Platform> Element<P> for FromDevice<P> {
 
 /// Pushes out up to `burst` packets received on `device`; whether any moved.
 pub(super) fn receive_burst<P: Platform>(cx: &Cx<'_, P>, device: &P::Device, burst: u32) -> bool {
+    receive_burst_with(cx, device, burst, |_| {})
+}
+
+/// [`receive_burst`], with `prepare` applied to each packet before it is pushed.
+pub(super) fn receive_burst_with<P: Platform>(cx: &Cx<'_, P>, device: &P::Device, burst: u32, prepare: impl Fn(&mut P::Packet)) -> bool {
     let mut moved = 0;
     while moved < burst {
-        let Some(packet) = device.receive() else { break };
+        let Some(mut packet) = device.receive() else { break };
+        prepare(&mut packet);
         cx.push(0, packet);
         moved += 1;
     }

@@ -6,8 +6,9 @@
 //! (`catalog::CLASSES`: each class's description from its file, with its id from the list and
 //! its handler tables from its handler enums), [`AnyElement`] (the enum the engine stores, so a
 //! graph needs no boxes and no table keyed by names), and the dispatch from a class id and a
-//! handler name to the element's code. A class's id is its line's number: ids are part of the
-//! compiled-graph format, so lines are only ever appended.
+//! handler name to the element's code. A class's id is the number on its line: ids are part of
+//! the compiled-graph format, so lines are only ever appended. Ids increase down the list and
+//! may skip numbers (`catalog::class_by_id` finds each by its own).
 //!
 //! Adding a class: write `library/NAME.rs` (its `ElementClass`, its handler enums with
 //! `handlers!`, and its `Element` or `Action` impl), then add one `mod` line and one registry
@@ -15,17 +16,20 @@
 
 use crate::catalog::{ElementClass, CUSTOM_CLASS_BASE};
 use crate::element::agnostic::Agnostic;
-use crate::element::class::{Build, ConstructError, Element};
+use crate::element::class::{Build, ConstructError, Element, StorageLength};
 use crate::element::extension::ExtensionElement;
 use crate::element::graph::Cx;
 use crate::element::handler::{HandlerError, HandlerSet, NoHandlers};
 use crate::element::platform::Platform;
+use crate::element::vector::Vector;
 use core::fmt;
 
 mod address_info;
+mod align;
 mod arp_querier;
 mod arp_responder;
 mod arp_table;
+mod average_counter;
 mod boundary;
 mod check_ip_header;
 mod check_length;
@@ -34,6 +38,7 @@ mod chew;
 mod classifier;
 mod counter;
 mod dec_ip_ttl;
+mod delay_shaper;
 mod discard;
 mod drop_broadcasts;
 mod ether_encap;
@@ -44,6 +49,7 @@ mod get_ip_address;
 mod gre_encap;
 mod hash_switch;
 mod icmp_error;
+mod host;
 mod idle;
 mod infinite_source;
 mod ip_encap;
@@ -56,10 +62,12 @@ mod paint_tee;
 mod print;
 mod queue;
 mod rated;
+mod red;
 mod round_robin_switch;
 mod route_arena;
 mod sched_info;
 mod set_ip_checksum;
+mod set_timestamp;
 mod strip;
 mod strip_ip_header;
 mod tee;
@@ -144,6 +152,22 @@ macro_rules! registry {
                 }
             }
 
+            /// The element's queue length, if it is a Storage element (`Element::storage_length`).
+            pub fn storage_length(&self) -> Option<StorageLength<P>> {
+                match self {
+                    $(AnyElement::$variant(element) => <$ty as Element<P>>::storage_length(element),)+
+                    AnyElement::Extension(_) => None,
+                }
+            }
+
+            /// Hands a watcher its queues (`Element::link_storage`).
+            pub fn link_storage(&mut self, queues: Vector<P, StorageLength<P>>, names: Vector<P, u8>) {
+                match self {
+                    $(AnyElement::$variant(element) => <$ty as Element<P>>::link_storage(element, queues, names),)+
+                    AnyElement::Extension(_) => drop((queues, names)),
+                }
+            }
+
             /// Hotswap from `old`, when it is of the same class (see `Element::take_state`).
             pub fn take_state(&mut self, old: &Self) {
                 match (self, old) {
@@ -209,4 +233,12 @@ registry! {
     49 StripIPHeader => strip_ip_header::CLASS, Agnostic<strip_ip_header::StripIpHeader>, NoHandlers, NoHandlers;
     50 PaintTee => paint_tee::CLASS, paint_tee::PaintTee, paint::Read, paint::Write;
     51 CheckPaint => check_paint::CLASS, Agnostic<check_paint::CheckPaint>, paint::Read, paint::Write;
+    52 AverageCounter => average_counter::CLASS, Agnostic<average_counter::AverageCounter<P>>, average_counter::Read, average_counter::Write;
+    53 RED => red::CLASS, red::Red<P>, red::Read, red::Write;
+    54 Align => align::CLASS, Agnostic<align::Align>, align::Read, align::Write;
+    55 SetTimestamp => set_timestamp::CLASS, Agnostic<set_timestamp::SetTimestamp>, NoHandlers, NoHandlers;
+    56 DelayShaper => delay_shaper::CLASS, delay_shaper::DelayShaper<P>, delay_shaper::Read, delay_shaper::Write;
+    57 PollDevice => from_device::POLL_DEVICE, from_device::FromDevice<P>, from_device::Read, from_device::Write;
+    58 ToHost => host::TO_HOST, host::ToHost<P>, host::ToHostRead, NoHandlers;
+    59 FromHost => host::FROM_HOST, host::FromHost<P>, host::FromHostRead, host::FromHostWrite;
 }

@@ -8,10 +8,13 @@
 //! one ring, so a packet the old graph pushes after the transfer (before the swap, or in a pass
 //! a thread is finishing on the old graph) is queued for the new graph, not lost; and one the old
 //! graph pulls in that window is processed by it, as if it had come a moment earlier.
+//!
+//! A Queue is a Storage element: its length is also kept outside the lock, with the ring (so a
+//! hotswap carries it along), for the elements that watch it (RED).
 
 use crate::catalog::{base, int, positional, ArgSpec, ElementClass, Resource, MAX_QUEUE_CAPACITY};
 use crate::element::handler::{handlers, parse_int_in, reply, HandlerError};
-use crate::element::{Build, ConstructError, Cx, Element, NoMemory, Platform, Vector};
+use crate::element::{Build, ConstructError, Cx, Element, NoMemory, Platform, StorageLength, Vector};
 use core::fmt;
 
 const QUEUE_ARGS: &[ArgSpec] = &[positional("CAPACITY", int(1, MAX_QUEUE_CAPACITY), Some("1000"))];
@@ -59,20 +62,30 @@ struct Ring<P: Platform> {
     len: usize,
     highwater: usize,
     drops: u64,
+    /// `len` for watchers; a ring made to replace another takes over the other's.
+    length: Option<StorageLength<P>>,
 }
 
 impl<P: Platform> Ring<P> {
+    /// A ring without a watched length yet.
     fn with_capacity(capacity: usize) -> Result<Self, NoMemory> {
         let mut slots = Vector::with_capacity(capacity)?;
         for _ in 0..capacity {
             slots.push_within_capacity(None).map_err(|_| NoMemory)?;
         }
-        Ok(Ring { slots, head: 0, len: 0, highwater: 0, drops: 0 })
+        Ok(Ring { slots, head: 0, len: 0, highwater: 0, drops: 0, length: None })
     }
 
     /// A ring of capacity zero, which costs no allocation.
     fn empty() -> Self {
-        Ring { slots: Vector::new(), head: 0, len: 0, highwater: 0, drops: 0 }
+        Ring { slots: Vector::new(), head: 0, len: 0, highwater: 0, drops: 0, length: None }
+    }
+
+    fn set_len(&mut self, len: usize) {
+        self.len = len;
+        if let Some(length) = &self.length {
+            length.set(len as u64);
+        }
     }
 
     fn capacity(&self) -> usize {
@@ -103,7 +116,7 @@ impl<P: Platform> Ring<P> {
             Some(slot) => *slot = Some(packet),
             None => return Err(packet),
         }
-        self.len += 1;
+        self.set_len(self.len + 1);
         self.highwater = self.highwater.max(self.len);
         Ok(())
     }
@@ -114,7 +127,7 @@ impl<P: Platform> Ring<P> {
         }
         let packet = self.slots.get_mut(self.head)?.take();
         self.head = (self.head + 1) % self.capacity();
-        self.len -= 1;
+        self.set_len(self.len - 1);
         packet
     }
 }
@@ -129,7 +142,8 @@ impl<P: Platform> Element<P> for Queue<P> {
     type Write = Write;
 
     fn construct(build: &Build<'_, P>) -> Result<Self, ConstructError> {
-        let ring = Ring::with_capacity(build.int_as("CAPACITY")?)?;
+        let mut ring = Ring::with_capacity(build.int_as("CAPACITY")?)?;
+        ring.length = Some(StorageLength::new()?);
         Ok(Queue { ring: P::locked(ring)? })
     }
 
@@ -184,6 +198,9 @@ impl<P: Platform> Element<P> for Queue<P> {
                 // Allocated before the lock is taken.
                 let mut fresh = Ring::with_capacity(capacity)?;
                 let mut ring = P::lock(&self.ring);
+                // Watchers keep their view: the new ring takes the length over (no allocation),
+                // before the old one's dequeues could write it.
+                fresh.length = ring.length.take();
                 // Keep the oldest packets that fit; the rest are dropped, as in Click.
                 fresh.refill_from(&mut ring);
                 fresh.highwater = fresh.len;
@@ -196,6 +213,10 @@ impl<P: Platform> Element<P> for Queue<P> {
         Ok(())
     }
 
+    fn storage_length(&self) -> Option<StorageLength<P>> {
+        P::lock(&self.ring).length.clone()
+    }
+
     fn take_state(&mut self, old: &Self) {
         // This queue's ring was allocated at construction with the new capacity and is still
         // private (the graph is not installed yet); take its storage out so that the two locks
@@ -206,7 +227,8 @@ impl<P: Platform> Element<P> for Queue<P> {
             fresh.refill_from(&mut shared);
             core::mem::swap(&mut *shared, &mut fresh);
         }
-        // `fresh` now holds the old, emptied slots; freeing them needs no lock.
+        // `fresh` now holds the old, emptied slots and the old length; the shared ring keeps
+        // this queue's length, which this graph's watchers were given. Freeing needs no lock.
         drop(fresh);
         self.ring = old.ring.clone();
     }

@@ -42,6 +42,10 @@ pub struct CheckOptions {
     pub limits: Limits,
     /// Devices the tenant was given; `None` accepts any device name.
     pub devices: Option<Vec<String>>,
+    /// The tenant's host device (`host_device` in the system config), through which ToHost
+    /// and FromHost reach the host. Checked when `devices` is given and the graph is a
+    /// tenant's (not the coordinator's merged one).
+    pub host_device: Option<String>,
     /// The merged graph may hold classes only the coordinator places.
     pub coordinator: bool,
     /// The classes the configuration may use: the library, and the custom classes of the
@@ -191,7 +195,7 @@ pub fn suggest_classes_in(catalog: Catalog, name: &str) -> Vec<&'static str> {
         .filter(|(score, class)| *score <= (class.len().max(name.len()) / 2).max(2))
         .collect();
     if scored.is_empty() {
-        // Names sharing a word part (PollDevice and FromDevice both end in "Device").
+        // Names sharing a word part (TapDevice and FromDevice both end in "Device").
         scored = catalog
             .classes()
             .filter(|class| {
@@ -285,7 +289,10 @@ pub fn check(flat: &FlatGraph, options: &CheckOptions, diagnostics: &mut Diagnos
     checker.check_ports(&mut elements);
     checker.resolve_processing(&mut elements);
     checker.check_cycles(&elements);
+    checker.check_storage_lists(&mut elements);
+    checker.check_argument_relations(&elements);
     checker.check_devices(&elements);
+    checker.check_host_devices(&elements);
     checker.check_limits(&elements);
     checker.check_schedule_targets(&elements);
     once_per_place(diagnostics, first_new);
@@ -346,6 +353,14 @@ fn range_text(min: u16, max: u16) -> String {
         format!("{min} to {max}")
     }
 }
+
+/// Whether elements of `class` are Storage elements (Queues), which RED watches.
+pub fn is_storage(class: &ElementClass) -> bool {
+    matches!(class.resource, Resource::QueueCapacity(_))
+}
+
+/// The classes that reach the host through the tenant's host device.
+pub const HOST_CLASSES: [&str; 2] = ["ToHost", "FromHost"];
 
 /// Whether `name` is one the coordinator gives the elements it adds on the root's behalf: a
 /// component with `@` followed by anything but digits (`tx@shaper`, `c@split_queue`). Click's
@@ -571,11 +586,14 @@ impl Checker<'_> {
             let from = element.name.clone();
             let span = self.flat.elements[index].span;
             let values = element.args.iter_mut().flatten().chain(element.repeated.iter_mut());
-            for value in values {
-                let name = match value {
-                    ArgValue::ElementNumber(name, _) => name,
-                    _ => continue,
-                };
+            let referred = values.flat_map(|value| -> Box<dyn Iterator<Item = &mut String>> {
+                match value {
+                    ArgValue::ElementNumber(name, _) => Box::new(std::iter::once(name)),
+                    ArgValue::Names(names) => Box::new(names.iter_mut()),
+                    _ => Box::new(std::iter::empty()),
+                }
+            });
+            for name in referred {
                 match resolve_reference(&names, &from, name) {
                     Some(target) => *name = self.flat.elements[target].name.clone(),
                     None => self.diagnostics.error(span, format!("'{from}' refers to '{name}', which is not an element of this configuration")),
@@ -905,11 +923,16 @@ impl Checker<'_> {
                     );
                 }
             }
-            if let Some(first) = seen.insert((owner, element.class.name, device), index) {
-                self.diagnostics.error(
-                    element.span,
-                    format!("'{}' and '{}' are both {} elements for device '{device}'", elements[first].name, element.name, element.class.name),
-                );
+            // Every element that takes a device's received packets (FromDevice, PollDevice,
+            // FromHost: no inputs) drains the same queue, so one of them may use a device.
+            let role = if element.class.inputs.max == 0 { "receive" } else { element.class.name };
+            if let Some(first) = seen.insert((owner, role, device), index) {
+                let message = if elements[first].class.name == element.class.name {
+                    format!("'{}' and '{}' are both {} elements for device '{device}'", elements[first].name, element.name, element.class.name)
+                } else {
+                    format!("'{}' ({}) and '{}' ({}) both receive from device '{device}'", elements[first].name, elements[first].class.name, element.name, element.class.name)
+                };
+                self.diagnostics.error(element.span, message);
             }
         }
     }
@@ -946,6 +969,151 @@ impl Checker<'_> {
                     }
                 }
                 Resource::None => {}
+            }
+        }
+    }
+
+    /// Storage lists (RED's QUEUES): each name must be a Storage element (a Queue). Without
+    /// one, the Storage elements nearest the element fill it in, as Click's flow-based router
+    /// context finds them: downstream of output 0 when it pushes, upstream of input 0 when it
+    /// pulls, not looking past a Storage element.
+    fn check_storage_lists(&mut self, elements: &mut [CheckedElement]) {
+        for index in 0..elements.len() {
+            if self.classes[index].is_none() {
+                continue;
+            }
+            let class = elements[index].class;
+            let Some(slot) = class.args.iter().position(|spec| spec.kind == ArgKind::StorageList) else { continue };
+            let keyword = class.args[slot].keyword;
+            match &elements[index].args[slot] {
+                Some(ArgValue::Names(names)) => {
+                    for name in names {
+                        let Some(target) = elements.iter().position(|e| &e.name == name) else { continue };
+                        if !is_storage(elements[target].class) {
+                            self.diagnostics.push(
+                                Diagnostic::error(self.arg_span_by_slot(index, class, keyword), format!("'{}' {keyword} names '{name}', which is not a Storage element", elements[index].name))
+                                    .note(format!("{} watches Queues and SimpleQueues", class.name)),
+                            );
+                        }
+                    }
+                }
+                _ => {
+                    let downstream = elements[index].output_modes.first() != Some(&Processing::Pull);
+                    let found = self.nearby_storage(elements, index, downstream);
+                    if found.is_empty() {
+                        let (side, way) = if downstream { ("output 0 pushes", "downstream") } else { ("output 0 pulls", "upstream") };
+                        self.diagnostics.push(
+                            Diagnostic::error(self.flat.elements[index].span, format!("{} '{}' has no nearby Queues", class.name, elements[index].name))
+                                .note(format!("its {side}, so it watches the nearest Queues {way}; connect one, or name them with {keyword}")),
+                        );
+                    } else {
+                        let names = found.into_iter().map(|target| elements[target].name.clone()).collect();
+                        elements[index].args[slot] = Some(ArgValue::Names(names));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The Storage elements nearest `start` (see [`Checker::check_storage_lists`]), in element
+    /// order.
+    fn nearby_storage(&self, elements: &[CheckedElement], start: usize, downstream: bool) -> Vec<usize> {
+        let connections = &self.flat.connections;
+        let mut visited = vec![false; elements.len()];
+        visited[start] = true;
+        let mut stack: Vec<usize> = connections
+            .iter()
+            .filter_map(|c| match downstream {
+                true if c.from == start && c.from_port == 0 => Some(c.to),
+                false if c.to == start && c.to_port == 0 => Some(c.from),
+                _ => None,
+            })
+            .collect();
+        let mut found = Vec::new();
+        while let Some(element) = stack.pop() {
+            if std::mem::replace(&mut visited[element], true) {
+                continue;
+            }
+            if self.classes[element].is_some() && is_storage(elements[element].class) {
+                found.push(element);
+                continue;
+            }
+            for c in connections {
+                match downstream {
+                    true if c.from == element => stack.push(c.to),
+                    false if c.to == element => stack.push(c.from),
+                    _ => {}
+                }
+            }
+        }
+        found.sort_unstable();
+        found
+    }
+
+    /// Rules between one element's arguments that their kinds cannot say.
+    fn check_argument_relations(&mut self, elements: &[CheckedElement]) {
+        for (index, element) in elements.iter().enumerate() {
+            if self.classes[index].is_none() {
+                continue;
+            }
+            let problem = match element.class.name {
+                "RED" => match (element.int_arg("MIN_THRESH"), element.int_arg("MAX_THRESH")) {
+                    (Some(min), Some(max)) if min > max => Some(("MIN_THRESH", format!("MIN_THRESH {min} must not be above MAX_THRESH {max}"))),
+                    _ => None,
+                },
+                "Align" => match (element.int_arg("MODULUS"), element.int_arg("OFFSET")) {
+                    (Some(modulus), _) if ![2, 4, 8].contains(&modulus) => Some(("MODULUS", format!("MODULUS must be 2, 4 or 8, not {modulus}"))),
+                    (Some(modulus), Some(offset)) if offset >= modulus => Some(("OFFSET", format!("OFFSET {offset} must be smaller than MODULUS {modulus}"))),
+                    _ => None,
+                },
+                _ => None,
+            };
+            if let Some((keyword, message)) = problem {
+                let span = self.arg_span_by_slot(index, element.class, keyword);
+                self.diagnostics.error(span, format!("{} '{}': {message}", element.class.name, element.name));
+            }
+        }
+    }
+
+    /// The span of the argument that filled `keyword`'s slot: given as `KEYWORD value`, or as
+    /// the positional argument in its place; the element's span when neither is found.
+    fn arg_span_by_slot(&self, index: usize, class: &ElementClass, keyword: &str) -> Option<Span> {
+        let args = &self.flat.elements[index].args;
+        if let Some(arg) = args.iter().find(|arg| keyword_of(&arg.text).is_some_and(|(word, _)| word == keyword)) {
+            return arg.span;
+        }
+        let position = class.args.iter().filter(|spec| spec.mode == ArgMode::Positional).position(|spec| spec.keyword == keyword);
+        let positional = args.iter().filter(|arg| keyword_of(&arg.text).is_none_or(|(word, _)| class.arg(word).is_none()));
+        position.and_then(|p| positional.clone().nth(p)).and_then(|arg| arg.span).or(self.flat.elements[index].span)
+    }
+
+    /// ToHost and FromHost reach the host through the tenant's host device: a tenant whose
+    /// system config names none may not use them, and a DEVNAME must name that device.
+    fn check_host_devices(&mut self, elements: &[CheckedElement]) {
+        if self.options.coordinator || self.options.devices.is_none() {
+            return;
+        }
+        for (index, element) in elements.iter().enumerate() {
+            if self.classes[index].is_none() || !HOST_CLASSES.contains(&element.class.name) {
+                continue;
+            }
+            let class = element.class.name;
+            match (&self.options.host_device, element.device()) {
+                (None, _) => {
+                    let devices = self.options.devices.as_deref().unwrap_or(&[]);
+                    let example = devices.first().map_or("DEVICE", String::as_str);
+                    self.diagnostics.push(
+                        Diagnostic::error(element.span, format!("{class} '{}' needs the tenant's host device, and the system config names none", element.name))
+                            .note(format!("add host_device = \"{example}\" to this tenant's [[tenant]] section of the system config, naming the device {class} should use")),
+                    );
+                }
+                (Some(host), Some(device)) if device != host => {
+                    self.diagnostics.push(
+                        Diagnostic::error(self.arg_span_by_slot(index, element.class, "DEVNAME"), format!("{class} '{}' names device '{device}', but this tenant's host device is '{host}'", element.name))
+                            .note("ToHost and FromHost reach the host only through the host device (host_device in the system config)"),
+                    );
+                }
+                _ => {}
             }
         }
     }

@@ -118,6 +118,13 @@ fn write_value(w: &mut Writer, graph: &CheckedGraph, element: &str, kind: ArgKin
             }
             w.0.extend(ether);
         }
+        (ArgKind::Probability, ArgValue::Probability(p)) => w.u32(*p),
+        (ArgKind::StorageList, ArgValue::Names(names)) => {
+            w.u16(count(names.len(), "list entries", format::MAX_LIST_ENTRIES as u32)? as u16);
+            for name in names {
+                w.u32(find(name)?);
+            }
+        }
         _ => unreachable!("the checker produced {value:?} for {kind:?}"),
     }
     Ok(())

@@ -156,6 +156,8 @@ pub enum KindDecl {
     NamedAddresses,
     IcmpErrorType,
     IcmpCode,
+    Probability,
+    StorageList,
 }
 
 /// [`ValueFormat`], spelled for JSON.
@@ -219,6 +221,8 @@ impl From<ArgKind> for KindDecl {
             ArgKind::NamedAddresses => KindDecl::NamedAddresses,
             ArgKind::IcmpErrorType => KindDecl::IcmpErrorType,
             ArgKind::IcmpCode => KindDecl::IcmpCode,
+            ArgKind::Probability => KindDecl::Probability,
+            ArgKind::StorageList => KindDecl::StorageList,
         }
     }
 }
@@ -248,6 +252,8 @@ impl From<KindDecl> for ArgKind {
             KindDecl::NamedAddresses => ArgKind::NamedAddresses,
             KindDecl::IcmpErrorType => ArgKind::IcmpErrorType,
             KindDecl::IcmpCode => ArgKind::IcmpCode,
+            KindDecl::Probability => ArgKind::Probability,
+            KindDecl::StorageList => ArgKind::StorageList,
         }
     }
 }
@@ -585,6 +591,8 @@ fn check_kind(kind: KindDecl) -> Result<(), String> {
         KindDecl::ThreadAssignment | KindDecl::TicketShare => Err("thread assignments and ticket shares are for the scheduling directives only".into()),
         // Address names are the front end's; no element is built from them.
         KindDecl::NamedAddresses => Err("named addresses are for AddressInfo only".into()),
+        // The graph links only library elements to the queues they watch.
+        KindDecl::StorageList => Err("storage lists are for the library's queue watchers (RED) only".into()),
         _ => Ok(()),
     }
 }

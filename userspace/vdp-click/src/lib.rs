@@ -109,12 +109,19 @@ pub fn merge_tenants_with(
                 continue;
             }
         };
-        let options = CheckOptions { limits: system.limits.clone(), devices: Some(devices), coordinator: false, catalog: input.catalog, ..CheckOptions::default() };
+        let options = CheckOptions {
+            limits: system.limits.clone(),
+            devices: Some(devices),
+            host_device: system.host_device(&input.tenant).map(str::to_string),
+            coordinator: false,
+            catalog: input.catalog,
+        };
         let errors_before = diagnostics.error_count();
-        let (flat, checked) = check_text(sources, &input.file_name, &input.text, &options, diagnostics);
+        let (mut flat, checked) = check_text(sources, &input.file_name, &input.text, &options, diagnostics);
         if diagnostics.error_count() > errors_before {
             continue;
         }
+        pin_storage_lists(&mut flat, &checked);
         let level = system.container_level(&input.tenant);
         match partition::partition_tenant(&flat, &checked, sources, level, system.limits.task_budget_cycles) {
             Ok(split) => {
@@ -145,6 +152,19 @@ pub fn merge_tenants_with(
         Err(found) => {
             diagnostics.extend(found);
             None
+        }
+    }
+}
+
+/// Writes the Storage lists the check filled in (RED's nearest Queues) into the text of the
+/// elements that gave none, so the merged graph keeps watching the queues the tenant's graph
+/// has beside them, whatever the coordinator adds later (a split queue, a shaper).
+fn pin_storage_lists(flat: &mut FlatGraph, checked: &CheckedGraph) {
+    for (element, checked) in flat.elements.iter_mut().zip(&checked.elements) {
+        let Some(spec) = checked.class.args.iter().find(|spec| spec.kind == vdp_core::catalog::ArgKind::StorageList) else { continue };
+        let given = element.args.iter().any(|arg| args::keyword_of(&arg.text).is_some_and(|(word, _)| word == spec.keyword));
+        if let (false, Some(values::ArgValue::Names(names))) = (given, checked.arg(spec.keyword)) {
+            element.args.push(flatten::FlatArg { text: format!("{} {}", spec.keyword, names.join(" ")), span: None });
         }
     }
 }

@@ -3,8 +3,11 @@
 //! Every tenant element is renamed `TENANT/name`. A tenant's `FromDevice(dev)` and
 //! `ToDevice(dev)` stay as they are: the kernel binds them to that tenant's virtual device `dev`
 //! (a GRE tunnel it was given with `VDEV_NEW`), and does the demultiplexing, decapsulation and
-//! encapsulation itself, so no tenant element ever touches a shared one. A tenant with a
-//! `bandwidth_cap` gets a BandwidthShaper in front of each of its `ToDevice`s.
+//! encapsulation itself, so no tenant element ever touches a shared one. PollDevice, ToHost and
+//! FromHost are bound the same way; a ToHost without DEVNAME gets the tenant's host device
+//! (`host_device`). A tenant with a `bandwidth_cap` gets a BandwidthShaper in front of each of
+//! its `ToDevice`s, and, as ToHost is pushed to, a Queue, a BandwidthShaper and an Unqueue in
+//! front of each ToHost.
 
 use crate::flatten::{FlatArg, FlatConnection, FlatElement, FlatGraph};
 use crate::system::SystemConfig;
@@ -13,6 +16,10 @@ use crate::system::SystemConfig;
 /// Tenants cannot use such names ([`crate::check::is_reserved_name`]); the shaper belongs to the
 /// root context.
 pub const SHAPER_SUFFIX: &str = "@shaper";
+
+/// Suffixes of the Queue and Unqueue around the shaper in front of a capped tenant's `ToHost`.
+pub const SHAPER_QUEUE_SUFFIX: &str = "@shaper_queue";
+pub const SHAPER_UNQUEUE_SUFFIX: &str = "@shaper_unqueue";
 
 /// A tenant's graph, already checked, ready to merge.
 pub struct TenantGraph<'a> {
@@ -75,9 +82,21 @@ pub fn merge(system: &SystemConfig, tenants: &[TenantGraph]) -> Result<FlatGraph
         let mut index_map = Vec::with_capacity(tenant_graph.graph.elements.len());
         for element in &tenant_graph.graph.elements {
             let name = format!("{prefix}{}", element.name);
-            let args: Vec<String> = element.args.iter().map(|a| a.text.clone()).collect();
+            let mut args: Vec<String> = element.args.iter().map(|a| a.text.clone()).collect();
             let device = match element.class.as_str() {
-                "FromDevice" | "ToDevice" => device_of(element),
+                "FromDevice" | "ToDevice" | "PollDevice" | "FromHost" => device_of(element),
+                // DEVNAME, ToHost's only argument, is the host device when absent.
+                "ToHost" if args.is_empty() => match &tenant.host_device {
+                    Some(host) => {
+                        args.push(host.clone());
+                        Some(host.clone())
+                    }
+                    None => {
+                        problems.push(format!("tenant '{}' uses ToHost, and the system config names no host_device for it", tenant.name));
+                        None
+                    }
+                },
+                "ToHost" => device_of(element),
                 _ => None,
             };
             if let Some(device_name) = &device {
@@ -86,16 +105,33 @@ pub fn merge(system: &SystemConfig, tenants: &[TenantGraph]) -> Result<FlatGraph
                 }
             }
             let index = builder.add(name.clone(), &element.class, &args, false);
-            match (&tenant.bandwidth_cap, element.class.as_str()) {
-                (Some(cap), "ToDevice") => {
-                    let shaper_name = format!("{name}{SHAPER_SUFFIX}");
+            let suffixes: &[&str] = match element.class.as_str() {
+                "ToDevice" => &[SHAPER_SUFFIX],
+                "ToHost" => &[SHAPER_QUEUE_SUFFIX, SHAPER_SUFFIX, SHAPER_UNQUEUE_SUFFIX],
+                _ => &[],
+            };
+            match &tenant.bandwidth_cap {
+                Some(cap) if !suffixes.is_empty() => {
                     // The tenant check refuses such names; this guards the merge on its own.
-                    if tenant_graph.graph.elements.iter().any(|e| format!("{prefix}{}", e.name) == shaper_name) {
-                        problems.push(format!("tenant '{}' has an element named '{}', the name of the coordinator's shaper for '{}'", tenant.name, shaper_name.trim_start_matches(&prefix), element.name));
+                    for suffix in suffixes {
+                        let added = format!("{name}{suffix}");
+                        if tenant_graph.graph.elements.iter().any(|e| format!("{prefix}{}", e.name) == added) {
+                            problems.push(format!("tenant '{}' has an element named '{}', the name of the coordinator's shaper for '{}'", tenant.name, added.trim_start_matches(&prefix), element.name));
+                        }
                     }
                     let shaper = builder.add(format!("{name}{SHAPER_SUFFIX}"), "BandwidthShaper", &[cap.clone()], true);
-                    builder.connect(shaper, 0, index, 0);
-                    index_map.push((index, shaper));
+                    if element.class == "ToHost" {
+                        // Push into a queue, shape its pulls, push on into ToHost.
+                        let queue = builder.add(format!("{name}{SHAPER_QUEUE_SUFFIX}"), "Queue", &[], true);
+                        let unqueue = builder.add(format!("{name}{SHAPER_UNQUEUE_SUFFIX}"), "Unqueue", &[], true);
+                        builder.connect(queue, 0, shaper, 0);
+                        builder.connect(shaper, 0, unqueue, 0);
+                        builder.connect(unqueue, 0, index, 0);
+                        index_map.push((index, queue));
+                    } else {
+                        builder.connect(shaper, 0, index, 0);
+                        index_map.push((index, shaper));
+                    }
                 }
                 _ => index_map.push((index, index)),
             }

@@ -234,7 +234,7 @@ impl Groups {
 }
 
 /// Elements that must stay at one level: those joined by pull connections, and by references (a
-/// scheduling directive and the tasks it names).
+/// scheduling directive and the tasks it names, a RED and the queues it watches).
 fn together(flat: &FlatGraph, checked: &CheckedGraph) -> Groups {
     let mut groups = Groups { parent: (0..flat.elements.len()).collect() };
     for connection in &flat.connections {
@@ -244,10 +244,13 @@ fn together(flat: &FlatGraph, checked: &CheckedGraph) -> Groups {
     }
     for (index, element) in checked.elements.iter().enumerate() {
         for value in element.args.iter().flatten().chain(element.repeated.iter()) {
-            if let ArgValue::ElementNumber(name, _) = value {
-                if let Some(target) = checked.find(name) {
-                    groups.join(index, target);
-                }
+            let names: &[String] = match value {
+                ArgValue::ElementNumber(name, _) => std::slice::from_ref(name),
+                ArgValue::Names(names) => names,
+                _ => &[],
+            };
+            for target in names.iter().filter_map(|name| checked.find(name)) {
+                groups.join(index, target);
             }
         }
     }

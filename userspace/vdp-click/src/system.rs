@@ -118,6 +118,10 @@ pub struct Tenant {
     pub memory_max: Option<String>,
     #[serde(default)]
     pub device: Vec<VirtualDevice>,
+    /// The device through which the tenant's ToHost and FromHost reach the host: one of its
+    /// own devices. Absent: the tenant may use neither.
+    #[serde(default)]
+    pub host_device: Option<String>,
     /// What of the tenant's graph may run in its container engine.
     #[serde(default)]
     pub container_level: ContainerLevel,
@@ -216,6 +220,12 @@ impl SystemConfig {
     /// `--system`. The addresses are the TEST-NET and private ones the format requires; a run
     /// over Ethernet devices does not use them. The error is `validate`'s list of problems.
     pub fn single_tenant(tenant: &str, devices: &[&str]) -> Result<SystemConfig, Vec<String>> {
+        Self::single_tenant_with_host(tenant, devices, None)
+    }
+
+    /// [`SystemConfig::single_tenant`] whose tenant has `host` (one of `devices`) as its host
+    /// device: what `vdpctl run` makes for a configuration whose FromHost or ToHost names one.
+    pub fn single_tenant_with_host(tenant: &str, devices: &[&str], host: Option<&str>) -> Result<SystemConfig, Vec<String>> {
         let physical = "phys0";
         let config = SystemConfig {
             limits: Default::default(),
@@ -248,6 +258,7 @@ impl SystemConfig {
                 container_level: Default::default(),
                 fpga: None,
                 channel_slots: None,
+                host_device: host.map(str::to_string),
                 device: devices
                     .iter()
                     .enumerate()
@@ -290,6 +301,12 @@ impl SystemConfig {
     /// config does not name).
     pub fn container_level(&self, tenant: &str) -> ContainerLevel {
         self.tenant(tenant).map_or_else(ContainerLevel::default, |t| t.container_level)
+    }
+
+    /// The device through which `tenant` reaches the host (ToHost, FromHost), if the config
+    /// names one.
+    pub fn host_device(&self, tenant: &str) -> Option<&str> {
+        self.tenant(tenant)?.host_device.as_deref()
     }
 
     /// Slots in each ring of `tenant`'s container engine channel.
@@ -401,6 +418,15 @@ impl SystemConfig {
                     problems.push(format!("{context}: channel_slots is a power of two from {MIN_SLOTS} to {MAX_SLOTS}, not {slots}"));
                 }
             }
+            if let Some(host) = &tenant.host_device {
+                if cv::check_device_name(host).is_err() {
+                    problems.push(format!("{context}: host_device '{host}' is not a valid device name"));
+                } else if !tenant.device.iter().any(|device| &device.name == host) {
+                    let names: Vec<&str> = tenant.device.iter().map(|device| device.name.as_str()).collect();
+                    let have = if names.is_empty() { "it has no devices".to_string() } else { format!("its devices are {}", names.join(", ")) };
+                    problems.push(format!("{context}: host_device '{host}' is not one of the tenant's devices ({have})"));
+                }
+            }
             let mut names = HashSet::new();
             for device in &tenant.device {
                 if !names.insert(&device.name) {
@@ -506,6 +532,18 @@ address = "10.1.0.1/24"
         assert!(problems[0].contains("unknown field `lutz`") && problems[0].contains("line"), "{problems:?}");
         let problems = with(board, &budget.replace("block_rams = 4\n", "")).unwrap_err();
         assert!(problems[0].contains("missing field `block_rams`"), "{problems:?}");
+    }
+
+    #[test]
+    fn host_devices_are_the_tenants_own() {
+        let with = |line: &str| SystemConfig::parse(&SAMPLE.replace("cpu_share = 40", &format!("cpu_share = 40\n{line}")));
+        let config = with("host_device = \"eth1\"").unwrap();
+        assert_eq!(config.host_device("a"), Some("eth1"));
+        assert_eq!(SystemConfig::parse(SAMPLE).unwrap().host_device("a"), None);
+        let problems = with("host_device = \"eth9\"").unwrap_err();
+        assert_eq!(problems, ["tenant 'a': host_device 'eth9' is not one of the tenant's devices (its devices are eth1)"]);
+        let problems = with("host_device = \"a/b\"").unwrap_err();
+        assert!(problems[0].contains("host_device 'a/b' is not a valid device name"), "{problems:?}");
     }
 
     #[test]

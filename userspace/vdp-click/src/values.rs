@@ -27,6 +27,10 @@ pub enum ArgValue {
     Addresses(#[serde(serialize_with = "ser_addrs")] Vec<[u8; 4]>),
     /// An ARPResponder entry: its prefixes and the Ethernet address they answer with.
     ArpEntry(#[serde(serialize_with = "ser_prefixes")] Vec<Ipv4Prefix>, #[serde(serialize_with = "ser_ether")] [u8; 6]),
+    /// A probability, as a fraction of 65536.
+    Probability(#[serde(serialize_with = "ser_probability")] u32),
+    /// Names of other elements (a Storage list); the checker resolves them.
+    Names(Vec<String>),
 }
 
 fn ipv4_text(a: &[u8; 4]) -> String {
@@ -57,6 +61,11 @@ fn ser_route<S: serde::Serializer>(r: &Route, s: S) -> Result<S::Ok, S::Error> {
 #[allow(clippy::ptr_arg)]
 fn ser_prefixes<S: serde::Serializer>(p: &Vec<Ipv4Prefix>, s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(p.iter().map(prefix_text))
+}
+fn ser_probability<S: serde::Serializer>(p: &u32, s: S) -> Result<S::Ok, S::Error> {
+    let mut text = String::new();
+    cv::write_fixed(&mut text, u64::from(*p), 16).map_err(serde::ser::Error::custom)?;
+    s.serialize_str(&text)
 }
 #[allow(clippy::ptr_arg)]
 fn ser_addrs<S: serde::Serializer>(a: &Vec<[u8; 4]>, s: S) -> Result<S::Ok, S::Error> {
@@ -152,6 +161,14 @@ pub fn parse_value(kind: ArgKind, text: &str) -> Result<ArgValue, String> {
             }
             Err(_) => Err(value_error(ValueError::NotIcmpCode)),
         },
+        ArgKind::Probability => cv::parse_probability(text).map(ArgValue::Probability).map_err(value_error),
+        ArgKind::StorageList => {
+            let names: Vec<String> = plain()?.split_whitespace().map(str::to_string).collect();
+            if names.is_empty() {
+                return Err("expected the names of one or more Queues".into());
+            }
+            Ok(ArgValue::Names(names))
+        }
     }
 }
 

@@ -37,8 +37,8 @@ fn unknown_class_suggests_supported_ones() {
     let rendered = sources.render(error);
     assert!(rendered.starts_with("t.click:1:21: error"), "{rendered}");
     assert!(rendered.contains("^^^^"), "{rendered}");
-    let polled = errors("PollDevice(eth0) -> Discard;");
-    assert_eq!(polled.len(), 1, "{polled:?}");
+    let tapped = errors("TapDevice(eth0) -> Discard;");
+    assert_eq!(tapped.len(), 1, "{tapped:?}");
 }
 
 #[test]

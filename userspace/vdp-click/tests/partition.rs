@@ -64,3 +64,20 @@ fn auto_moves_a_heavy_task_to_the_container() {
     assert!(merged.partitions.is_empty());
     assert_eq!(merged.analysis.splits.len(), 1, "{:?}", merged.analysis.splits);
 }
+
+#[test]
+fn a_red_stays_at_the_level_of_the_queues_it_watches() {
+    // The task is heavy, so auto moves it to the container; but RED watches q, which ToDevice
+    // pulls from, so RED stays in the kernel with them, and keeps the queue it found in the
+    // tenant's graph.
+    let heavy_red = "FromDevice(eth1) -> a :: Chew(9000) -> r :: RED(5, 50, 0.02) -> b :: Chew(9000) -> q :: Queue -> ToDevice(eth1);";
+    let system = system(ContainerLevel::Auto);
+    let merged = merge(&system, &[("red", heavy_red)]);
+    assert_eq!(merged.partitions.len(), 1);
+    assert!(merged.flat.find("red/a").is_none(), "the Chews moved");
+    let r = &merged.flat.elements[merged.flat.find("red/r").expect("RED stays in the kernel")];
+    assert!(r.args.iter().any(|arg| arg.text == "QUEUES q"), "{:?}", r.args);
+    let checked = &merged.checked.elements[merged.checked.find("red/r").unwrap()];
+    assert_eq!(checked.arg("QUEUES"), Some(&vdp_click::values::ArgValue::Names(vec!["red/q".to_string()])));
+    vdp_click::compile::compile(&merged.checked, &system).unwrap();
+}

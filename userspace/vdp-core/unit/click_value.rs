@@ -1,6 +1,9 @@
 //! Unit tests of `kmod/core/click_value.rs`, kept out of the kernel tree: they may panic, kernel code may not.
 
+extern crate std;
+
 use super::*;
+use std::string::String;
 
 #[test]
 fn integers() {
@@ -70,4 +73,42 @@ fn names_protocols_routes() {
     assert_eq!(parse_route("10.0.0.0/8", 10), Err(ValueError::NotRoute));
     assert_eq!(parse_route("10.0.0.0/8 11", 10), Err(ValueError::NotPort));
     assert!(is_keyword("MAXLENGTH") && is_keyword("A1_B") && !is_keyword("Ab") && !is_keyword(""));
+}
+
+#[test]
+fn probabilities_and_fixed_point() {
+    assert_eq!(parse_probability("0.02"), Ok(1311));
+    assert_eq!(parse_probability(".5"), Ok(32768));
+    assert_eq!(parse_probability("1"), Ok(PROBABILITY_ONE));
+    assert_eq!(parse_probability("1.000"), Ok(PROBABILITY_ONE));
+    assert_eq!(parse_probability("0"), Ok(0));
+    assert_eq!(parse_probability("0.0000001"), Ok(0));
+    for bad in ["", ".", "1.5", "2", "-0.1", "0.1x", "1e-2", "0..1", "99999999999999999999"] {
+        assert_eq!(parse_probability(bad), Err(ValueError::NotProbability), "{bad:?}");
+    }
+    let fixed = |value: u64, bits: u32| {
+        let mut text = String::new();
+        write_fixed(&mut text, value, bits).unwrap();
+        text
+    };
+    assert_eq!(fixed(1311, 16), "0.02");
+    assert_eq!(fixed(1310, 16), "0.01999");
+    assert_eq!(fixed(28160, 10), "27.5");
+    assert_eq!(fixed(3 << 10, 10), "3");
+    assert_eq!(fixed(0, 16), "0");
+    // Every 16-bit fraction reads back as itself.
+    for value in 0..=PROBABILITY_ONE {
+        assert_eq!(parse_probability(&fixed(u64::from(value), 16)), Ok(value), "{value}");
+    }
+    let interval = |ns: u64| {
+        let mut text = String::new();
+        write_interval(&mut text, ns).unwrap();
+        text
+    };
+    assert_eq!(interval(10_000_000), "10ms");
+    assert_eq!(interval(250_000), "250us");
+    assert_eq!(interval(1_500), "1500ns");
+    assert_eq!(interval(0), "0ms");
+    assert_eq!(interval(1_500_000_000), "1.500000s");
+    assert_eq!(interval(2_000_000_001), "2.000000001s");
 }

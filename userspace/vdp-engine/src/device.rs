@@ -14,6 +14,8 @@
 //!   destination Ethernet address against the device's own, by the rule the kernel's receive
 //!   path applies (`LinkPacketType::of_destination`);
 //! - the receive queue holds as many frames as the kernel's and counts `rx_queue_full` beyond.
+//! - the receive queue holds as many frames as the kernel's and counts `rx_queue_full` beyond;
+//! - each frame's timestamp annotation is the engine's time when it arrives.
 //!
 //! What ToDevice sends goes through the kernel's transmit checks (`transmit.rs`): a device that
 //! carries IPv4 sends only frames with an Ethernet header of EtherType 0x0800
@@ -35,8 +37,8 @@ use vdp_core::element::{self, Direction, LinkPacketType, PacketBuf, Platform};
 use vdp_core::tunnel::{InnerKind, RxReason, TunnelSpec, TxReason, RX_LOCAL_DROP_NAMES, TX_LOCAL_DROP_NAMES};
 use vdp_core::wire::{ethernet, ipv4};
 
-/// Frames a device's receive queue holds, as in the kernel (`RX_QUEUE_CAPACITY`).
-pub const RX_QUEUE_CAPACITY: usize = 1024;
+/// Frames a device's receive queue holds, as in the kernel.
+pub use vdp_core::tunnel::RX_QUEUE_CAPACITY;
 
 const ETHER_HEADER_LEN: usize = 14;
 const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
@@ -169,6 +171,8 @@ impl Device {
         if let Some(destination) = packet.data().get(..6).and_then(|d| <[u8; 6]>::try_from(d).ok()) {
             packet.set_link_packet_type(LinkPacketType::of_destination(&destination, &self.setup.mac));
         }
+        // Stamped on arrival, as the kernel's receive path stamps it.
+        packet.set_timestamp_anno(User::now_ns());
         let mut rx = self.rx.lock().unwrap_or_else(|p| p.into_inner());
         if rx.len() >= RX_QUEUE_CAPACITY {
             bump(&counters.rx_local_drops[RX_QUEUE_FULL]);

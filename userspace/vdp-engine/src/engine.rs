@@ -103,6 +103,7 @@ impl Engine {
         let devices: Vec<Arc<Device>> = devices.into_iter().map(Device::new).collect();
         let bell = Bell::default();
         platform::set_now_ns(0);
+        platform::restart_seeds();
         let graph = Graph::build_with(classes.catalog(), &classes, blob, tenant, &Devices(&devices, LoopbackBinder::default()), bell.clone(), threads)?;
         Ok(Engine { graph, classes, devices, bell, now_ns: 0, wake: WakeAt::new(), next_wake: None, task_runs: 0 })
     }

@@ -16,4 +16,4 @@ pub use custom::{custom_class, describe_json, CustomClass, CustomClasses};
 pub use device::{DeviceSetup, UserDevice};
 pub use engine::{Engine, RunError, Stopped};
 pub use packet::UserPacket;
-pub use platform::User;
+pub use platform::{set_random_seed, User};

@@ -24,6 +24,8 @@ pub struct UserPacket {
     network: Option<usize>,
     /// The annotations `copy_annotations` copies besides paint and destination.
     more: MoreAnnotations,
+    /// Click's timestamp annotation, nanoseconds on the engine's clock.
+    timestamp: Option<u64>,
 }
 
 /// The link-level packet type, Fix IP Source flag and ICMP parameter-problem offset.
@@ -58,7 +60,7 @@ impl PacketBuf for UserPacket {
         let mut buf = Vec::new();
         buf.try_reserve_exact(end).ok()?;
         buf.resize(end, 0);
-        Some(UserPacket { buf: Arc::new(buf), start: headroom, end, paint: 0, dst_ip: None, network: None, more: MoreAnnotations::FRESH })
+        Some(UserPacket { buf: Arc::new(buf), start: headroom, end, paint: 0, dst_ip: None, network: None, more: MoreAnnotations::FRESH, timestamp: None })
     }
 
     fn data(&self) -> &[u8] {
@@ -166,6 +168,36 @@ impl PacketBuf for UserPacket {
         self.paint = from.paint;
         self.dst_ip = from.dst_ip;
         self.more = from.more;
+        self.timestamp = from.timestamp;
+    }
+
+    fn timestamp_anno(&self) -> Option<u64> {
+        self.timestamp
+    }
+
+    fn set_timestamp_anno(&mut self, ns: u64) {
+        self.timestamp = (ns != 0).then_some(ns);
+    }
+
+    /// A fresh buffer of the old one's size plus `modulus` spare bytes, the whole old buffer
+    /// (headroom, data and what lies behind it) copied in at the shift that puts the data where
+    /// it is asked; the network mark moves with it.
+    fn realign(&mut self, modulus: usize, offset: usize) -> Result<(), NoMemory> {
+        if !matches!(modulus, 2 | 4 | 8) || offset >= modulus {
+            return Err(NoMemory);
+        }
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(self.buf.len().checked_add(modulus).ok_or(NoMemory)?).map_err(|_| NoMemory)?;
+        // The buffer does not move from here on: its capacity is reserved.
+        let data_at = buf.as_ptr() as usize + self.start;
+        let shift = (offset + modulus - data_at % modulus) % modulus;
+        buf.resize(shift, 0);
+        buf.extend_from_slice(&self.buf);
+        self.network = self.network.map(|at| at + shift);
+        self.start += shift;
+        self.end += shift;
+        self.buf = Arc::new(buf);
+        Ok(())
     }
 
     fn consume(self) {}

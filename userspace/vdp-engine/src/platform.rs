@@ -30,6 +30,29 @@ thread_local! {
     static REAL_CLOCK: Cell<Option<Instant>> = const { Cell::new(None) };
     /// Set by a container engine: where the element being run is noted for the watchdog.
     static WATCHED: Cell<Option<&'static AtomicU32>> = const { Cell::new(None) };
+    /// The seed of the random generators elements built on this thread take ([`set_random_seed`]).
+    static SEED: Cell<u64> = const { Cell::new(0) };
+    /// Seeds handed out since the engine being built started building.
+    static SEEDS_DRAWN: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Sets the seed that the random generators of elements built on this thread from now on are
+/// seeded from (RED's); 0 until set. Each engine build starts the sequence of seeds afresh,
+/// so the same graph built with the same seed draws the same numbers.
+pub fn set_random_seed(seed: u64) {
+    SEED.with(|cell| cell.set(seed));
+}
+
+/// Starts the sequence of seeds afresh (an engine is about to build its graph).
+pub(crate) fn restart_seeds() {
+    SEEDS_DRAWN.with(|cell| cell.set(0));
+}
+
+/// SplitMix64's output function.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Makes this thread's clock read real time: nanoseconds since `start`.
@@ -173,6 +196,11 @@ impl Platform for User {
     }
     fn log(line: fmt::Arguments<'_>) {
         LOG.with(|log| log.borrow_mut().push(line.to_string()));
+    }
+    /// The `n`th seed since the build started, from the thread's seed.
+    fn random_seed() -> u64 {
+        let n = SEEDS_DRAWN.with(|cell| cell.replace(cell.get().wrapping_add(1)));
+        mix(SEED.with(Cell::get).wrapping_add(n.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15)))
     }
     fn entering_element(element: u32) -> u32 {
         match WATCHED.with(Cell::get) {

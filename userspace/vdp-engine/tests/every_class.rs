@@ -71,6 +71,14 @@ const CASES: &[Case] = &[
     Case { class: "StripIPHeader", run: strip_ip_header },
     Case { class: "PaintTee", run: paint_tee },
     Case { class: "CheckPaint", run: check_paint },
+    Case { class: "AverageCounter", run: average_counter },
+    Case { class: "RED", run: red },
+    Case { class: "Align", run: align },
+    Case { class: "SetTimestamp", run: set_timestamp },
+    Case { class: "DelayShaper", run: delay_shaper },
+    Case { class: "PollDevice", run: poll_device },
+    Case { class: "ToHost", run: to_host },
+    Case { class: "FromHost", run: from_host },
 ];
 
 #[test]
@@ -985,5 +993,129 @@ fn check_paint() -> Run {
     send_all(&mut run, "eth0", &[ip.clone(), arp.clone()]);
     assert_eq!(run.take("eth1"), [arp]);
     assert_eq!(run.take("eth2"), [ip]);
+    run
+}
+
+fn average_counter() -> Run {
+    // 11 frames over exactly one second of virtual time, from t = 1 s.
+    let mut run = Run::config("FromDevice(eth0) -> a :: AverageCounter -> Discard;");
+    let sent = frames(11);
+    for (i, frame) in sent.iter().enumerate() {
+        run.send_at("eth0", frame, NS_PER_SECOND + i as u64 * 100_000_000);
+    }
+    run.run_until(run.engine.now_ns());
+    let bytes: u64 = sent.iter().map(|f| f.len() as u64).sum();
+    assert_eq!(run.read_int("a", "count"), 11);
+    assert_eq!(run.read_int("a", "byte_count"), bytes);
+    assert_eq!(run.read_int("a", "rate"), 11);
+    assert_eq!(run.read_int("a", "byte_rate"), bytes);
+    run.write("a", "reset", "").unwrap();
+    assert_eq!((run.read_int("a", "count"), run.read_int("a", "rate")), (0, 0));
+    run
+}
+
+fn red() -> Run {
+    // STABILITY 0: the average is the queue's length. Nothing pulls from q, so it grows by one
+    // a packet; with MAX_P 0 and GENTLE false nothing is dropped up to an average of 4, and
+    // everything above. Dropped packets leave by output 1.
+    let mut run = Run::config(
+        "FromDevice(eth0) -> r :: RED(2, 4, 0, STABILITY 0, GENTLE false) -> q :: Queue(100) -> Idle;\n\
+         r[1] -> dropped :: Counter -> Discard;",
+    );
+    send_all(&mut run, "eth0", &frames(10));
+    assert_eq!(run.read_int("q", "length"), 5);
+    assert_eq!(run.read_int("r", "drops"), 5);
+    assert_eq!(run.read_int("dropped", "count"), 5);
+    assert_eq!(run.read("r", "queues"), "q\n");
+    assert_eq!(run.read("r", "config"), "2, 4, 0, QUEUES q, STABILITY 0, GENTLE false");
+    assert_eq!(run.read("r", "stats"), "5 current queue\n0 avg queue\n5 drops\n");
+    // Raising MAX_THRESH lets packets through again; MIN_THRESH may not pass it.
+    run.write("r", "max_thresh", "8").unwrap();
+    run.write("r", "max_p", "0.02").unwrap();
+    assert!(run.write("r", "min_thresh", "9").is_err());
+    assert_eq!((run.read_int("r", "min_thresh"), run.read_int("r", "max_thresh"), run.read("r", "max_p")), (2, 8, "0.02".to_string()));
+    send_all(&mut run, "eth0", &frames(1));
+    assert_eq!(run.read_int("q", "length"), 6);
+    run
+}
+
+fn align() -> Run {
+    // Strip(1) leaves the data one byte past wherever it was. `b` wants it 1 past a 4-byte
+    // boundary, where `a` leaves it 0 past: b copies every packet, and c, which wants what b
+    // made, copies none.
+    let mut run = Run::config("FromDevice(eth0) -> Strip(1) -> a :: Align(4, 0) -> b :: Align(4, 1) -> c :: Align(4, 1) -> Queue -> ToDevice(eth1);");
+    let sent = frames(6);
+    send_all(&mut run, "eth0", &sent);
+    let stripped: Vec<Vec<u8>> = sent.iter().map(|f| f[1..].to_vec()).collect();
+    assert_eq!(run.take("eth1"), stripped);
+    assert_eq!((run.read_int("b", "copies"), run.read_int("c", "copies")), (6, 0));
+    assert_eq!(run.read_int("a", "drops") + run.read_int("b", "drops") + run.read_int("c", "drops"), 0);
+    run
+}
+
+fn set_timestamp() -> Run {
+    // The device stamps each frame when it arrives (t = 1 s). SetTimestamp(100ms) moves that
+    // back, so a 10 ms DelayShaper lets the frame go at once; a SetTimestamp without argument
+    // after it stamps the time again, and the frame waits its 10 ms.
+    let mut run = Run::config(
+        "rx :: FromDevice(eth0) -> t :: Tee(2);\n\
+         t[0] -> SetTimestamp(100ms) -> Queue -> DelayShaper(10ms) -> ToDevice(eth1);\n\
+         t[1] -> SetTimestamp(100ms) -> SetTimestamp -> Queue -> DelayShaper(10ms) -> ToDevice(eth2);",
+    );
+    let sent = frames(1);
+    run.send_at("eth0", &sent[0], NS_PER_SECOND);
+    run.run_until(2 * NS_PER_SECOND);
+    assert_eq!(run.take_timed("eth1"), vec![(NS_PER_SECOND, sent[0].clone())]);
+    assert_eq!(run.take_timed("eth2"), vec![(NS_PER_SECOND + 10_000_000, sent[0].clone())]);
+    run
+}
+
+fn delay_shaper() -> Run {
+    // Frames stamped on arrival at 1 s, 1.002 s and 1.004 s leave exactly 10 ms later.
+    let mut run = Run::config("FromDevice(eth0) -> Queue -> d :: DelayShaper(10ms) -> ToDevice(eth1);");
+    let sent = frames(3);
+    for (i, frame) in sent.iter().enumerate() {
+        run.send_at("eth0", frame, NS_PER_SECOND + i as u64 * 2_000_000);
+    }
+    run.run_until(2 * NS_PER_SECOND);
+    let times: Vec<u64> = run.take_timed("eth1").into_iter().map(|(time, _)| time).collect();
+    assert_eq!(times, vec![1_010_000_000, 1_012_000_000, 1_014_000_000]);
+    assert_eq!(run.read("d", "delay"), "10ms");
+    run.write("d", "delay", "1.5").unwrap();
+    assert_eq!(run.read("d", "delay"), "1.500000s");
+    assert!(run.write("d", "delay", "soon").is_err());
+    run
+}
+
+fn poll_device() -> Run {
+    let mut run = Run::config("p :: PollDevice(eth0, BURST 2) -> Queue -> ToDevice(eth1);");
+    let sent = frames(5);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("eth1"), sent);
+    assert_eq!((run.read_int("p", "count"), run.read_int("p", "burst")), (5, 2));
+    run.write("p", "reset_counts", "").unwrap();
+    assert_eq!(run.read_int("p", "count"), 0);
+    run
+}
+
+fn to_host() -> Run {
+    // ToHost(host0): the run's system config names host0 the tenant's host device.
+    let mut run = Run::config("FromDevice(eth0) -> th :: ToHost(host0);");
+    let sent = frames(3);
+    send_all(&mut run, "eth0", &sent);
+    assert_eq!(run.take("host0"), sent);
+    assert_eq!(run.read_int("th", "drops"), 0);
+    run
+}
+
+fn from_host() -> Run {
+    let mut run = Run::config("fh :: FromHost(host0, BURST 2) -> Queue -> ToDevice(eth1);");
+    let sent = frames(4);
+    send_all(&mut run, "host0", &sent);
+    assert_eq!(run.take("eth1"), sent);
+    assert_eq!((run.read_int("fh", "length"), run.read_int("fh", "capacity"), run.read_int("fh", "drops")), (0, 1024, 0));
+    assert_eq!(run.read_int("fh", "burst"), 2);
+    run.write("fh", "burst", "16").unwrap();
+    assert_eq!(run.read_int("fh", "burst"), 16);
     run
 }

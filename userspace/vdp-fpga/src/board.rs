@@ -99,7 +99,7 @@ pub struct BoardDevice {
     pub ingress: Option<u16>,
     pub egress: Option<u16>,
     pub max_frame: u32,
-    /// A host link: an egress stream to the host, used only by the partition's `ToHost`.
+    /// A host link: an egress stream to the host, used only by the partition's `ToHostLink`.
     pub host: bool,
 }
 

@@ -92,7 +92,7 @@ pub fn elaborate(tenants: &[Tenant], board: &Board, diagnostics: &mut Diagnostic
                 };
                 if found.host != (def.class == TO_HOST) {
                     let message = if found.host {
-                        format!("'{name}' is a host link of board '{}': only a partition's boundary (ToHost) streams to it", board.name)
+                        format!("'{name}' is a host link of board '{}': only a partition's boundary (ToHostLink) streams to it", board.name)
                     } else {
                         format!("'{name}' is not a host link of board '{}'", board.name)
                     };

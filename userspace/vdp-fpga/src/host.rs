@@ -1,4 +1,4 @@
-//! `ToHost(HOST)`: the FPGA side of a partition's boundary (docs/fpga.md, "Partitioning"). It
+//! `ToHostLink(HOST)`: the FPGA side of a partition's boundary (docs/fpga.md, "Partitioning"). It
 //! takes pushed packets and streams them to the board's host link `HOST`, which the software
 //! part receives on as the device `HOST` (`FromDevice(HOST)`). The class exists only in the
 //! FPGA part that the partition builds: it is not in the library and no tenant may write it, so
@@ -27,7 +27,7 @@ pub static CLASSES: [ElementClass; 1] = [ElementClass {
     ..base(TO_HOST, "Streams pushed packets to a host link of the FPGA board")
 }];
 
-/// The library and `ToHost`: what the FPGA part is checked against.
+/// The library and `ToHostLink`: what the FPGA part is checked against.
 pub fn catalog() -> Catalog {
     // One class with the first custom id and a name of its own always makes a catalog; a unit
     // test holds it to that.

@@ -2,7 +2,7 @@
 //! with an FPGA definition that takes the element's arguments, on a device the board has), the
 //! split itself (`vdp_click::partition::fpga`: the prefix from the board's receiving devices
 //! inwards, with the fewest streams to the host), and both parts checked again: the FPGA part
-//! with `ToHost` at its cuts, elaborated into a design, and the software part with the host
+//! with `ToHostLink` at its cuts, elaborated into a design, and the software part with the host
 //! links as devices, ready for the kernel/container partition.
 
 use crate::board::Board;
@@ -96,7 +96,7 @@ pub fn split(tenant: &str, flat: &FlatGraph, checked: &CheckedGraph, sources: &S
     let partition = partition_fpga(flat, checked, sources, &capabilities(checked, board), &uncuttable(checked), &board.name, &hosts)?;
     let mut diagnostics = Diagnostics::default();
     let design = partition.fpga.as_ref().and_then(|fpga| {
-        let fpga_options = CheckOptions { limits: options.limits.clone(), devices: None, coordinator: true, catalog: host::catalog() };
+        let fpga_options = CheckOptions { limits: options.limits.clone(), devices: None, host_device: None, coordinator: true, catalog: host::catalog() };
         let graph = check::check(fpga, &fpga_options, &mut diagnostics);
         if diagnostics.has_errors() {
             return None;

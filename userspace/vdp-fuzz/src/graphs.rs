@@ -171,6 +171,17 @@ fn mutate_value(rng: &mut Rng, kind: ArgKind, value: &mut ArgValue, names: &[Str
             }
         }
         (_, ArgValue::Addresses(list)) => list.push([rng.next() as u8, 0, 0, 1]),
+        // Past one (65536) only a hand-made blob can go; the kernel must refuse it.
+        (_, ArgValue::Probability(p)) => *p = *rng.choose(&[0, 1, 65535, 65536, 65537, u32::MAX]),
+        // A RED made to watch any element, a Storage one or not, or nothing.
+        (_, ArgValue::Names(list)) => match rng.below(3) {
+            0 => list.clear(),
+            _ => {
+                if let Some(name) = rng.maybe_choose(names) {
+                    list.push(name.clone());
+                }
+            }
+        },
         (_, ArgValue::Program(insns)) => {
             if insns.len() > 1 && rng.coin() {
                 insns.pop();

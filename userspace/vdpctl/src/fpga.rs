@@ -199,6 +199,7 @@ fn run_partition(args: &PartitionArgs) -> Result<ExitCode> {
     let options = CheckOptions {
         limits: system.limits.clone(),
         devices: Some(entry.device.iter().map(|d| d.name.clone()).collect()),
+        host_device: entry.host_device.clone(),
         ..CheckOptions::default()
     };
     let (flat, checked) = vdp_click::check_text(&mut sources, file, &text, &options, &mut diagnostics);

@@ -189,6 +189,7 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
                     bail!("tenant '{tenant}' is not in the system config")
                 };
                 options.devices = Some(entry.device.iter().map(|d| d.name.clone()).collect());
+                options.host_device = entry.host_device.clone();
             }
         } else if tenant.is_some() {
             bail!("{arg}: TENANT=FILE needs --system to know the tenant's devices");

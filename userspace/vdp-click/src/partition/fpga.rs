@@ -13,7 +13,7 @@
 //! whose packets carry state the host link does not (the caller says which).
 //!
 //! Each input port of the software part that receives from the FPGA is one boundary `k`:
-//! `ToHost(HOST)` on the FPGA side, a stream to the board's `k`-th host link `HOST`, and
+//! `ToHostLink(HOST)` on the FPGA side, a stream to the board's `k`-th host link `HOST`, and
 //! `FromDevice(HOST)` on the software side, the host link as a device. Both halves are named
 //! `f2sK`. A board has as many boundaries as it declares host links.
 
@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use std::fmt::Write as _;
 
 /// The FPGA side's boundary class: a push input streamed to a host link of the board.
-pub const TO_HOST: &str = "ToHost";
+pub const TO_HOST: &str = "ToHostLink";
 
 /// What the FPGA level can do with one element of a tenant's graph.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -82,7 +82,7 @@ pub struct HostBoundary {
 #[derive(Clone, Debug, Serialize)]
 pub struct FpgaPartition {
     pub board: String,
-    /// The FPGA part, with `ToHost` at the cuts; `None` when nothing goes there.
+    /// The FPGA part, with `ToHostLink` at the cuts; `None` when nothing goes there.
     pub fpga: Option<FlatGraph>,
     /// The software part, with `FromDevice(HOST)` at the cuts; `None` when all is on the FPGA.
     pub software: Option<FlatGraph>,

@@ -45,6 +45,7 @@ pub fn compile_container_part(file_name: &str, text: &str, tenant: &str, classes
             container_level: Default::default(),
             fpga: None,
             channel_slots: None,
+            host_device: None,
         }],
         fpga: None,
     };

@@ -27,13 +27,20 @@ pub struct Compiled {
 /// A system config with the one tenant [`TENANT`], whose devices are `devices`: what `vdpctl
 /// run` makes for a configuration given without `--system`.
 pub fn single_tenant_system(devices: &[String]) -> SystemConfig {
-    let names: Vec<&str> = devices.iter().map(String::as_str).collect();
-    SystemConfig::single_tenant(TENANT, &names).unwrap_or_else(|problems| panic!("test system config: {problems:?}"))
+    single_tenant_system_with_host(devices, None)
 }
 
-/// The devices a configuration's FromDevice and ToDevice elements name, after `vdpctl check`'s
-/// own check of the text (panics, with the diagnostics, when it has errors).
-fn devices_named(text: &str, options: &CheckOptions) -> Vec<String> {
+/// [`single_tenant_system`] whose tenant has `host` (one of `devices`) as its host device, as
+/// `vdpctl run` makes it for a configuration whose FromHost or ToHost names one.
+pub fn single_tenant_system_with_host(devices: &[String], host: Option<&str>) -> SystemConfig {
+    let names: Vec<&str> = devices.iter().map(String::as_str).collect();
+    SystemConfig::single_tenant_with_host(TENANT, &names, host).unwrap_or_else(|problems| panic!("test system config: {problems:?}"))
+}
+
+/// The devices a configuration's device elements name, after `vdpctl check`'s own check of the
+/// text (panics, with the diagnostics, when it has errors), and the one a FromHost or ToHost
+/// names, if any.
+fn devices_named(text: &str, options: &CheckOptions) -> (Vec<String>, Option<String>) {
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
     let (_, checked) = vdp_click::check_text(&mut sources, "test.click", text, options, &mut diagnostics);
@@ -44,21 +51,28 @@ fn devices_named(text: &str, options: &CheckOptions) -> Vec<String> {
             devices.push(device.to_string());
         }
     }
-    devices
+    let host = checked.elements.iter().filter(|e| vdp_click::check::HOST_CLASSES.contains(&e.class.name)).find_map(|e| e.device());
+    (devices, host.map(str::to_string))
 }
 
 /// Compiles a tenant configuration as `vdpctl compile --system S t=FILE` does (and `vdpctl
 /// run FILE` without `--system`): checked against the tenant's devices, merged, tasks split,
 /// compiled and validated (`frontend.rs`, `compile_tenant`).
 pub fn compile(text: &str) -> Compiled {
-    let devices = devices_named(text, &CheckOptions::default());
-    let system = single_tenant_system(&devices);
+    let (devices, host) = devices_named(text, &CheckOptions::default());
+    let system = single_tenant_system_with_host(&devices, host.as_deref());
+    compile_for(text, &system, devices)
+}
+
+/// Compiles `text` for [`TENANT`] of `system` (whose devices include `devices`, what the
+/// engine is given).
+pub fn compile_for(text: &str, system: &SystemConfig, devices: Vec<String>) -> Compiled {
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
     let inputs = [TenantSource { tenant: TENANT.to_string(), file_name: "test.click".to_string(), text: text.to_string(), catalog: vdp_core::catalog::Catalog::LIBRARY }];
-    let merged = vdp_click::merge_tenants(&mut sources, &system, &inputs, &mut diagnostics)
+    let merged = vdp_click::merge_tenants(&mut sources, system, &inputs, &mut diagnostics)
         .unwrap_or_else(|| panic!("merge refused:\n{}\n{text}", sources.render_all(&diagnostics)));
-    let blob = vdp_click::compile::compile(&merged.checked, &system).expect("compiles");
+    let blob = vdp_click::compile::compile(&merged.checked, system).expect("compiles");
     vdp_click::compile::validate(&blob).expect("the compiled graph validates");
     let elements = merged.checked.elements.iter().map(|e| (e.name.clone(), e.class.name)).collect();
     Compiled { blob, devices, elements }

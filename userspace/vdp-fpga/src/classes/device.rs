@@ -1,4 +1,4 @@
-//! FromDevice and ToDevice (and ToHost, a partition's boundary), bound to the stream ports of the board's device of that name.
+//! FromDevice and ToDevice (and ToHostLink, a partition's boundary), bound to the stream ports of the board's device of that name.
 //!
 //! FromDevice takes the board's ingress stream, drops a frame shorter than an Ethernet header
 //! or longer than the device's largest frame (counted as `drops`, as the software device

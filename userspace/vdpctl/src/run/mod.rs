@@ -75,6 +75,10 @@ pub struct RunArgs {
     /// reached, so that an unlimited source ends.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_PACKETS, value_parser = clap::value_parser!(u64).range(1..))]
     pub max_packets: u64,
+    /// Seed of the graph's random numbers (RED's drops): a run with the same seed and inputs
+    /// repeats exactly.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub seed: u64,
 }
 
 fn parse_duration(text: &str) -> Result<u64, String> {
@@ -100,6 +104,8 @@ pub fn run<D: Dataplane>(args: &RunArgs, make: impl FnOnce(&Prepared) -> Result<
     for binding in &bindings.outputs {
         writers.push(capture::Writer::create(&binding.file, devices[binding.device].carries)?);
     }
+    // Elements take their seeds when the graph is built, on this thread.
+    vdp_engine::set_random_seed(args.seed);
     let mut dataplane = make(&prepared).map_err(|e| anyhow!("cannot start the data plane: {e}"))?;
     let sources: Vec<driver::Source> =
         bindings.inputs.iter().map(|b| driver::Source { device: &devices[b.device].name, file: &b.file }).collect();
@@ -216,8 +222,8 @@ mod tests {
         let args = parse(&["f.click", "--input", "eth1=a.pcap", "--input", "b.pcap", "--output", "o.pcap", "--read", "c.count", "--read", "c.rate"]).unwrap();
         assert_eq!((args.tenant.as_str(), args.system, args.duration, args.max_packets), ("tenant", None, None, DEFAULT_MAX_PACKETS));
         assert_eq!((args.inputs, args.outputs, args.reads), (vec!["eth1=a.pcap".to_string(), "b.pcap".into()], vec!["o.pcap".to_string()], vec!["c.count".to_string(), "c.rate".into()]));
-        let args = parse(&["f.click", "--duration", "1.5ms", "--max-packets", "7", "--tenant", "red", "--system", "s.toml"]).unwrap();
-        assert_eq!((args.duration, args.max_packets, args.tenant.as_str()), (Some(1_500_000), 7, "red"));
+        let args = parse(&["f.click", "--duration", "1.5ms", "--max-packets", "7", "--tenant", "red", "--system", "s.toml", "--seed", "9"]).unwrap();
+        assert_eq!((args.duration, args.max_packets, args.tenant.as_str(), args.seed), (Some(1_500_000), 7, "red", 9));
         assert_eq!(parse(&["f.click", "--duration", "2"]).unwrap().duration, Some(2_000_000_000), "a bare number is seconds, as in Click");
         let bad = parse(&["f.click", "--duration", "ten"]).unwrap_err().to_string();
         assert!(bad.contains("invalid value 'ten' for '--duration <DURATION>': expected a duration like 10ms, 1.5s or 250us"), "{bad}");

@@ -94,7 +94,9 @@ pub fn prepare_text(file_name: &str, text: &str, system: Option<SystemConfig>, t
                     devices.push(device);
                 }
             }
-            single_tenant_system(tenant, &devices)?
+            // The device a FromHost or ToHost names is the tenant's host device.
+            let host = checked.elements.iter().filter(|e| vdp_click::check::HOST_CLASSES.contains(&e.class.name)).find_map(|e| e.device());
+            single_tenant_system(tenant, &devices, host)?
         }
     };
     let compiled = frontend::compile_tenant(&system, tenant, file_name, text, frontend::stock_catalog()).map_err(Unprepared::Refused)?;
@@ -104,7 +106,8 @@ pub fn prepare_text(file_name: &str, text: &str, system: Option<SystemConfig>, t
     Ok(Prepared { blob: compiled.blob, tenant: tenant.to_string(), devices, system, elements, warnings: compiled.warnings })
 }
 
-/// The tenant's devices that the merged graph's FromDevice and ToDevice elements name.
+/// The tenant's devices that the merged graph's device elements name: receiving ones
+/// (FromDevice, PollDevice, FromHost: no inputs) and sending ones (ToDevice, ToHost: no outputs).
 fn devices_used(system: &SystemConfig, tenant: &str, graph: &vdp_click::check::CheckedGraph) -> Result<Vec<Device>> {
     let entry = system.tenant(tenant).with_context(|| format!("tenant '{tenant}' is not in the system config"))?;
     let mut devices = Vec::new();
@@ -112,10 +115,10 @@ fn devices_used(system: &SystemConfig, tenant: &str, graph: &vdp_click::check::C
         let users = graph.elements.iter().filter(|e| e.device() == Some(device.name.as_str()));
         let (mut receives, mut transmits) = (false, false);
         for element in users {
-            match element.class.name {
-                "FromDevice" => receives = true,
-                "ToDevice" => transmits = true,
-                other => bail!("element '{}' of class {other} names device '{}'; vdpctl run knows only FromDevice and ToDevice", element.name, device.name),
+            match (element.class.inputs.max, element.class.outputs.max) {
+                (0, _) => receives = true,
+                (_, 0) => transmits = true,
+                _ => bail!("element '{}' of class {} names device '{}'; vdpctl run knows only elements that receive from or send to a device", element.name, element.class.name, device.name),
             }
         }
         if !(receives || transmits) {
@@ -128,9 +131,10 @@ fn devices_used(system: &SystemConfig, tenant: &str, graph: &vdp_click::check::C
 }
 
 /// The system config a configuration run without `--system` is checked against
-/// ([`SystemConfig::single_tenant`]).
-pub fn single_tenant_system(tenant: &str, devices: &[&str]) -> Result<SystemConfig> {
-    SystemConfig::single_tenant(tenant, devices).map_err(|problems| {
+/// ([`SystemConfig::single_tenant_with_host`]): `host`, one of `devices`, is the tenant's host
+/// device (ToHost, FromHost).
+pub fn single_tenant_system(tenant: &str, devices: &[&str], host: Option<&str>) -> Result<SystemConfig> {
+    SystemConfig::single_tenant_with_host(tenant, devices, host).map_err(|problems| {
         anyhow::anyhow!("cannot make a system config for tenant '{tenant}' (give one with --system):\n  {}", problems.join("\n  "))
     })
 }

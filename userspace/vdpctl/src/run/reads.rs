@@ -87,7 +87,7 @@ mod tests {
             blob: Vec::new(),
             tenant: "red".into(),
             devices: Vec::new(),
-            system: single_tenant_system("red", &[]).unwrap(),
+            system: single_tenant_system("red", &[], None).unwrap(),
             elements: vec![("red/c".into(), class("Counter")), ("red/in/q".into(), class("Queue")), ("red/s".into(), class("Strip"))],
             warnings: Vec::new(),
         }
