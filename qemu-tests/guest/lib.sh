@@ -104,6 +104,20 @@ phys0_and_far() {
   /usr/sbin/ip -n far link set wire up
 }
 
+# gretap_host NAME LOCAL ADDRESS MAC [KEY]: a Linux gretap from LOCAL to phys0's 192.0.2.1, made
+# in far (its outer packets stay there) and moved into a namespace NAME of its own, with the
+# address ADDRESS/24 and the Ethernet address MAC.
+gretap_host() {
+  /usr/sbin/ip netns add "$1"
+  /usr/sbin/ip -n "$1" link set lo up
+  if [ -n "$5" ]; then gretap_key="key $5"; else gretap_key=""; fi
+  /usr/sbin/ip -n far link add "t-$1" type gretap local "$2" remote 192.0.2.1 $gretap_key
+  /usr/sbin/ip -n far link set "t-$1" netns "$1"
+  /usr/sbin/ip -n "$1" link set "t-$1" address "$4"
+  /usr/sbin/ip -n "$1" addr add "$3/24" dev "t-$1"
+  /usr/sbin/ip -n "$1" link set "t-$1" up
+}
+
 # physical_device NAME: a veth pair standing in for a physical NIC (the guest has none), so a
 # system config's [[physical]] NAME can be attached. busybox sh prefers its own applets to PATH,
 # hence iproute2's full path.

@@ -15,29 +15,9 @@ SYSTEM=/vdp/configs/arp-system.toml
 T=1
 
 step "topology: phys0 <-> far, a gretap host behind each of green's tunnels, no static neighbours"
-ip link add phys0 type veth peer name wire
-ip link set phys0 address 02:00:00:00:00:01
-ip addr add 192.0.2.1/24 dev phys0
-ip link set phys0 up
-ip netns add far
-ip link set wire netns far
-ip -n far link set wire address 02:00:00:00:ff:01
-ip -n far addr add 192.0.2.31/24 dev wire
-ip -n far addr add 192.0.2.32/24 dev wire
-ip -n far link set wire up
-# host NAME LOCAL ADDRESS MAC [KEY]: a gretap made in far, moved into its own namespace.
-host() {
-  ip netns add "$1"
-  ip -n "$1" link set lo up
-  if [ -n "$5" ]; then key="key $5"; else key=""; fi
-  ip -n far link add "t-$1" type gretap local "$2" remote 192.0.2.1 $key
-  ip -n far link set "t-$1" netns "$1"
-  ip -n "$1" link set "t-$1" address "$4"
-  ip -n "$1" addr add "$3/24" dev "t-$1"
-  ip -n "$1" link set "t-$1" up
-}
-host arp-a 192.0.2.31 10.1.0.2 02:00:00:00:a1:02
-host arp-b 192.0.2.32 10.2.0.2 02:00:00:00:a2:02 32
+phys0_and_far 31 32
+gretap_host arp-a 192.0.2.31 10.1.0.2 02:00:00:00:a1:02
+gretap_host arp-b 192.0.2.32 10.2.0.2 02:00:00:00:a2:02 32
 ip -n arp-a route add default via 10.1.0.1
 ip -n arp-b route add default via 10.2.0.1
 for ns in arp-a arp-b; do

@@ -14,21 +14,11 @@ PINGS=5
 
 step "topology: phys0 <-> far, a gretap to a (eth1) and one to h (hst)"
 phys0_and_far 31 32
-# leaf NAME LOCAL KEY MAC ADDRESS PEER PEER_MAC: a gretap made in far, moved into namespace
-# NAME, which knows its peer's Ethernet address (vdp has no ARP).
-leaf() {
-  ip netns add "$1"
-  ip -n "$1" link set lo up
-  if [ -n "$3" ]; then key="key $3"; else key=""; fi
-  ip -n far link add "t-$1" type gretap local "$2" remote 192.0.2.1 $key
-  ip -n far link set "t-$1" netns "$1"
-  ip -n "$1" link set "t-$1" address "$4"
-  ip -n "$1" addr add "$5/24" dev "t-$1"
-  ip -n "$1" link set "t-$1" up
-  ip -n "$1" neigh add "$6" lladdr "$7" dev "t-$1"
-}
-leaf a 192.0.2.31 "" "$MAC_A" 10.9.0.2 10.9.0.3 "$MAC_H"
-leaf h 192.0.2.32 32 "$MAC_H" 10.9.0.3 10.9.0.2 "$MAC_A"
+# a and h know each other's Ethernet addresses (vdp has no ARP).
+gretap_host a 192.0.2.31 10.9.0.2 "$MAC_A"
+gretap_host h 192.0.2.32 10.9.0.3 "$MAC_H" 32
+ip -n a neigh add 10.9.0.3 lladdr "$MAC_H" dev t-a
+ip -n h neigh add 10.9.0.2 lladdr "$MAC_A" dev t-h
 
 step "without host_device, ToHost and FromHost are refused where they stand"
 grep -v '^host_device' "$SYSTEM" > /tmp/no-host.toml
