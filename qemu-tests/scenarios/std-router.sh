@@ -20,8 +20,10 @@ ip -n far addr add 192.0.2.23/24 dev wire
 leaf blue-h gretap 192.0.2.23 10.9.0.2 23 02:00:00:00:b9:02
 ip -n blue-a link set t-blue-a mtu 1500
 ip -n blue-b link set t-blue-b mtu 1400
+# gre-topology.sh gives the hosts static entries for their router; this scenario has none.
+ip -n blue-a neigh del 10.1.0.1 dev t-blue-a
+ip -n blue-b neigh del 10.2.0.1 dev t-blue-b
 for ns in blue-a blue-b; do
-  ip -n "$ns" neigh flush all
   n=$(ip -n "$ns" neigh show | wc -l)
   [ "$n" = 0 ] || fail "$ns keeps neighbour entries: $(ip -n "$ns" neigh show)"
 done
