@@ -1073,15 +1073,22 @@ fn answer_refusal(stream: &UnixStream, denied: &Denied) {
     let _ = unsafe { libc::send(stream.as_raw_fd(), line.as_ptr().cast(), line.len(), libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL) };
 }
 
-/// Binds the socket, refusing to take it from a coordinator that is still listening on it.
+/// Refuses to start while another coordinator still answers on the socket.
+fn refuse_if_served(path: &Path) -> Result<()> {
+    if path.exists() && UnixStream::connect(path).is_ok() {
+        bail!("another coordinator is listening on {}", path.display());
+    }
+    Ok(())
+}
+
+/// Binds the socket, refusing to take it from a coordinator that is still listening on it and
+/// replacing a stale socket file.
 fn bind(path: &Path) -> Result<UnixListener> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
+    refuse_if_served(path)?;
     if path.exists() {
-        if UnixStream::connect(path).is_ok() {
-            bail!("another coordinator is listening on {}", path.display());
-        }
         std::fs::remove_file(path).with_context(|| format!("cannot remove the stale socket {}", path.display()))?;
     }
     let listener = UnixListener::bind(path).with_context(|| format!("cannot listen on {}", path.display()))?;
@@ -1149,7 +1156,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
         libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
     }
-    let listener = bind(&args.socket)?;
+    refuse_if_served(&args.socket)?;
     let shared = Arc::new(Mutex::new(Coordinator {
         system: system.clone(),
         state,
@@ -1166,6 +1173,9 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
             log("the vdp module is not loaded; waiting for it");
         }
     }
+    // The socket appears only once every tenant has been brought in line (when the module is
+    // loaded), so a socket that exists means the kernel holds what the state says.
+    let listener = bind(&args.socket)?;
     let interval = Duration::from_secs_f64(args.poll_interval);
     let watcher = {
         let shared = shared.clone();
