@@ -125,7 +125,8 @@ pub enum ArgKind {
     ClassifierPattern,
     /// IPClassifier expression (tcpdump-like primitives joined by and/or/not).
     IpClassifierExpr,
-    /// Bandwidth: number with optional k/M/G prefix and `bps` or `Bps`; stored in bytes/s.
+    /// Bandwidth: number with optional k/M/G prefix and `bps`/`b/s` (bits) or `Bps`/`B/s`
+    /// (bytes); stored in bytes/s.
     Bandwidth,
     /// Duration: number with optional fraction and unit `s`, `ms`, `us`, `ns`; stored in ns.
     Time,

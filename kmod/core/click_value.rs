@@ -267,9 +267,10 @@ pub fn parse_time_ns(text: &str) -> Result<u64, ValueError> {
 /// bytes per second, as in Click's BandwidthShaper.
 pub fn parse_bandwidth(text: &str) -> Result<u64, ValueError> {
     let (number, unit) = split_number(text);
-    let (prefix, base) = if let Some(prefix) = unit.strip_suffix("bps") {
+    // Click writes `bps` and `b/s` for bits, `Bps` and `B/s` for bytes.
+    let (prefix, base) = if let Some(prefix) = unit.strip_suffix("bps").or_else(|| unit.strip_suffix("b/s")) {
         (prefix, 1u64)
-    } else if let Some(prefix) = unit.strip_suffix("Bps") {
+    } else if let Some(prefix) = unit.strip_suffix("Bps").or_else(|| unit.strip_suffix("B/s")) {
         (prefix, 8u64)
     } else if unit.is_empty() {
         ("", 8u64)

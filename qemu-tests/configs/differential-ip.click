@@ -22,7 +22,7 @@ rx1 -> paint1 :: Paint(1) -> frames :: Counter;
 rx2 -> paint2 :: Paint(2) -> frames;
 frames -> ether :: Classifier(12/0800, -);
 ether[1] -> notip :: Counter -> Discard;
-ether[0] -> Strip(14) -> chk :: CheckIPHeader(10.9.9.9);
+ether[0] -> Strip(14) -> chk :: CheckIPHeader(BADSRC 10.9.9.9);
 
 // Bad headers: the short ones get a fresh checksum and go back out of the device they came in on.
 chk[1] -> bad :: Counter -> short :: CheckLength(60);

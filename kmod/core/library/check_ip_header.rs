@@ -19,8 +19,9 @@ pub const CLASS: ElementClass = ElementClass {
     outputs: PortRange::between(1, 2),
     processing: "a/ah",
     args: &[
-        positional("BADSRC", ArgKind::AddrList, None),
-        keyword("OFFSET", int(0, MAX_HEADER_BYTES), Some("0")),
+        // Click's one positional argument is OFFSET (`CheckIPHeader(14)`).
+        positional("OFFSET", int(0, MAX_HEADER_BYTES), Some("0")),
+        keyword("BADSRC", ArgKind::AddrList, None),
         keyword("INTERFACES", ArgKind::PrefixList, None),
         keyword("VERBOSE", ArgKind::Bool, Some("false")),
         keyword("CHECKSUM", ArgKind::Bool, Some("true")),

@@ -11,7 +11,7 @@
 //! root's `VDEV_GET` reports).
 
 use super::to_device::write_stats;
-use crate::catalog::{base, int, keyword, required, ArgKind, ArgSpec, ElementClass, Level, PortRange, TaskRule, MAX_BURST};
+use crate::catalog::{base, int, keyword, positional, required, ArgKind, ArgSpec, ElementClass, Level, PortRange, TaskRule, MAX_BURST};
 use crate::element::handler::{handlers, parse_int_in, reply, HandlerError};
 use crate::element::{Build, ConstructError, Cx, DeviceEnd, Element, PacketBuf, Platform};
 use crate::element_args::ArgValue;
@@ -27,8 +27,9 @@ const ARGS: &[ArgSpec] = &[
 
 const POLL_ARGS: &[ArgSpec] = &[
     required("DEVNAME", ArgKind::DeviceName),
-    keyword("PROMISC", ArgKind::Bool, Some("false")),
-    keyword("BURST", int(1, MAX_BURST), Some("8")),
+    // Click's PollDevice also takes PROMISC and BURST by position (`PollDevice(eth1, true)`).
+    positional("PROMISC", ArgKind::Bool, Some("false")),
+    positional("BURST", int(1, MAX_BURST), Some("8")),
     keyword("TIMESTAMP", ArgKind::Bool, Some("true")),
 ];
 

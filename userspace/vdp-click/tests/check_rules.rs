@@ -210,3 +210,14 @@ fn a_click_class_left_out_is_refused_with_its_reason() {
         assert!(sources.render(error).starts_with("t.click:1:14: error"), "{}", sources.render(error));
     }
 }
+
+#[test]
+fn click_positional_forms_and_units_of_its_sample_configurations() {
+    // PollDevice's PROMISC and BURST by position, CheckIPHeader's OFFSET by position, and a
+    // bandwidth in B/s, as Click's own configurations write them.
+    let text = "PollDevice(eth0, true, 16) -> CheckIPHeader(14, CHECKSUM false) -> Queue -> BandwidthShaper(131072B/s) -> ToDevice(eth1);";
+    assert_eq!(errors(text), Vec::<String>::new());
+    assert_eq!(vdp_core::click_value::parse_bandwidth("131072B/s"), Ok(131_072));
+    assert_eq!(vdp_core::click_value::parse_bandwidth("8kb/s"), Ok(1_000));
+    assert_one("FromDevice(eth0) -> CheckIPHeader(10.0.0.1) -> Discard;", "OFFSET");
+}

@@ -124,7 +124,7 @@ impl CheckIp {
     pub fn args(&self) -> String {
         let mut args = Vec::new();
         if !self.badsrc.is_empty() {
-            args.push(self.badsrc.iter().map(|a| ipv4_text(*a)).collect::<Vec<_>>().join(" "));
+            args.push(format!("BADSRC {}", self.badsrc.iter().map(|a| ipv4_text(*a)).collect::<Vec<_>>().join(" ")));
         }
         args.push(format!("OFFSET {}", self.offset));
         args.push(format!("CHECKSUM {}", self.checksum));
