@@ -13,19 +13,20 @@ thread_ticks() {
   awk '{ print $14 + $15 }' "/proc/$1/stat"
 }
 
-# measure RATE: sets the source's rate, then prints "PACKETS_PER_S CPU_PERCENT WAKEUPS_PER_S" for its
-# thread over 2 s (integers), reading the clock, the count and the CPU time together.
+# measure RATE: sets the source's rate, then prints "PACKETS_PER_S CPU_PERCENT WAKEUPS_PER_S
+# TASK_RUNS_PER_S" for its thread over 2 s (integers), reading the clock, the count and the CPU
+# time together.
 stat_field() { vdpctl stats --tenant 1 | sed -n "1s/.*$1 \([0-9]*\).*/\1/p"; }
 measure() {
   vdpctl handler write --tenant 1 red/rs.rate "$1"
   sleep 1
-  w0=$(stat_field wakeups)
+  w0=$(stat_field wakeups); r0=$(stat_field "task runs")
   t0=$(cut -d" " -f1 /proc/uptime); ticks0=$(thread_ticks "$red_pid"); count0=$(read_handler 1 red/c.count)
   sleep 2
   t1=$(cut -d" " -f1 /proc/uptime); ticks1=$(thread_ticks "$red_pid"); count1=$(read_handler 1 red/c.count)
-  w1=$(stat_field wakeups)
-  echo "$count0 $count1 $ticks0 $ticks1 $t0 $t1 $hz $w0 $w1" | awk '{ secs = $6 - $5;
-    printf "%d %d %d\n", ($2 - $1) / secs, 100 * ($4 - $3) / $7 / secs, ($9 - $8) / secs }'
+  w1=$(stat_field wakeups); r1=$(stat_field "task runs")
+  echo "$count0 $count1 $ticks0 $ticks1 $t0 $t1 $hz $w0 $w1 $r0 $r1" | awk '{ secs = $6 - $5;
+    printf "%d %d %d %d\n", ($2 - $1) / secs, 100 * ($4 - $3) / $7 / secs, ($9 - $8) / secs, ($11 - $10) / secs }'
 }
 
 step "RatedSource(RATE 1000): the rate holds while its thread sleeps between tokens"
@@ -34,16 +35,19 @@ red_pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\
 hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
 compile_for red rated-1000.click /tmp/rated.vdpg
 vdpctl graph install --tenant 1 /tmp/rated.vdpg
-# Under TCG with the debug kernel a wakeup costs about 0.5 ms and a packet about 0.25 ms of CPU,
-# so RATE 1000 costs about a third of a CPU however the thread waits; polling for tokens took
-# 87%. The bounds: the tenant's share (cpu_share 50) at RATE 1000, a tenth of it at RATE 100.
+# A thread that polls for tokens runs its task as often as the CPU allows, each idle run costing
+# microseconds; one that sleeps until the next token runs it a few times per token (the run
+# that sends, the idle run that ends the pass, and the runs of wakeups that find no token yet:
+# at RATE 100 the thread wakes about 1.5 times per packet and runs the task about 4 times) and
+# wakes at most twice per token. The thread's CPU time is printed but not bounded: under TCG it
+# follows the host's speed (about a third of a CPU at RATE 1000 when first measured, 61 to 71%
+# on a later day with the same code, and 87% polling), so it cannot tell the two apart.
 for rate in 1000 100; do
   set -- $(measure $rate)
-  echo "    RATE $rate: $1 packets/s, thread CPU $2%, $3 wakeups/s"
+  echo "    RATE $rate: $1 packets/s, thread CPU $2%, $3 wakeups/s, $4 task runs/s"
   [ "$1" -ge $((rate * 9 / 10)) ] && [ "$1" -le $((rate * 11 / 10)) ] || fail "RatedSource delivered $1 packets/s at RATE $rate"
   [ "$3" -le $((rate * 2)) ] || fail "$3 wakeups/s at RATE $rate: the thread polls"
-  if [ "$rate" = 1000 ]; then limit=50; else limit=15; fi
-  [ "$2" -lt $limit ] || fail "a tenant held to RATE $rate used $2% of a CPU"
+  [ "$4" -gt 0 ] && [ "$4" -le $((rate * 10)) ] || fail "$4 task runs/s at RATE $rate: the thread polls for tokens"
 done
 
 # pids TENANT: the PIDs of a tenant's threads, thread 0 first, one per line.
