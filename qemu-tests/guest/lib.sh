@@ -89,6 +89,21 @@ in_container() {
 # cgroup_of PID: the cgroup v2 path a process or kernel thread is in.
 cgroup_of() { sed -n 's/^0:://p' "/proc/$1/cgroup"; }
 
+# udp_receiver NS PORT COUNT SECONDS OUT: starts a receiver of COUNT datagrams on PORT in
+# namespace NS (giving up after SECONDS without one), writing how many arrived to OUT, and
+# returns once its socket is bound, so no datagram sent after it can miss the socket. Its pid
+# is left in RECEIVER.
+udp_receiver() {
+  local ready="/tmp/udp-ready.$1.$2" i=0
+  rm -f "$ready"
+  /usr/sbin/ip netns exec "$1" python3 /vdp/packets.py udp-recv "$2" "$3" "$4" "$ready" > "$5" & RECEIVER=$!
+  while [ ! -e "$ready" ]; do
+    kill -0 "$RECEIVER" 2>/dev/null || fail "the receiver on port $2 in $1 exited before binding"
+    [ "$i" -lt 300 ] || fail "the receiver on port $2 in $1 did not bind in 30 s"
+    sleep 0.1; i=$((i + 1))
+  done
+}
+
 # phys0_and_far HOST...: the GRE scenarios' shared wire: phys0 (02:00:00:00:00:01, 192.0.2.1)
 # here, its veth peer "wire" (02:00:00:00:ff:01, the tunnels' next hop) in the namespace far
 # with the tunnel endpoints 192.0.2.HOST/24.

@@ -1,7 +1,8 @@
 """Traffic for the GRE scenarios: UDP both ways, and hostile GRE frames written byte by byte.
 
-  packets.py udp-recv PORT COUNT SECONDS      prints how many datagrams arrived
-  packets.py udp-send ADDRESS PORT COUNT
+  packets.py udp-recv PORT COUNT SECONDS [READY_FILE]
+      prints how many datagrams arrived; creates READY_FILE once its socket is bound
+  packets.py udp-send ADDRESS PORT COUNT [PER_SECOND]
   packets.py hostile IFACE DST_MAC SRC_IP DST_IP KEY COUNT
       sends COUNT frames of each hostile kind (and one good keyed GRE header pattern) on IFACE,
       aimed at the tunnel SRC_IP -> DST_IP whose key is KEY; prints the kinds in order.
@@ -73,6 +74,8 @@ def main(argv):
         except OSError:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         sock.bind(("0.0.0.0", port))
+        if len(argv) > 5:
+            open(argv[5], "w").close()
         sock.settimeout(seconds)
         got = 0
         try:

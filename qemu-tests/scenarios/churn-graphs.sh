@@ -34,9 +34,7 @@ base_host=$(host_rx)
 step "blue: $CHURN_ITERATIONS installs and removals; red: $PACKETS datagrams at $RATE/s meanwhile"
 vdpctl graph cycle --tenant 2 /tmp/blue.vdpg --count "$CHURN_ITERATIONS" > /tmp/churn.out 2>&1 &
 CHURN=$!
-/usr/sbin/ip netns exec red-b $PY udp-recv 7100 "$PACKETS" 30 > /tmp/udp-b &
-RECV=$!
-sleep 2
+udp_receiver red-b 7100 "$PACKETS" 30 /tmp/udp-b; RECV=$RECEIVER
 send_start=$(cut -d' ' -f1 /proc/uptime)
 /usr/sbin/ip netns exec red-a $PY udp-send 10.2.0.2 7100 "$PACKETS" "$RATE"
 send_end=$(cut -d' ' -f1 /proc/uptime)

@@ -60,9 +60,7 @@ vdpctl graph install --tenant 1 /tmp/red.vdpg >/dev/null
 through
 kill "$STREAM"
 if wait "$STREAM"; then fail "the UDP stream ended by itself"; fi
-in_ns red-b $PY udp-recv 7001 50 20 > /tmp/udp-b &
-RECV=$!
-sleep 2
+udp_receiver red-b 7001 50 20 /tmp/udp-b; RECV=$RECEIVER
 in_ns red-a $PY udp-send 10.2.0.2 7001 50 50
 wait "$RECV"
 [ "$(cat /tmp/udp-b)" = 50 ] || fail "red-b got $(cat /tmp/udp-b) of 50 datagrams after the churn"

@@ -27,10 +27,9 @@ kread() { t=$1; shift; in_container /vdp/$t vdpctl read "$@"; }
 cread() { t=$1; shift; in_container /vdp/$t vdpctl engine read --tenant "$t" "$@"; }
 # udp TENANT COUNT RATE: COUNT datagrams from TENANT-a to TENANT-b; prints how many arrived.
 udp() {
-  in_ns "$1-b" $PY udp-recv 5000 "$2" 30 > "/tmp/udp-$1" & receiver=$!
-  sleep 1
+  udp_receiver "$1-b" 5000 "$2" 30 "/tmp/udp-$1"
   in_ns "$1-a" $PY udp-send 10.2.0.2 5000 "$2" "$3"
-  wait $receiver || fail "$1's receiver failed"
+  wait $RECEIVER || fail "$1's receiver failed"
   cat "/tmp/udp-$1"
 }
 
@@ -81,9 +80,8 @@ expect_match "$out" "sampler.nosuch: no such handler"
 in_container /vdp/red vdpctl write sampler.n 1 || fail "vdpctl write sampler.n 1"
 
 step "red's engine is killed under traffic: red's kernel part counts the drops, blue loses nothing"
-in_ns red-b $PY udp-recv 5000 400 20 > /tmp/udp-red & red_rx=$!
-in_ns blue-b $PY udp-recv 5001 400 20 > /tmp/udp-blue & blue_rx=$!
-sleep 1
+udp_receiver red-b 5000 400 20 /tmp/udp-red; red_rx=$RECEIVER
+udp_receiver blue-b 5001 400 20 /tmp/udp-blue; blue_rx=$RECEIVER
 in_ns red-a $PY udp-send 10.2.0.2 5000 400 40 & red_tx=$!
 in_ns blue-a $PY udp-send 10.2.0.2 5001 400 40 & blue_tx=$!
 sleep 3

@@ -36,10 +36,9 @@ pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/
 [ "$(cgroup_of "$pid")" = /vdp/red/dataplane ] || fail "red's thread is in $(cgroup_of "$pid")"
 before=$(usage red)
 thread_before=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
-in_ns red-b $PY udp-recv 5000 3000 20 > /tmp/udp & receiver=$!
-sleep 1
+udp_receiver red-b 5000 3000 20 /tmp/udp
 in_ns red-a $PY udp-send 10.2.0.2 5000 3000
-wait $receiver  # not a bare wait: the coordinator runs in the background too
+wait $RECEIVER  # not a bare wait: the coordinator runs in the background too
 after=$(usage red)
 thread_after=$(awk '{ print $14 + $15 }' /proc/$pid/stat)
 echo "    red forwarded $(cat /tmp/udp) datagrams; cgroup usage +$((after - before)) us, thread +$((thread_after - thread_before)) ticks"

@@ -55,15 +55,13 @@ out=$(in_ns red-b ip -s link show t-red-b); echo "$out"
 expect_match "$(echo "$out" | awk '/RX:/ { getline; print $2 }')" "^5$"
 
 step "red: UDP both ways"
-in_ns red-b $PY udp-recv 5000 20 40 > /tmp/udp-b &
-sleep 2
+udp_receiver red-b 5000 20 40 /tmp/udp-b
 in_ns red-a $PY udp-send 10.2.0.2 5000 20
-wait
+wait $RECEIVER || fail "red-b's receiver failed"
 [ "$(cat /tmp/udp-b)" = 20 ] || fail "red-b got $(cat /tmp/udp-b) of 20 datagrams"
-in_ns red-a $PY udp-recv 5001 20 40 > /tmp/udp-a &
-sleep 2
+udp_receiver red-a 5001 20 40 /tmp/udp-a
 in_ns red-b $PY udp-send 10.1.0.2 5001 20
-wait
+wait $RECEIVER || fail "red-a's receiver failed"
 [ "$(cat /tmp/udp-a)" = 20 ] || fail "red-a got $(cat /tmp/udp-a) of 20 datagrams"
 
 step "blue (Ethernet over gretap, same names and addresses) is a separate network"
@@ -75,10 +73,9 @@ ip_frames=$(( $(counter 2 eth1 rx_packets) - $(read_handler 2 blue/p1/other.coun
 expect_counter 2 eth2 tx_packets 5
 expect_counter 2 eth1 tx_packets 5
 [ "$(counter 1 eth1 rx_packets)" = "$red_before" ] || fail "blue's traffic reached red"
-in_ns blue-b $PY udp-recv 5002 10 40 > /tmp/udp-blue &
-sleep 2
+udp_receiver blue-b 5002 10 40 /tmp/udp-blue
 in_ns blue-a $PY udp-send 10.2.0.2 5002 10
-wait
+wait $RECEIVER || fail "blue-b's receiver failed"
 [ "$(cat /tmp/udp-blue)" = 10 ] || fail "blue-b got $(cat /tmp/udp-blue) of 10 datagrams"
 
 step "a frame too big for the outgoing tunnel is dropped and counted, not fragmented"
