@@ -252,6 +252,9 @@ impl Platform for Kernel {
     fn now_ns() -> u64 {
         crate::sys::time::now_ns()
     }
+    fn rx_queue_capacity() -> u64 {
+        u64::from(crate::limits::rx_queue())
+    }
     fn wall_clock_ns() -> u64 {
         crate::sys::time::wall_clock_ns()
     }

@@ -15,6 +15,7 @@ use portable::*;
 mod device;
 mod platform;
 mod engine;
+mod limits;
 mod netlink;
 mod sys;
 use sys::packet;
@@ -26,6 +27,21 @@ module! {
     authors: ["vdp developers"],
     description: "vdp virtualized data plane: tenants' Click graphs as one in-kernel graph",
     license: "GPL",
+    // The bounds and defaults are `limits`'; the descriptions repeat them for modinfo.
+    params: {
+        max_ports: u32 {
+            default: crate::limits::PORTS.default,
+            description: "Most physical devices vdp attaches at once (1 to 256, default 16)",
+        },
+        max_tenant_devices: u32 {
+            default: crate::limits::TENANT_DEVICES.default,
+            description: "Most virtual devices of one tenant (1 to 256, default 16)",
+        },
+        rx_queue_len: u32 {
+            default: crate::limits::RX_QUEUE.default,
+            description: "Packets each virtual device's receive queue holds (16 to 16384, default 1024)",
+        },
+    },
 }
 
 struct Vdp {
@@ -36,6 +52,7 @@ struct Vdp {
 
 impl kernel::Module for Vdp {
     fn init(_module: &'static ThisModule) -> Result<Self> {
+        limits::check()?;
         sys::globals::init();
         let notifier = sys::netdev::Notifier::register().inspect_err(|e| {
             pr_err!("cannot register the network device notifier: {:?}\n", e);

@@ -237,8 +237,8 @@ impl RxReason {
     }
 }
 
-/// Packets a device's receive queue holds before it drops (`rx_queue_full`), in the kernel and
-/// at user level.
+/// Packets a device's receive queue holds before it drops (`rx_queue_full`) at user level, and
+/// in the kernel unless the module is loaded with another `rx_queue_len`.
 pub const RX_QUEUE_CAPACITY: usize = 1024;
 
 /// The receive drops a device counts besides the classifier's reasons, in the order its

@@ -85,12 +85,6 @@ pub(crate) use receive::Table;
 pub(crate) use registry::{attach, bind, create, delete, detach, devices, ports, remove_tenant, shutdown, Binding, DeviceError, Registry};
 pub(crate) use types::{DeviceConfig, Name, VirtualDevice};
 
-/// Most ports the module attaches at once.
-pub(crate) const PORTS_MAX: usize = 16;
-/// Most virtual devices one tenant has.
-pub(crate) const DEVICES_PER_TENANT_MAX: usize = 16;
-/// Packets a device's receive queue holds before it drops (the portable core's figure).
-const RX_QUEUE_CAPACITY: u32 = crate::portable::tunnel::RX_QUEUE_CAPACITY as u32;
 /// Longest device name, as Linux bounds interface names (IFNAMSIZ - 1).
 pub(crate) const DEVICE_NAME_MAX: usize = 15;
 

@@ -4,7 +4,7 @@
 
 use super::receive::Table;
 use super::types::{DeviceConfig, Name, Port, VirtualDevice};
-use super::{DEVICES_PER_TENANT_MAX, PORTS_MAX, RX_QUEUE_CAPACITY};
+use crate::limits;
 use crate::sys::netdev::{RawPort, RxQueue};
 use crate::tenant::TenantState;
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
@@ -120,7 +120,7 @@ pub(crate) fn attach(name: &[u8]) -> Result<(), DeviceError> {
     let port = match registry.port(name.as_bytes()) {
         Some(port) => port.clone(),
         None => {
-            if registry.ports.len() >= PORTS_MAX {
+            if registry.ports.len() >= limits::ports() {
                 return Err(DeviceError::TooManyPorts);
             }
             let port = Arc::new(
@@ -165,7 +165,7 @@ pub(crate) fn create(owner: &TenantState, config: DeviceConfig) -> Result<Arc<Vi
     if own.clone().any(|d| d.config.name.as_bytes() == config.name.as_bytes()) {
         return Err(DeviceError::NameTaken);
     }
-    if own.count() >= DEVICES_PER_TENANT_MAX {
+    if own.count() >= limits::tenant_devices() {
         return Err(DeviceError::TooManyDevices);
     }
     let spec = &config.spec;
@@ -180,7 +180,7 @@ pub(crate) fn create(owner: &TenantState, config: DeviceConfig) -> Result<Arc<Vi
             tenant,
             config,
             port: port.clone(),
-            rx_queue: RxQueue::new(RX_QUEUE_CAPACITY)?,
+            rx_queue: RxQueue::new(limits::rx_queue())?,
             doorbell,
             users: AtomicU32::new(0),
             ident: AtomicU16::new(0),

@@ -12,11 +12,11 @@ use kernel::prelude::*;
 fn device_error(request: &Request<'_>, error: DeviceError) -> Error {
     let (errno, attr_type, text): (Error, u16, &'static CStr) = match error {
         DeviceError::NoSuchPort => (ENOENT, attr::IFNAME, c"vdp is not attached to this physical device"),
-        DeviceError::TooManyPorts => (ENOSPC, attr::IFNAME, c"vdp already uses the most physical devices it supports"),
+        DeviceError::TooManyPorts => (ENOSPC, attr::IFNAME, c"vdp already attaches max_ports physical devices (a module parameter)"),
         DeviceError::PortInUse => (EALREADY, attr::IFNAME, c"vdp is already attached to this physical device"),
         DeviceError::NoSuchDevice => (ENOENT, attr::VDEV_NAME, c"the tenant has no virtual device of this name"),
         DeviceError::NameTaken => (EEXIST, attr::VDEV_NAME, c"the tenant already has a virtual device of this name"),
-        DeviceError::TooManyDevices => (ENOSPC, attr::VDEV_NAME, c"the tenant already has the most virtual devices allowed"),
+        DeviceError::TooManyDevices => (ENOSPC, attr::VDEV_NAME, c"the tenant already has max_tenant_devices virtual devices (a module parameter)"),
         DeviceError::TunnelTaken => (EEXIST, attr::REMOTE, c"another tunnel on this port has the same endpoints, payload and key"),
         DeviceError::TenantGone => (ENOENT, attr::TENANT_ID, c"the tenant is being deleted"),
         DeviceError::InUse => (EBUSY, attr::VDEV_NAME, c"the tenant's graph uses this device: replace or remove the graph first"),

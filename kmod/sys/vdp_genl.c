@@ -171,6 +171,16 @@ static struct genl_family vdp_family = {
 	.module = THIS_MODULE,
 };
 
+/* A lookup of the family by name loads the module (genetlink asks for this alias). */
+MODULE_ALIAS_GENL_FAMILY(VDP_GENL_NAME);
+
+/* The portable core's VERSION (kmod/core/mod.rs), which Kbuild passes in. */
+#ifndef VDP_VERSION
+#error "Kbuild defines VDP_VERSION from kmod/core/mod.rs"
+#endif
+static_assert(sizeof(VDP_VERSION) > 1, "VDP_VERSION is empty: Kbuild did not find VERSION in kmod/core/mod.rs");
+MODULE_VERSION(VDP_VERSION);
+
 int vdp_genl_register(void)
 {
 	return genl_register_family(&vdp_family);

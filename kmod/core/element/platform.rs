@@ -234,6 +234,9 @@ pub trait Platform: Sized + Send + Sync + 'static {
     fn wall_clock_ns() -> u64;
     /// The CPU's cycle counter, for elements that spend a number of cycles; 0 where there is none.
     fn cycles() -> u64;
+    /// Packets a virtual device's receive queue holds before it drops: the module's
+    /// `rx_queue_len` parameter in the kernel, [`crate::tunnel::RX_QUEUE_CAPACITY`] at user level.
+    fn rx_queue_capacity() -> u64;
     /// Logs one line (Print). The kernel rate-limits nothing here: Print limits itself.
     fn log(line: fmt::Arguments<'_>);
     /// A seed for an element's own pseudo-random generator (RED), taken when the element is

@@ -23,7 +23,6 @@ use super::from_device::bind;
 use crate::catalog::{base, int, keyword, positional, required, ArgKind, ElementClass, Level, PortRange, TaskRule, MAX_BURST};
 use crate::element::handler::{handlers, parse_int_in, reply, HandlerError};
 use crate::element::{Build, ConstructError, Cx, DeviceEnd, Element, NoHandlers, Platform};
-use crate::tunnel::RX_QUEUE_CAPACITY;
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
@@ -118,7 +117,7 @@ impl<P: Platform> Element<P> for FromHost<P> {
         let device = &self.device;
         reply(match handler {
             FromHostRead::Length => write!(out, "{}", device.rx_queue_len()),
-            FromHostRead::Capacity => write!(out, "{}", RX_QUEUE_CAPACITY),
+            FromHostRead::Capacity => write!(out, "{}", P::rx_queue_capacity()),
             FromHostRead::Drops => write!(out, "{}", device.rx_drops()),
             FromHostRead::Burst => write!(out, "{}", self.burst.load(Relaxed)),
         })

@@ -169,6 +169,9 @@ impl Platform for User {
         f()
     }
 
+    fn rx_queue_capacity() -> u64 {
+        crate::device::RX_QUEUE_CAPACITY as u64
+    }
     fn now_ns() -> u64 {
         match REAL_CLOCK.with(Cell::get) {
             Some(start) => u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX),
