@@ -727,6 +727,13 @@ impl<'a> CompiledGraph<'a> {
         self.header.task_count
     }
 
+    /// The records the module runs, elements, connections and tasks, without the header and
+    /// the tenant table (which are checked, not run): two blobs with the same program run the
+    /// same graph, whatever the other tenants of their system configs were.
+    pub fn program(&self) -> &'a [u8] {
+        self.blob.get(self.elements_offset..).unwrap_or(&[])
+    }
+
     pub fn tenants(&self) -> impl Iterator<Item = TenantInfo<'a>> + 'a {
         let mut r = Reader { blob: self.blob, at: HEADER_BYTES };
         (0..self.header.tenant_count).map_while(move |_| read_tenant(&mut r).ok())

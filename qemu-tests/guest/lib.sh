@@ -17,6 +17,11 @@ expect_match() {
   echo "$1" | grep -qE "$2" || fail "expected /$2/ in: $1"
 }
 
+# expect_text TEXT STRING: TEXT must contain STRING, taken literally.
+expect_text() {
+  case "$1" in *"$2"*) ;; *) fail "expected \"$2\" in: $1" ;; esac
+}
+
 # guest_cpus: how many CPUs the harness gave the guest (vdp.cpus= on its command line).
 guest_cpus() { sed -n 's/.*vdp\.cpus=\([0-9]*\).*/\1/p' /proc/cmdline; }
 # require_platform: a figure means something only on the guest the harness claims: every CPU

@@ -214,6 +214,16 @@ pub fn validate(blob: &[u8]) -> Result<format::CompiledGraph<'_>, FormatError> {
     validate_explained(blob).map_err(|(error, _)| error)
 }
 
+/// Whether two blobs run the same graph ([`format::CompiledGraph::program`]): equal but for
+/// their tenant tables, which hold every tenant of the system config they were compiled
+/// against. A blob that does not validate is compared byte for byte.
+pub fn same_program(a: &[u8], b: &[u8]) -> bool {
+    match (validate(a), validate(b)) {
+        (Ok(a), Ok(b)) => a.program() == b.program(),
+        _ => a == b,
+    }
+}
+
 /// [`validate`] against `catalog` (a container engine's, with its custom classes).
 pub fn validate_in(catalog: catalog::Catalog, blob: &[u8]) -> Result<format::CompiledGraph<'_>, FormatError> {
     validate_explained_in(catalog, blob).map_err(|(error, _)| error)

@@ -112,6 +112,7 @@ fn address_attr(kind: u16, address: Ipv4Addr) -> Attr {
 }
 
 /// Everything `VDEV_NEW` needs, from either the command line or a system config.
+#[derive(Clone, Debug, PartialEq)]
 pub struct DeviceSpec {
     pub tenant: u32,
     pub name: String,

@@ -5,6 +5,7 @@
 use super::cgroups;
 use super::identity::{self, Caller, Peer};
 use super::limits::{BurstLog, ConnectionLimits, Denied, Holder, Numbers, RecentRefusals};
+use super::reload;
 use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, DEFAULT_STATE};
 use super::state::{self, State, TenantConfig};
 use crate::frontend;
@@ -68,12 +69,6 @@ const RECENT_REFUSALS: usize = 64;
 const REFUSAL_DELAY: Duration = Duration::from_millis(500);
 /// The most refused connections waiting for their answer; past that they are answered at once.
 const REFUSALS_HELD: usize = 256;
-
-static SHUTDOWN: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_signal(_: libc::c_int) {
-    SHUTDOWN.store(true, Ordering::SeqCst);
-}
 
 fn log(message: impl AsRef<str>) {
     eprintln!("vdpd: {}", message.as_ref());
@@ -275,7 +270,9 @@ impl Coordinator {
             None
         };
         match (self.compiled.get(name), current) {
-            (Some(wanted), Some(current)) if wanted.blob == current => {}
+            // The other tenants of the system config are in the blob's tenant table; a graph
+            // whose program is the same runs on when only they changed.
+            (Some(wanted), Some(current)) if vdp_click::compile::same_program(&wanted.blob, &current) => {}
             (Some(wanted), _) => {
                 let blob = wanted.blob.clone();
                 let replies = sock.request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, id), Attr::new(attr::GRAPH, blob)])?;
@@ -414,6 +411,98 @@ impl Coordinator {
                 self.report_sync(&name, outcome);
             }
         }
+    }
+
+    /// Makes `new` the system config ([`reload::plan`]): tenants it drops are deleted from
+    /// the module (their saved configurations stay on disk, as at a start with such a state),
+    /// tenants it adds are created and run their saved configurations, and a changed tenant
+    /// gets its new devices, cgroup and limits, its graph reinstalled only if its compiled
+    /// form changed (or a device it uses had to be made again). Unchanged tenants are not
+    /// touched. Refused, changing nothing, when a tenant's running configuration would not
+    /// pass its checks under `new` (it names a device `new` takes away, say).
+    fn reload(&mut self, new: Arc<SystemConfig>) -> std::result::Result<String, String> {
+        let plan = reload::plan(&self.system, &new);
+        let mut compiled = HashMap::new();
+        for (name, config) in &self.state.tenants {
+            if new.tenant(name).is_none() {
+                continue;
+            }
+            match compile_tenant(&new, name, config) {
+                Ok(c) => {
+                    compiled.insert(name.clone(), c);
+                }
+                Err(diagnostics) if self.compiled.contains_key(name) => {
+                    return Err(format!(
+                        "tenant {name}: its configuration {} would not pass its checks under the new system config: {}",
+                        config.file_name,
+                        diagnostics.trim_end().replace('\n', " | ")
+                    ))
+                }
+                Err(_) => log(format!("tenant {name}: its saved configuration {} still does not pass its checks; kept, not installed", config.file_name)),
+            }
+        }
+        self.system = new;
+        self.compiled = compiled;
+        let mut sock = match self.kernel() {
+            Ok(sock) => sock,
+            Err(NlError::FamilyNotFound) => return Ok(format!("{}; the module is not loaded: it gets them when it is", plan.summary())),
+            Err(e) => return Ok(format!("{}; the module cannot be reached ({e}): the next poll brings it in line", plan.summary())),
+        };
+        for name in &plan.removed {
+            self.sync_failures.remove(name);
+            let Some(id) = self.ids.remove(name) else { continue };
+            match sock.request(cmd::TENANT_DEL, vec![u32_attr(attr::TENANT_ID, id)]) {
+                Ok(_) => log(format!("tenant {name}: deleted from the module (id {id}), with its devices: not in the system config; its saved configuration is kept")),
+                Err(e) => log(format!("tenant {name}: cannot delete it from the module (id {id}): {e}")),
+            }
+        }
+        for change in &plan.changed {
+            if let Some(&id) = self.ids.get(&change.name) {
+                for device in change.devices_removed.iter().chain(&change.devices_changed) {
+                    if let Err(e) = self.delete_device(&mut sock, id, &change.name, device) {
+                        log(format!("tenant {}: cannot delete device {device}: {e:#}", change.name));
+                    }
+                }
+            }
+        }
+        let resync: Vec<String> = if plan.limits_changed {
+            self.system.tenant.iter().map(|t| t.name.clone()).collect()
+        } else {
+            plan.added.iter().cloned().chain(plan.changed.iter().map(|c| c.name.clone())).collect()
+        };
+        for name in resync {
+            let outcome = self.sync_tenant(&mut sock, &name, Reinstall::IfDifferent);
+            self.report_sync(&name, outcome);
+        }
+        for port in &plan.ports_removed {
+            let used = self.system.tunnel.iter().any(|t| &t.physical == port);
+            if used {
+                continue;
+            }
+            match sock.request(cmd::PORT_DETACH, vec![crate::netlink::string_attr(attr::IFNAME, port)]) {
+                Ok(_) => log(format!("detached from {port}: not in the system config")),
+                Err(e) => log(format!("cannot detach from {port}: {e}")),
+            }
+        }
+        Ok(plan.summary())
+    }
+
+    /// Deletes one of a tenant's devices; one its graph uses is freed by removing the graph
+    /// first (the resync that follows installs it again, over the device made anew).
+    fn delete_device(&mut self, sock: &mut VdpSocket, id: u32, tenant: &str, device: &str) -> Result<()> {
+        let request = || vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::VDEV_NAME, device)];
+        match sock.request(cmd::VDEV_DEL, request()) {
+            Ok(_) => {}
+            Err(NlError::Kernel { errno, .. }) if errno == libc::EBUSY => {
+                sock.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, id)])?;
+                log(format!("tenant {tenant}: removed its graph to make device {device} again; it is installed again next"));
+                sock.request(cmd::VDEV_DEL, request())?;
+            }
+            Err(NlError::Kernel { errno, .. }) if errno == libc::ENOENT => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        log(format!("tenant {tenant}: deleted device {device}"));
+        Ok(())
     }
 
     fn save(&self) -> std::io::Result<()> {
@@ -1058,6 +1147,13 @@ impl Gate {
     fn open(&self) -> usize {
         lock_limits(&self.limits).open()
     }
+
+    /// A reloaded system config: new connections are identified, and slots shared out, by it.
+    fn retarget(&mut self, system: Arc<SystemConfig>) {
+        let tenants = system.tenant.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        lock_limits(&self.limits).retarget(Numbers::for_tenants(tenants.len()), tenants);
+        self.system = system;
+    }
 }
 
 /// Answers a connection that gets no slot, without waiting for it: the answer fits the empty
@@ -1121,6 +1217,57 @@ fn accept(listener: &UnixListener, timeout: Duration) -> Result<Option<UnixStrea
     Ok(None)
 }
 
+/// SIGTERM and SIGINT set the first flag (shut down), SIGHUP the second (read the system
+/// config again, [`reload_system`]).
+fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
+    let (shutdown, reload) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicBool::new(false)));
+    for signal in [signal_hook::consts::SIGTERM, signal_hook::consts::SIGINT] {
+        signal_hook::flag::register(signal, shutdown.clone()).context("installing the SIGTERM and SIGINT handlers")?;
+    }
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, reload.clone()).context("installing the SIGHUP handler")?;
+    Ok((shutdown, reload))
+}
+
+/// Tells systemd (a `Type=notify` unit, `NOTIFY_SOCKET` set) how the coordinator is; does
+/// nothing when it was not started by systemd.
+fn notify(states: &[sd_notify::NotifyState]) {
+    if std::env::var_os("NOTIFY_SOCKET").is_some() {
+        if let Err(e) = sd_notify::notify(states) {
+            log(format!("cannot notify systemd: {e}"));
+        }
+    }
+}
+
+fn status(system: &SystemConfig) -> String {
+    format!("serving {} tenants", system.tenant.len())
+}
+
+/// SIGHUP: reads the system config again and brings the module in line with it
+/// ([`Coordinator::reload`]); the accept loop then identifies callers and shares out
+/// connections by the new tenants. A config that cannot be read, does not parse or does not
+/// validate changes nothing.
+fn reload_system(shared: &Mutex<Coordinator>, gate: &mut Gate, path: &Path) {
+    notify(&[sd_notify::NotifyState::Reloading]);
+    log(format!("SIGHUP: reading the system config {} again", path.display()));
+    let new = match crate::frontend::read_system(path) {
+        Ok(new) => Arc::new(new),
+        Err(e) => {
+            log(format!("reload refused: {}; nothing changed", format!("{e:#}").trim_end().replace('\n', " | ")));
+            let current = lock(shared).system.clone();
+            return notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&current))]);
+        }
+    };
+    match lock(shared).reload(new.clone()) {
+        Ok(summary) => {
+            log(format!("reloaded {}: {summary}", path.display()));
+            gate.retarget(new.clone());
+        }
+        Err(why) => log(format!("reload refused: {why}; nothing changed")),
+    }
+    let current = lock(shared).system.clone();
+    notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&current))]);
+}
+
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     let system = Arc::new(crate::frontend::read_system(&args.system)?);
     let state = state::load(&args.state)?;
@@ -1151,11 +1298,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
             )),
         }
     }
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(libc::SIGTERM, on_signal as *const () as libc::sighandler_t);
-        libc::signal(libc::SIGINT, on_signal as *const () as libc::sighandler_t);
-    }
+    let (shutdown, reload) = signals()?;
     refuse_if_served(&args.socket)?;
     let shared = Arc::new(Mutex::new(Coordinator {
         system: system.clone(),
@@ -1178,10 +1321,10 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     let listener = bind(&args.socket)?;
     let interval = Duration::from_secs_f64(args.poll_interval);
     let watcher = {
-        let shared = shared.clone();
+        let (shared, shutdown) = (shared.clone(), shutdown.clone());
         std::thread::spawn(move || {
             let mut last = Instant::now();
-            while !SHUTDOWN.load(Ordering::SeqCst) {
+            while !shutdown.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_millis(50).min(interval));
                 if last.elapsed() >= interval {
                     lock(&shared).watch();
@@ -1201,7 +1344,11 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         numbers.reserve,
         numbers.others
     ));
-    while !SHUTDOWN.load(Ordering::SeqCst) {
+    notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&system))]);
+    while !shutdown.load(Ordering::SeqCst) {
+        if reload.swap(false, Ordering::SeqCst) {
+            reload_system(&shared, &mut gate, &args.system);
+        }
         gate.tick();
         match accept(&listener, gate.wait(Instant::now(), Duration::from_millis(250))) {
             Ok(Some(stream)) => {
@@ -1215,6 +1362,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         }
     }
     log("SIGTERM: shutting down");
+    notify(&[sd_notify::NotifyState::Stopping]);
     drop(listener);
     gate.finish();
     let _ = std::fs::remove_file(&args.socket);
@@ -1275,6 +1423,62 @@ mod tests {
             compiled: HashMap::new(),
             sync_failures: HashMap::new(),
         })
+    }
+
+    #[test]
+    fn a_reload_that_would_break_a_running_configuration_changes_nothing() {
+        let system = Arc::new(system());
+        let shared = coordinator(&system);
+        let config = config("a :: InfiniteSource -> q :: Queue -> u :: Unqueue -> Discard; StaticThreadSched(u 1);");
+        let compiled = compile_tenant(&system, "red", &config).unwrap();
+        {
+            let mut coordinator = lock(&shared);
+            coordinator.state.tenants.insert("red".into(), config);
+            coordinator.compiled.insert("red".into(), compiled);
+        }
+        // One thread a tenant: red's second thread is over the new limit.
+        let mut strict = system.as_ref().clone();
+        strict.limits.max_threads = 1;
+        let strict = Arc::new(strict);
+        let why = lock(&shared).reload(strict).unwrap_err();
+        assert!(why.starts_with("tenant red: its configuration t.click would not pass its checks"), "{why}");
+        let coordinator = lock(&shared);
+        assert_eq!(coordinator.system.limits.max_threads, 2, "the old system config stays");
+        assert!(coordinator.compiled.contains_key("red"));
+    }
+
+    #[test]
+    fn other_tenants_and_shares_leave_the_program_of_a_graph_alone() {
+        let system = system();
+        let source = "a :: InfiniteSource -> q :: Queue -> u :: Unqueue -> Discard;";
+        let before = compile_tenant(&system, "red", &config(source)).unwrap();
+        let mut other = system.clone();
+        other.tenant[0].cpu_share = 20;
+        let mut green = other.tenant[1].clone();
+        green.name = "green".into();
+        green.cgroup = "/green".into();
+        other.tenant.push(green);
+        let after = compile_tenant(&other, "red", &config(source)).unwrap();
+        assert_ne!(before.blob, after.blob, "the tenant table holds every tenant");
+        assert!(vdp_click::compile::same_program(&before.blob, &after.blob));
+        let changed = compile_tenant(&other, "red", &config("a :: InfiniteSource -> q :: Queue(99) -> u :: Unqueue -> Discard;")).unwrap();
+        assert!(!vdp_click::compile::same_program(&before.blob, &changed.blob));
+    }
+
+    #[test]
+    fn a_reload_without_the_module_takes_the_new_tenants_for_later() {
+        let system = Arc::new(system());
+        let shared = coordinator(&system);
+        let mut new = system.as_ref().clone();
+        new.tenant.retain(|t| t.name == "red");
+        let mut green = new.tenant[0].clone();
+        green.name = "green".into();
+        green.cgroup = "/green".into();
+        new.tenant.push(green);
+        let summary = lock(&shared).reload(Arc::new(new)).unwrap();
+        assert_eq!(summary, "1 added (green), 1 removed (blue), 0 changed, 1 unchanged; the module is not loaded: it gets them when it is");
+        let names: Vec<String> = lock(&shared).system.tenant.iter().map(|t| t.name.clone()).collect();
+        assert_eq!(names, ["red", "green"]);
     }
 
     #[test]

@@ -118,6 +118,15 @@ impl ConnectionLimits {
         self.numbers
     }
 
+    /// New numbers and tenants (the system config was read again): connections already open
+    /// keep their slots and are released as before; a tenant no longer named loses its
+    /// guarantee, a new one gets its own.
+    pub fn retarget<I: IntoIterator<Item = String>>(&mut self, numbers: Numbers, tenants: I) {
+        let fresh = ConnectionLimits::new(numbers, tenants);
+        self.numbers = fresh.numbers;
+        self.guaranteed = fresh.guaranteed;
+    }
+
     /// Connections open now, by everyone.
     pub fn open(&self) -> usize {
         self.total
@@ -131,8 +140,8 @@ impl ConnectionLimits {
     fn cap(&self, holder: &Holder) -> usize {
         match holder {
             Holder::Others => self.numbers.others,
-            // A tenant that left the system config (there is none while the config is read
-            // once) would have no guarantee, but the same cap.
+            // A tenant that left the system config (on a reload, while its connections are
+            // still open) has no guarantee, but the same cap.
             Holder::Tenant(_) | Holder::Root => self.numbers.per_caller,
         }
     }

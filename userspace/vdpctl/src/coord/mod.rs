@@ -9,4 +9,5 @@ pub mod fdpass;
 pub mod identity;
 pub mod limits;
 pub mod protocol;
+pub mod reload;
 pub mod state;
