@@ -1412,6 +1412,19 @@ mod tests {
         assert!(err.contains("error"), "{err}");
     }
 
+    /// A coordinator whose state holds `source` as red's configuration, compiled.
+    fn coordinator_with_red(system: &Arc<SystemConfig>, source: &str) -> Mutex<Coordinator> {
+        let shared = coordinator(system);
+        let config = config(source);
+        let compiled = compile_tenant(system, "red", &config).unwrap();
+        {
+            let mut coordinator = lock(&shared);
+            coordinator.state.tenants.insert("red".into(), config);
+            coordinator.compiled.insert("red".into(), compiled);
+        }
+        shared
+    }
+
     fn coordinator(system: &Arc<SystemConfig>) -> Mutex<Coordinator> {
         Mutex::new(Coordinator {
             system: system.clone(),
@@ -1428,14 +1441,7 @@ mod tests {
     #[test]
     fn a_reload_that_would_break_a_running_configuration_changes_nothing() {
         let system = Arc::new(system());
-        let shared = coordinator(&system);
-        let config = config("a :: InfiniteSource -> q :: Queue -> u :: Unqueue -> Discard; StaticThreadSched(u 1);");
-        let compiled = compile_tenant(&system, "red", &config).unwrap();
-        {
-            let mut coordinator = lock(&shared);
-            coordinator.state.tenants.insert("red".into(), config);
-            coordinator.compiled.insert("red".into(), compiled);
-        }
+        let shared = coordinator_with_red(&system, "a :: InfiniteSource -> q :: Queue -> u :: Unqueue -> Discard; StaticThreadSched(u 1);");
         // One thread a tenant: red's second thread is over the new limit.
         let mut strict = system.as_ref().clone();
         strict.limits.max_threads = 1;
@@ -1484,14 +1490,7 @@ mod tests {
     #[test]
     fn show_gives_the_installed_graph_for_a_picture_when_asked() {
         let system = Arc::new(system());
-        let shared = coordinator(&system);
-        let config = config("a :: InfiniteSource -> q :: Queue -> u :: Unqueue -> Discard; b :: InfiniteSource -> Discard; StaticThreadSched(u 1);");
-        let compiled = compile_tenant(&system, "red", &config).unwrap();
-        {
-            let mut coordinator = lock(&shared);
-            coordinator.state.tenants.insert("red".into(), config);
-            coordinator.compiled.insert("red".into(), compiled);
-        }
+        let shared = coordinator_with_red(&system, "a :: InfiniteSource -> q :: Queue -> u :: Unqueue -> Discard; b :: InfiniteSource -> Discard; StaticThreadSched(u 1);");
         // The module is not loaded here: the tenant has its first thread only.
         let (plain, _) = lock(&shared).show("red", false).unwrap_or_else(|r| panic!("{}", r.1));
         assert!(plain["configuration"]["graph"].is_null(), "{plain}");
