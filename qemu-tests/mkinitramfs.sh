@@ -40,7 +40,7 @@ copy_with_libs() {
 for tool in ip tc bridge; do
   copy_with_libs "$(command -v $tool || echo /sbin/$tool)" /usr/sbin/$tool
 done
-for tool in unshare nsenter; do
+for tool in unshare nsenter setpriv; do
   copy_with_libs "$(command -v $tool)" /usr/bin/$tool
 done
 copy_with_libs "$VDPCTL" /usr/bin/vdpctl
@@ -58,6 +58,8 @@ mkdir -p "$ROOT/vdp/configs" && cp "$HERE"/configs/* "$ROOT/vdp/configs/"
 echo "$FLAVOUR" > "$ROOT/vdp/flavour"
 chmod +x "$ROOT/init"
 echo "root:x:0:0:root:/root:/bin/sh" > "$ROOT/etc/passwd"
+# An unprivileged user for the rootless container (scenarios/containers.sh).
+echo "tenant:x:1000:1000:tenant:/tmp:/bin/sh" >> "$ROOT/etc/passwd"
 echo "nobody:x:65534:65534:nobody:/:/bin/sh" >> "$ROOT/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' > "$ROOT/etc/group"
 
