@@ -16,7 +16,7 @@ start_coordinator $SYSTEM
 runtime_container() {
   local parent=$1 scope=$2; shift 2
   mkdir -p "/sys/fs/cgroup$parent/$scope"
-  unshare -n sh -c 'echo $$ > "/sys/fs/cgroup$0/cgroup.procs" || exit 3; exec unshare -C "$@"' "$parent/$scope" "$@"
+  unshare -n sh -c 'echo $$ > "/sys/fs/cgroup$0/cgroup.procs" || exit 3; exec /usr/bin/unshare -C "$@"' "$parent/$scope" "$@"
 }
 # tenant_id NAME: the module's id of a tenant.
 tenant_id() { vdpctl stats --json | tr -d ' \n' | sed -n "s/.*\"id\":\([0-9]*\),\"name\":\"$1\".*/\1/p"; }
@@ -79,7 +79,7 @@ step "a rootless container: uid 1000, its root mapped to 1000 by a user namespac
 # drops to uid 1000, and the rootless runtime makes a user namespace mapping its root to 1000.
 mkdir -p /sys/fs/cgroup/rootless/ctr.scope
 out=$(sh -c 'echo $$ > /sys/fs/cgroup/rootless/ctr.scope/cgroup.procs || exit 3
-  exec setpriv --reuid 1000 --regid 1000 --clear-groups unshare -U -r -n -C sh -c "id -u; vdpctl install /vdp/configs/coord-red.click"' 2>&1) \
+  exec /usr/bin/setpriv --reuid 1000 --regid 1000 --clear-groups /usr/bin/unshare -U -r -n -C sh -c "id -u; vdpctl install /vdp/configs/coord-red.click"' 2>&1) \
   || fail "the rootless install: $out"
 echo "$out" | sed 's/^/    /'
 [ "$(echo "$out" | head -n 1)" = 0 ] || fail "the rootless container's uid is $(echo "$out" | head -n 1), want 0 inside its namespace"
@@ -87,7 +87,7 @@ expect_match "$out" "for tenant rootless"
 check_tenant rootless /rootless
 grep -q "uid 1000 tenant rootless (acting on rootless): ok" /tmp/vdpd.log || fail "the coordinator did not see uid 1000 for the rootless install"
 # Outside the tenant's subtree, the same user is nobody to the coordinator.
-out=$(expect_fail "uid 1000 outside any tenant" setpriv --reuid 1000 --regid 1000 --clear-groups unshare -U -r -n vdpctl show)
+out=$(expect_fail "uid 1000 outside any tenant" /usr/bin/setpriv --reuid 1000 --regid 1000 --clear-groups /usr/bin/unshare -U -r -n vdpctl show)
 expect_match "$out" "belongs to no tenant"
 
 stop_coordinator
