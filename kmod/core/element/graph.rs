@@ -8,7 +8,7 @@
 use super::class::{Build, ConstructError, DeviceBinder};
 use super::extension::{Extensions, NoExtensions};
 use super::handler::HandlerError;
-use super::platform::{Doorbell, NoMemory, Platform};
+use super::platform::{Doorbell, NoMemory, PacketBuf, Platform};
 use super::vector::Vector;
 use crate::catalog::{self, ArgKind, Catalog};
 use crate::compiled_graph::{self, ElementScratch, FormatError, MAX_CALL_DEPTH};
@@ -27,16 +27,76 @@ struct PortLink {
     port: u16,
 }
 
+/// One end of a connection, with the packets that crossed it.
+///
+/// Element counters are kept per connection, on the side that makes the call: a push output's
+/// link counts the packets pushed through it, a pull input's link the packets pulled through
+/// it. Every push output and every pull input has exactly one connection (the validator's
+/// rule), so each hop bumps exactly one counter, and an element's packets in and out are sums
+/// over its connections ([`Graph::element_counters`]), read only when someone asks.
+///
+/// Who can touch a counter at the same time: elements run only on the tenant's threads (the
+/// device receive path in softirq only queues packets for FromDevice, docs/devices.md), but a
+/// tenant runs up to [`TENANT_THREADS_MAX`] threads, and one connection can be crossed by tasks
+/// of two threads at once (a Counter fed by FromDevices on different threads pushes into one
+/// downstream link from both; a pull input is pulled by whichever task reaches it). Plain
+/// integers would be a data race and lose counts, so the counters are atomics updated with
+/// relaxed read-modify-writes: exact under concurrency, no ordering (nothing is published
+/// through them), one `lock xadd` a hop on x86-64, and an aligned 64-bit load, which cannot
+/// tear, to read. A u64 at one packet a nanosecond lasts 584 years, so it does not wrap.
+struct Link {
+    to: PortLink,
+    packets: AtomicU64,
+}
+
+impl Link {
+    fn new(to: PortLink) -> Self {
+        Link { to, packets: AtomicU64::new(0) }
+    }
+
+    fn packets(&self) -> u64 {
+        self.packets.load(Ordering::Relaxed)
+    }
+}
+
 struct Node<P: Platform> {
     name: Vector<P, u8>,
     class: &'static catalog::ElementClass,
     element: AnyElement<P>,
-    /// Per output port: the downstream input it pushes to.
-    outputs: Vector<P, Option<PortLink>>,
-    /// Per input port: the upstream output it pulls from.
-    inputs: Vector<P, Option<PortLink>>,
+    /// Per output port: the downstream input it pushes to (a pull output pulled from several
+    /// inputs keeps the last; only push outputs' counts are used).
+    outputs: Vector<P, Option<Link>>,
+    /// Per input port: the upstream output it pulls from (only pull inputs' counts are used).
+    inputs: Vector<P, Option<Link>>,
+    /// Every connection into this element: the source element and its output port. Its
+    /// packets in are the counts of these links plus those of its own input links.
+    sources: Vector<P, PortLink>,
+    /// Every connection out of this element: the target element and its input port. Its
+    /// packets out are the counts of these links plus those of its own output links.
+    targets: Vector<P, PortLink>,
+    /// Packets the element discarded ([`Cx::drop_packet`], [`Cx::discard`]) and pushes of its
+    /// that the graph could not deliver. Touched only when a packet is lost.
+    drops: AtomicU64,
     /// Owned by the root context (the blob's owner byte): the tenant may not write its handlers.
     root: bool,
+}
+
+/// What [`Graph::element_counters`] reports for one element, counted since the graph was built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ElementCounters {
+    /// Packets that entered the element: pushed into one of its inputs, or returned to it by a
+    /// pull on one of its inputs.
+    pub packets_in: u64,
+    /// Packets the element passed on: pushed out of one of its outputs into the next element,
+    /// or returned by it to a pull on one of its outputs.
+    pub packets_out: u64,
+    /// Packets the element discarded rather than passing on (a full queue, a failed check
+    /// without an output for it, Discard), and pushes the graph could not deliver for it (an
+    /// output with no connection, the call-depth or hop bound).
+    pub drops: u64,
+    /// For an element that holds packets (Queue, SimpleQueue): the packets it holds now and
+    /// how many it can hold.
+    pub queue: Option<(u64, u64)>,
 }
 
 struct TaskSlot {
@@ -59,6 +119,15 @@ pub struct Graph<P: Platform> {
     /// Pushes dropped and pulls refused because the call chain had reached [`MAX_CALL_DEPTH`]
     /// elements or the task run had used up [`HOPS_PER_TASK_RUN`].
     depth_drops: AtomicU64,
+}
+
+/// `count` ports with no connection yet.
+fn unconnected<P: Platform>(count: u16) -> Result<Vector<P, Option<Link>>, NoMemory> {
+    let mut links = Vector::with_capacity(usize::from(count))?;
+    for _ in 0..count {
+        links.push_within_capacity(None).map_err(|_| NoMemory)?;
+    }
+    Ok(links)
 }
 
 /// Serial numbers of built graphs.
@@ -132,15 +201,16 @@ impl<P: Platform> Cx<'_, P> {
     /// chain that is already [`MAX_CALL_DEPTH`] elements deep.
     pub fn push(&self, port: u16, packet: P::Packet) {
         let Some(link) = self.graph.output_link(self.element, port) else {
-            drop(packet);
+            self.drop_packet(packet);
             return;
         };
-        let (Some(node), Some(cx)) = (self.graph.nodes.get(link.element as usize), self.next(link.element)) else {
-            drop(packet);
+        let (Some(node), Some(cx)) = (self.graph.nodes.get(link.to.element as usize), self.next(link.to.element)) else {
+            self.drop_packet(packet);
             return;
         };
-        let outer = P::entering_element(link.element);
-        node.element.push(&cx, link.port, packet);
+        link.packets.fetch_add(1, Ordering::Relaxed);
+        let outer = P::entering_element(link.to.element);
+        node.element.push(&cx, link.to.port, packet);
         P::left_element(outer);
     }
 
@@ -148,12 +218,37 @@ impl<P: Platform> Cx<'_, P> {
     /// [`MAX_CALL_DEPTH`] elements deep.
     pub fn pull(&self, port: u16) -> Option<P::Packet> {
         let link = self.graph.input_link(self.element, port)?;
-        let node = self.graph.nodes.get(link.element as usize)?;
-        let cx = self.next(link.element)?;
-        let outer = P::entering_element(link.element);
-        let packet = node.element.pull(&cx, link.port);
+        let node = self.graph.nodes.get(link.to.element as usize)?;
+        let cx = self.next(link.to.element)?;
+        let outer = P::entering_element(link.to.element);
+        let packet = node.element.pull(&cx, link.to.port);
         P::left_element(outer);
+        if packet.is_some() {
+            link.packets.fetch_add(1, Ordering::Relaxed);
+        }
         packet
+    }
+
+    /// Drops `packet` (it was lost: a full queue, a failed check), counted in this element's
+    /// drops.
+    pub fn drop_packet(&self, packet: P::Packet) {
+        self.count_drop();
+        drop(packet);
+    }
+
+    /// Ends `packet`'s life as deliberately discarded (Discard), counted in this element's
+    /// drops: the element took it in and passed nothing on.
+    pub fn discard(&self, packet: P::Packet) {
+        self.count_drop();
+        packet.consume();
+    }
+
+    /// Counts one packet this element lost without handing it to [`Cx::drop_packet`] (a simple
+    /// action freed it already).
+    pub(crate) fn count_drop(&self) {
+        if let Some(node) = self.graph.nodes.get(self.element as usize) {
+            node.drops.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Tells the tenant's threads that work is waiting (a queue became non-empty).
@@ -384,19 +479,22 @@ impl<P: Platform> Graph<P> {
                 watchers.push((nodes.len() as u32, targets))?;
             }
             let name = Vector::from_slice(view.name.as_bytes())?;
-            let outputs = Vector::filled(usize::from(view.outputs), None)?;
-            let inputs = Vector::filled(usize::from(view.inputs), None)?;
+            let outputs = unconnected(view.outputs)?;
+            let inputs = unconnected(view.inputs)?;
             let root = view.owner == compiled_graph::OWNER_ROOT;
-            nodes.push(Node { name, class: view.class, element, outputs, inputs, root })?;
+            let (sources, targets, drops) = (Vector::new(), Vector::new(), AtomicU64::new(0));
+            nodes.push(Node { name, class: view.class, element, outputs, inputs, sources, targets, drops, root })?;
         }
         for connection in compiled.connections() {
             let bad = || BuildError::new(BuildErrorKind::Invalid, format_args!("connection {} -> {} is out of range", connection.from, connection.to));
+            let target = PortLink { element: connection.to, port: connection.to_port };
+            let source = PortLink { element: connection.from, port: connection.from_port };
             let from = nodes.get_mut(connection.from as usize).ok_or_else(bad)?;
-            *from.outputs.get_mut(usize::from(connection.from_port)).ok_or_else(bad)? =
-                Some(PortLink { element: connection.to, port: connection.to_port });
+            *from.outputs.get_mut(usize::from(connection.from_port)).ok_or_else(bad)? = Some(Link::new(target));
+            from.targets.push(target)?;
             let to = nodes.get_mut(connection.to as usize).ok_or_else(bad)?;
-            *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? =
-                Some(PortLink { element: connection.from, port: connection.from_port });
+            *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? = Some(Link::new(source));
+            to.sources.push(source)?;
         }
         for (watcher, targets) in watchers.iter() {
             link_storage(&mut nodes, *watcher, targets, tenant.as_bytes())?;
@@ -458,12 +556,12 @@ impl<P: Platform> Graph<P> {
         }
     }
 
-    fn output_link(&self, element: u32, port: u16) -> Option<PortLink> {
-        *self.nodes.get(element as usize)?.outputs.get(usize::from(port))?
+    fn output_link(&self, element: u32, port: u16) -> Option<&Link> {
+        self.nodes.get(element as usize)?.outputs.get(usize::from(port))?.as_ref()
     }
 
-    fn input_link(&self, element: u32, port: u16) -> Option<PortLink> {
-        *self.nodes.get(element as usize)?.inputs.get(usize::from(port))?
+    fn input_link(&self, element: u32, port: u16) -> Option<&Link> {
+        self.nodes.get(element as usize)?.inputs.get(usize::from(port))?.as_ref()
     }
 
     pub fn task_count(&self) -> usize {
@@ -522,6 +620,31 @@ impl<P: Platform> Graph<P> {
     pub fn element(&self, index: usize) -> Option<(&[u8], &'static catalog::ElementClass, bool)> {
         let node = self.nodes.get(index)?;
         Some((&node.name, node.class, node.root))
+    }
+
+    /// Element `index`'s packet counters (see [`ElementCounters`]); `None` past the last element.
+    /// Sums the counts of the element's connections: a few loads per connection, no locks but
+    /// a queue's own for its length.
+    pub fn element_counters(&self, index: usize) -> Option<ElementCounters> {
+        let node = self.nodes.get(index)?;
+        let own = |links: &[Option<Link>]| links.iter().flatten().map(Link::packets).fold(0u64, u64::saturating_add);
+        // A link of the far end counts here only if it really leads to this element (a pull
+        // output pulled by several inputs, a push input fed by several outputs, keep one link).
+        let far = |ends: &[PortLink], outputs: bool| {
+            ends.iter()
+                .filter_map(|end| {
+                    let node = self.nodes.get(end.element as usize)?;
+                    let link = if outputs { node.outputs.get(usize::from(end.port)) } else { node.inputs.get(usize::from(end.port)) };
+                    link?.as_ref().filter(|link| link.to.element as usize == index).map(Link::packets)
+                })
+                .fold(0u64, u64::saturating_add)
+        };
+        Some(ElementCounters {
+            packets_in: own(&node.inputs).saturating_add(far(&node.sources, true)),
+            packets_out: own(&node.outputs).saturating_add(far(&node.targets, false)),
+            drops: node.drops.load(Ordering::Relaxed),
+            queue: node.element.occupancy(),
+        })
     }
 
     /// Pushes dropped and pulls refused at the call-depth or hop bound since the graph was built.
