@@ -27,35 +27,74 @@ struct PortLink {
     port: u16,
 }
 
-/// One end of a connection, with the packets that crossed it.
+/// One end of a connection, and the counter of the packets that crossed it.
 ///
 /// Element counters are kept per connection, on the side that makes the call: a push output's
 /// link counts the packets pushed through it, a pull input's link the packets pulled through
 /// it. Every push output and every pull input has exactly one connection (the validator's
 /// rule), so each hop bumps exactly one counter, and an element's packets in and out are sums
-/// over its connections ([`Graph::element_counters`]), read only when someone asks.
+/// over its connections ([`Graph::element_counters`]), made only when someone asks.
 ///
 /// Who can touch a counter at the same time: elements run only on the tenant's threads (the
 /// device receive path in softirq only queues packets for FromDevice, docs/devices.md), but a
 /// tenant runs up to [`TENANT_THREADS_MAX`] threads, and one connection can be crossed by tasks
-/// of two threads at once (a Counter fed by FromDevices on different threads pushes into one
-/// downstream link from both; a pull input is pulled by whichever task reaches it). Plain
-/// integers would be a data race and lose counts, so the counters are atomics updated with
-/// relaxed read-modify-writes: exact under concurrency, no ordering (nothing is published
-/// through them), one `lock xadd` a hop on x86-64, and an aligned 64-bit load, which cannot
-/// tear, to read. A u64 at one packet a nanosecond lasts 584 years, so it does not wrap.
+/// of two threads at once (a Counter fed by FromDevices on two threads pushes through one link
+/// from both; a Queue is pushed on one thread and pulled on another). One shared integer would
+/// then need a locked read-modify-write on every hop (a relaxed `fetch_add`, `lock xadd` on
+/// x86-64, measured at about 6 ns a hop at user level, docs/netlink.md); plain integers would
+/// be a data race and lose counts. So each counter has one cell per thread of the graph
+/// ([`Counters`]): a thread only ever writes its own cell, with a relaxed load and store (plain
+/// moves, no lock prefix, no lost update since it is the only writer), and the dump sums the
+/// cells with relaxed loads. The cells are still atomics so that those concurrent reads are
+/// defined, and a 64-bit atomic load does not tear. A u64 at one packet a nanosecond lasts 584
+/// years; the additions saturate rather than wrap.
 struct Link {
     to: PortLink,
-    packets: AtomicU64,
+    /// This link's counter in [`Graph::hops`].
+    counter: u32,
 }
 
-impl Link {
-    fn new(to: PortLink) -> Self {
-        Link { to, packets: AtomicU64::new(0) }
+/// Counters with one cell per thread of the graph, thread-major (each thread's cells are
+/// contiguous, so two threads never write one cache line except at its edges).
+struct Counters<P: Platform> {
+    cells: Vector<P, AtomicU64>,
+    /// Counters per thread.
+    stride: usize,
+}
+
+impl<P: Platform> Counters<P> {
+    fn new(counters: usize, threads: u32) -> Result<Self, NoMemory> {
+        let total = counters.checked_mul(threads.max(1) as usize).ok_or(NoMemory)?;
+        let mut cells = Vector::with_capacity(total)?;
+        for _ in 0..total {
+            cells.push_within_capacity(AtomicU64::new(0)).map_err(|_| NoMemory)?;
+        }
+        Ok(Counters { cells, stride: counters })
     }
 
-    fn packets(&self) -> u64 {
-        self.packets.load(Ordering::Relaxed)
+    /// Adds one to `counter` for `thread`, which only that thread's task runs do. A thread the
+    /// graph has no cells for (none runs tasks) would share thread 0's, with an atomic add.
+    #[inline(always)]
+    fn bump(&self, thread: u32, counter: u32) {
+        let at = (thread as usize).checked_mul(self.stride).and_then(|base| base.checked_add(counter as usize));
+        match at.and_then(|at| self.cells.get(at)) {
+            Some(cell) => cell.store(cell.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed),
+            None => {
+                if let Some(cell) = self.cells.get(counter as usize) {
+                    cell.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// `counter` summed over the threads.
+    fn sum(&self, counter: u32) -> u64 {
+        self.cells
+            .iter()
+            .skip(counter as usize)
+            .step_by(self.stride.max(1))
+            .map(|cell| cell.load(Ordering::Relaxed))
+            .fold(0, u64::saturating_add)
     }
 }
 
@@ -74,9 +113,6 @@ struct Node<P: Platform> {
     /// Every connection out of this element: the target element and its input port. Its
     /// packets out are the counts of these links plus those of its own output links.
     targets: Vector<P, PortLink>,
-    /// Packets the element discarded ([`Cx::drop_packet`], [`Cx::discard`]) and pushes of its
-    /// that the graph could not deliver. Touched only when a packet is lost.
-    drops: AtomicU64,
     /// Owned by the root context (the blob's owner byte): the tenant may not write its handlers.
     root: bool,
 }
@@ -119,6 +155,11 @@ pub struct Graph<P: Platform> {
     /// Pushes dropped and pulls refused because the call chain had reached [`MAX_CALL_DEPTH`]
     /// elements or the task run had used up [`HOPS_PER_TASK_RUN`].
     depth_drops: AtomicU64,
+    /// Per link ([`Link::counter`]): the packets that crossed it.
+    hops: Counters<P>,
+    /// Per element: the packets it discarded ([`Cx::drop_packet`], [`Cx::discard`]) and the
+    /// pushes of its that the graph could not deliver.
+    drops: Counters<P>,
 }
 
 /// `count` ports with no connection yet.
@@ -181,6 +222,8 @@ pub struct Cx<'g, P: Platform> {
     depth: u32,
     /// Push and pull calls this task run may still make, shared by every context of the run.
     hops_left: &'g Cell<u32>,
+    /// The tenant thread the task runs on: whose counter cells the run writes.
+    thread: u32,
 }
 
 impl<P: Platform> Cx<'_, P> {
@@ -194,7 +237,7 @@ impl<P: Platform> Cx<'_, P> {
             return None;
         }
         self.hops_left.set(hops - 1);
-        Some(Cx { graph: self.graph, element, wake: self.wake, depth: self.depth + 1, hops_left: self.hops_left })
+        Some(Cx { graph: self.graph, element, wake: self.wake, depth: self.depth + 1, hops_left: self.hops_left, thread: self.thread })
     }
 
     /// Pushes `packet` out of output `port`; an unconnected output drops it, and so does a
@@ -208,7 +251,7 @@ impl<P: Platform> Cx<'_, P> {
             self.drop_packet(packet);
             return;
         };
-        link.packets.fetch_add(1, Ordering::Relaxed);
+        self.graph.hops.bump(self.thread, link.counter);
         let outer = P::entering_element(link.to.element);
         node.element.push(&cx, link.to.port, packet);
         P::left_element(outer);
@@ -224,7 +267,7 @@ impl<P: Platform> Cx<'_, P> {
         let packet = node.element.pull(&cx, link.to.port);
         P::left_element(outer);
         if packet.is_some() {
-            link.packets.fetch_add(1, Ordering::Relaxed);
+            self.graph.hops.bump(self.thread, link.counter);
         }
         packet
     }
@@ -246,9 +289,7 @@ impl<P: Platform> Cx<'_, P> {
     /// Counts one packet this element lost without handing it to [`Cx::drop_packet`] (a simple
     /// action freed it already).
     pub(crate) fn count_drop(&self) {
-        if let Some(node) = self.graph.nodes.get(self.element as usize) {
-            node.drops.fetch_add(1, Ordering::Relaxed);
-        }
+        self.graph.drops.bump(self.thread, self.element);
     }
 
     /// Tells the tenant's threads that work is waiting (a queue became non-empty).
@@ -482,18 +523,25 @@ impl<P: Platform> Graph<P> {
             let outputs = unconnected(view.outputs)?;
             let inputs = unconnected(view.inputs)?;
             let root = view.owner == compiled_graph::OWNER_ROOT;
-            let (sources, targets, drops) = (Vector::new(), Vector::new(), AtomicU64::new(0));
-            nodes.push(Node { name, class: view.class, element, outputs, inputs, sources, targets, drops, root })?;
+            let (sources, targets) = (Vector::new(), Vector::new());
+            nodes.push(Node { name, class: view.class, element, outputs, inputs, sources, targets, root })?;
         }
+        // Two links a connection: its output's and its input's (only one of them ever counts).
+        let mut links = 0u32;
+        let mut link = |to: PortLink| {
+            let counter = links;
+            links = links.saturating_add(1);
+            Some(Link { to, counter })
+        };
         for connection in compiled.connections() {
             let bad = || BuildError::new(BuildErrorKind::Invalid, format_args!("connection {} -> {} is out of range", connection.from, connection.to));
             let target = PortLink { element: connection.to, port: connection.to_port };
             let source = PortLink { element: connection.from, port: connection.from_port };
             let from = nodes.get_mut(connection.from as usize).ok_or_else(bad)?;
-            *from.outputs.get_mut(usize::from(connection.from_port)).ok_or_else(bad)? = Some(Link::new(target));
+            *from.outputs.get_mut(usize::from(connection.from_port)).ok_or_else(bad)? = link(target);
             from.targets.push(target)?;
             let to = nodes.get_mut(connection.to as usize).ok_or_else(bad)?;
-            *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? = Some(Link::new(source));
+            *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? = link(source);
             to.sources.push(source)?;
         }
         for (watcher, targets) in watchers.iter() {
@@ -540,7 +588,9 @@ impl<P: Platform> Graph<P> {
             thread_tasks.push(own)?;
         }
         let serial = GRAPH_SERIALS.fetch_add(1, Ordering::Relaxed);
-        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell, depth_drops: AtomicU64::new(0) })
+        let hops = Counters::new(links as usize, thread_count)?;
+        let drops = Counters::new(nodes.len(), thread_count)?;
+        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell, depth_drops: AtomicU64::new(0), hops, drops })
     }
 
     /// Hotswap: every element that has a namesake of the same class in `old` takes its state
@@ -600,7 +650,7 @@ impl<P: Platform> Graph<P> {
             Some(node) => {
                 let hops_left = Cell::new(HOPS_PER_TASK_RUN);
                 let outer = P::entering_element(task.element);
-                let worked = node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1, hops_left: &hops_left });
+                let worked = node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1, hops_left: &hops_left, thread });
                 P::left_element(outer);
                 worked
             }
@@ -627,7 +677,8 @@ impl<P: Platform> Graph<P> {
     /// a queue's own for its length.
     pub fn element_counters(&self, index: usize) -> Option<ElementCounters> {
         let node = self.nodes.get(index)?;
-        let own = |links: &[Option<Link>]| links.iter().flatten().map(Link::packets).fold(0u64, u64::saturating_add);
+        let packets = |link: &Link| self.hops.sum(link.counter);
+        let own = |links: &[Option<Link>]| links.iter().flatten().map(packets).fold(0u64, u64::saturating_add);
         // A link of the far end counts here only if it really leads to this element (a pull
         // output pulled by several inputs, a push input fed by several outputs, keep one link).
         let far = |ends: &[PortLink], outputs: bool| {
@@ -635,14 +686,14 @@ impl<P: Platform> Graph<P> {
                 .filter_map(|end| {
                     let node = self.nodes.get(end.element as usize)?;
                     let link = if outputs { node.outputs.get(usize::from(end.port)) } else { node.inputs.get(usize::from(end.port)) };
-                    link?.as_ref().filter(|link| link.to.element as usize == index).map(Link::packets)
+                    link?.as_ref().filter(|link| link.to.element as usize == index).map(packets)
                 })
                 .fold(0u64, u64::saturating_add)
         };
         Some(ElementCounters {
             packets_in: own(&node.inputs).saturating_add(far(&node.sources, true)),
             packets_out: own(&node.outputs).saturating_add(far(&node.targets, false)),
-            drops: node.drops.load(Ordering::Relaxed),
+            drops: self.drops.sum(u32::try_from(index).unwrap_or(u32::MAX)),
             queue: node.element.occupancy(),
         })
     }

@@ -143,3 +143,26 @@ fn every_packet_in_is_accounted_for_in_a_router() {
     assert_eq!(counters(&run, "ch").drops, 10);
     assert_eq!(counters(&run, "c").packets_in, 30);
 }
+
+#[test]
+fn counts_made_on_two_threads_add_up() {
+    // Each thread writes its own cells of a counter; the Counter is reached from both.
+    let compiled = compile(
+        "a :: FromDevice(eth0) -> c :: Counter -> q :: Queue(100) -> ToDevice(eth1); b :: FromDevice(eth2) -> c; StaticThreadSched(a 0, b 1);",
+    );
+    let mut run = Run::with_threads(compiled, 2);
+    assert_eq!(run.engine.graph().thread_count(), 2);
+    assert_ne!(run.engine.graph().thread_tasks(0), run.engine.graph().thread_tasks(1));
+    for _ in 0..3 {
+        run.send("eth0", &ip_frame());
+    }
+    for _ in 0..4 {
+        run.send("eth2", &ip_frame());
+    }
+    run.run_until(1_000_000);
+    assert_eq!(run.take("eth1").len(), 7);
+    assert_eq!(counters(&run, "a").packets_out, 3);
+    assert_eq!(counters(&run, "b").packets_out, 4);
+    assert_eq!(counters(&run, "c"), ElementCounters { packets_in: 7, packets_out: 7, drops: 0, queue: None });
+    assert_eq!(counters(&run, "q"), ElementCounters { packets_in: 7, packets_out: 7, drops: 0, queue: Some((0, 100)) });
+}
