@@ -41,8 +41,9 @@ struct PortLink {
 /// of two threads at once (a Counter fed by FromDevices on two threads pushes through one link
 /// from both; a Queue is pushed on one thread and pulled on another). One shared integer would
 /// then need a locked read-modify-write on every hop (a relaxed `fetch_add`, `lock xadd` on
-/// x86-64, measured at about 6 ns a hop at user level, docs/netlink.md); plain integers would
-/// be a data race and lose counts. So each counter has one cell per thread of the graph
+/// x86-64, which costs up to twice as much as these cells at user level, docs/netlink.md);
+/// plain integers would be a data race and lose counts. So each counter has one cell per thread
+/// of the graph
 /// ([`Counters`]): a thread only ever writes its own cell, with a relaxed load and store (plain
 /// moves, no lock prefix, no lost update since it is the only writer), and the dump sums the
 /// cells with relaxed loads. The cells are still atomics so that those concurrent reads are
