@@ -43,10 +43,9 @@ struct PortLink {
 /// then need a locked read-modify-write on every hop (a relaxed `fetch_add`, `lock xadd` on
 /// x86-64, which costs up to twice as much as these cells at user level, docs/netlink.md);
 /// plain integers would be a data race and lose counts. So each counter has one cell per thread
-/// of the graph
-/// ([`Counters`]): a thread only ever writes its own cell, with a relaxed load and store (plain
-/// moves, no lock prefix, no lost update since it is the only writer), and the dump sums the
-/// cells with relaxed loads. The cells are still atomics so that those concurrent reads are
+/// of the graph ([`Counters`]): a thread only ever writes its own cell, with a relaxed load and
+/// store (plain moves, no lock prefix, no lost update since it is the only writer), and the dump
+/// sums the cells with relaxed loads. The cells are still atomics so that those concurrent reads are
 /// defined, and a 64-bit atomic load does not tear. A u64 at one packet a nanosecond lasts 584
 /// years; the additions saturate rather than wrap.
 struct Link {
