@@ -393,12 +393,19 @@ fn put_tenant_stats(dump: &mut Dump<'_>, view: &TenantView, state: &TenantState,
     }
     let mut next = start;
     if let Some(installed) = &installed {
-        while let Some((name, class, root)) = installed.graph.element(next) {
+        while let (Some((name, class, root)), Some(counters)) = (installed.graph.element(next), installed.graph.element_counters(next)) {
             let put = attrs.nest(attr::ELEMENT_STATS, |e| {
                 e.put_str_bytes(element_attr::NAME, name)?;
                 e.put_str(element_attr::CLASS, class.name)?;
                 if root {
                     e.put_binary(element_attr::ROOT, &[])?;
+                }
+                e.put_u64_padded(element_attr::PACKETS_IN, counters.packets_in, element_attr::PAD)?;
+                e.put_u64_padded(element_attr::PACKETS_OUT, counters.packets_out, element_attr::PAD)?;
+                e.put_u64_padded(element_attr::DROPS, counters.drops, element_attr::PAD)?;
+                if let Some((length, capacity)) = counters.queue {
+                    e.put_u64_padded(element_attr::QUEUE_LENGTH, length, element_attr::PAD)?;
+                    e.put_u64_padded(element_attr::QUEUE_CAPACITY, capacity, element_attr::PAD)?;
                 }
                 Ok(())
             });

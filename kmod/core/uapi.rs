@@ -235,8 +235,20 @@ pub mod element_attr {
     /// Flag: the root context owns the element (the coordinator added it); the tenant may read
     /// its handlers, not write them.
     pub const ROOT: u16 = 3;
+    /// u64: packets that entered the element, pushed into an input or returned to its pull.
+    pub const PACKETS_IN: u16 = 4;
+    /// u64: packets the element passed on, pushed out of an output or returned to a pull.
+    pub const PACKETS_OUT: u16 = 5;
+    /// u64: packets the element discarded, and pushes of its the graph could not deliver.
+    pub const DROPS: u16 = 6;
+    /// u64, only for an element that holds packets (Queue): the packets it holds now.
+    pub const QUEUE_LENGTH: u16 = 7;
+    /// u64, with [`QUEUE_LENGTH`]: how many packets it can hold.
+    pub const QUEUE_CAPACITY: u16 = 8;
+    /// Padding for the 64-bit values.
+    pub const PAD: u16 = 9;
     /// Highest attribute number in the nest.
-    pub const MAX: u16 = 3;
+    pub const MAX: u16 = 9;
 }
 
 /// Largest compiled graph one `GRAPH_INSTALL` carries (a netlink attribute holds under 64 KiB).

@@ -68,6 +68,18 @@ out=$(in_container $RED vdpctl stats); echo "$out"
 expect_match "$out" "tenant 1 red: threads [0-9]+"
 expect_match "$out" "    c +Counter"
 echo "$out" | grep -q blue && fail "red's stats show blue"
+# -s through the coordinator: red's own elements with their counters. The source keeps
+# sending, so in and out of one row may be a packet apart, but the Counter has passed packets on.
+out=$(in_container $RED vdpctl stats -s); echo "$out"
+expect_match "$out" "^    name +class +in +out +drops +queue$"
+row=$(echo "$out" | awk '$1 == "c" && $2 == "Counter" { print $3, $4, $5, $6 }')
+set -- $row
+[ "$#" = 4 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ] && [ $(($1 - $2)) -le 1 ] && [ $(($1 - $2)) -ge -1 ] && [ "$3" = 0 ] && [ "$4" = - ] \
+  || fail "red's Counter row through the coordinator: '$row'"
+echo "$out" | grep -q blue && fail "red's stats -s show blue"
+out=$(in_container $RED vdpctl stats --json | tr -d ' \n')
+# (the coordinator's answer has its keys in alphabetical order)
+expect_match "$out" '\{"class":"Counter","drops":0,"name":"c","packets_in":[1-9][0-9]*,"packets_out":[1-9][0-9]*,"queue":null,"root":false\}'
 
 step "a device not assigned to the tenant is refused; the previous graph keeps running"
 out=$(expect_fail "blue uses eth1" in_container $BLUE vdpctl install /vdp/configs/coord-eth1.click)

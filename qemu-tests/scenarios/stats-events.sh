@@ -1,6 +1,6 @@
-# The STATS dump (per tenant and per element, split over several messages when large) and the
-# `events` multicast group (tenant creation and deletion, graph installs and removals, route-table
-# changes), through `vdpctl stats` and `vdpctl monitor`.
+# The STATS dump (per tenant and per element with its packet counters, split over several
+# messages when large) and the `events` multicast group (tenant creation and deletion, graph
+# installs and removals, route-table changes), through `vdpctl stats` and `vdpctl monitor`.
 . /vdp/lib.sh
 load_vdp
 
@@ -82,12 +82,45 @@ expect_match "$out" "no tenant with this id"
 runs=$(vdpctl stats --tenant 1 --json | sed -n 's/.*"task_runs": \([0-9]*\).*/\1/p')
 [ "$runs" -gt 0 ] || fail "task runs $runs"
 
+step "STATS -s: each element's packets in, out and drops, and a queue's length, exactly"
+# 250 packets into a Queue of 100 whose Unqueue is off: the queue holds 100 and drops 150.
+vdpctl graph remove --tenant 1
+printf 'src :: InfiniteSource(LIMIT 250, BURST 10) -> c :: Counter -> q :: Queue(100) -> u :: Unqueue(ACTIVE false) -> d :: Discard;\n' > /tmp/counted.click
+vdpctl compile --system /vdp/configs/engine-system.toml red=/tmp/counted.click -o /tmp/counted.vdpg >/dev/null || fail "compile counted"
+vdpctl graph install --tenant 1 /tmp/counted.vdpg >/dev/null
+wait_for_value 1 red/c.count 250
+wait_for_value 1 red/q.drops 150
+# row ELEMENT: its in, out, drops and queue columns in `vdpctl stats -s`.
+row() { vdpctl stats --tenant 1 -s | awk -v name="red/$1" '$1 == name { print $3, $4, $5, $6 }'; }
+# expect_row ELEMENT IN OUT DROPS QUEUE: polls briefly (the thread may still be finishing the
+# push that the handler already counted), then insists.
+expect_row() {
+  local i=0 got
+  while got=$(row "$1"); [ "$got" != "$2 $3 $4 $5" ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i + 1)); done
+  [ "$got" = "$2 $3 $4 $5" ] || fail "red/$1: in out drops queue '$got', want '$2 $3 $4 $5'"
+}
+vdpctl stats --tenant 1 -s
+expect_match "$(vdpctl stats --tenant 1 -s)" "^    name +class +in +out +drops +queue$"
+expect_row src 0 250 0 -
+expect_row c 250 250 0 -
+expect_row q 250 0 150 100/100
+expect_row u 0 0 0 -
+vdpctl handler write --tenant 1 red/u.active true
+wait_for_value 1 red/d.count 100
+expect_row q 250 100 150 0/100
+expect_row u 100 100 0 -
+expect_row d 100 0 100 -
+out=$(vdpctl stats --tenant 1 --json | tr -d ' \n')
+expect_match "$out" '"name":"red/q","class":"Queue","root":false,"packets_in":250,"packets_out":100,"drops":150,"queue":\{"length":0,"capacity":100\}'
+expect_match "$out" '"name":"red/c","class":"Counter","root":false,"packets_in":250,"packets_out":250,"drops":0,"queue":null'
+vdpctl graph remove --tenant 1
+
 step "STATS: large graphs span several messages and come back whole"
 # 60 counters with long names: two tenants' elements do not fit one netlink message.
 long=$(printf 'c%.0s' $(seq 1 180))
 for t in red blue; do
   {
-    printf 'src :: InfiniteSource(LIMIT 0);\n'
+    printf 'src :: InfiniteSource(LIMIT 7);\n'
     i=1; while [ $i -le 60 ]; do printf '%s%02d :: Counter;\n' "$long" $i; i=$((i + 1)); done
     printf 'src'; i=1; while [ $i -le 60 ]; do printf ' -> %s%02d' "$long" $i; i=$((i + 1)); done
     printf ' -> Discard;\n'
@@ -103,6 +136,16 @@ vdpctl stats --json > /tmp/stats.json
 # (a Queue and an Unqueue), so each graph holds 64.
 [ "$(grep -c '"element_count": 64' /tmp/stats.json)" = 2 ] || fail "element counts"
 [ "$(grep -c "\"name\": \"red/${long}37\"" /tmp/stats.json)" = 1 ] || fail "an element repeated or missing"
+# Each source sent 7 packets down its chain: every element after it took 7 in (the 60
+# Counters, the Queue and Unqueue of the split, the Discard) and every one before the Discard
+# passed 7 on, in every part of the dump.
+i=0
+until [ "$(grep -c '"packets_in": 7,' /tmp/stats.json)" = 126 ] || [ $i -ge 50 ]; do
+  sleep 0.2; i=$((i + 1)); vdpctl stats --json > /tmp/stats.json
+done
+[ "$(grep -c '"packets_in": 7,' /tmp/stats.json)" = 126 ] || fail "elements with 7 packets in: $(grep -c '"packets_in": 7,' /tmp/stats.json), want 126"
+[ "$(grep -c '"packets_out": 7,' /tmp/stats.json)" = 126 ] || fail "elements with 7 packets out: $(grep -c '"packets_out": 7,' /tmp/stats.json), want 126"
+[ "$(grep -c '"drops": 7,' /tmp/stats.json)" = 2 ] || fail "Discards with 7 drops: $(grep -c '"drops": 7,' /tmp/stats.json), want 2"
 
 step "the dump ends after the highest tenant id"
 # The dump's position is the next tenant id, one past u32::MAX after tenant 4294967295; it once

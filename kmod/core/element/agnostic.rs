@@ -6,7 +6,8 @@ use super::handler::{HandlerError, HandlerSet};
 use super::platform::Platform;
 use core::fmt;
 
-/// What a simple-action element does with one packet: send it out of a port, or drop it.
+/// What a simple-action element does with one packet: send it out of a port, or drop it (the
+/// element's drops count every `None`).
 pub trait Action<P: Platform>: Sized + Send + Sync + 'static {
     type Read: HandlerSet;
     type Write: HandlerSet;
@@ -42,8 +43,9 @@ impl<P: Platform, A: Action<P>> Element<P> for Agnostic<A> {
     }
 
     fn push(&self, cx: &Cx<'_, P>, _port: u16, packet: P::Packet) {
-        if let Some((port, packet)) = self.0.act(packet) {
-            cx.push(port, packet);
+        match self.0.act(packet) {
+            Some((port, packet)) => cx.push(port, packet),
+            None => cx.count_drop(),
         }
     }
 
@@ -56,7 +58,7 @@ impl<P: Platform, A: Action<P>> Element<P> for Agnostic<A> {
             match self.0.act(packet) {
                 Some((0, packet)) => return Some(packet),
                 Some((port, packet)) => cx.push(port, packet),
-                None => {}
+                None => cx.count_drop(),
             }
         }
         None

@@ -66,6 +66,13 @@ pub trait Element<P: Platform>: Sized + Send + Sync + 'static {
         None
     }
 
+    /// For an element that holds packets: how many it holds now and how many it can hold, as
+    /// the STATS dump reports them. Called from handler context, never on the packet path.
+    /// Queues give theirs; the default holds none.
+    fn occupancy(&self) -> Option<(u64, u64)> {
+        None
+    }
+
     /// Once the whole graph is built, an element with a `StorageList` argument gets the queue
     /// lengths of the Storage elements it names, in its order, and their names, one a line
     /// (see `Graph::build_with`). Must not fail; the default keeps nothing.

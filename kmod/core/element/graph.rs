@@ -8,7 +8,7 @@
 use super::class::{Build, ConstructError, DeviceBinder};
 use super::extension::{Extensions, NoExtensions};
 use super::handler::HandlerError;
-use super::platform::{Doorbell, NoMemory, Platform};
+use super::platform::{Doorbell, NoMemory, PacketBuf, Platform};
 use super::vector::Vector;
 use crate::catalog::{self, ArgKind, Catalog};
 use crate::compiled_graph::{self, ElementScratch, FormatError, MAX_CALL_DEPTH};
@@ -27,16 +27,112 @@ struct PortLink {
     port: u16,
 }
 
+/// One end of a connection, and the counter of the packets that crossed it.
+///
+/// Element counters are kept per connection, on the side that makes the call: a push output's
+/// link counts the packets pushed through it, a pull input's link the packets pulled through
+/// it. Every push output and every pull input has exactly one connection (the validator's
+/// rule), so each hop bumps exactly one counter, and an element's packets in and out are sums
+/// over its connections ([`Graph::element_counters`]), made only when someone asks.
+///
+/// Who can touch a counter at the same time: elements run only on the tenant's threads (the
+/// device receive path in softirq only queues packets for FromDevice, docs/devices.md), but a
+/// tenant runs up to [`TENANT_THREADS_MAX`] threads, and one connection can be crossed by tasks
+/// of two threads at once (a Counter fed by FromDevices on two threads pushes through one link
+/// from both; a Queue is pushed on one thread and pulled on another). One shared integer would
+/// then need a locked read-modify-write on every hop (a relaxed `fetch_add`, `lock xadd` on
+/// x86-64, which costs up to twice as much as these cells at user level, docs/netlink.md);
+/// plain integers would be a data race and lose counts. So each counter has one cell per thread
+/// of the graph ([`Counters`]): a thread only ever writes its own cell, with a relaxed load and
+/// store (plain moves, no lock prefix, no lost update since it is the only writer), and the dump
+/// sums the cells with relaxed loads. The cells are still atomics so that those concurrent reads are
+/// defined, and a 64-bit atomic load does not tear. A u64 at one packet a nanosecond lasts 584
+/// years; the additions saturate rather than wrap.
+struct Link {
+    to: PortLink,
+    /// This link's counter in [`Graph::hops`].
+    counter: u32,
+}
+
+/// Counters with one cell per thread of the graph, thread-major (each thread's cells are
+/// contiguous, so two threads never write one cache line except at its edges).
+struct Counters<P: Platform> {
+    cells: Vector<P, AtomicU64>,
+    /// Counters per thread.
+    stride: usize,
+}
+
+impl<P: Platform> Counters<P> {
+    fn new(counters: usize, threads: u32) -> Result<Self, NoMemory> {
+        let total = counters.checked_mul(threads.max(1) as usize).ok_or(NoMemory)?;
+        let mut cells = Vector::with_capacity(total)?;
+        for _ in 0..total {
+            cells.push_within_capacity(AtomicU64::new(0)).map_err(|_| NoMemory)?;
+        }
+        Ok(Counters { cells, stride: counters })
+    }
+
+    /// Adds one to `counter` for `thread`, which only that thread's task runs do. A thread the
+    /// graph has no cells for (none runs tasks) would share thread 0's, with an atomic add.
+    #[inline(always)]
+    fn bump(&self, thread: u32, counter: u32) {
+        let at = (thread as usize).checked_mul(self.stride).and_then(|base| base.checked_add(counter as usize));
+        match at.and_then(|at| self.cells.get(at)) {
+            Some(cell) => cell.store(cell.load(Ordering::Relaxed).saturating_add(1), Ordering::Relaxed),
+            None => {
+                if let Some(cell) = self.cells.get(counter as usize) {
+                    cell.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+    }
+
+    /// `counter` summed over the threads.
+    fn sum(&self, counter: u32) -> u64 {
+        self.cells
+            .iter()
+            .skip(counter as usize)
+            .step_by(self.stride.max(1))
+            .map(|cell| cell.load(Ordering::Relaxed))
+            .fold(0, u64::saturating_add)
+    }
+}
+
 struct Node<P: Platform> {
     name: Vector<P, u8>,
     class: &'static catalog::ElementClass,
     element: AnyElement<P>,
-    /// Per output port: the downstream input it pushes to.
-    outputs: Vector<P, Option<PortLink>>,
-    /// Per input port: the upstream output it pulls from.
-    inputs: Vector<P, Option<PortLink>>,
+    /// Per output port: the downstream input it pushes to (a pull output pulled from several
+    /// inputs keeps the last; only push outputs' counts are used).
+    outputs: Vector<P, Option<Link>>,
+    /// Per input port: the upstream output it pulls from (only pull inputs' counts are used).
+    inputs: Vector<P, Option<Link>>,
+    /// Every connection into this element: the source element and its output port. Its
+    /// packets in are the counts of these links plus those of its own input links.
+    sources: Vector<P, PortLink>,
+    /// Every connection out of this element: the target element and its input port. Its
+    /// packets out are the counts of these links plus those of its own output links.
+    targets: Vector<P, PortLink>,
     /// Owned by the root context (the blob's owner byte): the tenant may not write its handlers.
     root: bool,
+}
+
+/// What [`Graph::element_counters`] reports for one element, counted since the graph was built.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ElementCounters {
+    /// Packets that entered the element: pushed into one of its inputs, or returned to it by a
+    /// pull on one of its inputs.
+    pub packets_in: u64,
+    /// Packets the element passed on: pushed out of one of its outputs into the next element,
+    /// or returned by it to a pull on one of its outputs.
+    pub packets_out: u64,
+    /// Packets the element discarded rather than passing on (a full queue, a failed check
+    /// without an output for it, Discard), and pushes the graph could not deliver for it (an
+    /// output with no connection, the call-depth or hop bound).
+    pub drops: u64,
+    /// For an element that holds packets (Queue, SimpleQueue): the packets it holds now and
+    /// how many it can hold.
+    pub queue: Option<(u64, u64)>,
 }
 
 struct TaskSlot {
@@ -59,6 +155,20 @@ pub struct Graph<P: Platform> {
     /// Pushes dropped and pulls refused because the call chain had reached [`MAX_CALL_DEPTH`]
     /// elements or the task run had used up [`HOPS_PER_TASK_RUN`].
     depth_drops: AtomicU64,
+    /// Per link ([`Link::counter`]): the packets that crossed it.
+    hops: Counters<P>,
+    /// Per element: the packets it discarded ([`Cx::drop_packet`], [`Cx::discard`]) and the
+    /// pushes of its that the graph could not deliver.
+    drops: Counters<P>,
+}
+
+/// `count` ports with no connection yet.
+fn unconnected<P: Platform>(count: u16) -> Result<Vector<P, Option<Link>>, NoMemory> {
+    let mut links = Vector::with_capacity(usize::from(count))?;
+    for _ in 0..count {
+        links.push_within_capacity(None).map_err(|_| NoMemory)?;
+    }
+    Ok(links)
 }
 
 /// Serial numbers of built graphs.
@@ -112,6 +222,8 @@ pub struct Cx<'g, P: Platform> {
     depth: u32,
     /// Push and pull calls this task run may still make, shared by every context of the run.
     hops_left: &'g Cell<u32>,
+    /// The tenant thread the task runs on: whose counter cells the run writes.
+    thread: u32,
 }
 
 impl<P: Platform> Cx<'_, P> {
@@ -125,22 +237,23 @@ impl<P: Platform> Cx<'_, P> {
             return None;
         }
         self.hops_left.set(hops - 1);
-        Some(Cx { graph: self.graph, element, wake: self.wake, depth: self.depth + 1, hops_left: self.hops_left })
+        Some(Cx { graph: self.graph, element, wake: self.wake, depth: self.depth + 1, hops_left: self.hops_left, thread: self.thread })
     }
 
     /// Pushes `packet` out of output `port`; an unconnected output drops it, and so does a
     /// chain that is already [`MAX_CALL_DEPTH`] elements deep.
     pub fn push(&self, port: u16, packet: P::Packet) {
         let Some(link) = self.graph.output_link(self.element, port) else {
-            drop(packet);
+            self.drop_packet(packet);
             return;
         };
-        let (Some(node), Some(cx)) = (self.graph.nodes.get(link.element as usize), self.next(link.element)) else {
-            drop(packet);
+        let (Some(node), Some(cx)) = (self.graph.nodes.get(link.to.element as usize), self.next(link.to.element)) else {
+            self.drop_packet(packet);
             return;
         };
-        let outer = P::entering_element(link.element);
-        node.element.push(&cx, link.port, packet);
+        self.graph.hops.bump(self.thread, link.counter);
+        let outer = P::entering_element(link.to.element);
+        node.element.push(&cx, link.to.port, packet);
         P::left_element(outer);
     }
 
@@ -148,12 +261,35 @@ impl<P: Platform> Cx<'_, P> {
     /// [`MAX_CALL_DEPTH`] elements deep.
     pub fn pull(&self, port: u16) -> Option<P::Packet> {
         let link = self.graph.input_link(self.element, port)?;
-        let node = self.graph.nodes.get(link.element as usize)?;
-        let cx = self.next(link.element)?;
-        let outer = P::entering_element(link.element);
-        let packet = node.element.pull(&cx, link.port);
+        let node = self.graph.nodes.get(link.to.element as usize)?;
+        let cx = self.next(link.to.element)?;
+        let outer = P::entering_element(link.to.element);
+        let packet = node.element.pull(&cx, link.to.port);
         P::left_element(outer);
+        if packet.is_some() {
+            self.graph.hops.bump(self.thread, link.counter);
+        }
         packet
+    }
+
+    /// Drops `packet` (it was lost: a full queue, a failed check), counted in this element's
+    /// drops.
+    pub fn drop_packet(&self, packet: P::Packet) {
+        self.count_drop();
+        drop(packet);
+    }
+
+    /// Ends `packet`'s life as deliberately discarded (Discard), counted in this element's
+    /// drops: the element took it in and passed nothing on.
+    pub fn discard(&self, packet: P::Packet) {
+        self.count_drop();
+        packet.consume();
+    }
+
+    /// Counts one packet this element lost without handing it to [`Cx::drop_packet`] (a simple
+    /// action freed it already).
+    pub(crate) fn count_drop(&self) {
+        self.graph.drops.bump(self.thread, self.element);
     }
 
     /// Tells the tenant's threads that work is waiting (a queue became non-empty).
@@ -384,19 +520,29 @@ impl<P: Platform> Graph<P> {
                 watchers.push((nodes.len() as u32, targets))?;
             }
             let name = Vector::from_slice(view.name.as_bytes())?;
-            let outputs = Vector::filled(usize::from(view.outputs), None)?;
-            let inputs = Vector::filled(usize::from(view.inputs), None)?;
+            let outputs = unconnected(view.outputs)?;
+            let inputs = unconnected(view.inputs)?;
             let root = view.owner == compiled_graph::OWNER_ROOT;
-            nodes.push(Node { name, class: view.class, element, outputs, inputs, root })?;
+            let (sources, targets) = (Vector::new(), Vector::new());
+            nodes.push(Node { name, class: view.class, element, outputs, inputs, sources, targets, root })?;
         }
+        // Two links a connection: its output's and its input's (only one of them ever counts).
+        let mut links = 0u32;
+        let mut link = |to: PortLink| {
+            let counter = links;
+            links = links.saturating_add(1);
+            Some(Link { to, counter })
+        };
         for connection in compiled.connections() {
             let bad = || BuildError::new(BuildErrorKind::Invalid, format_args!("connection {} -> {} is out of range", connection.from, connection.to));
+            let target = PortLink { element: connection.to, port: connection.to_port };
+            let source = PortLink { element: connection.from, port: connection.from_port };
             let from = nodes.get_mut(connection.from as usize).ok_or_else(bad)?;
-            *from.outputs.get_mut(usize::from(connection.from_port)).ok_or_else(bad)? =
-                Some(PortLink { element: connection.to, port: connection.to_port });
+            *from.outputs.get_mut(usize::from(connection.from_port)).ok_or_else(bad)? = link(target);
+            from.targets.push(target)?;
             let to = nodes.get_mut(connection.to as usize).ok_or_else(bad)?;
-            *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? =
-                Some(PortLink { element: connection.from, port: connection.from_port });
+            *to.inputs.get_mut(usize::from(connection.to_port)).ok_or_else(bad)? = link(source);
+            to.sources.push(source)?;
         }
         for (watcher, targets) in watchers.iter() {
             link_storage(&mut nodes, *watcher, targets, tenant.as_bytes())?;
@@ -442,7 +588,9 @@ impl<P: Platform> Graph<P> {
             thread_tasks.push(own)?;
         }
         let serial = GRAPH_SERIALS.fetch_add(1, Ordering::Relaxed);
-        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell, depth_drops: AtomicU64::new(0) })
+        let hops = Counters::new(links as usize, thread_count)?;
+        let drops = Counters::new(nodes.len(), thread_count)?;
+        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell, depth_drops: AtomicU64::new(0), hops, drops })
     }
 
     /// Hotswap: every element that has a namesake of the same class in `old` takes its state
@@ -458,12 +606,12 @@ impl<P: Platform> Graph<P> {
         }
     }
 
-    fn output_link(&self, element: u32, port: u16) -> Option<PortLink> {
-        *self.nodes.get(element as usize)?.outputs.get(usize::from(port))?
+    fn output_link(&self, element: u32, port: u16) -> Option<&Link> {
+        self.nodes.get(element as usize)?.outputs.get(usize::from(port))?.as_ref()
     }
 
-    fn input_link(&self, element: u32, port: u16) -> Option<PortLink> {
-        *self.nodes.get(element as usize)?.inputs.get(usize::from(port))?
+    fn input_link(&self, element: u32, port: u16) -> Option<&Link> {
+        self.nodes.get(element as usize)?.inputs.get(usize::from(port))?.as_ref()
     }
 
     pub fn task_count(&self) -> usize {
@@ -502,7 +650,7 @@ impl<P: Platform> Graph<P> {
             Some(node) => {
                 let hops_left = Cell::new(HOPS_PER_TASK_RUN);
                 let outer = P::entering_element(task.element);
-                let worked = node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1, hops_left: &hops_left });
+                let worked = node.element.run_task(&Cx { graph: self, element: task.element, wake, depth: 1, hops_left: &hops_left, thread });
                 P::left_element(outer);
                 worked
             }
@@ -522,6 +670,32 @@ impl<P: Platform> Graph<P> {
     pub fn element(&self, index: usize) -> Option<(&[u8], &'static catalog::ElementClass, bool)> {
         let node = self.nodes.get(index)?;
         Some((&node.name, node.class, node.root))
+    }
+
+    /// Element `index`'s packet counters (see [`ElementCounters`]); `None` past the last element.
+    /// Sums the counts of the element's connections: a few loads per connection, no locks but
+    /// a queue's own for its length.
+    pub fn element_counters(&self, index: usize) -> Option<ElementCounters> {
+        let node = self.nodes.get(index)?;
+        let packets = |link: &Link| self.hops.sum(link.counter);
+        let own = |links: &[Option<Link>]| links.iter().flatten().map(packets).fold(0u64, u64::saturating_add);
+        // A link of the far end counts here only if it really leads to this element (a pull
+        // output pulled by several inputs, a push input fed by several outputs, keep one link).
+        let far = |ends: &[PortLink], outputs: bool| {
+            ends.iter()
+                .filter_map(|end| {
+                    let node = self.nodes.get(end.element as usize)?;
+                    let link = if outputs { node.outputs.get(usize::from(end.port)) } else { node.inputs.get(usize::from(end.port)) };
+                    link?.as_ref().filter(|link| link.to.element as usize == index).map(packets)
+                })
+                .fold(0u64, u64::saturating_add)
+        };
+        Some(ElementCounters {
+            packets_in: own(&node.inputs).saturating_add(far(&node.sources, true)),
+            packets_out: own(&node.outputs).saturating_add(far(&node.targets, false)),
+            drops: self.drops.sum(u32::try_from(index).unwrap_or(u32::MAX)),
+            queue: node.element.occupancy(),
+        })
     }
 
     /// Pushes dropped and pulls refused at the call-depth or hop bound since the graph was built.

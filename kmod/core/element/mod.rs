@@ -12,7 +12,7 @@ pub mod vector;
 
 pub use class::{BoundaryEnd, Build, ConstructError, DeviceBinder, Element, StorageLength};
 pub use extension::{ExtensionElement, Extensions, NoExtension, NoExtensions};
-pub use graph::{BuildError, BuildErrorKind, Cx, Graph, WakeAt};
+pub use graph::{BuildError, BuildErrorKind, Cx, ElementCounters, Graph, WakeAt};
 pub use handler::{HandlerError, HandlerSet, HandlerSpec, NoHandlers, ValueFormat};
 pub use platform::{DeviceEnd, Direction, Doorbell, LinkPacketType, NoMemory, PacketBuf, PacketError, Platform};
 pub use vector::Vector;

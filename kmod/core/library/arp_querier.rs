@@ -116,9 +116,9 @@ fn multicast_ether(ip: [u8; 4]) -> [u8; 6] {
 }
 
 impl<P: Platform> ArpQuerier<P> {
-    fn drop_counted(&self, packet: P::Packet) {
+    fn drop_counted(&self, cx: &Cx<'_, P>, packet: P::Packet) {
         self.counters.drops.fetch_add(1, Relaxed);
-        drop(packet);
+        cx.drop_packet(packet);
     }
 
     /// Sends an Ethernet-headed packet to `ether` from this host's address by output 0.
@@ -129,7 +129,7 @@ impl<P: Platform> ArpQuerier<P> {
                 frame.set_dst_addr(EtherAddress(ether));
                 frame.set_src_addr(EtherAddress(self.ether));
             }
-            Err(_) => return self.drop_counted(packet),
+            Err(_) => return self.drop_counted(cx, packet),
         }
         cx.push(0, packet);
     }
@@ -163,14 +163,14 @@ impl<P: Platform> ArpQuerier<P> {
     /// Input 0: an IP packet to put in an Ethernet header.
     fn handle_ip(&self, cx: &Cx<'_, P>, mut packet: P::Packet) {
         if self.ip.load(Relaxed) == 0 {
-            return self.drop_counted(packet);
+            return self.drop_counted(cx, packet);
         }
         if packet.push(ethernet::HEADER_LEN).is_err() {
-            return self.drop_counted(packet);
+            return self.drop_counted(cx, packet);
         }
         match packet.data_mut() {
             Ok(data) => Frame::new_unchecked(data).set_ethertype(EtherType::Ipv4),
-            Err(_) => return self.drop_counted(packet),
+            Err(_) => return self.drop_counted(cx, packet),
         }
         let destination = packet.dst_ip_anno().unwrap_or([0; 4]);
         let bits = ip_bits(destination);
@@ -198,7 +198,7 @@ impl<P: Platform> ArpQuerier<P> {
                 }
                 None if bits == 0 => {
                     drop(table);
-                    self.drop_counted(packet);
+                    self.drop_counted(cx, packet);
                 }
                 None => {
                     let held = table.hold(destination, packet, now);
@@ -215,7 +215,7 @@ impl<P: Platform> ArpQuerier<P> {
     /// and the packets held for its address leave, oldest first.
     fn handle_response(&self, cx: &Cx<'_, P>, packet: P::Packet) {
         if packet.len() < FRAME_LEN {
-            return drop(packet);
+            return cx.drop_packet(packet);
         }
         self.counters.responses.fetch_add(1, Relaxed);
         let frame = Frame::new_unchecked(packet.data());
@@ -226,7 +226,7 @@ impl<P: Platform> ArpQuerier<P> {
             && message.operation() == Operation::Reply
             && sender.is_unicast();
         if !is_reply {
-            return drop(packet);
+            return cx.drop_packet(packet);
         }
         let ip = message.sender_protocol_addr().0;
         packet.consume();

@@ -2,7 +2,7 @@
 
 use crate::catalog::{base, ElementClass, PortRange, TaskRule};
 use crate::element::handler::{handlers, reply, HandlerError};
-use crate::element::{Build, ConstructError, Cx, Element, PacketBuf, Platform};
+use crate::element::{Build, ConstructError, Cx, Element, Platform};
 use core::fmt;
 use core::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -43,9 +43,9 @@ impl<P: Platform> Element<P> for Discard<P> {
         Ok(Discard { count: P::shared(AtomicU64::new(0))? })
     }
 
-    fn push(&self, _cx: &Cx<'_, P>, _port: u16, packet: P::Packet) {
+    fn push(&self, cx: &Cx<'_, P>, _port: u16, packet: P::Packet) {
         self.count.fetch_add(1, Relaxed);
-        packet.consume();
+        cx.discard(packet);
     }
 
     fn run_task(&self, cx: &Cx<'_, P>) -> bool {
@@ -53,7 +53,7 @@ impl<P: Platform> Element<P> for Discard<P> {
         for _ in 0..PULL_BURST {
             let Some(packet) = cx.pull(0) else { break };
             self.count.fetch_add(1, Relaxed);
-            packet.consume();
+            cx.discard(packet);
             worked = true;
         }
         worked

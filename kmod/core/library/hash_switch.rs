@@ -34,7 +34,7 @@ impl<P: Platform> Element<P> for HashSwitch {
     fn push(&self, cx: &Cx<'_, P>, _port: u16, packet: P::Packet) {
         match hash_output(packet.data(), self.offset, self.length, self.outputs) {
             Some(port) => cx.push(port, packet),
-            None => drop(packet),
+            None => cx.drop_packet(packet),
         }
     }
 

@@ -143,6 +143,8 @@ impl<P: Platform> IpFragmenter<P> {
         }
         if self.has_df_output {
             cx.push(1, packet);
+        } else {
+            cx.drop_packet(packet);
         }
     }
 
@@ -153,16 +155,16 @@ impl<P: Platform> IpFragmenter<P> {
         let data_len = total_len - header_len;
         // The last byte's offset must stay within the 13-bit field (the datagram within 64 KiB).
         if usize::from(flags_offset & OFFSET_MASK) * 8 + data_len > 0xffff {
-            return;
+            return cx.drop_packet(packet);
         }
         let had_more = flags_offset & MORE_FRAGMENTS != 0;
         let mut flags_offset = flags_offset;
         {
             let Ok(data) = packet.data_mut() else {
                 self.no_memory.fetch_add(1, Relaxed);
-                return;
+                return cx.drop_packet(packet);
             };
-            let Some(ip) = data.get_mut(at..at + header_len) else { return };
+            let Some(ip) = data.get_mut(at..at + header_len) else { return cx.drop_packet(packet) };
             if flags_offset & DONT_FRAGMENT != 0 {
                 // Fragmenting despite the bit: the sender's identification may not be unique.
                 flags_offset &= !DONT_FRAGMENT;
@@ -190,11 +192,12 @@ impl<P: Platform> IpFragmenter<P> {
         }
         let Some(mut first) = packet.clone_packet() else {
             self.no_memory.fetch_add(1, Relaxed);
-            return;
+            return cx.drop_packet(packet);
         };
         if first.trim(at + header_len + first_len).is_err() {
             self.no_memory.fetch_add(1, Relaxed);
-            return;
+            drop(first);
+            return cx.drop_packet(packet);
         }
         self.fragments.fetch_add(1, Relaxed);
         cx.push(0, first);
@@ -211,7 +214,7 @@ impl<P: Platform> IpFragmenter<P> {
             let last = offset + len >= data_len;
             let Some(fragment) = self.later_fragment(&packet, base.get(..later_header_len).unwrap_or(&[]), at + header_len + offset, offset, len, last && !had_more) else {
                 self.no_memory.fetch_add(1, Relaxed);
-                return;
+                return cx.drop_packet(packet);
             };
             self.fragments.fetch_add(1, Relaxed);
             cx.push(0, fragment);
@@ -294,12 +297,14 @@ impl<P: Platform> Element<P> for IpFragmenter<P> {
             cx.push(0, packet);
             return;
         }
-        let Some(header) = header_of(packet.data(), at) else { return };
+        let Some(header) = header_of(packet.data(), at) else { return cx.drop_packet(packet) };
         let first_len = self.mtu.saturating_sub(header.header_len) & !7;
         if header.total_len <= self.mtu {
             // Too long only by bytes past the datagram's end: without them it fits.
             if packet.trim(at + header.total_len).is_ok() {
                 cx.push(0, packet);
+            } else {
+                cx.drop_packet(packet);
             }
             return;
         }

@@ -248,7 +248,7 @@ impl<P: Platform> Table<P> {
             <[u8; 4]>::try_from(field).ok()
         });
         let Some(destination) = destination else {
-            drop(packet);
+            cx.drop_packet(packet);
             return;
         };
         let route = P::lock(&self.routes).lookup(Address(destination));
@@ -262,7 +262,7 @@ impl<P: Platform> Table<P> {
                 cx.push(route.port, packet);
             }
             // No route: Click drops the packet.
-            None => drop(packet),
+            None => cx.drop_packet(packet),
         }
     }
 

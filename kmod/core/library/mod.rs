@@ -160,6 +160,14 @@ macro_rules! registry {
                 }
             }
 
+            /// The packets the element holds and can hold (`Element::occupancy`).
+            pub fn occupancy(&self) -> Option<(u64, u64)> {
+                match self {
+                    $(AnyElement::$variant(element) => <$ty as Element<P>>::occupancy(element),)+
+                    AnyElement::Extension(_) => None,
+                }
+            }
+
             /// Hands a watcher its queues (`Element::link_storage`).
             pub fn link_storage(&mut self, queues: Vector<P, StorageLength<P>>, names: Vector<P, u8>) {
                 match self {

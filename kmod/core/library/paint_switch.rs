@@ -30,6 +30,8 @@ impl<P: Platform> Element<P> for PaintSwitch {
         let port = u16::from(packet.paint());
         if port < self.outputs {
             cx.push(port, packet);
+        } else {
+            cx.drop_packet(packet);
         }
     }
 

@@ -154,7 +154,7 @@ impl<P: Platform> Element<P> for Queue<P> {
             (was_empty, ring.enqueue(packet).err())
         };
         match refused {
-            Some(packet) => drop(packet),
+            Some(packet) => cx.drop_packet(packet),
             None if was_empty => cx.wake_tasks(),
             None => {}
         }
@@ -211,6 +211,11 @@ impl<P: Platform> Element<P> for Queue<P> {
             }
         }
         Ok(())
+    }
+
+    fn occupancy(&self) -> Option<(u64, u64)> {
+        let ring = P::lock(&self.ring);
+        Some((ring.len as u64, ring.capacity() as u64))
     }
 
     fn storage_length(&self) -> Option<StorageLength<P>> {

@@ -236,7 +236,7 @@ impl<P: Platform> Red<P> {
         if self.drop_port {
             cx.push(1, packet);
         } else {
-            drop(packet);
+            cx.drop_packet(packet);
         }
     }
 

@@ -29,11 +29,12 @@ impl<P: Platform> Element<P> for Tee {
     }
 
     fn push(&self, cx: &Cx<'_, P>, _port: u16, mut packet: P::Packet) {
-        let Some(last) = self.outputs.checked_sub(1) else { return };
+        let Some(last) = self.outputs.checked_sub(1) else { return cx.drop_packet(packet) };
         for port in 0..last {
             // A clone that cannot be made is a drop on that output only.
-            if let Some(copy) = packet.clone_packet() {
-                cx.push(port, copy);
+            match packet.clone_packet() {
+                Some(copy) => cx.push(port, copy),
+                None => cx.count_drop(),
             }
         }
         cx.push(last, packet);

@@ -88,6 +88,12 @@ fn c_header_matches_rust_uapi() {
     expect("VDP_A_ELEMENT_STATS", attr::ELEMENT_STATS.to_string());
     expect("VDP_A_ELEMENT_NAME", element_attr::NAME.to_string());
     expect("VDP_A_ELEMENT_CLASS", element_attr::CLASS.to_string());
+    expect("VDP_A_ELEMENT_PACKETS_IN", element_attr::PACKETS_IN.to_string());
+    expect("VDP_A_ELEMENT_PACKETS_OUT", element_attr::PACKETS_OUT.to_string());
+    expect("VDP_A_ELEMENT_DROPS", element_attr::DROPS.to_string());
+    expect("VDP_A_ELEMENT_QUEUE_LENGTH", element_attr::QUEUE_LENGTH.to_string());
+    expect("VDP_A_ELEMENT_QUEUE_CAPACITY", element_attr::QUEUE_CAPACITY.to_string());
+    expect("VDP_A_ELEMENT_PAD", element_attr::PAD.to_string());
     expect("VDP_A_ELEMENT_MAX", element_attr::MAX.to_string());
     for (name, value) in [
         ("VDP_CMD_PORT_ATTACH", cmd::PORT_ATTACH),

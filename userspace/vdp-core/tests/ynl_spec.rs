@@ -195,6 +195,12 @@ fn spec_numbers_match_the_uapi() {
         ("element", "name", element_attr::NAME),
         ("element", "class", element_attr::CLASS),
         ("element", "root", element_attr::ROOT),
+        ("element", "packets-in", element_attr::PACKETS_IN),
+        ("element", "packets-out", element_attr::PACKETS_OUT),
+        ("element", "drops", element_attr::DROPS),
+        ("element", "queue-length", element_attr::QUEUE_LENGTH),
+        ("element", "queue-capacity", element_attr::QUEUE_CAPACITY),
+        ("element", "pad", element_attr::PAD),
     ];
     for (set, name, value) in attrs {
         assert_eq!(

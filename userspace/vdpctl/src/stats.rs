@@ -5,7 +5,7 @@ use crate::netlink::{VdpMessage, VdpSocket};
 use anyhow::{bail, Result};
 use clap::Args;
 use netlink_packet_core::{Nla, NLA_TYPE_MASK};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -23,6 +23,9 @@ pub struct StatsArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+    /// Print each element's packet counters (in, out, drops, queue) in a table under its tenant.
+    #[arg(short = 's', long = "stats")]
+    stats: bool,
 }
 
 #[derive(Args)]
@@ -97,12 +100,57 @@ pub struct GraphStats {
     pub elements: Vec<ElementStats>,
 }
 
-#[derive(Debug, Default, Serialize, PartialEq)]
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct ElementStats {
     pub name: String,
     pub class: String,
     /// The root context owns it (the coordinator added it): the tenant may read, not write.
     pub root: bool,
+    /// Packets that entered the element (pushed into an input, or returned to its pull).
+    #[serde(default)]
+    pub packets_in: u64,
+    /// Packets it passed on (pushed out of an output, or returned to a pull on one).
+    #[serde(default)]
+    pub packets_out: u64,
+    /// Packets it discarded, and pushes of its that could not be delivered.
+    #[serde(default)]
+    pub drops: u64,
+    /// For an element that holds packets (Queue): what it holds now and can hold.
+    #[serde(default)]
+    pub queue: Option<QueueStats>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct QueueStats {
+    pub length: u64,
+    pub capacity: u64,
+}
+
+/// The `-s` table of a tenant's elements: name, class, in, out, drops, queue (`length/capacity`,
+/// `-` for an element that holds no packets), indented under the tenant's lines.
+pub fn element_table(elements: &[ElementStats]) -> String {
+    use std::fmt::Write as _;
+    let queue = |e: &ElementStats| e.queue.map_or("-".to_string(), |q| format!("{}/{}", q.length, q.capacity));
+    let name_width = elements.iter().map(|e| e.name.len()).chain([4]).max().unwrap_or(4);
+    let class_width = elements.iter().map(|e| e.class.len()).chain([5]).max().unwrap_or(5);
+    let number = |f: fn(&ElementStats) -> u64, title: usize| elements.iter().map(|e| f(e).to_string().len()).chain([title]).max().unwrap_or(title);
+    let (in_w, out_w, drops_w) = (number(|e| e.packets_in, 2), number(|e| e.packets_out, 3), number(|e| e.drops, 5));
+    let mut out = String::new();
+    let _ = writeln!(out, "    {:name_width$}  {:class_width$}  {:>in_w$}  {:>out_w$}  {:>drops_w$}  queue", "name", "class", "in", "out", "drops");
+    for e in elements {
+        let _ = writeln!(
+            out,
+            "    {:name_width$}  {:class_width$}  {:>in_w$}  {:>out_w$}  {:>drops_w$}  {}{}",
+            e.name,
+            e.class,
+            e.packets_in,
+            e.packets_out,
+            e.drops,
+            queue(e),
+            root_mark(e.root)
+        );
+    }
+    out
 }
 
 /// How `show` and `stats` mark an element the root context owns.
@@ -154,6 +202,11 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
                             element_attr::NAME => element.name = string_value(&inner)?,
                             element_attr::CLASS => element.class = string_value(&inner)?,
                             element_attr::ROOT => element.root = true,
+                            element_attr::PACKETS_IN => element.packets_in = u64_value(&inner)?,
+                            element_attr::PACKETS_OUT => element.packets_out = u64_value(&inner)?,
+                            element_attr::DROPS => element.drops = u64_value(&inner)?,
+                            element_attr::QUEUE_LENGTH => element.queue.get_or_insert_with(QueueStats::default).length = u64_value(&inner)?,
+                            element_attr::QUEUE_CAPACITY => element.queue.get_or_insert_with(QueueStats::default).capacity = u64_value(&inner)?,
                             _ => {}
                         }
                     }
@@ -189,14 +242,14 @@ pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
     use crate::coord::{client, protocol};
     let via_coordinator = args.socket.is_some() || std::env::var_os("VDP_SOCKET").is_some_and(|v| !v.is_empty());
     if via_coordinator {
-        return client::run_stats(args.socket.as_deref(), args.tenant.clone(), args.json);
+        return client::run_stats(args.socket.as_deref(), args.tenant.clone(), args.json, args.stats);
     }
     let mut socket = match VdpSocket::connect() {
         Ok(socket) => socket,
         // Inside a container the family is invisible (root namespace only): the coordinator
         // answers for the caller's own tenant instead.
         Err(crate::netlink::NlError::FamilyNotFound) if std::path::Path::new(protocol::DEFAULT_SOCKET).exists() => {
-            return client::run_stats(None, args.tenant.clone(), args.json);
+            return client::run_stats(None, args.tenant.clone(), args.json, args.stats);
         }
         Err(e) => return Err(e.into()),
     };
@@ -232,6 +285,10 @@ pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
             None => println!("  no graph"),
             Some(g) => {
                 println!("  graph: {} elements, {} tasks, depth drops {}", g.element_count, g.task_count, g.depth_drops);
+                if args.stats {
+                    print!("{}", element_table(&g.elements));
+                    continue;
+                }
                 let width = g.elements.iter().map(|e| e.name.len()).max().unwrap_or(0);
                 for e in &g.elements {
                     println!("    {:width$}  {}{}", e.name, e.class, root_mark(e.root));
@@ -402,9 +459,68 @@ mod tests {
         assert_eq!(tenants[0].wakeups, 7);
         assert_eq!(tenants[0].task_runs, 900);
         assert_eq!(graph.elements.len(), 2);
-        assert_eq!(graph.elements[1], ElementStats { name: "red/c".into(), class: "Counter".into(), root: false });
+        assert_eq!(graph.elements[1], ElementStats { name: "red/c".into(), class: "Counter".into(), ..Default::default() });
         assert_eq!(tenants[1].name, "blue");
         assert!(tenants[1].graph.is_none());
+    }
+
+    fn u64_attr(kind: u16, value: u64) -> Attr {
+        Attr::new(kind, value.to_ne_bytes().to_vec())
+    }
+
+    #[test]
+    fn element_counters_are_decoded_and_tabled() {
+        let mut message = header(1);
+        message.push(nest(
+            attr::ELEMENT_STATS,
+            &[
+                string_attr(element_attr::NAME, "red/q"),
+                string_attr(element_attr::CLASS, "Queue"),
+                u64_attr(element_attr::PACKETS_IN, 1000),
+                u64_attr(element_attr::PACKETS_OUT, 990),
+                u64_attr(element_attr::DROPS, 3),
+                u64_attr(element_attr::QUEUE_LENGTH, 7),
+                u64_attr(element_attr::QUEUE_CAPACITY, 64),
+            ],
+        ));
+        message.push(nest(
+            attr::ELEMENT_STATS,
+            &[
+                string_attr(element_attr::NAME, "red/shaper"),
+                string_attr(element_attr::CLASS, "BandwidthShaper"),
+                Attr::new(element_attr::ROOT, Vec::new()),
+                u64_attr(element_attr::PACKETS_IN, u64::MAX),
+                u64_attr(element_attr::PACKETS_OUT, 5),
+                u64_attr(element_attr::DROPS, 0),
+            ],
+        ));
+        let tenants = decode_stats(&[VdpMessage { cmd: cmd::STATS, attrs: message }]).expect("decode");
+        let elements = &tenants[0].graph.as_ref().expect("graph").elements;
+        let queue = ElementStats {
+            name: "red/q".into(),
+            class: "Queue".into(),
+            root: false,
+            packets_in: 1000,
+            packets_out: 990,
+            drops: 3,
+            queue: Some(QueueStats { length: 7, capacity: 64 }),
+        };
+        assert_eq!(elements[0], queue);
+        assert_eq!((elements[1].packets_in, elements[1].queue, elements[1].root), (u64::MAX, None, true));
+        let json = serde_json::to_value(elements).expect("json");
+        assert_eq!(json[0]["queue"], serde_json::json!({"length": 7, "capacity": 64}));
+        assert_eq!(json[1]["packets_in"], serde_json::json!(u64::MAX));
+        // What the coordinator forwards reads back the same.
+        let back: Vec<ElementStats> = serde_json::from_value(json).expect("back");
+        assert_eq!(&back, elements);
+        let table = element_table(elements);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 3, "{table}");
+        let words = |line: &str| line.split_whitespace().map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(words(lines[0]), ["name", "class", "in", "out", "drops", "queue"]);
+        assert_eq!(words(lines[1]), ["red/q", "Queue", "1000", "990", "3", "7/64"]);
+        assert_eq!(words(lines[2])[..6], ["red/shaper", "BandwidthShaper", "18446744073709551615", "5", "0", "-"]);
+        assert!(lines[2].contains("[root"), "{table}");
     }
 
     #[test]

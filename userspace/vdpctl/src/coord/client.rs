@@ -448,12 +448,13 @@ pub fn run_write(args: &WriteArgs) -> Result<ExitCode> {
 }
 
 /// `vdpctl stats` through the coordinator: the caller's own tenant.
-pub fn run_stats(socket: Option<&Path>, tenant: Option<String>, json: bool) -> Result<ExitCode> {
+pub fn run_stats(socket: Option<&Path>, tenant: Option<String>, json: bool, table: bool) -> Result<ExitCode> {
     let conn = Connection { socket: socket.map(Path::to_path_buf), tenant, json };
-    run(&conn, Op::Stats, |r| print!("{}", render_stats(r)))
+    run(&conn, Op::Stats, |r| print!("{}", render_stats(r, table)))
 }
 
-fn render_stats(r: &serde_json::Value) -> String {
+/// `table`: the elements as `vdpctl stats -s` prints them, with their counters.
+fn render_stats(r: &serde_json::Value, table: bool) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(
@@ -472,6 +473,15 @@ fn render_stats(r: &serde_json::Value) -> String {
         }
         Some(g) => {
             let _ = writeln!(out, "  graph: {} elements, {} tasks, depth drops {}", g["element_count"], g["task_count"], g["depth_drops"]);
+            if table {
+                match serde_json::from_value::<Vec<crate::stats::ElementStats>>(g["elements"].clone()) {
+                    Ok(elements) => out.push_str(&crate::stats::element_table(&elements)),
+                    Err(e) => {
+                        let _ = writeln!(out, "  (the coordinator's element list does not read: {e})");
+                    }
+                }
+                return out;
+            }
             for e in g["elements"].as_array().into_iter().flatten() {
                 let root = crate::stats::root_mark(e["root"].as_bool() == Some(true));
                 let _ = writeln!(out, "    {:20} {}{root}", e["name"].as_str().unwrap_or("?"), e["class"].as_str().unwrap_or("?"));
@@ -518,7 +528,7 @@ mod tests {
         assert!(text.contains("  | a -> b;"), "{text}");
         let stats = serde_json::json!({"id": 2, "name": "blue", "thread_pids": [7, 8], "tasks_per_yield": 128,
             "wakeups": 3, "task_runs": 9, "graph": null});
-        assert_eq!(render_stats(&stats), "tenant 2 blue: threads 7 8, tasks_per_yield 128, wakeups 3, task runs 9\n  no graph\n");
+        assert_eq!(render_stats(&stats, false), "tenant 2 blue: threads 7 8, tasks_per_yield 128, wakeups 3, task runs 9\n  no graph\n");
     }
 
     #[test]
