@@ -51,7 +51,7 @@ enum Command {
     /// Per-tenant scheduling parameters in the module (root only).
     #[command(subcommand)]
     Sched(tenant::SchedCommand),
-    /// Install, remove and read tenants' compiled graphs in the module (root only).
+    /// Set (install), delete and show tenants' compiled graphs in the module (root only).
     #[command(subcommand)]
     Graph(graph::GraphCommand),
     /// Read and write element handlers in the module (root only).

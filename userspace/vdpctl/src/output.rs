@@ -9,16 +9,19 @@ use serde::Serialize;
 
 #[derive(Args, Clone, Copy, Debug, Default, PartialEq)]
 pub struct Output {
-    /// Print JSON instead of text: compact, one answer a line, unless -p. A command whose text
-    /// is only a confirmation then prints nothing (its exit status tells), as `ip -j` does; a
-    /// command with no JSON form (daemon, run, engine, fpga, completions, man...) refuses it.
+    /// Print JSON instead of text (compact, one answer a line, unless -p)
+    ///
+    /// A command whose text is only a confirmation then prints nothing (its exit status tells),
+    /// as `ip -j` does; a command with no JSON form (daemon, run, engine, graph cycle, fpga but
+    /// fpga synth, completions, man) refuses it.
     #[arg(short = 'j', long, global = true)]
     pub json: bool,
     /// Indent the JSON of -j. Without -j it is accepted and changes nothing.
     #[arg(short = 'p', long, global = true)]
     pub pretty: bool,
-    /// Add statistics where a command has them (`stats`, `tenant show`, `show`). Elsewhere it is
-    /// accepted and changes nothing.
+    /// Add statistics where a command has them (stats, tenant show, show)
+    ///
+    /// Elsewhere it is accepted and changes nothing.
     #[arg(short = 's', long, global = true)]
     pub stats: bool,
 }

@@ -402,6 +402,34 @@ mod tests {
     }
 
     #[test]
+    fn show_s_adds_the_counters() {
+        let stats = TenantStats {
+            id: 1,
+            name: "red".into(),
+            thread_pid: 42,
+            thread_pids: vec![42],
+            tasks_per_yield: 128,
+            threads: 1,
+            wakeups: 7,
+            task_runs: 900,
+            cpu: CpuStats { quota_us: None, period_us: 100_000, ..CpuStats::default() },
+            graph: Some(crate::stats::GraphStats { element_count: 3, task_count: 1, depth_drops: 0, elements: Vec::new() }),
+            ..TenantStats::default()
+        };
+        let shown = TenantWithStats::from(stats);
+        assert_eq!(
+            format!("{}\n{}", tenant_line(&shown.tenant), counter_lines(&shown.stats)),
+            "tenant 1 (red): thread pid 42, tasks per yield 128, threads 1\n  wakeups 7, task runs 900\n  \
+             cpu max max/100000 us, ran 0 ms, throttled 0 ms in 0 of 0 periods\n  graph: 3 elements, 1 tasks, depth drops 0\n"
+        );
+        // The tenant's own fields as without -s, the counters in `stats`.
+        let json = Output { json: true, ..Output::default() }.json_text(&shown).unwrap();
+        assert!(json.starts_with(r#"{"id":1,"name":"red","thread_pid":42,"thread_pids":[42],"tasks_per_yield":128,"#), "{json}");
+        assert!(json.contains(r#""stats":{"wakeups":7,"task_runs":900,"cpu":{"quota_us":null,"#), "{json}");
+        assert!(json.ends_with(r#""graph":{"element_count":3,"task_count":1,"depth_drops":0}}}"#), "{json}");
+    }
+
+    #[test]
     fn incomplete_tenant_reply_is_an_error() {
         let reply = VdpMessage {
             cmd: cmd::TENANT_GET,
