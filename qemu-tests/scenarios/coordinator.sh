@@ -110,7 +110,7 @@ out=$(vdpctl -j show -s --tenant red)
 expect_match "$out" '"file_name":"coord-red.click"'
 expect_match "$out" '"stats":\{.*"name":"red"'
 out=$(expect_fail "an id the module does not have" vdpctl show --tenant 9)
-expect_match "$out" "the module has no tenant with id 9"
+expect_match "$out" "no tenant with this id"
 out=$(expect_fail "root without --tenant" vdpctl show)
 expect_match "$out" "pass --tenant NAME"
 
