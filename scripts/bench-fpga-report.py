@@ -92,7 +92,7 @@ def measure(a):
         hw = os.path.join(work, f"hw-{size}.pcap")
         stats = os.path.join(work, f"stats-{size}.json")
         t = time.perf_counter()
-        run([a.vdpctl, "fpga", "sim", path_design, "--input", f"eth0={inp}", "--output", f"eth1={hw}", "--stream", "--stats", stats])
+        run([a.vdpctl, "fpga", "sim", path_design, "--input", f"eth0={inp}", "--output", f"eth1={hw}", "--stream", "--cycles", stats])
         sim_seconds = time.perf_counter() - t
         with open(stats) as f:
             st = json.load(f)

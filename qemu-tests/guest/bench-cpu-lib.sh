@@ -13,7 +13,7 @@ add_tenant() {
   vdpctl compile --system /tmp/sys.toml "$1=/vdp/configs/$3" -o /tmp/g.vdpg >/dev/null || fail "compile $3 for $1"
   vdpctl graph install --tenant "$2" /tmp/g.vdpg >/dev/null || fail "install for $1"
 }
-pid_of() { vdpctl tenant show --id "$1" --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p'; }
+pid_of() { vdpctl tenant show --id "$1" -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p'; }
 usage() { sed -n 's/^usage_usec //p' "/sys/fs/cgroup/$1/cpu.stat"; }
 # Packets all tenants' sources sent so far: each busy run of a BURST 4 source sends 4.
-all_packets() { vdpctl stats --json | sed -n 's/.*"task_runs": \([0-9]*\).*/\1/p' | awk '{ s += $1 } END { printf "%d\n", s * 4 }'; }
+all_packets() { vdpctl stats -j -p | sed -n 's/.*"task_runs": \([0-9]*\).*/\1/p' | awk '{ s += $1 } END { printf "%d\n", s * 4 }'; }

@@ -41,7 +41,7 @@ grep -q 'Paint(7)' /tmp/kernel-paint.click || fail "could not write the kernel-p
 
 cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
 proc_ticks() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0; }
-wakeups() { vdpctl stats --tenant 2 --json | sed -n 's/.*"wakeups": \([0-9]*\).*/\1/p'; }
+wakeups() { vdpctl stats --tenant 2 -j -p | sed -n 's/.*"wakeups": \([0-9]*\).*/\1/p'; }
 # isqrt N: the integer square root (busybox awk has no sqrt).
 isqrt() {
   local n=$1 x=$1 y
@@ -92,7 +92,7 @@ measure() {
   wanted "$1" || return 0
   in_ns blue-a ping -c 2 -w 20 10.2.0.2 >/dev/null || fail "$1: blue does not forward"
   local thread engine rate=2000
-  thread=$(vdpctl tenant show --id 2 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+  thread=$(vdpctl tenant show --id 2 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
   engine=""
   [ ! -f "$DIR/blue.pid" ] || engine=$(cat "$DIR/blue.pid")
   [ "$1" = kernel ] || [ "$1" = kernel-paint ] || [ -n "$engine" ] || fail "$1: blue has no engine"

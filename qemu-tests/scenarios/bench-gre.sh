@@ -32,7 +32,7 @@ echo 1 > /proc/sys/net/ipv4/ip_forward
 
 # busy, softirq and total CPU ticks over all CPUs, and the CPU ticks of blue's tenant thread.
 cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
-thread_pid=$(vdpctl tenant show --id 2 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+thread_pid=$(vdpctl tenant show --id 2 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
 thread_ticks() { awk '{ print $14 + $15 }' "/proc/$thread_pid/stat"; }
 rx_at_b() { in_ns blue-b cat /sys/class/net/t-blue-b/statistics/rx_packets; }
 

@@ -105,7 +105,7 @@ step "the region is charged to the tenant's memory cgroup, and held to its memor
 echo +memory > /sys/fs/cgroup/cgroup.subtree_control
 mkdir -p /sys/fs/cgroup/chanmem
 echo $((16 << 20)) > /sys/fs/cgroup/chanmem/memory.max
-blue_pid=$(vdpctl tenant show --id 2 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+blue_pid=$(vdpctl tenant show --id 2 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
 [ -n "$blue_pid" ] || fail "no thread pid for blue"
 echo "$blue_pid" > /sys/fs/cgroup/chanmem/cgroup.procs || fail "moving blue's thread into /chanmem"
 vdpctl channel-test charge --tenant 2 --rings 2 --slots 256 --cgroup /sys/fs/cgroup/chanmem

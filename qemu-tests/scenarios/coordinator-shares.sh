@@ -28,9 +28,9 @@ placed() { [ "$(cgroup_of "$2")" = "$1" ] || fail "thread $2 is in $(cgroup_of "
 synced
 
 step "the layout: threads in dataplane/ with the share, the tenant cgroup holds no process"
-pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+pid=$(vdpctl tenant show --id 1 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
 placed $RED/dataplane "$pid"
-placed /shares/blue/dataplane "$(vdpctl tenant show --id 2 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')"
+placed /shares/blue/dataplane "$(vdpctl tenant show --id 2 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')"
 [ "$(cat /sys/fs/cgroup$RED/dataplane/cpu.max)" = "20000 100000" ] || fail "red's dataplane cpu.max is $(cat /sys/fs/cgroup$RED/dataplane/cpu.max)"
 [ "$(cat /sys/fs/cgroup/shares/blue/dataplane/cpu.max)" = "30000 100000" ] || fail "blue's dataplane cpu.max is $(cat /sys/fs/cgroup/shares/blue/dataplane/cpu.max)"
 [ "$(cat /sys/fs/cgroup$RED/dataplane/memory.max)" = "8388608" ] || fail "red's dataplane memory.max is $(cat /sys/fs/cgroup$RED/dataplane/memory.max)"

@@ -32,7 +32,7 @@ done
 
 step "red's cgroup is billed while red forwards"
 usage() { sed -n 's/usage_usec //p' /sys/fs/cgroup/vdp/$1/cpu.stat; }
-pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+pid=$(vdpctl tenant show --id 1 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
 [ "$(cgroup_of "$pid")" = /vdp/red/dataplane ] || fail "red's thread is in $(cgroup_of "$pid")"
 before=$(usage red)
 thread_before=$(awk '{ print $14 + $15 }' /proc/$pid/stat)

@@ -16,7 +16,7 @@ out=$(vdpctl stats); echo "$out"
 expect_match "$out" "tenant 1 red"
 expect_match "$out" "tenant 2 blue"
 for id in 1 2; do
-  pid=$(vdpctl tenant show --id $id --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+  pid=$(vdpctl tenant show --id $id -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
   want=$RED/dataplane; [ $id = 2 ] && want=$BLUE/dataplane
   [ "$(cgroup_of "$pid")" = "$want" ] || fail "tenant $id's thread $pid is in $(cgroup_of "$pid"), want $want"
 done
@@ -99,6 +99,18 @@ out=$(expect_fail "nobody in the root netns" su nobody -s /bin/sh -c "vdpctl sho
 expect_match "$out" "is not uid 0"
 out=$(vdpctl show --tenant red); expect_match "$out" "configuration coord-red.click"
 [ "$(vdpctl read --tenant red c.count)" -gt 0 ] || fail "the root context reads red's counter"
+# A tenant named by its id: the module's tenant 1 is red.
+[ "$(vdpctl read --tenant 1 c.count)" -gt 0 ] || fail "the root context reads tenant 1's counter"
+out=$(vdpctl show --tenant 1 -s); echo "$out" | tail -4
+expect_match "$out" "configuration coord-red.click"
+expect_match "$out" "^statistics:$"
+expect_match "$out" "^  tenant 1 red: threads [0-9]+, tasks_per_yield [a-z0-9]+, wakeups [0-9]+, task runs [0-9]+$"
+out=$(vdpctl -j show -s --tenant red)
+[ "$(echo "$out" | wc -l)" = 1 ] || fail "show -j -s is not one line"
+expect_match "$out" '"file_name":"coord-red.click"'
+expect_match "$out" '"stats":\{.*"name":"red"'
+out=$(expect_fail "an id the module does not have" vdpctl show --tenant 9)
+expect_match "$out" "the module has no tenant with id 9"
 out=$(expect_fail "root without --tenant" vdpctl show)
 expect_match "$out" "pass --tenant NAME"
 
@@ -156,7 +168,7 @@ done
 for p in $writers; do wait "$p" || fail "a concurrent install failed"; done
 for t in "red 1" "blue 2"; do
   set -- $t
-  file=$(vdpctl show --tenant "$1" --json | sed -n 's/.*"file_name": "\([^"]*\)".*/\1/p' | head -n1)
+  file=$(vdpctl show --tenant "$1" -j -p | sed -n 's/.*"file_name": "\([^"]*\)".*/\1/p' | head -n1)
   vdpctl compile --system $SYSTEM "$1=/vdp/configs/$file" -o "/tmp/$1-saved.vdpg" >/dev/null
   vdpctl graph get --tenant "$2" -o "/tmp/$1-running.vdpg" >/dev/null
   cmp "/tmp/$1-saved.vdpg" "/tmp/$1-running.vdpg" || fail "tenant $1 runs something other than its saved $file"

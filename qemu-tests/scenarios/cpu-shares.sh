@@ -5,7 +5,7 @@
 . /vdp/lib.sh
 load_vdp
 vdpctl tenant add red --id 1 >/dev/null
-red_pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+red_pid=$(vdpctl tenant show --id 1 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
 mkdir /sys/fs/cgroup/red
 echo "$red_pid" > /sys/fs/cgroup/red/cgroup.procs
 

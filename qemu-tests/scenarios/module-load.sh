@@ -19,12 +19,15 @@ echo "$out"
 expect_match "$out" "^vdp module version [0-9]+\.[0-9]+\.[0-9]+"
 expect_match "$out" "tenants: 0"
 
-step "vdpctl info --json"
-json=$(vdpctl info --json) || fail "vdpctl info --json: $json"
+step "vdpctl info -j -p"
+json=$(vdpctl info -j -p) || fail "vdpctl info -j -p: $json"
 echo "$json"
 expect_match "$json" '"version": "[0-9]+\.[0-9]+\.[0-9]+"'
 expect_match "$json" '"tenants": 0'
 expect_match "$json" '"classes": \['
+json=$(vdpctl -j info) || fail "vdpctl -j info: $json"
+[ "$(echo "$json" | wc -l)" = 1 ] || fail "-j without -p is not one line"
+expect_match "$json" '^\{"version":"[0-9]+\.[0-9]+\.[0-9]+","tenants":0,"classes":\['
 
 step "unload"
 unload_vdp

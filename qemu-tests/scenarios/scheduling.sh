@@ -30,7 +30,7 @@ measure() {
 }
 
 step "RatedSource(RATE 1000): the rate holds while its thread sleeps between tokens"
-red_pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+red_pid=$(vdpctl tenant show --id 1 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
 [ -n "$red_pid" ] || fail "no thread pid for red"
 hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
 compile_for red rated-1000.click /tmp/rated.vdpg

@@ -71,7 +71,7 @@ expect_match "$out" "red/src +InfiniteSource"
 expect_match "$out" "tenant 2 blue: .*"
 expect_match "$out" "  no graph"
 pid=$(vdpctl tenant show --id 1 | sed -n 's/.*thread \([0-9]*\).*/\1/p' | head -n1)
-out=$(vdpctl stats --tenant 1 --json)
+out=$(vdpctl stats --tenant 1 -j -p)
 expect_match "$out" "\"thread_pid\": $pid"
 expect_match "$out" '"class": "Counter"'
 echo "$out" | grep -q '"name": "blue"' && fail "--tenant 1 showed blue"
@@ -79,7 +79,7 @@ out=$(su nobody -s /bin/sh -c "vdpctl stats") || fail "STATS needs no privilege:
 expect_match "$out" "tenant 1 red"
 out=$(expect_fail "unknown tenant" vdpctl stats --tenant 9)
 expect_match "$out" "no tenant with this id"
-runs=$(vdpctl stats --tenant 1 --json | sed -n 's/.*"task_runs": \([0-9]*\).*/\1/p')
+runs=$(vdpctl stats --tenant 1 -j -p | sed -n 's/.*"task_runs": \([0-9]*\).*/\1/p')
 [ "$runs" -gt 0 ] || fail "task runs $runs"
 
 step "STATS: large graphs span several messages and come back whole"
@@ -97,7 +97,7 @@ for t in red blue; do
 done
 vdpctl graph install --tenant 1 /tmp/big-red.vdpg >/dev/null
 vdpctl graph install --tenant 2 /tmp/big-blue.vdpg >/dev/null
-vdpctl stats --json > /tmp/stats.json
+vdpctl stats -j -p > /tmp/stats.json
 [ "$(grep -c '"class": "Counter"' /tmp/stats.json)" = 120 ] || fail "counters in the dump: $(grep -c '"class": "Counter"' /tmp/stats.json)"
 # 62 elements in one push chain, deeper than the kernel's 32: the front end splits it once
 # (a Queue and an Unqueue), so each graph holds 64.
@@ -108,7 +108,7 @@ step "the dump ends after the highest tenant id"
 # The dump's position is the next tenant id, one past u32::MAX after tenant 4294967295; it once
 # wrapped back to that tenant and the dump never ended.
 vdpctl tenant add top --id 4294967295 >/dev/null || fail "tenant add --id 4294967295"
-timeout 30 vdpctl stats --json > /tmp/stats-top.json || fail "STATS with tenant 4294967295 did not end (exit $?)"
+timeout 30 vdpctl stats -j -p > /tmp/stats-top.json || fail "STATS with tenant 4294967295 did not end (exit $?)"
 [ "$(grep -c '"id": 4294967295' /tmp/stats-top.json)" = 1 ] || fail "tenant 4294967295 not in the dump once: $(grep -c '"id": 4294967295' /tmp/stats-top.json)"
 [ "$(grep -c '"class": "Counter"' /tmp/stats-top.json)" = 120 ] || fail "the other tenants' counters after tenant 4294967295"
 vdpctl tenant del --id 4294967295 >/dev/null || fail "tenant del --id 4294967295"

@@ -8,7 +8,7 @@ step "create two tenants"
 vdpctl tenant add red --id 1
 vdpctl tenant add blue --id 2
 out=$(vdpctl info); expect_match "$out" "tenants: 2"
-red_pid=$(vdpctl tenant show --id 1 --json | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+red_pid=$(vdpctl tenant show --id 1 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
 [ -n "$red_pid" ] || fail "no thread pid for red"
 [ "$(cat /proc/$red_pid/comm)" = "vdp-red" ] || fail "thread $red_pid is named $(cat /proc/$red_pid/comm)"
 
@@ -28,6 +28,22 @@ vdpctl sched set --tenant 1 --tasks-per-yield 16
 vdpctl sched get --tenant 1 | grep -q "tasks per yield 16" || fail "tasks per yield not applied"
 out=$(expect_fail "tasks per yield 0" vdpctl debug raw --cmd 5 --attr 4:01000000 --attr 7:00000000)
 expect_match "$out" "integer out of range"
+
+step "the command line: tenants by name or id, iproute2 verbs, -j -p -s"
+out=$(vdpctl tenant show red); expect_match "$out" "^tenant 1 \(red\): thread pid $red_pid, tasks per yield 16"
+out=$(vdpctl tenant list); expect_match "$out" "^tenant 1 \(red\)"; expect_match "$out" "tenant 2 \(blue\)"
+out=$(vdpctl -j tenant show blue)
+[ "$(echo "$out" | wc -l)" = 1 ] || fail "-j without -p is not one line: $out"
+expect_match "$out" '^\{"id":2,"name":"blue","thread_pid":[0-9]+,'
+out=$(vdpctl tenant show --id red -s)
+expect_match "$out" "^  wakeups [0-9]+, task runs [0-9]+$"; expect_match "$out" "^  cpu max "; expect_match "$out" "^  no graph$"
+out=$(vdpctl tenant show 1 -j -s); expect_match "$out" '^\{"id":1,"name":"red",.*"stats":\{"wakeups":[0-9]+,"task_runs":[0-9]+,"cpu":'
+vdpctl sched show --tenant red | grep -q "tasks per yield 16" || fail "sched show by name"
+out=$(vdpctl sched set --tenant red --tasks-per-yield 16 -j -p); expect_match "$out" '^  "tasks_per_yield": 16,$'
+out=$(expect_fail "unknown name" vdpctl sched set --tenant green --threads 1)
+expect_match "$out" "the module has no tenant named .green. \(its tenants: red, blue\)"
+out=$(expect_fail "-j on a command without JSON" vdpctl -j graph cycle --tenant red /nonexistent)
+expect_match "$out" "has no JSON output"
 
 step "refusals"
 out=$(expect_fail "duplicate id" vdpctl tenant add green --id 1)
@@ -55,7 +71,8 @@ out=$(expect_fail "unprivileged SCHED_SET" su nobody -s /bin/sh -c "vdpctl sched
 expect_match "$out" "Operation not permitted"
 
 step "delete one tenant, unload with the other still present"
-vdpctl tenant del --id 2
+out=$(vdpctl -j tenant del blue) || fail "tenant del blue"
+[ -z "$out" ] || fail "a confirmation under -j prints nothing, not: $out"
 out=$(vdpctl info); expect_match "$out" "tenants: 1"
 [ -d /proc/$red_pid ] || fail "red's thread vanished"
 echo "$red_pid" > /sys/fs/cgroup/cgroup.procs

@@ -23,9 +23,12 @@ use vdp_engine::container::mapping::Mapping;
 pub enum ChannelTestCommand {
     /// Compile a merged configuration (TENANT/NAME elements, coordinator classes allowed).
     Compile {
+        /// The system config (TOML).
         #[arg(long)]
         system: PathBuf,
+        /// The merged configuration.
         config: PathBuf,
+        /// Where to write the compiled graph.
         #[arg(long, short)]
         output: PathBuf,
     },
@@ -33,6 +36,7 @@ pub enum ChannelTestCommand {
     Down {
         #[command(flatten)]
         ring: RingArgs,
+        /// How many packets to take.
         #[arg(long)]
         count: u32,
         /// The bytes every packet must hold.
@@ -49,6 +53,7 @@ pub enum ChannelTestCommand {
     Hold {
         #[command(flatten)]
         ring: RingArgs,
+        /// A command run once the channel is bound.
         #[arg(last = true)]
         then: Vec<String>,
     },
@@ -57,8 +62,10 @@ pub enum ChannelTestCommand {
     Up {
         #[command(flatten)]
         ring: RingArgs,
+        /// How many packets to send.
         #[arg(long)]
         count: u32,
+        /// Each packet's size in bytes.
         #[arg(long, default_value_t = 100)]
         size: usize,
     },
@@ -67,11 +74,13 @@ pub enum ChannelTestCommand {
     Hostile {
         #[command(flatten)]
         bind: BindArgs,
+        /// A command run while the down ring is corrupt.
         #[arg(last = true)]
         then: Vec<String>,
     },
     /// Every refusal the device owes: bad binds, mappings, ioctls, and a bind without privilege.
     Refuse {
+        /// The tenant's id.
         #[arg(long)]
         tenant: u32,
     },
@@ -86,6 +95,7 @@ pub enum ChannelTestCommand {
     Charge {
         #[command(flatten)]
         bind: BindArgs,
+        /// The tenant's memory cgroup directory.
         #[arg(long)]
         cgroup: PathBuf,
     },
@@ -94,6 +104,7 @@ pub enum ChannelTestCommand {
     WaitHup {
         #[command(flatten)]
         bind: BindArgs,
+        /// Seconds to wait for EPOLLHUP.
         #[arg(long, default_value_t = 60)]
         timeout: u64,
     },
@@ -104,16 +115,20 @@ pub enum ChannelTestCommand {
 pub struct RingArgs {
     #[command(flatten)]
     bind: BindArgs,
+    /// The ring's index.
     #[arg(long, default_value_t = 0)]
     ring: u32,
 }
 
 #[derive(Args, Clone, Copy)]
 pub struct BindArgs {
+    /// The tenant's id.
     #[arg(long)]
     tenant: u32,
+    /// Rings in each direction.
     #[arg(long, default_value_t = 1)]
     rings: u32,
+    /// Slots of each ring.
     #[arg(long, default_value_t = 64)]
     slots: u32,
 }

@@ -2,6 +2,8 @@
 //! virtual devices (GRE tunnels), and bringing the module in line with a system config.
 
 use crate::netlink::{attr_value, parse_attrs, string_attr, string_value, u32_attr, u32_value, u64_value, Attr, NlError, VdpSocket};
+use crate::output::Output;
+use crate::tenant_ref::{parse_tenant_ref, resolve, TenantRef};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use netlink_packet_core::{Nla, NLA_TYPE_MASK};
@@ -17,19 +19,27 @@ use vdp_core::uapi::{self, attr, cmd, counter_attr, device_attr};
 pub enum PortCommand {
     /// Hook vdp onto a physical device: GRE packets of configured tunnels are claimed from then
     /// on, everything else still reaches the host.
-    Attach { ifname: String },
-    /// Let go of a physical device; its tunnels stay configured.
-    Detach { ifname: String },
-    /// Show the physical devices vdp knows, with their drop counters.
-    List {
-        #[arg(long)]
-        json: bool,
+    #[command(visible_alias = "attach")]
+    Add {
+        /// The physical device (e.g. eth0).
+        ifname: String,
     },
+    /// Let go of a physical device; its tunnels stay configured.
+    #[command(visible_alias = "detach")]
+    Del {
+        /// The physical device.
+        ifname: String,
+    },
+    /// Show the physical devices vdp knows, with their drop counters.
+    #[command(visible_alias = "list")]
+    Show,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 pub enum CarriesArg {
+    /// The tunnel carries IPv4 packets (GRE protocol 0x0800).
     Ip,
+    /// The tunnel carries Ethernet frames (transparent Ethernet bridging, 0x6558).
     Ethernet,
 }
 
@@ -39,35 +49,43 @@ pub enum VdevCommand {
     Add(VdevAddArgs),
     /// Delete a tenant's virtual device (refused while its graph uses it).
     Del {
-        #[arg(long)]
-        tenant: u32,
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
+        /// The device's name in the tenant's configuration.
         name: String,
     },
     /// Show a tenant's virtual devices and their counters.
+    #[command(visible_alias = "list")]
     Show {
-        #[arg(long)]
-        tenant: u32,
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
+        /// Only this device [default: all of the tenant's].
         name: Option<String>,
-        #[arg(long)]
-        json: bool,
     },
 }
 
 #[derive(Args)]
 pub struct VdevAddArgs {
-    #[arg(long)]
-    tenant: u32,
+    /// The tenant: its id or its name.
+    #[arg(long, value_parser = parse_tenant_ref)]
+    tenant: TenantRef,
     /// The name the tenant's configuration uses, e.g. eth1.
     name: String,
     /// The physical device the tunnel runs over.
     #[arg(long)]
     port: String,
+    /// The tunnel's local IPv4 address (the outer source).
     #[arg(long)]
     local: Ipv4Addr,
+    /// The tunnel's remote IPv4 address (the outer destination).
     #[arg(long)]
     remote: Ipv4Addr,
+    /// The GRE key [default: none].
     #[arg(long)]
     key: Option<u32>,
+    /// What the tunnel carries.
     #[arg(long, value_enum)]
     carries: CarriesArg,
     /// Ethernet address of the next hop towards the remote end.
@@ -76,6 +94,7 @@ pub struct VdevAddArgs {
     /// The device's own Ethernet address (derived when absent).
     #[arg(long)]
     mac: Option<String>,
+    /// The outer headers' TTL [default: 64].
     #[arg(long, value_parser = clap::value_parser!(u8).range(1..))]
     ttl: Option<u8>,
     /// Leave DF clear on outer headers.
@@ -84,6 +103,7 @@ pub struct VdevAddArgs {
     /// Send GRE checksums.
     #[arg(long)]
     checksum: bool,
+    /// The largest outer packet; larger ones are dropped and counted [default: 1500].
     #[arg(long, value_parser = clap::value_parser!(u32).range(uapi::TUNNEL_MTU_MIN as i64..=65535))]
     mtu: Option<u32>,
 }
@@ -93,6 +113,7 @@ pub enum SystemCommand {
     /// Create the config's tenants, attach its physical devices and create every tenant's
     /// virtual devices; what already exists is left as it is.
     Apply {
+        /// The system config (TOML).
         file: PathBuf,
     },
 }
@@ -238,10 +259,9 @@ fn decode_all(replies: &[crate::netlink::VdpMessage], kind: u16) -> Result<Vec<D
         .collect()
 }
 
-fn print_devices(devices: &[DeviceInfo], json: bool) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(devices)?);
-        return Ok(());
+fn print_devices(devices: &[DeviceInfo], out: &Output) -> Result<()> {
+    if out.json {
+        return out.print_json(devices);
     }
     for device in devices {
         let state = if device.attached { "attached" } else { "detached" };
@@ -270,29 +290,29 @@ fn print_devices(devices: &[DeviceInfo], json: bool) -> Result<()> {
     Ok(())
 }
 
-pub fn run_port(command: &PortCommand) -> Result<ExitCode> {
-    if let PortCommand::Attach { ifname } | PortCommand::Detach { ifname } = command {
+pub fn run_port(command: &PortCommand, out: &Output) -> Result<ExitCode> {
+    if let PortCommand::Add { ifname } | PortCommand::Del { ifname } = command {
         check_name(ifname)?;
     }
     let mut socket = VdpSocket::connect()?;
     match command {
-        PortCommand::Attach { ifname } => {
+        PortCommand::Add { ifname } => {
             socket.request(cmd::PORT_ATTACH, vec![string_attr(attr::IFNAME, ifname)])?;
-            println!("attached to {ifname}");
+            out.confirm(format_args!("attached to {ifname}"));
         }
-        PortCommand::Detach { ifname } => {
+        PortCommand::Del { ifname } => {
             socket.request(cmd::PORT_DETACH, vec![string_attr(attr::IFNAME, ifname)])?;
-            println!("detached from {ifname}");
+            out.confirm(format_args!("detached from {ifname}"));
         }
-        PortCommand::List { json } => {
+        PortCommand::Show => {
             let replies = socket.request(cmd::PORT_GET, vec![])?;
-            print_devices(&decode_all(&replies, attr::PORT)?, *json)?;
+            print_devices(&decode_all(&replies, attr::PORT)?, out)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_vdev(command: &VdevCommand) -> Result<ExitCode> {
+pub fn run_vdev(command: &VdevCommand, out: &Output) -> Result<ExitCode> {
     match command {
         VdevCommand::Add(args) => {
             check_name(&args.name)?;
@@ -305,7 +325,7 @@ pub fn run_vdev(command: &VdevCommand) -> Result<ExitCode> {
     match command {
         VdevCommand::Add(args) => {
             let spec = DeviceSpec {
-                tenant: args.tenant,
+                tenant: resolve(&mut socket, &args.tenant)?,
                 name: args.name.clone(),
                 port: args.port.clone(),
                 local: args.local,
@@ -323,19 +343,20 @@ pub fn run_vdev(command: &VdevCommand) -> Result<ExitCode> {
                 mtu: args.mtu,
             };
             let replies = socket.request(cmd::VDEV_NEW, spec.attrs()?)?;
-            print_devices(&decode_all(&replies, attr::VDEV)?, false)?;
+            print_devices(&decode_all(&replies, attr::VDEV)?, out)?;
         }
         VdevCommand::Del { tenant, name } => {
-            socket.request(cmd::VDEV_DEL, vec![u32_attr(attr::TENANT_ID, *tenant), string_attr(attr::VDEV_NAME, name)])?;
-            println!("device {name} of tenant {tenant} deleted");
+            let tenant = resolve(&mut socket, tenant)?;
+            socket.request(cmd::VDEV_DEL, vec![u32_attr(attr::TENANT_ID, tenant), string_attr(attr::VDEV_NAME, name)])?;
+            out.confirm(format_args!("device {name} of tenant {tenant} deleted"));
         }
-        VdevCommand::Show { tenant, name, json } => {
-            let mut attrs = vec![u32_attr(attr::TENANT_ID, *tenant)];
+        VdevCommand::Show { tenant, name } => {
+            let mut attrs = vec![u32_attr(attr::TENANT_ID, resolve(&mut socket, tenant)?)];
             if let Some(name) = name {
                 attrs.push(string_attr(attr::VDEV_NAME, name));
             }
             let replies = socket.request(cmd::VDEV_GET, attrs)?;
-            print_devices(&decode_all(&replies, attr::VDEV)?, *json)?;
+            print_devices(&decode_all(&replies, attr::VDEV)?, out)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -434,18 +455,22 @@ fn exists(socket: &mut VdpSocket, tenant: u32, name: &str) -> Result<bool> {
     }
 }
 
-pub fn run_system(command: &SystemCommand) -> Result<ExitCode> {
+pub fn run_system(command: &SystemCommand, out: &Output) -> Result<ExitCode> {
     let SystemCommand::Apply { file } = command;
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let system = SystemConfig::parse(&text)
         .map_err(|problems| anyhow::anyhow!("{}: invalid system config:\n  {}", file.display(), problems.join("\n  ")))?;
     let mut socket = VdpSocket::connect()?;
-    let mut actions = 0;
+    let mut actions = Vec::new();
     apply_system(&mut socket, &system, |line| {
-        actions += 1;
-        println!("{line}");
+        if !out.json {
+            println!("{line}");
+        }
+        actions.push(line);
     })?;
-    if actions == 0 {
+    if out.json {
+        out.print_json(&serde_json::json!({ "file": file.display().to_string(), "actions": actions }))?;
+    } else if actions.is_empty() {
         println!("the module already matches {}", file.display());
     }
     Ok(ExitCode::SUCCESS)

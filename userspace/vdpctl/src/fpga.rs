@@ -4,6 +4,7 @@
 
 use crate::frontend::{name_and_file, read_system, system_board};
 use crate::run::reads::format as format_read;
+use crate::output::Output;
 use anyhow::{anyhow, bail, Context, Result};
 use clap::{Args, Subcommand};
 use std::path::{Path, PathBuf};
@@ -76,9 +77,6 @@ pub struct SynthArgs {
     /// Give up after this many seconds.
     #[arg(long, default_value_t = 1800)]
     pub timeout: u64,
-    /// Print the report as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -105,7 +103,7 @@ pub struct SimArgs {
     pub stream: bool,
     /// Write the cycle counts (JSON) here.
     #[arg(long)]
-    pub stats: Option<PathBuf>,
+    pub cycles: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -118,6 +116,7 @@ pub struct AccessArgs {
     /// The socket the simulation serves (`vdpctl fpga sim --serve`).
     #[arg(long)]
     pub socket: PathBuf,
+    /// The tenant the target belongs to (needed when the design has several).
     #[arg(long)]
     pub tenant: Option<String>,
 }
@@ -133,11 +132,15 @@ pub struct WriteArgs {
 
 #[derive(Args, Debug)]
 pub struct StopArgs {
+    /// The socket the simulation serves (`vdpctl fpga sim --serve`).
     #[arg(long)]
     pub socket: PathBuf,
 }
 
-pub fn run(args: &FpgaArgs) -> Result<ExitCode> {
+pub fn run(args: &FpgaArgs, out: &Output) -> Result<ExitCode> {
+    if !matches!(args.command, Some(FpgaCommand::Synth(_))) {
+        out.text_only("fpga")?;
+    }
     match &args.command {
         Some(FpgaCommand::Sim(sim)) => run_sim(sim),
         Some(FpgaCommand::Read(access)) => {
@@ -156,7 +159,7 @@ pub fn run(args: &FpgaArgs) -> Result<ExitCode> {
             handlers::write(&map, &tenant, &access.target, &write.value, &mut bus)?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(FpgaCommand::Synth(args)) => run_synth(args),
+        Some(FpgaCommand::Synth(args)) => run_synth(args, out),
         Some(FpgaCommand::Stop(stop)) => {
             sim::SocketBus::connect(&stop.socket)?.quit()?;
             Ok(ExitCode::SUCCESS)
@@ -361,9 +364,10 @@ fn run_sim(args: &SimArgs) -> Result<ExitCode> {
     if args.stream {
         sim_args.push("--stream".into());
     }
-    if let Some(stats) = &args.stats {
+    if let Some(cycles) = &args.cycles {
+        // The simulator's own option.
         sim_args.push("--stats".into());
-        sim_args.push(stats.display().to_string());
+        sim_args.push(cycles.display().to_string());
     }
     let tenant = if args.reads.is_empty() { None } else { Some(tenant_of(&map, args.tenant.as_deref())?) };
     let binary = sim::build(&args.design)?;
@@ -395,10 +399,10 @@ fn run_sim(args: &SimArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn run_synth(args: &SynthArgs) -> Result<ExitCode> {
+fn run_synth(args: &SynthArgs, out: &Output) -> Result<ExitCode> {
     let report = synth::run(&args.design, std::time::Duration::from_secs(args.timeout))?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+    if out.json {
+        out.print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
     let row = |what: &str, a: &synth::Area| format!("{what:<40} {:>8} {:>8} {:>8}", a.luts, a.flip_flops, a.block_rams);

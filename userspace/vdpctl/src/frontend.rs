@@ -1,6 +1,7 @@
 //! The Click front-end commands: `check`, `flatten`, `merge`, `compile` and `classes`.
 
 use vdp_core::catalog::Catalog;
+use crate::output::Output;
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use std::path::{Path, PathBuf};
@@ -31,31 +32,27 @@ pub struct CheckArgs {
     /// stock engine's].
     #[arg(long)]
     engine: Option<PathBuf>,
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Args)]
 pub struct FlattenArgs {
     /// The configuration (`-` for standard input).
     file: String,
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Args)]
 pub struct MergeArgs {
+    /// System config (TOML): the tenants, their devices and limits.
     #[arg(long, required = true)]
     system: PathBuf,
     /// TENANT=FILE, one per tenant (FILE `-` for standard input).
     #[arg(required = true)]
     tenants: Vec<String>,
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Args)]
 pub struct CompileArgs {
+    /// System config (TOML): the tenants, their devices and limits.
     #[arg(long, required = true)]
     system: PathBuf,
     /// TENANT=FILE, one per tenant (FILE `-` for standard input).
@@ -68,8 +65,6 @@ pub struct CompileArgs {
     /// anyway, so that a test can watch the kernel refuse it.
     #[arg(long, hide = true)]
     no_depth_split: bool,
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Args)]
@@ -77,8 +72,6 @@ pub struct ClassesArgs {
     /// List the Click classes vdp leaves out on purpose, with the reasons, instead.
     #[arg(long)]
     unsupported: bool,
-    #[arg(long)]
-    json: bool,
 }
 
 fn read(path: &Path) -> Result<String> {
@@ -142,11 +135,6 @@ pub fn name_and_file(arg: &str) -> (Option<&str>, &str) {
     }
 }
 
-fn print_json(value: &serde_json::Value) -> Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
 fn diagnostics_json(sources: &Sources, diagnostics: &Diagnostics) -> serde_json::Value {
     serde_json::Value::Array(
         diagnostics
@@ -165,7 +153,7 @@ fn exit(valid: bool) -> ExitCode {
     }
 }
 
-pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
+pub fn run_check(args: &CheckArgs, out: &Output) -> Result<ExitCode> {
     let system = args.system.as_deref().map(read_system).transpose()?;
     let mut all_valid = true;
     let mut reports = Vec::new();
@@ -260,7 +248,7 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
         } else {
             None
         };
-        if args.json {
+        if out.json {
             reports.push(serde_json::json!({
                 "file": file,
                 "tenant": tenant,
@@ -294,20 +282,20 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
             print!("{}", tasks::explain(&analysis));
         }
     }
-    if args.json {
-        print_json(&serde_json::json!({ "valid": all_valid, "files": reports }))?;
+    if out.json {
+        out.print_json(&serde_json::json!({ "valid": all_valid, "files": reports }))?;
     }
     Ok(exit(all_valid))
 }
 
-pub fn run_flatten(args: &FlattenArgs) -> Result<ExitCode> {
+pub fn run_flatten(args: &FlattenArgs, out: &Output) -> Result<ExitCode> {
     let (name, text) = read_config(&args.file)?;
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
     let loaded = vdp_click::load(&mut sources, &name, &text, &mut diagnostics);
     if diagnostics.has_errors() {
-        if args.json {
-            print_json(
+        if out.json {
+            out.print_json(
                 &serde_json::json!({ "valid": false, "diagnostics": diagnostics_json(&sources, &diagnostics) }),
             )?;
         } else {
@@ -316,8 +304,8 @@ pub fn run_flatten(args: &FlattenArgs) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     eprint!("{}", sources.render_all(&diagnostics));
-    if args.json {
-        print_json(&print::to_json(&loaded.flat))?;
+    if out.json {
+        out.print_json(&print::to_json(&loaded.flat))?;
     } else {
         print!(
             "{}",
@@ -383,7 +371,7 @@ fn tenant_sources(specs: &[String]) -> Result<Vec<TenantSource>> {
 fn merge_from(
     system_path: &Path,
     specs: &[String],
-    json: bool,
+    out: &Output,
     split_deep: bool,
 ) -> Result<Option<(SystemConfig, vdp_click::Merged)>> {
     let system = read_system(system_path)?;
@@ -391,8 +379,8 @@ fn merge_from(
     let mut sources = Sources::new();
     let mut diagnostics = Diagnostics::default();
     let merged = vdp_click::merge_tenants_with(&mut sources, &system, &inputs, &mut diagnostics, split_deep);
-    if json && merged.is_none() {
-        print_json(
+    if out.json && merged.is_none() {
+        out.print_json(
             &serde_json::json!({ "valid": false, "diagnostics": diagnostics_json(&sources, &diagnostics) }),
         )?;
     } else {
@@ -401,14 +389,14 @@ fn merge_from(
     Ok(merged.map(|m| (system, m)))
 }
 
-pub fn run_merge(args: &MergeArgs) -> Result<ExitCode> {
-    let Some((_, merged)) = merge_from(&args.system, &args.tenants, args.json, true)? else {
+pub fn run_merge(args: &MergeArgs, out: &Output) -> Result<ExitCode> {
+    let Some((_, merged)) = merge_from(&args.system, &args.tenants, out, true)? else {
         return Ok(ExitCode::FAILURE);
     };
-    if args.json {
+    if out.json {
         let mut value = print::to_json(&merged.flat);
         value["analysis"] = serde_json::to_value(&merged.analysis)?;
-        print_json(&value)?;
+        out.print_json(&value)?;
     } else {
         let header = format!(
             "merged by vdpctl from {}\n{}",
@@ -420,8 +408,8 @@ pub fn run_merge(args: &MergeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
-    let Some((system, merged)) = merge_from(&args.system, &args.tenants, args.json, !args.no_depth_split)? else {
+pub fn run_compile(args: &CompileArgs, out: &Output) -> Result<ExitCode> {
+    let Some((system, merged)) = merge_from(&args.system, &args.tenants, out, !args.no_depth_split)? else {
         return Ok(ExitCode::FAILURE);
     };
     let blob = vdp_click::compile::compile(&merged.checked, &system)
@@ -443,8 +431,8 @@ pub fn run_compile(args: &CompileArgs) -> Result<ExitCode> {
         "connections": merged.checked.connections.len(),
         "tasks": merged.analysis.tasks.len(),
     });
-    if args.json {
-        print_json(&summary)?;
+    if out.json {
+        out.print_json(&summary)?;
     } else {
         println!(
             "wrote {} ({} bytes, format {}): {} elements, {} connections, {} tasks",
@@ -492,15 +480,15 @@ pub fn compile_tenant(system: &SystemConfig, tenant: &str, file_name: &str, text
     Ok(CompiledTenant { blob, merged, warnings })
 }
 
-pub fn run_classes(args: &ClassesArgs) -> Result<ExitCode> {
+pub fn run_classes(args: &ClassesArgs, out: &Output) -> Result<ExitCode> {
     if args.unsupported {
         use vdp_click::unsupported::UNSUPPORTED;
-        if args.json {
+        if out.json {
             let value: Vec<_> = UNSUPPORTED
                 .iter()
                 .map(|u| serde_json::json!({ "name": u.class, "reason": u.reason, "why": u.reason.summary(), "detail": u.detail }))
                 .collect();
-            print_json(&serde_json::Value::Array(value))?;
+            out.print_json(&serde_json::Value::Array(value))?;
         } else {
             let mut reasons: Vec<vdp_click::unsupported::Reason> = Vec::new();
             for u in UNSUPPORTED {
@@ -520,7 +508,7 @@ pub fn run_classes(args: &ClassesArgs) -> Result<ExitCode> {
     let classes: Vec<_> = catalog::all_classes()
         .filter(|c| c.audience == catalog::Audience::Tenant)
         .collect();
-    if args.json {
+    if out.json {
         let value: Vec<_> = classes
             .iter()
             .map(|c| {
@@ -539,7 +527,7 @@ pub fn run_classes(args: &ClassesArgs) -> Result<ExitCode> {
                 })
             })
             .collect();
-        print_json(&serde_json::Value::Array(value))?;
+        out.print_json(&serde_json::Value::Array(value))?;
     } else {
         for class in classes {
             let args: Vec<&str> = class.args.iter().map(|a| a.keyword).collect();

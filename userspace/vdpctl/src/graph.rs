@@ -2,6 +2,8 @@
 //! handlers in the module directly (root only; tenants go through the coordinator).
 
 use crate::netlink::{string_attr, u32_attr, u32_value, attr_value, Attr, VdpSocket};
+use crate::output::Output;
+use crate::tenant_ref::{parse_tenant_ref, resolve, TenantRef};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use netlink_packet_core::{Nla, NLA_TYPE_MASK};
@@ -13,36 +15,41 @@ use vdp_core::uapi::{self, attr, cmd};
 #[derive(Subcommand)]
 pub enum GraphCommand {
     /// Install a compiled graph (from `vdpctl compile`) for a tenant, replacing its current one.
-    Install {
-        #[arg(long)]
-        tenant: u32,
+    #[command(visible_alias = "install")]
+    Set {
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
         /// The compiled graph file.
         file: PathBuf,
-        #[arg(long)]
-        json: bool,
     },
     /// Remove a tenant's graph.
-    Remove {
-        #[arg(long)]
-        tenant: u32,
+    #[command(visible_alias = "remove")]
+    Del {
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
     },
     /// Install and remove a graph COUNT times over one socket, as a leak and lifetime test.
     Cycle {
-        #[arg(long)]
-        tenant: u32,
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
         /// The compiled graph file.
         file: PathBuf,
+        /// How many install/remove cycles.
         #[arg(long, default_value_t = 1000)]
         count: u32,
     },
     /// Show a tenant's installed graph, or save its compiled form with --output.
-    Get {
-        #[arg(long)]
-        tenant: u32,
+    #[command(visible_alias = "get")]
+    Show {
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
+        /// Write the installed compiled graph to this file too.
         #[arg(long, short)]
         output: Option<PathBuf>,
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -50,16 +57,22 @@ pub enum GraphCommand {
 pub enum HandlerCommand {
     /// Read ELEMENT.HANDLER, with a PARAMETER for handlers that take one (`rt.lookup 10.0.0.1`).
     Read {
-        #[arg(long)]
-        tenant: u32,
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
+        /// ELEMENT.HANDLER, the element named with its tenant's prefix (`red/c.count`).
         target: String,
+        /// The handler's parameter, for handlers that take one.
         parameter: Option<String>,
     },
     /// Write ELEMENT.HANDLER, with an optional VALUE, or the lines of a file.
     Write {
-        #[arg(long)]
-        tenant: u32,
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
+        /// ELEMENT.HANDLER, the element named with its tenant's prefix (`red/rt.add`).
         target: String,
+        /// The value to write (none for handlers that take none).
         #[arg(allow_hyphen_values = true, conflicts_with = "file")]
         value: Option<String>,
         /// Write the file's lines instead of VALUE, as few writes as fit the value limit, each
@@ -96,9 +109,9 @@ pub fn decode_graph(attrs: &[Attr]) -> Result<GraphInfo> {
     Ok(info)
 }
 
-fn print_graph(info: &GraphInfo, json: bool) -> Result<()> {
-    if json {
-        println!("{}", serde_json::to_string_pretty(info)?);
+fn print_graph(info: &GraphInfo, out: &Output) -> Result<()> {
+    if out.json {
+        out.print_json(info)?;
     } else {
         println!("tenant {}: {} elements, {} tasks", info.tenant, info.elements, info.tasks);
     }
@@ -139,49 +152,58 @@ fn read_graph_file(file: &std::path::Path) -> Result<Vec<u8>> {
     Ok(blob)
 }
 
-pub fn run_graph(command: &GraphCommand) -> Result<ExitCode> {
+pub fn run_graph(command: &GraphCommand, out: &Output) -> Result<ExitCode> {
+    if let GraphCommand::Cycle { .. } = command {
+        out.text_only("graph cycle")?;
+    }
     match command {
-        GraphCommand::Install { tenant, file, json } => {
+        GraphCommand::Set { tenant, file } => {
             let blob = read_graph_file(file)?;
             let mut socket = VdpSocket::connect()?;
+            let tenant = resolve(&mut socket, tenant)?;
             let replies = socket.request(
                 cmd::GRAPH_INSTALL,
-                vec![u32_attr(attr::TENANT_ID, *tenant), Attr::new(attr::GRAPH, blob)],
+                vec![u32_attr(attr::TENANT_ID, tenant), Attr::new(attr::GRAPH, blob)],
             )?;
             let reply = replies.first().context("the kernel sent no reply")?;
-            print_graph(&decode_graph(&reply.attrs)?, *json)?;
+            print_graph(&decode_graph(&reply.attrs)?, out)?;
         }
         GraphCommand::Cycle { tenant, file, count } => {
             let blob = read_graph_file(file)?;
             let mut socket = VdpSocket::connect()?;
+            let tenant = resolve(&mut socket, tenant)?;
             let started = std::time::Instant::now();
             for cycle in 0..*count {
                 socket
-                    .request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, *tenant), Attr::new(attr::GRAPH, blob.clone())])
+                    .request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, tenant), Attr::new(attr::GRAPH, blob.clone())])
                     .with_context(|| format!("install {cycle}"))?;
                 socket
-                    .request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, *tenant)])
+                    .request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, tenant)])
                     .with_context(|| format!("remove {cycle}"))?;
             }
             println!("{count} install/remove cycles in {:.2} s", started.elapsed().as_secs_f64());
         }
-        GraphCommand::Remove { tenant } => {
-            VdpSocket::connect()?.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, *tenant)])?;
-            println!("graph of tenant {tenant} removed");
+        GraphCommand::Del { tenant } => {
+            let mut socket = VdpSocket::connect()?;
+            let tenant = resolve(&mut socket, tenant)?;
+            socket.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, tenant)])?;
+            out.confirm(format_args!("graph of tenant {tenant} removed"));
         }
-        GraphCommand::Get { tenant, output, json } => {
-            let replies = VdpSocket::connect()?.request(cmd::GRAPH_GET, vec![u32_attr(attr::TENANT_ID, *tenant)])?;
+        GraphCommand::Show { tenant, output } => {
+            let mut socket = VdpSocket::connect()?;
+            let tenant = resolve(&mut socket, tenant)?;
+            let replies = socket.request(cmd::GRAPH_GET, vec![u32_attr(attr::TENANT_ID, tenant)])?;
             let info = decode_graph(&replies.first().context("the kernel sent no reply")?.attrs)?;
             if let Some(path) = output {
                 std::fs::write(path, &info.blob).with_context(|| format!("cannot write {}", path.display()))?;
             }
-            print_graph(&info, *json)?;
+            print_graph(&info, out)?;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_handler(command: &HandlerCommand) -> Result<ExitCode> {
+pub fn run_handler(command: &HandlerCommand, out: &Output) -> Result<ExitCode> {
     let mut socket = VdpSocket::connect()?;
     match command {
         HandlerCommand::Read { tenant, target, parameter } => {
@@ -192,10 +214,11 @@ pub fn run_handler(command: &HandlerCommand) -> Result<ExitCode> {
                 None => handler.to_string(),
             };
             let handler = handler.as_str();
+            let tenant = resolve(&mut socket, tenant)?;
             let replies = socket.request(
                 cmd::HANDLER_READ,
                 vec![
-                    u32_attr(attr::TENANT_ID, *tenant),
+                    u32_attr(attr::TENANT_ID, tenant),
                     string_attr(attr::ELEMENT, element),
                     string_attr(attr::HANDLER, handler),
                 ],
@@ -205,7 +228,12 @@ pub fn run_handler(command: &HandlerCommand) -> Result<ExitCode> {
                 .and_then(|r| r.attrs.iter().find(|a| a.kind() & NLA_TYPE_MASK == attr::VALUE))
                 .map(attr_value)
                 .context("the kernel's reply has no VALUE")?;
-            println!("{}", String::from_utf8_lossy(&value));
+            let value = String::from_utf8_lossy(&value);
+            if out.json {
+                out.print_json(&serde_json::json!({ "value": value }))?;
+            } else {
+                println!("{value}");
+            }
         }
         HandlerCommand::Write { tenant, target, value, file, as_tenant } => {
             let (element, handler) = split_target(target)?;
@@ -216,9 +244,10 @@ pub fn run_handler(command: &HandlerCommand) -> Result<ExitCode> {
                 }
                 None => vec![value.clone()],
             };
+            let tenant = resolve(&mut socket, tenant)?;
             for value in values {
                 let mut attrs = vec![
-                    u32_attr(attr::TENANT_ID, *tenant),
+                    u32_attr(attr::TENANT_ID, tenant),
                     string_attr(attr::ELEMENT, element),
                     string_attr(attr::HANDLER, handler),
                 ];

@@ -4,18 +4,12 @@ use crate::netlink::{
     attr_value, parse_attrs, string_value, u32_value, Attr, NlError, VdpMessage, VdpSocket,
 };
 use anyhow::{bail, Context, Result};
-use clap::{Args, Subcommand};
+use crate::output::Output;
+use clap::Subcommand;
 use netlink_packet_core::Nla;
 use serde::Serialize;
 use std::process::ExitCode;
 use vdp_core::uapi::{attr, class_attr, cmd};
-
-#[derive(Args)]
-pub struct InfoArgs {
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
-}
 
 /// What `GET_INFO` reports.
 #[derive(Debug, Serialize, PartialEq)]
@@ -31,15 +25,15 @@ pub struct ClassInfo {
     pub name: String,
 }
 
-pub fn run(args: &InfoArgs) -> Result<ExitCode> {
+pub fn run(out: &Output) -> Result<ExitCode> {
     let mut socket = VdpSocket::connect()?;
     let replies = socket.request(cmd::GET_INFO, Vec::new())?;
     let reply = replies
         .first()
         .context("the kernel sent no reply to GET_INFO")?;
     let info = decode_info(reply)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&info)?);
+    if out.json {
+        out.print_json(&info)?;
     } else {
         print!("{}", render_info(&info));
     }
@@ -124,7 +118,8 @@ fn parse_raw_attr(s: &str) -> Result<(u16, Vec<u8>), String> {
     Ok((kind, bytes))
 }
 
-pub fn run_debug(command: &DebugCommand) -> Result<ExitCode> {
+pub fn run_debug(command: &DebugCommand, out: &Output) -> Result<ExitCode> {
+    out.text_only("debug")?;
     match command {
         DebugCommand::Raw { cmd, attrs } => {
             let mut socket = VdpSocket::connect()?;

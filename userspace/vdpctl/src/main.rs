@@ -8,11 +8,14 @@ mod fpga;
 mod frontend;
 mod graph;
 mod info;
+mod manual;
 mod netlink;
+mod output;
 mod pretty;
 mod run;
 mod stats;
 mod tenant;
+mod tenant_ref;
 #[cfg(test)]
 mod testdir;
 
@@ -23,9 +26,17 @@ use std::process::ExitCode;
 #[command(
     name = "vdpctl",
     version,
-    about = "Control the vdp virtualized data plane"
+    about = "Control the vdp virtualized data plane",
+    long_about = "Control the vdp virtualized data plane.\n\n\
+        Object commands take the verbs add, del, show (alias list) and set, as iproute2's do \
+        (older spellings stay as aliases); a tenant is named by its id or its name. The output \
+        flags -j, -p and -s go before or after the command.",
+    after_long_help = "See docs/cli.md for the grammar, `vdpctl completions SHELL` for shell completion and \
+        `vdpctl man DIR` for manual pages."
 )]
-struct Cli {
+pub struct Cli {
+    #[command(flatten)]
+    output: output::Output,
     #[command(subcommand)]
     command: Command,
 }
@@ -33,20 +44,20 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Show what the loaded vdp.ko offers: version, element classes, tenants.
-    Info(info::InfoArgs),
-    /// Create, delete and show tenants in the module (root only).
+    Info,
+    /// Add, delete and show tenants in the module (root only).
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
     /// Per-tenant scheduling parameters in the module (root only).
     #[command(subcommand)]
     Sched(tenant::SchedCommand),
-    /// Install, remove and read tenants' compiled graphs in the module (root only).
+    /// Set (install), delete and show tenants' compiled graphs in the module (root only).
     #[command(subcommand)]
     Graph(graph::GraphCommand),
     /// Read and write element handlers in the module (root only).
     #[command(subcommand)]
     Handler(graph::HandlerCommand),
-    /// Physical devices vdp carries tunnels over (root only).
+    /// Physical devices vdp carries tunnels over: add (attach), del (detach), show (root only).
     #[command(subcommand)]
     Port(device::PortCommand),
     /// Tenants' virtual devices: GRE tunnels over the physical devices (root only).
@@ -102,44 +113,68 @@ enum Command {
     Run(run::RunArgs),
     /// The FPGA level: a configuration to Verilog for a board, its simulation, its handlers.
     Fpga(fpga::FpgaArgs),
+    /// Print a shell completion script for vdpctl (bash, zsh, fish, elvish, powershell).
+    Completions(manual::CompletionsArgs),
+    /// Write vdpctl's manual pages, one per command (vdpctl.1, vdpctl-tenant.1, ...), into DIR.
+    Man(manual::ManArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Info(args) => info::run(&args),
-        Command::Debug(cmd) => info::run_debug(&cmd),
-        Command::ChannelTest(cmd) => channel_test::run(&cmd),
-        Command::Tenant(cmd) => tenant::run_tenant(&cmd),
-        Command::Graph(cmd) => graph::run_graph(&cmd),
-        Command::Handler(cmd) => graph::run_handler(&cmd),
-        Command::Sched(cmd) => tenant::run_sched(&cmd),
-        Command::Port(cmd) => device::run_port(&cmd),
-        Command::Vdev(cmd) => device::run_vdev(&cmd),
-        Command::System(cmd) => device::run_system(&cmd),
-        Command::Stats(args) => stats::run_stats(&args),
-        Command::Monitor(args) => stats::run_monitor(&args),
-        Command::Daemon(args) => coord::daemon::run(&args),
-        Command::Install(args) => coord::client::run_install(&args),
-        Command::Remove(args) => coord::client::run_remove(&args),
-        Command::Engine(cmd) => coord::engine::run(&cmd),
-        Command::Show(args) => coord::client::run_show(&args),
-        Command::Read(args) => coord::client::run_read(&args),
-        Command::Write(args) => coord::client::run_write(&args),
-        Command::Check(args) => frontend::run_check(&args),
-        Command::Flatten(args) => frontend::run_flatten(&args),
-        Command::Merge(args) => frontend::run_merge(&args),
-        Command::Pretty(args) => pretty::run(&args),
-        Command::Compile(args) => frontend::run_compile(&args),
-        Command::Classes(args) => frontend::run_classes(&args),
-        Command::Run(args) => run::run(&args, run::engine::start),
-        Command::Fpga(args) => fpga::run(&args),
-    };
-    match result {
+    match dispatch(&cli.command, &cli.output) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("vdpctl: {err:#}");
             info::exit_code_for(&err)
+        }
+    }
+}
+
+fn dispatch(command: &Command, out: &output::Output) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Info => info::run(out),
+        Command::Debug(cmd) => info::run_debug(cmd, out),
+        Command::ChannelTest(cmd) => {
+            out.text_only("channel-test")?;
+            channel_test::run(cmd)
+        }
+        Command::Tenant(cmd) => tenant::run_tenant(cmd, out),
+        Command::Graph(cmd) => graph::run_graph(cmd, out),
+        Command::Handler(cmd) => graph::run_handler(cmd, out),
+        Command::Sched(cmd) => tenant::run_sched(cmd, out),
+        Command::Port(cmd) => device::run_port(cmd, out),
+        Command::Vdev(cmd) => device::run_vdev(cmd, out),
+        Command::System(cmd) => device::run_system(cmd, out),
+        Command::Stats(args) => stats::run_stats(args, out),
+        Command::Monitor(args) => stats::run_monitor(args, out),
+        Command::Daemon(args) => {
+            out.text_only("daemon")?;
+            coord::daemon::run(args)
+        }
+        Command::Install(args) => coord::client::run_install(args, out),
+        Command::Remove(args) => coord::client::run_remove(args, out),
+        Command::Engine(cmd) => coord::engine::run(cmd, out),
+        Command::Show(args) => coord::client::run_show(args, out),
+        Command::Read(args) => coord::client::run_read(args, out),
+        Command::Write(args) => coord::client::run_write(args, out),
+        Command::Check(args) => frontend::run_check(args, out),
+        Command::Flatten(args) => frontend::run_flatten(args, out),
+        Command::Merge(args) => frontend::run_merge(args, out),
+        Command::Pretty(args) => pretty::run(args, out),
+        Command::Compile(args) => frontend::run_compile(args, out),
+        Command::Classes(args) => frontend::run_classes(args, out),
+        Command::Run(args) => {
+            out.text_only("run")?;
+            run::run(args, run::engine::start)
+        }
+        Command::Fpga(args) => fpga::run(args, out),
+        Command::Completions(args) => {
+            out.text_only("completions")?;
+            manual::run_completions(args)
+        }
+        Command::Man(args) => {
+            out.text_only("man")?;
+            manual::run_man(args)
         }
     }
 }

@@ -1,9 +1,10 @@
 //! `vdpctl pretty`: a configuration drawn as vdp would run it: flattened, split between the
 //! kernel and the container level, its long tasks cut, its tasks placed on threads; as Click
 //! text with the ports and placement in comments, as Graphviz `dot` (`--dot`), or as the
-//! view's JSON (`--json`). `docs/click-frontend.md` ("Pictures") has the details.
+//! view's JSON (`-j`, the elements, ports, tasks, threads and connections). `docs/click-frontend.md` ("Pictures") has the details.
 
 use crate::frontend::{catalog_for, name_and_file, read_config, read_system, stdin_at_most_once};
+use crate::output::Output;
 use anyhow::{bail, Result};
 use clap::Args;
 use std::path::PathBuf;
@@ -27,9 +28,6 @@ pub struct PrettyArgs {
     /// Write Graphviz dot text (`dot -Tsvg` or `-Tpng` draws it).
     #[arg(long, conflicts_with = "json")]
     dot: bool,
-    /// Write the view (elements, ports, tasks, threads, connections) as JSON.
-    #[arg(long)]
-    json: bool,
     /// Each tenant's thread count, the THREADS the root context sets (`vdpctl sched`; 1 for a
     /// new tenant): tasks no StaticThreadSched pins go round-robin over them.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=i64::from(vdp_core::uapi::TENANT_THREADS_MAX)))]
@@ -40,7 +38,7 @@ pub struct PrettyArgs {
     engine: Option<PathBuf>,
 }
 
-pub fn run(args: &PrettyArgs) -> Result<ExitCode> {
+pub fn run(args: &PrettyArgs, out: &Output) -> Result<ExitCode> {
     stdin_at_most_once(args.configs.iter().map(|arg| name_and_file(arg).1))?;
     let catalog = catalog_for(args.engine.as_deref())?;
     let named: Vec<(Option<&str>, &str)> = args.configs.iter().map(|arg| name_and_file(arg)).collect();
@@ -57,8 +55,8 @@ pub fn run(args: &PrettyArgs) -> Result<ExitCode> {
     view.place_threads(|_| args.threads);
     if args.dot {
         print!("{}", view.to_dot());
-    } else if args.json {
-        println!("{}", serde_json::to_string_pretty(&view)?);
+    } else if out.json {
+        out.print_json(&view)?;
     } else {
         print!("{}", view.to_click());
     }

@@ -2,6 +2,7 @@
 
 use crate::netlink::{attr_value, parse_attrs, string_value, u32_attr, u32_value, u64_value};
 use crate::netlink::{VdpMessage, VdpSocket};
+use crate::output::Output;
 use anyhow::{bail, Result};
 use clap::Args;
 use netlink_packet_core::{Nla, NLA_TYPE_MASK};
@@ -13,16 +14,12 @@ use vdp_core::uapi::{attr, cmd, element_attr, MCGRP_EVENTS};
 
 #[derive(Args)]
 pub struct StatsArgs {
-    /// Only this tenant: its id when talking to the module, its name through the coordinator
-    /// (root context only).
-    #[arg(long)]
-    tenant: Option<String>,
+    /// Only this tenant: its id or its name (through the coordinator: the root context only).
+    #[arg(long, value_parser = crate::tenant_ref::parse_tenant_ref)]
+    tenant: Option<crate::tenant_ref::TenantRef>,
     /// Ask the coordinator at this socket instead of the module.
     #[arg(long)]
     socket: Option<std::path::PathBuf>,
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Args)]
@@ -33,9 +30,6 @@ pub struct MonitorArgs {
     /// Give up (exit 4) when the events have not all arrived after this many seconds.
     #[arg(long)]
     timeout: Option<u64>,
-    /// Print one JSON object per line instead of text.
-    #[arg(long)]
-    json: bool,
 }
 
 #[derive(Debug, Default, Serialize, PartialEq)]
@@ -185,31 +179,28 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
     Ok(tenants)
 }
 
-pub fn run_stats(args: &StatsArgs) -> Result<ExitCode> {
+pub fn run_stats(args: &StatsArgs, out: &Output) -> Result<ExitCode> {
     use crate::coord::{client, protocol};
     let via_coordinator = args.socket.is_some() || std::env::var_os("VDP_SOCKET").is_some_and(|v| !v.is_empty());
     if via_coordinator {
-        return client::run_stats(args.socket.as_deref(), args.tenant.clone(), args.json);
+        return client::run_stats(args.socket.as_deref(), args.tenant.as_ref(), out);
     }
     let mut socket = match VdpSocket::connect() {
         Ok(socket) => socket,
         // Inside a container the family is invisible (root namespace only): the coordinator
         // answers for the caller's own tenant instead.
         Err(crate::netlink::NlError::FamilyNotFound) if std::path::Path::new(protocol::DEFAULT_SOCKET).exists() => {
-            return client::run_stats(None, args.tenant.clone(), args.json);
+            return client::run_stats(None, args.tenant.as_ref(), out);
         }
         Err(e) => return Err(e.into()),
     };
     let filter = match &args.tenant {
-        Some(id) => {
-            let id: u32 = id.parse().map_err(|_| anyhow::anyhow!("--tenant takes a tenant id (a number) when vdpctl reads the module directly; `{id}` is not one"))?;
-            vec![u32_attr(attr::TENANT_ID, id)]
-        }
+        Some(tenant) => vec![u32_attr(attr::TENANT_ID, crate::tenant_ref::resolve(&mut socket, tenant)?)],
         None => Vec::new(),
     };
     let tenants = decode_stats(&socket.dump(cmd::STATS, filter)?)?;
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&tenants)?);
+    if out.json {
+        out.print_json(&tenants)?;
         return Ok(ExitCode::SUCCESS);
     }
     if tenants.is_empty() {
@@ -320,7 +311,7 @@ pub fn event_line(e: &Event) -> String {
     line
 }
 
-pub fn run_monitor(args: &MonitorArgs) -> Result<ExitCode> {
+pub fn run_monitor(args: &MonitorArgs, out: &Output) -> Result<ExitCode> {
     let mut socket = VdpSocket::connect()?;
     socket.join(MCGRP_EVENTS)?;
     if let Some(seconds) = args.timeout {
@@ -337,13 +328,10 @@ pub fn run_monitor(args: &MonitorArgs) -> Result<ExitCode> {
     while args.count.is_none_or(|n| seen < n) {
         for message in socket.next_events()? {
             let event = decode_event(&message)?;
-            let mut out = stdout.lock();
-            if args.json {
-                writeln!(out, "{}", serde_json::to_string(&event)?)?;
-            } else {
-                writeln!(out, "{}", event_line(&event))?;
-            }
-            out.flush()?;
+            let text = if out.json { out.json_text(&event)? } else { event_line(&event) };
+            let mut stdout = stdout.lock();
+            writeln!(stdout, "{text}")?;
+            stdout.flush()?;
             seen += 1;
             if args.count.is_some_and(|n| seen >= n) {
                 break;

@@ -2,6 +2,9 @@
 //! directly (root only; tenants themselves go through the coordinator).
 
 use crate::netlink::{string_attr, string_value, u32_attr, u32_value, VdpMessage, VdpSocket};
+use crate::output::Output;
+use crate::stats::{decode_stats, CpuStats, TenantStats};
+use crate::tenant_ref::{parse_tenant_ref, resolve, TenantRef};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use netlink_packet_core::{Nla, NLA_TYPE_MASK};
@@ -18,21 +21,54 @@ pub enum TenantCommand {
         /// Tenant id (at least 1).
         #[arg(long)]
         id: u32,
-        #[command(flatten)]
-        output: Output,
     },
     /// Delete a tenant and stop its threads.
     Del {
-        #[arg(long)]
-        id: u32,
-    },
-    /// Show one tenant.
-    Show {
-        #[arg(long)]
-        id: u32,
         #[command(flatten)]
-        output: Output,
+        tenant: OneTenant,
     },
+    /// Show one tenant, or every tenant when none is named; -s adds its counters.
+    #[command(visible_alias = "list")]
+    Show {
+        #[command(flatten)]
+        tenant: MaybeTenant,
+    },
+}
+
+/// The tenant a command acts on, as TENANT or as `--id TENANT`.
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct OneTenant {
+    /// The tenant: its id or its name.
+    #[arg(value_name = "TENANT", value_parser = parse_tenant_ref)]
+    tenant: Option<TenantRef>,
+    /// The tenant, as --id (its id or its name), the same as TENANT.
+    #[arg(long = "id", value_name = "TENANT", value_parser = parse_tenant_ref)]
+    id: Option<TenantRef>,
+}
+
+impl OneTenant {
+    pub(crate) fn get(&self) -> Result<&TenantRef> {
+        self.tenant.as_ref().or(self.id.as_ref()).context("name the tenant")
+    }
+}
+
+/// [`OneTenant`] for commands that act on every tenant when none is named.
+#[derive(Args)]
+#[group(multiple = false)]
+pub struct MaybeTenant {
+    /// The tenant: its id or its name [default: every tenant].
+    #[arg(value_name = "TENANT", value_parser = parse_tenant_ref)]
+    tenant: Option<TenantRef>,
+    /// The tenant, as --id (its id or its name), the same as TENANT.
+    #[arg(long = "id", value_name = "TENANT", value_parser = parse_tenant_ref)]
+    id: Option<TenantRef>,
+}
+
+impl MaybeTenant {
+    pub(crate) fn get(&self) -> Option<&TenantRef> {
+        self.tenant.as_ref().or(self.id.as_ref())
+    }
 }
 
 #[derive(Subcommand)]
@@ -41,23 +77,22 @@ pub enum SchedCommand {
     /// its unpinned tasks are spread.
     #[command(group(clap::ArgGroup::new("knob").required(true).multiple(true).args(["tasks_per_yield", "threads"])))]
     Set {
-        #[arg(long)]
-        tenant: u32,
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
         /// A number from 1 to 4096, or `auto` (the default): passes sized by time.
         #[arg(long, value_parser = parse_tasks_per_yield)]
         tasks_per_yield: Option<TasksPerYield>,
         /// Threads for tasks no StaticThreadSched pins (round-robin in task order).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=uapi::TENANT_THREADS_MAX as i64))]
         threads: Option<u32>,
-        #[command(flatten)]
-        output: Output,
     },
     /// Show a tenant's scheduling parameters.
-    Get {
-        #[arg(long)]
-        tenant: u32,
-        #[command(flatten)]
-        output: Output,
+    #[command(visible_alias = "get")]
+    Show {
+        /// The tenant: its id or its name.
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: TenantRef,
     },
 }
 
@@ -85,13 +120,6 @@ pub fn yield_text(tasks: u32, auto: bool) -> String {
     } else {
         tasks.to_string()
     }
-}
-
-#[derive(Args)]
-pub struct Output {
-    /// Print JSON instead of text.
-    #[arg(long)]
-    json: bool,
 }
 
 /// A tenant as the module reports it.
@@ -136,19 +164,99 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
     })
 }
 
-fn print_tenant(info: &TenantInfo, output: &Output) -> Result<()> {
-    if output.json {
-        println!("{}", serde_json::to_string_pretty(info)?);
+impl From<&TenantStats> for TenantInfo {
+    fn from(t: &TenantStats) -> Self {
+        TenantInfo {
+            id: t.id,
+            name: t.name.clone(),
+            thread_pid: t.thread_pid,
+            thread_pids: t.thread_pids.clone(),
+            tasks_per_yield: t.tasks_per_yield,
+            tasks_per_yield_auto: t.tasks_per_yield_auto,
+            threads: t.threads,
+        }
+    }
+}
+
+/// What `tenant show -s` adds to a tenant: its counters from the STATS dump.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TenantCounters {
+    pub wakeups: u64,
+    pub task_runs: u64,
+    pub cpu: CpuStats,
+    /// Absent when the tenant has no graph installed.
+    pub graph: Option<GraphCounters>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct GraphCounters {
+    pub element_count: u32,
+    pub task_count: u32,
+    pub depth_drops: u64,
+}
+
+impl From<TenantStats> for TenantCounters {
+    fn from(t: TenantStats) -> Self {
+        TenantCounters {
+            wakeups: t.wakeups,
+            task_runs: t.task_runs,
+            cpu: t.cpu,
+            graph: t.graph.map(|g| GraphCounters { element_count: g.element_count, task_count: g.task_count, depth_drops: g.depth_drops }),
+        }
+    }
+}
+
+/// A tenant with its counters, as `tenant show -s` prints it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct TenantWithStats {
+    #[serde(flatten)]
+    pub tenant: TenantInfo,
+    pub stats: TenantCounters,
+}
+
+impl From<TenantStats> for TenantWithStats {
+    fn from(t: TenantStats) -> Self {
+        TenantWithStats { tenant: TenantInfo::from(&t), stats: TenantCounters::from(t) }
+    }
+}
+
+/// The one-line text form of a tenant.
+fn tenant_line(info: &TenantInfo) -> String {
+    format!(
+        "tenant {} ({}): thread pid {}, tasks per yield {}, threads {}{}",
+        info.id,
+        info.name,
+        info.thread_pid,
+        yield_text(info.tasks_per_yield, info.tasks_per_yield_auto),
+        info.threads,
+        more_threads(&info.thread_pids)
+    )
+}
+
+/// The lines `-s` adds under a tenant's line.
+fn counter_lines(c: &TenantCounters) -> String {
+    let graph = match &c.graph {
+        Some(g) => format!("graph: {} elements, {} tasks, depth drops {}", g.element_count, g.task_count, g.depth_drops),
+        None => "no graph".to_string(),
+    };
+    format!("  wakeups {}, task runs {}\n  {}\n  {graph}\n", c.wakeups, c.task_runs, c.cpu.line())
+}
+
+fn print_tenant(info: &TenantInfo, out: &Output) -> Result<()> {
+    if out.json {
+        out.print_json(info)
     } else {
-        println!(
-            "tenant {} ({}): thread pid {}, tasks per yield {}, threads {}{}",
-            info.id,
-            info.name,
-            info.thread_pid,
-            yield_text(info.tasks_per_yield, info.tasks_per_yield_auto),
-            info.threads,
-            more_threads(&info.thread_pids)
-        );
+        println!("{}", tenant_line(info));
+        Ok(())
+    }
+}
+
+fn print_with_stats(tenants: &[TenantWithStats], out: &Output) -> Result<()> {
+    if out.json {
+        return out.print_json(tenants);
+    }
+    for t in tenants {
+        print!("{}\n{}", tenant_line(&t.tenant), counter_lines(&t.stats));
     }
     Ok(())
 }
@@ -171,46 +279,75 @@ fn one_tenant(
     decode_tenant(replies.first().context("the kernel sent no reply")?)
 }
 
-pub fn run_tenant(command: &TenantCommand) -> Result<ExitCode> {
+pub fn run_tenant(command: &TenantCommand, out: &Output) -> Result<ExitCode> {
     if let TenantCommand::Add { name, .. } = command {
         if !uapi::valid_tenant_name(name.as_bytes()) {
             bail!(
-                "tenant name `{name}` is not valid: use 1 to {} characters from [a-z0-9_-]",
-                uapi::TENANT_NAME_MAX
+                "tenant name `{name}` is not valid: use a lower-case letter then up to {} of [a-z0-9_]",
+                uapi::TENANT_NAME_MAX - 1
             );
         }
     }
     let mut socket = VdpSocket::connect()?;
     match command {
-        TenantCommand::Add { name, id, output } => {
+        TenantCommand::Add { name, id } => {
             let attrs = vec![
                 u32_attr(attr::TENANT_ID, *id),
                 string_attr(attr::TENANT_NAME, name),
             ];
-            print_tenant(&one_tenant(&mut socket, cmd::TENANT_NEW, attrs)?, output)?;
+            print_tenant(&one_tenant(&mut socket, cmd::TENANT_NEW, attrs)?, out)?;
         }
-        TenantCommand::Del { id } => {
-            socket.request(cmd::TENANT_DEL, vec![u32_attr(attr::TENANT_ID, *id)])?;
-            println!("tenant {id} deleted");
+        TenantCommand::Del { tenant } => {
+            let id = resolve(&mut socket, tenant.get()?)?;
+            socket.request(cmd::TENANT_DEL, vec![u32_attr(attr::TENANT_ID, id)])?;
+            out.confirm(format_args!("tenant {id} deleted"));
         }
-        TenantCommand::Show { id, output } => {
-            let attrs = vec![u32_attr(attr::TENANT_ID, *id)];
-            print_tenant(&one_tenant(&mut socket, cmd::TENANT_GET, attrs)?, output)?;
-        }
+        TenantCommand::Show { tenant } => show_tenants(&mut socket, tenant.get(), out)?,
     }
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn run_sched(command: &SchedCommand) -> Result<ExitCode> {
+/// `tenant show`: one tenant (TENANT_GET), or all of them (the STATS dump); with -s, their
+/// counters (the STATS dump, of the one tenant or of all).
+fn show_tenants(socket: &mut VdpSocket, tenant: Option<&TenantRef>, out: &Output) -> Result<()> {
+    let id = tenant.map(|t| resolve(socket, t)).transpose()?;
+    if out.stats {
+        let filter = id.map(|id| vec![u32_attr(attr::TENANT_ID, id)]).unwrap_or_default();
+        let tenants: Vec<TenantWithStats> = decode_stats(&socket.dump(cmd::STATS, filter)?)?.into_iter().map(TenantWithStats::from).collect();
+        return match (id, tenants.first()) {
+            // One tenant named: one object, as without -s.
+            (Some(_), Some(_)) if out.json => out.print_json(&tenants[0]),
+            (Some(id), None) => bail!("the module has no tenant with id {id}"),
+            _ => print_with_stats(&tenants, out),
+        };
+    }
+    match id {
+        Some(id) => print_tenant(&one_tenant(socket, cmd::TENANT_GET, vec![u32_attr(attr::TENANT_ID, id)])?, out),
+        None => {
+            let tenants: Vec<TenantInfo> = decode_stats(&socket.dump(cmd::STATS, Vec::new())?)?.iter().map(TenantInfo::from).collect();
+            if out.json {
+                return out.print_json(&tenants);
+            }
+            if tenants.is_empty() {
+                println!("no tenants");
+            }
+            for t in &tenants {
+                println!("{}", tenant_line(t));
+            }
+            Ok(())
+        }
+    }
+}
+
+pub fn run_sched(command: &SchedCommand, out: &Output) -> Result<ExitCode> {
     let mut socket = VdpSocket::connect()?;
-    let (info, output) = match command {
+    let info = match command {
         SchedCommand::Set {
             tenant,
             tasks_per_yield,
             threads,
-            output,
         } => {
-            let mut attrs = vec![u32_attr(attr::TENANT_ID, *tenant)];
+            let mut attrs = vec![u32_attr(attr::TENANT_ID, resolve(&mut socket, tenant)?)];
             match tasks_per_yield {
                 Some(TasksPerYield::Fixed(tasks)) => attrs.push(u32_attr(attr::TASKS_PER_YIELD, *tasks)),
                 Some(TasksPerYield::Auto) => attrs.push(u32_attr(attr::TASKS_PER_YIELD_AUTO, 1)),
@@ -219,18 +356,14 @@ pub fn run_sched(command: &SchedCommand) -> Result<ExitCode> {
             if let Some(threads) = threads {
                 attrs.push(u32_attr(attr::THREADS, *threads));
             }
-            (one_tenant(&mut socket, cmd::SCHED_SET, attrs)?, output)
+            one_tenant(&mut socket, cmd::SCHED_SET, attrs)?
         }
-        SchedCommand::Get { tenant, output } => (
-            one_tenant(
-                &mut socket,
-                cmd::SCHED_GET,
-                vec![u32_attr(attr::TENANT_ID, *tenant)],
-            )?,
-            output,
-        ),
+        SchedCommand::Show { tenant } => {
+            let id = resolve(&mut socket, tenant)?;
+            one_tenant(&mut socket, cmd::SCHED_GET, vec![u32_attr(attr::TENANT_ID, id)])?
+        }
     };
-    print_tenant(&info, output)?;
+    print_tenant(&info, out)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -266,6 +399,34 @@ mod tests {
         );
         assert_eq!(more_threads(&info.thread_pids), ", threads 0-1 pids 42 43");
         assert_eq!(more_threads(&[42]), "");
+    }
+
+    #[test]
+    fn show_s_adds_the_counters() {
+        let stats = TenantStats {
+            id: 1,
+            name: "red".into(),
+            thread_pid: 42,
+            thread_pids: vec![42],
+            tasks_per_yield: 128,
+            threads: 1,
+            wakeups: 7,
+            task_runs: 900,
+            cpu: CpuStats { quota_us: None, period_us: 100_000, ..CpuStats::default() },
+            graph: Some(crate::stats::GraphStats { element_count: 3, task_count: 1, depth_drops: 0, elements: Vec::new() }),
+            ..TenantStats::default()
+        };
+        let shown = TenantWithStats::from(stats);
+        assert_eq!(
+            format!("{}\n{}", tenant_line(&shown.tenant), counter_lines(&shown.stats)),
+            "tenant 1 (red): thread pid 42, tasks per yield 128, threads 1\n  wakeups 7, task runs 900\n  \
+             cpu max max/100000 us, ran 0 ms, throttled 0 ms in 0 of 0 periods\n  graph: 3 elements, 1 tasks, depth drops 0\n"
+        );
+        // The tenant's own fields as without -s, the counters in `stats`.
+        let json = Output { json: true, ..Output::default() }.json_text(&shown).unwrap();
+        assert!(json.starts_with(r#"{"id":1,"name":"red","thread_pid":42,"thread_pids":[42],"tasks_per_yield":128,"#), "{json}");
+        assert!(json.contains(r#""stats":{"wakeups":7,"task_runs":900,"cpu":{"quota_us":null,"#), "{json}");
+        assert!(json.ends_with(r#""graph":{"element_count":3,"task_count":1,"depth_drops":0}}}"#), "{json}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! 2 usage, 3 the coordinator or the module cannot be reached.
 
 use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, PROTOCOL_VERSION};
+use crate::output::Output;
 use anyhow::{Context, Result};
 use clap::Args;
 use std::io::BufReader;
@@ -26,12 +27,20 @@ pub struct Connection {
     /// The coordinator's socket [default: $VDP_SOCKET, else /run/vdp/vdpd.sock].
     #[arg(long)]
     pub socket: Option<PathBuf>,
-    /// The tenant to act on: for the root context; a tenant may name only itself.
-    #[arg(long)]
-    pub tenant: Option<String>,
-    /// Print the coordinator's JSON response instead of text.
-    #[arg(long)]
-    pub json: bool,
+    /// The tenant to act on, by name or id: for the root context; a tenant may name only
+    /// itself. An id is looked up among the module's tenants (the root context's view).
+    #[arg(long, value_parser = crate::tenant_ref::parse_tenant_ref)]
+    pub tenant: Option<crate::tenant_ref::TenantRef>,
+}
+
+impl Connection {
+    /// The tenant's name for the request; the error is the exit code, already reported.
+    pub fn tenant_name(&self) -> Result<Option<String>, ExitCode> {
+        self.tenant.as_ref().map(crate::tenant_ref::name_of).transpose().map_err(|e| {
+            eprintln!("vdpctl: {e:#}");
+            crate::info::exit_code_for(&e)
+        })
+    }
 }
 
 #[derive(Args)]
@@ -56,7 +65,7 @@ pub struct PlainArgs {
 pub struct ShowArgs {
     /// Write the installed graph as Graphviz dot text instead: its elements, ports, tasks and
     /// the threads the kernel runs them on (as `vdpctl pretty --dot` draws a file).
-    #[arg(long, conflicts_with = "json")]
+    #[arg(long, conflicts_with_all = ["json", "stats"])]
     dot: bool,
     #[command(flatten)]
     conn: Connection,
@@ -79,6 +88,7 @@ pub struct ReadArgs {
 pub struct WriteArgs {
     /// ELEMENT.HANDLER, with the element named as in the tenant's own configuration.
     target: String,
+    /// The value to write (none for handlers that take none).
     #[arg(allow_hyphen_values = true, conflicts_with = "file")]
     value: Option<String>,
     /// Write the file's lines instead of VALUE, in as few writes as fit the value limit, each
@@ -102,6 +112,7 @@ pub fn socket_path(explicit: Option<&Path>) -> PathBuf {
 
 /// Sends one request and waits for its response; the error is the exit code, already reported.
 fn call(conn: &Connection, op: Op) -> Result<Response, ExitCode> {
+    let tenant = conn.tenant_name()?;
     let path = socket_path(conn.socket.as_deref());
     let unreachable = |what: String| {
         eprintln!("vdpctl: {what}");
@@ -109,7 +120,7 @@ fn call(conn: &Connection, op: Op) -> Result<Response, ExitCode> {
     };
     let stream = UnixStream::connect(&path).map_err(|e| unreachable(format!("cannot reach the coordinator at {}: {e}", path.display())))?;
     let _ = stream.set_read_timeout(Some(ANSWER_TIMEOUT));
-    let request = Request { version: PROTOCOL_VERSION, tenant: conn.tenant.clone(), op };
+    let request = Request { version: PROTOCOL_VERSION, tenant, op };
     exchange(&stream, &request).map_err(|e| {
         let what = match e {
             Unanswered::NotSent(e) => format!("cannot send to the coordinator at {}: {e}", path.display()),
@@ -148,9 +159,12 @@ fn exchange(stream: &UnixStream, request: &Request) -> Result<Response, Unanswer
 }
 
 /// Prints warnings, and the message of a failed request; returns the exit code.
-fn finish(response: &Response, json: bool, text: impl FnOnce(&serde_json::Value)) -> ExitCode {
-    if json {
-        println!("{}", serde_json::to_string_pretty(response).unwrap_or_default());
+fn finish(response: &Response, out: &Output, text: impl FnOnce(&serde_json::Value)) -> ExitCode {
+    if out.json {
+        if let Err(e) = out.print_json(response) {
+            eprintln!("vdpctl: {e:#}");
+            return ExitCode::FAILURE;
+        }
     } else {
         for warning in &response.warnings {
             eprintln!("{warning}");
@@ -163,9 +177,9 @@ fn finish(response: &Response, json: bool, text: impl FnOnce(&serde_json::Value)
     ExitCode::from(response.status.exit_code())
 }
 
-fn run(conn: &Connection, op: Op, text: impl FnOnce(&serde_json::Value)) -> Result<ExitCode> {
+fn run(conn: &Connection, out: &Output, op: Op, text: impl FnOnce(&serde_json::Value)) -> Result<ExitCode> {
     Ok(match call(conn, op) {
-        Ok(response) => finish(&response, conn.json, text),
+        Ok(response) => finish(&response, out, text),
         Err(code) => code,
     })
 }
@@ -200,7 +214,7 @@ fn list(value: &serde_json::Value) -> String {
     value.as_array().map(|a| a.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ")).unwrap_or_default()
 }
 
-pub fn run_install(args: &InstallArgs) -> Result<ExitCode> {
+pub fn run_install(args: &InstallArgs, out: &Output) -> Result<ExitCode> {
     let (name, source) = crate::frontend::read_config(&args.file)?;
     let file_name = Path::new(&name).file_name().map_or(name.clone(), |n| n.to_string_lossy().into_owned());
     // The tenant's own classes, when it names its engine; the stock engine's are the
@@ -220,7 +234,7 @@ pub fn run_install(args: &InstallArgs) -> Result<ExitCode> {
     };
     let mut container = false;
     let mut tenant = String::new();
-    let code = finish(&response, args.conn.json, |r| {
+    let code = finish(&response, out, |r| {
         container = !r["container"].is_null();
         tenant = r["tenant"].as_str().unwrap_or_default().to_string();
         println!(
@@ -248,9 +262,9 @@ pub fn run_install(args: &InstallArgs) -> Result<ExitCode> {
     Ok(code)
 }
 
-pub fn run_remove(args: &PlainArgs) -> Result<ExitCode> {
+pub fn run_remove(args: &PlainArgs, out: &Output) -> Result<ExitCode> {
     let mut tenant = String::new();
-    let code = run(&args.conn, Op::Remove, |r| {
+    let code = run(&args.conn, out, Op::Remove, |r| {
         tenant = r["tenant"].as_str().unwrap_or_default().to_string();
         println!("removed {} of tenant {tenant}", r["removed"].as_str().unwrap_or("?"));
     })?;
@@ -263,16 +277,19 @@ pub fn run_remove(args: &PlainArgs) -> Result<ExitCode> {
     Ok(code)
 }
 
-pub fn run_show(args: &ShowArgs) -> Result<ExitCode> {
+pub fn run_show(args: &ShowArgs, out: &Output) -> Result<ExitCode> {
+    if !args.dot && out.stats {
+        return show_with_stats(&args.conn, out);
+    }
     if !args.dot {
-        return run(&args.conn, Op::Show { graph: false }, |r| print!("{}", render_show(r)));
+        return run(&args.conn, out, Op::Show { graph: false }, |r| print!("{}", render_show(r)));
     }
     let response = match call(&args.conn, Op::Show { graph: true }) {
         Ok(response) => response,
         Err(code) => return Ok(code),
     };
     if response.status != Status::Ok {
-        return Ok(finish(&response, false, |_| {}));
+        return Ok(finish(&response, &Output::default(), |_| {}));
     }
     for warning in &response.warnings {
         eprintln!("{warning}");
@@ -287,6 +304,32 @@ pub fn run_show(args: &ShowArgs) -> Result<ExitCode> {
             Ok(ExitCode::FAILURE)
         }
     }
+}
+
+/// `show -s`: the tenant's configuration and its statistics (the `stats` answer), as `stats` in
+/// the result's `stats` under -j, after the text otherwise.
+fn show_with_stats(conn: &Connection, out: &Output) -> Result<ExitCode> {
+    let mut show = match call(conn, Op::Show { graph: false }) {
+        Ok(response) => response,
+        Err(code) => return Ok(code),
+    };
+    if show.status != Status::Ok {
+        return Ok(finish(&show, out, |_| {}));
+    }
+    let stats = match call(conn, Op::Stats) {
+        Ok(response) => response,
+        Err(code) => return Ok(code),
+    };
+    if stats.status != Status::Ok {
+        return Ok(finish(&stats, out, |_| {}));
+    }
+    show.warnings.extend(stats.warnings);
+    show.result["stats"] = stats.result;
+    Ok(finish(&show, out, |r| print!("{}statistics:\n{}", render_show(r), indent(&render_stats(&r["stats"])))))
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|line| format!("  {line}\n")).collect()
 }
 
 /// The installed graph of a `show` answer as dot text.
@@ -381,7 +424,7 @@ fn render_show(r: &serde_json::Value) -> String {
     out
 }
 
-pub fn run_read(args: &ReadArgs) -> Result<ExitCode> {
+pub fn run_read(args: &ReadArgs, out: &Output) -> Result<ExitCode> {
     let (element, handler) = crate::graph::split_target(&args.target)?;
     let handler = match &args.parameter {
         Some(parameter) => format!("{handler} {parameter}"),
@@ -398,7 +441,7 @@ pub fn run_read(args: &ReadArgs) -> Result<ExitCode> {
         }
         return Ok(super::engine::call_handler(&args.engine_dir, tenant, element, &handler, None));
     }
-    Ok(finish(&response, args.conn.json, |r| println!("{}", r["value"].as_str().unwrap_or(""))))
+    Ok(finish(&response, out, |r| println!("{}", r["value"].as_str().unwrap_or(""))))
 }
 
 /// The tenant whose container engine the coordinator sent a handler call to: the element runs at
@@ -410,7 +453,7 @@ fn at_container_level(response: &Response) -> Option<&str> {
     response.result["tenant"].as_str()
 }
 
-pub fn run_write(args: &WriteArgs) -> Result<ExitCode> {
+pub fn run_write(args: &WriteArgs, out: &Output) -> Result<ExitCode> {
     let (element, handler) = crate::graph::split_target(&args.target)?;
     let Some(file) = &args.file else {
         let response = match call(&args.conn, Op::Write { element: element.into(), handler: handler.into(), value: args.value.clone() }) {
@@ -420,7 +463,7 @@ pub fn run_write(args: &WriteArgs) -> Result<ExitCode> {
         if let Some(tenant) = at_container_level(&response) {
             return Ok(super::engine::call_handler(&args.engine_dir, tenant, element, handler, Some(args.value.as_deref().unwrap_or(""))));
         }
-        return Ok(finish(&response, args.conn.json, |_| {}));
+        return Ok(finish(&response, out, |_| {}));
     };
     let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let chunks = crate::graph::line_chunks(&text, vdp_core::uapi::HANDLER_VALUE_MAX)?;
@@ -441,16 +484,16 @@ pub fn run_write(args: &WriteArgs) -> Result<ExitCode> {
         if response.status != Status::Ok {
             // Earlier pieces were applied: say how far the file got.
             eprintln!("vdpctl: piece {} of {} of {} was refused; the pieces before it were written", index + 1, chunks.len(), file.display());
-            return Ok(finish(&response, args.conn.json, |_| {}));
+            return Ok(finish(&response, out, |_| {}));
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 /// `vdpctl stats` through the coordinator: the caller's own tenant.
-pub fn run_stats(socket: Option<&Path>, tenant: Option<String>, json: bool) -> Result<ExitCode> {
-    let conn = Connection { socket: socket.map(Path::to_path_buf), tenant, json };
-    run(&conn, Op::Stats, |r| print!("{}", render_stats(r)))
+pub fn run_stats(socket: Option<&Path>, tenant: Option<&crate::tenant_ref::TenantRef>, out: &Output) -> Result<ExitCode> {
+    let conn = Connection { socket: socket.map(Path::to_path_buf), tenant: tenant.cloned() };
+    run(&conn, out, Op::Stats, |r| print!("{}", render_stats(r)))
 }
 
 fn render_stats(r: &serde_json::Value) -> String {

@@ -1,5 +1,5 @@
 //! The tenant's container engine, as `vdpctl` starts and stops it inside the container:
-//! `vdpctl engine start|stop|status`, and `vdpctl install --engine` (which describes the
+//! `vdpctl engine start|stop|show`, and `vdpctl install --engine` (which describes the
 //! engine's own classes to the coordinator, then restarts the engine on the new container part).
 //!
 //! Starting asks the coordinator to `attach`: it binds a fresh channel to the tenant's kernel
@@ -38,7 +38,8 @@ pub enum EngineCommand {
     /// Stop your tenant's container engine.
     Stop(DirArgs),
     /// Whether your tenant's container engine runs, and its log's last lines.
-    Status(DirArgs),
+    #[command(visible_alias = "status")]
+    Show(DirArgs),
     /// Read ELEMENT.HANDLER of your container part, from the engine itself.
     Read(HandlerArgs),
     /// Write ELEMENT.HANDLER [VALUE] of your container part.
@@ -91,7 +92,8 @@ pub struct DirArgs {
     pub tenant: Option<String>,
 }
 
-pub fn run(command: &EngineCommand) -> Result<ExitCode> {
+pub fn run(command: &EngineCommand, out: &crate::output::Output) -> Result<ExitCode> {
+    out.text_only("engine")?;
     match command {
         EngineCommand::Read(args) | EngineCommand::Write(args) => {
             let write = matches!(command, EngineCommand::Write(_));
@@ -110,7 +112,7 @@ pub fn run(command: &EngineCommand) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        EngineCommand::Status(args) => {
+        EngineCommand::Show(args) => {
             let tenant = tenant_in(&args.dir, args.tenant.as_deref())?;
             let running = running_pid(&args.dir, &tenant);
             match running {
@@ -182,7 +184,7 @@ fn attach(conn: &Connection) -> Result<(Response, Option<OwnedFd>), ExitCode> {
     };
     let stream = UnixStream::connect(&path).map_err(|e| unreachable(format!("cannot reach the coordinator at {}: {e}", path.display())))?;
     let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
-    let request = Request { version: PROTOCOL_VERSION, tenant: conn.tenant.clone(), op: Op::Attach };
+    let request = Request { version: PROTOCOL_VERSION, tenant: conn.tenant_name()?, op: Op::Attach };
     protocol::write_line(&stream, &request).map_err(|e| unreachable(format!("cannot send to the coordinator: {e}")))?;
     let (first, fd) = fdpass::recv_with_fd(&stream).map_err(|e| unreachable(format!("no answer from the coordinator: {e}")))?;
     let line = protocol::read_line(BufReader::new(fdpass::rest_of(&first, &stream)))

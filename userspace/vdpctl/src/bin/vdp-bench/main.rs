@@ -19,6 +19,10 @@ mod frontend;
 mod graph;
 #[path = "../../netlink.rs"]
 mod netlink;
+#[path = "../../output.rs"]
+mod output;
+#[path = "../../tenant_ref.rs"]
+mod tenant_ref;
 mod run;
 mod gen;
 mod user;
