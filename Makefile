@@ -13,7 +13,7 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz pictures clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz pictures deb deb-test clean help
 
 all: kmod userspace
 
@@ -30,6 +30,8 @@ help:
 	@echo "make bench-fpga  the FPGA level: simulated bits per cycle of the IPv4 path against vdpctl run, and area (writes docs/bench/)"
 	@echo "make fpga-prop  long property test of the FPGA level (FPGA_PROP_SEED, FPGA_PROP_DESIGNS, FPGA_PROP_TENANTS, FPGA_PROP_PACKETS)"
 	@echo "make fuzz     long netlink fuzz run (FUZZ_MESSAGES, FUZZ_SEED, FUZZ_SECONDS)"
+	@echo "make deb      Debian packages vdpctl and vdp-dkms into out/deb, checked by lintian (docs/packaging.md)"
+	@echo "make deb-test  build them, install them into a scratch root, dkms-build vdp.ko from them"
 	@echo "make pictures  draw the docs' pictures of the example router (vdpctl pretty --dot, Graphviz)"
 
 deps:
@@ -119,6 +121,15 @@ fpga-prop: deps
 # --dot and Graphviz (docs/click-frontend.md, "Pictures").
 pictures: deps userspace
 	@VDPCTL=$(VDPCTL) scripts/pictures.sh
+
+# Debian packages (docs/packaging.md): vdpctl and vdp-dkms, built by dpkg-buildpackage from a
+# staging copy in out/deb and checked by lintian. deb-test installs them into a scratch root and
+# builds vdp.ko with dkms from the installed source against this FLAVOUR's kernel tree.
+deb: deps
+	@scripts/deb.sh
+
+deb-test: deb kernel
+	@scripts/deb-test.sh $(FLAVOUR)
 
 clean:
 	rm -rf $(OUT)
