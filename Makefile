@@ -31,7 +31,7 @@ help:
 	@echo "make fpga-prop  long property test of the FPGA level (FPGA_PROP_SEED, FPGA_PROP_DESIGNS, FPGA_PROP_TENANTS, FPGA_PROP_PACKETS)"
 	@echo "make fuzz     long netlink fuzz run (FUZZ_MESSAGES, FUZZ_SEED, FUZZ_SECONDS)"
 	@echo "make deb      Debian packages vdpctl and vdp-dkms into out/deb, checked by lintian (docs/packaging.md)"
-	@echo "make deb-test  build them, install them into a scratch root, dkms-build vdp.ko from them"
+	@echo "make deb-test  build them, install them into a scratch root, dkms-build vdp.ko from them and load it in a guest"
 	@echo "make pictures  draw the docs' pictures of the example router (vdpctl pretty --dot, Graphviz)"
 
 deps:
@@ -123,13 +123,14 @@ pictures: deps userspace
 	@VDPCTL=$(VDPCTL) scripts/pictures.sh
 
 # Debian packages (docs/packaging.md): vdpctl and vdp-dkms, built by dpkg-buildpackage from a
-# staging copy in out/deb and checked by lintian. deb-test installs them into a scratch root and
-# builds vdp.ko with dkms from the installed source against this FLAVOUR's kernel tree.
+# staging copy in out/deb and checked by lintian. deb-test installs them into a scratch root,
+# builds vdp.ko with dkms from the installed source against this FLAVOUR's kernel tree, and
+# loads that vdp.ko in a guest (the module-load scenario; part of `make test`).
 deb: deps
 	@scripts/deb.sh
 
-deb-test: deb kernel
-	@scripts/deb-test.sh $(FLAVOUR)
+deb-test: deb kernel userspace
+	@scripts/deb-test.sh $(FLAVOUR) --vm
 
 clean:
 	rm -rf $(OUT)
