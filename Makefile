@@ -13,13 +13,13 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz pictures deb deb-test clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz pictures deb deb-test deb-kernel deb-kernel-test clean help
 
 all: kmod userspace
 
 help:
 	@echo "make demo     build everything and boot a VM showing vdp at work"
-	@echo "make test     unit tests and QEMU scenarios (debug kernel)"
+	@echo "make test     unit tests, QEMU scenarios (debug kernel) and make deb-test"
 	@echo "make kernel   build (or reuse) the cached kernel; FLAVOUR=debug|lean"
 	@echo "make kmod     build vdp.ko against that kernel"
 	@echo "make userspace  build vdpctl"
@@ -32,6 +32,8 @@ help:
 	@echo "make fuzz     long netlink fuzz run (FUZZ_MESSAGES, FUZZ_SEED, FUZZ_SECONDS)"
 	@echo "make deb      Debian packages vdpctl and vdp-dkms into out/deb, checked by lintian (docs/packaging.md)"
 	@echo "make deb-test  build them, install them into a scratch root, dkms-build vdp.ko from them and load it in a guest"
+	@echo "make deb-kernel  the lean kernel as a Debian package (the kernel's bindeb-pkg, in a copy of its tree)"
+	@echo "make deb-kernel-test  make deb-test on the lean kernel, the guest booting that package"
 	@echo "make pictures  draw the docs' pictures of the example router (vdpctl pretty --dot, Graphviz)"
 
 deps:
@@ -131,6 +133,17 @@ deb: deps
 
 deb-test: deb kernel userspace
 	@scripts/deb-test.sh $(FLAVOUR) --vm
+
+# The kernel's own `make bindeb-pkg` (linux-image only), in a copy of the cached tree so that the
+# cache is never changed: out/deb-kernel/linux-image-*.deb. Not part of `make test` (minutes).
+# deb-kernel-test runs deb-test with the guest booting that package's vmlinuz.
+deb-kernel: FLAVOUR = lean
+deb-kernel: kernel
+	@scripts/deb-kernel.sh $(FLAVOUR)
+
+deb-kernel-test: FLAVOUR = lean
+deb-kernel-test: deb-kernel deb userspace
+	@VDP_DEB_KERNEL=$$(ls $(OUT)/deb-kernel/linux-image-*.deb) scripts/deb-test.sh $(FLAVOUR) --vm
 
 clean:
 	rm -rf $(OUT)

@@ -8,6 +8,8 @@
 # --vm also boots that kernel in QEMU with the dkms-built vdp.ko and the packaged vdpctl in the
 # guest image and runs the module-load scenario (insmod, vdpctl info, rmmod); it needs
 # `make userspace` (the guest image wants vdp-fuzz, vdp-bench and the engines beside vdpctl).
+# With VDP_DEB_KERNEL=linux-image-*.deb (make deb-kernel-test) the guest boots that package's
+# /boot/vmlinuz instead of the cached tree's bzImage.
 # Ends with one line "N passed, N failed".
 set -uo pipefail
 
@@ -132,7 +134,20 @@ fi
 if ((VM)) && [ -f "$KO" ]; then
   VMOUT=$SCRATCH/vm
   mkdir -p "$VMOUT"
-  ln -s "$(readlink -f "$OUT/kernel-$FLAVOUR")" "$VMOUT/kernel-$FLAVOUR"
+  if [ -n "${VDP_DEB_KERNEL:-}" ]; then
+    # The packaged kernel, where qemu-tests/run looks for a bzImage.
+    mkdir -p "$SCRATCH/kernel-root" "$VMOUT/kernel-$FLAVOUR/build/arch/x86/boot"
+    dpkg-deb -x "$VDP_DEB_KERNEL" "$SCRATCH/kernel-root" || { not_ok "dpkg-deb -x $VDP_DEB_KERNEL"; finish; }
+    check "$(basename "$VDP_DEB_KERNEL") holds /boot/vmlinuz-$KREL and /boot/config-$KREL equal to the tree's .config" \
+      cmp -s "$SCRATCH/kernel-root/boot/config-$KREL" "$KTREE/.config"
+    check "$(basename "$VDP_DEB_KERNEL") holds /lib/modules/$KREL/modules.dep" test -f "$SCRATCH/kernel-root/lib/modules/$KREL/modules.dep"
+    cp "$SCRATCH/kernel-root/boot/vmlinuz-$KREL" "$VMOUT/kernel-$FLAVOUR/build/arch/x86/boot/bzImage" \
+      || { not_ok "the package has /boot/vmlinuz-$KREL"; finish; }
+    GUEST_KERNEL="the packaged $FLAVOUR kernel"
+  else
+    ln -s "$(readlink -f "$OUT/kernel-$FLAVOUR")" "$VMOUT/kernel-$FLAVOUR"
+    GUEST_KERNEL="the cached $FLAVOUR kernel"
+  fi
   # The guest's vdpctl is the packaged one; the tools the image also wants come from make userspace.
   TOOLS=$REPO/userspace/target/release
   mkdir -p "$VMOUT/bin/examples"
@@ -140,9 +155,10 @@ if ((VM)) && [ -f "$KO" ]; then
   for t in vdp-fuzz vdp-bench vdp-engine flow-sampler-engine examples/vdp-test-engine; do
     cp "$TOOLS/$t" "$VMOUT/bin/$t" || { not_ok "$TOOLS/$t exists (run make userspace)"; finish; }
   done
+  t0=$SECONDS
   if "$REPO/qemu-tests/mkinitramfs.sh" "$FLAVOUR" "$KO" "$VMOUT/bin/vdpctl" "$VMOUT/initramfs-$FLAVOUR.cpio.gz" > "$SCRATCH/vm.log" 2>&1 \
      && VDP_OUT=$VMOUT "$REPO/qemu-tests/run" --flavour "$FLAVOUR" module-load >> "$SCRATCH/vm.log" 2>&1; then
-    ok "QEMU ($FLAVOUR kernel): the dkms-built vdp.ko loads, answers vdpctl info, unloads"
+    ok "QEMU ($GUEST_KERNEL): the dkms-built vdp.ko loads, answers vdpctl info, unloads ($((SECONDS - t0)) s)"
   else
     not_ok "QEMU module-load with the dkms-built vdp.ko:"
     sed 's/^/    /' "$SCRATCH/vm.log"
