@@ -13,13 +13,13 @@ KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
 
-.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz pictures clean help
+.PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz pictures deb deb-test deb-kernel deb-kernel-test clean help
 
 all: kmod userspace
 
 help:
 	@echo "make demo     build everything and boot a VM showing vdp at work"
-	@echo "make test     unit tests and QEMU scenarios (debug kernel)"
+	@echo "make test     unit tests, QEMU scenarios (debug kernel) and make deb-test"
 	@echo "make kernel   build (or reuse) the cached kernel; FLAVOUR=debug|lean"
 	@echo "make kmod     build vdp.ko against that kernel"
 	@echo "make userspace  build vdpctl"
@@ -30,6 +30,10 @@ help:
 	@echo "make bench-fpga  the FPGA level: simulated bits per cycle of the IPv4 path against vdpctl run, and area (writes docs/bench/)"
 	@echo "make fpga-prop  long property test of the FPGA level (FPGA_PROP_SEED, FPGA_PROP_DESIGNS, FPGA_PROP_TENANTS, FPGA_PROP_PACKETS)"
 	@echo "make fuzz     long netlink fuzz run (FUZZ_MESSAGES, FUZZ_SEED, FUZZ_SECONDS)"
+	@echo "make deb      Debian packages vdpctl and vdp-dkms into out/deb, checked by lintian (docs/packaging.md)"
+	@echo "make deb-test  build them, install them into a scratch root, dkms-build vdp.ko from them and load it in a guest"
+	@echo "make deb-kernel  the lean kernel as a Debian package (the kernel's bindeb-pkg, in a copy of its tree)"
+	@echo "make deb-kernel-test  make deb-test on the lean kernel, the guest booting that package"
 	@echo "make pictures  draw the docs' pictures of the example router (vdpctl pretty --dot, Graphviz)"
 
 deps:
@@ -119,6 +123,27 @@ fpga-prop: deps
 # --dot and Graphviz (docs/click-frontend.md, "Pictures").
 pictures: deps userspace
 	@VDPCTL=$(VDPCTL) scripts/pictures.sh
+
+# Debian packages (docs/packaging.md): vdpctl and vdp-dkms, built by dpkg-buildpackage from a
+# staging copy in out/deb and checked by lintian. deb-test installs them into a scratch root,
+# builds vdp.ko with dkms from the installed source against this FLAVOUR's kernel tree, and
+# loads that vdp.ko in a guest (the module-load scenario; part of `make test`).
+deb: deps
+	@scripts/deb.sh
+
+deb-test: deb kernel userspace
+	@scripts/deb-test.sh $(FLAVOUR) --vm
+
+# The kernel's own `make bindeb-pkg` (linux-image only), in a copy of the cached tree so that the
+# cache is never changed: out/deb-kernel/linux-image-*.deb. Not part of `make test` (minutes).
+# deb-kernel-test runs deb-test with the guest booting that package's vmlinuz.
+deb-kernel: FLAVOUR = lean
+deb-kernel: kernel
+	@scripts/deb-kernel.sh $(FLAVOUR)
+
+deb-kernel-test: FLAVOUR = lean
+deb-kernel-test: deb-kernel deb userspace
+	@VDP_DEB_KERNEL=$$(ls $(OUT)/deb-kernel/linux-image-*.deb) scripts/deb-test.sh $(FLAVOUR) --vm
 
 clean:
 	rm -rf $(OUT)

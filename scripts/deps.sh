@@ -13,6 +13,8 @@ APT_PACKAGES=(
   jq python3-yaml python3-jsonschema graphviz
   # the FPGA level: simulation and synthesis of generated designs (docs/fpga.md)
   verilator yosys
+  # make deb and its test: Debian's packaging tools and DKMS; rsync for the kernel's bindeb-pkg (docs/packaging.md)
+  debhelper dh-dkms dkms lintian fakeroot rsync
 )
 BINDGEN_VERSION=0.73.2
 
