@@ -274,7 +274,7 @@ pub fn run_check(args: &CheckArgs) -> Result<ExitCode> {
             }));
             continue;
         }
-        eprint!("{}", sources.render_all(&diagnostics));
+        sources.eprint_all(&diagnostics);
         if valid {
             println!(
                 "{file}: ok ({} elements, {} connections)",
@@ -311,11 +311,11 @@ pub fn run_flatten(args: &FlattenArgs) -> Result<ExitCode> {
                 &serde_json::json!({ "valid": false, "diagnostics": diagnostics_json(&sources, &diagnostics) }),
             )?;
         } else {
-            eprint!("{}", sources.render_all(&diagnostics));
+            sources.eprint_all(&diagnostics);
         }
         return Ok(ExitCode::FAILURE);
     }
-    eprint!("{}", sources.render_all(&diagnostics));
+    sources.eprint_all(&diagnostics);
     if args.json {
         print_json(&print::to_json(&loaded.flat))?;
     } else {
@@ -396,7 +396,7 @@ fn merge_from(
             &serde_json::json!({ "valid": false, "diagnostics": diagnostics_json(&sources, &diagnostics) }),
         )?;
     } else {
-        eprint!("{}", sources.render_all(&diagnostics));
+        sources.eprint_all(&diagnostics);
     }
     Ok(merged.map(|m| (system, m)))
 }
