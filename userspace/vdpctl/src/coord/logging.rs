@@ -127,7 +127,8 @@ mod tests {
         let trace = Logger::new(LevelFilter::Trace);
         assert!(!allows(&trace, Level::Debug, "netlink_sys::socket"));
         assert!(allows(&trace, Level::Warn, "netlink_sys::socket"));
-        assert!(!allows(&trace, Level::Warn, "vdpctlx"), "{}", "a prefix is not the crate");
+        assert!(allows(&trace, Level::Debug, "vdpctl"));
+        assert!(!allows(&trace, Level::Debug, "vdpctlx"), "a name that only starts like the crate is another crate");
     }
 
     #[test]
