@@ -1418,6 +1418,18 @@ mod tests {
         assert!(err.contains("error"), "{err}");
     }
 
+    #[test]
+    fn refusals_sent_to_tenants_keep_the_first_line_and_carry_no_colour() {
+        // Whatever the coordinator's own stderr is, what goes back over the socket is plain.
+        let err = compile_tenant(&system(), "red", &config("FromDevice(eth1) -> q :: Qeue -> Discard;")).err().unwrap();
+        assert!(!err.contains('\x1b'), "{err:?}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.starts_with("t.click:1:") && first.contains(": error: "), "{err}");
+        let logged = super::super::logging::format_line(&format!("reload refused: {err}"));
+        assert_eq!(logged.matches('\n').count(), 1, "{logged:?}");
+        assert!(logged.starts_with("vdpd: reload refused: t.click:1:"), "{logged}");
+    }
+
     fn coordinator(system: &Arc<SystemConfig>) -> Mutex<Coordinator> {
         Mutex::new(Coordinator {
             system: system.clone(),
