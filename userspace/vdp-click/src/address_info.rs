@@ -503,7 +503,9 @@ impl Resolver<'_> {
                     (Want::Ether, _) => "Ethernet address",
                     _ => "IPv4 address",
                 };
-                Diagnostic::error(span, format!("bad {what} '{word}': '{name}' names no {needed}")).note(format!(
+                Diagnostic::error(span, format!("bad {what} '{word}': '{name}' names no {needed}"))
+                    .label(definition.span, format!("'{name}' is declared here"))
+                    .note(format!(
                     "'{name}' is declared at {} with: {}",
                     position(self.sources, definition.span),
                     definition.addresses.describe()

@@ -457,7 +457,11 @@ impl Checker<'_> {
                             );
                         }
                         Placement::Slot { slot, duplicate: true, .. } => {
-                            self.diagnostics.error(arg.span, format!("{} argument {} is given twice", class.name, class.args[slot].keyword));
+                            let keyword = class.args[slot].keyword;
+                            self.diagnostics.push(
+                                Diagnostic::error(arg.span, format!("{} argument {keyword} is given twice", class.name))
+                                    .label(given[slot].flatten(), format!("{keyword} is first given here")),
+                            );
                         }
                         Placement::Slot { slot, value: text, duplicate: false } => {
                             let spec = &class.args[slot];
@@ -689,9 +693,9 @@ impl Checker<'_> {
                 let count = if side == "output" { element.outputs } else { element.inputs };
                 if port >= count {
                     let has = if count == 0 { format!("has no {side}s") } else { format!("has {}", port_word(count, side)) };
-                    self.diagnostics.error(
-                        connection.span,
-                        format!("{side} port {port} is out of range: '{}' ({}) {has}", element.name, element.class.name),
+                    self.diagnostics.push(
+                        Diagnostic::error(connection.span, format!("{side} port {port} is out of range: '{}' ({}) {has}", element.name, element.class.name))
+                            .label(self.flat.elements[index].span, format!("'{}' is declared here", element.name)),
                     );
                 }
             }
@@ -731,7 +735,8 @@ impl Checker<'_> {
                     self.flat.elements[output.element].span,
                     format!("{} is not connected{}, nor is {}{}, written right after it", output.text, output.note, found[b].text, found[b].note),
                 )
-                    .note("a '->' between them may be missing"),
+                .label(self.flat.elements[next].span, format!("{} is here", found[b].text))
+                .note("a '->' between them may be missing"),
             );
         }
         for (index, finding) in found.iter().enumerate() {
@@ -826,7 +831,12 @@ impl Checker<'_> {
                     } else {
                         "put an Unqueue between them to turn pull into push"
                     };
-                    self.diagnostics.push(Diagnostic::error(connection.span, message).note(hint));
+                    let declared = |index: usize| format!("'{}' ({}) is declared here", elements[index].name, elements[index].class.name);
+                    let mut diagnostic = Diagnostic::error(connection.span, message).label(self.flat.elements[from].span, declared(from));
+                    if to != from {
+                        diagnostic = diagnostic.label(self.flat.elements[to].span, declared(to));
+                    }
+                    self.diagnostics.push(diagnostic.note(hint));
                 }
                 (x, y) => {
                     parent[b] = a;
@@ -863,6 +873,7 @@ impl Checker<'_> {
             if elements[index].output_modes.get(usize::from(port)) == Some(&Processing::Push) && self.classes[index].is_some() {
                 self.diagnostics.push(
                     Diagnostic::error(uses[1].span, format!("push output {port} of '{}' is connected {} times", elements[index].name, uses.len()))
+                        .label(uses[0].span, "first connected here")
                         .note("a push output hands each packet to one input; use a Tee to copy packets"),
                 );
             }
@@ -873,6 +884,7 @@ impl Checker<'_> {
             if elements[index].input_modes.get(usize::from(port)) == Some(&Processing::Pull) && self.classes[index].is_some() {
                 self.diagnostics.push(
                     Diagnostic::error(uses[1].span, format!("pull input {port} of '{}' is connected {} times", elements[index].name, uses.len()))
+                        .label(uses[0].span, "first connected here")
                         .note("a pull input asks one output for packets; merge the sources with a Queue first"),
                 );
             }

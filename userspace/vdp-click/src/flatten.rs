@@ -501,10 +501,12 @@ impl Flattener<'_> {
         for (index, element) in self.graph.elements.iter().enumerate() {
             if let Some(first) = seen.insert(&element.name, index) {
                 let message = format!("two elements are named '{}' after flattening", element.name);
-                self.diagnostics.push(Diagnostic::error(element.span, message).note(format!(
-                    "the other is an element of class {}",
-                    self.graph.elements[first].class
-                )));
+                let other = &self.graph.elements[first];
+                self.diagnostics.push(
+                    Diagnostic::error(element.span, message)
+                        .label(other.span, "the other one")
+                        .note(format!("the other is an element of class {}", other.class)),
+                );
             }
         }
     }

@@ -226,11 +226,16 @@ impl Parser<'_> {
     /// Reports the statement's error, unless the lexer already reported one in it: what follows
     /// a stray character is taken for the same mistake.
     fn report(&mut self, span: Span, message: impl Into<String>) {
+        self.report_with(Diagnostic::error(span, message));
+    }
+
+    /// [`Self::report`] for a diagnostic built with its labels and notes.
+    fn report_with(&mut self, diagnostic: Diagnostic) {
         let end = self.at.min(self.tokens.len() - 1);
         let lexed = self.tokens.get(self.statement_start..=end).is_some_and(|t| t.iter().any(|t| t.tok == Tok::Invalid))
-            || self.invalid_lines.contains(&self.line_at(span.start));
+            || diagnostic.span.is_some_and(|span| self.invalid_lines.contains(&self.line_at(span.start)));
         if !lexed {
-            self.diagnostics.error(span, message);
+            self.diagnostics.push(diagnostic);
         }
     }
 
@@ -606,7 +611,10 @@ impl Parser<'_> {
             let name = name[1..].to_string();
             if let Some(previous) = scope.defines.iter().find(|d| d.name == name) {
                 let line = self.line_of(previous.span.start);
-                self.diagnostics.error(span, format!("${name} is already defined on line {line}"));
+                let first = previous.span;
+                self.diagnostics.push(
+                    Diagnostic::error(span, format!("${name} is already defined on line {line}")).label(first, format!("${name} is first defined here")),
+                );
                 continue;
             }
             scope.defines.push(Define { name, value: Some(value.to_string()), span });
@@ -678,7 +686,10 @@ impl Parser<'_> {
         }
         if let Some(previous) = scope.classes.iter().find(|c| c.name == name) {
             let line = self.line_of(previous.span.start);
-            self.report(name_token.span, format!("class '{name}' is already defined on line {line}"));
+            let first = previous.span;
+            self.report_with(
+                Diagnostic::error(name_token.span, format!("class '{name}' is already defined on line {line}")).label(first, format!("'{name}' is first defined here")),
+            );
             self.skip_class_definition();
             return Ok(());
         }
@@ -885,13 +896,14 @@ impl Parser<'_> {
                 scope.elements[previous] = ElementDecl { name, class, class_span, config, span, damage: Damage::Connections };
                 return previous;
             }
-            let what = if pseudo {
-                format!("'{name}' is reserved for the compound's ports")
+            let diagnostic = if pseudo {
+                Diagnostic::error(span, format!("'{name}' is reserved for the compound's ports"))
             } else {
-                let line = self.line_of(scope.elements[previous].span.start);
-                format!("element '{name}' is already declared on line {line}")
+                let first = scope.elements[previous].span;
+                let line = self.line_of(first.start);
+                Diagnostic::error(span, format!("element '{name}' is already declared on line {line}")).label(first, format!("'{name}' is first declared here"))
             };
-            self.diagnostics.error(span, what);
+            self.diagnostics.push(diagnostic);
             // Which declaration its connections meant is unknown.
             if !pseudo {
                 scope.elements[previous].damage.worsen(Damage::Declaration);

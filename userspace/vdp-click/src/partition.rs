@@ -351,6 +351,7 @@ pub fn partition(flat: &FlatGraph, checked: &CheckedGraph, sources: &Sources, mo
                             describe(other_element)
                         ),
                     )
+                    .label(checked.elements[other_element].span, format!("{} must run in the kernel", describe(other_element)))
                     .note(format!("{} is at {}", describe(other_element), position(sources, checked.elements[other_element].span)))
                     .note("a boundary between the levels is a push channel: put a Queue before a pull connection that must cross, or write one scheduling directive per level"),
                 );

@@ -210,7 +210,7 @@ fn run_partition(args: &PartitionArgs) -> Result<ExitCode> {
         (Some(board), false) => partition::split(tenant, &flat, &checked, &sources, board, &options).map_err(|found| diagnostics.extend(found)).ok(),
         _ => None,
     };
-    eprint!("{}", sources.render_all(&diagnostics));
+    sources.eprint_all(&diagnostics);
     let Some(split) = split else { return Ok(ExitCode::FAILURE) };
     let explain = split.partition.explain();
     let mut files: Vec<(String, String)> = vec![("partition.txt".into(), explain.clone())];
@@ -275,7 +275,7 @@ fn generate(args: &FpgaArgs) -> Result<ExitCode> {
         _ => None,
     };
     let Some(design) = design else {
-        eprint!("{}", sources.render_all(&diagnostics));
+        sources.eprint_all(&diagnostics);
         return Ok(ExitCode::from(1));
     };
     write_design(out, &design.files)?;

@@ -262,7 +262,7 @@ pub fn run_check(args: &CheckArgs, out: &Output) -> Result<ExitCode> {
             }));
             continue;
         }
-        eprint!("{}", sources.render_all(&diagnostics));
+        sources.eprint_all(&diagnostics);
         if valid {
             println!(
                 "{file}: ok ({} elements, {} connections)",
@@ -299,11 +299,11 @@ pub fn run_flatten(args: &FlattenArgs, out: &Output) -> Result<ExitCode> {
                 &serde_json::json!({ "valid": false, "diagnostics": diagnostics_json(&sources, &diagnostics) }),
             )?;
         } else {
-            eprint!("{}", sources.render_all(&diagnostics));
+            sources.eprint_all(&diagnostics);
         }
         return Ok(ExitCode::FAILURE);
     }
-    eprint!("{}", sources.render_all(&diagnostics));
+    sources.eprint_all(&diagnostics);
     if out.json {
         out.print_json(&print::to_json(&loaded.flat))?;
     } else {
@@ -384,7 +384,7 @@ fn merge_from(
             &serde_json::json!({ "valid": false, "diagnostics": diagnostics_json(&sources, &diagnostics) }),
         )?;
     } else {
-        eprint!("{}", sources.render_all(&diagnostics));
+        sources.eprint_all(&diagnostics);
     }
     Ok(merged.map(|m| (system, m)))
 }

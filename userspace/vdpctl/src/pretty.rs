@@ -65,7 +65,7 @@ pub fn run(args: &PrettyArgs, out: &Output) -> Result<ExitCode> {
 
 /// Prints the diagnostics; `false` when there are errors.
 fn report(sources: &Sources, diagnostics: &Diagnostics) -> bool {
-    eprint!("{}", sources.render_all(diagnostics));
+    sources.eprint_all(diagnostics);
     !diagnostics.has_errors()
 }
 

@@ -185,8 +185,9 @@ fn run(conn: &Connection, out: &Output, op: Op, text: impl FnOnce(&serde_json::V
 }
 
 /// The checks that need no system config: syntax, classes, arguments, ports. The coordinator
-/// repeats them with the tenant's devices and limits.
-fn check_locally(name: &str, text: &str, catalog: vdp_core::catalog::Catalog) -> Result<(), String> {
+/// repeats them with the tenant's devices and limits. The error is the diagnostics rendered,
+/// with colour escapes if `color`.
+fn check_locally(name: &str, text: &str, catalog: vdp_core::catalog::Catalog, color: bool) -> Result<(), String> {
     let options = CheckOptions {
         limits: Limits {
             max_elements: usize::MAX,
@@ -204,7 +205,7 @@ fn check_locally(name: &str, text: &str, catalog: vdp_core::catalog::Catalog) ->
     let mut diagnostics = Diagnostics::default();
     vdp_click::check_text(&mut sources, name, text, &options, &mut diagnostics);
     if diagnostics.has_errors() {
-        Err(sources.render_all(&diagnostics))
+        Err(sources.render_all_styled(&diagnostics, color))
     } else {
         Ok(())
     }
@@ -223,7 +224,7 @@ pub fn run_install(args: &InstallArgs, out: &Output) -> Result<ExitCode> {
         true => crate::frontend::describe(&super::engine::engine_path(&args.engine))?,
         false => Vec::new(),
     };
-    if let Err(diagnostics) = check_locally(&file_name, &source, crate::frontend::catalog_of(&classes)?) {
+    if let Err(diagnostics) = check_locally(&file_name, &source, crate::frontend::catalog_of(&classes)?, vdp_click::source::stderr_color()) {
         eprint!("{diagnostics}");
         eprintln!("vdpctl: {file_name} has errors; nothing was sent to the coordinator");
         return Ok(ExitCode::FAILURE);
@@ -550,8 +551,8 @@ mod tests {
 
     #[test]
     fn local_check_catches_language_errors_but_not_devices() {
-        assert!(check_locally("a.click", "FromDevice(eth7) -> Discard;", crate::frontend::stock_catalog()).is_ok());
-        let err = check_locally("a.click", "x :: Qeue;", crate::frontend::stock_catalog()).unwrap_err();
+        assert!(check_locally("a.click", "FromDevice(eth7) -> Discard;", crate::frontend::stock_catalog(), false).is_ok());
+        let err = check_locally("a.click", "x :: Qeue;", crate::frontend::stock_catalog(), false).unwrap_err();
         assert!(err.contains("a.click:1"), "{err}");
     }
 

@@ -12,6 +12,7 @@ use crate::frontend;
 use crate::netlink::{attr_value, string_attr, u32_attr, Attr, NlError, VdpSocket};
 use crate::stats::{decode_stats, TenantStats};
 use anyhow::{bail, Context, Result};
+use log::{error, info, warn};
 use clap::Args;
 use netlink_packet_core::{Nla, NLA_TYPE_MASK};
 use serde_json::json;
@@ -47,6 +48,11 @@ pub struct DaemonArgs {
     /// Seconds between checks that the module still holds every tenant as it should.
     #[arg(long, default_value_t = 1.0)]
     poll_interval: f64,
+    /// The least severe messages logged: error, warn, info (the default: every action the
+    /// coordinator takes, and refused requests), debug (every request too), trace or off.
+    /// Overrides the VDP_LOG environment variable.
+    #[arg(long, value_name = "LEVEL")]
+    log_level: Option<String>,
 }
 
 /// How long a client may take to send its request or to read the answer: a stalled client
@@ -69,10 +75,6 @@ const RECENT_REFUSALS: usize = 64;
 const REFUSAL_DELAY: Duration = Duration::from_millis(500);
 /// The most refused connections waiting for their answer; past that they are answered at once.
 const REFUSALS_HELD: usize = 256;
-
-fn log(message: impl AsRef<str>) {
-    eprintln!("vdpd: {}", message.as_ref());
-}
 
 /// A tenant configuration compiled for installation.
 struct Compiled {
@@ -223,7 +225,7 @@ impl Coordinator {
             Ok(sock) => sock,
             Err(NlError::FamilyNotFound) => {
                 if self.family_id.take().is_some() {
-                    log("the vdp module is gone; tenants are restored when it is loaded again");
+                    warn!("the vdp module is gone; tenants are restored when it is loaded again");
                     self.ids.clear();
                 }
                 return Err(NlError::FamilyNotFound);
@@ -233,8 +235,8 @@ impl Coordinator {
         let id = sock.family_id();
         if self.family_id != Some(id) {
             match self.family_id {
-                None => log(format!("found the vdp module (family id {id}); syncing every tenant")),
-                Some(old) => log(format!("the vdp family id changed from {old} to {id}: the module was reloaded; syncing every tenant")),
+                None => info!("found the vdp module (family id {id}); syncing every tenant"),
+                Some(old) => info!("the vdp family id changed from {old} to {id}: the module was reloaded; syncing every tenant"),
             }
             self.family_id = Some(id);
             self.ids.clear();
@@ -258,7 +260,7 @@ impl Coordinator {
     fn sync_tenant(&mut self, sock: &mut VdpSocket, name: &str, reinstall: Reinstall) -> Result<u32> {
         let id = self.ensure_tenant(sock, name)?;
         // The tenant's virtual devices exist before a graph that names them is installed.
-        crate::device::apply_tenant_devices(sock, &self.system, name, id, &mut |line| log(format!("tenant {name}: {line}")))?;
+        crate::device::apply_tenant_devices(sock, &self.system, name, id, &mut |line| info!("tenant {name}: {line}"))?;
         self.apply_limits(name)?;
         self.place_threads(sock, id, name)?;
         let running = kernel_tenant(sock, id)?.and_then(|t| t.graph).is_some();
@@ -279,20 +281,20 @@ impl Coordinator {
                 let info = crate::graph::decode_graph(&replies.first().context("the kernel sent no reply to GRAPH_INSTALL")?.attrs)?;
                 let file = self.state.tenants.get(name).map_or("?", |c| c.file_name.as_str());
                 let how = if reinstall == Reinstall::Always { "installed" } else { "installed its saved configuration" };
-                log(format!("tenant {name}: {how} {file}: {} elements, {} tasks", info.elements, info.tasks));
+                info!("tenant {name}: {how} {file}: {} elements, {} tasks", info.elements, info.tasks);
                 // The graph may have started more threads. The install has happened, so a thread
                 // that cannot be placed now is not a failed install: the next poll tries again.
                 if let Err(e) = self.place_threads(sock, id, name) {
-                    log(format!("tenant {name}: cannot place the new threads yet: {e:#}"));
+                    warn!("tenant {name}: cannot place the new threads yet: {e:#}");
                 }
             }
             (None, _) if running && self.state.tenants.contains_key(name) => {
                 // A saved configuration that no longer passes its checks: what runs stays.
-                log(format!("tenant {name}: its saved configuration does not compile; leaving the running graph alone"));
+                warn!("tenant {name}: its saved configuration does not compile; leaving the running graph alone");
             }
             (None, _) if running => {
                 sock.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, id)])?;
-                log(format!("tenant {name}: removed its graph: the saved state holds no configuration for it"));
+                info!("tenant {name}: removed its graph: the saved state holds no configuration for it");
             }
             (None, _) => {}
         }
@@ -304,13 +306,13 @@ impl Coordinator {
         match outcome {
             Ok(_) => {
                 if self.sync_failures.remove(name).is_some() {
-                    log(format!("tenant {name}: in line again"));
+                    info!("tenant {name}: in line again");
                 }
             }
             Err(e) => {
                 let text = format!("{e:#}");
                 if self.sync_failures.get(name) != Some(&text) {
-                    log(format!("tenant {name}: sync failed (retried every poll, logged once): {text}"));
+                    error!("tenant {name}: sync failed (retried every poll, logged once): {text}");
                     self.sync_failures.insert(name.to_string(), text);
                 }
             }
@@ -338,7 +340,7 @@ impl Coordinator {
             id = all.iter().map(|t| t.id).max().unwrap_or(0) + 1;
         }
         sock.request(cmd::TENANT_NEW, vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::TENANT_NAME, name)])?;
-        log(format!("tenant {name}: created in the module with id {id}"));
+        info!("tenant {name}: created in the module with id {id}");
         self.ids.insert(name.to_string(), id);
         Ok(id)
     }
@@ -360,7 +362,7 @@ impl Coordinator {
     fn apply_limits(&mut self, name: &str) -> Result<()> {
         let tenant = self.system.tenant(name).context("tenant not in the system config")?;
         let limits = cgroups::Limits { cpu_share: tenant.cpu_share, memory_max: tenant.memory_max_bytes() };
-        self.tenant_cgroup(name)?.apply(&limits, &mut |line| log(format!("tenant {name}: {line}")))
+        self.tenant_cgroup(name)?.apply(&limits, &mut |line| info!("tenant {name}: {line}"))
     }
 
     /// Moves each of the tenant's threads that is not yet in the tenant's data-plane cgroup
@@ -374,7 +376,7 @@ impl Coordinator {
             }
             let procs = dir.join("cgroup.procs");
             match std::fs::write(&procs, pid.to_string()) {
-                Ok(()) => log(format!("tenant {name}: placed thread {pid} ({}) in cgroup {cgroup}", comm(pid))),
+                Ok(()) => info!("tenant {name}: placed thread {pid} ({}) in cgroup {cgroup}", comm(pid)),
                 // The thread ended (an install replaced it) between the dump and the move.
                 Err(_) if !Path::new(&format!("/proc/{pid}")).exists() => {}
                 Err(e) => bail!("cannot move thread {pid} into {}: {e}", procs.display()),
@@ -389,11 +391,11 @@ impl Coordinator {
         let mut sock = match self.kernel() {
             Ok(sock) => sock,
             Err(NlError::FamilyNotFound) => return,
-            Err(e) => return log(format!("cannot reach the module: {e}")),
+            Err(e) => return error!("cannot reach the module: {e}"),
         };
         let all = match sock.dump(cmd::STATS, Vec::new()).map_err(anyhow::Error::from).and_then(|m| decode_stats(&m)) {
             Ok(all) => all,
-            Err(e) => return log(format!("STATS failed: {e:#}")),
+            Err(e) => return error!("STATS failed: {e:#}"),
         };
         let names: Vec<String> = self.system.tenant.iter().map(|t| t.name.clone()).collect();
         for name in names {
@@ -435,10 +437,10 @@ impl Coordinator {
                     return Err(format!(
                         "tenant {name}: its configuration {} would not pass its checks under the new system config: {}",
                         config.file_name,
-                        diagnostics.trim_end().replace('\n', " | ")
+                        super::logging::one_line(&diagnostics)
                     ))
                 }
-                Err(_) => log(format!("tenant {name}: its saved configuration {} still does not pass its checks; kept, not installed", config.file_name)),
+                Err(_) => warn!("tenant {name}: its saved configuration {} still does not pass its checks; kept, not installed", config.file_name),
             }
         }
         self.system = new;
@@ -452,15 +454,15 @@ impl Coordinator {
             self.sync_failures.remove(name);
             let Some(id) = self.ids.remove(name) else { continue };
             match sock.request(cmd::TENANT_DEL, vec![u32_attr(attr::TENANT_ID, id)]) {
-                Ok(_) => log(format!("tenant {name}: deleted from the module (id {id}), with its devices: not in the system config; its saved configuration is kept")),
-                Err(e) => log(format!("tenant {name}: cannot delete it from the module (id {id}): {e}")),
+                Ok(_) => info!("tenant {name}: deleted from the module (id {id}), with its devices: not in the system config; its saved configuration is kept"),
+                Err(e) => error!("tenant {name}: cannot delete it from the module (id {id}): {e}"),
             }
         }
         for change in &plan.changed {
             if let Some(&id) = self.ids.get(&change.name) {
                 for device in change.devices_removed.iter().chain(&change.devices_changed) {
                     if let Err(e) = self.delete_device(&mut sock, id, &change.name, device) {
-                        log(format!("tenant {}: cannot delete device {device}: {e:#}", change.name));
+                        error!("tenant {}: cannot delete device {device}: {e:#}", change.name);
                     }
                 }
             }
@@ -480,8 +482,8 @@ impl Coordinator {
                 continue;
             }
             match sock.request(cmd::PORT_DETACH, vec![crate::netlink::string_attr(attr::IFNAME, port)]) {
-                Ok(_) => log(format!("detached from {port}: not in the system config")),
-                Err(e) => log(format!("cannot detach from {port}: {e}")),
+                Ok(_) => info!("detached from {port}: not in the system config"),
+                Err(e) => error!("cannot detach from {port}: {e}"),
             }
         }
         Ok(plan.summary())
@@ -495,13 +497,13 @@ impl Coordinator {
             Ok(_) => {}
             Err(NlError::Kernel { errno, .. }) if errno == libc::EBUSY => {
                 sock.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, id)])?;
-                log(format!("tenant {tenant}: removed its graph to make device {device} again; it is installed again next"));
+                info!("tenant {tenant}: removed its graph to make device {device} again; it is installed again next");
                 sock.request(cmd::VDEV_DEL, request())?;
             }
             Err(NlError::Kernel { errno, .. }) if errno == libc::ENOENT => return Ok(()),
             Err(e) => return Err(e.into()),
         }
-        log(format!("tenant {tenant}: deleted device {device}"));
+        info!("tenant {tenant}: deleted device {device}");
         Ok(())
     }
 
@@ -534,7 +536,7 @@ impl Coordinator {
         if let Err(e) = self.sync_tenant(&mut sock, tenant, Reinstall::Always) {
             self.restore(tenant, old_config, old_compiled);
             let Refusal(status, message) = e.into();
-            log(format!("tenant {tenant}: the change failed: {message}"));
+            warn!("tenant {tenant}: the change failed: {message}");
             // GRAPH_INSTALL and GRAPH_REMOVE are all or nothing: the old graph still runs.
             return Err(Refusal(status, format!("{message}; the previous configuration keeps running")));
         }
@@ -545,7 +547,7 @@ impl Coordinator {
                 Ok(_) => "the previous configuration was put back",
                 Err(_) => "the previous configuration could not be put back",
             };
-            log(format!("tenant {tenant}: cannot save the state file {}: {e}; {undone}", self.state_path.display()));
+            error!("tenant {tenant}: cannot save the state file {}: {e}; {undone}", self.state_path.display());
             return Err(Refusal(Status::Failed, format!("the coordinator cannot save its state ({e}); {undone}")));
         }
         Ok(sock)
@@ -578,7 +580,7 @@ impl Coordinator {
         let id = self.ensure_tenant(&mut sock, tenant)?;
         let geometry = part.geometry(self.system.channel_slots(tenant))?;
         let fd = super::channel::bind(id, geometry).map_err(|e| Refusal(Status::Failed, format!("{e:#}")))?;
-        log(format!("tenant {tenant}: bound a channel of {} rings of {} slots for its container engine", geometry.rings(), geometry.slots()));
+        info!("tenant {tenant}: bound a channel of {} rings of {} slots for its container engine", geometry.rings(), geometry.slots());
         Ok((
             json!({
                 "tenant": tenant, "tenant_id": id, "config": part.text, "elements": part.elements,
@@ -723,7 +725,7 @@ impl Coordinator {
                     attrs.push(Attr::new(attr::AS_TENANT, Vec::new()));
                 }
                 sock.request(cmd::HANDLER_WRITE, attrs)?;
-                log(format!("tenant {tenant}: wrote {element}.{handler}"));
+                info!("tenant {tenant}: wrote {element}.{handler}");
                 Ok(json!({}))
             }
             _ => unreachable!("only handler operations come here"),
@@ -972,7 +974,7 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream,
         status => {
             let name = serde_json::to_value(status).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
             // One log line per request: the message's lines joined, the status named once.
-            let message: String = response.message.lines().collect::<Vec<_>>().join(" | ").chars().take(400).collect();
+            let message: String = super::logging::one_line(&response.message).chars().take(400).collect();
             if message.starts_with(&name) { message } else { format!("{name}: {message}") }
         }
     };
@@ -984,9 +986,12 @@ fn serve(shared: &Mutex<Coordinator>, system: &SystemConfig, stream: UnixStream,
         None => protocol::write_line(&stream, &response),
     };
     // The time from accept to the answer sent: what the coordinator itself took.
-    log(format!("request {op} from {who}: {outcome} ({} ms)", accepted.elapsed().as_millis()));
+    // Requests answered ok are many (every handler read) and say nothing new: debug; refused
+    // or failed ones stay in the default log.
+    let level = if response.status == Status::Ok { log::Level::Debug } else { log::Level::Info };
+    log::log!(level, "request {op} from {who}: {outcome} ({} ms)", accepted.elapsed().as_millis());
     if let Err(e) = written {
-        log(format!("cannot answer {who}: {e}"));
+        warn!("cannot answer {who}: {e}");
     }
 }
 
@@ -1040,7 +1045,7 @@ impl Gate {
     fn new(shared: Arc<Mutex<Coordinator>>, system: Arc<SystemConfig>, numbers: Numbers) -> Gate {
         let tenants = system.tenant.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
         let limits = Arc::new(Mutex::new(ConnectionLimits::new(numbers, tenants)));
-        let own_netns = own_netns().map_err(|e| log(format!("{e:#}; reading it again for each connection"))).ok();
+        let own_netns = own_netns().map_err(|e| warn!("{e:#}; reading it again for each connection")).ok();
         let recent = RecentRefusals::new(RECENT_REFUSAL_TTL, RECENT_REFUSALS);
         Gate { shared, system, limits, refusals: BurstLog::new(REFUSAL_LOG_WINDOW), recent, own_netns, held: Default::default() }
     }
@@ -1095,7 +1100,7 @@ impl Gate {
         });
         // On failure the closure, with the stream and the slot, is dropped: the client sees the
         // connection closed, and the slot is free again.
-        spawned.map_err(|e| log(format!("cannot start a thread for a connection: {e}"))).ok()
+        spawned.map_err(|e| error!("cannot start a thread for a connection: {e}")).ok()
     }
 
     /// A connection that gets no slot: one over its caller's cap is held for [`REFUSAL_DELAY`]
@@ -1103,7 +1108,7 @@ impl Gate {
     /// for others is answered at once.
     fn reject(&mut self, stream: UnixStream, denied: Denied, now: Instant) {
         if let Some(line) = self.refusals.refused(&denied, now) {
-            log(line);
+            warn!("{}", line);
         }
         if matches!(denied, Denied::OverCap { .. }) && self.held.len() < REFUSALS_HELD {
             self.held.push_back(HeldRefusal { due: now + REFUSAL_DELAY, stream, denied });
@@ -1132,7 +1137,7 @@ impl Gate {
         let now = Instant::now();
         self.answer_due(now, false);
         for line in self.refusals.flush(now) {
-            log(line);
+            warn!("{}", line);
         }
     }
 
@@ -1140,7 +1145,7 @@ impl Gate {
     fn finish(&mut self) {
         self.answer_due(Instant::now(), true);
         for line in self.refusals.drain(Instant::now()) {
-            log(line);
+            warn!("{}", line);
         }
     }
 
@@ -1233,7 +1238,7 @@ fn signals() -> Result<(Arc<AtomicBool>, Arc<AtomicBool>)> {
 fn notify(states: &[sd_notify::NotifyState]) {
     if std::env::var_os("NOTIFY_SOCKET").is_some() {
         if let Err(e) = sd_notify::notify(states) {
-            log(format!("cannot notify systemd: {e}"));
+            warn!("cannot notify systemd: {e}");
         }
     }
 }
@@ -1248,54 +1253,55 @@ fn status(system: &SystemConfig) -> String {
 /// validate changes nothing.
 fn reload_system(shared: &Mutex<Coordinator>, gate: &mut Gate, path: &Path) {
     notify(&[sd_notify::NotifyState::Reloading]);
-    log(format!("SIGHUP: reading the system config {} again", path.display()));
+    info!("SIGHUP: reading the system config {} again", path.display());
     let new = match crate::frontend::read_system(path) {
         Ok(new) => Arc::new(new),
         Err(e) => {
-            log(format!("reload refused: {}; nothing changed", format!("{e:#}").trim_end().replace('\n', " | ")));
+            warn!("reload refused: {}; nothing changed", format!("{e:#}").trim_end());
             let current = lock(shared).system.clone();
             return notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&current))]);
         }
     };
     match lock(shared).reload(new.clone()) {
         Ok(summary) => {
-            log(format!("reloaded {}: {summary}", path.display()));
+            info!("reloaded {}: {summary}", path.display());
             gate.retarget(new.clone());
         }
-        Err(why) => log(format!("reload refused: {why}; nothing changed")),
+        Err(why) => warn!("reload refused: {why}; nothing changed"),
     }
     let current = lock(shared).system.clone();
     notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&current))]);
 }
 
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
+    super::logging::init(super::logging::level(args.log_level.as_deref(), std::env::var(super::logging::ENV).ok().as_deref())?);
     let system = Arc::new(crate::frontend::read_system(&args.system)?);
     let state = state::load(&args.state)?;
     if !(0.05..=3600.0).contains(&args.poll_interval) {
         bail!("--poll-interval must be between 0.05 and 3600 seconds");
     }
-    log(format!(
+    info!(
         "starting: system config {} ({} tenants), state {}, socket {}",
         args.system.display(),
         system.tenant.len(),
         args.state.display(),
         args.socket.display()
-    ));
+    );
     let mut compiled = HashMap::new();
     for (name, config) in &state.tenants {
         if system.tenant(name).is_none() {
-            log(format!("the state holds a configuration for tenant {name}, which is not in the system config: kept, not installed"));
+            warn!("the state holds a configuration for tenant {name}, which is not in the system config: kept, not installed");
             continue;
         }
         match compile_tenant(&system, name, config) {
             Ok(c) => {
                 compiled.insert(name.clone(), c);
             }
-            Err(diagnostics) => log(format!(
+            Err(diagnostics) => warn!(
                 "tenant {name}: the saved configuration {} no longer passes its checks; kept, not installed: {}",
                 config.file_name,
-                diagnostics.replace('\n', " | ")
-            )),
+                diagnostics
+            ),
         }
     }
     let (shutdown, reload) = signals()?;
@@ -1313,7 +1319,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     {
         let mut coordinator = lock(&shared);
         if let Err(NlError::FamilyNotFound) = coordinator.kernel() {
-            log("the vdp module is not loaded; waiting for it");
+            warn!("the vdp module is not loaded; waiting for it");
         }
     }
     // The socket appears only once every tenant has been brought in line (when the module is
@@ -1335,7 +1341,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     };
     let mut gate = Gate::new(shared.clone(), system.clone(), Numbers::for_tenants(system.tenant.len()));
     let numbers = lock_limits(&gate.limits).numbers();
-    log(format!(
+    info!(
         "listening on {}: at most {} connections at once, {} per tenant and for the root context, {} kept for each of them, \
          {} for all other callers",
         args.socket.display(),
@@ -1343,7 +1349,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         numbers.per_caller,
         numbers.reserve,
         numbers.others
-    ));
+    );
     notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&system))]);
     while !shutdown.load(Ordering::SeqCst) {
         if reload.swap(false, Ordering::SeqCst) {
@@ -1356,12 +1362,12 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
             }
             Ok(None) => {}
             Err(e) => {
-                log(format!("accept failed: {e:#}"));
+                error!("accept failed: {e:#}");
                 std::thread::sleep(Duration::from_millis(100));
             }
         }
     }
-    log("SIGTERM: shutting down");
+    info!("SIGTERM: shutting down");
     notify(&[sd_notify::NotifyState::Stopping]);
     drop(listener);
     gate.finish();
@@ -1373,7 +1379,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     }
     let _ = watcher.join();
     drop(lock(&shared));
-    log("stopped");
+    info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1410,6 +1416,18 @@ mod tests {
         let err = compile_tenant(&system(), "red", &config("FromDevice(eth1) -> Discard;")).err().unwrap();
         assert!(err.contains("eth1"), "{err}");
         assert!(err.contains("error"), "{err}");
+    }
+
+    #[test]
+    fn refusals_sent_to_tenants_keep_the_first_line_and_carry_no_colour() {
+        // Whatever the coordinator's own stderr is, what goes back over the socket is plain.
+        let err = compile_tenant(&system(), "red", &config("FromDevice(eth1) -> q :: Qeue -> Discard;")).err().unwrap();
+        assert!(!err.contains('\x1b'), "{err:?}");
+        let first = err.lines().next().unwrap_or_default();
+        assert!(first.starts_with("t.click:1:") && first.contains(": error: "), "{err}");
+        let logged = super::super::logging::format_line(&format!("reload refused: {err}"));
+        assert_eq!(logged.matches('\n').count(), 1, "{logged:?}");
+        assert!(logged.starts_with("vdpd: reload refused: t.click:1:"), "{logged}");
     }
 
     /// A coordinator whose state holds `source` as red's configuration, compiled.

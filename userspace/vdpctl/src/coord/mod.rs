@@ -8,6 +8,7 @@ pub mod engine;
 pub mod fdpass;
 pub mod identity;
 pub mod limits;
+pub mod logging;
 pub mod protocol;
 pub mod reload;
 pub mod state;
