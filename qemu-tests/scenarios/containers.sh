@@ -8,7 +8,10 @@
 . /vdp/lib.sh
 SYSTEM=/vdp/configs/containers-system.toml
 load_vdp
+# Requests answered ok are logged at the debug level: the rootless step reads the uid from them.
+export VDP_LOG=debug
 start_coordinator $SYSTEM
+unset VDP_LOG
 
 # runtime_container PARENT SCOPE CMD...: CMD as a runtime's container would run: in the runtime's
 # scope SCOPE below the tenant's cgroup PARENT, with network and cgroup namespaces of its own
