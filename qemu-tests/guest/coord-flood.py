@@ -13,9 +13,9 @@ guest's Python layer carries the modules the YNL CLI needs, little more.
                                        exits 1 if any run fails or takes LIMIT seconds or more
                                        (a LIMIT of 0: no limit). With $RAW_REQUEST set (a
                                        request's JSON), each run is followed by that request
-                                       sent straight to the socket, timed and bounded too:
-                                       the coordinator's share of a run, without starting
-                                       vdpctl
+                                       sent straight to the socket, timed and bounded by
+                                       $RAW_LIMIT seconds (unset or 0: no limit): the
+                                       coordinator's share of a run, without starting vdpctl
 """
 import os
 import select
@@ -122,6 +122,7 @@ def summary(what, values, start):
 def timed(limit, count, seconds, cmd):
     latencies, failures, raw = [], [], []
     raw_line = os.environ.get("RAW_REQUEST")
+    raw_limit = float(os.environ.get("RAW_LIMIT") or 0)
     start = time.monotonic()
     while len(latencies) < count or time.monotonic() - start < seconds:
         r, w = os.pipe()
@@ -156,7 +157,7 @@ def timed(limit, count, seconds, cmd):
             print("       raw request %.3f s: %s" % (rdt, answer[:200]))
             if '"status":"ok"' not in answer:
                 failures.append("raw request %d: %s" % (len(raw), answer))
-            elif limit and rdt >= limit:
+            elif raw_limit and rdt >= raw_limit:
                 failures.append("raw request %d took %.3f s" % (len(raw), rdt))
         if code != 0:
             failures.append("run %d exited %d: %s" % (len(latencies), code, text))

@@ -28,13 +28,18 @@ env "RAW_REQUEST=$ROOT_RAW" python3 $FLOOD time 0 5 0 vdpctl read --tenant red c
   || { cat /tmp/base.times; fail "root's reads before the flood"; }
 python3 $FLOOD time 0 5 0 vdpctl --version >> /tmp/base.times || { cat /tmp/base.times; fail "vdpctl --version"; }
 cat /tmp/base.times
-# A flood may delay another caller's read by at most a second: each read during the flood must
-# take under the slowest of the same reads without one, measured above in this boot, plus 1 s.
-# (Under TCG a read without any flood already takes most of a second: starting vdpctl is most
-# of it.) Whatever the guest, the coordinator's median answer time (the raw requests) during
-# the flood must stay under 1 s.
-LIMIT=$(awk '/^LATENCY vdpctl read/ { if ($(NF - 1) + 0 > m) m = $(NF - 1) + 0 } END { printf "%.3f", m + 1 }' /tmp/base.times)
-echo "    bound for each read during the flood: $LIMIT s (the slowest read without a flood, plus 1 s)"
+# Two bounds, each from the same reads without a flood, measured above in this boot:
+# - the coordinator's own answer (the raw request sent straight to the socket) may be delayed
+#   by at most a second: each raw request during the flood takes under the slowest one without
+#   a flood plus 1 s, and their median stays under 1 s;
+# - a whole `vdpctl read` is mostly starting a process, which under TCG takes most of a second
+#   and slows with the guest (its speed follows the host's: on one day 0.15 s, on another
+#   0.3-0.6 s for `vdpctl --version`), and during the flood the flooder takes its share of the
+#   guest's CPUs: each read takes under twice the slowest read without a flood, plus 1 s.
+LIMIT=$(awk '/^LATENCY vdpctl read/ { if ($(NF - 1) + 0 > m) m = $(NF - 1) + 0 } END { printf "%.3f", 2 * m + 1 }' /tmp/base.times)
+RAW_LIMIT=$(awk '/^LATENCY raw request/ { if ($(NF - 1) + 0 > m) m = $(NF - 1) + 0 } END { printf "%.3f", m + 1 }' /tmp/base.times)
+export RAW_LIMIT
+echo "    bounds during the flood: each read $LIMIT s (twice the slowest read without a flood, plus 1 s), each raw request $RAW_LIMIT s (the slowest without a flood, plus 1 s)"
 flood_fail() { # the coordinator's view, then fail
   echo "--- coordinator log, last lines"; grep -v "vdpd: request " /tmp/vdpd.log | tail -n 10
   grep "vdpd: request " /tmp/vdpd.log | tail -n 30
