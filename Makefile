@@ -12,6 +12,10 @@ FLAVOUR ?= debug
 KERNEL_TREE = $(OUT)/kernel-$(FLAVOUR)/build
 LLVM := -19
 VDPCTL := $(REPO)/userspace/target/release/vdpctl
+# vdpctl linked statically against musl: the client for musl-based and distroless containers
+# (docs/containers.md). Built by `make userspace` beside the glibc one.
+MUSL_TARGET := x86_64-unknown-linux-musl
+VDPCTL_STATIC := $(REPO)/userspace/target/$(MUSL_TARGET)/release/vdpctl
 
 .PHONY: all deps kernel kmod userspace initramfs test test-unit test-vm demo bench-gre bench-cpu bench-elements bench-container bench-fpga fpga-prop fuzz pictures deb deb-test deb-kernel deb-kernel-test clean help
 
@@ -22,7 +26,7 @@ help:
 	@echo "make test     unit tests, QEMU scenarios (debug kernel) and make deb-test"
 	@echo "make kernel   build (or reuse) the cached kernel; FLAVOUR=debug|lean"
 	@echo "make kmod     build vdp.ko against that kernel"
-	@echo "make userspace  build vdpctl"
+	@echo "make userspace  build vdpctl (and its static musl build), the engines"
 	@echo "make bench-gre  forwarding benchmark, vdp against Linux (writes docs/bench/)"
 	@echo "make bench-cpu  CPU-share and scheduling benchmarks (writes docs/bench/)"
 	@echo "make bench-elements  per-element cycles (user level and kernel) and vdpctl run throughput (writes docs/bench/)"
@@ -52,11 +56,12 @@ kmod: kernel
 # the worked example's engine (docs/examples/custom-element, a crate of its own, as a tenant's is).
 userspace: deps
 	cd userspace && cargo build --release --quiet && cargo build --release --quiet -p vdp-engine --example vdp-test-engine
+	cd userspace && cargo build --release --quiet --target $(MUSL_TARGET) -p vdpctl --bin vdpctl
 	cd docs/examples/custom-element && CARGO_TARGET_DIR=$(REPO)/userspace/target cargo build --release --quiet
-	@echo "[userspace] built $(VDPCTL)"
+	@echo "[userspace] built $(VDPCTL) and the static $(VDPCTL_STATIC)"
 
 initramfs: kmod userspace
-	@qemu-tests/mkinitramfs.sh $(FLAVOUR) $(OUT)/kmod-$(FLAVOUR)/vdp.ko $(VDPCTL) $(OUT)/initramfs-$(FLAVOUR).cpio.gz
+	@VDPCTL_STATIC=$(VDPCTL_STATIC) qemu-tests/mkinitramfs.sh $(FLAVOUR) $(OUT)/kmod-$(FLAVOUR)/vdp.ko $(VDPCTL) $(OUT)/initramfs-$(FLAVOUR).cpio.gz
 	@qemu-tests/mkpython.sh $$(readlink -f $(OUT)/kernel-$(FLAVOUR))/src $(OUT)/initramfs-$(FLAVOUR)-python.cpio.gz
 
 test: deps

@@ -4,7 +4,9 @@
 # vdp.ko, vdpctl, vdp-fuzz, vdp-bench and the container engines (built beside vdpctl), and the
 # scenario scripts.
 #
-#   qemu-tests/mkinitramfs.sh FLAVOUR VDP_KO VDPCTL OUTPUT
+#   [VDPCTL_STATIC=PATH] qemu-tests/mkinitramfs.sh FLAVOUR VDP_KO VDPCTL OUTPUT
+#
+# VDPCTL_STATIC, vdpctl linked statically against musl, goes to /vdp/static/vdpctl.
 set -euo pipefail
 FLAVOUR=$1 KO=$2 VDPCTL=$3 OUTPUT=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -19,8 +21,17 @@ VDPBENCH=$(dirname "$VDPCTL")/vdp-bench
 # The container engines: the stock one, the scenarios' test engine, the worked example's.
 ENGINES="$(dirname "$VDPCTL")/vdp-engine $(dirname "$VDPCTL")/examples/vdp-test-engine $(dirname "$VDPCTL")/flow-sampler-engine"
 for engine in $ENGINES; do [ -x "$engine" ] || die "container engine not found at $engine"; done
+# is_static FILE: an ELF executable that names no program interpreter, so it needs no dynamic
+# loader or shared library to start.
+is_static() { readelf -lW "$1" > /dev/null 2>&1 && ! readelf -lW "$1" | grep -q 'INTERP'; }
 BUSYBOX=$(command -v busybox) || die "busybox not found (Debian package busybox-static)"
-file -L "$BUSYBOX" 2>/dev/null | grep -q 'statically linked' || true
+is_static "$(readlink -f "$BUSYBOX")" || die "$BUSYBOX is not statically linked (Debian package busybox-static)"
+# The static vdpctl for the distroless step of the containers scenario (optional: the packages'
+# test guest of scripts/deb-test.sh has none).
+if [ -n "${VDPCTL_STATIC:-}" ]; then
+  [ -x "$VDPCTL_STATIC" ] || die "static vdpctl not found at $VDPCTL_STATIC"
+  is_static "$VDPCTL_STATIC" || die "$VDPCTL_STATIC asks for a dynamic loader"
+fi
 
 ROOT=$(mktemp -d)
 trap 'rm -rf "$ROOT"' EXIT
@@ -44,6 +55,7 @@ for tool in unshare nsenter setpriv; do
   copy_with_libs "$(command -v $tool)" /usr/bin/$tool
 done
 copy_with_libs "$VDPCTL" /usr/bin/vdpctl
+[ -z "${VDPCTL_STATIC:-}" ] || { mkdir -p "$ROOT/vdp/static"; cp "$VDPCTL_STATIC" "$ROOT/vdp/static/vdpctl"; }
 copy_with_libs "$VDPFUZZ" /usr/bin/vdp-fuzz
 copy_with_libs "$VDPBENCH" /usr/bin/vdp-bench
 for engine in $ENGINES; do copy_with_libs "$engine" "/usr/bin/$(basename "$engine")"; done

@@ -40,6 +40,13 @@ if ! rustup component list --installed 2>/dev/null | grep -q '^rust-src'; then
   rustup component add rust-src || die "rustup component add rust-src failed"
 fi
 
+# vdpctl is also built statically against musl for containers without glibc (docs/containers.md).
+MUSL_TARGET=x86_64-unknown-linux-musl
+if ! rustup target list --installed 2>/dev/null | grep -qx "$MUSL_TARGET"; then
+  log "adding the $MUSL_TARGET target"
+  rustup target add "$MUSL_TARGET" || die "rustup target add $MUSL_TARGET failed"
+fi
+
 have_bindgen=$(bindgen --version 2>/dev/null | awk '{print $2}' || true)
 if [ "$have_bindgen" != "$BINDGEN_VERSION" ]; then
   log "installing bindgen-cli $BINDGEN_VERSION"

@@ -93,6 +93,26 @@ grep -q "uid 1000 tenant rootless (acting on rootless): ok" /tmp/vdpd.log || fai
 out=$(expect_fail "uid 1000 outside any tenant" /usr/bin/setpriv --reuid 1000 --regid 1000 --clear-groups /usr/bin/unshare -U -r -n vdpctl show)
 expect_match "$out" "belongs to no tenant"
 
+step "a distroless image: the static vdpctl and a configuration, no libc, no shell, no loader"
+ROOTFS=/tmp/distroless
+mkdir -p $ROOTFS/run/vdp $ROOTFS/etc/vdp
+cp /vdp/static/vdpctl $ROOTFS/vdpctl
+cp /vdp/configs/coord-red.click $ROOTFS/etc/vdp/red.click
+# The glibc build beside it, to show that this root really lacks what a dynamic binary needs.
+cp /usr/bin/vdpctl $ROOTFS/vdpctl-glibc
+mount --bind /run/vdp $ROOTFS/run/vdp
+echo "    the image's root: $(cd $ROOTFS && find . -type f -o -type s | sort | tr '\n' ' ')"
+out=$(expect_fail "the glibc vdpctl in the distroless root" runtime_container /vdp/distroless ctr chroot $ROOTFS /vdpctl-glibc info)
+out=$(runtime_container /vdp/distroless ctr chroot $ROOTFS /vdpctl install /etc/vdp/red.click) || fail "the distroless install: $out"
+echo "    $out"
+expect_match "$out" "for tenant distroless"
+check_tenant distroless /vdp/distroless
+out=$(runtime_container /vdp/distroless ctr chroot $ROOTFS /vdpctl --json show) || fail "the distroless show: $out"
+expect_text "$out" '"tenant":"distroless"'
+out=$(expect_fail "distroless reads docker's count" runtime_container /vdp/distroless ctr chroot $ROOTFS /vdpctl read --tenant docker c.count)
+expect_match "$out" "docker"
+umount $ROOTFS/run/vdp
+
 stop_coordinator
 echo "--- coordinator log"; cat /tmp/vdpd.log
 unload_vdp
