@@ -15,8 +15,7 @@ mod spec;
 
 // vdpctl's client resolves the family; the fuzzer uses nothing else of it.
 #[allow(dead_code)]
-#[path = "../../vdpctl/src/netlink.rs"]
-mod netlink;
+use vdp_netlink::netlink;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,19 +1,19 @@
 //! `vdpctl port …`, `vdpctl vdev …` and `vdpctl system apply`: physical devices, tenants'
 //! virtual devices (GRE tunnels), and bringing the module in line with a system config.
 
-use crate::netlink::{attr_value, parse_attrs, string_attr, string_value, u32_attr, u32_value, u64_value, Attr, NlError, VdpSocket};
+use crate::attrs::{self, CounterAttr, DeviceAttr, VdpAttr};
+use crate::netlink::{NlError, VdpMessage, VdpSocket};
 use crate::output::Output;
 use crate::tenant_ref::{parse_tenant_ref, resolve, TenantRef};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use netlink_packet_core::{Nla, NLA_TYPE_MASK};
 use serde::Serialize;
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use vdp_click::system::{Carries, SystemConfig};
 use vdp_core::click_value;
-use vdp_core::uapi::{self, attr, cmd, counter_attr, device_attr};
+use vdp_core::uapi::{self, cmd};
 
 #[derive(Subcommand)]
 pub enum PortCommand {
@@ -118,18 +118,8 @@ pub enum SystemCommand {
     },
 }
 
-fn mac_bytes(text: &str) -> Result<Vec<u8>> {
-    let mac = click_value::parse_ether(text).map_err(|_| anyhow::anyhow!("`{text}` is not an Ethernet address"))?;
-    Ok(mac.to_vec())
-}
-
-fn u8_attr(kind: u16, value: u8) -> Attr {
-    Attr::new(kind, vec![value])
-}
-
-fn address_attr(kind: u16, address: Ipv4Addr) -> Attr {
-    // Big-endian on the wire: the address's own byte order.
-    Attr::new(kind, address.octets().to_vec())
+fn mac_bytes(text: &str) -> Result<[u8; 6]> {
+    click_value::parse_ether(text).map_err(|_| anyhow::anyhow!("`{text}` is not an Ethernet address"))
 }
 
 /// Everything `VDEV_NEW` needs, from either the command line or a system config.
@@ -151,36 +141,36 @@ pub struct DeviceSpec {
 }
 
 impl DeviceSpec {
-    fn attrs(&self) -> Result<Vec<Attr>> {
+    fn attrs(&self) -> Result<Vec<VdpAttr>> {
         let mut attrs = vec![
-            u32_attr(attr::TENANT_ID, self.tenant),
-            string_attr(attr::VDEV_NAME, &self.name),
-            string_attr(attr::IFNAME, &self.port),
-            address_attr(attr::LOCAL, self.local),
-            address_attr(attr::REMOTE, self.remote),
-            u8_attr(attr::CARRIES, match self.carries {
-                Carries::Ip => uapi::CARRIES_IP,
-                Carries::Ethernet => uapi::CARRIES_ETHERNET,
+            VdpAttr::TenantId(self.tenant),
+            VdpAttr::VdevName(String::from(&self.name)),
+            VdpAttr::Ifname(String::from(&self.port)),
+            VdpAttr::Local(self.local),
+            VdpAttr::Remote(self.remote),
+            VdpAttr::Carries(match self.carries {
+                Carries::Ip => attrs::Carries::Ip,
+                Carries::Ethernet => attrs::Carries::Ethernet,
             }),
-            Attr::new(attr::PEER_MAC, mac_bytes(&self.peer_mac)?),
+            VdpAttr::PeerMac(mac_bytes(&self.peer_mac)?),
         ];
         if let Some(key) = self.key {
-            attrs.push(u32_attr(attr::GRE_KEY, key));
+            attrs.push(VdpAttr::GreKey(key));
         }
         if let Some(mac) = &self.mac {
-            attrs.push(Attr::new(attr::MAC, mac_bytes(mac)?));
+            attrs.push(VdpAttr::Mac(mac_bytes(mac)?));
         }
         if let Some(ttl) = self.ttl {
-            attrs.push(u8_attr(attr::TTL, ttl));
+            attrs.push(VdpAttr::Ttl(ttl));
         }
         if let Some(df) = self.dont_fragment {
-            attrs.push(u8_attr(attr::DONT_FRAGMENT, u8::from(df)));
+            attrs.push(VdpAttr::DontFragment(u8::from(df)));
         }
         if let Some(checksum) = self.checksum {
-            attrs.push(u8_attr(attr::GRE_CSUM, u8::from(checksum)));
+            attrs.push(VdpAttr::GreCsum(u8::from(checksum)));
         }
         if let Some(mtu) = self.mtu {
-            attrs.push(u32_attr(attr::MTU, mtu));
+            attrs.push(VdpAttr::Mtu(mtu));
         }
         Ok(attrs)
     }
@@ -209,37 +199,27 @@ pub struct DeviceInfo {
     pub counters: Vec<(String, u64)>,
 }
 
-fn address_value(a: &Attr) -> Result<Ipv4Addr> {
-    let bytes: [u8; 4] = attr_value(a).try_into().map_err(|_| anyhow::anyhow!("address attribute should hold 4 bytes"))?;
-    Ok(Ipv4Addr::from(bytes))
-}
-
-fn u8_value(a: &Attr) -> Result<u8> {
-    attr_value(a).first().copied().context("u8 attribute is empty")
-}
-
-pub fn decode_device(nest: &Attr) -> Result<DeviceInfo> {
+/// One `PORT` or `VDEV` nest.
+pub fn decode_device(nest: &[DeviceAttr]) -> Result<DeviceInfo> {
     let mut info = DeviceInfo::default();
-    for a in parse_attrs(&attr_value(nest)).map_err(|e| anyhow::anyhow!("bad device nest: {e}"))? {
-        match a.kind() & NLA_TYPE_MASK {
-            device_attr::NAME => info.name = Some(string_value(&a)?),
-            device_attr::TENANT_ID => info.tenant = Some(u32_value(&a)?),
-            device_attr::IFNAME => info.ifname = string_value(&a)?,
-            device_attr::ATTACHED => info.attached = u8_value(&a)? != 0,
-            device_attr::LOCAL => info.local = Some(address_value(&a)?),
-            device_attr::REMOTE => info.remote = Some(address_value(&a)?),
-            device_attr::GRE_KEY => info.key = Some(u32_value(&a)?),
-            device_attr::CARRIES => {
-                info.carries = Some(if u8_value(&a)? == uapi::CARRIES_IP { "ip" } else { "ethernet" })
-            }
-            device_attr::MTU => info.mtu = Some(u32_value(&a)?),
-            device_attr::COUNTER => {
+    for a in nest {
+        match a {
+            DeviceAttr::Name(n) => info.name = Some(n.clone()),
+            DeviceAttr::TenantId(n) => info.tenant = Some(*n),
+            DeviceAttr::Ifname(n) => info.ifname = n.clone(),
+            DeviceAttr::Attached(n) => info.attached = *n != 0,
+            DeviceAttr::Local(address) => info.local = Some(*address),
+            DeviceAttr::Remote(address) => info.remote = Some(*address),
+            DeviceAttr::GreKey(n) => info.key = Some(*n),
+            DeviceAttr::Carries(c) => info.carries = Some(c.name()),
+            DeviceAttr::Mtu(n) => info.mtu = Some(*n),
+            DeviceAttr::Counter(counter) => {
                 let (mut name, mut value) = (None, None);
-                for c in parse_attrs(&attr_value(&a)).map_err(|e| anyhow::anyhow!("bad counter nest: {e}"))? {
-                    match c.kind() & NLA_TYPE_MASK {
-                        counter_attr::NAME => name = Some(string_value(&c)?),
-                        counter_attr::VALUE => value = Some(u64_value(&c)?),
-                        _ => {}
+                for c in counter {
+                    match c {
+                        CounterAttr::Name(n) => name = Some(n.clone()),
+                        CounterAttr::Value(v) => value = Some(*v),
+                        CounterAttr::Unknown(_) => {}
                     }
                 }
                 info.counters.push((name.context("counter without a name")?, value.context("counter without a value")?));
@@ -250,13 +230,23 @@ pub fn decode_device(nest: &Attr) -> Result<DeviceInfo> {
     Ok(info)
 }
 
-fn decode_all(replies: &[crate::netlink::VdpMessage], kind: u16) -> Result<Vec<DeviceInfo>> {
-    replies
-        .iter()
-        .flat_map(|r| r.attrs.iter())
-        .filter(|a| a.kind() & NLA_TYPE_MASK == kind)
-        .map(decode_device)
-        .collect()
+/// The devices of a reply: the nests `pick` selects (`port_nest` or `vdev_nest`).
+fn decode_devices(replies: &[VdpMessage], pick: fn(&VdpAttr) -> Option<&[DeviceAttr]>) -> Result<Vec<DeviceInfo>> {
+    replies.iter().flat_map(|r| r.attrs.iter()).filter_map(pick).map(decode_device).collect()
+}
+
+fn port_nest(a: &VdpAttr) -> Option<&[DeviceAttr]> {
+    match a {
+        VdpAttr::Port(nest) => Some(nest),
+        _ => None,
+    }
+}
+
+fn vdev_nest(a: &VdpAttr) -> Option<&[DeviceAttr]> {
+    match a {
+        VdpAttr::Vdev(nest) => Some(nest),
+        _ => None,
+    }
 }
 
 fn print_devices(devices: &[DeviceInfo], out: &Output) -> Result<()> {
@@ -297,16 +287,16 @@ pub fn run_port(command: &PortCommand, out: &Output) -> Result<ExitCode> {
     let mut socket = VdpSocket::connect()?;
     match command {
         PortCommand::Add { ifname } => {
-            socket.request(cmd::PORT_ATTACH, vec![string_attr(attr::IFNAME, ifname)])?;
+            socket.request(cmd::PORT_ATTACH, vec![VdpAttr::Ifname(String::from(ifname))])?;
             out.confirm(format_args!("attached to {ifname}"));
         }
         PortCommand::Del { ifname } => {
-            socket.request(cmd::PORT_DETACH, vec![string_attr(attr::IFNAME, ifname)])?;
+            socket.request(cmd::PORT_DETACH, vec![VdpAttr::Ifname(String::from(ifname))])?;
             out.confirm(format_args!("detached from {ifname}"));
         }
         PortCommand::Show => {
             let replies = socket.request(cmd::PORT_GET, vec![])?;
-            print_devices(&decode_all(&replies, attr::PORT)?, out)?;
+            print_devices(&decode_devices(&replies, port_nest)?, out)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -343,20 +333,20 @@ pub fn run_vdev(command: &VdevCommand, out: &Output) -> Result<ExitCode> {
                 mtu: args.mtu,
             };
             let replies = socket.request(cmd::VDEV_NEW, spec.attrs()?)?;
-            print_devices(&decode_all(&replies, attr::VDEV)?, out)?;
+            print_devices(&decode_devices(&replies, vdev_nest)?, out)?;
         }
         VdevCommand::Del { tenant, name } => {
             let tenant = resolve(&mut socket, tenant)?;
-            socket.request(cmd::VDEV_DEL, vec![u32_attr(attr::TENANT_ID, tenant), string_attr(attr::VDEV_NAME, name)])?;
+            socket.request(cmd::VDEV_DEL, vec![VdpAttr::TenantId(tenant), VdpAttr::VdevName(String::from(name))])?;
             out.confirm(format_args!("device {name} of tenant {tenant} deleted"));
         }
         VdevCommand::Show { tenant, name } => {
-            let mut attrs = vec![u32_attr(attr::TENANT_ID, resolve(&mut socket, tenant)?)];
+            let mut attrs = vec![VdpAttr::TenantId(resolve(&mut socket, tenant)?)];
             if let Some(name) = name {
-                attrs.push(string_attr(attr::VDEV_NAME, name));
+                attrs.push(VdpAttr::VdevName(String::from(name)));
             }
             let replies = socket.request(cmd::VDEV_GET, attrs)?;
-            print_devices(&decode_all(&replies, attr::VDEV)?, out)?;
+            print_devices(&decode_devices(&replies, vdev_nest)?, out)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -405,7 +395,7 @@ pub fn device_spec(system: &SystemConfig, tenant_name: &str, tenant_id: u32, dev
 pub fn apply_system(socket: &mut VdpSocket, system: &SystemConfig, mut log: impl FnMut(String)) -> Result<()> {
     for tenant in &system.tenant {
         let id = system.tenant_id(&tenant.name).context("tenant id")?;
-        match socket.request(cmd::TENANT_NEW, vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::TENANT_NAME, &tenant.name)]) {
+        match socket.request(cmd::TENANT_NEW, vec![VdpAttr::TenantId(id), VdpAttr::TenantName(String::from(&tenant.name))]) {
             Ok(_) => log(format!("created tenant {} (id {id})", tenant.name)),
             Err(e) if already(&e, &[EEXIST]) => {}
             Err(e) => return Err(e).with_context(|| format!("creating tenant {}", tenant.name)),
@@ -423,7 +413,7 @@ pub fn apply_system(socket: &mut VdpSocket, system: &SystemConfig, mut log: impl
 
 /// Attaches vdp to a physical device unless it already is.
 fn attach_port(socket: &mut VdpSocket, ifname: &str, log: &mut impl FnMut(String)) -> Result<()> {
-    match socket.request(cmd::PORT_ATTACH, vec![string_attr(attr::IFNAME, ifname)]) {
+    match socket.request(cmd::PORT_ATTACH, vec![VdpAttr::Ifname(String::from(ifname))]) {
         Ok(_) => log(format!("attached to {ifname}")),
         Err(e) if already(&e, &[EALREADY]) => {}
         Err(e) => return Err(e).with_context(|| format!("attaching to {ifname}")),
@@ -448,7 +438,7 @@ pub fn apply_tenant_devices(socket: &mut VdpSocket, system: &SystemConfig, tenan
 }
 
 fn exists(socket: &mut VdpSocket, tenant: u32, name: &str) -> Result<bool> {
-    match socket.request(cmd::VDEV_GET, vec![u32_attr(attr::TENANT_ID, tenant), string_attr(attr::VDEV_NAME, name)]) {
+    match socket.request(cmd::VDEV_GET, vec![VdpAttr::TenantId(tenant), VdpAttr::VdevName(String::from(name))]) {
         Ok(_) => Ok(true),
         Err(e) if already(&e, &[ENOENT]) => Ok(false),
         Err(e) => Err(e.into()),
@@ -499,7 +489,7 @@ mod tests {
         let blue = device_spec(&system, "blue", 2, "eth1").expect("blue eth1");
         assert_eq!((blue.tenant, blue.carries, blue.mac.as_deref()), (2, Carries::Ethernet, Some("02:00:00:00:b1:01")));
         let attrs = blue.attrs().expect("attrs");
-        assert!(attrs.iter().all(|a| a.kind() != attr::GRE_KEY), "keyless tunnel sends no key");
+        assert!(!attrs.iter().any(|a| matches!(a, VdpAttr::GreKey(_))), "keyless tunnel sends no key");
         assert!(device_spec(&system, "blue", 2, "eth9").is_err());
     }
 

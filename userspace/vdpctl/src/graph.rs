@@ -1,16 +1,16 @@
 //! `vdpctl graph …` and `vdpctl handler …`: installing compiled graphs and calling element
 //! handlers in the module directly (root only; tenants go through the coordinator).
 
-use crate::netlink::{string_attr, u32_attr, u32_value, attr_value, Attr, VdpSocket};
+use crate::attrs::VdpAttr;
+use crate::netlink::VdpSocket;
 use crate::output::Output;
 use crate::tenant_ref::{parse_tenant_ref, resolve, TenantRef};
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
-use netlink_packet_core::{Nla, NLA_TYPE_MASK};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use vdp_core::uapi::{self, attr, cmd};
+use vdp_core::uapi::{self, cmd};
 
 #[derive(Subcommand)]
 pub enum GraphCommand {
@@ -95,14 +95,14 @@ pub struct GraphInfo {
     pub blob: Vec<u8>,
 }
 
-pub fn decode_graph(attrs: &[Attr]) -> Result<GraphInfo> {
+pub fn decode_graph(attrs: &[VdpAttr]) -> Result<GraphInfo> {
     let mut info = GraphInfo::default();
     for a in attrs {
-        match a.kind() & NLA_TYPE_MASK {
-            attr::TENANT_ID => info.tenant = u32_value(a)?,
-            attr::ELEMENT_COUNT => info.elements = u32_value(a)?,
-            attr::TASK_COUNT => info.tasks = u32_value(a)?,
-            attr::GRAPH => info.blob = attr_value(a),
+        match a {
+            VdpAttr::TenantId(n) => info.tenant = *n,
+            VdpAttr::ElementCount(n) => info.elements = *n,
+            VdpAttr::TaskCount(n) => info.tasks = *n,
+            VdpAttr::Graph(blob) => info.blob = blob.clone(),
             _ => {}
         }
     }
@@ -163,7 +163,7 @@ pub fn run_graph(command: &GraphCommand, out: &Output) -> Result<ExitCode> {
             let tenant = resolve(&mut socket, tenant)?;
             let replies = socket.request(
                 cmd::GRAPH_INSTALL,
-                vec![u32_attr(attr::TENANT_ID, tenant), Attr::new(attr::GRAPH, blob)],
+                vec![VdpAttr::TenantId(tenant), VdpAttr::Graph(blob)],
             )?;
             let reply = replies.first().context("the kernel sent no reply")?;
             print_graph(&decode_graph(&reply.attrs)?, out)?;
@@ -175,10 +175,10 @@ pub fn run_graph(command: &GraphCommand, out: &Output) -> Result<ExitCode> {
             let started = std::time::Instant::now();
             for cycle in 0..*count {
                 socket
-                    .request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, tenant), Attr::new(attr::GRAPH, blob.clone())])
+                    .request(cmd::GRAPH_INSTALL, vec![VdpAttr::TenantId(tenant), VdpAttr::Graph(blob.clone())])
                     .with_context(|| format!("install {cycle}"))?;
                 socket
-                    .request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, tenant)])
+                    .request(cmd::GRAPH_REMOVE, vec![VdpAttr::TenantId(tenant)])
                     .with_context(|| format!("remove {cycle}"))?;
             }
             println!("{count} install/remove cycles in {:.2} s", started.elapsed().as_secs_f64());
@@ -186,13 +186,13 @@ pub fn run_graph(command: &GraphCommand, out: &Output) -> Result<ExitCode> {
         GraphCommand::Del { tenant } => {
             let mut socket = VdpSocket::connect()?;
             let tenant = resolve(&mut socket, tenant)?;
-            socket.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, tenant)])?;
+            socket.request(cmd::GRAPH_REMOVE, vec![VdpAttr::TenantId(tenant)])?;
             out.confirm(format_args!("graph of tenant {tenant} removed"));
         }
         GraphCommand::Show { tenant, output } => {
             let mut socket = VdpSocket::connect()?;
             let tenant = resolve(&mut socket, tenant)?;
-            let replies = socket.request(cmd::GRAPH_GET, vec![u32_attr(attr::TENANT_ID, tenant)])?;
+            let replies = socket.request(cmd::GRAPH_GET, vec![VdpAttr::TenantId(tenant)])?;
             let info = decode_graph(&replies.first().context("the kernel sent no reply")?.attrs)?;
             if let Some(path) = output {
                 std::fs::write(path, &info.blob).with_context(|| format!("cannot write {}", path.display()))?;
@@ -218,15 +218,19 @@ pub fn run_handler(command: &HandlerCommand, out: &Output) -> Result<ExitCode> {
             let replies = socket.request(
                 cmd::HANDLER_READ,
                 vec![
-                    u32_attr(attr::TENANT_ID, tenant),
-                    string_attr(attr::ELEMENT, element),
-                    string_attr(attr::HANDLER, handler),
+                    VdpAttr::TenantId(tenant),
+                    VdpAttr::Element(String::from(element)),
+                    VdpAttr::Handler(String::from(handler)),
                 ],
             )?;
             let value = replies
                 .first()
-                .and_then(|r| r.attrs.iter().find(|a| a.kind() & NLA_TYPE_MASK == attr::VALUE))
-                .map(attr_value)
+                .and_then(|r| {
+                    r.attrs.iter().find_map(|a| match a {
+                        VdpAttr::Value(value) => Some(value.clone()),
+                        _ => None,
+                    })
+                })
                 .context("the kernel's reply has no VALUE")?;
             let value = String::from_utf8_lossy(&value);
             if out.json {
@@ -247,15 +251,15 @@ pub fn run_handler(command: &HandlerCommand, out: &Output) -> Result<ExitCode> {
             let tenant = resolve(&mut socket, tenant)?;
             for value in values {
                 let mut attrs = vec![
-                    u32_attr(attr::TENANT_ID, tenant),
-                    string_attr(attr::ELEMENT, element),
-                    string_attr(attr::HANDLER, handler),
+                    VdpAttr::TenantId(tenant),
+                    VdpAttr::Element(String::from(element)),
+                    VdpAttr::Handler(String::from(handler)),
                 ];
                 if let Some(value) = value {
-                    attrs.push(Attr::new(attr::VALUE, value.into_bytes()));
+                    attrs.push(VdpAttr::Value(value.into_bytes()));
                 }
                 if *as_tenant {
-                    attrs.push(Attr::new(attr::AS_TENANT, Vec::new()));
+                    attrs.push(VdpAttr::AsTenant);
                 }
                 socket.request(cmd::HANDLER_WRITE, attrs)?;
             }
@@ -288,10 +292,10 @@ mod tests {
     #[test]
     fn decodes_a_graph_reply() {
         let attrs = vec![
-            u32_attr(attr::TENANT_ID, 3),
-            u32_attr(attr::ELEMENT_COUNT, 5),
-            u32_attr(attr::TASK_COUNT, 2),
-            Attr::new(attr::GRAPH, b"VDPG".to_vec()),
+            VdpAttr::TenantId(3),
+            VdpAttr::ElementCount(5),
+            VdpAttr::TaskCount(2),
+            VdpAttr::Graph(b"VDPG".to_vec()),
         ];
         let info = decode_graph(&attrs).unwrap();
         assert_eq!((info.tenant, info.elements, info.tasks), (3, 5, 2));

@@ -1,15 +1,14 @@
 //! `vdpctl info` and the hidden protocol-testing commands.
 
-use crate::netlink::{
-    attr_value, parse_attrs, string_value, u32_value, Attr, NlError, VdpMessage, VdpSocket,
-};
+use crate::attrs::{ClassAttr, VdpAttr};
+use crate::netlink::{NlError, VdpMessage, VdpSocket};
 use anyhow::{bail, Context, Result};
 use crate::output::Output;
 use clap::Subcommand;
-use netlink_packet_core::Nla;
+use netlink_packet_core::{DefaultNla, Nla};
 use serde::Serialize;
 use std::process::ExitCode;
-use vdp_core::uapi::{attr, class_attr, cmd};
+use vdp_core::uapi::cmd;
 
 /// What `GET_INFO` reports.
 #[derive(Debug, Serialize, PartialEq)]
@@ -63,16 +62,16 @@ fn decode_info(reply: &VdpMessage) -> Result<Info> {
     let mut tenants = None;
     let mut classes = Vec::new();
     for a in &reply.attrs {
-        match a.kind() & netlink_packet_core::NLA_TYPE_MASK {
-            attr::VERSION => version = Some(string_value(a)?),
-            attr::TENANT_COUNT => tenants = Some(u32_value(a)?),
-            attr::CLASS => {
+        match a {
+            VdpAttr::Version(v) => version = Some(v.clone()),
+            VdpAttr::TenantCount(n) => tenants = Some(*n),
+            VdpAttr::Class(class) => {
                 let (mut id, mut name) = (None, None);
-                for inner in parse_attrs(&attr_value(a))? {
-                    match inner.kind() & netlink_packet_core::NLA_TYPE_MASK {
-                        class_attr::ID => id = Some(u32_value(&inner)?),
-                        class_attr::NAME => name = Some(string_value(&inner)?),
-                        _ => {}
+                for inner in class {
+                    match inner {
+                        ClassAttr::Id(n) => id = Some(*n),
+                        ClassAttr::Name(n) => name = Some(n.clone()),
+                        ClassAttr::Unknown(_) => {}
                     }
                 }
                 match (id, name) {
@@ -123,14 +122,14 @@ pub fn run_debug(command: &DebugCommand, out: &Output) -> Result<ExitCode> {
     match command {
         DebugCommand::Raw { cmd, attrs } => {
             let mut socket = VdpSocket::connect()?;
+            // Sent exactly as given: the point is to show what the kernel makes of any bytes.
             let attrs = attrs
                 .iter()
-                .map(|(k, v)| Attr::new(*k, v.clone()))
+                .map(|(k, v)| VdpAttr::Unknown(DefaultNla::new(*k, v.clone())))
                 .collect();
             for reply in socket.request(*cmd, attrs)? {
                 for a in &reply.attrs {
-                    let hex: String = attr_value(a).iter().map(|b| format!("{b:02x}")).collect();
-                    println!("attr {} {}", a.kind(), hex);
+                    println!("attr {} {}: {a:?}", a.kind(), a.name());
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -149,35 +148,27 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use vdp_core::uapi::{attr, class_attr};
 
-    fn a(kind: u16, v: &[u8]) -> Attr {
-        Attr::new(kind, v.to_vec())
+    /// A reply as the kernel sends it, decoded the way replies are.
+    fn reply(attrs: &[DefaultNla]) -> Result<VdpMessage> {
+        Ok(VdpMessage { cmd: cmd::GET_INFO, attrs: VdpAttr::parse_all(&crate::attrs::to_bytes(attrs))? })
     }
 
-    fn nested(kind: u16, inner: &[Attr]) -> Attr {
-        use netlink_packet_core::Emitable;
-        let mut buf = vec![0u8; inner.buffer_len()];
-        inner.emit(&mut buf);
-        Attr::new(kind | netlink_packet_core::NLA_F_NESTED, buf)
+    fn a(kind: u16, v: &[u8]) -> DefaultNla {
+        DefaultNla::new(kind, v.to_vec())
     }
 
     #[test]
     fn decodes_a_full_info_reply() {
-        let reply = VdpMessage {
-            cmd: cmd::GET_INFO,
-            attrs: vec![
-                a(attr::VERSION, b"0.1.0\0"),
-                a(attr::TENANT_COUNT, &2u32.to_ne_bytes()),
-                nested(
-                    attr::CLASS,
-                    &[
-                        a(class_attr::ID, &7u32.to_ne_bytes()),
-                        a(class_attr::NAME, b"Counter\0"),
-                    ],
-                ),
-                a(60, b"future attribute"),
-            ],
-        };
+        let class = crate::attrs::to_bytes(&[a(class_attr::ID, &7u32.to_ne_bytes()), a(class_attr::NAME, b"Counter\0")]);
+        let reply = reply(&[
+            a(attr::VERSION, b"0.1.0\0"),
+            a(attr::TENANT_COUNT, &2u32.to_ne_bytes()),
+            a(attr::CLASS | netlink_packet_core::NLA_F_NESTED, &class),
+            a(60, b"future attribute"),
+        ])
+        .expect("parse");
         let info = decode_info(&reply).expect("decode");
         assert_eq!(
             info,
@@ -198,10 +189,7 @@ mod tests {
 
     #[test]
     fn reply_without_version_is_an_error() {
-        let reply = VdpMessage {
-            cmd: cmd::GET_INFO,
-            attrs: vec![a(attr::TENANT_COUNT, &[0; 4])],
-        };
+        let reply = reply(&[a(attr::TENANT_COUNT, &[0; 4])]).expect("parse");
         assert!(decode_info(&reply)
             .unwrap_err()
             .to_string()
@@ -210,11 +198,8 @@ mod tests {
 
     #[test]
     fn wrong_sized_u32_is_an_error() {
-        let reply = VdpMessage {
-            cmd: cmd::GET_INFO,
-            attrs: vec![a(attr::VERSION, b"x\0"), a(attr::TENANT_COUNT, &[1, 2])],
-        };
-        assert!(decode_info(&reply).is_err());
+        let err = reply(&[a(attr::VERSION, b"x\0"), a(attr::TENANT_COUNT, &[1, 2])]).expect_err("a 2-byte u32");
+        assert!(err.to_string().contains("vdp.tenant-count: 2 bytes, a u32 is 4"), "{err}");
     }
 
     #[test]

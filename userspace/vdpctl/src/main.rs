@@ -9,7 +9,6 @@ mod frontend;
 mod graph;
 mod info;
 mod manual;
-mod netlink;
 mod output;
 mod pretty;
 mod run;
@@ -18,6 +17,9 @@ mod tenant;
 mod tenant_ref;
 #[cfg(test)]
 mod testdir;
+
+// The family's typed attributes and client, shared with vdp-bench and vdp-fuzz.
+use vdp_netlink::{attrs, netlink};
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

@@ -1,16 +1,15 @@
 //! `vdpctl stats` and `vdpctl monitor`: the STATS dump and the `events` multicast group.
 
-use crate::netlink::{attr_value, parse_attrs, string_value, u32_attr, u32_value, u64_value};
+use crate::attrs::{ElementAttr, VdpAttr};
 use crate::netlink::{VdpMessage, VdpSocket};
 use crate::output::Output;
 use anyhow::{bail, Result};
 use clap::Args;
-use netlink_packet_core::{Nla, NLA_TYPE_MASK};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
-use vdp_core::uapi::{attr, cmd, element_attr, MCGRP_EVENTS};
+use vdp_core::uapi::{cmd, MCGRP_EVENTS};
 
 #[derive(Args)]
 pub struct StatsArgs {
@@ -153,6 +152,25 @@ pub fn root_mark(root: bool) -> &'static str {
     }
 }
 
+/// One element's `ELEMENT_STATS` nest.
+fn decode_element(nest: &[ElementAttr]) -> ElementStats {
+    let mut element = ElementStats::default();
+    for a in nest {
+        match a {
+            ElementAttr::Name(n) => element.name = n.clone(),
+            ElementAttr::Class(c) => element.class = c.clone(),
+            ElementAttr::Root => element.root = true,
+            ElementAttr::PacketsIn(n) => element.packets_in = *n,
+            ElementAttr::PacketsOut(n) => element.packets_out = *n,
+            ElementAttr::Drops(n) => element.drops = *n,
+            ElementAttr::QueueLength(n) => element.queue.get_or_insert_with(QueueStats::default).length = *n,
+            ElementAttr::QueueCapacity(n) => element.queue.get_or_insert_with(QueueStats::default).capacity = *n,
+            ElementAttr::Unknown(_) => {}
+        }
+    }
+    element
+}
+
 /// Folds the dump's messages into tenants; a tenant whose elements did not fit one message
 /// continues in the next one with the same id.
 pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
@@ -162,47 +180,30 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
         let mut elements = Vec::new();
         let (mut element_count, mut task_count, mut depth_drops) = (None, None, 0);
         for a in &message.attrs {
-            match a.kind() & NLA_TYPE_MASK {
-                attr::TENANT_ID => tenant.id = u32_value(a)?,
-                attr::TENANT_NAME => tenant.name = string_value(a)?,
-                attr::THREAD_PID => {
-                    let pid = u32_value(a)?;
+            match a {
+                VdpAttr::TenantId(n) => tenant.id = *n,
+                VdpAttr::TenantName(n) => tenant.name = n.clone(),
+                VdpAttr::ThreadPid(pid) => {
                     if tenant.thread_pids.is_empty() {
-                        tenant.thread_pid = pid;
+                        tenant.thread_pid = *pid;
                     }
-                    tenant.thread_pids.push(pid);
+                    tenant.thread_pids.push(*pid);
                 }
-                attr::TASKS_PER_YIELD => tenant.tasks_per_yield = u32_value(a)?,
-                attr::THREADS => tenant.threads = u32_value(a)?,
-                attr::TASKS_PER_YIELD_AUTO => tenant.tasks_per_yield_auto = u32_value(a)? != 0,
-                attr::WAKEUPS => tenant.wakeups = u64_value(a)?,
-                attr::TASK_RUNS => tenant.task_runs = u64_value(a)?,
-                attr::CPU_QUOTA_US => tenant.cpu.quota_us = Some(u64_value(a)?),
-                attr::CPU_PERIOD_US => tenant.cpu.period_us = u64_value(a)?,
-                attr::CPU_RUNTIME_NS => tenant.cpu.runtime_ns = u64_value(a)?,
-                attr::CPU_PERIODS => tenant.cpu.periods = u64_value(a)?,
-                attr::CPU_THROTTLED_PERIODS => tenant.cpu.throttled_periods = u64_value(a)?,
-                attr::CPU_THROTTLED_NS => tenant.cpu.throttled_ns = u64_value(a)?,
-                attr::ELEMENT_COUNT => element_count = Some(u32_value(a)?),
-                attr::TASK_COUNT => task_count = Some(u32_value(a)?),
-                attr::DEPTH_DROPS => depth_drops = u64_value(a)?,
-                attr::ELEMENT_STATS => {
-                    let mut element = ElementStats::default();
-                    for inner in parse_attrs(&attr_value(a))? {
-                        match inner.kind() & NLA_TYPE_MASK {
-                            element_attr::NAME => element.name = string_value(&inner)?,
-                            element_attr::CLASS => element.class = string_value(&inner)?,
-                            element_attr::ROOT => element.root = true,
-                            element_attr::PACKETS_IN => element.packets_in = u64_value(&inner)?,
-                            element_attr::PACKETS_OUT => element.packets_out = u64_value(&inner)?,
-                            element_attr::DROPS => element.drops = u64_value(&inner)?,
-                            element_attr::QUEUE_LENGTH => element.queue.get_or_insert_with(QueueStats::default).length = u64_value(&inner)?,
-                            element_attr::QUEUE_CAPACITY => element.queue.get_or_insert_with(QueueStats::default).capacity = u64_value(&inner)?,
-                            _ => {}
-                        }
-                    }
-                    elements.push(element);
-                }
+                VdpAttr::TasksPerYield(n) => tenant.tasks_per_yield = *n,
+                VdpAttr::Threads(n) => tenant.threads = *n,
+                VdpAttr::TasksPerYieldAuto(n) => tenant.tasks_per_yield_auto = *n != 0,
+                VdpAttr::Wakeups(n) => tenant.wakeups = *n,
+                VdpAttr::TaskRuns(n) => tenant.task_runs = *n,
+                VdpAttr::CpuQuotaUs(n) => tenant.cpu.quota_us = Some(*n),
+                VdpAttr::CpuPeriodUs(n) => tenant.cpu.period_us = *n,
+                VdpAttr::CpuRuntimeNs(n) => tenant.cpu.runtime_ns = *n,
+                VdpAttr::CpuPeriods(n) => tenant.cpu.periods = *n,
+                VdpAttr::CpuThrottledPeriods(n) => tenant.cpu.throttled_periods = *n,
+                VdpAttr::CpuThrottledNs(n) => tenant.cpu.throttled_ns = *n,
+                VdpAttr::ElementCount(n) => element_count = Some(*n),
+                VdpAttr::TaskCount(n) => task_count = Some(*n),
+                VdpAttr::DepthDrops(n) => depth_drops = *n,
+                VdpAttr::ElementStats(nest) => elements.push(decode_element(nest)),
                 _ => {}
             }
         }
@@ -245,7 +246,7 @@ pub fn run_stats(args: &StatsArgs, out: &Output) -> Result<ExitCode> {
         Err(e) => return Err(e.into()),
     };
     let filter = match &args.tenant {
-        Some(tenant) => vec![u32_attr(attr::TENANT_ID, crate::tenant_ref::resolve(&mut socket, tenant)?)],
+        Some(tenant) => vec![VdpAttr::TenantId(crate::tenant_ref::resolve(&mut socket, tenant)?)],
         None => Vec::new(),
     };
     let tenants = decode_stats(&socket.dump(cmd::STATS, filter)?)?;
@@ -330,16 +331,16 @@ pub fn decode_event(message: &VdpMessage) -> Result<Event> {
         value: None,
     };
     for a in &message.attrs {
-        match a.kind() & NLA_TYPE_MASK {
-            attr::TENANT_ID => e.tenant = Some(u32_value(a)?),
-            attr::TENANT_NAME => e.name = Some(string_value(a)?),
+        match a {
+            VdpAttr::TenantId(n) => e.tenant = Some(*n),
+            VdpAttr::TenantName(n) => e.name = Some(n.clone()),
             // Thread 0's, the first of the tenant's.
-            attr::THREAD_PID => e.thread_pid = e.thread_pid.or(Some(u32_value(a)?)),
-            attr::ELEMENT_COUNT => e.element_count = Some(u32_value(a)?),
-            attr::TASK_COUNT => e.task_count = Some(u32_value(a)?),
-            attr::ELEMENT => e.element = Some(string_value(a)?),
-            attr::HANDLER => e.handler = Some(string_value(a)?),
-            attr::VALUE => e.value = Some(String::from_utf8_lossy(&attr_value(a)).into_owned()),
+            VdpAttr::ThreadPid(pid) => e.thread_pid = e.thread_pid.or(Some(*pid)),
+            VdpAttr::ElementCount(n) => e.element_count = Some(*n),
+            VdpAttr::TaskCount(n) => e.task_count = Some(*n),
+            VdpAttr::Element(n) => e.element = Some(n.clone()),
+            VdpAttr::Handler(n) => e.handler = Some(n.clone()),
+            VdpAttr::Value(v) => e.value = Some(String::from_utf8_lossy(v).into_owned()),
             _ => {}
         }
     }
@@ -398,33 +399,22 @@ pub fn run_monitor(args: &MonitorArgs, out: &Output) -> Result<ExitCode> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::netlink::{string_attr, Attr};
-    use netlink_packet_core::Emitable;
 
-    fn nest(kind: u16, inner: &[Attr]) -> Attr {
-        let mut buf = vec![0u8; inner.buffer_len()];
-        inner.emit(&mut buf);
-        Attr::new(kind, buf)
-    }
-
-    fn header(id: u32) -> Vec<Attr> {
+    fn header(id: u32) -> Vec<VdpAttr> {
         vec![
-            u32_attr(attr::TENANT_ID, id),
-            string_attr(attr::TENANT_NAME, "red"),
-            u32_attr(attr::THREAD_PID, 42),
-            u32_attr(attr::TASKS_PER_YIELD, 128),
-            Attr::new(attr::WAKEUPS, 7u64.to_ne_bytes().to_vec()),
-            Attr::new(attr::TASK_RUNS, 900u64.to_ne_bytes().to_vec()),
-            u32_attr(attr::ELEMENT_COUNT, 2),
-            u32_attr(attr::TASK_COUNT, 1),
+            VdpAttr::TenantId(id),
+            VdpAttr::TenantName(String::from("red")),
+            VdpAttr::ThreadPid(42),
+            VdpAttr::TasksPerYield(128),
+            VdpAttr::Wakeups(7),
+            VdpAttr::TaskRuns(900),
+            VdpAttr::ElementCount(2),
+            VdpAttr::TaskCount(1),
         ]
     }
 
-    fn element(name: &str, class: &str) -> Attr {
-        nest(
-            attr::ELEMENT_STATS,
-            &[string_attr(element_attr::NAME, name), string_attr(element_attr::CLASS, class)],
-        )
+    fn element(name: &str, class: &str) -> VdpAttr {
+        VdpAttr::ElementStats(vec![ElementAttr::Name(name.into()), ElementAttr::Class(class.into())])
     }
 
     #[test]
@@ -433,7 +423,7 @@ mod tests {
         first.push(element("red/src", "InfiniteSource"));
         let mut second = header(1);
         second.push(element("red/c", "Counter"));
-        let third = vec![u32_attr(attr::TENANT_ID, 2), string_attr(attr::TENANT_NAME, "blue")];
+        let third = vec![VdpAttr::TenantId(2), VdpAttr::TenantName(String::from("blue"))];
         let messages: Vec<VdpMessage> = [first, second, third]
             .into_iter()
             .map(|attrs| VdpMessage { cmd: cmd::STATS, attrs })
@@ -449,36 +439,26 @@ mod tests {
         assert!(tenants[1].graph.is_none());
     }
 
-    fn u64_attr(kind: u16, value: u64) -> Attr {
-        Attr::new(kind, value.to_ne_bytes().to_vec())
-    }
-
     #[test]
     fn element_counters_are_decoded_and_tabled() {
         let mut message = header(1);
-        message.push(nest(
-            attr::ELEMENT_STATS,
-            &[
-                string_attr(element_attr::NAME, "red/q"),
-                string_attr(element_attr::CLASS, "Queue"),
-                u64_attr(element_attr::PACKETS_IN, 1000),
-                u64_attr(element_attr::PACKETS_OUT, 990),
-                u64_attr(element_attr::DROPS, 3),
-                u64_attr(element_attr::QUEUE_LENGTH, 7),
-                u64_attr(element_attr::QUEUE_CAPACITY, 64),
-            ],
-        ));
-        message.push(nest(
-            attr::ELEMENT_STATS,
-            &[
-                string_attr(element_attr::NAME, "red/shaper"),
-                string_attr(element_attr::CLASS, "BandwidthShaper"),
-                Attr::new(element_attr::ROOT, Vec::new()),
-                u64_attr(element_attr::PACKETS_IN, u64::MAX),
-                u64_attr(element_attr::PACKETS_OUT, 5),
-                u64_attr(element_attr::DROPS, 0),
-            ],
-        ));
+        message.push(VdpAttr::ElementStats(vec![
+                ElementAttr::Name(String::from("red/q")),
+                ElementAttr::Class(String::from("Queue")),
+                ElementAttr::PacketsIn(1000),
+                ElementAttr::PacketsOut(990),
+                ElementAttr::Drops(3),
+                ElementAttr::QueueLength(7),
+                ElementAttr::QueueCapacity(64),
+        ]));
+        message.push(VdpAttr::ElementStats(vec![
+                ElementAttr::Name(String::from("red/shaper")),
+                ElementAttr::Class(String::from("BandwidthShaper")),
+                ElementAttr::Root,
+                ElementAttr::PacketsIn(u64::MAX),
+                ElementAttr::PacketsOut(5),
+                ElementAttr::Drops(0),
+        ]));
         let tenants = decode_stats(&[VdpMessage { cmd: cmd::STATS, attrs: message }]).expect("decode");
         let elements = &tenants[0].graph.as_ref().expect("graph").elements;
         let queue = ElementStats {
@@ -513,10 +493,10 @@ mod tests {
         let message = VdpMessage {
             cmd: cmd::TABLE_CHANGE_NTF,
             attrs: vec![
-                u32_attr(attr::TENANT_ID, 1),
-                string_attr(attr::ELEMENT, "red/rt"),
-                string_attr(attr::HANDLER, "add"),
-                Attr::new(attr::VALUE, b"10.0.0.0/8 1".to_vec()),
+                VdpAttr::TenantId(1),
+                VdpAttr::Element(String::from("red/rt")),
+                VdpAttr::Handler(String::from("add")),
+                VdpAttr::Value(b"10.0.0.0/8 1".to_vec()),
             ],
         };
         let event = decode_event(&message).expect("decode");

@@ -1,16 +1,16 @@
 //! `vdpctl tenant …` and `vdpctl sched …`: tenant lifecycle and scheduling, talking to the module
 //! directly (root only; tenants themselves go through the coordinator).
 
-use crate::netlink::{string_attr, string_value, u32_attr, u32_value, VdpMessage, VdpSocket};
+use crate::attrs::VdpAttr;
+use crate::netlink::{VdpMessage, VdpSocket};
 use crate::output::Output;
 use crate::stats::{decode_stats, CpuStats, TenantStats};
 use crate::tenant_ref::{parse_tenant_ref, resolve, TenantRef};
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
-use netlink_packet_core::{Nla, NLA_TYPE_MASK};
 use serde::Serialize;
 use std::process::ExitCode;
-use vdp_core::uapi::{self, attr, cmd};
+use vdp_core::uapi::{self, cmd};
 
 #[derive(Subcommand)]
 pub enum TenantCommand {
@@ -143,13 +143,13 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
     let mut auto = false;
     let mut pids = Vec::new();
     for a in &reply.attrs {
-        match a.kind() & NLA_TYPE_MASK {
-            attr::TENANT_ID => id = Some(u32_value(a)?),
-            attr::TENANT_NAME => name = Some(string_value(a)?),
-            attr::THREAD_PID => pids.push(u32_value(a)?),
-            attr::TASKS_PER_YIELD => tasks = Some(u32_value(a)?),
-            attr::THREADS => threads = Some(u32_value(a)?),
-            attr::TASKS_PER_YIELD_AUTO => auto = u32_value(a)? != 0,
+        match a {
+            VdpAttr::TenantId(n) => id = Some(*n),
+            VdpAttr::TenantName(n) => name = Some(n.clone()),
+            VdpAttr::ThreadPid(pid) => pids.push(*pid),
+            VdpAttr::TasksPerYield(n) => tasks = Some(*n),
+            VdpAttr::Threads(n) => threads = Some(*n),
+            VdpAttr::TasksPerYieldAuto(n) => auto = *n != 0,
             _ => {}
         }
     }
@@ -273,7 +273,7 @@ pub fn more_threads(pids: &[u32]) -> String {
 fn one_tenant(
     socket: &mut VdpSocket,
     command: u8,
-    attrs: Vec<crate::netlink::Attr>,
+    attrs: Vec<VdpAttr>,
 ) -> Result<TenantInfo> {
     let replies = socket.request(command, attrs)?;
     decode_tenant(replies.first().context("the kernel sent no reply")?)
@@ -292,14 +292,14 @@ pub fn run_tenant(command: &TenantCommand, out: &Output) -> Result<ExitCode> {
     match command {
         TenantCommand::Add { name, id } => {
             let attrs = vec![
-                u32_attr(attr::TENANT_ID, *id),
-                string_attr(attr::TENANT_NAME, name),
+                VdpAttr::TenantId(*id),
+                VdpAttr::TenantName(String::from(name)),
             ];
             print_tenant(&one_tenant(&mut socket, cmd::TENANT_NEW, attrs)?, out)?;
         }
         TenantCommand::Del { tenant } => {
             let id = resolve(&mut socket, tenant.get()?)?;
-            socket.request(cmd::TENANT_DEL, vec![u32_attr(attr::TENANT_ID, id)])?;
+            socket.request(cmd::TENANT_DEL, vec![VdpAttr::TenantId(id)])?;
             out.confirm(format_args!("tenant {id} deleted"));
         }
         TenantCommand::Show { tenant } => show_tenants(&mut socket, tenant.get(), out)?,
@@ -312,7 +312,7 @@ pub fn run_tenant(command: &TenantCommand, out: &Output) -> Result<ExitCode> {
 fn show_tenants(socket: &mut VdpSocket, tenant: Option<&TenantRef>, out: &Output) -> Result<()> {
     let id = tenant.map(|t| resolve(socket, t)).transpose()?;
     if out.stats {
-        let filter = id.map(|id| vec![u32_attr(attr::TENANT_ID, id)]).unwrap_or_default();
+        let filter = id.map(|id| vec![VdpAttr::TenantId(id)]).unwrap_or_default();
         let tenants: Vec<TenantWithStats> = decode_stats(&socket.dump(cmd::STATS, filter)?)?.into_iter().map(TenantWithStats::from).collect();
         return match (id, tenants.first()) {
             // One tenant named: one object, as without -s.
@@ -322,7 +322,7 @@ fn show_tenants(socket: &mut VdpSocket, tenant: Option<&TenantRef>, out: &Output
         };
     }
     match id {
-        Some(id) => print_tenant(&one_tenant(socket, cmd::TENANT_GET, vec![u32_attr(attr::TENANT_ID, id)])?, out),
+        Some(id) => print_tenant(&one_tenant(socket, cmd::TENANT_GET, vec![VdpAttr::TenantId(id)])?, out),
         None => {
             let tenants: Vec<TenantInfo> = decode_stats(&socket.dump(cmd::STATS, Vec::new())?)?.iter().map(TenantInfo::from).collect();
             if out.json {
@@ -347,20 +347,20 @@ pub fn run_sched(command: &SchedCommand, out: &Output) -> Result<ExitCode> {
             tasks_per_yield,
             threads,
         } => {
-            let mut attrs = vec![u32_attr(attr::TENANT_ID, resolve(&mut socket, tenant)?)];
+            let mut attrs = vec![VdpAttr::TenantId(resolve(&mut socket, tenant)?)];
             match tasks_per_yield {
-                Some(TasksPerYield::Fixed(tasks)) => attrs.push(u32_attr(attr::TASKS_PER_YIELD, *tasks)),
-                Some(TasksPerYield::Auto) => attrs.push(u32_attr(attr::TASKS_PER_YIELD_AUTO, 1)),
+                Some(TasksPerYield::Fixed(tasks)) => attrs.push(VdpAttr::TasksPerYield(*tasks)),
+                Some(TasksPerYield::Auto) => attrs.push(VdpAttr::TasksPerYieldAuto(1)),
                 None => {}
             }
             if let Some(threads) = threads {
-                attrs.push(u32_attr(attr::THREADS, *threads));
+                attrs.push(VdpAttr::Threads(*threads));
             }
             one_tenant(&mut socket, cmd::SCHED_SET, attrs)?
         }
         SchedCommand::Show { tenant } => {
             let id = resolve(&mut socket, tenant)?;
-            one_tenant(&mut socket, cmd::SCHED_GET, vec![u32_attr(attr::TENANT_ID, id)])?
+            one_tenant(&mut socket, cmd::SCHED_GET, vec![VdpAttr::TenantId(id)])?
         }
     };
     print_tenant(&info, out)?;
@@ -376,12 +376,12 @@ mod tests {
         let reply = VdpMessage {
             cmd: cmd::TENANT_GET,
             attrs: vec![
-                u32_attr(attr::TENANT_ID, 7),
-                string_attr(attr::TENANT_NAME, "red"),
-                u32_attr(attr::THREAD_PID, 42),
-                u32_attr(attr::THREAD_PID, 43),
-                u32_attr(attr::TASKS_PER_YIELD, 128),
-                u32_attr(attr::THREADS, 2),
+                VdpAttr::TenantId(7),
+                VdpAttr::TenantName(String::from("red")),
+                VdpAttr::ThreadPid(42),
+                VdpAttr::ThreadPid(43),
+                VdpAttr::TasksPerYield(128),
+                VdpAttr::Threads(2),
             ],
         };
         let info = decode_tenant(&reply).expect("decode");
@@ -433,7 +433,7 @@ mod tests {
     fn incomplete_tenant_reply_is_an_error() {
         let reply = VdpMessage {
             cmd: cmd::TENANT_GET,
-            attrs: vec![u32_attr(attr::TENANT_ID, 7)],
+            attrs: vec![VdpAttr::TenantId(7)],
         };
         assert!(decode_tenant(&reply)
             .unwrap_err()

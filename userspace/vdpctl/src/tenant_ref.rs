@@ -1,10 +1,10 @@
 //! A tenant as the command line names it, by id or by name, and how a name becomes the module's
 //! id (and an id the coordinator's name): every command that names a tenant parses it here.
 
-use crate::netlink::{string_value, u32_attr, u32_value, VdpMessage, VdpSocket};
+use crate::attrs::VdpAttr;
+use crate::netlink::{VdpMessage, VdpSocket};
 use anyhow::{bail, Context, Result};
-use netlink_packet_core::{Nla, NLA_TYPE_MASK};
-use vdp_core::uapi::{self, attr, cmd};
+use vdp_core::uapi::{self, cmd};
 
 /// A tenant by its id or by its name. Names start with a letter, so a number is always an id.
 #[derive(Clone, Debug, PartialEq)]
@@ -43,9 +43,9 @@ fn ids_and_names(messages: &[VdpMessage]) -> Result<Vec<(u32, String)>> {
     for message in messages {
         let (mut id, mut name) = (None, None);
         for a in &message.attrs {
-            match a.kind() & NLA_TYPE_MASK {
-                attr::TENANT_ID => id = Some(u32_value(a)?),
-                attr::TENANT_NAME => name = Some(string_value(a)?),
+            match a {
+                VdpAttr::TenantId(n) => id = Some(*n),
+                VdpAttr::TenantName(n) => name = Some(n.clone()),
                 _ => {}
             }
         }
@@ -84,7 +84,7 @@ pub fn name_of(tenant: &TenantRef) -> Result<String> {
             let mut socket = VdpSocket::connect()
                 .map_err(anyhow::Error::from)
                 .with_context(|| format!("finding the name of tenant {id} needs the module; name the tenant instead"))?;
-            let tenants = ids_and_names(&socket.dump(cmd::STATS, vec![u32_attr(attr::TENANT_ID, *id)])?)?;
+            let tenants = ids_and_names(&socket.dump(cmd::STATS, vec![VdpAttr::TenantId(*id)])?)?;
             let (_, name) = tenants.into_iter().next().with_context(|| format!("the module has no tenant with id {id}"))?;
             Ok(name)
         }
@@ -94,7 +94,6 @@ pub fn name_of(tenant: &TenantRef) -> Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::netlink::string_attr;
 
     #[test]
     fn numbers_are_ids_and_words_are_names() {
@@ -113,7 +112,7 @@ mod tests {
     fn names_are_found_in_the_stats_dump() {
         let message = |id: u32, name: &str| VdpMessage {
             cmd: cmd::STATS,
-            attrs: vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::TENANT_NAME, name)],
+            attrs: vec![VdpAttr::TenantId(id), VdpAttr::TenantName(String::from(name))],
         };
         // Tenant 1's elements filled two messages.
         let dump = [message(1, "red"), message(1, "red"), message(4, "blue")];
@@ -123,7 +122,7 @@ mod tests {
         let err = id_named(&tenants, "green").unwrap_err().to_string();
         assert_eq!(err, "the module has no tenant named `green` (its tenants: red, blue)");
         assert!(id_named(&[], "red").unwrap_err().to_string().contains("(its tenants: none)"));
-        let headless = VdpMessage { cmd: cmd::STATS, attrs: vec![string_attr(attr::TENANT_NAME, "red")] };
+        let headless = VdpMessage { cmd: cmd::STATS, attrs: vec![VdpAttr::TenantName(String::from("red"))] };
         assert!(ids_and_names(&[headless]).is_err());
     }
 }

@@ -9,12 +9,12 @@ use super::reload;
 use super::protocol::{self, Op, Request, Response, Status, DEFAULT_SOCKET, DEFAULT_STATE};
 use super::state::{self, State, TenantConfig};
 use crate::frontend;
-use crate::netlink::{attr_value, string_attr, u32_attr, Attr, NlError, VdpSocket};
+use crate::attrs::VdpAttr;
+use crate::netlink::{NlError, VdpSocket};
 use crate::stats::{decode_stats, TenantStats};
 use anyhow::{bail, Context, Result};
 use log::{error, info, warn};
 use clap::Args;
-use netlink_packet_core::{Nla, NLA_TYPE_MASK};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::BufReader;
@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use vdp_click::system::SystemConfig;
 use vdp_click::tasks;
-use vdp_core::uapi::{attr, cmd};
+use vdp_core::uapi::cmd;
 
 #[derive(Args)]
 pub struct DaemonArgs {
@@ -185,7 +185,7 @@ impl From<anyhow::Error> for Refusal {
 
 /// What one tenant looks like in the module, from its STATS dump.
 fn kernel_tenant(sock: &mut VdpSocket, id: u32) -> Result<Option<TenantStats>, NlError> {
-    match sock.dump(cmd::STATS, vec![u32_attr(attr::TENANT_ID, id)]) {
+    match sock.dump(cmd::STATS, vec![VdpAttr::TenantId(id)]) {
         Ok(messages) => Ok(decode_stats(&messages).map_err(|e| NlError::Decode(e.to_string()))?.into_iter().next()),
         Err(NlError::Kernel { errno, .. }) if errno == libc::ENOENT => Ok(None),
         Err(e) => Err(e),
@@ -265,7 +265,7 @@ impl Coordinator {
         self.place_threads(sock, id, name)?;
         let running = kernel_tenant(sock, id)?.and_then(|t| t.graph).is_some();
         let current = if running && reinstall == Reinstall::IfDifferent {
-            let replies = sock.request(cmd::GRAPH_GET, vec![u32_attr(attr::TENANT_ID, id)])?;
+            let replies = sock.request(cmd::GRAPH_GET, vec![VdpAttr::TenantId(id)])?;
             let reply = replies.first().context("the kernel sent no reply to GRAPH_GET")?;
             Some(crate::graph::decode_graph(&reply.attrs)?.blob)
         } else {
@@ -277,7 +277,7 @@ impl Coordinator {
             (Some(wanted), Some(current)) if vdp_click::compile::same_program(&wanted.blob, &current) => {}
             (Some(wanted), _) => {
                 let blob = wanted.blob.clone();
-                let replies = sock.request(cmd::GRAPH_INSTALL, vec![u32_attr(attr::TENANT_ID, id), Attr::new(attr::GRAPH, blob)])?;
+                let replies = sock.request(cmd::GRAPH_INSTALL, vec![VdpAttr::TenantId(id), VdpAttr::Graph(blob)])?;
                 let info = crate::graph::decode_graph(&replies.first().context("the kernel sent no reply to GRAPH_INSTALL")?.attrs)?;
                 let file = self.state.tenants.get(name).map_or("?", |c| c.file_name.as_str());
                 let how = if reinstall == Reinstall::Always { "installed" } else { "installed its saved configuration" };
@@ -293,7 +293,7 @@ impl Coordinator {
                 warn!("tenant {name}: its saved configuration does not compile; leaving the running graph alone");
             }
             (None, _) if running => {
-                sock.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, id)])?;
+                sock.request(cmd::GRAPH_REMOVE, vec![VdpAttr::TenantId(id)])?;
                 info!("tenant {name}: removed its graph: the saved state holds no configuration for it");
             }
             (None, _) => {}
@@ -339,7 +339,7 @@ impl Coordinator {
         if taken(id) {
             id = all.iter().map(|t| t.id).max().unwrap_or(0) + 1;
         }
-        sock.request(cmd::TENANT_NEW, vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::TENANT_NAME, name)])?;
+        sock.request(cmd::TENANT_NEW, vec![VdpAttr::TenantId(id), VdpAttr::TenantName(String::from(name))])?;
         info!("tenant {name}: created in the module with id {id}");
         self.ids.insert(name.to_string(), id);
         Ok(id)
@@ -453,7 +453,7 @@ impl Coordinator {
         for name in &plan.removed {
             self.sync_failures.remove(name);
             let Some(id) = self.ids.remove(name) else { continue };
-            match sock.request(cmd::TENANT_DEL, vec![u32_attr(attr::TENANT_ID, id)]) {
+            match sock.request(cmd::TENANT_DEL, vec![VdpAttr::TenantId(id)]) {
                 Ok(_) => info!("tenant {name}: deleted from the module (id {id}), with its devices: not in the system config; its saved configuration is kept"),
                 Err(e) => error!("tenant {name}: cannot delete it from the module (id {id}): {e}"),
             }
@@ -481,7 +481,7 @@ impl Coordinator {
             if used {
                 continue;
             }
-            match sock.request(cmd::PORT_DETACH, vec![crate::netlink::string_attr(attr::IFNAME, port)]) {
+            match sock.request(cmd::PORT_DETACH, vec![VdpAttr::Ifname(String::from(port))]) {
                 Ok(_) => info!("detached from {port}: not in the system config"),
                 Err(e) => error!("cannot detach from {port}: {e}"),
             }
@@ -492,11 +492,11 @@ impl Coordinator {
     /// Deletes one of a tenant's devices; one its graph uses is freed by removing the graph
     /// first (the resync that follows installs it again, over the device made anew).
     fn delete_device(&mut self, sock: &mut VdpSocket, id: u32, tenant: &str, device: &str) -> Result<()> {
-        let request = || vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::VDEV_NAME, device)];
+        let request = || vec![VdpAttr::TenantId(id), VdpAttr::VdevName(String::from(device))];
         match sock.request(cmd::VDEV_DEL, request()) {
             Ok(_) => {}
             Err(NlError::Kernel { errno, .. }) if errno == libc::EBUSY => {
-                sock.request(cmd::GRAPH_REMOVE, vec![u32_attr(attr::TENANT_ID, id)])?;
+                sock.request(cmd::GRAPH_REMOVE, vec![VdpAttr::TenantId(id)])?;
                 info!("tenant {tenant}: removed its graph to make device {device} again; it is installed again next");
                 sock.request(cmd::VDEV_DEL, request())?;
             }
@@ -705,24 +705,28 @@ impl Coordinator {
                 let full = format!("{tenant}/{element}");
                 let replies = sock.request(
                     cmd::HANDLER_READ,
-                    vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::ELEMENT, &full), string_attr(attr::HANDLER, handler)],
+                    vec![VdpAttr::TenantId(id), VdpAttr::Element(full.clone()), VdpAttr::Handler(String::from(handler))],
                 )?;
                 let value = replies
                     .first()
-                    .and_then(|r| r.attrs.iter().find(|a| a.kind() & NLA_TYPE_MASK == attr::VALUE))
-                    .map(attr_value)
+                    .and_then(|r| {
+                        r.attrs.iter().find_map(|a| match a {
+                            VdpAttr::Value(value) => Some(value),
+                            _ => None,
+                        })
+                    })
                     .ok_or(Refusal(Status::Failed, "the kernel's reply has no VALUE".into()))?;
                 Ok(json!({ "value": String::from_utf8_lossy(&value) }))
             }
             Op::Write { element, handler, value } => {
                 let full = format!("{tenant}/{element}");
-                let mut attrs = vec![u32_attr(attr::TENANT_ID, id), string_attr(attr::ELEMENT, &full), string_attr(attr::HANDLER, handler)];
+                let mut attrs = vec![VdpAttr::TenantId(id), VdpAttr::Element(full.clone()), VdpAttr::Handler(String::from(handler))];
                 if let Some(value) = value {
-                    attrs.push(Attr::new(attr::VALUE, value.as_bytes().to_vec()));
+                    attrs.push(VdpAttr::Value(value.as_bytes().to_vec()));
                 }
                 if as_tenant {
                     // The kernel refuses root-owned elements itself too, whatever we checked.
-                    attrs.push(Attr::new(attr::AS_TENANT, Vec::new()));
+                    attrs.push(VdpAttr::AsTenant);
                 }
                 sock.request(cmd::HANDLER_WRITE, attrs)?;
                 info!("tenant {tenant}: wrote {element}.{handler}");

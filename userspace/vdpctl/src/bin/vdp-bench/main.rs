@@ -17,12 +17,11 @@ mod device;
 mod frontend;
 #[path = "../../graph.rs"]
 mod graph;
-#[path = "../../netlink.rs"]
-mod netlink;
 #[path = "../../output.rs"]
 mod output;
 #[path = "../../tenant_ref.rs"]
 mod tenant_ref;
+use vdp_netlink::{attrs, netlink};
 mod run;
 mod gen;
 mod user;

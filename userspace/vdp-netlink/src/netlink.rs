@@ -3,10 +3,10 @@
 //! Requests are sent with `NLM_F_ACK` and extended acks enabled, so every kernel refusal comes
 //! back with its extack message, which we show to the user instead of a bare errno.
 
+use crate::attrs::VdpAttr;
 use netlink_packet_core::{
-    DecodeError, DefaultNla, Emitable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NlaBuffer,
-    NlasIterator, Parseable, ParseableParametrized, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED,
-    NLM_F_DUMP, NLM_F_REQUEST,
+    DecodeError, Emitable, NetlinkHeader, NetlinkMessage, NetlinkPayload, NlasIterator,
+    ParseableParametrized, NLM_F_ACK, NLM_F_ACK_TLVS, NLM_F_CAPPED, NLM_F_DUMP, NLM_F_REQUEST,
 };
 use netlink_packet_generic::ctrl::nlas::{GenlCtrlAttrs, McastGrpAttrs};
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
@@ -15,14 +15,11 @@ use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 use std::fmt;
 use vdp_core::uapi;
 
-/// One attribute, kept raw: typed views are built per command by the callers.
-pub type Attr = DefaultNla;
-
-/// A `vdp` family message: command plus top-level attributes.
+/// A `vdp` family message: command plus top-level attributes, decoded (`crate::attrs`).
 #[derive(Debug, Clone)]
 pub struct VdpMessage {
     pub cmd: u8,
-    pub attrs: Vec<Attr>,
+    pub attrs: Vec<VdpAttr>,
 }
 
 impl GenlFamily for VdpMessage {
@@ -50,59 +47,9 @@ impl ParseableParametrized<[u8], GenlHeader> for VdpMessage {
     fn parse_with_param(buf: &[u8], header: GenlHeader) -> Result<Self, DecodeError> {
         Ok(VdpMessage {
             cmd: header.cmd,
-            attrs: parse_attrs(buf)?,
+            attrs: VdpAttr::parse_all(buf)?,
         })
     }
-}
-
-/// Parses a run of attributes, as found in a message body or inside a nest.
-pub fn parse_attrs(buf: &[u8]) -> Result<Vec<Attr>, DecodeError> {
-    NlasIterator::new(buf)
-        .map(|nla| DefaultNla::parse(&nla?))
-        .collect()
-}
-
-/// The value bytes of a raw attribute.
-pub fn attr_value(attr: &Attr) -> Vec<u8> {
-    let mut buf = vec![0u8; attr.buffer_len()];
-    attr.emit(&mut buf);
-    NlaBuffer::new(&buf[..]).value().to_vec()
-}
-
-/// A string attribute's text, without its terminating NUL.
-pub fn string_value(a: &Attr) -> anyhow::Result<String> {
-    let bytes = attr_value(a);
-    let text = bytes.strip_suffix(&[0]).unwrap_or(&bytes);
-    String::from_utf8(text.to_vec())
-        .map_err(|_| anyhow::anyhow!("attribute {} is not UTF-8", a.kind()))
-}
-
-/// A u64 attribute's value.
-pub fn u64_value(a: &Attr) -> anyhow::Result<u64> {
-    let bytes: [u8; 8] = attr_value(a)
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("attribute {} should hold a u64", a.kind()))?;
-    Ok(u64::from_ne_bytes(bytes))
-}
-
-/// A u32 attribute's value.
-pub fn u32_value(a: &Attr) -> anyhow::Result<u32> {
-    let bytes: [u8; 4] = attr_value(a)
-        .try_into()
-        .map_err(|_| anyhow::anyhow!("attribute {} should hold a u32", a.kind()))?;
-    Ok(u32::from_ne_bytes(bytes))
-}
-
-/// Builds a u32 attribute.
-pub fn u32_attr(kind: u16, value: u32) -> Attr {
-    Attr::new(kind, value.to_ne_bytes().to_vec())
-}
-
-/// Builds a NUL-terminated string attribute.
-pub fn string_attr(kind: u16, value: &str) -> Attr {
-    let mut bytes = value.as_bytes().to_vec();
-    bytes.push(0);
-    Attr::new(kind, bytes)
 }
 
 /// Why a request failed.
@@ -253,7 +200,7 @@ impl VdpSocket {
     }
 
     /// Sends one `vdp` dump request and returns every message of the dump.
-    pub fn dump(&mut self, cmd: u8, attrs: Vec<Attr>) -> Result<Vec<VdpMessage>, NlError> {
+    pub fn dump(&mut self, cmd: u8, attrs: Vec<VdpAttr>) -> Result<Vec<VdpMessage>, NlError> {
         let mut msg = GenlMessage::from_payload(VdpMessage { cmd, attrs });
         msg.set_resolved_family_id(self.family_id);
         Ok(self
@@ -264,7 +211,7 @@ impl VdpSocket {
     }
 
     /// Sends one `vdp` request and returns the attributes of its reply messages.
-    pub fn request(&mut self, cmd: u8, attrs: Vec<Attr>) -> Result<Vec<VdpMessage>, NlError> {
+    pub fn request(&mut self, cmd: u8, attrs: Vec<VdpAttr>) -> Result<Vec<VdpMessage>, NlError> {
         let mut msg = GenlMessage::from_payload(VdpMessage { cmd, attrs });
         msg.set_resolved_family_id(self.family_id);
         Ok(self.transact(msg)?.into_iter().map(|m| m.payload).collect())
@@ -336,26 +283,26 @@ fn libc_enoent() -> i32 {
     2
 }
 
+/// The text of the extack message (`NLMSGERR_ATTR_MSG`) among an error's TLVs, if any.
+fn extack_message(tlvs: &[u8]) -> Option<String> {
+    const NLMSGERR_ATTR_MSG: u16 = 1;
+    NlasIterator::new(tlvs)
+        .map_while(Result::ok)
+        .find(|nla| nla.kind() == NLMSGERR_ATTR_MSG)
+        .map(|nla| String::from_utf8_lossy(nla.value()).trim_end_matches('\0').to_string())
+}
+
 /// The error of a failed dump: its NLMSG_DONE holds the errno followed by extack TLVs.
 fn done_error(code: i32, tlvs: &[u8]) -> NlError {
-    const NLMSGERR_ATTR_MSG: u16 = 1;
-    let message = parse_attrs(tlvs).ok().and_then(|attrs| {
-        attrs.iter().find(|a| a.kind() == NLMSGERR_ATTR_MSG).map(|a| {
-            String::from_utf8_lossy(&attr_value(a))
-                .trim_end_matches('\0')
-                .to_string()
-        })
-    });
     NlError::Kernel {
         errno: code.abs(),
-        message,
+        message: extack_message(tlvs),
     }
 }
 
-/// Extracts errno and the extack message (`NLMSGERR_ATTR_MSG`) from an error message.
-/// `payload` is what follows the errno in `struct nlmsgerr`.
+/// Extracts errno and the extack message from an error message. `payload` is what follows the
+/// errno in `struct nlmsgerr`.
 fn kernel_error(code: i32, payload: &[u8], flags: u16) -> NlError {
-    const NLMSGERR_ATTR_MSG: u16 = 1;
     const NLMSG_HDRLEN: usize = 16;
     let errno = code.abs();
     let mut message = None;
@@ -369,32 +316,17 @@ fn kernel_error(code: i32, payload: &[u8], flags: u16) -> NlError {
                 .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize)
                 .unwrap_or(NLMSG_HDRLEN)
         };
-        let tlvs = payload.get(((echoed + 3) & !3)..).unwrap_or(&[]);
-        if let Ok(attrs) = parse_attrs(tlvs) {
-            message = attrs
-                .iter()
-                .find(|a| a.kind() == NLMSGERR_ATTR_MSG)
-                .map(|a| {
-                    String::from_utf8_lossy(&attr_value(a))
-                        .trim_end_matches('\0')
-                        .to_string()
-                });
-        }
+        message = extack_message(payload.get(((echoed + 3) & !3)..).unwrap_or(&[]));
     }
     NlError::Kernel { errno, message }
 }
-
-use netlink_packet_core::Nla as _;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn nla(kind: u16, value: &[u8]) -> Vec<u8> {
-        let a = DefaultNla::new(kind, value.to_vec());
-        let mut buf = vec![0u8; a.buffer_len()];
-        a.emit(&mut buf);
-        buf
+        crate::attrs::to_bytes(&[netlink_packet_core::DefaultNla::new(kind, value.to_vec())])
     }
 
     #[test]
@@ -428,12 +360,10 @@ mod tests {
     }
 
     #[test]
-    fn attributes_round_trip() {
+    fn a_reply_body_decodes_into_typed_attributes() {
         let mut body = nla(uapi::attr::VERSION, b"0.1.0\0");
         body.extend(nla(uapi::attr::TENANT_COUNT, &3u32.to_ne_bytes()));
-        let attrs = parse_attrs(&body).expect("parse");
-        assert_eq!(attrs.len(), 2);
-        assert_eq!(attrs[0].kind(), uapi::attr::VERSION);
-        assert_eq!(attr_value(&attrs[1]), 3u32.to_ne_bytes());
+        let message = VdpMessage::parse_with_param(&body, GenlHeader { cmd: uapi::cmd::GET_INFO, version: 1 }).expect("parse");
+        assert_eq!(message.attrs, [VdpAttr::Version("0.1.0".into()), VdpAttr::TenantCount(3)]);
     }
 }
