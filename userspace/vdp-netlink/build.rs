@@ -22,74 +22,14 @@
 //! Every attribute number the spec does not list parses as `Unknown`, so a newer module's
 //! replies still decode; `min`, `max`, `max-len` and `exact-len` checks are applied on parse.
 
-use serde::Deserialize;
+#[path = "src/spec.rs"]
+#[allow(dead_code)] // the crate uses more of the model than the generator does
+mod spec;
+
+use spec::{AttrSet, Attribute, Bound, Definition, Spec};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-
-#[derive(Deserialize)]
-struct Spec {
-    #[serde(default)]
-    definitions: Vec<Definition>,
-    #[serde(rename = "attribute-sets")]
-    attribute_sets: Vec<AttrSet>,
-}
-
-#[derive(Deserialize)]
-struct Definition {
-    #[serde(rename = "type")]
-    kind: String,
-    name: String,
-    value: Option<u64>,
-    #[serde(default)]
-    entries: Vec<String>,
-    #[serde(rename = "value-start", default)]
-    value_start: u64,
-    doc: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct AttrSet {
-    name: String,
-    attributes: Vec<Attribute>,
-}
-
-#[derive(Deserialize)]
-struct Attribute {
-    name: String,
-    #[serde(rename = "type")]
-    kind: String,
-    value: Option<u16>,
-    doc: Option<String>,
-    #[serde(default)]
-    checks: Checks,
-    #[serde(rename = "byte-order")]
-    byte_order: Option<String>,
-    #[serde(rename = "display-hint")]
-    display_hint: Option<String>,
-    #[serde(rename = "enum")]
-    enumeration: Option<String>,
-    #[serde(rename = "nested-attributes")]
-    nested: Option<String>,
-}
-
-#[derive(Deserialize, Default)]
-struct Checks {
-    min: Option<Bound>,
-    max: Option<Bound>,
-    #[serde(rename = "max-len")]
-    max_len: Option<Bound>,
-    #[serde(rename = "exact-len")]
-    exact_len: Option<Bound>,
-}
-
-/// A check's bound: a number, or the name of a `const` definition.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Bound {
-    Number(u64),
-    Name(String),
-}
 
 /// The Rust shape of one attribute's value.
 enum Shape {
@@ -129,24 +69,15 @@ fn doc_lines(out: &mut String, indent: &str, doc: Option<&str>) {
     }
 }
 
-struct Generator {
-    consts: HashMap<String, u64>,
+struct Generator<'a> {
+    spec: &'a Spec,
     enums: HashMap<String, Vec<(String, u64)>>,
     out: String,
 }
 
-impl Generator {
+impl Generator<'_> {
     fn bound(&self, bound: &Option<Bound>, what: &str) -> Option<u64> {
-        match bound {
-            None => None,
-            Some(Bound::Number(n)) => Some(*n),
-            Some(Bound::Name(name)) => Some(
-                *self
-                    .consts
-                    .get(name)
-                    .unwrap_or_else(|| panic!("vdp.yaml: {what} names `{name}`, which is not a const definition")),
-            ),
-        }
+        self.spec.bound(bound).unwrap_or_else(|e| panic!("vdp.yaml: {what}: {e}"))
     }
 
     fn shape(&self, set: &str, a: &Attribute) -> Shape {
@@ -221,12 +152,8 @@ impl Generator {
 
     fn set(&mut self, set: &AttrSet) {
         let ty = format!("{}Attr", camel(&set.name));
-        let mut attrs = Vec::new();
-        let mut value = 0u16;
-        for a in &set.attributes {
-            value = a.value.unwrap_or(value + 1);
-            attrs.push((a, value, self.shape(&set.name, a)));
-        }
+        let attrs: Vec<(&Attribute, u16, Shape)> =
+            set.numbered().into_iter().map(|(value, a)| (a, value, self.shape(&set.name, a))).collect();
         let carried: Vec<_> = attrs.iter().filter(|(_, _, s)| !matches!(s, Shape::Pad)).collect();
         let out = &mut self.out;
         let _ = writeln!(out, "/// An attribute of the `{}` set, with its decoded value.", set.name);
@@ -347,9 +274,7 @@ impl Generator {
         let _ = writeln!(out, "#[cfg(test)]\n#[test]\nfn spec_numbers_match_the_module_uapi() {{");
         for set in sets {
             let module = if set.name == "vdp" { "attr".to_string() } else { format!("{}_attr", set.name.replace('-', "_")) };
-            let mut value = 0u16;
-            for a in &set.attributes {
-                value = a.value.unwrap_or(value + 1);
+            for (value, a) in set.numbered() {
                 let _ = writeln!(
                     out,
                     "    assert_eq!(vdp_core::uapi::{module}::{}, {value}, \"{}.{}\");",
@@ -365,18 +290,14 @@ impl Generator {
 
 fn main() {
     let manifest = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let path = manifest.join("../../docs/netlink/vdp.yaml");
-    println!("cargo:rerun-if-changed={}", path.display());
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
-    let spec: Spec = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    println!("cargo:rerun-if-changed={}", manifest.join("../../docs/netlink/vdp.yaml").display());
+    println!("cargo:rerun-if-changed=src/spec.rs");
+    let spec = Spec::parse(spec::SOURCE).unwrap_or_else(|e| panic!("docs/netlink/vdp.yaml: {e}"));
 
-    let mut generator = Generator { consts: HashMap::new(), enums: HashMap::new(), out: String::new() };
+    let mut generator = Generator { spec: &spec, enums: HashMap::new(), out: String::new() };
     for d in &spec.definitions {
         match d.kind.as_str() {
-            "const" => {
-                let value = d.value.unwrap_or_else(|| panic!("vdp.yaml: const `{}` has no value", d.name));
-                generator.consts.insert(d.name.clone(), value);
-            }
+            "const" => {}
             "enum" => {
                 let entries = d.entries.iter().enumerate().map(|(i, e)| (e.clone(), d.value_start + i as u64)).collect();
                 generator.enums.insert(d.name.clone(), entries);

@@ -1,118 +1,11 @@
 //! What the fuzzer knows about the protocol, read from the family's YAML spec
-//! (`docs/netlink/vdp.yaml`), the one description of the protocol: attribute numbers, types and
-//! checks, and each operation's number, request attributes and whether it is a dump. Nothing here
-//! repeats a table; a unit test checks the numbers read against `vdp_core::uapi`.
-//!
-//! The reader understands the subset of YAML the spec is written in: block maps and lists by
-//! indentation, `-` items alone on their line or with a scalar, `[a, b]` flow lists, folded
-//! scalars (`>-`, skipped), anchors (dropped) and comments.
+//! (`docs/netlink/vdp.yaml`), the one description of the protocol, through vdp-netlink's typed
+//! model of it: attribute numbers, types and checks, and each operation's number, request
+//! attributes and whether it is a dump. Nothing here repeats a table; a unit test checks the
+//! numbers read against `vdp_core::uapi`.
 
 use std::collections::HashMap;
-
-const SPEC: &str = include_str!("../../../docs/netlink/vdp.yaml");
-
-#[derive(Debug, Clone)]
-enum Node {
-    Scalar(String),
-    List(Vec<Node>),
-    Map(Vec<(String, Node)>),
-}
-
-impl Node {
-    fn get(&self, key: &str) -> Option<&Node> {
-        match self {
-            Node::Map(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-    fn text(&self) -> Option<&str> {
-        match self {
-            Node::Scalar(s) => Some(s),
-            _ => None,
-        }
-    }
-    fn items(&self) -> &[Node] {
-        match self {
-            Node::List(items) => items,
-            _ => &[],
-        }
-    }
-    fn texts(&self) -> Vec<String> {
-        self.items().iter().filter_map(|n| n.text().map(str::to_string)).collect()
-    }
-}
-
-struct Line<'a> {
-    indent: usize,
-    text: &'a str,
-}
-
-fn lines(source: &str) -> Vec<Line<'_>> {
-    source
-        .lines()
-        .filter_map(|raw| {
-            let text = raw.trim_start();
-            if text.is_empty() || text.starts_with('#') || text == "---" {
-                return None;
-            }
-            Some(Line { indent: raw.len() - text.len(), text: text.trim_end() })
-        })
-        .collect()
-}
-
-fn scalar(text: &str) -> Node {
-    let text = text.trim();
-    if let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) {
-        return Node::List(inner.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| Node::Scalar(s.to_string())).collect());
-    }
-    Node::Scalar(text.trim_matches('"').to_string())
-}
-
-/// Parses the block that starts at `lines[*at]`, whose lines are indented by `indent`.
-fn block(lines: &[Line<'_>], at: &mut usize, indent: usize) -> Node {
-    let is_list = lines.get(*at).is_some_and(|l| l.text == "-" || l.text.starts_with("- "));
-    if is_list {
-        let mut items = Vec::new();
-        while let Some(line) = lines.get(*at) {
-            if line.indent != indent || !(line.text == "-" || line.text.starts_with("- ")) {
-                break;
-            }
-            *at += 1;
-            let rest = line.text[1..].trim();
-            if rest.is_empty() {
-                let child = lines.get(*at).map_or(indent + 1, |l| l.indent);
-                items.push(if child > indent { block(lines, at, child) } else { Node::Scalar(String::new()) });
-            } else {
-                items.push(scalar(rest));
-            }
-        }
-        return Node::List(items);
-    }
-    let mut entries = Vec::new();
-    while let Some(line) = lines.get(*at) {
-        if line.indent != indent {
-            break;
-        }
-        *at += 1;
-        let (key, value) = line.text.split_once(':').unwrap_or((line.text, ""));
-        let value = value.trim();
-        let node = if value.starts_with('>') || value.starts_with('|') {
-            while lines.get(*at).is_some_and(|l| l.indent > indent) {
-                *at += 1;
-            }
-            Node::Scalar(String::new())
-        } else if value.is_empty() || value.starts_with('&') {
-            match lines.get(*at) {
-                Some(next) if next.indent > indent => block(lines, at, next.indent),
-                _ => Node::Scalar(String::new()),
-            }
-        } else {
-            scalar(value)
-        };
-        entries.push((key.trim().to_string(), node));
-    }
-    Node::Map(entries)
-}
+use vdp_netlink::spec::Spec as YamlSpec;
 
 /// Netlink attribute types the spec uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -173,70 +66,48 @@ impl Spec {
     }
 }
 
-fn number(text: Option<&str>, consts: &HashMap<String, u64>) -> Option<u64> {
-    let text = text?;
-    text.parse().ok().or_else(|| consts.get(text).copied())
-}
-
 /// Reads the spec compiled into the fuzzer.
 pub fn load() -> Spec {
-    parse(SPEC)
+    from_yaml(&YamlSpec::compiled())
 }
 
-pub fn parse(source: &str) -> Spec {
-    let lines = lines(source);
-    let mut at = 0;
-    let root = block(&lines, &mut at, 0);
-    let mut consts = HashMap::new();
-    if let Some(defs) = root.get("definitions") {
-        for def in defs.items() {
-            if def.get("type").and_then(Node::text) == Some("const") {
-                if let (Some(name), Some(value)) = (def.get("name").and_then(Node::text), def.get("value").and_then(Node::text).and_then(|v| v.parse().ok())) {
-                    consts.insert(name.to_string(), value);
-                }
-            }
-        }
-    }
-    let mut attrs = Vec::new();
-    let set = root.get("attribute-sets").map(Node::items).unwrap_or(&[]).iter().find(|s| s.get("name").and_then(Node::text) == Some("vdp"));
-    let mut value = 0u64;
-    for a in set.and_then(|s| s.get("attributes")).map(Node::items).unwrap_or(&[]) {
-        value = number(a.get("value").and_then(Node::text), &consts).unwrap_or(value + 1);
-        let kind = match a.get("type").and_then(Node::text).unwrap_or("") {
-            "u8" => AttrType::U8,
-            "u32" => AttrType::U32,
-            "u64" => AttrType::U64,
-            "string" => AttrType::String,
-            "nest" => AttrType::Nest,
-            "pad" => AttrType::Pad,
-            _ => AttrType::Binary,
-        };
-        let check = |key: &str| number(a.get("checks").and_then(|c| c.get(key)).and_then(Node::text), &consts);
-        attrs.push(AttrSpec {
-            name: a.get("name").and_then(Node::text).unwrap_or("").to_string(),
-            number: value as u16,
-            kind,
-            min: check("min"),
-            max: check("max"),
-            max_len: check("max-len").map(|v| v as usize),
-            exact_len: check("exact-len").map(|v| v as usize),
-        });
-    }
-    let by_name: HashMap<String, u16> = attrs.iter().map(|a| (a.name.clone(), a.number)).collect();
-    let mut ops = Vec::new();
-    let mut value = 0u64;
-    for op in root.get("operations").and_then(|o| o.get("list")).map(Node::items).unwrap_or(&[]) {
-        value = number(op.get("value").and_then(Node::text), &consts).unwrap_or(value + 1);
-        let request = |form: &str| op.get(form).and_then(|f| f.get("request")).and_then(|r| r.get("attributes")).map(Node::texts);
-        let dump = op.get("do").is_none() && op.get("dump").is_some();
-        let names = request("do").or_else(|| request("dump")).unwrap_or_default();
-        ops.push(OpSpec {
-            name: op.get("name").and_then(Node::text).unwrap_or("").to_string(),
-            number: value as u8,
-            request: names.iter().filter_map(|n| by_name.get(n).copied()).collect(),
-            dump,
-        });
-    }
+fn from_yaml(yaml: &YamlSpec) -> Spec {
+    // A bound naming no const cannot get past vdp-netlink's build, which reads the same file.
+    let bound = |b| yaml.bound(b).ok().flatten();
+    let attrs: Vec<AttrSpec> = yaml
+        .set("vdp")
+        .map(|set| set.numbered())
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(number, a)| AttrSpec {
+            name: a.name.clone(),
+            number,
+            kind: match a.kind.as_str() {
+                "u8" => AttrType::U8,
+                "u32" => AttrType::U32,
+                "u64" => AttrType::U64,
+                "string" => AttrType::String,
+                "nest" => AttrType::Nest,
+                "pad" => AttrType::Pad,
+                _ => AttrType::Binary,
+            },
+            min: bound(&a.checks.min),
+            max: bound(&a.checks.max),
+            max_len: bound(&a.checks.max_len).map(|v| v as usize),
+            exact_len: bound(&a.checks.exact_len).map(|v| v as usize),
+        })
+        .collect();
+    let by_name: HashMap<&str, u16> = attrs.iter().map(|a| (a.name.as_str(), a.number)).collect();
+    let ops = yaml
+        .numbered_ops()
+        .into_iter()
+        .map(|(number, op)| OpSpec {
+            name: op.name.clone(),
+            number,
+            request: op.request().iter().filter_map(|n| by_name.get(n.as_str()).copied()).collect(),
+            dump: op.is_dump(),
+        })
+        .collect();
     Spec { attrs, ops }
 }
 
