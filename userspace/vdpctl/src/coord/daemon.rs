@@ -1258,7 +1258,9 @@ fn status(system: &SystemConfig) -> String {
 fn reload_system(shared: &Mutex<Coordinator>, gate: &mut Gate, path: &Path) {
     notify(&[sd_notify::NotifyState::Reloading]);
     info!("SIGHUP: reading the system config {} again", path.display());
-    let new = match crate::frontend::read_system(path) {
+    // The host is read before the lock is taken: resolving a next hop may wait up to a second,
+    // and requests go on being answered meanwhile.
+    let new = match crate::frontend::read_system(path).and_then(|new| read_host(&new)) {
         Ok(new) => Arc::new(new),
         Err(e) => {
             warn!("reload refused: {}; nothing changed", format!("{e:#}").trim_end());
@@ -1277,9 +1279,18 @@ fn reload_system(shared: &Mutex<Coordinator>, gate: &mut Gate, path: &Path) {
     notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&current))]);
 }
 
+/// `system` with what it leaves to the host read from it ([`crate::rtnl::complete`]), each
+/// value read logged.
+fn read_host(system: &SystemConfig) -> Result<SystemConfig> {
+    let host = crate::rtnl::complete(system)?;
+    host.notes.iter().for_each(|note| info!("{note}"));
+    Ok(host.system)
+}
+
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     super::logging::init(super::logging::level(args.log_level.as_deref(), std::env::var(super::logging::ENV).ok().as_deref())?);
-    let system = Arc::new(crate::frontend::read_system(&args.system)?);
+    let system = crate::frontend::read_system(&args.system)?;
+    let system = Arc::new(read_host(&system).with_context(|| format!("{}", args.system.display()))?);
     let state = state::load(&args.state)?;
     if !(0.05..=3600.0).contains(&args.poll_interval) {
         bail!("--poll-interval must be between 0.05 and 3600 seconds");
