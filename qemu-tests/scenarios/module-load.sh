@@ -68,7 +68,6 @@ for p in p1 p2; do ip link add "$p" type veth peer name "$p-peer" && ip link set
 cat > /tmp/limits.toml <<'TOML'
 [[physical]]
 name = "p1"
-mac = "02:00:00:00:00:11"
 
 [[tunnel]]
 name = "t1"

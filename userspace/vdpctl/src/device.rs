@@ -196,6 +196,9 @@ pub struct DeviceInfo {
     pub carries: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mtu: Option<u32>,
+    /// The next hop's Ethernet address, the destination of outgoing frames.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_mac: Option<String>,
     /// Counters in the kernel's order: rx_/tx_ packets, bytes, then drops by reason.
     pub counters: Vec<(String, u64)>,
 }
@@ -214,6 +217,7 @@ pub fn decode_device(nest: &[DeviceAttr]) -> Result<DeviceInfo> {
             DeviceAttr::GreKey(n) => info.key = Some(*n),
             DeviceAttr::Carries(c) => info.carries = Some(c.name()),
             DeviceAttr::Mtu(n) => info.mtu = Some(*n),
+            DeviceAttr::PeerMac(mac) => info.peer_mac = Some(crate::rtnl::decide::format_mac(mac)),
             DeviceAttr::Counter(counter) => {
                 let (mut name, mut value) = (None, None);
                 for c in counter {
@@ -331,7 +335,7 @@ pub fn run_vdev(command: &VdevCommand, out: &Output) -> Result<ExitCode> {
                 },
                 peer_mac: match &args.peer_mac {
                     Some(mac) => mac.clone(),
-                    None => crate::rtnl::decide::format_mac(&crate::rtnl::next_hop_mac(&args.port, args.remote)?),
+                    None => crate::rtnl::decide::format_mac(&crate::rtnl::next_hop_mac(&args.name, &args.port, args.remote)?),
                 },
                 mac: args.mac.clone(),
                 ttl: args.ttl,

@@ -234,12 +234,12 @@ pub fn resolve(host: &Host, wanted: &[(Wanted, &Link)]) -> Result<Resolved> {
     Ok(found)
 }
 
-/// The Ethernet address of the next hop towards `remote` through port `port`, resolved as
-/// [`resolve`] does: for `vdpctl vdev add` without `--peer-mac`.
-pub fn next_hop_mac(port: &str, remote: Ipv4Addr) -> Result<Mac> {
+/// The Ethernet address of the next hop towards `remote` through port `port` for tunnel
+/// `tunnel`, resolved as [`resolve`] does: for `vdpctl vdev add` without `--peer-mac`.
+pub fn next_hop_mac(tunnel: &str, port: &str, remote: Ipv4Addr) -> Result<Mac> {
     let host = Host::open()?;
     let link = host.link(port)?.with_context(|| format!("there is no interface {port} on this host"))?;
-    let wanted = Wanted { tunnel: "(command line)".to_string(), port: port.to_string(), remote };
+    let wanted = Wanted { tunnel: tunnel.to_string(), port: port.to_string(), remote };
     let resolved = resolve(&host, &[(wanted, &link)])?;
     if let Some((_, mac)) = resolved.macs.first() {
         return Ok(*mac);
