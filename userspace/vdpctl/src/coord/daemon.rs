@@ -1261,7 +1261,7 @@ fn start_reload(path: &Path) -> std::thread::JoinHandle<Result<SystemConfig>> {
     notify(&[sd_notify::NotifyState::Reloading]);
     info!("SIGHUP: reading the system config {} again", path.display());
     let path = path.to_path_buf();
-    std::thread::spawn(move || crate::frontend::read_system(&path).and_then(|new| read_host(&new)))
+    std::thread::spawn(move || crate::frontend::read_system(&path).and_then(|new| read_host(&new).with_context(|| path.display().to_string())))
 }
 
 /// Brings the module in line with the system config [`start_reload`] read
