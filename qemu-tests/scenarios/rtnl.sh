@@ -98,10 +98,12 @@ vdpctl vdev show --tenant 1 eth1 >/dev/null || fail "eth1 is gone"
 expect_fail "eth2 was created" vdpctl vdev show --tenant 1 eth2 >/dev/null
 
 step "a stated mac that disagrees with the host is refused"
-sed "s/^name = \"phys0\"$/name = \"phys0\"\nmac = \"02:00:00:00:00:01\"/" /tmp/one.toml > /tmp/wrong.toml
+# with_line AFTER LINE FILE: FILE with LINE added after each line that is AFTER.
+with_line() { awk -v after="$1" -v line="$2" '{ print } $0 == after { print line }' "$3"; }
+with_line 'name = "phys0"' 'mac = "02:00:00:00:00:01"' /tmp/one.toml > /tmp/wrong.toml
 out=$(expect_fail "a mac that disagrees" vdpctl system apply /tmp/wrong.toml)
 expect_text "$out" "physical device 'phys0': the config gives mac 02:00:00:00:00:01 but the host's phys0 has $PHYS_MAC"
-sed "s/^name = \"phys0\"$/name = \"phys0\"\nmac = \"$PHYS_MAC\"/" /tmp/one.toml > /tmp/right.toml
+with_line 'name = "phys0"' "mac = \"$PHYS_MAC\"" /tmp/one.toml > /tmp/right.toml
 out=$(vdpctl system apply /tmp/right.toml); expect_text "$out" "already matches"
 case "$out" in *"read from the host"*) fail "a stated mac was reported as read: $out" ;; esac
 
@@ -122,18 +124,19 @@ expect_text "$(cat /tmp/vdpd-fail.log)" "/tmp/one.toml: the host does not give w
 expect_text "$(cat /tmp/vdpd-fail.log)" "tunnel 't1': its next hop cannot be resolved through phys0: interface phys0 is down"
 
 step "the coordinator over a port that is down: the attach is refused and retried; once it is up the tenant is in line"
-sed "s/^carries = \"ip\"$/carries = \"ip\"\nnext_hop_mac = \"$FAR_MAC\"/" /tmp/one.toml > /tmp/stated.toml
+with_line 'carries = "ip"' "next_hop_mac = \"$FAR_MAC\"" /tmp/one.toml > /tmp/stated.toml
+expect_text "$(cat /tmp/stated.toml)" "next_hop_mac = \"$FAR_MAC\""
 start_coordinator /tmp/stated.toml /tmp/rtnl-state.json
 expect_text "$(cat /tmp/vdpd.log)" "tenant red: sync failed (retried every poll, logged once): not attaching to phys0: interface phys0 is down"
 expect_fail "eth1 made over a port that is down" vdpctl vdev show --tenant 1 eth1 >/dev/null
 ip link set phys0 up
 operstate_is up
 i=0
-until vdpctl vdev show --tenant 1 eth1 >/dev/null 2>&1; do
-  [ $i -lt 100 ] || { cat /tmp/vdpd.log; fail "eth1 was not made 10 s after phys0 came up"; }
+until grep -q "tenant red: in line again" /tmp/vdpd.log; do
+  [ $i -lt 100 ] || { cat /tmp/vdpd.log; fail "red was not in line 10 s after phys0 came up"; }
   sleep 0.1; i=$((i + 1))
 done
-expect_text "$(cat /tmp/vdpd.log)" "tenant red: in line again"
+vdpctl vdev show --tenant 1 eth1 >/dev/null || fail "red is in line but has no eth1"
 expect_text "$(vdpctl port show)" "phys0 (attached)"
 
 step "SIGHUP with a next hop that never resolves: refused, the coordinator answers meanwhile, nothing changes"
