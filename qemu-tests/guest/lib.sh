@@ -122,6 +122,17 @@ phys0_and_far() {
   /usr/sbin/ip -n far link set wire address 02:00:00:00:ff:01
   for far_host in "$@"; do /usr/sbin/ip -n far addr add "192.0.2.$far_host/24" dev wire; done
   /usr/sbin/ip -n far link set wire up
+  operstate_up phys0
+}
+
+# operstate_up DEV: waits up to 5 s for DEV's operational state, which the kernel sets after the
+# link and its peer are up (asynchronously), to be up: vdpctl attaches only a port that is.
+operstate_up() {
+  local i=0
+  until [ "$(cat "/sys/class/net/$1/operstate")" = up ]; do
+    [ $i -lt 50 ] || fail "$1's operational state is $(cat "/sys/class/net/$1/operstate") 5 s after it was brought up"
+    sleep 0.1; i=$((i + 1))
+  done
 }
 
 # gretap_host NAME LOCAL ADDRESS MAC [KEY]: a Linux gretap from LOCAL to phys0's 192.0.2.1, made
@@ -144,4 +155,5 @@ gretap_host() {
 physical_device() {
   /usr/sbin/ip link add "$1" type veth peer name "$1-peer" || fail "creating $1"
   /usr/sbin/ip link set "$1" up && /usr/sbin/ip link set "$1-peer" up
+  operstate_up "$1"
 }

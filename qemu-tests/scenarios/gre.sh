@@ -29,7 +29,7 @@ expect_match "$out" "not attached"
 out=$(expect_fail "multicast endpoint" vdpctl vdev add --tenant 2 eth9 --port phys0 --local 192.0.2.1 --remote 224.0.0.1 --carries ip --peer-mac 02:00:00:00:ff:01)
 expect_match "$out" "unicast"
 out=$(expect_fail "no such device" vdpctl port attach nosuch0)
-expect_match "$out" "no network device"
+expect_match "$out" "not attaching to nosuch0: there is no interface nosuch0 on this host"
 
 step "each tenant installs the same IPv4 router; FromDevice(eth1) binds to its own eth1"
 for t in red blue; do

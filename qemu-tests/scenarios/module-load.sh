@@ -64,11 +64,10 @@ dmesg | grep "out of bounds" | tail -n 4
 step "max_ports=1 max_tenant_devices=1 rx_queue_len=64: each limit holds"
 insmod "$VDP_KO" max_ports=1 max_tenant_devices=1 rx_queue_len=64 || fail "insmod with limits"
 dmesg | grep -q "vdp: limits: max_ports 1, max_tenant_devices 1, rx_queue_len 64" || fail "the limits are not logged"
-for p in p1 p2; do ip link add "$p" type veth peer name "$p-peer" && ip link set "$p" up || fail "veth $p"; done
+for p in p1 p2; do physical_device "$p"; done
 cat > /tmp/limits.toml <<'TOML'
 [[physical]]
 name = "p1"
-mac = "02:00:00:00:00:11"
 
 [[tunnel]]
 name = "t1"

@@ -46,8 +46,10 @@ pub struct FpgaBudget {
 #[serde(deny_unknown_fields)]
 pub struct PhysicalDevice {
     pub name: String,
-    /// The device's own Ethernet address, the source of outgoing tunnel frames.
-    pub mac: String,
+    /// The device's own Ethernet address, the source of outgoing tunnel frames. Absent: read
+    /// from the host's interface when the config is applied; present: it must agree with it.
+    #[serde(default)]
+    pub mac: Option<String>,
     /// Packets the shared transmit queue holds.
     #[serde(default = "default_physical_queue")]
     pub queue_capacity: u32,
@@ -87,7 +89,9 @@ pub struct Tunnel {
     pub key: Option<u32>,
     pub carries: Carries,
     /// Ethernet address of the next hop towards `remote`; there is no ARP in the data plane.
-    pub next_hop_mac: String,
+    /// Absent: resolved from the host's neighbour table when the config is applied.
+    #[serde(default)]
+    pub next_hop_mac: Option<String>,
     /// TTL of outer headers (default 64).
     #[serde(default)]
     pub ttl: Option<u8>,
@@ -231,7 +235,7 @@ impl SystemConfig {
             limits: Default::default(),
             physical: vec![PhysicalDevice {
                 name: physical.to_string(),
-                mac: "02:76:64:70:00:00".to_string(),
+                mac: Some("02:76:64:70:00:00".to_string()),
                 queue_capacity: default_physical_queue(),
             }],
             tunnel: (0..devices.len())
@@ -242,7 +246,7 @@ impl SystemConfig {
                     remote: "192.0.2.2".to_string(),
                     key: Some(i as u32 + 1),
                     carries: Carries::Ethernet,
-                    next_hop_mac: "02:76:64:70:00:01".to_string(),
+                    next_hop_mac: Some("02:76:64:70:00:01".to_string()),
                     ttl: None,
                     dont_fragment: None,
                     checksum: None,
@@ -352,8 +356,8 @@ impl SystemConfig {
             if cv::check_device_name(&physical.name).is_err() {
                 problems.push(format!("physical device name '{}' is not a valid device name", physical.name));
             }
-            if cv::parse_ether(&physical.mac).is_err() {
-                problems.push(format!("physical device '{}': mac '{}' is not an Ethernet address", physical.name, physical.mac));
+            if let Some(mac) = physical.mac.as_deref().filter(|mac| cv::parse_ether(mac).is_err()) {
+                problems.push(format!("physical device '{}': mac '{mac}' is not an Ethernet address", physical.name));
             }
             if physical.queue_capacity == 0 || i64::from(physical.queue_capacity) > vdp_core::catalog::MAX_QUEUE_CAPACITY {
                 problems.push(format!("physical device '{}': queue_capacity must be 1 to {}", physical.name, vdp_core::catalog::MAX_QUEUE_CAPACITY));
@@ -378,8 +382,8 @@ impl SystemConfig {
             if tunnel.ttl == Some(0) {
                 problems.push(format!("{context}: ttl must be at least 1"));
             }
-            if cv::parse_ether(&tunnel.next_hop_mac).is_err() {
-                problems.push(format!("{context}: next_hop_mac '{}' is not an Ethernet address", tunnel.next_hop_mac));
+            if let Some(mac) = tunnel.next_hop_mac.as_deref().filter(|mac| cv::parse_ether(mac).is_err()) {
+                problems.push(format!("{context}: next_hop_mac '{mac}' is not an Ethernet address"));
             }
             if !endpoints.insert((&tunnel.physical, &tunnel.local, &tunnel.remote, tunnel.key)) {
                 problems.push(format!("{context}: another tunnel on '{}' has the same endpoints and key, so arriving packets could not be told apart", tunnel.physical));
@@ -503,6 +507,20 @@ address = "10.1.0.1/24"
         assert_eq!(config.limits.max_queue_capacity, Limits::default().max_queue_capacity);
         assert_eq!(config.tenant[0].device[0].tunnel, "a1");
         assert_eq!(config.tunnel[0].carries, Carries::Ip);
+        assert_eq!(config.physical[0].mac.as_deref(), Some("52:54:00:12:34:56"));
+    }
+
+    #[test]
+    fn the_host_may_supply_the_macs() {
+        let bare = SAMPLE.replace("mac = \"52:54:00:12:34:56\"\n", "").replace("next_hop_mac = \"52:54:00:aa:bb:cc\"\n", "");
+        let config = SystemConfig::parse(&bare).unwrap();
+        assert_eq!((config.physical[0].mac.as_deref(), config.tunnel[0].next_hop_mac.as_deref()), (None, None));
+        let bad = SAMPLE.replace("\"52:54:00:12:34:56\"", "\"52:54:00\"").replace("\"52:54:00:aa:bb:cc\"", "\"nope\"");
+        let problems = SystemConfig::parse(&bad).unwrap_err();
+        assert_eq!(problems, [
+            "physical device 'eth0': mac '52:54:00' is not an Ethernet address",
+            "tunnel 'a1': next_hop_mac 'nope' is not an Ethernet address"
+        ]);
     }
 
     #[test]

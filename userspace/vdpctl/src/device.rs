@@ -88,9 +88,10 @@ pub struct VdevAddArgs {
     /// What the tunnel carries.
     #[arg(long, value_enum)]
     carries: CarriesArg,
-    /// Ethernet address of the next hop towards the remote end.
+    /// Ethernet address of the next hop towards the remote end [default: the host's neighbour
+    /// table's, resolved through the port].
     #[arg(long)]
-    peer_mac: String,
+    peer_mac: Option<String>,
     /// The device's own Ethernet address (derived when absent).
     #[arg(long)]
     mac: Option<String>,
@@ -195,6 +196,9 @@ pub struct DeviceInfo {
     pub carries: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mtu: Option<u32>,
+    /// The next hop's Ethernet address, the destination of outgoing frames.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer_mac: Option<String>,
     /// Counters in the kernel's order: rx_/tx_ packets, bytes, then drops by reason.
     pub counters: Vec<(String, u64)>,
 }
@@ -213,6 +217,7 @@ pub fn decode_device(nest: &[DeviceAttr]) -> Result<DeviceInfo> {
             DeviceAttr::GreKey(n) => info.key = Some(*n),
             DeviceAttr::Carries(c) => info.carries = Some(c.name()),
             DeviceAttr::Mtu(n) => info.mtu = Some(*n),
+            DeviceAttr::PeerMac(mac) => info.peer_mac = Some(crate::rtnl::decide::format_mac(mac)),
             DeviceAttr::Counter(counter) => {
                 let (mut name, mut value) = (None, None);
                 for c in counter {
@@ -284,6 +289,9 @@ pub fn run_port(command: &PortCommand, out: &Output) -> Result<ExitCode> {
     if let PortCommand::Add { ifname } | PortCommand::Del { ifname } = command {
         check_name(ifname)?;
     }
+    if let PortCommand::Add { ifname } = command {
+        crate::rtnl::port_ready(ifname).with_context(|| format!("not attaching to {ifname}"))?;
+    }
     let mut socket = VdpSocket::connect()?;
     match command {
         PortCommand::Add { ifname } => {
@@ -325,7 +333,10 @@ pub fn run_vdev(command: &VdevCommand, out: &Output) -> Result<ExitCode> {
                     CarriesArg::Ip => Carries::Ip,
                     CarriesArg::Ethernet => Carries::Ethernet,
                 },
-                peer_mac: args.peer_mac.clone(),
+                peer_mac: match &args.peer_mac {
+                    Some(mac) => mac.clone(),
+                    None => crate::rtnl::decide::format_mac(&crate::rtnl::next_hop_mac(&args.name, &args.port, args.remote)?),
+                },
                 mac: args.mac.clone(),
                 ttl: args.ttl,
                 dont_fragment: args.no_df.then_some(false),
@@ -380,7 +391,9 @@ pub fn device_spec(system: &SystemConfig, tenant_name: &str, tenant_id: u32, dev
         remote: parse(&tunnel.remote)?,
         key: tunnel.key,
         carries: tunnel.carries,
-        peer_mac: tunnel.next_hop_mac.clone(),
+        peer_mac: tunnel.next_hop_mac.clone().with_context(|| {
+            format!("tunnel '{}' gives no next_hop_mac, and it is read from the host's neighbour table only where the system config is applied to the module (`vdpctl system apply`, the coordinator)", tunnel.name)
+        })?,
         mac: Some(device.mac.clone().unwrap_or_else(|| vdp_click::merge::derived_mac(tenant_index, device_index))),
         ttl: tunnel.ttl,
         dont_fragment: tunnel.dont_fragment,
@@ -411,8 +424,16 @@ pub fn apply_system(socket: &mut VdpSocket, system: &SystemConfig, mut log: impl
     Ok(())
 }
 
-/// Attaches vdp to a physical device unless it already is.
+/// Attaches vdp to a physical device unless it already is. The interface must exist and be up
+/// to be attached; one already attached is left as it is, whatever its state.
 fn attach_port(socket: &mut VdpSocket, ifname: &str, log: &mut impl FnMut(String)) -> Result<()> {
+    if let Err(why) = crate::rtnl::port_ready(ifname) {
+        let ports = decode_devices(&socket.request(cmd::PORT_GET, vec![])?, port_nest)?;
+        if ports.iter().any(|p| p.ifname == ifname && p.attached) {
+            return Ok(());
+        }
+        return Err(why).with_context(|| format!("not attaching to {ifname}"));
+    }
     match socket.request(cmd::PORT_ATTACH, vec![VdpAttr::Ifname(String::from(ifname))]) {
         Ok(_) => log(format!("attached to {ifname}")),
         Err(e) if already(&e, &[EALREADY]) => {}
@@ -450,6 +471,13 @@ pub fn run_system(command: &SystemCommand, out: &Output) -> Result<ExitCode> {
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let system = SystemConfig::parse(&text)
         .map_err(|problems| anyhow::anyhow!("{}: invalid system config:\n  {}", file.display(), problems.join("\n  ")))?;
+    // Everything the host must give is read first: a next hop that does not resolve leaves the
+    // module as it was.
+    let host = crate::rtnl::complete(&system).with_context(|| format!("{}: nothing applied", file.display()))?;
+    let system = host.system;
+    if !out.json {
+        host.notes.iter().for_each(|note| println!("{note}"));
+    }
     let mut socket = VdpSocket::connect()?;
     let mut actions = Vec::new();
     apply_system(&mut socket, &system, |line| {
@@ -459,7 +487,7 @@ pub fn run_system(command: &SystemCommand, out: &Output) -> Result<ExitCode> {
         actions.push(line);
     })?;
     if out.json {
-        out.print_json(&serde_json::json!({ "file": file.display().to_string(), "actions": actions }))?;
+        out.print_json(&serde_json::json!({ "file": file.display().to_string(), "host": host.notes, "actions": actions }))?;
     } else if actions.is_empty() {
         println!("the module already matches {}", file.display());
     }

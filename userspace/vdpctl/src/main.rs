@@ -11,6 +11,7 @@ mod info;
 mod manual;
 mod output;
 mod pretty;
+mod rtnl;
 mod run;
 mod stats;
 mod tenant;

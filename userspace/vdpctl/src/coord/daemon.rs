@@ -404,7 +404,9 @@ impl Coordinator {
                 // A saved configuration that no longer compiles leaves whatever runs alone.
                 let wants_graph = self.compiled.contains_key(&name);
                 let graph_ok = t.graph.is_some() == wants_graph || (!wants_graph && self.state.tenants.contains_key(&name));
+                // A tenant whose last sync failed (a port that was down, say) is tried again.
                 self.ids.get(&name) == Some(&t.id)
+                    && !self.sync_failures.contains_key(&name)
                     && graph_ok
                     && t.thread_pids.iter().all(|pid| thread_cgroup(*pid).as_deref() == Some(cgroup.as_str()))
             });
@@ -1251,14 +1253,24 @@ fn status(system: &SystemConfig) -> String {
     format!("serving {} tenants", system.tenant.len())
 }
 
-/// SIGHUP: reads the system config again and brings the module in line with it
-/// ([`Coordinator::reload`]); the accept loop then identifies callers and shares out
-/// connections by the new tenants. A config that cannot be read, does not parse or does not
-/// validate changes nothing.
-fn reload_system(shared: &Mutex<Coordinator>, gate: &mut Gate, path: &Path) {
+/// SIGHUP: starts reading the system config again, and what it leaves to the host
+/// ([`read_host`]), on a thread of its own: resolving a next hop may take a second, and the
+/// accept loop goes on answering meanwhile, without the coordinator's lock held.
+/// [`reload_system`] applies the result once the thread is done.
+fn start_reload(path: &Path) -> std::thread::JoinHandle<Result<SystemConfig>> {
     notify(&[sd_notify::NotifyState::Reloading]);
     info!("SIGHUP: reading the system config {} again", path.display());
-    let new = match crate::frontend::read_system(path) {
+    let path = path.to_path_buf();
+    std::thread::spawn(move || crate::frontend::read_system(&path).and_then(|new| read_host(&new).with_context(|| path.display().to_string())))
+}
+
+/// Brings the module in line with the system config [`start_reload`] read
+/// ([`Coordinator::reload`]); the accept loop then identifies callers and shares out
+/// connections by the new tenants. A config that cannot be read, does not parse, does not
+/// validate or needs from the host what it does not give changes nothing.
+fn reload_system(shared: &Mutex<Coordinator>, gate: &mut Gate, path: &Path, read: std::thread::Result<Result<SystemConfig>>) {
+    let read = read.unwrap_or_else(|_| Err(anyhow::anyhow!("reading it failed: the reading thread panicked")));
+    let new = match read {
         Ok(new) => Arc::new(new),
         Err(e) => {
             warn!("reload refused: {}; nothing changed", format!("{e:#}").trim_end());
@@ -1277,9 +1289,18 @@ fn reload_system(shared: &Mutex<Coordinator>, gate: &mut Gate, path: &Path) {
     notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&current))]);
 }
 
+/// `system` with what it leaves to the host read from it ([`crate::rtnl::complete`]), each
+/// value read logged.
+fn read_host(system: &SystemConfig) -> Result<SystemConfig> {
+    let host = crate::rtnl::complete(system)?;
+    host.notes.iter().for_each(|note| info!("{note}"));
+    Ok(host.system)
+}
+
 pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     super::logging::init(super::logging::level(args.log_level.as_deref(), std::env::var(super::logging::ENV).ok().as_deref())?);
-    let system = Arc::new(crate::frontend::read_system(&args.system)?);
+    let system = crate::frontend::read_system(&args.system)?;
+    let system = Arc::new(read_host(&system).with_context(|| format!("{}", args.system.display()))?);
     let state = state::load(&args.state)?;
     if !(0.05..=3600.0).contains(&args.poll_interval) {
         bail!("--poll-interval must be between 0.05 and 3600 seconds");
@@ -1355,9 +1376,14 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         numbers.others
     );
     notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&system))]);
+    let mut reading = None;
     while !shutdown.load(Ordering::SeqCst) {
-        if reload.swap(false, Ordering::SeqCst) {
-            reload_system(&shared, &mut gate, &args.system);
+        // A SIGHUP while a reload is being read waits for it, then reads again.
+        if reading.is_none() && reload.swap(false, Ordering::SeqCst) {
+            reading = Some(start_reload(&args.system));
+        }
+        if let Some(done) = reading.take_if(|r: &mut std::thread::JoinHandle<_>| r.is_finished()) {
+            reload_system(&shared, &mut gate, &args.system, done.join());
         }
         gate.tick();
         match accept(&listener, gate.wait(Instant::now(), Duration::from_millis(250))) {

@@ -19,6 +19,8 @@ mod frontend;
 mod graph;
 #[path = "../../output.rs"]
 mod output;
+#[path = "../../rtnl/mod.rs"]
+mod rtnl;
 #[path = "../../tenant_ref.rs"]
 mod tenant_ref;
 use vdp_netlink::{attrs, netlink};
