@@ -25,11 +25,11 @@ pub const MAX_INTERVAL: Duration = Duration::from_secs(3600);
 #[derive(Args)]
 pub struct TopArgs {
     /// Seconds between refreshes, 0.1 to 3600 (decimals allowed, as in 0.5).
-    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_interval)]
+    #[arg(long, value_name = "SECS", default_value = "1", value_parser = parse_interval, allow_negative_numbers = true)]
     interval: Duration,
     /// Exit after this many refreshes (each shows one interval's rates); without it, run until q
     /// or a signal (with -j: until killed).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..), allow_negative_numbers = true)]
     count: Option<u64>,
     /// Only this tenant: its id or its name. A tenant in its container sees only itself anyway;
     /// through the coordinator only the root context may name one.
@@ -138,6 +138,35 @@ mod tests {
         }
         for garbage in ["", "abc", "1s", "1,5", "0x10"] {
             assert_eq!(parse_interval(garbage).unwrap_err(), format!("`{garbage}` is not a number of seconds"));
+        }
+    }
+
+    /// `vdpctl top ARGS...` as the binary parses them.
+    fn parse(args: &[&str]) -> Result<crate::Cli, clap::Error> {
+        use clap::Parser;
+        crate::Cli::try_parse_from(["vdpctl", "top"].into_iter().chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn the_command_line_takes_its_flags_and_refuses_bad_ones() {
+        let top = |cli: crate::Cli| match cli.command {
+            crate::Command::Top(args) => (args.interval, args.count, cli.output.json),
+            _ => panic!("not top"),
+        };
+        assert_eq!(top(parse(&[]).unwrap()), (Duration::from_secs(1), None, false));
+        assert_eq!(top(parse(&["--json", "--count", "3", "--interval", "0.5"]).unwrap()), (Duration::from_millis(500), Some(3), true));
+        assert_eq!(top(parse(&["-j", "--interval=2"]).unwrap()), (Duration::from_secs(2), None, true));
+        for (args, why) in [
+            (&["--interval", "0"][..], "must be a positive number of seconds"),
+            (&["--interval", "-1"], "must be a positive number of seconds"),
+            (&["--interval", "soon"], "`soon` is not a number of seconds"),
+            (&["--interval", "7200"], "must be from 0.1 to 3600 seconds"),
+            (&["--count", "0"], "--count"),
+            (&["--count", "-2"], "--count"),
+        ] {
+            let err = parse(args).err().unwrap_or_else(|| panic!("{args:?} parsed"));
+            assert_eq!(err.exit_code(), 2, "{args:?}");
+            assert!(err.to_string().contains(why), "{args:?}: {err}");
         }
     }
 

@@ -93,6 +93,11 @@ fn percent(value: Option<f64>) -> String {
     value.map_or("-".into(), |v| format!("{:.1}", v * 100.0))
 }
 
+/// A number's cell: right-aligned, as figures are read.
+fn figure(text: String) -> Line<'static> {
+    Line::from(text).right_aligned()
+}
+
 fn tenant_row(t: &TenantRates) -> Row<'static> {
     let graph = t.graph.as_ref();
     let name = match t.state {
@@ -101,32 +106,35 @@ fn tenant_row(t: &TenantRates) -> Row<'static> {
         Continuity::Restarted => format!("{} (restarted)", t.name),
     };
     Row::new(vec![
-        t.id.to_string(),
-        name,
-        graph.map_or("no graph".into(), |g| rate(g.packets_in_per_s)),
-        rate(graph.and_then(|g| g.packets_out_per_s)),
-        rate(graph.and_then(|g| g.drops_per_s)),
-        percent(t.cpu.share),
-        t.cpu.cap.map_or("max".into(), |cap| percent(Some(cap))),
-        percent(t.cpu.of_cap),
-        t.cpu.throttled_periods_per_s.map_or("-".into(), |v| format!("{v:.1}")),
-        percent(t.cpu.throttled_share),
+        Line::from(t.id.to_string()),
+        Line::from(name),
+        figure(graph.map_or("no graph".into(), |g| rate(g.packets_in_per_s))),
+        figure(rate(graph.and_then(|g| g.packets_out_per_s))),
+        figure(rate(graph.and_then(|g| g.drops_per_s))),
+        figure(percent(t.cpu.share)),
+        figure(t.cpu.cap.map_or("max".into(), |cap| percent(Some(cap)))),
+        figure(percent(t.cpu.of_cap)),
+        figure(t.cpu.throttled_periods_per_s.map_or("-".into(), |v| format!("{v:.1}"))),
+        figure(percent(t.cpu.throttled_share)),
     ])
 }
 
 fn element_row(e: &ElementRates) -> Row<'static> {
     Row::new(vec![
-        if e.root { format!("{} (root)", e.name) } else { e.name.clone() },
-        e.class.clone(),
-        rate(e.packets_in_per_s),
-        rate(e.packets_out_per_s),
-        rate(e.drops_per_s),
-        e.queue.map_or("-".into(), |q| format!("{}/{}", q.length, q.capacity)),
+        Line::from(if e.root { format!("{} (root)", e.name) } else { e.name.clone() }),
+        Line::from(e.class.clone()),
+        figure(rate(e.packets_in_per_s)),
+        figure(rate(e.packets_out_per_s)),
+        figure(rate(e.drops_per_s)),
+        figure(e.queue.map_or("-".into(), |q| format!("{}/{}", q.length, q.capacity))),
     ])
 }
 
-fn header(titles: &[&'static str]) -> Row<'static> {
-    Row::new(titles.to_vec()).style(Style::new().add_modifier(Modifier::BOLD))
+/// The titles, the first `text` of them left-aligned as their columns' text is, the figures'
+/// right-aligned.
+fn header(titles: &[&'static str], text: usize) -> Row<'static> {
+    let cells = titles.iter().enumerate().map(|(i, t)| if i < text { Line::from(*t) } else { Line::from(*t).right_aligned() });
+    Row::new(cells.collect::<Vec<_>>()).style(Style::new().add_modifier(Modifier::BOLD))
 }
 
 /// Draws one interval: a title line, the tenant table with the selection, the selected
@@ -138,11 +146,11 @@ pub fn draw(frame: &mut Frame, interval: &Interval, view: &View, source: &str, e
     let tenant_height = u16::try_from(order.len()).unwrap_or(u16::MAX).saturating_add(3).min(frame.area().height / 2).max(4);
     let [title, tenants, elements, keys] =
         Layout::vertical([Constraint::Length(1), Constraint::Length(tenant_height), Constraint::Min(3), Constraint::Length(1)]).areas(frame.area());
-    frame.render_widget(Paragraph::new(format!("vdpctl top: {source}, every {every}, sorted by {}", view.sort.title())), title);
+    frame.render_widget(Paragraph::new(format!("vdpctl top, every {every}, sorted by {}: {source}", view.sort.title())), title);
 
     let widths = [4, 16, 9, 9, 9, 6, 6, 6, 10, 6].map(Constraint::Length);
     let table = Table::new(order.iter().map(|t| tenant_row(t)), widths)
-        .header(header(&["ID", "TENANT", "IN/s", "OUT/s", "DROPS/s", "CPU%", "CAP%", "OFCAP%", "THROTTL/s", "THR%"]))
+        .header(header(&["ID", "TENANT", "IN/s", "OUT/s", "DROPS/s", "CPU%", "CAP%", "OFCAP%", "THROTTL/s", "THR%"], 2))
         .block(Block::bordered().title(format!("tenants ({})", order.len())))
         .row_highlight_style(Style::new().add_modifier(Modifier::REVERSED));
     let mut state = TableState::new().with_selected(at);
@@ -157,7 +165,7 @@ pub fn draw(frame: &mut Frame, interval: &Interval, view: &View, source: &str, e
         },
     };
     let widths = [Constraint::Min(12), Constraint::Length(16), Constraint::Length(9), Constraint::Length(9), Constraint::Length(9), Constraint::Length(13)];
-    let table = Table::new(rows, widths).header(header(&["ELEMENT", "CLASS", "IN/s", "OUT/s", "DROPS/s", "QUEUE"])).block(Block::bordered().title(title));
+    let table = Table::new(rows, widths).header(header(&["ELEMENT", "CLASS", "IN/s", "OUT/s", "DROPS/s", "QUEUE"], 2)).block(Block::bordered().title(title));
     frame.render_widget(table, elements);
     frame.render_widget(Line::from("q quit   up/down select a tenant   s change the order   (- : no rate yet, or counters restarted)"), keys);
 }
@@ -198,7 +206,7 @@ mod tests {
     fn the_tenant_table_and_the_selected_tenants_elements() {
         let interval = two_tenants();
         let lines = screen(&interval, &View::default(), 100, 24);
-        assert_eq!(lines[0], "vdpctl top: the module, every tenant, every 1 s, sorted by id");
+        assert_eq!(lines[0], "vdpctl top, every 1 s, sorted by id: the module, every tenant");
         assert!(lines[1].starts_with("┌tenants (3)"), "{}", lines[1]);
         assert_eq!(words(&lines[2]), ["ID", "TENANT", "IN/s", "OUT/s", "DROPS/s", "CPU%", "CAP%", "OFCAP%", "THROTTL/s", "THR%"]);
         // red: 2000 packets in a second, a tenth dropped at the queue and the rest discarded;
@@ -240,7 +248,7 @@ mod tests {
         let ids: Vec<u32> = view.order(&interval).iter().map(|t| t.id).collect();
         assert_eq!(ids, [2, 1, 3]);
         let lines = screen(&interval, &view, 100, 24);
-        assert!(lines[0].ends_with("sorted by cpu"), "{}", lines[0]);
+        assert!(lines[0].starts_with("vdpctl top, every 1 s, sorted by cpu:"), "{}", lines[0]);
         assert_eq!(words(&lines[3])[..2], ["2", "blue"]);
         assert!(lines.iter().any(|l| l.contains("elements of tenant red")), "{lines:#?}");
         assert_eq!(view.sort.next(), SortKey::Id);
