@@ -66,6 +66,13 @@ for module in list(sys.modules.values()):
         print(path)
 PY
 grep -q "/yaml/" "$MODULES" || die "could not list the CLI's modules"
+# And those the scenarios' own scripts import beyond the CLI's: pty and its helpers
+# (guest/pty-run.py gives `vdpctl top` a terminal).
+"$PYTHON" -S -c 'import sys, pty, tty, termios, fcntl, select, signal, struct, time
+for module in list(sys.modules.values()):
+    path = getattr(module, "__file__", None)
+    if path:
+        print(path)' >> "$MODULES"
 grep -v "/pyynl/" "$MODULES" | sort -u | while read -r f; do
   [ -f "$f" ] || continue
   copy "$f"

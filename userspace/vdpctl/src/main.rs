@@ -18,6 +18,7 @@ mod tenant;
 mod tenant_ref;
 #[cfg(test)]
 mod testdir;
+mod top;
 
 // The family's typed attributes and client, shared with vdp-bench and vdp-fuzz.
 use vdp_netlink::{attrs, netlink};
@@ -75,6 +76,11 @@ enum Command {
     /// Print the module's notifications: tenants, graph installs and removals, route changes
     /// (root only).
     Monitor(stats::MonitorArgs),
+    /// A live view of each tenant's and each element's packets per second, drops, and CPU share
+    /// against its cap and throttling, refreshed in place on the terminal; with -j one JSON line
+    /// per interval instead (standard output that is not a terminal needs -j). Read where
+    /// `stats` reads: inside a container, a tenant sees only itself.
+    Top(top::TopArgs),
     /// Run the coordinator: tenants' configurations in, checked and installed graphs out
     /// (root context; see docs/coordinator.md).
     Daemon(coord::daemon::DaemonArgs),
@@ -164,6 +170,7 @@ fn dispatch(command: &Command, out: &output::Output) -> anyhow::Result<ExitCode>
         Command::System(cmd) => device::run_system(cmd, out),
         Command::Stats(args) => stats::run_stats(args, out),
         Command::Monitor(args) => stats::run_monitor(args, out),
+        Command::Top(args) => top::run(args, out),
         Command::Daemon(args) => {
             out.text_only("daemon")?;
             coord::daemon::run(args)

@@ -31,7 +31,7 @@ pub struct MonitorArgs {
     timeout: Option<u64>,
 }
 
-#[derive(Debug, Default, Serialize, PartialEq)]
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct TenantStats {
     pub id: u32,
     pub name: String,
@@ -53,7 +53,7 @@ pub struct TenantStats {
 }
 
 /// A tenant's `cpu.max` as the module holds its threads to it, and `cpu.stat`-like counters.
-#[derive(Debug, Default, Serialize, PartialEq)]
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct CpuStats {
     /// Quota per period in µs; `None` when the cgroup has no limit.
     pub quota_us: Option<u64>,
@@ -81,7 +81,7 @@ impl CpuStats {
     }
 }
 
-#[derive(Debug, Default, Serialize, PartialEq)]
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 pub struct GraphStats {
     pub element_count: u32,
     pub task_count: u32,

@@ -113,22 +113,39 @@ pub fn socket_path(explicit: Option<&Path>) -> PathBuf {
 /// Sends one request and waits for its response; the error is the exit code, already reported.
 fn call(conn: &Connection, op: Op) -> Result<Response, ExitCode> {
     let tenant = conn.tenant_name()?;
-    let path = socket_path(conn.socket.as_deref());
-    let unreachable = |what: String| {
-        eprintln!("vdpctl: {what}");
+    request(conn.socket.as_deref(), tenant, op).map_err(|e| {
+        eprintln!("vdpctl: {e}");
         ExitCode::from(EXIT_UNREACHABLE)
-    };
-    let stream = UnixStream::connect(&path).map_err(|e| unreachable(format!("cannot reach the coordinator at {}: {e}", path.display())))?;
+    })
+}
+
+/// Why the coordinator gave no response: it cannot be reached, did not answer, or answered what
+/// this vdpctl does not understand (exit code [`EXIT_UNREACHABLE`]).
+#[derive(Debug)]
+pub struct Unreachable(pub String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
+/// Sends one request, for `tenant` when the root context names one, to the coordinator at
+/// `socket` (see [`socket_path`]) and waits for its response.
+pub fn request(socket: Option<&Path>, tenant: Option<String>, op: Op) -> Result<Response, Unreachable> {
+    let path = socket_path(socket);
+    let stream = UnixStream::connect(&path).map_err(|e| Unreachable(format!("cannot reach the coordinator at {}: {e}", path.display())))?;
     let _ = stream.set_read_timeout(Some(ANSWER_TIMEOUT));
     let request = Request { version: PROTOCOL_VERSION, tenant, op };
     exchange(&stream, &request).map_err(|e| {
-        let what = match e {
+        Unreachable(match e {
             Unanswered::NotSent(e) => format!("cannot send to the coordinator at {}: {e}", path.display()),
             Unanswered::Closed => "the coordinator closed the connection without an answer".into(),
             Unanswered::NoAnswer(e) => format!("no answer from the coordinator: {e}"),
             Unanswered::NotUnderstood(e) => format!("the coordinator's answer is not understood: {e}"),
-        };
-        unreachable(what)
+        })
     })
 }
 
