@@ -270,7 +270,7 @@ impl Platform for Kernel {
     }
     #[inline(always)]
     fn packet_dropped(tenant: u32, element: u32, name: &[u8], reason: GraphDrop) {
-        trace::drop(tenant, DropKind::Element, Some(element), name, reason.name());
+        trace::packet_drop(tenant, DropKind::Element, Some(element), name, reason.name());
     }
 }
 

@@ -51,7 +51,7 @@ impl Port {
     pub(super) fn count_rx_reason(&self, reason: RxReason) {
         if let Some(counter) = self.rx_drops.get(reason.index()) {
             bump(counter);
-            trace::drop(0, DropKind::PortRx, None, self.name(), reason.name());
+            trace::packet_drop(0, DropKind::PortRx, None, self.name(), reason.name());
         }
     }
 }
@@ -61,7 +61,7 @@ impl VirtualDevice {
     fn count_drop(&self, counters: &[AtomicU64], index: usize, kind: DropKind, reason: &str) {
         if let Some(counter) = counters.get(index) {
             bump(counter);
-            trace::drop(self.tenant, kind, None, self.config.name.as_bytes(), reason);
+            trace::packet_drop(self.tenant, kind, None, self.config.name.as_bytes(), reason);
         }
     }
 

@@ -26,6 +26,8 @@ pub(crate) enum DropKind {
     PortRx = 3,
 }
 
+// The kernel's names for the symbols `vdp_trace.c` defines.
+#[allow(non_upper_case_globals)]
 extern "C" {
     static __tracepoint_vdp_install: bindings::tracepoint;
     static __tracepoint_vdp_swap: bindings::tracepoint;
@@ -171,7 +173,7 @@ pub(crate) fn uninstall(tenant: u32, name: &str, elements: usize, serial: u64) {
 /// element of graph index `element` (`None` for a device or port) named `at`, for `reason`
 /// (the counter's name). On the packet path: when the event is off this is one key test.
 #[inline(always)]
-pub(crate) fn drop(tenant: u32, kind: DropKind, element: Option<u32>, at: &[u8], reason: &str) {
+pub(crate) fn packet_drop(tenant: u32, kind: DropKind, element: Option<u32>, at: &[u8], reason: &str) {
     if !enabled!(__tracepoint_vdp_drop) {
         return;
     }
