@@ -39,13 +39,16 @@ extern "C" {
         tenant: u32,
         name: *const u8,
         name_len: u32,
+        old_elements: u32,
         elements: u32,
         tasks: u32,
         threads: u32,
         bytes: u64,
+        old_serial: u64,
         serial: u64,
         duration_ns: u64,
     );
+    // The same event class as `vdp_install`.
     fn rust_do_trace_vdp_swap(
         tenant: u32,
         name: *const u8,
@@ -108,41 +111,22 @@ fn count(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-/// `vdp_install`: `graph` was installed on a tenant that had none.
+/// The graph a tenant was switched to: `vdp_install` on a tenant that had none, `vdp_swap`
+/// when it replaced `old`, the running graph's element count and serial.
 #[inline]
-pub(crate) fn install(graph: &Installed<'_>) {
-    if !enabled!(__tracepoint_vdp_install) {
-        return;
-    }
-    let (name, name_len) = text(graph.name.as_bytes());
-    // SAFETY: the event is defined by `vdp_trace.c`; `name` points to `name_len` readable bytes
-    // for the call, which copies them into the record; callable from any context.
-    unsafe {
-        rust_do_trace_vdp_install(
-            graph.tenant,
-            name,
-            name_len,
-            count(graph.elements),
-            count(graph.tasks),
-            graph.threads,
-            graph.bytes as u64,
-            graph.serial,
-            graph.duration_ns,
-        )
+pub(crate) fn switched(graph: &Installed<'_>, old: Option<(usize, u64)>) {
+    let event = match old {
+        None if enabled!(__tracepoint_vdp_install) => rust_do_trace_vdp_install,
+        Some(_) if enabled!(__tracepoint_vdp_swap) => rust_do_trace_vdp_swap,
+        _ => return,
     };
-}
-
-/// `vdp_swap`: the running graph, of `old_elements` elements and serial `old_serial`, was
-/// replaced by `graph`.
-#[inline]
-pub(crate) fn swap(graph: &Installed<'_>, old_elements: usize, old_serial: u64) {
-    if !enabled!(__tracepoint_vdp_swap) {
-        return;
-    }
+    let (old_elements, old_serial) = old.unwrap_or((0, 0));
     let (name, name_len) = text(graph.name.as_bytes());
-    // SAFETY: as in `install`.
+    // SAFETY: the event is defined by `vdp_trace.c` and `event` is its entry point; `name`
+    // points to `name_len` readable bytes for the call, which copies them into the record;
+    // callable from any context.
     unsafe {
-        rust_do_trace_vdp_swap(
+        event(
             graph.tenant,
             name,
             name_len,
@@ -165,7 +149,7 @@ pub(crate) fn uninstall(tenant: u32, name: &str, elements: usize, serial: u64) {
         return;
     }
     let (name, name_len) = text(name.as_bytes());
-    // SAFETY: as in `install`.
+    // SAFETY: as in `switched`.
     unsafe { rust_do_trace_vdp_uninstall(tenant, name, name_len, count(elements), serial) };
 }
 

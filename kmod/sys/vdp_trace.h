@@ -30,38 +30,12 @@
 			 { VDP_DROP_DEVICE_TX, "device_tx" },	\
 			 { VDP_DROP_PORT_RX, "port_rx" })
 
-/* A graph was installed on a tenant that had none. */
-TRACE_EVENT(vdp_install,
-	TP_PROTO(u32 tenant, const char *name, u32 name_len, u32 elements, u32 tasks, u32 threads,
-		 u64 bytes, u64 serial, u64 duration_ns),
-	TP_ARGS(tenant, name, name_len, elements, tasks, threads, bytes, serial, duration_ns),
-	TP_STRUCT__entry(
-		__field(u32, tenant)
-		__string_len(name, name, name_len)
-		__field(u32, elements)
-		__field(u32, tasks)
-		__field(u32, threads)
-		__field(u64, bytes)
-		__field(u64, serial)
-		__field(u64, duration_ns)
-	),
-	TP_fast_assign(
-		__entry->tenant = tenant;
-		__assign_str(name);
-		__entry->elements = elements;
-		__entry->tasks = tasks;
-		__entry->threads = threads;
-		__entry->bytes = bytes;
-		__entry->serial = serial;
-		__entry->duration_ns = duration_ns;
-	),
-	TP_printk("tenant=%u name=%s elements=%u tasks=%u threads=%u bytes=%llu serial=%llu duration_ns=%llu",
-		  __entry->tenant, __get_str(name), __entry->elements, __entry->tasks, __entry->threads,
-		  __entry->bytes, __entry->serial, __entry->duration_ns)
-);
-
-/* A running graph was replaced (a hotswap, or a re-placement on a new THREADS value). */
-TRACE_EVENT(vdp_swap,
+/*
+ * A graph was switched to: vdp_install on a tenant that had none (old_elements and old_serial
+ * are 0), vdp_swap when it replaced a running graph (a hotswap, or a re-placement on a new
+ * THREADS value).
+ */
+DECLARE_EVENT_CLASS(vdp_graph,
 	TP_PROTO(u32 tenant, const char *name, u32 name_len, u32 old_elements, u32 elements, u32 tasks,
 		 u32 threads, u64 bytes, u64 old_serial, u64 serial, u64 duration_ns),
 	TP_ARGS(tenant, name, name_len, old_elements, elements, tasks, threads, bytes, old_serial, serial,
@@ -94,6 +68,20 @@ TRACE_EVENT(vdp_swap,
 		  __entry->tenant, __get_str(name), __entry->old_elements, __entry->elements,
 		  __entry->tasks, __entry->threads, __entry->bytes, __entry->old_serial,
 		  __entry->serial, __entry->duration_ns)
+);
+
+DEFINE_EVENT(vdp_graph, vdp_install,
+	TP_PROTO(u32 tenant, const char *name, u32 name_len, u32 old_elements, u32 elements, u32 tasks,
+		 u32 threads, u64 bytes, u64 old_serial, u64 serial, u64 duration_ns),
+	TP_ARGS(tenant, name, name_len, old_elements, elements, tasks, threads, bytes, old_serial, serial,
+		duration_ns)
+);
+
+DEFINE_EVENT(vdp_graph, vdp_swap,
+	TP_PROTO(u32 tenant, const char *name, u32 name_len, u32 old_elements, u32 elements, u32 tasks,
+		 u32 threads, u64 bytes, u64 old_serial, u64 serial, u64 duration_ns),
+	TP_ARGS(tenant, name, name_len, old_elements, elements, tasks, threads, bytes, old_serial, serial,
+		duration_ns)
 );
 
 /* A tenant's graph was removed (GRAPH_REMOVE, or the tenant was deleted with one). */

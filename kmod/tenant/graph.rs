@@ -119,10 +119,7 @@ impl TenantState {
             serial: graph.serial(),
             duration_ns,
         };
-        match old {
-            None => trace::install(&event),
-            Some(old) => trace::swap(&event, old.graph.element_count(), old.graph.serial()),
-        }
+        trace::switched(&event, old.map(|old| (old.graph.element_count(), old.graph.serial())));
     }
 
     /// Fires `vdp_uninstall` for `old`, the graph being removed.

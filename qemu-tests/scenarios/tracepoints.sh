@@ -44,7 +44,7 @@ format=$(cat "$T/events/vdp/vdp_drop/format"); echo "$format"
 for f in "u32 tenant" "s32 element" "u8 kind" "__data_loc char\[\] at" "__data_loc char\[\] reason"; do
   expect_match "$format" "field:$f;"
 done
-expect_match "$(cat "$T/events/vdp/vdp_install/format")" 'print fmt: "tenant=%u name=%s elements=%u tasks=%u threads=%u bytes=%llu serial=%llu duration_ns=%llu"'
+expect_match "$(cat "$T/events/vdp/vdp_install/format")" 'print fmt: "tenant=%u name=%s old_elements=%u elements=%u tasks=%u threads=%u bytes=%llu old_serial=%llu serial=%llu duration_ns=%llu"'
 expect_match "$(cat "$T/events/vdp/vdp_throttle/format")" "field:u64 throttled_ns;"
 echo 1 > "$T/tracing_on"
 
@@ -87,7 +87,7 @@ events vdp_install
 [ "$(count vdp_swap)" = 0 ] || fail "an install of a first graph gave a swap event"
 json=$(stats_json 7)
 elements=$(json_num "$json" element_count); tasks=$(json_num "$json" task_count)
-expect_match "$(events vdp_install)" "^tenant=7 name=red elements=$elements tasks=$tasks threads=1 bytes=$(wc -c < /tmp/queue.vdpg) serial=[0-9]+ duration_ns=[0-9]+$"
+expect_match "$(events vdp_install)" "^tenant=7 name=red old_elements=0 elements=$elements tasks=$tasks threads=1 bytes=$(wc -c < /tmp/queue.vdpg) old_serial=0 serial=[0-9]+ duration_ns=[0-9]+$"
 serial=$(field vdp_install serial)
 
 step "vdp_drop: one event per packet the Queue dropped, at its index"
