@@ -26,6 +26,30 @@ pub(crate) enum DropKind {
     PortRx = 3,
 }
 
+/// Declares the entry points of the `vdp_graph` class's events, which share its prototype.
+macro_rules! graph_events {
+    ($($name:ident),*) => {
+        extern "C" {
+            $(
+                fn $name(
+                    tenant: u32,
+                    name: *const u8,
+                    name_len: u32,
+                    old_elements: u32,
+                    elements: u32,
+                    tasks: u32,
+                    threads: u32,
+                    bytes: u64,
+                    old_serial: u64,
+                    serial: u64,
+                    duration_ns: u64,
+                );
+            )*
+        }
+    };
+}
+graph_events!(rust_do_trace_vdp_install, rust_do_trace_vdp_swap);
+
 // The kernel's names for the symbols `vdp_trace.c` defines.
 #[allow(non_upper_case_globals)]
 extern "C" {
@@ -35,33 +59,6 @@ extern "C" {
     static __tracepoint_vdp_drop: bindings::tracepoint;
     static __tracepoint_vdp_throttle: bindings::tracepoint;
 
-    fn rust_do_trace_vdp_install(
-        tenant: u32,
-        name: *const u8,
-        name_len: u32,
-        old_elements: u32,
-        elements: u32,
-        tasks: u32,
-        threads: u32,
-        bytes: u64,
-        old_serial: u64,
-        serial: u64,
-        duration_ns: u64,
-    );
-    // The same event class as `vdp_install`.
-    fn rust_do_trace_vdp_swap(
-        tenant: u32,
-        name: *const u8,
-        name_len: u32,
-        old_elements: u32,
-        elements: u32,
-        tasks: u32,
-        threads: u32,
-        bytes: u64,
-        old_serial: u64,
-        serial: u64,
-        duration_ns: u64,
-    );
     fn rust_do_trace_vdp_uninstall(tenant: u32, name: *const u8, name_len: u32, elements: u32, serial: u64);
     fn rust_do_trace_vdp_drop(tenant: u32, kind: u8, element: i32, at: *const u8, at_len: u32, reason: *const u8, reason_len: u32);
     fn rust_do_trace_vdp_throttle(
