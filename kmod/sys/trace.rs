@@ -50,8 +50,10 @@ macro_rules! graph_events {
 }
 graph_events!(rust_do_trace_vdp_install, rust_do_trace_vdp_swap);
 
-// The kernel's names for the symbols `vdp_trace.c` defines.
-#[allow(non_upper_case_globals)]
+// The kernel's names for the symbols `vdp_trace.c` defines. The `struct tracepoint`s are only
+// ever used for the address of their static key, never read or passed by value, so the type's
+// empty members (which the lint calls not FFI-safe) do not matter.
+#[allow(non_upper_case_globals, improper_ctypes)]
 extern "C" {
     static __tracepoint_vdp_install: bindings::tracepoint;
     static __tracepoint_vdp_swap: bindings::tracepoint;
