@@ -62,7 +62,7 @@ printf 'src :: InfiniteSource(LIMIT 250, BURST 10) -> c :: Counter -> q :: Queue
 # The same with every element renamed: the swap carries no state over.
 printf 'src2 :: InfiniteSource(LIMIT 250, BURST 10) -> c2 :: Counter -> q2 :: Queue(100) -> u2 :: Unqueue(ACTIVE false) -> d2 :: Discard;\n' > /tmp/queue2.click
 # 40 frames of 1600 bytes into eth1, whose tunnel carries at most 1500: all dropped, counted.
-printf 'InfiniteSource(LENGTH 1600, LIMIT 40, BURST 5) -> tx :: ToDevice(eth1);\n' > /tmp/big.click
+printf 'InfiniteSource(LENGTH 1600, LIMIT 40, BURST 5) -> Queue(100) -> tx :: ToDevice(eth1);\n' > /tmp/big.click
 for g in queue queue2 big; do
   vdpctl compile --system "$SYSTEM" "red=/tmp/$g.click" -o "/tmp/$g.vdpg" >/dev/null || fail "compile $g"
 done
@@ -149,7 +149,7 @@ clear
 vdpctl graph install --tenant 7 /tmp/big.vdpg >/dev/null
 i=0
 until [ "$(vdpctl vdev show --tenant 7 eth1 | tr ',' '\n' | awk '$1 == "tx_exceeds_mtu" { print $2 }')" = 40 ]; do
-  [ $i -lt 300 ] || fail "eth1 did not count 40 tx_exceeds_mtu: $(vdpctl vdev show --tenant 7 eth1)"
+  [ $i -lt 300 ] || fail "eth1 did not count 40 tx_exceeds_mtu: $(vdpctl vdev show --tenant 7 eth1); $(vdpctl stats --tenant 7 -s)"
   sleep 0.1; i=$((i + 1))
 done
 no_overrun
@@ -184,7 +184,7 @@ bad=$(events vdp_throttle | awk '!/^tenant=8 thread=0 slept_ns=[0-9]+ throttled_
 [ -z "$bad" ] || fail "unexpected throttle event: $bad"
 # Each event's throttled_ns is the total after its sleep, its own slept_ns the last step; the
 # tenant's first throttle is in this trace, so the sums agree exactly, and with STATS.
-sum=$(field vdp_throttle slept_ns | awk '{ s += $1 } END { printf "%d\n", s }')
+sum=$(field vdp_throttle slept_ns | awk '{ s += $1 } END { printf "%.0f\n", s }')
 last=$(field vdp_throttle throttled_ns | tail -n 1)
 [ "$sum" = "$last" ] || fail "the sleeps add up to $sum ns, the last event says $last"
 [ "$last" = "$throttled_ns" ] || fail "the last event says $last ns throttled, STATS $throttled_ns"
