@@ -15,6 +15,8 @@ load_vdp
 # or in the file READ names (what `trace_pipe` gave).
 READ=$T/trace
 events() { awk -v tag=" $1: " 'index($0, tag) { print substr($0, index($0, tag) + length(tag)) }' "$READ"; }
+# sample NAME: the first NAME event's whole line, as tracefs prints it, for the log.
+sample() { awk -v tag=" $1: " 'index($0, tag) { print "    " $0; exit }' "$READ"; }
 # count NAME: how many NAME events the buffer holds.
 count() { events "$1" | awk 'END { print NR }'; }
 # field NAME KEY: KEY's value in every recorded NAME event.
@@ -96,6 +98,8 @@ drops=$(count vdp_drop)
 echo "    $drops drop events, element drops $(element_drops 7)"
 [ "$drops" = 150 ] || fail "$drops drop events, the Queue counted 150"
 [ "$drops" = "$(element_drops 7)" ] || fail "$drops drop events, the elements counted $(element_drops 7)"
+sample vdp_install
+sample vdp_drop
 q=$(index_of 7 red/q)
 [ -n "$q" ] || fail "no index for red/q"
 n=$(events vdp_drop | awk -v want="tenant=7 kind=element element=$q at=red/q reason=lost" '$0 == want { n++ } END { print n + 0 }')
@@ -127,6 +131,7 @@ done
 kill "$pipe"; wait "$pipe" 2>/dev/null || :
 no_overrun
 [ "$(count vdp_swap)" = 1 ] || fail "$(count vdp_swap) swap events"
+sample vdp_swap
 [ "$(count vdp_install)" = 0 ] || fail "a swap gave an install event"
 json=$(stats_json 7)
 expect_match "$(events vdp_swap)" "^tenant=7 name=red old_elements=$elements elements=$(json_num "$json" element_count) tasks=$(json_num "$json" task_count) threads=1 bytes=$(wc -c < /tmp/queue2.vdpg) old_serial=$serial serial=[0-9]+ duration_ns=[0-9]+$"
@@ -154,6 +159,7 @@ until [ "$(vdpctl vdev show --tenant 7 eth1 | tr ',' '\n' | awk '$1 == "tx_excee
 done
 no_overrun
 vdpctl vdev show --tenant 7 eth1
+sample vdp_drop
 n=$(events vdp_drop | awk '$0 == "tenant=7 kind=device_tx element=-1 at=eth1 reason=exceeds_mtu" { n++ } END { print n + 0 }')
 [ "$n" = 40 ] || fail "$n device drop events, the device counted 40: $(events vdp_drop | sort | uniq -c)"
 [ "$(count vdp_drop)" = 40 ] || fail "$(count vdp_drop) drop events, want 40"
@@ -179,6 +185,7 @@ throttled_ns=$(json_num "$json" throttled_ns); periods=$(json_num "$json" thrott
 n=$(count vdp_throttle)
 echo "    $n throttle events; STATS: throttled $throttled_ns ns in $periods periods"
 events vdp_throttle | tail -n 3
+sample vdp_throttle
 [ "$n" -ge 5 ] || fail "only $n throttle events in 3 s at 20%"
 bad=$(events vdp_throttle | awk '!/^tenant=8 thread=0 slept_ns=[0-9]+ throttled_periods=[0-9]+ throttled_ns=[0-9]+ quota_ns=20000000 period_ns=100000000$/' | head -n 1)
 [ -z "$bad" ] || fail "unexpected throttle event: $bad"
