@@ -7,10 +7,11 @@
 //! that safe, and lockdep checks the rule holds on every path the tests take.
 
 use crate::device::{self, Binding};
-use crate::portable::element::{self, BoundaryEnd, DeviceEnd, Direction, LinkPacketType, NoMemory, PacketBuf, PacketError, Platform};
+use crate::portable::element::{self, BoundaryEnd, DeviceEnd, Direction, GraphDrop, LinkPacketType, NoMemory, PacketBuf, PacketError, Platform};
 use crate::sys::memcg::tenant_gfp;
 use crate::sys::packet::Packet;
 use crate::sys::thread;
+use crate::sys::trace::{self, DropKind};
 use crate::tenant::{BoundaryBinding, TenantChannel};
 use core::fmt;
 use kernel::alloc::KVVec;
@@ -267,6 +268,10 @@ impl Platform for Kernel {
     fn random_seed() -> u64 {
         crate::sys::time::random_u64()
     }
+    #[inline(always)]
+    fn packet_dropped(tenant: u32, element: u32, name: &[u8], reason: GraphDrop) {
+        trace::packet_drop(tenant, DropKind::Element, Some(element), name, reason.name());
+    }
 }
 
 /// The building tenant's devices, for its graph's FromDevice and ToDevice, and its channel,
@@ -279,6 +284,10 @@ pub(crate) struct TenantDevices<'a> {
 impl element::DeviceBinder<Kernel> for TenantDevices<'_> {
     fn bind(&self, name: &str) -> Option<KernelDevice> {
         device::bind(self.id, name.as_bytes()).map(KernelDevice::Tunnel)
+    }
+
+    fn tenant_id(&self) -> u32 {
+        self.id
     }
 
     /// `ToContainer` and `FromContainer` only: the container-side ends are the engine's.

@@ -1,8 +1,10 @@
 //! The counters of ports and devices: the drop reasons of our own, counting, the readings the
-//! elements' handlers and `VDEV_GET`/`PORT_GET` report, and resetting them.
+//! elements' handlers and `VDEV_GET`/`PORT_GET` report, and resetting them. Every drop counted
+//! here also fires the `vdp_drop` tracepoint (`docs/tracing.md`).
 
 use super::types::{Port, VirtualDevice};
 use crate::portable::tunnel::{RxReason, TxReason, RX_LOCAL_DROP_NAMES, TX_LOCAL_DROP_NAMES};
+use crate::sys::trace::{self, DropKind};
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// Receive drops a device counts besides the classifier's reasons; named by
@@ -30,7 +32,7 @@ pub(super) enum TxLocalDrop {
     DeviceDropped = 4,
 }
 
-pub(super) fn bump(counter: &AtomicU64) {
+fn bump(counter: &AtomicU64) {
     counter.fetch_add(1, Ordering::Relaxed);
 }
 
@@ -44,29 +46,41 @@ impl Port {
     }
 }
 
-impl VirtualDevice {
+impl Port {
+    /// Counts a receive drop no one device could be charged with (`vdp_drop` with tenant 0).
     pub(super) fn count_rx_reason(&self, reason: RxReason) {
         if let Some(counter) = self.rx_drops.get(reason.index()) {
             bump(counter);
+            trace::packet_drop(0, DropKind::PortRx, None, self.name(), reason.name());
         }
+    }
+}
+
+impl VirtualDevice {
+    /// Counts one drop in `counters[index]`, and fires `vdp_drop` for it under `reason`.
+    fn count_drop(&self, counters: &[AtomicU64], index: usize, kind: DropKind, reason: &str) {
+        if let Some(counter) = counters.get(index) {
+            bump(counter);
+            trace::packet_drop(self.tenant, kind, None, self.config.name.as_bytes(), reason);
+        }
+    }
+
+    pub(super) fn count_rx_reason(&self, reason: RxReason) {
+        self.count_drop(&self.rx_drops, reason.index(), DropKind::DeviceRx, reason.name());
     }
 
     pub(super) fn count_rx_local(&self, reason: RxLocalDrop) {
-        if let Some(counter) = self.rx_local_drops.get(reason as usize) {
-            bump(counter);
-        }
+        let name = RX_LOCAL_DROP_NAMES.get(reason as usize).copied().unwrap_or("");
+        self.count_drop(&self.rx_local_drops, reason as usize, DropKind::DeviceRx, name);
     }
 
     pub(super) fn count_tx_reason(&self, reason: TxReason) {
-        if let Some(counter) = self.tx_drops.get(reason.index()) {
-            bump(counter);
-        }
+        self.count_drop(&self.tx_drops, reason.index(), DropKind::DeviceTx, reason.name());
     }
 
     pub(super) fn count_tx_local(&self, reason: TxLocalDrop) {
-        if let Some(counter) = self.tx_local_drops.get(reason as usize) {
-            bump(counter);
-        }
+        let name = TX_LOCAL_DROP_NAMES.get(reason as usize).copied().unwrap_or("");
+        self.count_drop(&self.tx_local_drops, reason as usize, DropKind::DeviceTx, name);
     }
 
     pub(crate) fn rx_packets(&self) -> u64 {

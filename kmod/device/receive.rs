@@ -1,7 +1,7 @@
 //! Ingress: the per-port lookup table the rx_handler consults (softirq), the decapsulation of a
 //! tunnel's packet onto its device's receive queue, and `FromDevice`'s end of that queue.
 
-use super::counters::{bump, RxLocalDrop};
+use super::counters::RxLocalDrop;
 use super::types::{Port, VirtualDevice};
 use super::{ETHERTYPE_IPV4, ETHER_HEADER_LEN};
 use crate::packet::Packet;
@@ -43,11 +43,7 @@ impl PortTable for Table {
             Err(reason) => {
                 match self.device_for_endpoints(packet.data()) {
                     Some(device) => device.count_rx_reason(reason),
-                    None => {
-                        if let Some(counter) = self.port.rx_drops.get(reason.index()) {
-                            bump(counter);
-                        }
-                    }
+                    None => self.port.count_rx_reason(reason),
                 }
                 drop(packet.take());
                 true

@@ -4,6 +4,8 @@
 use super::state::TenantState;
 use crate::engine::{BuildError, Graph};
 use crate::sys::memcg::tenant_gfp;
+use crate::sys::time::now_ns;
+use crate::sys::trace;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::{Arc, UniqueArc};
@@ -61,6 +63,7 @@ impl TenantState {
         if self.closed.load(Ordering::Relaxed) {
             return Err(BuildError::new(ENOENT, format_args!("the tenant is being deleted")));
         }
+        let started = now_ns();
         let graph = crate::engine::build(blob, self.name(), self.id, &self.channel, self.doorbell.clone(), self.threads())?;
         self.start_workers(graph.thread_count())?;
         let mut copy = KVVec::with_capacity(blob.len(), tenant_gfp())?;
@@ -76,6 +79,7 @@ impl TenantState {
         // Under `changing`, what the swap replaces is `old`.
         let replaced = self.installed.lock().replace(installed.clone());
         self.doorbell.ring();
+        self.trace_switch(&installed, old.as_deref(), now_ns().saturating_sub(started));
         self.stop_workers_beyond(installed.graph.thread_count());
         announce(&installed);
         // The old graph is freed when its last user (possibly the thread, mid-pass) lets go.
@@ -91,10 +95,35 @@ impl TenantState {
         let old = self.installed.lock().take();
         self.stop_workers_beyond(1);
         let removed = old.is_some();
-        if removed {
+        if let Some(old) = &old {
+            self.trace_uninstall(old);
             announce();
         }
         drop(old);
         removed
+    }
+}
+
+impl TenantState {
+    /// Fires `vdp_install` (the tenant had no graph) or `vdp_swap` for the switch to `installed`
+    /// from `old`, `duration_ns` after the install began.
+    fn trace_switch(&self, installed: &Installed, old: Option<&Installed>, duration_ns: u64) {
+        let graph = &installed.graph;
+        let event = trace::Installed {
+            tenant: self.id,
+            name: self.name(),
+            elements: graph.element_count(),
+            tasks: graph.task_count(),
+            threads: graph.thread_count(),
+            bytes: installed.blob.len(),
+            serial: graph.serial(),
+            duration_ns,
+        };
+        trace::switched(&event, old.map(|old| (old.graph.element_count(), old.graph.serial())));
+    }
+
+    /// Fires `vdp_uninstall` for `old`, the graph being removed.
+    pub(super) fn trace_uninstall(&self, old: &Installed) {
+        trace::uninstall(self.id, self.name(), old.graph.element_count(), old.graph.serial());
     }
 }

@@ -112,7 +112,12 @@ pub(crate) fn delete(id: u32) -> Result<(TenantView, bool), TenantError> {
         list.tenants.remove(index).map_err(|_| TenantError::NoSuchTenant)?
     };
     let view = TenantView::of(&removed);
-    let had_graph = removed.state().installed().is_some();
+    let installed = removed.state().installed();
+    if let Some(installed) = &installed {
+        removed.state().trace_uninstall(installed);
+    }
+    let had_graph = installed.is_some();
+    drop(installed);
     drop(removed);
     Ok((view, had_graph))
 }

@@ -9,6 +9,7 @@ use crate::portable::stride::{self, IdleRound, StrideEntry};
 use crate::portable::uapi::{AUTO_PASS_NS, TASKS_PER_YIELD_MAX};
 use crate::sys::thread::{CurrentThread, TaskRef, ThreadBody};
 use crate::sys::time::now_ns;
+use crate::sys::trace;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -32,7 +33,7 @@ impl ThreadBody for Worker {
             // Asked for by this pass only: a pass that runs the task again asks again.
             let wake_at = wake.take();
             // Every pass is paid for, idle ones too, before the thread goes on or sleeps.
-            if state.hold_to_budget(thread, &mut meter) {
+            if state.hold_to_budget(thread, self.index, &mut meter) {
                 break;
             }
             if worked {
@@ -58,7 +59,8 @@ impl TenantState {
     /// Charges what the calling thread ran since `meter` last looked, and holds it while the
     /// tenant's budget is spent: it sleeps until the period that pays the debt back, then looks
     /// again (the limit may have changed meanwhile). Returns true when the thread must stop.
-    fn hold_to_budget(&self, thread: &CurrentThread<'_>, meter: &mut Meter) -> bool {
+    /// Each sleep fires `vdp_throttle` for thread `index`.
+    fn hold_to_budget(&self, thread: &CurrentThread<'_>, index: u32, meter: &mut Meter) -> bool {
         let runtime = thread.runtime_ns(meter.exact);
         let ran = runtime.saturating_sub(meter.last);
         meter.last = meter.last.max(runtime);
@@ -69,7 +71,26 @@ impl TenantState {
                 return true;
             }
             let woke = now_ns();
-            self.budget.lock().note_throttled(woke.saturating_sub(now));
+            let slept_ns = woke.saturating_sub(now);
+            let event = {
+                let mut budget = self.budget.lock();
+                budget.note_throttled(slept_ns);
+                trace::throttle_enabled().then(|| {
+                    let stats = budget.stats();
+                    trace::Throttle {
+                        tenant: self.id,
+                        thread: index,
+                        slept_ns,
+                        throttled_periods: stats.throttled_periods,
+                        throttled_ns: stats.throttled_ns,
+                        quota_ns: budget.quota_ns(),
+                        period_ns: budget.period_ns(),
+                    }
+                })
+            };
+            if let Some(event) = event {
+                trace::throttle(&event);
+            }
             now = woke;
             verdict = self.account(0, now, meter);
         }

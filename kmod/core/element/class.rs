@@ -128,6 +128,12 @@ impl From<NoMemory> for ConstructError {
 pub trait DeviceBinder<P: Platform> {
     fn bind(&self, name: &str) -> Option<P::Device>;
 
+    /// The building tenant's id, which its graph reports with its drops
+    /// ([`super::Platform::packet_dropped`]); 0 where tenants have no ids.
+    fn tenant_id(&self) -> u32 {
+        0
+    }
+
     /// Binds one end of boundary `index` of the building tenant's channel to its container
     /// engine (`library/boundary.rs`). A platform binds only the ends that live on it; the
     /// default binds none, so a graph with boundaries builds only where they are supported.

@@ -8,7 +8,7 @@
 use super::class::{Build, ConstructError, DeviceBinder};
 use super::extension::{Extensions, NoExtensions};
 use super::handler::HandlerError;
-use super::platform::{Doorbell, NoMemory, PacketBuf, Platform};
+use super::platform::{Doorbell, GraphDrop, NoMemory, PacketBuf, Platform};
 use super::vector::Vector;
 use crate::catalog::{self, ArgKind, Catalog};
 use crate::compiled_graph::{self, ElementScratch, FormatError, MAX_CALL_DEPTH};
@@ -160,6 +160,8 @@ pub struct Graph<P: Platform> {
     /// Per element: the packets it discarded ([`Cx::drop_packet`], [`Cx::discard`]) and the
     /// pushes of its that the graph could not deliver.
     drops: Counters<P>,
+    /// The tenant's id ([`DeviceBinder::tenant_id`]), for [`Platform::packet_dropped`].
+    tenant_id: u32,
 }
 
 /// `count` ports with no connection yet.
@@ -234,6 +236,7 @@ impl<P: Platform> Cx<'_, P> {
         let hops = self.hops_left.get();
         if self.depth >= MAX_CALL_DEPTH || hops == 0 {
             self.graph.depth_drops.fetch_add(1, Ordering::Relaxed);
+            self.graph.dropped(self.element, GraphDrop::Depth);
             return None;
         }
         self.hops_left.set(hops - 1);
@@ -282,7 +285,8 @@ impl<P: Platform> Cx<'_, P> {
     /// Ends `packet`'s life as deliberately discarded (Discard), counted in this element's
     /// drops: the element took it in and passed nothing on.
     pub fn discard(&self, packet: P::Packet) {
-        self.count_drop();
+        self.graph.drops.bump(self.thread, self.element);
+        self.graph.dropped(self.element, GraphDrop::Discarded);
         packet.consume();
     }
 
@@ -290,6 +294,7 @@ impl<P: Platform> Cx<'_, P> {
     /// action freed it already).
     pub(crate) fn count_drop(&self) {
         self.graph.drops.bump(self.thread, self.element);
+        self.graph.dropped(self.element, GraphDrop::Lost);
     }
 
     /// Tells the tenant's threads that work is waiting (a queue became non-empty).
@@ -590,7 +595,7 @@ impl<P: Platform> Graph<P> {
         let serial = GRAPH_SERIALS.fetch_add(1, Ordering::Relaxed);
         let hops = Counters::new(links as usize, thread_count)?;
         let drops = Counters::new(nodes.len(), thread_count)?;
-        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell, depth_drops: AtomicU64::new(0), hops, drops })
+        Ok(Graph { nodes, tasks, thread_tasks, serial, doorbell, depth_drops: AtomicU64::new(0), hops, drops, tenant_id: devices.tenant_id() })
     }
 
     /// Hotswap: every element that has a namesake of the same class in `old` takes its state
@@ -701,6 +706,13 @@ impl<P: Platform> Graph<P> {
     /// Pushes dropped and pulls refused at the call-depth or hop bound since the graph was built.
     pub fn depth_drops(&self) -> u64 {
         self.depth_drops.load(Ordering::Relaxed)
+    }
+
+    /// Tells the platform that a drop was just counted at element `element`.
+    #[inline(always)]
+    fn dropped(&self, element: u32, reason: GraphDrop) {
+        let name = self.nodes.get(element as usize).map_or(&[][..], |node| &node.name[..]);
+        P::packet_dropped(self.tenant_id, element, name, reason);
     }
 
     /// Whether `element` is a routing table, whose successful writes the events group announces.

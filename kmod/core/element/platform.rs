@@ -175,6 +175,30 @@ pub enum Direction {
     Transmit,
 }
 
+/// Which of a graph's drop counters a packet was counted in, for [`Platform::packet_dropped`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GraphDrop {
+    /// An element lost it (`Cx::drop_packet`: a full queue, a failed check, an output with no
+    /// connection), counted in the element's drops.
+    Lost,
+    /// An element discarded it on purpose (`Cx::discard`: Discard), counted in its drops.
+    Discarded,
+    /// A push dropped or a pull refused at the call-depth or hop bound, counted in the graph's
+    /// depth drops (a dropped push is then also counted as `Lost` by the pushing element).
+    Depth,
+}
+
+impl GraphDrop {
+    /// The reason's name, as the kernel's `vdp_drop` tracepoint reports it.
+    pub const fn name(self) -> &'static str {
+        match self {
+            GraphDrop::Lost => "lost",
+            GraphDrop::Discarded => "discarded",
+            GraphDrop::Depth => "depth",
+        }
+    }
+}
+
 /// Tells the tenant's threads that work is waiting.
 pub trait Doorbell: Send + Sync + 'static {
     fn ring(&self);
@@ -256,5 +280,12 @@ pub trait Platform: Sized + Send + Sync + 'static {
     #[inline(always)]
     fn left_element(outer: u32) {
         let _ = outer;
+    }
+    /// A packet of tenant `tenant`'s graph was just counted as dropped for `reason`, at element
+    /// `element` (its index in the graph) named `name`. On the packet path: the kernel fires
+    /// its `vdp_drop` tracepoint, a key test when the event is off; the default does nothing.
+    #[inline(always)]
+    fn packet_dropped(tenant: u32, element: u32, name: &[u8], reason: GraphDrop) {
+        let _ = (tenant, element, name, reason);
     }
 }
