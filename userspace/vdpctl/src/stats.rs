@@ -230,20 +230,38 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
     Ok(tenants)
 }
 
-pub fn run_stats(args: &StatsArgs, out: &Output) -> Result<ExitCode> {
-    use crate::coord::{client, protocol};
-    let via_coordinator = args.socket.is_some() || std::env::var_os("VDP_SOCKET").is_some_and(|v| !v.is_empty());
-    if via_coordinator {
-        return client::run_stats(args.socket.as_deref(), args.tenant.as_ref(), out);
+/// Where `vdpctl stats` and `vdpctl top` read the counters.
+pub enum StatsSource {
+    /// The module, over its generic netlink family.
+    Module(VdpSocket),
+    /// The coordinator's `stats` request (the caller's own tenant only).
+    Coordinator,
+}
+
+/// The module where it can be reached and no coordinator socket was asked for (`socket`, or
+/// `VDP_SOCKET`), else the coordinator. Inside a container the family is invisible (root
+/// namespace only) and the coordinator answers for the caller's own tenant instead.
+pub fn stats_source(socket: Option<&std::path::Path>) -> Result<StatsSource> {
+    if socket.is_some() || std::env::var_os("VDP_SOCKET").is_some_and(|v| !v.is_empty()) {
+        return Ok(StatsSource::Coordinator);
     }
-    let mut socket = match VdpSocket::connect() {
-        Ok(socket) => socket,
-        // Inside a container the family is invisible (root namespace only): the coordinator
-        // answers for the caller's own tenant instead.
-        Err(crate::netlink::NlError::FamilyNotFound) if std::path::Path::new(protocol::DEFAULT_SOCKET).exists() => {
-            return client::run_stats(None, args.tenant.as_ref(), out);
+    match VdpSocket::connect() {
+        Ok(socket) => Ok(StatsSource::Module(socket)),
+        Err(crate::netlink::NlError::FamilyNotFound)
+            if std::path::Path::new(crate::coord::protocol::DEFAULT_SOCKET).exists() =>
+        {
+            Ok(StatsSource::Coordinator)
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub fn run_stats(args: &StatsArgs, out: &Output) -> Result<ExitCode> {
+    let mut socket = match stats_source(args.socket.as_deref())? {
+        StatsSource::Module(socket) => socket,
+        StatsSource::Coordinator => {
+            return crate::coord::client::run_stats(args.socket.as_deref(), args.tenant.as_ref(), out);
+        }
     };
     let filter = match &args.tenant {
         Some(tenant) => vec![VdpAttr::TenantId(crate::tenant_ref::resolve(&mut socket, tenant)?)],

@@ -4,10 +4,10 @@
 //! names one with `--tenant`) inside a container, or when `--socket` or `$VDP_SOCKET` is given.
 
 use crate::coord::client;
-use crate::coord::protocol::{Op, Status, DEFAULT_SOCKET};
+use crate::coord::protocol::{Op, Status};
 use crate::attrs::VdpAttr;
 use crate::netlink::{NlError, VdpSocket};
-use crate::stats::{decode_stats, TenantStats};
+use crate::stats::{decode_stats, StatsSource, TenantStats};
 use crate::tenant_ref::TenantRef;
 use anyhow::{Context, Result};
 use std::path::{Path, PathBuf};
@@ -49,18 +49,12 @@ impl Source {
     /// The module where it can be reached (and no coordinator socket was asked for), else the
     /// coordinator: the choice `vdpctl stats` makes.
     pub fn open(socket: Option<&Path>, tenant: Option<&TenantRef>) -> Result<Source> {
-        let coordinator = || -> Result<Source> {
-            let tenant = tenant.map(crate::tenant_ref::name_of).transpose()?;
-            Ok(Source::Coordinator { socket: socket.map(Path::to_path_buf), tenant })
-        };
-        if socket.is_some() || std::env::var_os("VDP_SOCKET").is_some_and(|v| !v.is_empty()) {
-            return coordinator();
-        }
-        let mut module = match VdpSocket::connect() {
-            Ok(module) => module,
-            // Inside a container the family is invisible (root namespace only).
-            Err(NlError::FamilyNotFound) if Path::new(DEFAULT_SOCKET).exists() => return coordinator(),
-            Err(e) => return Err(e.into()),
+        let mut module = match crate::stats::stats_source(socket)? {
+            StatsSource::Module(module) => module,
+            StatsSource::Coordinator => {
+                let tenant = tenant.map(crate::tenant_ref::name_of).transpose()?;
+                return Ok(Source::Coordinator { socket: socket.map(Path::to_path_buf), tenant });
+            }
         };
         let only = tenant.map(|t| crate::tenant_ref::resolve(&mut module, t)).transpose()?;
         Ok(Source::Module { socket: module, only, sampled: false })
