@@ -95,7 +95,7 @@ pub struct GraphInfo {
     pub blob: Vec<u8>,
 }
 
-pub fn decode_graph(attrs: &[VdpAttr]) -> Result<GraphInfo> {
+pub fn decode_graph(attrs: &[VdpAttr]) -> GraphInfo {
     let mut info = GraphInfo::default();
     for a in attrs {
         match a {
@@ -106,7 +106,7 @@ pub fn decode_graph(attrs: &[VdpAttr]) -> Result<GraphInfo> {
             _ => {}
         }
     }
-    Ok(info)
+    info
 }
 
 fn print_graph(info: &GraphInfo, out: &Output) -> Result<()> {
@@ -166,7 +166,7 @@ pub fn run_graph(command: &GraphCommand, out: &Output) -> Result<ExitCode> {
                 vec![VdpAttr::TenantId(tenant), VdpAttr::Graph(blob)],
             )?;
             let reply = replies.first().context("the kernel sent no reply")?;
-            print_graph(&decode_graph(&reply.attrs)?, out)?;
+            print_graph(&decode_graph(&reply.attrs), out)?;
         }
         GraphCommand::Cycle { tenant, file, count } => {
             let blob = read_graph_file(file)?;
@@ -193,7 +193,7 @@ pub fn run_graph(command: &GraphCommand, out: &Output) -> Result<ExitCode> {
             let mut socket = VdpSocket::connect()?;
             let tenant = resolve(&mut socket, tenant)?;
             let replies = socket.request(cmd::GRAPH_GET, vec![VdpAttr::TenantId(tenant)])?;
-            let info = decode_graph(&replies.first().context("the kernel sent no reply")?.attrs)?;
+            let info = decode_graph(&replies.first().context("the kernel sent no reply")?.attrs);
             if let Some(path) = output {
                 std::fs::write(path, &info.blob).with_context(|| format!("cannot write {}", path.display()))?;
             }
@@ -297,7 +297,7 @@ mod tests {
             VdpAttr::TaskCount(2),
             VdpAttr::Graph(b"VDPG".to_vec()),
         ];
-        let info = decode_graph(&attrs).unwrap();
+        let info = decode_graph(&attrs);
         assert_eq!((info.tenant, info.elements, info.tasks), (3, 5, 2));
         assert_eq!(info.blob, b"VDPG");
     }

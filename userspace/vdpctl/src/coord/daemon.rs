@@ -267,7 +267,7 @@ impl Coordinator {
         let current = if running && reinstall == Reinstall::IfDifferent {
             let replies = sock.request(cmd::GRAPH_GET, vec![VdpAttr::TenantId(id)])?;
             let reply = replies.first().context("the kernel sent no reply to GRAPH_GET")?;
-            Some(crate::graph::decode_graph(&reply.attrs)?.blob)
+            Some(crate::graph::decode_graph(&reply.attrs).blob)
         } else {
             None
         };
@@ -278,7 +278,7 @@ impl Coordinator {
             (Some(wanted), _) => {
                 let blob = wanted.blob.clone();
                 let replies = sock.request(cmd::GRAPH_INSTALL, vec![VdpAttr::TenantId(id), VdpAttr::Graph(blob)])?;
-                let info = crate::graph::decode_graph(&replies.first().context("the kernel sent no reply to GRAPH_INSTALL")?.attrs)?;
+                let info = crate::graph::decode_graph(&replies.first().context("the kernel sent no reply to GRAPH_INSTALL")?.attrs);
                 let file = self.state.tenants.get(name).map_or("?", |c| c.file_name.as_str());
                 let how = if reinstall == Reinstall::Always { "installed" } else { "installed its saved configuration" };
                 info!("tenant {name}: {how} {file}: {} elements, {} tasks", info.elements, info.tasks);
