@@ -29,6 +29,8 @@ import struct
 import sys
 import time
 
+from packets import checksum  # the Internet checksum, shared with the GRE scenarios' traffic
+
 LINK_ETHERNET = 1
 LINK_IPV4 = 228
 
@@ -97,15 +99,6 @@ def read_pcap(path):
 
 
 # --- packets ---------------------------------------------------------------------------------
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
-
 
 def addr(text):
     return socket.inet_aton(text)
