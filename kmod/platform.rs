@@ -269,6 +269,10 @@ impl Platform for Kernel {
         crate::sys::time::random_u64()
     }
     #[inline(always)]
+    fn packet_drop_traced() -> bool {
+        trace::packet_drop_enabled()
+    }
+    #[inline(always)]
     fn packet_dropped(tenant: u32, element: u32, name: &[u8], reason: GraphDrop) {
         trace::packet_drop(tenant, DropKind::Element, Some(element), name, reason.name());
     }

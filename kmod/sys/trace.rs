@@ -152,6 +152,12 @@ pub(crate) fn uninstall(tenant: u32, name: &str, elements: usize, serial: u64) {
     unsafe { rust_do_trace_vdp_uninstall(tenant, name, name_len, count(elements), serial) };
 }
 
+/// Whether `vdp_drop` is enabled, so that a caller looks up the names it reports only then.
+#[inline(always)]
+pub(crate) fn packet_drop_enabled() -> bool {
+    enabled!(__tracepoint_vdp_drop)
+}
+
 /// `vdp_drop`: one packet of tenant `tenant` was counted in a drop counter of `kind`, at the
 /// element of graph index `element` (`None` for a device or port) named `at`, for `reason`
 /// (the counter's name). On the packet path: when the event is off this is one key test.

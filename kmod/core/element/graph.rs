@@ -708,9 +708,13 @@ impl<P: Platform> Graph<P> {
         self.depth_drops.load(Ordering::Relaxed)
     }
 
-    /// Tells the platform that a drop was just counted at element `element`.
+    /// Tells the platform that a drop was just counted at element `element`. The element's name
+    /// is looked up only when the platform records drops ([`Platform::packet_drop_traced`]).
     #[inline(always)]
     fn dropped(&self, element: u32, reason: GraphDrop) {
+        if !P::packet_drop_traced() {
+            return;
+        }
         let name = self.nodes.get(element as usize).map_or(&[][..], |node| &node.name[..]);
         P::packet_dropped(self.tenant_id, element, name, reason);
     }

@@ -281,6 +281,13 @@ pub trait Platform: Sized + Send + Sync + 'static {
     fn left_element(outer: u32) {
         let _ = outer;
     }
+    /// Whether [`Platform::packet_dropped`] records anything now: the graph tests this before it
+    /// looks up the dropping element's name. The kernel tests its `vdp_drop` tracepoint's key;
+    /// the default records nothing.
+    #[inline(always)]
+    fn packet_drop_traced() -> bool {
+        false
+    }
     /// A packet of tenant `tenant`'s graph was just counted as dropped for `reason`, at element
     /// `element` (its index in the graph) named `name`. On the packet path: the kernel fires
     /// its `vdp_drop` tracepoint, a key test when the event is off; the default does nothing.
