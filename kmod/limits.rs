@@ -44,7 +44,11 @@ pub(crate) fn rx_queue() -> u32 {
 /// Refuses a value out of its bounds, naming the parameter and the bounds; logs the values in
 /// force otherwise.
 pub(crate) fn check() -> Result {
-    for (limit, value) in [(&PORTS, ports() as u32), (&TENANT_DEVICES, tenant_devices() as u32), (&RX_QUEUE, rx_queue())] {
+    for (limit, value) in [
+        (&PORTS, params::max_ports.value()),
+        (&TENANT_DEVICES, params::max_tenant_devices.value()),
+        (&RX_QUEUE, params::rx_queue_len.value()),
+    ] {
         if !(limit.min..=limit.max).contains(&value) {
             pr_err!(
                 "{}={} is out of bounds: it must be {} to {} (default {})\n",
