@@ -16,8 +16,12 @@ import sys
 import bench_sweep
 from bench_sweep import per_frame, pps, spread
 
-MODES = ["vdp", "linux"]
-LABELS = {"vdp": "vdp (blue's router on its tenant thread)", "linux": "Linux (gretap + ip_forward)"}
+MODES = ["vdp", "linux", "vdp-bare"]
+LABELS = {
+    "vdp": "vdp (blue's router on its tenant thread)",
+    "linux": "Linux (gretap + ip_forward)",
+    "vdp-bare": "vdp, bare graph (FromDevice -> Queue -> ToDevice)",
+}
 
 
 def figures(run):

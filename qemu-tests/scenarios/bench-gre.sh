@@ -1,8 +1,10 @@
 # timeout: 2400
 # Forwarding benchmark (not a test; `make bench-gre` runs it and writes docs/bench/): 64-byte
 # frames from pktgen on blue-a's gretap, GRE in over phys0, an IPv4 router, GRE out to blue-b.
-#   vdp:   blue's router graph (gre-router.click) on its tenant thread.
-#   linux: the same job with Linux's own gretap devices and ip_forward.
+#   vdp:      blue's router graph (gre-router.click) on its tenant thread.
+#   vdp-bare: blue's graph only FromDevice(eth1) -> Queue -> ToDevice(eth2) (gre-bare.click): the
+#             devices, the hand-over and the thread without the router's elements.
+#   linux:    the same job as vdp with Linux's own gretap devices and ip_forward.
 # Each round, within one boot: both modes' offered-rate sweeps (bench-sweep.sh: the peak rate at
 # 0.1% loss), then one unlimited blast of each. Every measurement prints a VDP-BENCH line the
 # host collects; after the last round, VDP-PROFILE lines hold the kernel's own counters over one
@@ -21,6 +23,7 @@ SWEEP_START=$(param bench_start); SWEEP_START=${SWEEP_START:-8000}
 
 vdpctl system apply "$SYSTEM" >/dev/null
 vdpctl compile --system "$SYSTEM" "blue=/vdp/configs/gre-router.click" -o /tmp/blue.vdpg >/dev/null
+vdpctl compile --system "$SYSTEM" "blue=/vdp/configs/gre-bare.click" -o /tmp/bare.vdpg >/dev/null
 vdpctl graph install --tenant 2 /tmp/blue.vdpg >/dev/null
 in_ns blue-a ping -c 2 -w 20 10.2.0.2 >/dev/null || fail "blue does not forward"
 
@@ -48,19 +51,23 @@ sweep_counters() {
     "net_rx=$(awk '$1 == "NET_RX:" { s = 0; for (i = 2; i <= NF; i++) s += $i; print s }' /proc/softirqs)" \
     "switches=$(awk '/^(non)?voluntary_ctxt_switches/ { s += $2 } END { print s + 0 }' "/proc/$THREAD_PID/status")"
 }
-vdp_mode() { vdpctl port attach phys0 >/dev/null; }
 linux_mode() { vdpctl port detach phys0 >/dev/null; }
 
+# vdp_mode GRAPH: phys0 to vdp (which must not have it), with blue running GRAPH.
+vdp_mode() { vdpctl graph install --tenant 2 "$1" >/dev/null; vdpctl port attach phys0 >/dev/null; }
+linux_mode
 round=1
 while [ "$round" -le "$ROUNDS" ]; do
-  vdp_mode; sweep vdp
-  linux_mode; sweep linux
-  vdp_mode; blast vdp "$BLAST"
-  linux_mode; blast linux "$BLAST"
+  vdp_mode /tmp/blue.vdpg; sweep vdp; linux_mode
+  sweep linux
+  vdp_mode /tmp/bare.vdpg; sweep vdp-bare; linux_mode
+  vdp_mode /tmp/blue.vdpg; blast vdp "$BLAST"; linux_mode
+  blast linux "$BLAST"
+  vdp_mode /tmp/bare.vdpg; blast vdp-bare "$BLAST"; linux_mode
   round=$((round + 1))
 done
 # Where packets were lost: vdp's device counters, blue's thread, Linux's device counters.
-vdp_mode
+vdp_mode /tmp/blue.vdpg
 vdpctl vdev show --tenant 2
 vdpctl stats --tenant 2
 ip -s link show lt1
