@@ -7,7 +7,7 @@
 //! that safe, and lockdep checks the rule holds on every path the tests take.
 
 use crate::device::{self, Binding};
-use crate::portable::element::{self, BoundaryEnd, DeviceEnd, Direction, GraphDrop, LinkPacketType, NoMemory, PacketBuf, PacketError, Platform};
+use crate::portable::element::{self, take_each, BoundaryEnd, DeviceEnd, Direction, GraphDrop, LinkPacketType, NoMemory, PacketBuf, PacketError, Platform};
 use crate::sys::memcg::tenant_gfp;
 use crate::sys::packet::Packet;
 use crate::sys::thread;
@@ -125,6 +125,15 @@ impl DeviceEnd<Packet> for KernelDevice {
         match self {
             KernelDevice::Tunnel(binding) => binding.device().receive(),
             KernelDevice::Boundary(boundary) => boundary.receive(),
+        }
+    }
+    fn receive_batch<F: FnMut(Packet)>(&self, max: u32, take: F) -> u32 {
+        match self {
+            KernelDevice::Tunnel(binding) => {
+                let mut batch = binding.device().receive_batch(max);
+                take_each(max, || batch.next(), take)
+            }
+            KernelDevice::Boundary(boundary) => take_each(max, || boundary.receive(), take),
         }
     }
     fn transmit(&self, packet: Packet) {

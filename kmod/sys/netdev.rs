@@ -37,6 +37,8 @@ extern "C" {
     fn vdp_rxq_push(rxq: *mut CRxQueue, skb: *mut sk_buff) -> u32;
     fn vdp_rxq_pop(rxq: *mut CRxQueue) -> *mut sk_buff;
     fn vdp_rxq_len(rxq: *mut CRxQueue) -> u32;
+    fn vdp_rxq_take(rxq: *mut CRxQueue, max: u32) -> *mut sk_buff;
+    fn vdp_skb_chain_next(skb: *mut sk_buff) -> *mut sk_buff;
 }
 
 /// The unregister notifier: registered for the module's lifetime so that a device that goes
@@ -230,9 +232,47 @@ impl RxQueue {
         Some(unsafe { Packet::from_owned_linear(skb) })
     }
 
+    /// Takes up to `max` packets off the queue at once (one hold of its lock), oldest first.
+    pub(crate) fn take(&self, max: u32) -> RxBatch {
+        // SAFETY: `raw` is live; the dequeued chain is ours.
+        RxBatch { next: NonNull::new(unsafe { vdp_rxq_take(self.raw.as_ptr(), max) }) }
+    }
+
     pub(crate) fn len(&self) -> u32 {
         // SAFETY: `raw` is live.
         unsafe { vdp_rxq_len(self.raw.as_ptr()) }
+    }
+}
+
+/// Packets taken off an [`RxQueue`] together, handed out in order; those not taken are freed
+/// when it is dropped.
+///
+/// Invariant: `next` is `None` or the head of a chain from `vdp_rxq_take`, linked through
+/// `skb->next`, every skb of it owned by this batch and queued by [`RxQueue::push`].
+pub(crate) struct RxBatch {
+    next: Option<NonNull<sk_buff>>,
+}
+
+impl Iterator for RxBatch {
+    type Item = Packet;
+
+    fn next(&mut self) -> Option<Packet> {
+        let skb = self.next?;
+        // SAFETY: `skb` heads a chain this batch owns (type invariant); unlinking it leaves the
+        // rest, still ours, as the new head.
+        self.next = NonNull::new(unsafe { vdp_skb_chain_next(skb.as_ptr()) });
+        // SAFETY: every queued packet came from `push`, so it is a linear skb, now unlinked and
+        // ours alone.
+        Some(unsafe { Packet::from_owned_linear(skb) })
+    }
+}
+
+impl Drop for RxBatch {
+    fn drop(&mut self) {
+        // Bounded by the batch's length, which `take`'s `max` bounds.
+        for packet in self.by_ref() {
+            drop(packet);
+        }
     }
 }
 
