@@ -142,6 +142,25 @@ impl DeviceEnd<Packet> for KernelDevice {
             KernelDevice::Boundary(boundary) => boundary.transmit(packet),
         }
     }
+    fn transmit_batch(&self, packets: impl Iterator<Item = Packet>) {
+        match self {
+            KernelDevice::Tunnel(binding) => {
+                let device = binding.device();
+                // The port's device (a veth, a NIC's backlog) queues the receive work each send
+                // raises; with bottom halves held off it runs once for the chunk when the hold
+                // ends, not once a packet inside every send.
+                let _held = crate::sys::netdev::BottomHalvesOff::new();
+                for packet in packets {
+                    device.transmit(packet);
+                }
+            }
+            KernelDevice::Boundary(boundary) => {
+                for packet in packets {
+                    boundary.transmit(packet);
+                }
+            }
+        }
+    }
     fn rx_packets(&self) -> u64 {
         match self {
             KernelDevice::Tunnel(binding) => binding.device().rx_packets(),

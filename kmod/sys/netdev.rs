@@ -38,6 +38,8 @@ extern "C" {
     fn vdp_rxq_pop(rxq: *mut CRxQueue) -> *mut sk_buff;
     fn vdp_rxq_len(rxq: *mut CRxQueue) -> u32;
     fn vdp_rxq_take(rxq: *mut CRxQueue, max: u32) -> *mut sk_buff;
+    fn vdp_bh_disable();
+    fn vdp_bh_enable();
     fn vdp_skb_chain_next(skb: *mut sk_buff) -> *mut sk_buff;
 }
 
@@ -192,6 +194,27 @@ impl<T: PortTable> Drop for RawPort<T> {
         self.publish(None);
         // SAFETY: detached and without a table; nothing else refers to `raw`.
         unsafe { vdp_port_free(self.raw.as_ptr()) };
+    }
+}
+
+/// Bottom halves (softirqs) held off on this CPU while it lives: softirqs raised meanwhile (the
+/// receive a send to a veth or a local device queues) run when it is dropped, together. Only on
+/// a tenant thread, around code that does not sleep: it sends packets and nothing else.
+pub(crate) struct BottomHalvesOff(());
+
+impl BottomHalvesOff {
+    pub(crate) fn new() -> Self {
+        // SAFETY: paired with the enable in `drop` on the same thread (the value cannot leave
+        // it: the caller keeps it on its stack); nests with any other disable.
+        unsafe { vdp_bh_disable() };
+        BottomHalvesOff(())
+    }
+}
+
+impl Drop for BottomHalvesOff {
+    fn drop(&mut self) {
+        // SAFETY: the disable in `new` is still held by this value.
+        unsafe { vdp_bh_enable() };
     }
 }
 

@@ -318,6 +318,21 @@ struct sk_buff *vdp_rxq_take(struct vdp_rxq *rxq, u32 max)
 	return first;
 }
 
+/*
+ * Hold off and let run again this CPU's softirqs, around a batch of vdp_port_xmit calls from a
+ * tenant thread: the receive work the sends queue (a veth peer's backlog) then runs once for the
+ * batch, in local_bh_enable, instead of once inside every send.
+ */
+void vdp_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void vdp_bh_enable(void)
+{
+	local_bh_enable();
+}
+
 /* Unlinks @skb, the head of a chain from vdp_rxq_take, and returns the rest (NULL at the end). */
 struct sk_buff *vdp_skb_chain_next(struct sk_buff *skb)
 {

@@ -177,6 +177,17 @@ pub trait DeviceEnd<P>: Send + Sync + Unpin + 'static {
     }
     /// Sends `packet` on the device (or drops it, counted, when the device cannot).
     fn transmit(&self, packet: P);
+    /// Sends every packet of `packets` in order, as [`DeviceEnd::transmit`] does each. A device
+    /// whose sends are cheaper together (the kernel's: the receive work each send triggers runs
+    /// once for the lot) overrides this.
+    fn transmit_batch(&self, packets: impl Iterator<Item = P>)
+    where
+        Self: Sized,
+    {
+        for packet in packets {
+            self.transmit(packet);
+        }
+    }
     fn rx_packets(&self) -> u64;
     fn tx_packets(&self) -> u64;
     fn rx_drops(&self) -> u64;
