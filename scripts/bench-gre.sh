@@ -9,7 +9,9 @@
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${VDP_OUT:-$REPO/out}
-LOG=$OUT/qemu-tests/lean/bench-gre.log
+# VDP_BENCH_FLAVOUR=debug runs it on the debug kernel (a check of the script; figures are lean).
+FLAVOUR=${VDP_BENCH_FLAVOUR:-lean}
+LOG=$OUT/qemu-tests/$FLAVOUR/bench-gre.log
 DOCS=$REPO/docs/bench
 WORK=$OUT/bench-gre
 if ! command -v gnuplot >/dev/null; then
@@ -26,7 +28,7 @@ boots=()
 for cpus in ${VDP_BENCH_CPUS:-2 1}; do
   name="$cpus-vcpu"
   mkdir -p "$WORK/$name"
-  VDP_GUEST_CPUS=$cpus VDP_GUEST_ARGS="$args" "$REPO"/qemu-tests/run --flavour lean bench-gre
+  VDP_GUEST_CPUS=$cpus VDP_GUEST_ARGS="$args" "$REPO"/qemu-tests/run --flavour "$FLAVOUR" bench-gre
   grep -a '^VDP-BENCH ' "$LOG" | tr -d '\r' > "$WORK/$name/results.txt" || { echo "no results in $LOG" >&2; exit 1; }
   grep -a '^VDP-PLATFORM ' "$LOG" | tr -d '\r' | head -1 > "$WORK/$name/platform.txt"
   cp "$LOG" "$WORK/$name/bench-gre.log"
