@@ -34,6 +34,6 @@ for cpus in ${VDP_BENCH_CPUS:-2 1}; do
   cp "$LOG" "$WORK/$name/bench-gre.log"
   boots+=("$name")
 done
-python3 "$REPO"/scripts/bench-gre-report.py "$WORK" "$DOCS" "${boots[@]}"
+VDP_BENCH_FLAVOUR=$FLAVOUR python3 "$REPO"/scripts/bench-gre-report.py "$WORK" "$DOCS" "${boots[@]}"
 gnuplot "$WORK/gre-forwarding.gp"
 echo "[bench] wrote $DOCS/gre-forwarding.md and $DOCS/gre-forwarding.png"
