@@ -124,20 +124,7 @@ def main():
             cpu = statistics.median(x["cpu"] for x in d[m])
             f.write(f'{i} "{m}" {pps:.0f} {cpu:.2f}\n')
     with open(os.path.join(work, "container-level.gp"), "w") as f:
-        f.write(f"""set terminal png size 1100,460
-set output "{docs}/container-level.png"
-set multiplot layout 1,2 title "vdp: the container level against the kernel level (median of {len(rounds)} rounds)"
-set style fill solid 0.6
-set boxwidth 0.6
-set grid ytics
-set xtics rotate by -20
-set yrange [0:*]
-set title "peak frames per second at <= 0.1% loss"
-plot "{work}/container-level.dat" using 1:3:xtic(2) with boxes notitle
-set title "µs of CPU per frame (all vCPUs)"
-plot "{work}/container-level.dat" using 1:4:xtic(2) with boxes notitle
-unset multiplot
-""")
+        f.write(bench_sweep.bar_chart(f"{docs}/container-level.png", f"vdp: the container level against the kernel level (median of {len(rounds)} rounds)", f"{work}/container-level.dat", [(3, "peak frames per second at <= 0.1% loss"), (4, "µs of CPU per frame (all vCPUs)")]))
 
 
 if __name__ == "__main__":

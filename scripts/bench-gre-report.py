@@ -150,20 +150,7 @@ def main():
         for i, (label, rate, fpcs) in enumerate(plot_rows):
             f.write(f'{i} "{label}" {rate:.0f} {fpcs:.0f}\n')
     with open(os.path.join(work, "gre-forwarding.gp"), "w") as f:
-        f.write(f"""set terminal png size 1100,460
-set output "{docs}/gre-forwarding.png"
-set multiplot layout 1,2 title "GRE forwarding, vdp against Linux (medians over the rounds)"
-set style fill solid 0.6
-set boxwidth 0.6
-set grid ytics
-set xtics rotate by -20
-set yrange [0:*]
-set title "peak frames per second at <= 0.1% loss"
-plot "{work}/gre-forwarding.dat" using 1:3:xtic(2) with boxes notitle
-set title "frames per CPU-second, unlimited send (all vCPUs)"
-plot "{work}/gre-forwarding.dat" using 1:4:xtic(2) with boxes notitle
-unset multiplot
-""")
+        f.write(bench_sweep.bar_chart(f"{docs}/gre-forwarding.png", f"GRE forwarding, vdp against Linux (medians over the rounds)", f"{work}/gre-forwarding.dat", [(3, "peak frames per second at <= 0.1% loss"), (4, "frames per CPU-second, unlimited send (all vCPUs)")]))
 
 
 if __name__ == "__main__":

@@ -57,3 +57,19 @@ def spread(values, digits=1):
     if len(values) == 1:
         return f"{values[0]:.{digits}f}"
     return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+
+
+def bar_chart(png, title, dat, panels):
+    """A gnuplot script drawing, side by side, one bar chart for each (column, title) of
+    `panels` from `dat` (rows: index "label" values...), into `png`."""
+    plots = "".join(f'set title "{t}"\nplot "{dat}" using 1:{c}:xtic(2) with boxes notitle\n' for c, t in panels)
+    return f"""set terminal png size 1100,460
+set output "{png}"
+set multiplot layout 1,{len(panels)} title "{title}"
+set style fill solid 0.6
+set boxwidth 0.6
+set grid ytics
+set xtics rotate by -20
+set yrange [0:*]
+{plots}unset multiplot
+"""
