@@ -20,7 +20,7 @@ MODES = ["vdp", "linux", "vdp-bare"]
 LABELS = {
     "vdp": "vdp (blue's router on its tenant thread)",
     "linux": "Linux (gretap + ip_forward)",
-    "vdp-bare": "vdp, bare graph (FromDevice -> Queue -> ToDevice)",
+    "vdp-bare": "vdp, bare graph (FromDevice -> Strip -> EtherEncap -> Queue -> ToDevice)",
 }
 
 
