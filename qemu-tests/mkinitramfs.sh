@@ -64,7 +64,7 @@ for engine in $ENGINES; do copy_with_libs "$engine" "/usr/bin/$(basename "$engin
 
 cp "$KO" "$ROOT/vdp/vdp.ko"
 cp "$HERE"/guest/init "$ROOT/init"
-cp "$HERE"/guest/lib.sh "$HERE"/guest/packets.py "$HERE"/guest/probe.py "$HERE"/guest/differential.py "$HERE"/guest/coord-flood.py "$HERE"/guest/pty-run.py "$HERE"/guest/gre-topology.sh "$HERE"/guest/bench-cpu-lib.sh "$ROOT/vdp/"
+cp "$HERE"/guest/lib.sh "$HERE"/guest/packets.py "$HERE"/guest/probe.py "$HERE"/guest/differential.py "$HERE"/guest/coord-flood.py "$HERE"/guest/pty-run.py "$HERE"/guest/gre-topology.sh "$HERE"/guest/bench-cpu-lib.sh "$HERE"/guest/bench-sweep.sh "$ROOT/vdp/"
 cp "$HERE"/scenarios/*.sh "$ROOT/scenarios/"
 mkdir -p "$ROOT/vdp/configs" && cp "$HERE"/configs/* "$ROOT/vdp/configs/"
 echo "$FLAVOUR" > "$ROOT/vdp/flavour"

@@ -13,6 +13,9 @@ import os
 import statistics
 import sys
 
+import bench_sweep
+from bench_sweep import per_frame, spread
+
 MODES = ["kernel", "kernel-paint", "crossing", "container", "plain"]
 LABELS = {
     "kernel": "router in the kernel",
@@ -21,59 +24,22 @@ LABELS = {
     "container": "router at the container level (engine in blue's container)",
     "plain": "router at the container level (engine as a plain process)",
 }
-TICK_US = 10_000
-
-
-def parse(path):
-    """Every trial, by (round, mode), in the order run."""
-    trials = {}
-    with open(path) as f:
-        for line in f:
-            fields = dict(word.split("=", 1) for word in line.split()[1:] if "=" in word)
-            mode = fields.pop("mode", None)
-            if mode not in MODES:
-                continue
-            run = {k: int(v) for k, v in fields.items() if v.lstrip("-").isdigit()}
-            trials.setdefault((run["round"], mode), []).append(run)
-    return trials
-
-
-def lossless(run):
-    return (run["sent"] - run["received"]) * 1000 <= run["sent"]
 
 
 def peak(trials):
-    """The trial at the highest offered rate that lost no more than 0.1%, and the lowest rate
-    above it that lost more; None when even the lowest rate lost more."""
-    passing = [t for t in trials if lossless(t)]
-    if not passing:
+    """The sweep's peak (bench_sweep.peak) with its wake-ups and CPU per frame received."""
+    best = bench_sweep.peak(trials)
+    if best is None:
         return None
-    best = max(passing, key=lambda t: t["rate"])
     received = max(best["received"], 1)
-    failed = [t["rate"] for t in trials if not lossless(t) and t["rate"] > best["rate"]]
-    return {
-        "offered": best["rate"],
-        "pps": best["received"] * 1e6 / best["usec"] if best.get("usec", 0) > 0 else 0.0,
-        "refused": min(failed) if failed else None,
-        "wakeups": best.get("wakeups", 0) / received,
-        "cpu": best["busy"] * TICK_US / received,
-        "softirq": best["softirq"] * TICK_US / received,
-        "thread": best["thread"] * TICK_US / received,
-        "engine": best["engine"] * TICK_US / received,
-    }
-
-
-def spread(values, digits=1):
-    if not values:
-        return "n/a"
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}–{max(values):.{digits}f})"
+    best.update({key: per_frame(best, tick) for key, tick in [("cpu", "busy"), ("softirq", "softirq"), ("thread", "thread"), ("engine", "engine")]})
+    best["wakeups"] = best.get("wakeups", 0) / received
+    return best
 
 
 def main():
     work, docs = sys.argv[1], sys.argv[2]
-    trials = parse(os.path.join(work, "results.txt"))
+    trials = bench_sweep.parse(os.path.join(work, "results.txt"), MODES)
     platform = open(os.path.join(work, "platform.txt")).read().strip()
     # The modes measured (vdp.bench_modes may leave some out); kernel and container always.
     modes = [m for m in MODES if any(mode == m for (_, mode) in trials)]
@@ -158,20 +124,7 @@ def main():
             cpu = statistics.median(x["cpu"] for x in d[m])
             f.write(f'{i} "{m}" {pps:.0f} {cpu:.2f}\n')
     with open(os.path.join(work, "container-level.gp"), "w") as f:
-        f.write(f"""set terminal png size 1100,460
-set output "{docs}/container-level.png"
-set multiplot layout 1,2 title "vdp: the container level against the kernel level (median of {len(rounds)} rounds)"
-set style fill solid 0.6
-set boxwidth 0.6
-set grid ytics
-set xtics rotate by -20
-set yrange [0:*]
-set title "peak frames per second at <= 0.1% loss"
-plot "{work}/container-level.dat" using 1:3:xtic(2) with boxes notitle
-set title "µs of CPU per frame (all vCPUs)"
-plot "{work}/container-level.dat" using 1:4:xtic(2) with boxes notitle
-unset multiplot
-""")
+        f.write(bench_sweep.bar_chart(f"{docs}/container-level.png", f"vdp: the container level against the kernel level (median of {len(rounds)} rounds)", f"{work}/container-level.dat", [(3, "peak frames per second at <= 0.1% loss"), (4, "µs of CPU per frame (all vCPUs)")]))
 
 
 if __name__ == "__main__":

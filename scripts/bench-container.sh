@@ -10,12 +10,8 @@ OUT=${VDP_OUT:-$REPO/out}
 LOG=$OUT/qemu-tests/lean/bench-container.log
 DOCS=$REPO/docs/bench
 WORK=$OUT/bench-container
-if ! command -v gnuplot >/dev/null; then
-  echo "[bench] installing gnuplot-nox"
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends gnuplot-nox \
-    || { echo "[bench] cannot install gnuplot-nox" >&2; exit 1; }
-fi
+. "$REPO"/scripts/bench-lib.sh
+need_gnuplot
 mkdir -p "$WORK" "$DOCS"
 args=""
 [ -z "${VDP_BENCH_ROUNDS:-}" ] || args="$args vdp.bench_rounds=$VDP_BENCH_ROUNDS"

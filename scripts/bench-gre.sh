@@ -1,41 +1,35 @@
 #!/usr/bin/env bash
-# The forwarding benchmark: boots the lean kernel and runs qemu-tests/scenarios/bench-gre.sh, in
-# which rounds of pktgen alternate between vdp (A) and Linux's own gretap + ip_forward (B) within
-# one boot, then writes docs/bench/gre-forwarding.md. Not a test: `make bench-gre` runs it.
+# The forwarding benchmark: boots the lean kernel once for each guest CPU count in
+# VDP_BENCH_CPUS ("2 1": two vCPUs, then one) and runs qemu-tests/scenarios/bench-gre.sh, in which
+# vdp (blue's router) and Linux (gretap + ip_forward) take turns within one boot, each with an
+# offered-rate sweep to the peak rate at 0.1% loss and an unlimited blast; then writes
+# docs/bench/gre-forwarding.md and docs/bench/gre-forwarding.png. Not a test: `make bench-gre`
+# runs it, under the QEMU lock (docs: flock /tmp/vdp-qemu.lock make bench-gre). VDP_BENCH_ROUNDS
+# rounds (3); VDP_BENCH_BLAST frames a blast (100000).
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${VDP_OUT:-$REPO/out}
-LOG=$OUT/qemu-tests/lean/bench-gre.log
-REPORT=$REPO/docs/bench/gre-forwarding.md
-
-"$REPO"/qemu-tests/run --flavour lean bench-gre
-mkdir -p "$(dirname "$REPORT")"
-grep -a '^VDP-BENCH ' "$LOG" > "$OUT/bench-gre.txt" || { echo "no results in $LOG" >&2; exit 1; }
-
-awk -v when="$(date -u '+%Y-%m-%d %H:%M UTC')" -v cpus="$(grep -ac '^processor' /proc/cpuinfo)" '
-function field(name,   i, kv) { for (i = 2; i <= NF; i++) { split($i, kv, "="); if (kv[1] == name) return kv[2] } return 0 }
-{
-  mode = field("mode"); n[mode]++; k = n[mode]
-  pps[mode, k] = field("usec") > 0 ? field("received") * 1e6 / field("usec") : 0
-  loss[mode, k] = field("sent") > 0 ? 100 * (field("sent") - field("received")) / field("sent") : 0
-  cpu[mode, k] = field("ticks") > 0 ? 100 * field("busy") / field("ticks") : 0
-  # CPU time (ticks of 10 ms) per forwarded frame, in microseconds: total, softirq, tenant thread.
-  got = field("received") > 0 ? field("received") : 1
-  cost[mode, k] = field("busy") * 10000 / got
-  soft[mode, k] = field("softirq") * 10000 / got
-  thread[mode, k] = field("thread") * 10000 / got
-}
-END {
-  printf "# Forwarding: vdp against Linux\n\n"
-  printf "Measured %s by `make bench-gre` (scripts/bench-gre.sh) in one boot of the lean kernel under QEMU TCG, 2 vCPUs; the host had %s CPUs.\n\n", when, cpus
-  printf "Each round sends 64-byte frames with pktgen from the blue-a namespace into its gretap tunnel. They go over the shared veth `phys0`, are routed between tenant blue'"'"'s two devices, and go back out over GRE to blue-b. **A** is vdp: the rx_handler, then blue'"'"'s IPv4 router graph on its tenant thread, then vdp'"'"'s encapsulation. **B** is Linux doing the same job with its own `gretap` devices and `ip_forward`. Rate is frames received at blue-b per second of pktgen'"'"'s sending time. CPU is the busy share of all vCPUs during the send, sender included.\n\n"
-  printf "| round | A: vdp (pps) | B: Linux (pps) | A/B | A loss | B loss | A CPU | B CPU | A µs CPU/frame (softirq, tenant thread) | B µs CPU/frame (softirq) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
-  rounds = n["vdp"] < n["linux"] ? n["vdp"] : n["linux"]
-  for (k = 1; k <= rounds; k++) {
-    ratio = pps["linux", k] > 0 ? pps["vdp", k] / pps["linux", k] : 0
-    printf "| %d | %.0f | %.0f | %.2f | %.1f%% | %.1f%% | %.0f%% | %.0f%% | %.1f (%.1f, %.1f) | %.1f (%.1f) |\n", k, pps["vdp", k], pps["linux", k], ratio, loss["vdp", k], loss["linux", k], cpu["vdp", k], cpu["linux", k], cost["vdp", k], soft["vdp", k], thread["vdp", k], cost["linux", k], soft["linux", k]
-    sa += pps["vdp", k]; sb += pps["linux", k]
-  }
-  if (rounds > 0 && sb > 0) printf "\n**A/B over all rounds: %.2f** (%.0f against %.0f frames per second).\n", sa / sb, sa / rounds, sb / rounds
-}' "$OUT/bench-gre.txt" > "$REPORT"
-cat "$REPORT"
+# VDP_BENCH_FLAVOUR=debug runs it on the debug kernel (a check of the script; figures are lean).
+FLAVOUR=${VDP_BENCH_FLAVOUR:-lean}
+LOG=$OUT/qemu-tests/$FLAVOUR/bench-gre.log
+DOCS=$REPO/docs/bench
+WORK=$OUT/bench-gre
+. "$REPO"/scripts/bench-lib.sh
+need_gnuplot
+mkdir -p "$WORK" "$DOCS"
+args=""
+[ -z "${VDP_BENCH_ROUNDS:-}" ] || args="$args vdp.bench_rounds=$VDP_BENCH_ROUNDS"
+[ -z "${VDP_BENCH_BLAST:-}" ] || args="$args vdp.bench_blast=$VDP_BENCH_BLAST"
+boots=()
+for cpus in ${VDP_BENCH_CPUS:-2 1}; do
+  name="$cpus-vcpu"
+  mkdir -p "$WORK/$name"
+  VDP_GUEST_CPUS=$cpus VDP_GUEST_ARGS="$args" "$REPO"/qemu-tests/run --flavour "$FLAVOUR" bench-gre
+  grep -a '^VDP-BENCH ' "$LOG" | tr -d '\r' > "$WORK/$name/results.txt" || { echo "no results in $LOG" >&2; exit 1; }
+  grep -a '^VDP-PLATFORM ' "$LOG" | tr -d '\r' | head -1 > "$WORK/$name/platform.txt"
+  cp "$LOG" "$WORK/$name/bench-gre.log"
+  boots+=("$name")
+done
+VDP_BENCH_FLAVOUR=$FLAVOUR python3 "$REPO"/scripts/bench-gre-report.py "$WORK" "$DOCS" "${boots[@]}"
+gnuplot "$WORK/gre-forwarding.gp"
+echo "[bench] wrote $DOCS/gre-forwarding.md and $DOCS/gre-forwarding.png"

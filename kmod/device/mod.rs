@@ -24,7 +24,8 @@
 //!   [`VirtualDevice`], with their plain accessors.
 //! - `receive.rs`: ingress: the per-port [`Table`] the rx_handler looks packets up in, GRE
 //!   decapsulation onto the device's receive queue and the doorbell ring, and
-//!   [`VirtualDevice::receive`] for `FromDevice`.
+//!   [`VirtualDevice::receive_batch`] (a burst at once) and [`VirtualDevice::receive`] for
+//!   `FromDevice`.
 //! - `transmit.rs`: egress: [`VirtualDevice::transmit`], encapsulation and the hand-off to the
 //!   port's physical device.
 //! - `counters.rs`: the per-port and per-device counters and our own drop reasons: counting,
@@ -51,9 +52,10 @@
 //!    running on a deleted tenant). Nothing here is taken under RTNL: the unregister notifier
 //!    only walks the C side's port list.
 //! 4. A device's receive-queue lock (the `sk_buff_head` spinlock in `vdp_netdev.c`, irq-safe):
-//!    held by `RxQueue`'s push (softirq) and pop (tenant thread) with nothing taken inside.
-//!    The receive path rings the tenant's doorbell (a wait-queue lock, innermost) only after it
-//!    has let go of the queue.
+//!    held by `RxQueue`'s push (softirq, once a packet) and take (tenant thread, once a burst:
+//!    `FromDevice` takes up to its BURST packets off the queue under one hold) with nothing taken
+//!    inside. The receive path rings the tenant's doorbell (an atomic count, and the wait-queue
+//!    lock, innermost, only when a thread sleeps) only after it has let go of the queue.
 //!
 //! Lock-free protocols:
 //!

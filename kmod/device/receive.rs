@@ -8,7 +8,7 @@ use crate::packet::Packet;
 use crate::portable::element::LinkPacketType;
 use crate::portable::tunnel::{self, InnerKind, TunnelSpec};
 use crate::portable::wire::ipv4::Address;
-use crate::sys::netdev::{Borrowed, PortTable};
+use crate::sys::netdev::{Borrowed, PortTable, RxBatch};
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::sync::Arc;
@@ -121,5 +121,10 @@ impl VirtualDevice {
     /// The next received packet, for `FromDevice`.
     pub(crate) fn receive(&self) -> Option<Packet> {
         self.rx_queue.pop()
+    }
+
+    /// Up to `max` received packets, taken off the queue together, for `FromDevice`'s burst.
+    pub(crate) fn receive_batch(&self, max: u32) -> RxBatch {
+        self.rx_queue.take(max)
     }
 }

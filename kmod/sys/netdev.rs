@@ -37,6 +37,10 @@ extern "C" {
     fn vdp_rxq_push(rxq: *mut CRxQueue, skb: *mut sk_buff) -> u32;
     fn vdp_rxq_pop(rxq: *mut CRxQueue) -> *mut sk_buff;
     fn vdp_rxq_len(rxq: *mut CRxQueue) -> u32;
+    fn vdp_rxq_take(rxq: *mut CRxQueue, max: u32) -> *mut sk_buff;
+    fn vdp_bh_disable();
+    fn vdp_bh_enable();
+    fn vdp_skb_chain_next(skb: *mut sk_buff) -> *mut sk_buff;
 }
 
 /// The unregister notifier: registered for the module's lifetime so that a device that goes
@@ -193,6 +197,27 @@ impl<T: PortTable> Drop for RawPort<T> {
     }
 }
 
+/// Bottom halves (softirqs) held off on this CPU while it lives: softirqs raised meanwhile (the
+/// receive a send to a veth or a local device queues) run when it is dropped, together. Only on
+/// a tenant thread, around code that does not sleep: it sends packets and nothing else.
+pub(crate) struct BottomHalvesOff(());
+
+impl BottomHalvesOff {
+    pub(crate) fn new() -> Self {
+        // SAFETY: paired with the enable in `drop` on the same thread (the value cannot leave
+        // it: the caller keeps it on its stack); nests with any other disable.
+        unsafe { vdp_bh_disable() };
+        BottomHalvesOff(())
+    }
+}
+
+impl Drop for BottomHalvesOff {
+    fn drop(&mut self) {
+        // SAFETY: the disable in `new` is still held by this value.
+        unsafe { vdp_bh_enable() };
+    }
+}
+
 /// A bounded queue of packets from the receive path (softirq) to a tenant thread.
 ///
 /// Invariant: `raw` is a live `struct vdp_rxq`, freed (with its packets) only in `drop`.
@@ -230,9 +255,47 @@ impl RxQueue {
         Some(unsafe { Packet::from_owned_linear(skb) })
     }
 
+    /// Takes up to `max` packets off the queue at once (one hold of its lock), oldest first.
+    pub(crate) fn take(&self, max: u32) -> RxBatch {
+        // SAFETY: `raw` is live; the dequeued chain is ours.
+        RxBatch { next: NonNull::new(unsafe { vdp_rxq_take(self.raw.as_ptr(), max) }) }
+    }
+
     pub(crate) fn len(&self) -> u32 {
         // SAFETY: `raw` is live.
         unsafe { vdp_rxq_len(self.raw.as_ptr()) }
+    }
+}
+
+/// Packets taken off an [`RxQueue`] together, handed out in order; those not taken are freed
+/// when it is dropped.
+///
+/// Invariant: `next` is `None` or the head of a chain from `vdp_rxq_take`, linked through
+/// `skb->next`, every skb of it owned by this batch and queued by [`RxQueue::push`].
+pub(crate) struct RxBatch {
+    next: Option<NonNull<sk_buff>>,
+}
+
+impl Iterator for RxBatch {
+    type Item = Packet;
+
+    fn next(&mut self) -> Option<Packet> {
+        let skb = self.next?;
+        // SAFETY: `skb` heads a chain this batch owns (type invariant); unlinking it leaves the
+        // rest, still ours, as the new head.
+        self.next = NonNull::new(unsafe { vdp_skb_chain_next(skb.as_ptr()) });
+        // SAFETY: every queued packet came from `push`, so it is a linear skb, now unlinked and
+        // ours alone.
+        Some(unsafe { Packet::from_owned_linear(skb) })
+    }
+}
+
+impl Drop for RxBatch {
+    fn drop(&mut self) {
+        // Bounded by the batch's length, which `take`'s `max` bounds.
+        for packet in self.by_ref() {
+            drop(packet);
+        }
     }
 }
 

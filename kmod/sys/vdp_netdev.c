@@ -293,6 +293,55 @@ struct sk_buff *vdp_rxq_pop(struct vdp_rxq *rxq)
 	return skb_dequeue(&rxq->queue);
 }
 
+/*
+ * Takes up to @max packets off the head of the queue under one hold of its lock, so the tenant
+ * thread touches the lock and the queue head (which the softirq writes on every push) once a
+ * batch rather than once a packet. Returns the first, the rest linked through skb->next in order
+ * and the last's next NULL; NULL when the queue is empty. Walk it with vdp_skb_chain_next.
+ */
+struct sk_buff *vdp_rxq_take(struct vdp_rxq *rxq, u32 max)
+{
+	struct sk_buff *first = NULL, *skb;
+	struct sk_buff **link = &first;
+	unsigned long flags;
+	u32 n;
+
+	spin_lock_irqsave(&rxq->queue.lock, flags);
+	for (n = 0; n < max; n++) {
+		skb = __skb_dequeue(&rxq->queue);
+		if (!skb)
+			break;
+		*link = skb;
+		link = &skb->next;
+	}
+	spin_unlock_irqrestore(&rxq->queue.lock, flags);
+	return first;
+}
+
+/*
+ * Hold off and let run again this CPU's softirqs, around a batch of vdp_port_xmit calls from a
+ * tenant thread: the receive work the sends queue (a veth peer's backlog) then runs once for the
+ * batch, in local_bh_enable, instead of once inside every send.
+ */
+void vdp_bh_disable(void)
+{
+	local_bh_disable();
+}
+
+void vdp_bh_enable(void)
+{
+	local_bh_enable();
+}
+
+/* Unlinks @skb, the head of a chain from vdp_rxq_take, and returns the rest (NULL at the end). */
+struct sk_buff *vdp_skb_chain_next(struct sk_buff *skb)
+{
+	struct sk_buff *next = skb->next;
+
+	skb_mark_not_on_list(skb);
+	return next;
+}
+
 u32 vdp_rxq_len(struct vdp_rxq *rxq)
 {
 	return skb_queue_len_lockless(&rxq->queue);

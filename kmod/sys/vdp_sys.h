@@ -78,6 +78,10 @@ struct vdp_rxq *vdp_rxq_new(u32 capacity);
 void vdp_rxq_free(struct vdp_rxq *rxq);
 u32 vdp_rxq_push(struct vdp_rxq *rxq, struct sk_buff *skb);
 struct sk_buff *vdp_rxq_pop(struct vdp_rxq *rxq);
+struct sk_buff *vdp_rxq_take(struct vdp_rxq *rxq, u32 max);
+struct sk_buff *vdp_skb_chain_next(struct sk_buff *skb);
+void vdp_bh_disable(void);
+void vdp_bh_enable(void);
 u32 vdp_rxq_len(struct vdp_rxq *rxq);
 
 /* The tenant channel device (vdp_channel.c, kmod/sys/channel.rs). */

@@ -107,12 +107,16 @@ void vdp_doorbell_free(struct vdp_doorbell *bell)
 /*
  * Wakes the threads waiting on @bell, or makes their next wait return at once. Any context. The
  * increment is fully ordered, so whatever the ringer wrote before (a queued packet) is visible to
- * a thread that sees the new count.
+ * a thread that sees the new count. The wait queue's lock is taken only when a thread sleeps on
+ * it: while the threads run, a ring costs the increment alone. wq_has_sleeper's barrier pairs
+ * with the one prepare_to_wait_event sets before the waiter reads @rings again, so a waiter
+ * either is seen here or sees the new count.
  */
 void vdp_doorbell_ring(struct vdp_doorbell *bell)
 {
 	atomic_inc_return(&bell->rings);
-	wake_up(&bell->wq);
+	if (wq_has_sleeper(&bell->wq))
+		wake_up(&bell->wq);
 }
 
 /* The ring count; a thread reads it before a pass and waits for it to change. */

@@ -18,6 +18,7 @@
 # Each measurement prints a VDP-BENCH line the host collects.
 . /vdp/lib.sh
 . /vdp/gre-topology.sh
+. /vdp/bench-sweep.sh
 
 require_platform
 load_vdp
@@ -39,72 +40,24 @@ grep -q 'container_level = "all"' /tmp/sys-all.toml || fail "could not write the
 sed 's/sampler :: FlowSampler(COLOR 7)/sampler :: Paint(7)/' /vdp/configs/container-blue.click > /tmp/kernel-paint.click
 grep -q 'Paint(7)' /tmp/kernel-paint.click || fail "could not write the kernel-paint config"
 
-cpu_ticks() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
-proc_ticks() { [ -n "$1" ] && [ -r "/proc/$1/stat" ] && awk '{ print $14 + $15 }' "/proc/$1/stat" || echo 0; }
 wakeups() { vdpctl stats --tenant 2 -j -p | sed -n 's/.*"wakeups": \([0-9]*\).*/\1/p'; }
-# isqrt N: the integer square root (busybox awk has no sqrt).
-isqrt() {
-  local n=$1 x=$1 y
-  y=$(( (x + 1) / 2 ))
-  while [ "$y" -lt "$x" ]; do x=$y; y=$(( (x + n / x) / 2 )); done
-  echo "$x"
-}
-rx_at_b() { in_ns blue-b cat /sys/class/net/t-blue-b/statistics/rx_packets; }
+# What each trial counts besides the CPU: blue's tenant thread, its engine, the thread's wake-ups.
+sweep_counters() { echo "thread=$(proc_ticks "$THREAD_PID") engine=$(proc_ticks "$ENGINE_PID") wakeups=$(wakeups)"; }
 install_blue() { # FILE [ENGINE]
   local engine=""
   [ -z "${2:-}" ] || engine="--engine $2"
   out=$(in_container /vdp/blue vdpctl install $engine "$1" 2>&1) || fail "blue's install of $1 failed: $out"
 }
 
-# trial MODE RATE THREAD ENGINE: pktgen sends 2 s of frames at RATE per second (at least 1000);
-# counts what arrives at blue-b and the CPU ticks from the start of the send to 1 s after its end
-# (the queues drained). Prints a VDP-BENCH line; returns 1 if more than 0.1% was lost.
-trial() {
-  local frames=$(( $2 * 2 )) delay=$(( 1000000000 / $2 ))
-  [ "$frames" -ge 1000 ] || frames=1000
-  in_ns blue-a sh -c "
-    echo rem_device_all > /proc/net/pktgen/kpktgend_0
-    echo add_device t-blue-a > /proc/net/pktgen/kpktgend_0
-    d=/proc/net/pktgen/t-blue-a
-    echo 'count $frames' > \$d
-    echo 'pkt_size 64' > \$d
-    echo 'delay $delay' > \$d
-    echo 'dst 10.2.0.2' > \$d
-    echo 'dst_mac 02:00:00:00:b1:01' > \$d
-    echo 'udp_dst_min 9' > \$d
-    echo 'udp_dst_max 9' > \$d"
-  local rx0 busy0 soft0 all0 t0 e0 w0 usec received
-  w0=$(wakeups); rx0=$(rx_at_b); set -- "$1" "$2" "$3" "$4" $(cpu_ticks); busy0=$5 soft0=$6 all0=$7; t0=$(proc_ticks "$3"); e0=$(proc_ticks "$4")
-  in_ns blue-a sh -c 'echo start > /proc/net/pktgen/pgctrl'
-  sleep 1
-  set -- "$1" "$2" "$3" "$4" $(cpu_ticks)
-  received=$(( $(rx_at_b) - rx0 ))
-  usec=$(in_ns blue-a sed -n 's/.*Result: OK: \([0-9]*\)(c.*/\1/p' /proc/net/pktgen/t-blue-a)
-  echo "VDP-BENCH round=$round mode=$1 rate=$2 sent=$frames received=$received usec=$usec busy=$(($5 - busy0)) softirq=$(($6 - soft0)) ticks=$(($7 - all0)) thread=$(($(proc_ticks "$3") - t0)) engine=$(($(proc_ticks "$4") - e0)) wakeups=$(($(wakeups) - w0))"
-  [ $(( (frames - received) * 1000 )) -le "$frames" ]
-}
-
-# measure MODE: raises the offered rate by half each step from 2000 frames per second until more
-# than 0.1% is lost (Keller's peak rate at 0.1% loss), one trial per step; then three trials at
-# the geometric middle of the highest rate within 0.1% and the lowest beyond it narrow the peak
-# down to within 5%.
+# measure MODE: the offered-rate sweep (bench-sweep.sh) of blue's router in mode MODE.
 measure() {
   wanted "$1" || return 0
   in_ns blue-a ping -c 2 -w 20 10.2.0.2 >/dev/null || fail "$1: blue does not forward"
-  local thread engine rate=2000
-  thread=$(vdpctl tenant show --id 2 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
-  engine=""
-  [ ! -f "$DIR/blue.pid" ] || engine=$(cat "$DIR/blue.pid")
-  [ "$1" = kernel ] || [ "$1" = kernel-paint ] || [ -n "$engine" ] || fail "$1: blue has no engine"
-  while [ "$rate" -le 200000 ] && trial "$1" "$rate" "$thread" "$engine"; do
-    rate=$(( rate * 3 / 2 ))
-  done
-  [ "$rate" -le 200000 ] && [ "$rate" -gt 2000 ] || return 0
-  local good=$(( rate * 2 / 3 )) bad=$rate mid step
-  for step in 1 2 3; do
-    mid=$(isqrt $((good * bad)))
-    if trial "$1" "$mid" "$thread" "$engine"; then good=$mid; else bad=$mid; fi
-  done
+  THREAD_PID=$(vdpctl tenant show --id 2 -j -p | sed -n 's/.*"thread_pid": \([0-9]*\).*/\1/p')
+  ENGINE_PID=""
+  [ ! -f "$DIR/blue.pid" ] || ENGINE_PID=$(cat "$DIR/blue.pid")
+  [ "$1" = kernel ] || [ "$1" = kernel-paint ] || [ -n "$ENGINE_PID" ] || fail "$1: blue has no engine"
+  sweep "$1"
 }
 
 round=1

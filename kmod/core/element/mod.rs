@@ -14,5 +14,5 @@ pub use class::{BoundaryEnd, Build, ConstructError, DeviceBinder, Element, Stora
 pub use extension::{ExtensionElement, Extensions, NoExtension, NoExtensions};
 pub use graph::{BuildError, BuildErrorKind, Cx, ElementCounters, Graph, WakeAt};
 pub use handler::{HandlerError, HandlerSet, HandlerSpec, NoHandlers, ValueFormat};
-pub use platform::{DeviceEnd, Direction, Doorbell, GraphDrop, LinkPacketType, NoMemory, PacketBuf, PacketError, Platform};
+pub use platform::{take_each, DeviceEnd, Direction, Doorbell, GraphDrop, LinkPacketType, NoMemory, PacketBuf, PacketError, Platform};
 pub use vector::Vector;

@@ -151,12 +151,43 @@ impl LinkPacketType {
     }
 }
 
+/// Gives `take` what `next` yields until it yields nothing or `max` were given; how many.
+pub fn take_each<P>(max: u32, mut next: impl FnMut() -> Option<P>, mut take: impl FnMut(P)) -> u32 {
+    let mut moved = 0;
+    while moved < max {
+        let Some(packet) = next() else { break };
+        take(packet);
+        moved += 1;
+    }
+    moved
+}
+
 /// One end of a tenant's virtual device, bound when a graph is built.
 pub trait DeviceEnd<P>: Send + Sync + Unpin + 'static {
     /// The next packet received on the device, if one is waiting.
     fn receive(&self) -> Option<P>;
+    /// Gives up to `max` received packets to `take`, oldest first; returns how many. A device
+    /// whose queue can hand several over at once (the kernel's) overrides this, so that a burst
+    /// costs one hand-over of the queue rather than one a packet.
+    fn receive_batch<F: FnMut(P)>(&self, max: u32, mut take: F) -> u32
+    where
+        Self: Sized,
+    {
+        take_each(max, || self.receive(), &mut take)
+    }
     /// Sends `packet` on the device (or drops it, counted, when the device cannot).
     fn transmit(&self, packet: P);
+    /// Sends every packet of `packets` in order, as [`DeviceEnd::transmit`] does each. A device
+    /// whose sends are cheaper together (the kernel's: the receive work each send triggers runs
+    /// once for the lot) overrides this.
+    fn transmit_batch(&self, packets: impl Iterator<Item = P>)
+    where
+        Self: Sized,
+    {
+        for packet in packets {
+            self.transmit(packet);
+        }
+    }
     fn rx_packets(&self) -> u64;
     fn tx_packets(&self) -> u64;
     fn rx_drops(&self) -> u64;

@@ -114,14 +114,12 @@ pub(super) fn receive_burst<P: Platform>(cx: &Cx<'_, P>, device: &P::Device, bur
 }
 
 /// [`receive_burst`], with `prepare` applied to each packet before it is pushed.
+/// The packets are taken off the device's queue together (`DeviceEnd::receive_batch`).
 pub(super) fn receive_burst_with<P: Platform>(cx: &Cx<'_, P>, device: &P::Device, burst: u32, prepare: impl Fn(&mut P::Packet)) -> bool {
-    let mut moved = 0;
-    while moved < burst {
-        let Some(mut packet) = device.receive() else { break };
+    let moved = device.receive_batch(burst, |mut packet| {
         prepare(&mut packet);
         cx.push(0, packet);
-        moved += 1;
-    }
+    });
     moved > 0
 }
 

@@ -8,6 +8,9 @@ use crate::element::{Build, ConstructError, Cx, DeviceEnd, Direction, Element, P
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
+/// Most packets ToDevice pulls before it sends them together (`DeviceEnd::transmit_batch`).
+pub const TX_CHUNK: usize = 16;
+
 const ARGS: &[ArgSpec] = &[required("DEVNAME", ArgKind::DeviceName), keyword("BURST", int(1, MAX_BURST), Some("16"))];
 
 /// ToDevice's catalog entry (its id and handler tables come from the registry).
@@ -57,13 +60,29 @@ impl<P: Platform> Element<P> for ToDevice<P> {
         Ok(ToDevice { device: bind(build)?, burst: AtomicU32::new(build.int_as("BURST")?) })
     }
 
+    /// Pulls up to BURST packets and sends them, [`TX_CHUNK`] at a time: each chunk is pulled
+    /// first (the elements upstream run as usual) and then handed to the device together.
     fn run_task(&self, cx: &Cx<'_, P>) -> bool {
         let burst = self.burst.load(Relaxed);
         let mut moved = 0;
+        // Each round moves at least one packet or ends the loop, so it runs at most BURST times.
         while moved < burst {
-            let Some(packet) = cx.pull(0) else { break };
-            self.device.transmit(packet);
-            moved += 1;
+            let mut chunk: [Option<P::Packet>; TX_CHUNK] = core::array::from_fn(|_| None);
+            let want = (burst - moved).min(TX_CHUNK as u32) as usize;
+            let mut pulled = 0;
+            for slot in chunk.iter_mut().take(want) {
+                let Some(packet) = cx.pull(0) else { break };
+                *slot = Some(packet);
+                pulled += 1;
+            }
+            if pulled == 0 {
+                break;
+            }
+            self.device.transmit_batch(chunk.iter_mut().filter_map(Option::take));
+            moved += pulled as u32;
+            if pulled < want {
+                break;
+            }
         }
         moved > 0
     }
