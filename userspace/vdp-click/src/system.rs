@@ -620,8 +620,8 @@ address = "10.1.0.1/24"
 
     #[test]
     fn bad_engine_values_are_placed() {
-        // SAMPLE's tenant starts at line 20 after the two lines of [engines] added before it;
-        // its `engines` line is line 24.
+        // After the two lines of [engines] added before SAMPLE (which starts with an empty line),
+        // the tenant's `engines` line is line 25.
         let cases = [
             ("cpus = [0]\nsahre = 50\n", "", "line 3, column 1", "unknown field `sahre`"),
             ("cpus = []\n", "", "line 2, column 8", "cpus must name at least one CPU"),
@@ -630,11 +630,11 @@ address = "10.1.0.1/24"
             ("cpus = [-1]\n", "", "line 2, column 9", "invalid value"),
             ("cpus = [0]\nshare = 0\n", "", "line 3, column 9", "share is the percent of each CPU vdp may use, 1 to 100, not 0"),
             ("cpus = [0]\nshare = 101\n", "", "line 3, column 9", "not 101"),
-            ("cpus = [0]\n", "engines = 0", "line 24, column 11", "engines is a number of engines above 0"),
-            ("cpus = [0]\n", "engines = -1.5", "line 24, column 11", "not -1.5"),
-            ("cpus = [0]\n", "engines = 1.234", "line 24, column 11", "to two decimals (1.5, 0.25), not 1.234"),
-            ("cpus = [0]\n", "engines = \"1.5\"", "line 24, column 11", "expected a number of engines"),
-            ("cpus = [0]\n", "engines = 9000", "line 24, column 11", "at most 8192"),
+            ("cpus = [0]\n", "engines = 0", "line 25, column 11", "engines is a number of engines above 0"),
+            ("cpus = [0]\n", "engines = -1.5", "line 25, column 11", "not -1.5"),
+            ("cpus = [0]\n", "engines = 1.234", "line 25, column 11", "to two decimals (1.5, 0.25), not 1.234"),
+            ("cpus = [0]\n", "engines = \"1.5\"", "line 25, column 11", "expected a number of engines"),
+            ("cpus = [0]\n", "engines = 9000", "line 25, column 11", "at most 8192"),
         ];
         for (engines, line, place, message) in cases {
             let problems = with_engines(&format!("[engines]\n{engines}"), line).unwrap_err();

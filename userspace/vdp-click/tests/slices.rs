@@ -269,8 +269,56 @@ proptest! {
                     prop_assert_eq!(got, expected);
                 }
             } else {
-                prop_assert!(matches!(a.placement, Placement::Searched { steps } if steps <= SEARCH_STEPS));
+                prop_assert!(matches!(a.placement, Placement::Searched { steps } if steps <= SEARCH_STEPS), "{:?}", a.placement);
             }
+        }
+    }
+
+    /// Demands made by cutting each of 2 to 4 engines of 10 units into 1 to 4 pieces, in a
+    /// shuffled order, some pieces joined to a whole engine of the same tenant: a placement
+    /// always exists (the cuts), best fit often misses it, and the allocator must find one that
+    /// fills every engine.
+    #[test]
+    fn tight_packings_are_found(cuts in prop::collection::vec(prop::collection::vec(1u32..=9, 0..=3), 2..=4),
+                                whole in prop::collection::vec(any::<bool>(), 16), order in Just(()).prop_perturb(|_, mut rng| rng.random::<u64>())) {
+        let capacity = 10;
+        let mut pieces: Vec<u32> = Vec::new();
+        for engine in &cuts {
+            // Cut points inside one engine: distinct, sorted, so the pieces add up to 10.
+            let mut points: Vec<u32> = engine.clone();
+            points.sort_unstable();
+            points.dedup();
+            let mut last = 0;
+            for p in points.into_iter().chain([capacity]) {
+                pieces.push(p - last);
+                last = p;
+            }
+        }
+        // A shuffle from the seed, and some pieces on top of a whole engine.
+        let mut seed = order | 1;
+        for i in (1..pieces.len()).rev() {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            pieces.swap(i, (seed % (i as u64 + 1)) as usize);
+        }
+        let mut units: Vec<u32> = Vec::new();
+        let mut engines = cuts.len();
+        for (i, &piece) in pieces.iter().enumerate() {
+            if whole[i % whole.len()] && piece < capacity {
+                units.push(piece + capacity);
+                engines += 1;
+            } else {
+                units.push(piece);
+            }
+        }
+        let cpus: Vec<u32> = (0..engines as u32).collect();
+        let a = allocate(&cpus, capacity, &demands(&units));
+        prop_assert!(a.is_ok(), "{:?} on {} engines: {:?}", units, engines, a);
+        let a = a.unwrap();
+        assert_unfragmented(&a, &units);
+        for &cpu in &cpus {
+            prop_assert_eq!(a.used(cpu), capacity);
         }
     }
 }
