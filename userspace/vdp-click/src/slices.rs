@@ -197,10 +197,10 @@ pub fn allocate(cpus: &[u32], capacity: u32, demands: &[Demand]) -> Result<Alloc
         let (largest_cpu, largest_free) =
             at.iter().enumerate().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(&a.0))).map_or((0, 0), |(e, &f)| (cpus[e], f));
         let (index, remainder) = remainders.get(item).copied().unwrap_or((0, 0));
-        let tenant = &tenants[index];
+        let (tenant, units) = tenants.get(index).map_or((String::new(), 0), |t| (t.tenant.clone(), t.units));
         return Err(SliceError::NoRoom {
-            tenant: tenant.tenant.clone(),
-            units: tenant.units,
+            tenant,
+            units,
             remainder,
             capacity,
             largest_free,
