@@ -2,6 +2,8 @@
 //! `docs/system-config.md` describes every field.
 
 use crate::check::Limits;
+use crate::engines::{EngineDemand, Engines};
+use crate::slices::{self, Allocation, Demand, SliceError};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use vdp_core::click_value as cv;
@@ -20,6 +22,9 @@ pub struct SystemConfig {
     /// The FPGA board, if the machine has one (the FPGA level, `docs/fpga.md`).
     #[serde(default)]
     pub fpga: Option<FpgaBoard>,
+    /// The CPUs vdp's forwarding engines may use, and the share of each (`docs/pdp.md`).
+    #[serde(default)]
+    pub engines: Option<Engines>,
 }
 
 /// `[fpga]`: the board the FPGA level targets.
@@ -136,6 +141,10 @@ pub struct Tenant {
     /// [`CHANNEL_SLOTS_DEFAULT`].
     #[serde(default)]
     pub channel_slots: Option<u32>,
+    /// The processing power the tenant requires, in engines; it gets slices of the engines of
+    /// `[engines]` ([`SystemConfig::slices`]). Absent: none are set aside for it.
+    #[serde(default)]
+    pub engines: Option<EngineDemand>,
 }
 
 /// Slots per ring of a container engine's channel when the system config does not say.
@@ -262,6 +271,7 @@ impl SystemConfig {
                 container_level: Default::default(),
                 fpga: None,
                 channel_slots: None,
+                engines: None,
                 host_device: host.map(str::to_string),
                 device: devices
                     .iter()
@@ -275,6 +285,7 @@ impl SystemConfig {
                     .collect(),
             }],
             fpga: None,
+            engines: None,
         };
         let problems = config.validate();
         if problems.is_empty() {
@@ -323,6 +334,18 @@ impl SystemConfig {
     pub fn fpga_budget(&self, tenant: &str) -> Option<FpgaBudget> {
         self.fpga.as_ref()?;
         self.tenant(tenant)?.fpga
+    }
+
+    /// The engines' slices for the tenants that require engines ([`slices::allocate`], in the
+    /// config's order), or why they do not fit; `None` without `[engines]`.
+    pub fn slices(&self) -> Option<Result<Allocation, SliceError>> {
+        let engines = self.engines.as_ref()?;
+        let demands: Vec<Demand> = self
+            .tenant
+            .iter()
+            .filter_map(|t| t.engines.map(|e| Demand { tenant: t.name.clone(), units: e.0 }))
+            .collect();
+        Some(slices::allocate(&engines.cpus, slices::UNITS_PER_ENGINE, &demands))
     }
 
     pub fn tenant(&self, name: &str) -> Option<&Tenant> {
@@ -463,6 +486,14 @@ impl SystemConfig {
         if total_share > 100 {
             problems.push(format!("the tenants' cpu_share add up to {total_share}%, more than 100%"));
         }
+        match (&self.engines, self.tenant.iter().find(|t| t.engines.is_some())) {
+            (None, Some(tenant)) => problems.push(format!("tenant '{}': engines needs [engines] (the CPUs vdp may use: cpus = [0, 1])", tenant.name)),
+            _ => {
+                if let Some(Err(e)) = self.slices() {
+                    problems.push(e.to_string());
+                }
+            }
+        }
         problems
     }
 }
@@ -562,6 +593,62 @@ address = "10.1.0.1/24"
         assert_eq!(problems, ["tenant 'a': host_device 'eth9' is not one of the tenant's devices (its devices are eth1)"]);
         let problems = with("host_device = \"a/b\"").unwrap_err();
         assert!(problems[0].contains("host_device 'a/b' is not a valid device name"), "{problems:?}");
+    }
+
+    /// SAMPLE with `[engines]` (`engines`, empty for none) before it and `line` added to its
+    /// tenant.
+    fn with_engines(engines: &str, line: &str) -> Result<SystemConfig, Vec<String>> {
+        SystemConfig::parse(&format!("{engines}{}", SAMPLE.replace("cpu_share = 40", &format!("cpu_share = 40\n{line}"))))
+    }
+
+    #[test]
+    fn engines_are_sliced() {
+        let config = with_engines("[engines]\ncpus = [2, 3]\nshare = 75\n", "engines = 1.5").unwrap();
+        let engines = config.engines.as_ref().unwrap();
+        assert_eq!((engines.cpus.as_slice(), engines.share), (&[2, 3][..], 75));
+        assert_eq!(config.tenant[0].engines, Some(EngineDemand(150)));
+        let slices = config.slices().unwrap().unwrap();
+        let got: Vec<(u32, u32)> = slices.tenants[0].slices.iter().map(|s| (s.cpu, s.units)).collect();
+        assert_eq!(got, [(2, 100), (3, 50)]);
+        assert_eq!(engines.cpu_hundredths(50), 3750);
+        let whole = with_engines("[engines]\ncpus = [0]\n", "engines = 1").unwrap();
+        assert_eq!((whole.engines.as_ref().unwrap().share, whole.tenant[0].engines), (100, Some(EngineDemand(100))));
+        assert!(SystemConfig::parse(SAMPLE).unwrap().slices().is_none());
+        let none = with_engines("[engines]\ncpus = [0]\n", "").unwrap();
+        assert!(none.slices().unwrap().unwrap().tenants.is_empty());
+    }
+
+    #[test]
+    fn bad_engine_values_are_placed() {
+        // After the two lines of [engines] added before SAMPLE (which starts with an empty line),
+        // the tenant's `engines` line is line 25.
+        let cases = [
+            ("cpus = [0]\nsahre = 50\n", "", "line 3, column 1", "unknown field `sahre`"),
+            ("cpus = []\n", "", "line 2, column 8", "cpus must name at least one CPU"),
+            ("cpus = [1, 1]\n", "", "line 2, column 8", "cpu 1 is listed twice"),
+            ("cpus = [8192]\n", "", "line 2, column 8", "cpu 8192 is not a CPU number (0 to 8191)"),
+            ("cpus = [-1]\n", "", "line 2, column 9", "invalid value"),
+            ("cpus = [0]\nshare = 0\n", "", "line 3, column 9", "share is the percent of each CPU vdp may use, 1 to 100, not 0"),
+            ("cpus = [0]\nshare = 101\n", "", "line 3, column 9", "not 101"),
+            ("cpus = [0]\n", "engines = 0", "line 25, column 11", "engines is a number of engines above 0"),
+            ("cpus = [0]\n", "engines = -1.5", "line 25, column 11", "not -1.5"),
+            ("cpus = [0]\n", "engines = 1.234", "line 25, column 11", "to two decimals (1.5, 0.25), not 1.234"),
+            ("cpus = [0]\n", "engines = \"1.5\"", "line 25, column 11", "expected a number of engines"),
+            ("cpus = [0]\n", "engines = 9000", "line 25, column 11", "at most 8192"),
+        ];
+        for (engines, line, place, message) in cases {
+            let problems = with_engines(&format!("[engines]\n{engines}"), line).unwrap_err();
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(problems[0].contains(place) && problems[0].contains(message), "{engines} {line}: {problems:?}");
+        }
+    }
+
+    #[test]
+    fn engines_need_engines_and_must_fit() {
+        let problems = with_engines("", "engines = 0.5").unwrap_err();
+        assert_eq!(problems, ["tenant 'a': engines needs [engines] (the CPUs vdp may use: cpus = [0, 1])"]);
+        let problems = with_engines("[engines]\ncpus = [0]\n", "engines = 1.25").unwrap_err();
+        assert_eq!(problems, ["tenant 'a' needs 1.25 engines, which brings the tenants' total to 1.25 engines, more than the 1 [engines] gives (0.25 short)"]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
 use serde::Serialize;
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use vdp_click::system::{Carries, SystemConfig};
 use vdp_core::click_value;
@@ -114,6 +114,14 @@ pub enum SystemCommand {
     /// Create the config's tenants, attach its physical devices and create every tenant's
     /// virtual devices; what already exists is left as it is.
     Apply {
+        /// The system config (TOML).
+        file: PathBuf,
+    },
+    /// Check a system config and show how its forwarding engines ([engines]) are sliced among
+    /// the tenants that require engines (PdP's best fit; docs/pdp.md). Reads neither the module
+    /// nor the host. Exit 0 when the config is valid, 1 when it is not (a config whose
+    /// tenants' engines do not fit is not).
+    Show {
         /// The system config (TOML).
         file: PathBuf,
     },
@@ -467,7 +475,10 @@ fn exists(socket: &mut VdpSocket, tenant: u32, name: &str) -> Result<bool> {
 }
 
 pub fn run_system(command: &SystemCommand, out: &Output) -> Result<ExitCode> {
-    let SystemCommand::Apply { file } = command;
+    let file = match command {
+        SystemCommand::Apply { file } => file,
+        SystemCommand::Show { file } => return show_system(file, out),
+    };
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
     let system = SystemConfig::parse(&text)
         .map_err(|problems| anyhow::anyhow!("{}: invalid system config:\n  {}", file.display(), problems.join("\n  ")))?;
@@ -490,6 +501,22 @@ pub fn run_system(command: &SystemCommand, out: &Output) -> Result<ExitCode> {
         out.print_json(&serde_json::json!({ "file": file.display().to_string(), "host": host.notes, "actions": actions }))?;
     } else if actions.is_empty() {
         println!("the module already matches {}", file.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `vdpctl system show FILE`: the config checked, and its engines' slices.
+fn show_system(file: &Path, out: &Output) -> Result<ExitCode> {
+    let system = crate::frontend::read_system(file)?;
+    let allocation = system.slices().transpose().map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    if out.json {
+        let slices = allocation.as_ref().map_or(serde_json::Value::Null, |a| crate::slices::to_json(&system, a));
+        out.print_json(&serde_json::json!({ "file": file.display().to_string(), "tenants": system.tenant.len(), "slices": slices }))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    match &allocation {
+        Some(a) => print!("{}", crate::slices::to_text(&system, a)),
+        None => println!("{}: valid, {} tenants; no [engines]: nothing to slice", file.display(), system.tenant.len()),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,6 +13,7 @@ mod output;
 mod pretty;
 mod rtnl;
 mod run;
+mod slices;
 mod stats;
 mod tenant;
 mod tenant_ref;

@@ -45,9 +45,11 @@ pub fn compile_container_part(file_name: &str, text: &str, tenant: &str, classes
             container_level: Default::default(),
             fpga: None,
             channel_slots: None,
+            engines: None,
             host_device: None,
         }],
         fpga: None,
+        engines: None,
     };
     let problems = system.validate();
     if !problems.is_empty() {

@@ -379,6 +379,24 @@ fn render_show(r: &serde_json::Value) -> String {
             t["cgroup"].as_str().unwrap_or("gone")
         );
     }
+    let e = &r["engines"];
+    if !e.is_null() {
+        let slices: Vec<String> = e["slices"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                let size = if s["whole"] == true { "whole".to_string() } else { format!("{:.2}", s["engines"].as_f64().unwrap_or(0.0)) };
+                format!("cpu {} {size} ({:.2}%)", s["cpu"], s["cpu_percent"].as_f64().unwrap_or(0.0))
+            })
+            .collect();
+        let _ = writeln!(
+            out,
+            "engines: {:.2} required, sliced {} (computed, not yet applied: see docs/pdp.md)",
+            e["engines"].as_f64().unwrap_or(0.0),
+            slices.join(", ")
+        );
+    }
     let c = &r["configuration"];
     if c.is_null() {
         let _ = writeln!(out, "no configuration installed");
@@ -587,6 +605,12 @@ mod tests {
         assert!(text.contains("thread 0: pid 54 (vdp-red), cgroup /red"), "{text}");
         assert!(text.contains("src (InfiniteSource) on thread 1: 900 cycles, path src -> c"), "{text}");
         assert!(text.contains("  | a -> b;"), "{text}");
+        assert!(!text.contains("engines"), "{text}");
+        let mut sliced = show.clone();
+        sliced["engines"] = serde_json::json!({"engines": 1.5, "share": 75, "slices": [
+            {"cpu": 0, "engines": 1.0, "whole": true, "cpu_percent": 75.0}, {"cpu": 1, "engines": 0.5, "whole": false, "cpu_percent": 37.5}]});
+        let text = render_show(&sliced);
+        assert!(text.contains("engines: 1.50 required, sliced cpu 0 whole (75.00%), cpu 1 0.50 (37.50%) (computed, not yet applied"), "{text}");
         let stats = serde_json::json!({"id": 2, "name": "blue", "thread_pids": [7, 8], "tasks_per_yield": 128,
             "wakeups": 3, "task_runs": 9, "graph": null});
         assert_eq!(render_stats(&stats, false), "tenant 2 blue: threads 7 8, tasks_per_yield 128, wakeups 3, task runs 9\n  no graph\n");

@@ -215,6 +215,8 @@ struct Coordinator {
     compiled: HashMap<String, Compiled>,
     /// The last resync failure logged per tenant, so a lasting one is not logged every second.
     sync_failures: HashMap<String, String>,
+    /// The engines' slices of `system` ([`engine_slices`]); `None` without `[engines]`.
+    slices: Option<vdp_click::slices::Allocation>,
 }
 
 impl Coordinator {
@@ -425,6 +427,7 @@ impl Coordinator {
     /// touched. Refused, changing nothing, when a tenant's running configuration would not
     /// pass its checks under `new` (it names a device `new` takes away, say).
     fn reload(&mut self, new: Arc<SystemConfig>) -> std::result::Result<String, String> {
+        let slices = engine_slices(&new)?;
         let plan = reload::plan(&self.system, &new);
         let mut compiled = HashMap::new();
         for (name, config) in &self.state.tenants {
@@ -447,6 +450,7 @@ impl Coordinator {
         }
         self.system = new;
         self.compiled = compiled;
+        self.slices = slices;
         let mut sock = match self.kernel() {
             Ok(sock) => sock,
             Err(NlError::FamilyNotFound) => return Ok(format!("{}; the module is not loaded: it gets them when it is", plan.summary())),
@@ -624,7 +628,11 @@ impl Coordinator {
         }
         let (cgroup, _) = self.cgroup_of(tenant)?;
         let (dataplane, _) = self.tenant_cgroup(tenant)?.dataplane();
-        let mut result = json!({ "tenant": tenant, "tenant_id": id, "cgroup": cgroup, "dataplane_cgroup": dataplane, "threads": threads, "configuration": null });
+        let engines = crate::slices::tenant_json(&self.system, self.slices.as_ref(), tenant);
+        let mut result = json!({
+            "tenant": tenant, "tenant_id": id, "cgroup": cgroup, "dataplane_cgroup": dataplane, "threads": threads, "engines": engines,
+            "configuration": null,
+        });
         let Some(config) = self.state.tenants.get(tenant) else { return Ok((result, warnings)) };
         let mut configuration = json!({
             "file_name": config.file_name, "installed_at": config.installed_at, "source": config.source,
@@ -1289,6 +1297,20 @@ fn reload_system(shared: &Mutex<Coordinator>, gate: &mut Gate, path: &Path, read
     notify(&[sd_notify::NotifyState::Ready, sd_notify::NotifyState::Status(&status(&current))]);
 }
 
+/// The engines' slices of `system` (PdP's best fit, [`vdp_click::slices`]), logged; a config
+/// whose tenants' engines do not fit is refused (validation already refuses it: this keeps the
+/// coordinator from taking one however it was made).
+fn engine_slices(system: &SystemConfig) -> std::result::Result<Option<vdp_click::slices::Allocation>, String> {
+    match system.slices().transpose() {
+        Ok(Some(allocation)) => {
+            info!("{}", crate::slices::log_line(system, &allocation));
+            Ok(Some(allocation))
+        }
+        Ok(None) => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 /// `system` with what it leaves to the host read from it ([`crate::rtnl::complete`]), each
 /// value read logged.
 fn read_host(system: &SystemConfig) -> Result<SystemConfig> {
@@ -1301,6 +1323,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
     super::logging::init(super::logging::level(args.log_level.as_deref(), std::env::var(super::logging::ENV).ok().as_deref())?);
     let system = crate::frontend::read_system(&args.system)?;
     let system = Arc::new(read_host(&system).with_context(|| format!("{}", args.system.display()))?);
+    let slices = engine_slices(&system).map_err(|e| anyhow::anyhow!("{}: {e}", args.system.display()))?;
     let state = state::load(&args.state)?;
     if !(0.05..=3600.0).contains(&args.poll_interval) {
         bail!("--poll-interval must be between 0.05 and 3600 seconds");
@@ -1340,6 +1363,7 @@ pub fn run(args: &DaemonArgs) -> Result<ExitCode> {
         ids: HashMap::new(),
         compiled,
         sync_failures: HashMap::new(),
+        slices,
     }));
     {
         let mut coordinator = lock(&shared);
@@ -1483,7 +1507,33 @@ mod tests {
             ids: HashMap::new(),
             compiled: HashMap::new(),
             sync_failures: HashMap::new(),
+            slices: None,
         })
+    }
+
+    #[test]
+    fn a_reload_computes_the_engine_slices_and_refuses_engines_that_do_not_fit() {
+        use vdp_click::engines::{EngineDemand, Engines};
+        let system = Arc::new(system());
+        let shared = coordinator(&system);
+        let mut new = system.as_ref().clone();
+        new.engines = Some(Engines { cpus: vec![0, 1], share: 50 });
+        new.tenant[0].engines = Some(EngineDemand(150));
+        new.tenant[1].engines = Some(EngineDemand(40));
+        lock(&shared).reload(Arc::new(new.clone())).unwrap();
+        let slices = lock(&shared).slices.clone().expect("slices");
+        let red: Vec<(u32, u32)> = slices.tenant("red").unwrap().slices.iter().map(|s| (s.cpu, s.units)).collect();
+        assert_eq!(red, [(0, 100), (1, 50)]);
+        let (result, _) = lock(&shared).show("blue", false).unwrap_or_else(|r| panic!("{}", r.1));
+        assert_eq!(result["engines"]["slices"][0]["cpu_percent"], json!(20.0));
+        // Made in code, past validation: 1.50 + 0.70 engines on 2.
+        let mut over = new.clone();
+        over.tenant[1].engines = Some(EngineDemand(70));
+        let why = lock(&shared).reload(Arc::new(over)).unwrap_err();
+        assert!(why.starts_with("tenant 'blue' needs 0.70 engines, which brings the tenants' total to 2.20 engines"), "{why}");
+        let coordinator = lock(&shared);
+        assert_eq!(coordinator.system.tenant[1].engines, Some(EngineDemand(40)), "the old system config stays");
+        assert_eq!(coordinator.slices.as_ref(), Some(&slices));
     }
 
     #[test]

@@ -21,6 +21,8 @@ mod graph;
 mod output;
 #[path = "../../rtnl/mod.rs"]
 mod rtnl;
+#[path = "../../slices.rs"]
+mod slices;
 #[path = "../../tenant_ref.rs"]
 mod tenant_ref;
 use vdp_netlink::{attrs, netlink};
