@@ -263,19 +263,38 @@ pub fn place_tasks(pins: &[Option<u32>], threads: u32) -> Vec<u32> {
         .collect()
 }
 
+/// Cycles per packet of a class of the built-in catalog, 0 if it is not there.
+fn class_cost(name: &str) -> u64 {
+    vdp_core::catalog::class_by_name(name).map_or(0, |class| u64::from(class.cost_cycles))
+}
+
 /// Where to cut a task over budget: the connection before the first element of its costliest
-/// path at which the running cost passes the budget. Each cut leaves a strictly shorter path.
+/// path at which the running cost passes the budget. A cut adds a Queue and an Unqueue between
+/// the two parts, so it is made only if each part, with both, costs less than the task did;
+/// otherwise (an element that with the new Queue and Unqueue costs about the whole budget)
+/// cutting again and again would gain nothing, and the task is left over budget.
 fn split_point(graph: &CheckedGraph, task: &TaskReport, budget: u64) -> Option<usize> {
     let indices: Vec<usize> = task.path.iter().filter_map(|n| graph.find(n)).collect();
     // Cutting cannot help an element that alone costs more than a whole task may.
     if indices.iter().any(|i| graph.elements[*i].cost() > budget) {
         return None;
     }
+    let costs: Vec<u64> = indices.iter().map(|i| graph.elements[*i].cost()).collect();
+    let total = costs.iter().fold(0u64, |sum, c| sum.saturating_add(*c));
     let mut running = 0u64;
-    for (position, element) in indices.iter().enumerate() {
-        running += graph.elements[*element].cost();
+    for (position, cost) in costs.iter().enumerate() {
+        let before = running;
+        running = running.saturating_add(*cost);
         if running > budget && position > 0 {
-            let (from, to) = (indices[position - 1], *element);
+            // Either part may get both new elements (a pulled Queue and the Unqueue start the
+            // part after a push cut), so each part is charged both.
+            let added = class_cost("Queue").saturating_add(class_cost("Unqueue"));
+            let after = total - before;
+            let progress = before.saturating_add(added) < total && after.saturating_add(added) < total;
+            if !progress {
+                return None;
+            }
+            let (from, to) = (indices[position - 1], indices[position]);
             return graph.connections.iter().position(|c| c.from == from && c.to == to);
         }
     }
@@ -304,6 +323,8 @@ pub fn analyze_and_split_depth(flat: &mut FlatGraph, options: &CheckOptions, bud
     let mut analysis = Analysis { budget, max_call_depth: MAX_CALL_DEPTH, ..Analysis::default() };
     let capacity = options.limits.max_queue_capacity.clamp(1, 1000);
     let mut stuck: Vec<String> = Vec::new();
+    // Every cut adds two elements; the bound is of the graph as given, so it holds.
+    let max_splits = 4 * flat.elements.len();
     loop {
         let mut diagnostics = Diagnostics::default();
         let graph = check(flat, options, &mut diagnostics);
@@ -317,7 +338,7 @@ pub fn analyze_and_split_depth(flat: &mut FlatGraph, options: &CheckOptions, bud
             let deepest = deepest_chain(&graph);
             analysis.deepest = deepest.map(|(element, depth, _, _)| (graph.elements[element].name.clone(), depth));
             // Each cut leaves a chain of at most MAX_CALL_DEPTH before it; the bound guards the size.
-            if let Some((element, depth, pull, Some(cut))) = deepest.filter(|_| split_deep && split_count < 4 * graph.elements.len()) {
+            if let Some((element, depth, pull, Some(cut))) = deepest.filter(|_| split_deep && split_count < max_splits) {
                 let (cut_text, queue, unqueue) = split_at(flat, &graph, cut, capacity);
                 analysis.depth_splits.push(DepthSplit {
                     chain_from: graph.elements[element].name.clone(),
@@ -333,8 +354,8 @@ pub fn analyze_and_split_depth(flat: &mut FlatGraph, options: &CheckOptions, bud
             analysis.unsplittable = stuck;
             return Ok((graph, analysis));
         };
-        // Each split leaves a strictly shorter task, so this ends; the bound guards the graph size.
-        let Some(cut) = split_point(&graph, task, budget).filter(|_| split_count < 4 * graph.elements.len()) else {
+        // Each split leaves two tasks, each cheaper than the one cut; the bound guards the size.
+        let Some(cut) = split_point(&graph, task, budget).filter(|_| split_count < max_splits) else {
             stuck.push(task.name.clone());
             continue;
         };
@@ -463,5 +484,24 @@ mod tests {
         let mut heavy = flat("FromDevice(eth0) -> Chew(50000) -> Discard;");
         let (_, analysis) = analyze_and_split(&mut heavy, &CheckOptions::default(), 15_000).unwrap();
         assert_eq!(analysis.unsplittable, ["FromDevice@1"]);
+    }
+
+    #[test]
+    fn a_cut_that_would_not_shorten_the_task_is_not_made() {
+        // FromDevice (800) then Chew (20 + 950): the first cut leaves Unqueue (100) + Chew, over
+        // a 1000-cycle budget, and cutting between that Unqueue and Chew again would gain
+        // nothing, forever. One cut is made and the Unqueue's task is reported.
+        let mut graph = flat("FromDevice(eth0) -> c :: Chew(950) -> Queue -> ToDevice(eth0);");
+        let (checked, analysis) = analyze_and_split(&mut graph, &CheckOptions::default(), 1000).unwrap();
+        assert_eq!(analysis.splits.len(), 1, "{analysis:?}");
+        assert_eq!(analysis.splits[0].cut, "FromDevice@1 [0] -> [0] c");
+        assert_eq!(analysis.unsplittable, ["c@split_unqueue"]);
+        assert_eq!(checked.elements.len(), 6);
+        // A chain of elements each near the budget ends with a bounded number of cuts.
+        let chain: Vec<String> = (0..40).map(|i| format!("c{i} :: Chew(900)")).collect();
+        let mut long = flat(&format!("FromDevice(eth0) -> {} -> Queue -> ToDevice(eth0);", chain.join(" -> ")));
+        let (_, analysis) = analyze_and_split(&mut long, &CheckOptions::default(), 1000).unwrap();
+        assert!(analysis.splits.len() <= 4 * 43, "{}", analysis.splits.len());
+        assert!(analysis.tasks.iter().all(|t| t.cost <= 1000 || analysis.unsplittable.contains(&t.name)), "{analysis:?}");
     }
 }

@@ -1672,6 +1672,28 @@ mod tests {
     }
 
     #[test]
+    fn a_tight_task_budget_splits_a_tunnel_tenant_and_ends() {
+        // At 1000 cycles a task of FromDevice (800) and a Counter (700) is over budget and each
+        // Counter, with the Queue and Unqueue a cut adds, is about the budget on its own: the
+        // coordinator cuts where a cut shortens the task, reports the rest, and finishes.
+        let system = SystemConfig::parse(
+            "[limits]\ntask_budget_cycles = 1000\n\
+             [[physical]]\nname = \"eth0\"\nmac = \"52:54:00:00:00:01\"\n\
+             [[tunnel]]\nname = \"red-1\"\nphysical = \"eth0\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.11\"\n\
+             carries = \"ip\"\nnext_hop_mac = \"52:54:00:00:00:fe\"\n\
+             [[tenant]]\nname = \"red\"\ncgroup = \"/red\"\ncpu_share = 50\n\
+             [[tenant.device]]\nname = \"eth1\"\ntunnel = \"red-1\"\naddress = \"10.1.0.1/24\"\n",
+        )
+        .unwrap();
+        let source = "FromDevice(eth1) -> a :: Counter -> b :: Counter -> c :: Counter -> d :: Counter -> q :: Queue -> tx :: ToDevice(eth1);";
+        let compiled = compile_tenant(&system, "red", &config(source)).unwrap();
+        assert!(!compiled.analysis.splits.is_empty(), "{:?}", compiled.analysis);
+        assert!(compiled.analysis.splits.len() <= 4 * compiled.elements.len(), "{:?}", compiled.analysis);
+        assert!(compiled.elements.iter().any(|(_, class, root)| *class == "Unqueue" && *root), "{:?}", compiled.elements);
+        vdp_click::compile::validate(&compiled.blob).unwrap();
+    }
+
+    #[test]
     fn a_request_over_a_real_socket_is_identified_by_the_kernel() {
         // Whoever runs the test (root context, a tenant-less user, ...), a read of another
         // tenant's element acting as blue is refused with a rule named, and the claimed
