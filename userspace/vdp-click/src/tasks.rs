@@ -46,7 +46,7 @@ pub struct Analysis {
     pub budget: u64,
     pub tasks: Vec<TaskReport>,
     pub splits: Vec<SplitReport>,
-    /// Tasks still over budget because one element alone costs more than the budget.
+    /// Tasks still over budget because no cut would shorten them (see `split_point`).
     pub unsplittable: Vec<String>,
     /// Most elements a nested call chain may hold (the kernel's `MAX_CALL_DEPTH`).
     pub max_call_depth: u32,
@@ -400,6 +400,11 @@ fn split_at(flat: &mut FlatGraph, graph: &CheckedGraph, cut: usize, capacity: i6
     }
 }
 
+/// The warning for a task [`Analysis::unsplittable`] names.
+pub fn unsplittable_warning(task: &str) -> String {
+    format!("warning: task {task} stays over the budget: no cut shortens it (an element on its path costs about the budget or more, with the Queue and Unqueue a cut adds)")
+}
+
 /// The analysis as text for `vdpctl check --explain`.
 pub fn explain(analysis: &Analysis) -> String {
     use std::fmt::Write as _;
@@ -421,7 +426,7 @@ pub fn explain(analysis: &Analysis) -> String {
         );
     }
     for name in &analysis.unsplittable {
-        let _ = writeln!(out, "warning: task {name} stays over budget: a single element on its path costs more than the budget");
+        let _ = writeln!(out, "{}", unsplittable_warning(name));
     }
     for split in &analysis.depth_splits {
         let _ = writeln!(

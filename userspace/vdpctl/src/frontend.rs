@@ -475,7 +475,7 @@ pub fn compile_tenant(system: &SystemConfig, tenant: &str, file_name: &str, text
         return Err(format!("the compiled graph is {} bytes; the module takes at most {}", blob.len(), vdp_core::uapi::GRAPH_MAX_BYTES));
     }
     for name in &merged.analysis.unsplittable {
-        warnings.push(format!("warning: task {name} stays over the budget: one element on its path costs more than the budget"));
+        warnings.push(tasks::unsplittable_warning(name));
     }
     Ok(CompiledTenant { blob, merged, warnings })
 }
