@@ -372,6 +372,13 @@ fn put_cpu(attrs: &mut Attrs<'_>, state: &TenantState) -> Result {
     attrs.put_u64(attr::CPU_THROTTLED_NS, cpu.stats.throttled_ns)
 }
 
+/// The tenant's aggregate transmit cap (0, 0 without one).
+fn put_tx_cap(attrs: &mut Attrs<'_>, state: &TenantState) -> Result {
+    let (rate, burst) = state.tx_cap().get();
+    attrs.put_u64(attr::TX_RATE, rate)?;
+    attrs.put_u64(attr::TX_BURST, burst)
+}
+
 /// Writes one STATS message for `view` with its elements from `start` on, as many as fit. Returns
 /// the index of the first element not written and whether the tenant is complete. A message that
 /// would hold no element although some remain is not written at all.
@@ -383,6 +390,7 @@ fn put_tenant_stats(dump: &mut Dump<'_>, view: &TenantView, state: &TenantState,
         .and_then(|()| attrs.put_u64(attr::WAKEUPS, state.wakeups()))
         .and_then(|()| attrs.put_u64(attr::TASK_RUNS, state.task_runs()))
         .and_then(|()| put_cpu(&mut attrs, state))
+        .and_then(|()| put_tx_cap(&mut attrs, state))
         .and_then(|()| match &installed {
             Some(installed) => put_graph_counts(&mut attrs, view.id, installed)
                 .and_then(|()| attrs.put_u64(attr::DEPTH_DROPS, installed.graph.depth_drops())),

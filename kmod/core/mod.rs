@@ -22,6 +22,7 @@ pub mod wire;
 pub mod tunnel;
 pub mod lpm;
 pub mod token_bucket;
+pub mod tx_cap;
 pub mod stride;
 pub mod cpu_budget;
 pub mod element_args;

@@ -247,8 +247,10 @@ pub const RX_LOCAL_DROP_NAMES: [&str; 2] = ["queue_full", "no_memory"];
 
 /// The transmit drops a device counts besides [`TxReason`]s, in the order its counters list them
 /// (after the reasons): shorter than an Ethernet header (IP tunnels), not IPv4 (IP tunnels),
-/// memory was short, the port was down, the physical device refused the frame.
-pub const TX_LOCAL_DROP_NAMES: [&str; 5] = ["too_short", "not_ipv4", "no_memory", "port_down", "device_dropped"];
+/// memory was short, the port was down, the physical device refused the frame, the device's
+/// transmit cap was spent, the tenant's aggregate cap was spent (`tx_cap.rs`).
+pub const TX_LOCAL_DROP_NAMES: [&str; 7] =
+    ["too_short", "not_ipv4", "no_memory", "port_down", "device_dropped", "over_cap", "over_tenant_cap"];
 
 /// A packet [`classify`] delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -72,6 +72,10 @@ pub mod cmd {
     pub const VDEV_DEL: u8 = 22;
     /// Read a tenant's devices (optionally just `VDEV_NAME`): one `VDEV` nest per device.
     pub const VDEV_GET: u8 = 23;
+    /// Set a transmit cap (root only): `TENANT_ID`, `TX_RATE`, optional `TX_BURST`, and
+    /// `VDEV_NAME` for that device's own cap; without it, the tenant's aggregate over all its
+    /// devices. Replies `TX_RATE` and `TX_BURST` as set.
+    pub const SHAPE_SET: u8 = 24;
 }
 
 /// Name of the multicast group carrying the `*_NTF` notifications. Joining it needs
@@ -177,9 +181,15 @@ pub mod attr {
     /// Pushes dropped and pulls refused because a call chain reached the kernel's call-depth
     /// bound, since the graph was installed, u64 (STATS only).
     pub const DEPTH_DROPS: u16 = 51;
+    /// A transmit cap in bytes per second, u64 (`SHAPE_SET`; the tenant's aggregate in STATS
+    /// and `SHAPE_SET`'s reply): 0 for none, at most [`crate::tx_cap::RATE_MAX`].
+    pub const TX_RATE: u16 = 52;
+    /// A transmit cap's burst in bytes, u64, [`crate::tx_cap::BURST_MIN`] to
+    /// [`crate::tx_cap::BURST_MAX`]; absent on `SHAPE_SET`: 10 ms of the rate.
+    pub const TX_BURST: u16 = 53;
 
     /// Highest top-level attribute number.
-    pub const MAX: u16 = 51;
+    pub const MAX: u16 = 53;
 }
 
 /// `CARRIES` values.
@@ -211,8 +221,14 @@ pub mod device_attr {
     /// One counter, nested [`counter_attr`] (repeated): rx_/tx_ packets, bytes and drops by
     /// reason for a device, drops by reason for a port.
     pub const COUNTER: u16 = 15;
+    /// The device's own transmit cap, bytes per second, u64 (VDEV only; 0: none).
+    pub const TX_RATE: u16 = 16;
+    /// Its burst in bytes, u64 (VDEV only; 0: no cap).
+    pub const TX_BURST: u16 = 17;
+    /// Pads the u64s of the nest.
+    pub const PAD: u16 = 18;
     /// Highest attribute number in the nest.
-    pub const MAX: u16 = 15;
+    pub const MAX: u16 = 18;
 }
 
 /// Attributes nested inside [`device_attr::COUNTER`].

@@ -30,6 +30,10 @@ pub(super) enum TxLocalDrop {
     PortDown = 3,
     /// The device or its queue refused the frame.
     DeviceDropped = 4,
+    /// The device's transmit cap was spent (`VirtualDevice::tx_cap`).
+    OverCap = 5,
+    /// The tenant's aggregate transmit cap was spent.
+    OverTenantCap = 6,
 }
 
 fn bump(counter: &AtomicU64) {

@@ -8,8 +8,9 @@
 //! decides, the packet is decapsulated and queued on the device's
 //! [`RxQueue`](crate::sys::netdev::RxQueue), and the tenant's doorbell wakes its thread, where
 //! `FromDevice` pushes it into the graph. All the tenant's processing is therefore done, and
-//! billed, on its own thread. Egress runs on the tenant thread too: `ToDevice` encapsulates and
-//! hands the frame to the physical device.
+//! billed, on its own thread. Egress runs on the tenant thread too: `ToDevice`'s frame passes the
+//! operator's transmit caps (the device's and the tenant's), is encapsulated and handed to the
+//! physical device.
 //!
 //! The registry is a global mutex-protected list touched only by control-plane commands; the
 //! data path sees only the immutable per-port [`Table`], replaced whole under RCU.
@@ -26,8 +27,10 @@
 //!   decapsulation onto the device's receive queue and the doorbell ring, and
 //!   [`VirtualDevice::receive_batch`] (a burst at once) and [`VirtualDevice::receive`] for
 //!   `FromDevice`.
-//! - `transmit.rs`: egress: [`VirtualDevice::transmit`], encapsulation and the hand-off to the
-//!   port's physical device.
+//! - `transmit.rs`: egress: [`VirtualDevice::transmit`], the caps, encapsulation and the
+//!   hand-off to the port's physical device.
+//! - `shaping.rs`: the operator's transmit caps, a device's own and its tenant's aggregate
+//!   ([`TenantTxCap`]), which the transmit path applies before it encapsulates.
 //! - `counters.rs`: the per-port and per-device counters and our own drop reasons: counting,
 //!   the readings reported to handlers and netlink, and resetting.
 //!
@@ -56,6 +59,10 @@
 //!    `FromDevice` takes up to its BURST packets off the queue under one hold) with nothing taken
 //!    inside. The receive path rings the tenant's doorbell (an atomic count, and the wait-queue
 //!    lock, innermost, only when a thread sleeps) only after it has let go of the queue.
+//! 5. A device's `tx_cap`, then its tenant's `TenantTxCap` (`shaping.rs`, spinlocks): taken by
+//!    the transmit path on tenant threads (process context) and by `SHAPE_SET` and the
+//!    readings of `VDEV_GET` and `STATS`, each for a few instructions, the device's before the
+//!    tenant's and nothing inside either. The data path takes no other lock.
 //!
 //! Lock-free protocols:
 //!
@@ -80,11 +87,13 @@
 mod counters;
 mod receive;
 mod registry;
+mod shaping;
 mod transmit;
 mod types;
 
 pub(crate) use receive::Table;
 pub(crate) use registry::{attach, bind, create, delete, detach, devices, ports, remove_tenant, shutdown, Binding, DeviceError, Registry};
+pub(crate) use shaping::TenantTxCap;
 pub(crate) use types::{DeviceConfig, Name, VirtualDevice};
 
 /// Longest device name, as Linux bounds interface names (IFNAMSIZ - 1).

@@ -192,6 +192,8 @@ pub(crate) fn create(owner: &TenantState, config: DeviceConfig) -> Result<Arc<Vi
             rx_local_drops: Default::default(),
             tx_drops: Default::default(),
             tx_local_drops: Default::default(),
+            tx_cap: super::shaping::new_device_cap()?,
+            tenant_cap: owner.tx_cap(),
         },
         GFP_KERNEL,
     )?;

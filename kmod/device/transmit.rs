@@ -1,11 +1,18 @@
-//! Egress: `ToDevice`'s frames encapsulated in the device's tunnel and handed to the port's
-//! physical device, on the tenant's thread.
+//! Egress: `ToDevice`'s frames held to the operator's caps, encapsulated in the device's tunnel
+//! and handed to the port's physical device, on the tenant's thread.
+//!
+//! The caps (`shaping.rs`) count the bytes `tx_bytes` counts: the inner packet as the tunnel
+//! carries it (an IP tunnel's without the Ethernet header the graph gave it). A frame over a
+//! cap is dropped before it is encapsulated and counted as `over_cap` (the device's own cap)
+//! or `over_tenant_cap` (the tenant's aggregate), with a `vdp_drop` event; it costs neither
+//! cap anything.
 
 use super::counters::TxLocalDrop;
 use super::types::VirtualDevice;
 use super::{ETHERTYPE_IPV4, ETHER_HEADER_LEN};
 use crate::packet::Packet;
 use crate::portable::tunnel::{self, InnerKind, TxReason};
+use crate::portable::tx_cap::Verdict;
 use crate::portable::wire::checksum::Sum;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -30,6 +37,11 @@ impl VirtualDevice {
         let inner_len = packet.len();
         if inner_len > spec.max_inner_len() {
             return self.count_tx_reason(TxReason::ExceedsMtu);
+        }
+        match self.admit(inner_len as u64) {
+            Verdict::Send => {}
+            Verdict::OverDeviceCap => return self.count_tx_local(TxLocalDrop::OverCap),
+            Verdict::OverTenantCap => return self.count_tx_local(TxLocalDrop::OverTenantCap),
         }
         let inner_sum = if spec.checksum { Sum::ZERO.add_bytes(packet.data()) } else { Sum::ZERO };
         let outer_len = ETHER_HEADER_LEN + spec.encap_len();

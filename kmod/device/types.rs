@@ -4,11 +4,14 @@
 
 use super::receive::Table;
 use super::DEVICE_NAME_MAX;
-use crate::portable::tunnel::{RxReason, TunnelSpec, TxReason};
+use crate::portable::tunnel::{RxReason, TunnelSpec, TxReason, TX_LOCAL_DROP_NAMES};
+use crate::portable::tx_cap::TxCap;
+use super::shaping::TenantTxCap;
 use crate::sys::netdev::{RawPort, RxQueue};
 use crate::sys::thread::Doorbell;
 use core::sync::atomic::{AtomicU16, AtomicU32, AtomicU64};
-use kernel::sync::Arc;
+use kernel::prelude::*;
+use kernel::sync::{Arc, SpinLock};
 
 /// A short name (interface or device), stored inline.
 #[derive(Clone, Copy)]
@@ -90,7 +93,11 @@ pub(crate) struct VirtualDevice {
     pub(super) rx_drops: [AtomicU64; RxReason::COUNT],
     pub(super) rx_local_drops: [AtomicU64; 2],
     pub(super) tx_drops: [AtomicU64; TxReason::COUNT],
-    pub(super) tx_local_drops: [AtomicU64; 5],
+    pub(super) tx_local_drops: [AtomicU64; TX_LOCAL_DROP_NAMES.len()],
+    /// The operator's cap on what this device sends (`SHAPE_SET`); the tenant's aggregate is
+    /// `tenant_cap`, shared by all its devices. Taken device first, then tenant.
+    pub(super) tx_cap: Pin<KBox<SpinLock<TxCap>>>,
+    pub(super) tenant_cap: Arc<TenantTxCap>,
 }
 
 impl VirtualDevice {

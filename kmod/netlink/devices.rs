@@ -3,6 +3,7 @@
 use super::tenant_error;
 use crate::device::{self, DeviceConfig, DeviceError, Name, VirtualDevice};
 use crate::portable::tunnel::{InnerKind, TunnelSpec};
+use crate::portable::tx_cap::CapError;
 use crate::portable::uapi::{attr, counter_attr, device_attr, CARRIES_ETHERNET, CARRIES_IP};
 use crate::portable::wire::ipv4::Address;
 use crate::sys::genl::{genl_doit, Attrs, Request};
@@ -203,5 +204,55 @@ fn put_device(attrs: &mut Attrs<'_>, device: &VirtualDevice) -> Result {
     for (name, value) in device.tx_counters() {
         put_counter(attrs, "tx_", name, value)?;
     }
-    Ok(())
+    let (rate, burst) = device.tx_cap();
+    attrs.put_u64_padded(device_attr::TX_RATE, rate, device_attr::PAD)?;
+    attrs.put_u64_padded(device_attr::TX_BURST, burst, device_attr::PAD)
 }
+
+// `SHAPE_SET` doit callback: a device's cap (`VDEV_NAME`) or the tenant's aggregate. The policy
+// has bounded both numbers; the cap's own check is repeated so that no bad value gets in
+// whatever the policy says.
+genl_doit!(vdp_rs_shape_set => |request| {
+    let id = request.u32_attr(attr::TENANT_ID)?;
+    let state = tenant::find(id).map_err(|e| tenant_error(request, e))?;
+    request.require(attr::TX_RATE)?;
+    let rate = request.optional_u64_attr(attr::TX_RATE).ok_or(EINVAL)?;
+    let burst = match request.optional_binary_attr(attr::TX_BURST) {
+        Some(_) => Some(request.optional_u64_attr(attr::TX_BURST).ok_or(EINVAL)?),
+        None => None,
+    };
+    let device = match request.optional_binary_attr(attr::VDEV_NAME) {
+        Some(_) => {
+            let name = ifname(request, attr::VDEV_NAME)?;
+            let devices = device::devices(Some(id))?;
+            let found = devices.iter().find(|d| d.config().name.as_bytes() == name.as_bytes()).cloned();
+            Some((name, found.ok_or_else(|| device_error(request, DeviceError::NoSuchDevice))?))
+        }
+        None => None,
+    };
+    let set = match &device {
+        Some((_, device)) => device.set_tx_cap(rate, burst),
+        None => state.tx_cap().set(rate, burst),
+    };
+    set.map_err(|e| {
+        let (attr_type, text) = match e {
+            CapError::RateTooHigh => (attr::TX_RATE, c"a transmit cap is at most 2^40 bytes per second"),
+            CapError::BurstOutOfRange => (attr::TX_BURST, c"a transmit cap's burst is 1514 bytes to 1 GiB"),
+        };
+        request.set_attr_error(attr_type, text);
+        EINVAL
+    })?;
+    let (rate, burst) = match &device {
+        Some((_, device)) => device.tx_cap(),
+        None => state.tx_cap().get(),
+    };
+    let mut reply = request.reply_sized(256)?;
+    let mut attrs = reply.attrs();
+    attrs.put_u32(attr::TENANT_ID, id)?;
+    if let Some((name, _)) = &device {
+        attrs.put_str_bytes(attr::VDEV_NAME, name.as_bytes())?;
+    }
+    attrs.put_u64(attr::TX_RATE, rate)?;
+    attrs.put_u64(attr::TX_BURST, burst)?;
+    reply.send()
+});

@@ -236,6 +236,13 @@ impl<'a> Request<'a> {
         Some(unsafe { vdp_attr_u32(attr.as_ptr()) })
     }
 
+    /// An optional u64 attribute (type and range checked by the policy: `NLA_U64`, exactly 8
+    /// bytes in a strictly validated family).
+    pub(crate) fn optional_u64_attr(&self, attr_type: u16) -> Option<u64> {
+        let bytes: [u8; 8] = self.optional_binary_attr(attr_type)?.get(..8)?.try_into().ok()?;
+        Some(u64::from_ne_bytes(bytes))
+    }
+
     /// An optional u8 attribute (type and range checked by the policy).
     pub(crate) fn optional_u8_attr(&self, attr_type: u16) -> Option<u8> {
         self.optional_binary_attr(attr_type)?.first().copied()

@@ -106,6 +106,24 @@ static const struct nla_policy vdp_vdev_policy[VDP_A_VDEV_NAME + 1] = {
 	[VDP_A_VDEV_NAME] = VDP_POLICY_IFNAME,
 };
 
+static const struct netlink_range_validation vdp_tx_rate_range = {
+	.min = 0,
+	.max = VDP_TX_RATE_MAX,
+};
+
+static const struct netlink_range_validation vdp_tx_burst_range = {
+	.min = VDP_TX_BURST_MIN,
+	.max = VDP_TX_BURST_MAX,
+};
+
+/* SHAPE_SET: a device's cap with VDEV_NAME, the tenant's aggregate without. */
+static const struct nla_policy vdp_shape_set_policy[VDP_A_TX_BURST + 1] = {
+	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
+	[VDP_A_VDEV_NAME] = VDP_POLICY_IFNAME,
+	[VDP_A_TX_RATE] = NLA_POLICY_FULL_RANGE(NLA_U64, &vdp_tx_rate_range),
+	[VDP_A_TX_BURST] = NLA_POLICY_FULL_RANGE(NLA_U64, &vdp_tx_burst_range),
+};
+
 #define VDP_DO(command, handler, pol, perm) {			\
 		.cmd = (command),				\
 		.doit = (handler),				\
@@ -149,6 +167,8 @@ static const struct genl_split_ops vdp_ops[] = {
 	VDP_DO(VDP_CMD_VDEV_NEW, vdp_rs_vdev_new, vdp_vdev_new_policy, GENL_ADMIN_PERM),
 	VDP_DO(VDP_CMD_VDEV_DEL, vdp_rs_vdev_del, vdp_vdev_policy, GENL_ADMIN_PERM),
 	VDP_DO(VDP_CMD_VDEV_GET, vdp_rs_vdev_get, vdp_vdev_policy, GENL_ADMIN_PERM),
+	/* The operator's caps: tenants read theirs through the coordinator and never set them. */
+	VDP_DO(VDP_CMD_SHAPE_SET, vdp_rs_shape_set, vdp_shape_set_policy, GENL_ADMIN_PERM),
 };
 
 /* Route-table changes carry tenants' state: listening needs the same privilege as reading it. */

@@ -34,6 +34,7 @@ enum vdp_cmd {
 	VDP_CMD_VDEV_NEW = 21,
 	VDP_CMD_VDEV_DEL = 22,
 	VDP_CMD_VDEV_GET = 23,
+	VDP_CMD_SHAPE_SET = 24,
 };
 
 #define VDP_MCGRP_EVENTS_NAME	"events"
@@ -86,7 +87,10 @@ enum vdp_attr {
 	/* Safety: tenants cannot write root-owned elements; call-depth drops: 50 to 59. */
 	VDP_A_AS_TENANT = 50,
 	VDP_A_DEPTH_DROPS = 51,
-	VDP_A_MAX = 51,
+	/* Transmit caps (issue 16): 52 and 53. */
+	VDP_A_TX_RATE = 52,
+	VDP_A_TX_BURST = 53,
+	VDP_A_MAX = 53,
 };
 
 #define VDP_CARRIES_IP		1
@@ -102,6 +106,11 @@ enum vdp_attr {
 #define VDP_TENANT_NAME_MAX	11
 #define VDP_TASKS_PER_YIELD_MAX	4096
 #define VDP_TENANT_THREADS_MAX	8
+
+/* Transmit caps (kmod/core/tx_cap.rs): bytes per second and bytes. */
+#define VDP_TX_RATE_MAX		(1ULL << 40)
+#define VDP_TX_BURST_MIN	1514
+#define VDP_TX_BURST_MAX	(1ULL << 30)
 
 enum vdp_class_attr {
 	VDP_A_CLASS_UNSPEC,
@@ -149,6 +158,7 @@ int vdp_rs_port_get(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_vdev_new(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_vdev_del(struct sk_buff *skb, struct genl_info *info);
 int vdp_rs_vdev_get(struct sk_buff *skb, struct genl_info *info);
+int vdp_rs_shape_set(struct sk_buff *skb, struct genl_info *info);
 
 /* Called from Rust (kmod/sys/genl.rs). */
 int vdp_genl_register(void);

@@ -62,6 +62,9 @@ pub(crate) struct TenantState {
     /// The channel to the tenant's container engine and its boundaries' counters; the
     /// boundary elements of its graphs hold it too.
     pub(super) channel: Arc<TenantChannel>,
+    /// The operator's cap on everything the tenant's devices send together (`SHAPE_SET`
+    /// without a device); each device holds it too (`kmod/device/shaping.rs`).
+    pub(super) tx_cap: Arc<crate::device::TenantTxCap>,
 }
 
 impl TenantState {
@@ -95,6 +98,7 @@ impl TenantState {
                 home: KBox::pin_init(new_mutex!(None, "vdp_tenant_home"), GFP_KERNEL)?,
                 budget: KBox::pin_init(new_spinlock!(CpuBudget::new(), "vdp_tenant_budget"), GFP_KERNEL)?,
                 channel,
+                tx_cap: crate::device::TenantTxCap::new()?,
             },
             GFP_KERNEL,
         )?;
@@ -109,6 +113,11 @@ impl TenantState {
     /// Whether the tenant has been deleted (devices may no longer be added to it).
     pub(crate) fn is_closed(&self) -> bool {
         self.closed.load(Ordering::Relaxed)
+    }
+
+    /// The tenant's aggregate transmit cap, which its devices share.
+    pub(crate) fn tx_cap(&self) -> Arc<crate::device::TenantTxCap> {
+        self.tx_cap.clone()
     }
 
     /// What wakes the tenant's threads; rung by its devices' receive path.

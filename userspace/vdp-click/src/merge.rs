@@ -5,21 +5,12 @@
 //! (a GRE tunnel it was given with `VDEV_NEW`), and does the demultiplexing, decapsulation and
 //! encapsulation itself, so no tenant element ever touches a shared one. PollDevice, ToHost and
 //! FromHost are bound the same way; a ToHost without DEVNAME gets the tenant's host device
-//! (`host_device`). A tenant with a `bandwidth_cap` gets a BandwidthShaper in front of each of
-//! its `ToDevice`s, and, as ToHost is pushed to, a Queue, a BandwidthShaper and an Unqueue in
-//! front of each ToHost.
+//! (`host_device`). A tenant's `bandwidth_cap` and `aggregate_bandwidth_cap` add nothing to its
+//! graph: the module holds its devices to them on the transmit path, where the tenant's graph
+//! cannot reach (`kmod/core/tx_cap.rs`).
 
 use crate::flatten::{FlatArg, FlatConnection, FlatElement, FlatGraph};
 use crate::system::SystemConfig;
-
-/// Suffix of the BandwidthShaper added in front of a capped tenant's `ToDevice` (`red/tx@shaper`).
-/// Tenants cannot use such names ([`crate::check::is_reserved_name`]); the shaper belongs to the
-/// root context.
-pub const SHAPER_SUFFIX: &str = "@shaper";
-
-/// Suffixes of the Queue and Unqueue around the shaper in front of a capped tenant's `ToHost`.
-pub const SHAPER_QUEUE_SUFFIX: &str = "@shaper_queue";
-pub const SHAPER_UNQUEUE_SUFFIX: &str = "@shaper_unqueue";
 
 /// A tenant's graph, already checked, ready to merge.
 pub struct TenantGraph<'a> {
@@ -32,15 +23,15 @@ struct Builder {
 }
 
 impl Builder {
-    /// Adds an element; `root` for one the coordinator adds on the root's behalf.
-    fn add(&mut self, name: String, class: &str, args: &[String], root: bool) -> usize {
+    /// Adds a tenant's element (the merge adds none on the root's behalf).
+    fn add(&mut self, name: String, class: &str, args: &[String]) -> usize {
         self.graph.elements.push(FlatElement {
             name,
             class: class.to_string(),
             args: args.iter().map(|text| FlatArg { text: text.clone(), span: None }).collect(),
             span: None,
             class_span: None,
-            root,
+            root: false,
             damage: Default::default(),
         });
         self.graph.elements.len() - 1
@@ -78,7 +69,7 @@ pub fn merge(system: &SystemConfig, tenants: &[TenantGraph]) -> Result<FlatGraph
             continue;
         }
         let prefix = format!("{}/", tenant.name);
-        // Where each original element's connections now go: (as a source, as a target).
+        // Where each original element is in the merged graph.
         let mut index_map = Vec::with_capacity(tenant_graph.graph.elements.len());
         for element in &tenant_graph.graph.elements {
             let name = format!("{prefix}{}", element.name);
@@ -104,40 +95,10 @@ pub fn merge(system: &SystemConfig, tenants: &[TenantGraph]) -> Result<FlatGraph
                     problems.push(format!("tenant '{}' uses device '{device_name}', which the system config does not give it", tenant.name));
                 }
             }
-            let index = builder.add(name.clone(), &element.class, &args, false);
-            let suffixes: &[&str] = match element.class.as_str() {
-                "ToDevice" => &[SHAPER_SUFFIX],
-                "ToHost" => &[SHAPER_QUEUE_SUFFIX, SHAPER_SUFFIX, SHAPER_UNQUEUE_SUFFIX],
-                _ => &[],
-            };
-            match &tenant.bandwidth_cap {
-                Some(cap) if !suffixes.is_empty() => {
-                    // The tenant check refuses such names; this guards the merge on its own.
-                    for suffix in suffixes {
-                        let added = format!("{name}{suffix}");
-                        if tenant_graph.graph.elements.iter().any(|e| format!("{prefix}{}", e.name) == added) {
-                            problems.push(format!("tenant '{}' has an element named '{}', the name of the coordinator's shaper for '{}'", tenant.name, added.trim_start_matches(&prefix), element.name));
-                        }
-                    }
-                    let shaper = builder.add(format!("{name}{SHAPER_SUFFIX}"), "BandwidthShaper", &[cap.clone()], true);
-                    if element.class == "ToHost" {
-                        // Push into a queue, shape its pulls, push on into ToHost.
-                        let queue = builder.add(format!("{name}{SHAPER_QUEUE_SUFFIX}"), "Queue", &[], true);
-                        let unqueue = builder.add(format!("{name}{SHAPER_UNQUEUE_SUFFIX}"), "Unqueue", &[], true);
-                        builder.connect(queue, 0, shaper, 0);
-                        builder.connect(shaper, 0, unqueue, 0);
-                        builder.connect(unqueue, 0, index, 0);
-                        index_map.push((index, queue));
-                    } else {
-                        builder.connect(shaper, 0, index, 0);
-                        index_map.push((index, shaper));
-                    }
-                }
-                _ => index_map.push((index, index)),
-            }
+            index_map.push(builder.add(name, &element.class, &args));
         }
         for connection in &tenant_graph.graph.connections {
-            let (from, to) = (index_map[connection.from].0, index_map[connection.to].1);
+            let (from, to) = (index_map[connection.from], index_map[connection.to]);
             builder.connect(from, connection.from_port, to, connection.to_port);
         }
     }

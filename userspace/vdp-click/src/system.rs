@@ -119,8 +119,13 @@ pub struct Tenant {
     /// Percent of one CPU.
     pub cpu_share: u32,
     /// Bandwidth each of the tenant's devices may send, e.g. "10Mbps"; absent means unlimited.
+    /// The module holds every device to it on the transmit path (`kmod/core/tx_cap.rs`).
     #[serde(default)]
     pub bandwidth_cap: Option<String>,
+    /// Bandwidth all of the tenant's devices may send together, e.g. "15Mbps"; absent means
+    /// unlimited. Held by the module beside `bandwidth_cap`.
+    #[serde(default)]
+    pub aggregate_bandwidth_cap: Option<String>,
     /// Memory the tenant's data plane (graphs, tables, queues) may hold, e.g. "64MiB"; absent
     /// means unlimited. Becomes `memory.max` of the tenant's `dataplane` cgroup.
     #[serde(default)]
@@ -267,6 +272,7 @@ impl SystemConfig {
                 cgroup: format!("vdp/{tenant}"),
                 cpu_share: 100,
                 bandwidth_cap: None,
+                aggregate_bandwidth_cap: None,
                 memory_max: None,
                 container_level: Default::default(),
                 fpga: None,
@@ -305,6 +311,28 @@ impl SystemConfig {
     pub fn parse(text: &str) -> Result<SystemConfig, Vec<String>> {
         let config: SystemConfig = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
         let problems = config.validate();
+        if problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// [`SystemConfig::parse`] of the file `file`: a bad transmit cap is reported at the
+    /// `file:line:col` of its value.
+    pub fn parse_file(file: &str, text: &str) -> Result<SystemConfig, Vec<String>> {
+        let config: SystemConfig = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+        let spans: CapSpans = toml::from_str(text).unwrap_or_default();
+        let at = |tenant: usize, key: &str| {
+            let spans = spans.tenant.get(tenant)?;
+            let span = match key {
+                "bandwidth_cap" => spans.bandwidth_cap.as_ref()?.span(),
+                _ => spans.aggregate_bandwidth_cap.as_ref()?.span(),
+            };
+            let (line, col) = line_col(text, span.start);
+            Some(format!("{file}:{line}:{col}"))
+        };
+        let problems = config.validate_at(&at);
         if problems.is_empty() {
             Ok(config)
         } else {
@@ -363,6 +391,12 @@ impl SystemConfig {
     /// Every problem with the config, as [`SystemConfig::parse`] lists them; for configs built
     /// in code rather than read from a file.
     pub fn validate(&self) -> Vec<String> {
+        self.validate_at(&|_, _| None)
+    }
+
+    /// [`SystemConfig::validate`], with `at(tenant index, key)` giving the place of a tenant's
+    /// key in its file, where known, to start the key's problems with.
+    fn validate_at(&self, at: &dyn Fn(usize, &str) -> Option<String>) -> Vec<String> {
         let mut problems = Vec::new();
         let duplicates = |kind: &str, names: Vec<&str>, problems: &mut Vec<String>| {
             let mut seen = HashSet::new();
@@ -414,7 +448,7 @@ impl SystemConfig {
         }
         let mut used_tunnels = HashSet::new();
         let mut total_share = 0u64;
-        for tenant in &self.tenant {
+        for (index, tenant) in self.tenant.iter().enumerate() {
             let context = format!("tenant '{}'", tenant.name);
             if !valid_tenant_name(&tenant.name) || tenant.name == SHARED_PREFIX {
                 problems.push(format!(
@@ -429,9 +463,12 @@ impl SystemConfig {
                 problems.push(format!("{context}: cpu_share is a percentage from 1 to 100"));
             }
             total_share += u64::from(tenant.cpu_share);
-            if let Some(cap) = &tenant.bandwidth_cap {
-                if !matches!(cv::parse_bandwidth(cap), Ok(rate) if rate > 0) {
-                    problems.push(format!("{context}: bandwidth_cap '{cap}' is not a bandwidth like 10Mbps"));
+            for (key, cap) in [("bandwidth_cap", &tenant.bandwidth_cap), ("aggregate_bandwidth_cap", &tenant.aggregate_bandwidth_cap)] {
+                if let Some(problem) = cap.as_deref().and_then(|cap| cap_problem(key, cap)) {
+                    match at(index, key) {
+                        Some(place) => problems.push(format!("{place}: {context}: {problem}")),
+                        None => problems.push(format!("{context}: {problem}")),
+                    }
                 }
             }
             if let Some(size) = &tenant.memory_max {
@@ -496,6 +533,43 @@ impl SystemConfig {
         }
         problems
     }
+}
+
+/// What is wrong with a transmit cap's value, if anything: it must be a bandwidth above zero
+/// and at most what the module accepts ([`vdp_core::tx_cap::RATE_MAX`] bytes per second).
+fn cap_problem(key: &str, cap: &str) -> Option<String> {
+    match cv::parse_bandwidth(cap) {
+        Ok(0) => Some(format!("{key} '{cap}' is zero: leave the key out for no cap")),
+        Ok(rate) if rate > vdp_core::tx_cap::RATE_MAX => {
+            Some(format!("{key} '{cap}' is above the largest cap, {} bytes per second", vdp_core::tx_cap::RATE_MAX))
+        }
+        Ok(_) => None,
+        Err(_) => Some(format!("{key} '{cap}' is not a bandwidth like 10Mbps (bits) or 2MBps (bytes)")),
+    }
+}
+
+/// Where the transmit caps' values are in a system config's text (read beside the config
+/// itself, which has no places).
+#[derive(Default, Deserialize)]
+struct CapSpans {
+    #[serde(default)]
+    tenant: Vec<TenantCapSpans>,
+}
+
+#[derive(Default, Deserialize)]
+struct TenantCapSpans {
+    #[serde(default)]
+    bandwidth_cap: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    aggregate_bandwidth_cap: Option<toml::Spanned<String>>,
+}
+
+/// 1-based line and column (in characters) of byte `offset` of `text`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
 }
 
 #[cfg(test)]
@@ -581,6 +655,25 @@ address = "10.1.0.1/24"
         assert!(problems[0].contains("unknown field `lutz`") && problems[0].contains("line"), "{problems:?}");
         let problems = with(board, &budget.replace("block_rams = 4\n", "")).unwrap_err();
         assert!(problems[0].contains("missing field `block_rams`"), "{problems:?}");
+    }
+
+    #[test]
+    fn bad_caps_are_errors_at_their_place() {
+        let text = SAMPLE.replace("bandwidth_cap = \"10Mbps\"", "bandwidth_cap = \"10Mbps\"\naggregate_bandwidth_cap = \"15Mbps\"");
+        let config = SystemConfig::parse_file("s.toml", &text).unwrap();
+        assert_eq!(config.tenant[0].aggregate_bandwidth_cap.as_deref(), Some("15Mbps"));
+        let line = text.lines().position(|l| l.starts_with("aggregate_bandwidth_cap")).unwrap() + 1;
+        for (bad, why) in [("fast", "is not a bandwidth"), ("0Mbps", "is zero"), ("9000000GBps", "above the largest cap")] {
+            let problems = SystemConfig::parse_file("s.toml", &text.replace("\"15Mbps\"", &format!("\"{bad}\""))).unwrap_err();
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            let expected = format!("s.toml:{line}:27: tenant 'a': aggregate_bandwidth_cap '{bad}' {why}");
+            assert!(problems[0].starts_with(&expected), "{problems:?} vs {expected}");
+        }
+        let problems = SystemConfig::parse_file("s.toml", &text.replace("\"10Mbps\"", "\"10 apples\"")).unwrap_err();
+        assert!(problems[0].starts_with(&format!("s.toml:{}:17: tenant 'a': bandwidth_cap '10 apples'", line - 1)), "{problems:?}");
+        // Without a file, the same problem without a place.
+        let problems = SystemConfig::parse(&text.replace("\"15Mbps\"", "\"fast\"")).unwrap_err();
+        assert!(problems[0].starts_with("tenant 'a': aggregate_bandwidth_cap 'fast'"), "{problems:?}");
     }
 
     #[test]

@@ -57,6 +57,10 @@ fn c_header_matches_rust_uapi() {
     expect("VDP_TENANT_NAME_MAX", vdp_core::uapi::TENANT_NAME_MAX.to_string());
     expect("VDP_TASKS_PER_YIELD_MAX", vdp_core::uapi::TASKS_PER_YIELD_MAX.to_string());
     expect("VDP_A_THREADS", attr::THREADS.to_string());
+    expect("VDP_CMD_SHAPE_SET", cmd::SHAPE_SET.to_string());
+    expect("VDP_A_TX_RATE", attr::TX_RATE.to_string());
+    expect("VDP_A_TX_BURST", attr::TX_BURST.to_string());
+    expect("VDP_TX_BURST_MIN", vdp_core::tx_cap::BURST_MIN.to_string());
     expect("VDP_A_TASKS_PER_YIELD_AUTO", attr::TASKS_PER_YIELD_AUTO.to_string());
     expect("VDP_A_CPU_QUOTA_US", attr::CPU_QUOTA_US.to_string());
     expect("VDP_A_CPU_PERIOD_US", attr::CPU_PERIOD_US.to_string());

@@ -124,6 +124,7 @@ fn spec_numbers_match_the_uapi() {
         ("vdev-new", cmd::VDEV_NEW),
         ("vdev-del", cmd::VDEV_DEL),
         ("vdev-get", cmd::VDEV_GET),
+        ("shape-set", cmd::SHAPE_SET),
     ];
     for (name, value) in ops {
         assert_eq!(spec.ops.get(name), Some(&u64::from(value)), "operation {name}");
@@ -190,6 +191,11 @@ fn spec_numbers_match_the_uapi() {
         ("vdp", "cpu-throttled-ns", attr::CPU_THROTTLED_NS),
         ("vdp", "as-tenant", attr::AS_TENANT),
         ("vdp", "depth-drops", attr::DEPTH_DROPS),
+        ("vdp", "tx-rate", attr::TX_RATE),
+        ("vdp", "tx-burst", attr::TX_BURST),
+        ("device", "tx-rate", device_attr::TX_RATE),
+        ("device", "tx-burst", device_attr::TX_BURST),
+        ("device", "pad", device_attr::PAD),
         ("class", "id", class_attr::ID),
         ("class", "name", class_attr::NAME),
         ("element", "name", element_attr::NAME),

@@ -161,6 +161,23 @@ impl Fuzzer {
         }
     }
 
+    /// A u64 at, just past or between the attribute's bounds (the transmit caps'), or any.
+    fn u64_value(&mut self, a: &AttrSpec) -> u64 {
+        if a.min.is_none() && a.max.is_none() {
+            return self.rng.next();
+        }
+        let (min, max) = (a.min.unwrap_or(0), a.max.unwrap_or(u64::MAX));
+        match self.rng.below(7) {
+            0 => min.saturating_sub(1),
+            1 => max.saturating_add(1),
+            2 => *self.rng.choose(&[0, 1, u64::MAX]),
+            3 => min,
+            4 => max,
+            5 => self.rng.next(),
+            _ => min + self.rng.below((max - min).saturating_add(1).min(1 << 20)),
+        }
+    }
+
     fn string_for(&mut self, a: &AttrSpec) -> Vec<u8> {
         let text: String = match a.number {
             attr::TENANT_NAME => self.rng.choose(&["red", "blue", "fz3", "fz4", "a", "Upper", "9x", "bad-name", "twelvechars1", "x_y"]).to_string(),
@@ -245,7 +262,7 @@ impl Fuzzer {
                 v.to_ne_bytes().to_vec()
             }
             AttrType::U8 => [self.u32_value(&AttrSpec { max: Some(a.max.unwrap_or(255).min(255)), ..a.clone() }) as u8].to_vec(),
-            AttrType::U64 => self.rng.next().to_ne_bytes().to_vec(),
+            AttrType::U64 => self.u64_value(a).to_ne_bytes().to_vec(),
             AttrType::String => self.string_for(a),
             AttrType::Binary => match a.number {
                 attr::GRAPH => {

@@ -64,6 +64,23 @@ pub enum VdevCommand {
         /// Only this device [default: all of the tenant's].
         name: Option<String>,
     },
+    /// Set a transmit cap in the module (root only): a device's own, or with no device the
+    /// tenant's aggregate over all its devices. The coordinator sets them from the system
+    /// config, and sets them back at its next sync of the tenant; inside a container the
+    /// request goes to the coordinator, which refuses it.
+    Shape {
+        /// The tenant: its id or its name (not inside a container).
+        #[arg(long, value_parser = parse_tenant_ref)]
+        tenant: Option<TenantRef>,
+        /// The device [default: the tenant's aggregate cap].
+        name: Option<String>,
+        /// The rate, e.g. 10Mbps or 2MBps; 0 lifts the cap.
+        #[arg(long)]
+        rate: String,
+        /// The burst in bytes, passed to the module as given [default: 10 ms of the rate].
+        #[arg(long)]
+        burst: Option<u64>,
+    },
 }
 
 #[derive(Args)]
@@ -209,6 +226,11 @@ pub struct DeviceInfo {
     pub peer_mac: Option<String>,
     /// Counters in the kernel's order: rx_/tx_ packets, bytes, then drops by reason.
     pub counters: Vec<(String, u64)>,
+    /// The device's own transmit cap in bytes per second (0: none) and its burst.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_rate: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tx_burst: Option<u64>,
 }
 
 /// One `PORT` or `VDEV` nest.
@@ -226,6 +248,8 @@ pub fn decode_device(nest: &[DeviceAttr]) -> Result<DeviceInfo> {
             DeviceAttr::Carries(c) => info.carries = Some(c.name()),
             DeviceAttr::Mtu(n) => info.mtu = Some(*n),
             DeviceAttr::PeerMac(mac) => info.peer_mac = Some(crate::rtnl::decide::format_mac(mac)),
+            DeviceAttr::TxRate(n) => info.tx_rate = Some(*n),
+            DeviceAttr::TxBurst(n) => info.tx_burst = Some(*n),
             DeviceAttr::Counter(counter) => {
                 let (mut name, mut value) = (None, None);
                 for c in counter {
@@ -246,6 +270,11 @@ pub fn decode_device(nest: &[DeviceAttr]) -> Result<DeviceInfo> {
 /// The devices of a reply: the nests `pick` selects (`port_nest` or `vdev_nest`).
 fn decode_devices(replies: &[VdpMessage], pick: fn(&VdpAttr) -> Option<&[DeviceAttr]>) -> Result<Vec<DeviceInfo>> {
     replies.iter().flat_map(|r| r.attrs.iter()).filter_map(pick).map(decode_device).collect()
+}
+
+/// Every device of tenant `id` as the module reports it.
+pub fn tenant_devices(socket: &mut VdpSocket, id: u32) -> Result<Vec<DeviceInfo>> {
+    decode_devices(&socket.request(cmd::VDEV_GET, vec![VdpAttr::TenantId(id)])?, vdev_nest)
 }
 
 fn port_nest(a: &VdpAttr) -> Option<&[DeviceAttr]> {
@@ -279,6 +308,10 @@ fn print_devices(devices: &[DeviceInfo], out: &Output) -> Result<()> {
                     device.remote.map_or("?".into(), |a| a.to_string()),
                     device.mtu.unwrap_or(0)
                 );
+                if let Some(rate) = device.tx_rate {
+                    let cap = TxCap { rate, burst: device.tx_burst.unwrap_or(0) };
+                    println!("  tx cap {}", cap.text());
+                }
             }
             None => println!("{} ({state})", device.ifname),
         }
@@ -326,6 +359,11 @@ pub fn run_vdev(command: &VdevCommand, out: &Output) -> Result<ExitCode> {
         }
         VdevCommand::Del { name, .. } | VdevCommand::Show { name: Some(name), .. } => check_name(name)?,
         VdevCommand::Show { name: None, .. } => {}
+        VdevCommand::Shape { name, .. } => {
+            if let Some(name) = name {
+                check_name(name)?;
+            }
+        }
     }
     let mut socket = VdpSocket::connect()?;
     match command {
@@ -367,8 +405,93 @@ pub fn run_vdev(command: &VdevCommand, out: &Output) -> Result<ExitCode> {
             let replies = socket.request(cmd::VDEV_GET, attrs)?;
             print_devices(&decode_devices(&replies, vdev_nest)?, out)?;
         }
+        VdevCommand::Shape { tenant, name, rate, burst } => {
+            let Some(tenant) = tenant else { bail!("name the tenant with --tenant") };
+            let rate = click_value::parse_bandwidth(rate).map_err(|_| anyhow::anyhow!("`{rate}` is not a bandwidth like 10Mbps or 2MBps"))?;
+            let tenant = resolve(&mut socket, tenant)?;
+            let mut attrs = vec![VdpAttr::TenantId(tenant), VdpAttr::TxRate(rate)];
+            if let Some(name) = name {
+                attrs.push(VdpAttr::VdevName(String::from(name)));
+            }
+            if let Some(burst) = burst {
+                attrs.push(VdpAttr::TxBurst(*burst));
+            }
+            let replies = socket.request(cmd::SHAPE_SET, attrs)?;
+            let cap = shape_reply(&replies);
+            let what = name.as_ref().map_or_else(|| format!("tenant {tenant} (all devices)"), |n| format!("device {n} of tenant {tenant}"));
+            if out.json {
+                out.print_json(&serde_json::json!({ "tenant": tenant, "device": name, "rate": cap.rate, "burst": cap.burst }))?;
+            } else {
+                println!("tx cap of {what}: {}", cap.text());
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A transmit cap as the module holds it: bytes per second and bytes of burst; 0 and 0 for
+/// none.
+#[derive(Debug, Default, Clone, Copy, Serialize, serde::Deserialize, PartialEq)]
+pub struct TxCap {
+    pub rate: u64,
+    pub burst: u64,
+}
+
+impl TxCap {
+    /// `125000 B/s (1.000 Mbit/s), burst 1514 B` or `none`.
+    pub fn text(&self) -> String {
+        if self.rate == 0 {
+            return "none".into();
+        }
+        let bits = self.rate as f64 * 8.0;
+        let (value, unit) = if bits >= 1e9 { (bits / 1e9, "Gbit/s") } else if bits >= 1e6 { (bits / 1e6, "Mbit/s") } else { (bits / 1e3, "kbit/s") };
+        format!("{} B/s ({value:.3} {unit}), burst {} B", self.rate, self.burst)
+    }
+}
+
+/// The cap a `SHAPE_SET` reply says was set, or a tenant's aggregate in its `STATS`.
+fn shape_reply(replies: &[VdpMessage]) -> TxCap {
+    let mut cap = TxCap::default();
+    for a in replies.iter().flat_map(|r| r.attrs.iter()) {
+        match a {
+            VdpAttr::TxRate(n) => cap.rate = *n,
+            VdpAttr::TxBurst(n) => cap.burst = *n,
+            _ => {}
+        }
+    }
+    cap
+}
+
+/// Bytes per second of a checked cap of the system config; 0 (no cap) when absent.
+fn cap_rate(cap: Option<&str>) -> u64 {
+    cap.and_then(|cap| click_value::parse_bandwidth(cap).ok()).unwrap_or(0)
+}
+
+/// Sets the tenant's transmit caps in the module from the system config where they differ
+/// from what the module holds: each device's `bandwidth_cap`, and the tenant's
+/// `aggregate_bandwidth_cap` (rate 0 where absent, which lifts an earlier cap). Bursts are the
+/// module's default, 10 ms of the rate.
+fn apply_caps(socket: &mut VdpSocket, tenant: &vdp_click::system::Tenant, tenant_id: u32, log: &mut impl FnMut(String)) -> Result<()> {
+    let wanted = cap_rate(tenant.bandwidth_cap.as_deref());
+    let default_burst = |rate: u64| if rate == 0 { 0 } else { vdp_core::tx_cap::default_burst(rate) };
+    let held = tenant_devices(socket, tenant_id)?;
+    for device in &tenant.device {
+        let now = held.iter().find(|d| d.name.as_deref() == Some(device.name.as_str()));
+        if now.is_some_and(|d| d.tx_rate == Some(wanted) && d.tx_burst == Some(default_burst(wanted))) {
+            continue;
+        }
+        let attrs = vec![VdpAttr::TenantId(tenant_id), VdpAttr::VdevName(device.name.clone()), VdpAttr::TxRate(wanted)];
+        socket.request(cmd::SHAPE_SET, attrs).with_context(|| format!("setting the transmit cap of device {} of tenant {}", device.name, tenant.name))?;
+        log(format!("set the transmit cap of device {} of tenant {} to {}", device.name, tenant.name, TxCap { rate: wanted, burst: default_burst(wanted) }.text()));
+    }
+    let aggregate = cap_rate(tenant.aggregate_bandwidth_cap.as_deref());
+    let current = shape_reply(&socket.dump(cmd::STATS, vec![VdpAttr::TenantId(tenant_id)])?);
+    if current != (TxCap { rate: aggregate, burst: default_burst(aggregate) }) {
+        socket.request(cmd::SHAPE_SET, vec![VdpAttr::TenantId(tenant_id), VdpAttr::TxRate(aggregate)])
+            .with_context(|| format!("setting the aggregate transmit cap of tenant {}", tenant.name))?;
+        log(format!("set the aggregate transmit cap of tenant {} to {}", tenant.name, TxCap { rate: aggregate, burst: default_burst(aggregate) }.text()));
+    }
+    Ok(())
 }
 
 fn already(err: &NlError, errnos: &[i32]) -> bool {
@@ -463,7 +586,7 @@ pub fn apply_tenant_devices(socket: &mut VdpSocket, system: &SystemConfig, tenan
             Err(e) => return Err(e).with_context(|| format!("creating device {} of tenant {tenant_name}", device.name)),
         }
     }
-    Ok(())
+    apply_caps(socket, tenant, tenant_id, log)
 }
 
 fn exists(socket: &mut VdpSocket, tenant: u32, name: &str) -> Result<bool> {
@@ -480,7 +603,7 @@ pub fn run_system(command: &SystemCommand, out: &Output) -> Result<ExitCode> {
         SystemCommand::Show { file } => return show_system(file, out),
     };
     let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let system = SystemConfig::parse(&text)
+    let system = SystemConfig::parse_file(&file.display().to_string(), &text)
         .map_err(|problems| anyhow::anyhow!("{}: invalid system config:\n  {}", file.display(), problems.join("\n  ")))?;
     // Everything the host must give is read first: a next hop that does not resolve leaves the
     // module as it was.

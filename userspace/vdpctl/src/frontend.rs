@@ -106,7 +106,7 @@ pub fn stdin_at_most_once<'a>(files: impl IntoIterator<Item = &'a str>) -> Resul
 
 pub fn read_system(path: &Path) -> Result<SystemConfig> {
     let text = read(path)?;
-    SystemConfig::parse(&text).map_err(|problems| {
+    SystemConfig::parse_file(&path.display().to_string(), &text).map_err(|problems| {
         anyhow::anyhow!(
             "{}: invalid system config:\n  {}",
             path.display(),

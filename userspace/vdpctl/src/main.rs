@@ -167,6 +167,14 @@ fn dispatch(command: &Command, out: &output::Output) -> anyhow::Result<ExitCode>
         Command::Handler(cmd) => graph::run_handler(cmd, out),
         Command::Sched(cmd) => tenant::run_sched(cmd, out),
         Command::Port(cmd) => device::run_port(cmd, out),
+        // Inside a container the family is invisible: the coordinator answers a cap change (and
+        // refuses it).
+        Command::Vdev(device::VdevCommand::Shape { name, rate, .. })
+            if matches!(netlink::VdpSocket::connect(), Err(netlink::NlError::FamilyNotFound))
+                && std::path::Path::new(coord::protocol::DEFAULT_SOCKET).exists() =>
+        {
+            coord::client::run_shape_set(name.as_deref(), rate, out)
+        }
         Command::Vdev(cmd) => device::run_vdev(cmd, out),
         Command::System(cmd) => device::run_system(cmd, out),
         Command::Stats(args) => stats::run_stats(args, out),

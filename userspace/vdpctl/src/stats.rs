@@ -48,8 +48,69 @@ pub struct TenantStats {
     pub task_runs: u64,
     /// The cgroup's CPU limit and how the tenant's threads were held to it.
     pub cpu: CpuStats,
+    /// The tenant's aggregate transmit cap over all its devices (rate 0: none).
+    #[serde(default)]
+    pub tx_cap: TxCap,
+    /// Each device's own transmit cap and what it sent and dropped over the caps (filled by
+    /// [`device_tx`]; empty in the bare STATS dump).
+    #[serde(default)]
+    pub devices: Vec<DeviceTx>,
     /// Absent when the tenant has no graph installed.
     pub graph: Option<GraphStats>,
+}
+
+pub use crate::device::TxCap;
+
+/// One of the tenant's devices: its own cap and its transmit counters.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DeviceTx {
+    pub name: String,
+    pub cap: TxCap,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
+    /// Frames dropped because the device's own cap was spent.
+    pub tx_over_cap: u64,
+    /// Frames dropped because the tenant's aggregate cap was spent.
+    pub tx_over_tenant_cap: u64,
+}
+
+/// The devices of tenant `id` as [`DeviceTx`], from `VDEV_GET`.
+pub fn device_tx(socket: &mut VdpSocket, id: u32) -> Result<Vec<DeviceTx>> {
+    let devices = crate::device::tenant_devices(socket, id)?;
+    Ok(devices
+        .into_iter()
+        .map(|d| {
+            let counter = |name: &str| d.counters.iter().find(|(n, _)| n == name).map_or(0, |(_, v)| *v);
+            DeviceTx {
+                name: d.name.clone().unwrap_or_default(),
+                cap: TxCap { rate: d.tx_rate.unwrap_or(0), burst: d.tx_burst.unwrap_or(0) },
+                tx_packets: counter("tx_packets"),
+                tx_bytes: counter("tx_bytes"),
+                tx_over_cap: counter("tx_over_cap"),
+                tx_over_tenant_cap: counter("tx_over_tenant_cap"),
+            }
+        })
+        .collect())
+}
+
+/// The lines `stats` prints for a tenant's caps: the aggregate, then each device.
+pub fn tx_lines(tenant: &TenantStats) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let _ = writeln!(out, "  tx cap (all devices): {}", tenant.tx_cap.text());
+    for d in &tenant.devices {
+        let _ = writeln!(
+            out,
+            "    {}: cap {}; sent {} packets, {} bytes; over_cap {}, over_tenant_cap {}",
+            d.name,
+            d.cap.text(),
+            d.tx_packets,
+            d.tx_bytes,
+            d.tx_over_cap,
+            d.tx_over_tenant_cap
+        );
+    }
+    out
 }
 
 /// A tenant's `cpu.max` as the module holds its threads to it, and `cpu.stat`-like counters.
@@ -203,6 +264,8 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
                 VdpAttr::ElementCount(n) => element_count = Some(*n),
                 VdpAttr::TaskCount(n) => task_count = Some(*n),
                 VdpAttr::DepthDrops(n) => depth_drops = *n,
+                VdpAttr::TxRate(n) => tenant.tx_cap.rate = *n,
+                VdpAttr::TxBurst(n) => tenant.tx_cap.burst = *n,
                 VdpAttr::ElementStats(nest) => elements.push(decode_element(nest)),
                 _ => {}
             }
@@ -267,7 +330,10 @@ pub fn run_stats(args: &StatsArgs, out: &Output) -> Result<ExitCode> {
         Some(tenant) => vec![VdpAttr::TenantId(crate::tenant_ref::resolve(&mut socket, tenant)?)],
         None => Vec::new(),
     };
-    let tenants = decode_stats(&socket.dump(cmd::STATS, filter)?)?;
+    let mut tenants = decode_stats(&socket.dump(cmd::STATS, filter)?)?;
+    for tenant in &mut tenants {
+        tenant.devices = device_tx(&mut socket, tenant.id)?;
+    }
     if out.json {
         out.print_json(&tenants)?;
         return Ok(ExitCode::SUCCESS);
@@ -288,6 +354,7 @@ pub fn run_stats(args: &StatsArgs, out: &Output) -> Result<ExitCode> {
             crate::tenant::more_threads(&t.thread_pids)
         );
         println!("  {}", t.cpu.line());
+        print!("{}", tx_lines(t));
         match &t.graph {
             None => println!("  no graph"),
             Some(g) => {

@@ -40,6 +40,7 @@ pub fn compile_container_part(file_name: &str, text: &str, tenant: &str, classes
             cgroup: format!("vdp/{tenant}"),
             cpu_share: 100,
             bandwidth_cap: None,
+            aggregate_bandwidth_cap: None,
             memory_max: None,
             device: Vec::new(),
             container_level: Default::default(),

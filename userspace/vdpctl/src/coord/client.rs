@@ -532,6 +532,12 @@ pub fn run_stats(socket: Option<&Path>, tenant: Option<&crate::tenant_ref::Tenan
     run(&conn, out, Op::Stats, |r| print!("{}", render_stats(r, out.stats)))
 }
 
+/// `vdpctl vdev shape` inside a container: the coordinator's answer, which is a refusal.
+pub fn run_shape_set(device: Option<&str>, rate: &str, out: &Output) -> Result<ExitCode> {
+    let conn = Connection { socket: None, tenant: None };
+    run(&conn, out, Op::ShapeSet { device: device.map(str::to_string), rate: rate.to_string() }, |_| {})
+}
+
 /// `table`: the elements as `vdpctl stats -s` prints them, with their counters.
 fn render_stats(r: &serde_json::Value, table: bool) -> String {
     use std::fmt::Write as _;
@@ -546,6 +552,9 @@ fn render_stats(r: &serde_json::Value, table: bool) -> String {
         r["wakeups"],
         r["task_runs"]
     );
+    if let Ok(stats) = serde_json::from_value::<crate::stats::TenantStats>(r.clone()) {
+        out.push_str(&crate::stats::tx_lines(&stats));
+    }
     match r["graph"].as_object() {
         None => {
             let _ = writeln!(out, "  no graph");

@@ -752,6 +752,7 @@ impl Coordinator {
         let Some(mut stats) = kernel_tenant(&mut sock, id)? else {
             return Err(Refusal(Status::Failed, format!("the module has no tenant {tenant}")));
         };
+        stats.devices = crate::stats::device_tx(&mut sock, id).map_err(|e| Refusal(Status::Failed, format!("{e:#}")))?;
         if let Some(graph) = stats.graph.as_mut() {
             for element in &mut graph.elements {
                 element.name = unprefixed(tenant, &element.name).to_string();
@@ -940,6 +941,7 @@ fn handle_with_file(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &P
             lock(shared).handler(&tenant, &request.op, as_tenant).map(|r| (r, Vec::new()))
         }
         Op::Stats => lock(shared).stats(&tenant).map(|r| (r, Vec::new())),
+        Op::ShapeSet { .. } => Err(shape_refusal(&caller, &tenant)),
     };
     let response = match result {
         Ok((result, warnings)) => Response::ok(result, warnings),
@@ -949,6 +951,20 @@ fn handle_with_file(shared: &Mutex<Coordinator>, system: &SystemConfig, peer: &P
         file = None;
     }
     (response, format!("{who} (acting on {tenant})"), file)
+}
+
+/// Why a request to change a transmit cap is refused, whoever sends it: a tenant may not, and
+/// the root context changes caps in the system config, which a request here would not outlast.
+fn shape_refusal(caller: &Caller, tenant: &str) -> Refusal {
+    let message = match caller {
+        Caller::Tenant(_) => format!(
+            "refused (rule: transmit caps belong to the root context): tenant '{tenant}' may read its caps (vdpctl stats) but not change them"
+        ),
+        Caller::Root => format!(
+            "refused (rule: transmit caps come from the system config): set bandwidth_cap or aggregate_bandwidth_cap of tenant '{tenant}' there and reload the coordinator (SIGHUP)"
+        ),
+    };
+    Refusal(Status::Refused, message)
 }
 
 /// Answers the one request of a connection whose peer was identified (or not) at accept.
@@ -1643,7 +1659,8 @@ mod tests {
     fn a_tenant_write_to_a_root_owned_element_is_refused_before_the_kernel() {
         let system = Arc::new(
             SystemConfig::parse(
-                "[[physical]]\nname = \"eth0\"\nmac = \"52:54:00:00:00:01\"\n\
+                "[limits]\ntask_budget_cycles = 1000\n\
+                 [[physical]]\nname = \"eth0\"\nmac = \"52:54:00:00:00:01\"\n\
                  [[tunnel]]\nname = \"red-1\"\nphysical = \"eth0\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.11\"\n\
                  carries = \"ip\"\nnext_hop_mac = \"52:54:00:00:00:fe\"\n\
                  [[tenant]]\nname = \"red\"\ncgroup = \"/red\"\ncpu_share = 50\nbandwidth_cap = \"1Mbps\"\n\
@@ -1651,21 +1668,25 @@ mod tests {
             )
             .unwrap(),
         );
-        let source = "src :: RatedSource(LENGTH 64, RATE 50) -> q :: Queue -> tx :: ToDevice(eth1);";
+        // A task over the budget is split: the coordinator's Queue belongs to the root context.
+        // The bandwidth cap adds nothing to the graph (the module applies it on transmit).
+        let source = "FromDevice(eth1) -> a :: Counter -> b :: Counter -> c :: Counter -> d :: Counter -> q :: Queue -> tx :: ToDevice(eth1);";
         let compiled = compile_tenant(&system, "red", &config(source)).unwrap();
-        assert!(compiled.elements.iter().any(|(n, c, root)| n == "red/tx@shaper" && *c == "BandwidthShaper" && *root), "{:?}", compiled.elements);
-        assert!(compiled.elements.iter().filter(|(n, _, _)| !n.ends_with("@shaper")).all(|(_, _, root)| !root));
+        assert!(compiled.elements.iter().all(|(_, c, _)| c != "BandwidthShaper"), "{:?}", compiled.elements);
+        let (root_owned, class, _) = compiled.elements.iter().find(|(_, _, root)| *root).cloned().expect("a split added a root-owned element");
+        assert!(root_owned.contains("@split"), "{root_owned}");
         let shared = coordinator(&system);
         lock(&shared).compiled.insert("red".into(), compiled);
         let request = |tenant: Option<&str>, op: Op| Request { version: 1, tenant: tenant.map(str::to_string), op };
         let red = Peer { pid: 7, uid: 0, cgroup: "/red".into(), same_netns: false };
-        let write = Op::Write { element: "tx@shaper".into(), handler: "rate".into(), value: Some("10Gbps".into()) };
+        let element = root_owned.trim_start_matches("red/").to_string();
+        let write = Op::Write { element: element.clone(), handler: "reset".into(), value: None };
         let (response, who) = handle(&shared, &system, &red, request(None, write));
         assert_eq!((response.status, who.as_str()), (Status::Refused, "tenant red (acting on red)"));
-        assert!(response.message.contains("'tx@shaper' (BandwidthShaper) belongs to the root context"), "{}", response.message);
+        assert!(response.message.contains(&format!("'{element}' ({class}) belongs to the root context")), "{}", response.message);
         // Refused before the module was asked: the coordinator never looked for it.
         assert!(lock(&shared).family_id.is_none());
-        // A name of its own that passes for the shaper's is refused when the tenant installs it.
+        // A name of its own that passes for one of the coordinator's is refused at install.
         let impostor = "src :: RatedSource -> tx@shaper :: Counter -> q :: Queue -> tx :: ToDevice(eth1);";
         let err = compile_tenant(&system, "red", &config(impostor)).err().unwrap();
         assert!(err.contains("element name 'tx@shaper' is reserved for the coordinator"), "{err}");
@@ -1691,6 +1712,25 @@ mod tests {
         assert!(compiled.analysis.splits.len() <= 4 * compiled.elements.len(), "{:?}", compiled.analysis);
         assert!(compiled.elements.iter().any(|(_, class, root)| *class == "Unqueue" && *root), "{:?}", compiled.elements);
         vdp_click::compile::validate(&compiled.blob).unwrap();
+    }
+
+    #[test]
+    fn a_transmit_cap_change_is_refused_to_tenants_and_root_alike() {
+        let system = Arc::new(system());
+        let shared = coordinator(&system);
+        let request = |tenant: Option<&str>, op: Op| Request { version: 1, tenant: tenant.map(str::to_string), op };
+        let set = Op::ShapeSet { device: Some("eth1".into()), rate: "10Gbps".into() };
+        let red = Peer { pid: 7, uid: 0, cgroup: "/red".into(), same_netns: false };
+        let (response, who) = handle(&shared, &system, &red, request(None, set.clone()));
+        assert_eq!((response.status, who.as_str()), (Status::Refused, "tenant red (acting on red)"));
+        assert!(response.message.contains("rule: transmit caps belong to the root context"), "{}", response.message);
+        assert!(response.message.contains("may read its caps (vdpctl stats) but not change them"), "{}", response.message);
+        let root = Peer { pid: 9, uid: 0, cgroup: "/".into(), same_netns: true };
+        let (response, _) = handle(&shared, &system, &root, request(Some("red"), set));
+        assert_eq!(response.status, Status::Refused);
+        assert!(response.message.contains("set bandwidth_cap or aggregate_bandwidth_cap of tenant 'red'"), "{}", response.message);
+        // Neither reached the module.
+        assert!(lock(&shared).family_id.is_none());
     }
 
     #[test]

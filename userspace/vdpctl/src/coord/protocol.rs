@@ -52,8 +52,17 @@ pub enum Op {
     /// Read a handler; `handler` may carry a parameter after a space (`lookup 10.0.0.1`).
     Read { element: String, handler: String },
     Write { element: String, handler: String, value: Option<String> },
-    /// The tenant's counters from the module's STATS dump.
+    /// The tenant's counters from the module's STATS dump, with its transmit caps and its
+    /// devices' counters.
     Stats,
+    /// Change a transmit cap: always refused. The caps are the root context's, set from the
+    /// system config (`bandwidth_cap`, `aggregate_bandwidth_cap`); a tenant may read them
+    /// (`stats`) and never change them.
+    ShapeSet {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        device: Option<String>,
+        rate: String,
+    },
 }
 
 impl Op {
@@ -66,6 +75,7 @@ impl Op {
             Op::Read { .. } => "read",
             Op::Write { .. } => "write",
             Op::Stats => "stats",
+            Op::ShapeSet { .. } => "shape-set",
         }
     }
 }
