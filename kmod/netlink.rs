@@ -372,10 +372,13 @@ fn put_cpu(attrs: &mut Attrs<'_>, state: &TenantState) -> Result {
     attrs.put_u64(attr::CPU_THROTTLED_NS, cpu.stats.throttled_ns)
 }
 
-/// The tenant's aggregate transmit cap (0, 0 without one).
+/// The tenant's aggregate transmit cap: `TX_RATE` 0 and no `TX_BURST` without one.
 fn put_tx_cap(attrs: &mut Attrs<'_>, state: &TenantState) -> Result {
     let (rate, burst) = state.tx_cap().get();
     attrs.put_u64(attr::TX_RATE, rate)?;
+    if rate == 0 {
+        return Ok(());
+    }
     attrs.put_u64(attr::TX_BURST, burst)
 }
 

@@ -253,6 +253,9 @@ genl_doit!(vdp_rs_shape_set => |request| {
         attrs.put_str_bytes(attr::VDEV_NAME, name.as_bytes())?;
     }
     attrs.put_u64(attr::TX_RATE, rate)?;
-    attrs.put_u64(attr::TX_BURST, burst)?;
+    // No burst without a cap: TX_BURST's range is that of a real one.
+    if rate != 0 {
+        attrs.put_u64(attr::TX_BURST, burst)?;
+    }
     reply.send()
 });

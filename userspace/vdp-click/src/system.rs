@@ -663,7 +663,7 @@ address = "10.1.0.1/24"
         let config = SystemConfig::parse_file("s.toml", &text).unwrap();
         assert_eq!(config.tenant[0].aggregate_bandwidth_cap.as_deref(), Some("15Mbps"));
         let line = text.lines().position(|l| l.starts_with("aggregate_bandwidth_cap")).unwrap() + 1;
-        for (bad, why) in [("fast", "is not a bandwidth"), ("0Mbps", "is zero"), ("9000000GBps", "above the largest cap")] {
+        for (bad, why) in [("fast", "is not a bandwidth"), ("0Mbps", "is zero"), ("9000000GBps", "is above the largest cap")] {
             let problems = SystemConfig::parse_file("s.toml", &text.replace("\"15Mbps\"", &format!("\"{bad}\""))).unwrap_err();
             assert_eq!(problems.len(), 1, "{problems:?}");
             let expected = format!("s.toml:{line}:27: tenant 'a': aggregate_bandwidth_cap '{bad}' {why}");

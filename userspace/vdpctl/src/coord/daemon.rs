@@ -1672,7 +1672,7 @@ mod tests {
         // The bandwidth cap adds nothing to the graph (the module applies it on transmit).
         let source = "FromDevice(eth1) -> a :: Counter -> b :: Counter -> c :: Counter -> d :: Counter -> q :: Queue -> tx :: ToDevice(eth1);";
         let compiled = compile_tenant(&system, "red", &config(source)).unwrap();
-        assert!(compiled.elements.iter().all(|(_, c, _)| c != "BandwidthShaper"), "{:?}", compiled.elements);
+        assert!(compiled.elements.iter().all(|(_, c, _)| *c != "BandwidthShaper"), "{:?}", compiled.elements);
         let (root_owned, class, _) = compiled.elements.iter().find(|(_, _, root)| *root).cloned().expect("a split added a root-owned element");
         assert!(root_owned.contains("@split"), "{root_owned}");
         let shared = coordinator(&system);
