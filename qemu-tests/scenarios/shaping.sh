@@ -55,7 +55,6 @@ expect_match "$(cat /tmp/vdpd.log)" "set the aggregate transmit cap of tenant re
 
 step "red installs a graph without any shaper that floods eth1 at ten times its cap"
 echo 1 > "$T/tracing_on"
-echo 'reason == "over_cap" || reason == "over_tenant_cap"' > "$T/events/vdp/vdp_drop/filter"
 echo 1 > "$T/events/vdp/vdp_drop/enable"
 in_container $RED vdpctl install /vdp/configs/shaping-one.click || fail "red's install"
 out=$(in_container $RED vdpctl show); echo "$out" | sed -n '/^elements:/,/^source:/p'
