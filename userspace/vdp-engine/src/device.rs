@@ -363,7 +363,7 @@ mod tests {
                 "rx_unsupported_gre_version", "rx_unsupported_gre_flags", "rx_bad_gre_checksum", "rx_unsupported_inner_protocol",
                 "rx_unknown_key", "rx_inner_truncated", "rx_queue_full", "rx_no_memory", "tx_packets", "tx_bytes",
                 "tx_no_headroom", "tx_exceeds_mtu", "tx_too_short", "tx_not_ipv4", "tx_no_memory", "tx_port_down",
-                "tx_device_dropped",
+                "tx_device_dropped", "tx_over_cap", "tx_over_tenant_cap",
             ]
         );
     }
