@@ -63,6 +63,8 @@ echo "$out" | grep -q "BandwidthShaper\|root: read-only" && fail "the graph hold
 
 step "eth1 stays within 5% of its cap at the receiver"
 set -- $(measure red-a)
+vdpctl vdev show --tenant red eth1
+in_container $RED vdpctl stats -s | sed -n '/name  /,$p'
 within "eth1 alone" "$2" "$1" 250000
 over=$(stat_counter eth1 tx_over_cap)
 echo "    eth1 dropped $over frames over its cap"
