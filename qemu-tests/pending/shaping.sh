@@ -1,5 +1,10 @@
 # needs: python host-clock
 # timeout: 600
+# PENDING (not in qemu-tests/scenarios/, so `make test` does not run it): on 2026-12-03 it got
+# through the caps' set-up, the stats and the install, then the receiver behind eth1 saw about
+# 3 kB/s instead of the 250000 B/s cap (14 frames in 5.5 s, twice); not yet diagnosed whether
+# the source, the tenant's thread or the policer holds it back. Run it with
+# `cp qemu-tests/pending/shaping.sh qemu-tests/scenarios/` and `qemu-tests/run shaping`.
 # Transmit caps outside the tenant's reach (docs/shaping.md): the coordinator sets red's caps
 # from the system config (bandwidth_cap 2Mbps = 250000 B/s per device, aggregate_bandwidth_cap
 # 3Mbps = 375000 B/s over both) and the module holds them on the transmit path, whatever graph
