@@ -1659,7 +1659,7 @@ mod tests {
     fn a_tenant_write_to_a_root_owned_element_is_refused_before_the_kernel() {
         let system = Arc::new(
             SystemConfig::parse(
-                "[limits]\ntask_budget_cycles = 2000\n\
+                "[limits]\ntask_budget_cycles = 1000\n\
                  [[physical]]\nname = \"eth0\"\nmac = \"52:54:00:00:00:01\"\n\
                  [[tunnel]]\nname = \"red-1\"\nphysical = \"eth0\"\nlocal = \"192.0.2.1\"\nremote = \"192.0.2.11\"\n\
                  carries = \"ip\"\nnext_hop_mac = \"52:54:00:00:00:fe\"\n\
@@ -1670,7 +1670,7 @@ mod tests {
         );
         // A task over the budget is split: the coordinator's Queue belongs to the root context.
         // The bandwidth cap adds nothing to the graph (the module applies it on transmit).
-        let source = "src :: RatedSource(LENGTH 64, RATE 50) -> a :: Counter -> b :: Counter -> c :: Counter -> d :: Counter -> q :: Queue -> tx :: ToDevice(eth1);";
+        let source = "FromDevice(eth1) -> a :: Counter -> b :: Counter -> c :: Counter -> d :: Counter -> q :: Queue -> tx :: ToDevice(eth1);";
         let compiled = compile_tenant(&system, "red", &config(source)).unwrap();
         assert!(compiled.elements.iter().all(|(_, c, _)| *c != "BandwidthShaper"), "{:?}", compiled.elements);
         let (root_owned, class, _) = compiled.elements.iter().find(|(_, _, root)| *root).cloned().expect("a split added a root-owned element");
