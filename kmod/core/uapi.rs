@@ -185,7 +185,7 @@ pub mod attr {
     /// and `SHAPE_SET`'s reply): 0 for none, at most [`crate::tx_cap::RATE_MAX`].
     pub const TX_RATE: u16 = 52;
     /// A transmit cap's burst in bytes, u64, [`crate::tx_cap::BURST_MIN`] to
-    /// [`crate::tx_cap::BURST_MAX`]; absent on `SHAPE_SET`: 10 ms of the rate.
+    /// [`crate::tx_cap::BURST_MAX`]; absent on `SHAPE_SET`: 100 ms of the rate.
     pub const TX_BURST: u16 = 53;
 
     /// Highest top-level attribute number.

@@ -95,13 +95,68 @@ fn settings_are_checked_and_reapplying_keeps_the_level() {
     c.set(0, 1000, None).unwrap();
     assert_eq!((c.rate(), c.burst()), (1000, default_burst(1000)));
     assert_eq!(default_burst(1000), BURST_MIN);
-    assert_eq!(default_burst(12_500_000), 125_000);
+    assert_eq!(default_burst(12_500_000), 1_250_000);
     let mut other = TxCap::unlimited();
     assert_eq!(admit(&mut c, &mut other, 0, 5000), Verdict::Send);
     c.set(1, 1000, None).unwrap();
     assert_eq!(admit(&mut c, &mut other, 2, 1), Verdict::OverDeviceCap, "same settings: the debt stays");
     c.set(3, 0, None).unwrap();
     assert_eq!(admit(&mut c, &mut other, 4, 1), Verdict::Send, "rate 0 lifts the cap");
+}
+
+/// A device offered ten times its cap by 1200-byte frames, from a transmitter that runs only
+/// at the ticks of a jiffies clock (`tick` ns, as the guest's) where `runs(tick_start)` says,
+/// trying 16 frames each time: the bytes sent over `seconds`, as a fraction of the cap's.
+fn delivered(rate: u64, burst: Option<u64>, tick: u64, seconds: u64, runs: impl Fn(u64) -> bool) -> f64 {
+    let mut device = TxCap::unlimited();
+    device.set(0, rate, burst).expect("valid cap");
+    let mut tenant = TxCap::unlimited();
+    let mut sent = 0u64;
+    // Start once the first burst has gone, as the scenario does.
+    let (start, end) = (NANOS_PER_SEC, (1 + seconds) * NANOS_PER_SEC);
+    let mut now = 0;
+    while now < end {
+        if runs(now) {
+            for _ in 0..16 {
+                if admit(&mut device, &mut tenant, now, 1200) == Verdict::Send && now >= start {
+                    sent += 1200;
+                }
+            }
+        }
+        now += tick;
+    }
+    sent as f64 / (rate * seconds) as f64
+}
+
+#[test]
+fn a_cap_holds_its_rate_at_the_guests_jiffies_clock() {
+    // The refill arithmetic at a 4 ms clock: a transmitter at every tick gets the cap, however
+    // small the burst (one frame and a bit, 10 ms, 100 ms).
+    for burst in [Some(BURST_MIN), Some(2500), None] {
+        let r = delivered(250_000, burst, 4 * MS, 5, |_| true);
+        assert!((0.99..=1.01).contains(&r), "burst {burst:?}: {r:.3} of the cap");
+    }
+}
+
+#[test]
+fn the_default_burst_gives_the_cap_to_a_tenant_held_to_a_cpu_limit() {
+    // A tenant thread at a 40% CPU limit transmits in the first 40 ms of each 100 ms period and
+    // sleeps for the rest. Its cap saves at most its burst while it sleeps: 10 ms of the rate
+    // (the old default) gave it about half the cap; the default, a period's worth, all of it.
+    let limited = |now: u64| now % (100 * MS) < 40 * MS;
+    let r = delivered(250_000, None, 4 * MS, 5, limited);
+    assert!((0.98..=1.02).contains(&r), "default burst: {r:.3} of the cap");
+    let r = delivered(250_000, Some(2500), 4 * MS, 5, limited);
+    assert!(r < 0.6, "a 10 ms burst: {r:.3} of the cap");
+}
+
+#[test]
+fn a_transmitter_that_runs_seldom_gets_a_burst_a_run() {
+    // What the shaping scenario saw: ToDevice ran about once every 1.8 s (its thread's source
+    // ran 1024 packets at a time) and a 2500-byte burst let three 1200-byte frames through a
+    // run: about 2000 B/s, 0.008 of a 250000 B/s cap.
+    let r = delivered(250_000, Some(2500), 4 * MS, 18, |now| now % (1800 * MS) == 0);
+    assert!(r < 0.01, "{r:.4} of the cap");
 }
 
 proptest! {

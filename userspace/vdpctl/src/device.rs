@@ -77,7 +77,7 @@ pub enum VdevCommand {
         /// The rate, e.g. 10Mbps or 2MBps; 0 lifts the cap.
         #[arg(long)]
         rate: String,
-        /// The burst in bytes, passed to the module as given [default: 10 ms of the rate].
+        /// The burst in bytes, passed to the module as given [default: 100 ms of the rate].
         #[arg(long)]
         burst: Option<u64>,
     },
@@ -470,7 +470,7 @@ fn cap_rate(cap: Option<&str>) -> u64 {
 /// Sets the tenant's transmit caps in the module from the system config where they differ
 /// from what the module holds: each device's `bandwidth_cap`, and the tenant's
 /// `aggregate_bandwidth_cap` (rate 0 where absent, which lifts an earlier cap). Bursts are the
-/// module's default, 10 ms of the rate.
+/// module's default, 100 ms of the rate.
 fn apply_caps(socket: &mut VdpSocket, tenant: &vdp_click::system::Tenant, tenant_id: u32, log: &mut impl FnMut(String)) -> Result<()> {
     let wanted = cap_rate(tenant.bandwidth_cap.as_deref());
     let default_burst = |rate: u64| if rate == 0 { 0 } else { vdp_core::tx_cap::default_burst(rate) };
