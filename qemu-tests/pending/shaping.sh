@@ -1,9 +1,10 @@
 # needs: python host-clock
 # timeout: 600
-# PENDING (not in qemu-tests/scenarios/, so `make test` does not run it): on 2026-12-03 it got
-# through the caps' set-up, the stats and the install, then the receiver behind eth1 saw about
-# 3 kB/s instead of the 250000 B/s cap (14 frames in 5.5 s, twice); not yet diagnosed whether
-# the source, the tenant's thread or the policer holds it back. Run it with
+# PENDING (not in qemu-tests/scenarios/, so `make test` does not run it). On 2026-12-03, after
+# the fix of the 0.012 (a 10 ms default burst and 1024-packet source runs; docs/shaping.md), the
+# single-device steps passed 5 runs of 5 (0.974 to 1.007 of the cap), but the two-device step
+# gave 0.789, 0.912 and 0.939 of the aggregate in 3 runs (ToDevice BURST 64) while the host was
+# loaded: the tenant's passes come further apart than the aggregate's 100 ms burst. Run it with
 # `cp qemu-tests/pending/shaping.sh qemu-tests/scenarios/` and `qemu-tests/run shaping`.
 # Transmit caps outside the tenant's reach (docs/shaping.md): the coordinator sets red's caps
 # from the system config (bandwidth_cap 2Mbps = 250000 B/s per device, aggregate_bandwidth_cap
@@ -54,7 +55,7 @@ step "the coordinator set red's caps from the system config; blue has none"
 out=$(vdpctl vdev show --tenant red); echo "$out"
 [ "$(echo "$out" | awk '/tx cap 250000 B\/s/ { n++ } END { print n + 0 }')" = 2 ] || fail "red's two devices are not capped at 250000 B/s"
 out=$(vdpctl stats --tenant red); echo "$out" | sed -n '/tx cap/,/eth2/p'
-expect_match "$out" "tx cap \(all devices\): 375000 B/s \(3.000 Mbit/s\), burst 3750 B"
+expect_match "$out" "tx cap \(all devices\): 375000 B/s \(3.000 Mbit/s\), burst 37500 B"
 expect_match "$(vdpctl stats --tenant blue)" "tx cap \(all devices\): none"
 expect_match "$(cat /tmp/vdpd.log)" "set the aggregate transmit cap of tenant red to 375000 B/s"
 
@@ -85,7 +86,7 @@ n=$(awk '/ vdp_drop: tenant=1 kind=device_tx element=-1 at=eth1 reason=over_cap$
 step "red reads its caps and counters from inside its container"
 out=$(in_container $RED vdpctl stats); echo "$out" | sed -n '/tx cap/,/eth2/p'
 expect_match "$out" "tx cap \(all devices\): 375000 B/s"
-expect_match "$out" "eth1: cap 250000 B/s \(2.000 Mbit/s\), burst 2500 B; sent [0-9]+ packets, [0-9]+ bytes; over_cap [1-9][0-9]*, over_tenant_cap 0"
+expect_match "$out" "eth1: cap 250000 B/s \(2.000 Mbit/s\), burst 25000 B; sent [0-9]+ packets, [0-9]+ bytes; over_cap [1-9][0-9]*, over_tenant_cap 0"
 
 step "red's attempts to change its caps from its container are refused and change nothing"
 rc=0; out=$(in_container $RED vdpctl vdev shape eth1 --rate 10Gbps 2>&1) || rc=$?
