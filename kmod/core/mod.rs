@@ -30,3 +30,4 @@ pub mod ip_actions;
 pub mod channel;
 pub mod boundary_stats;
 pub mod boundary_ring;
+pub mod dispatch;
