@@ -5,6 +5,7 @@ use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::sync::Arc;
+use crate::portable::cpu_set::CpuSet;
 
 /// The C handle (`struct vdp_thread` in vdp_thread.c); opaque to Rust.
 #[repr(C)]
@@ -32,11 +33,15 @@ extern "C" {
         arg: *mut c_void,
         name: *const c_char,
         cgroups_of: *mut RawTask,
+        cpus: *const u64,
+        cpu_words: c_uint,
         out: *mut *mut RawThread,
     ) -> c_int;
     fn vdp_thread_task(thread: *mut RawThread) -> *mut RawTask;
     fn vdp_task_put(task: *mut RawTask);
     fn vdp_task_cpu_limit(task: *mut RawTask, quota_ns: *mut u64, period_ns: *mut u64);
+    fn vdp_task_set_cpus(task: *mut RawTask, words: *const u64, nwords: c_uint) -> c_int;
+    fn vdp_cpu_online(cpu: c_uint) -> bool;
     fn vdp_thread_runtime_ns(exact: bool) -> u64;
     fn vdp_thread_sleep_until(deadline_ns: u64) -> bool;
     fn vdp_thread_stop(thread: *mut RawThread);
@@ -82,15 +87,18 @@ unsafe extern "C" fn trampoline<T: ThreadBody>(raw: *mut RawThread, arg: *mut c_
 
 impl<T: ThreadBody> Thread<T> {
     /// Starts a thread named `name` (truncated by the kernel to 15 bytes) running `body`. With
-    /// `cgroups_of`, the thread joins that task's cgroups before it first runs.
-    pub(crate) fn start(body: Arc<T>, name: &CStr, cgroups_of: Option<&TaskRef>) -> Result<Self> {
+    /// `cgroups_of`, the thread joins that task's cgroups before it first runs; with `cpus`, it
+    /// runs only on those CPUs from the start (each must be online: see [`cpu_online`]).
+    pub(crate) fn start(body: Arc<T>, name: &CStr, cgroups_of: Option<&TaskRef>, cpus: Option<&CpuSet>) -> Result<Self> {
         let mut raw: *mut RawThread = core::ptr::null_mut();
         let arg = Arc::as_ptr(&body).cast_mut().cast::<c_void>();
         let like = cgroups_of.map_or(core::ptr::null_mut(), |task| task.raw.as_ptr());
+        let (words, nwords) = mask_words(cpus)?;
         // SAFETY: `trampoline::<T>` matches the body signature; `arg` stays valid for the thread's
         // life (the returned `Thread` owns `body`); `name` is NUL-terminated; `like` is NULL or a
-        // task the `TaskRef` holds a reference to; `raw` is writable.
-        to_result(unsafe { vdp_thread_start(trampoline::<T>, arg, name.as_ptr().cast(), like, &mut raw) })?;
+        // task the `TaskRef` holds a reference to; `words` is NULL or `nwords` words borrowed
+        // from `cpus` for the call; `raw` is writable.
+        to_result(unsafe { vdp_thread_start(trampoline::<T>, arg, name.as_ptr().cast(), like, words, nwords, &mut raw) })?;
         let raw = NonNull::new(raw).ok_or(EINVAL)?;
         Ok(Thread { raw, body })
     }
@@ -114,6 +122,23 @@ impl<T: ThreadBody> Thread<T> {
     }
 }
 
+/// Whether `cpu` is a CPU of this machine that is online now. Any context.
+pub(crate) fn cpu_online(cpu: u32) -> bool {
+    // SAFETY: reads the kernel's CPU masks; any CPU number is accepted.
+    unsafe { vdp_cpu_online(cpu) }
+}
+
+/// `cpus` as the C side takes it: NULL for any CPU, else its words and how many.
+fn mask_words(cpus: Option<&CpuSet>) -> Result<(*const u64, c_uint)> {
+    match cpus {
+        None => Ok((core::ptr::null(), 0)),
+        Some(set) => {
+            let words = set.words();
+            Ok((words.as_ptr(), c_uint::try_from(words.len()).map_err(|_| EINVAL)?))
+        }
+    }
+}
+
 /// A counted reference to a kernel task (possibly one that has exited).
 ///
 /// Invariant: `raw` holds one task reference, taken by `vdp_thread_task` and dropped in `drop`.
@@ -131,6 +156,15 @@ impl TaskRef {
     /// The referenced task, for other wrappers in `sys`; valid while `self` lives.
     pub(super) fn as_raw(&self) -> *mut RawTask {
         self.raw.as_ptr()
+    }
+
+    /// Lets the task run only on `cpus`, or on any CPU with `None`. Each CPU of `cpus` must be
+    /// online ([`cpu_online`]); the kernel refuses a set with none usable (`EINVAL`). Sleeps.
+    pub(crate) fn set_cpus(&self, cpus: Option<&CpuSet>) -> Result {
+        let (words, nwords) = mask_words(cpus)?;
+        // SAFETY: `raw` is a referenced task (type invariant); `words` is NULL or `nwords` words
+        // borrowed from `cpus` for the call, which only reads them.
+        to_result(unsafe { vdp_task_set_cpus(self.raw.as_ptr(), words, nwords) })
     }
 
     /// The `cpu.max` that holds the task, as (quota, period) in ns; the quota is

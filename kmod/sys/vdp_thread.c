@@ -6,6 +6,7 @@
  * drives them through these few functions.
  */
 #include <linux/cgroup.h>
+#include <linux/cpumask.h>
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
@@ -45,10 +46,13 @@ static int vdp_thread_main(void *data)
  * Starts a kthread named @name running @body(thread, @arg). Returns 0 and the handle in @out, or
  * a negative errno. The task is pinned with a reference so stopping it is safe even if @body has
  * already returned. With @cgroups_of, the new thread joins that task's cgroups before it first
- * runs: a tenant's later threads are billed, and held, where its first thread is.
+ * runs: a tenant's later threads are billed, and held, where its first thread is. With @cpus
+ * (@cpu_words 64-bit words of a CPU bitmap, see vdp_task_set_cpus), it runs only on those CPUs
+ * from the start.
  */
 int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const char *name,
-		     struct task_struct *cgroups_of, struct vdp_thread **out)
+		     struct task_struct *cgroups_of, const u64 *cpus, unsigned int cpu_words,
+		     struct vdp_thread **out)
 {
 	int err;
 
@@ -68,6 +72,14 @@ int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const 
 		err = cgroup_attach_task_all(cgroups_of, task);
 		if (err) {
 			/* Never woken, so the body never runs; kthread_stop reaps it. */
+			kthread_stop(task);
+			kfree(thread);
+			return err;
+		}
+	}
+	if (cpus) {
+		err = vdp_task_set_cpus(task, cpus, cpu_words);
+		if (err) {
 			kthread_stop(task);
 			kfree(thread);
 			return err;
@@ -185,6 +197,36 @@ void vdp_task_put(struct task_struct *task)
 void vdp_task_cpu_limit(struct task_struct *task, u64 *quota_ns, u64 *period_ns)
 {
 	sched_task_cfs_bandwidth(task, quota_ns, period_ns);
+}
+
+/*
+ * Lets @task run only on the CPUs of @words (@nwords 64-bit words, CPU n at bit n % 64 of word
+ * n / 64), or on any CPU when @words is NULL. Bits at or past nr_cpu_ids are ignored; the caller
+ * has checked that every CPU it names is online. Returns 0 or a negative errno (-EINVAL when no
+ * CPU named is usable).
+ */
+int vdp_task_set_cpus(struct task_struct *task, const u64 *words, unsigned int nwords)
+{
+	cpumask_var_t mask;
+	unsigned int cpu;
+	int err;
+
+	if (!words)
+		return set_cpus_allowed_ptr(task, cpu_possible_mask);
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	for (cpu = 0; cpu < nr_cpu_ids && cpu / 64 < nwords; cpu++)
+		if (words[cpu / 64] & (1ULL << (cpu % 64)))
+			cpumask_set_cpu(cpu, mask);
+	err = cpumask_empty(mask) ? -EINVAL : set_cpus_allowed_ptr(task, mask);
+	free_cpumask_var(mask);
+	return err;
+}
+
+/* Whether @cpu is a CPU number of this machine that is online now. */
+bool vdp_cpu_online(unsigned int cpu)
+{
+	return cpu < nr_cpu_ids && cpu_online(cpu);
 }
 
 /*

@@ -5,6 +5,7 @@
 use super::sched::Worker;
 use super::state::TenantState;
 use crate::engine::BuildError;
+use crate::portable::cpu_set::CpuSet;
 use crate::sys::thread::Thread;
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
@@ -17,6 +18,7 @@ impl TenantState {
     pub(super) fn start_workers(self: &Arc<Self>, count: u32) -> Result<(), BuildError> {
         let mut workers = self.workers.lock();
         let home = self.home.lock();
+        let cpus = self.cpus();
         let had = workers.len();
         let mut started = || -> Result<(), Error> {
             while workers.len() + 1 < count as usize {
@@ -24,7 +26,7 @@ impl TenantState {
                 let worker = Arc::new(Worker { state: self.clone(), index }, GFP_KERNEL)?;
                 let name = worker_name(self.name(), index)?;
                 workers.reserve(1, GFP_KERNEL)?;
-                let thread = Thread::start(worker, &name, home.as_ref())?;
+                let thread = Thread::start(worker, &name, home.as_ref(), cpus.as_ref())?;
                 // Cannot fail after the reservation.
                 workers.push_within_capacity(thread).map_err(|_| ENOMEM)?;
             }
@@ -41,6 +43,37 @@ impl TenantState {
             }
             return Err(BuildError::new(e, format_args!("cannot start the tenant's thread {}", had + 1)));
         }
+        Ok(())
+    }
+
+    /// Pins every thread of the tenant to `cpus` (`None`: lets them run anywhere), and threads
+    /// it starts later. Each CPU must be online (the caller checks). If a thread cannot be
+    /// moved, the ones already moved go back to the set they had, which stays the tenant's.
+    pub(crate) fn set_cpus(&self, cpus: Option<CpuSet>) -> Result<(), Error> {
+        let _changing = self.changing.lock();
+        let workers = self.workers.lock();
+        let home = self.home.lock();
+        let mut current = self.cpus.lock();
+        let before = *current;
+        let mut others = KVec::with_capacity(workers.len(), GFP_KERNEL)?;
+        for task in workers.iter().filter_map(|w| w.task()) {
+            others.push(task, GFP_KERNEL)?;
+        }
+        // Thread 0 is `home` once it has started; a tenant is listed only after that.
+        let all = Iterator::chain(home.as_ref().into_iter(), others.iter());
+        for (moved, task) in all.clone().enumerate() {
+            if let Err(e) = task.set_cpus(cpus.as_ref()) {
+                for back in all.clone().take(moved) {
+                    // Back to the CPUs it had a moment ago. Should that fail too (a CPU of the
+                    // old set went offline since), the thread stays where the kernel put it.
+                    if let Err(undo) = back.set_cpus(before.as_ref()) {
+                        pr_warn!("vdp: tenant {}: a thread kept its new CPUs ({:?})\n", self.name(), undo);
+                    }
+                }
+                return Err(e);
+            }
+        }
+        *current = cpus;
         Ok(())
     }
 
