@@ -33,8 +33,6 @@ extern "C" {
         arg: *mut c_void,
         name: *const c_char,
         cgroups_of: *mut RawTask,
-        cpus: *const u64,
-        cpu_words: c_uint,
         out: *mut *mut RawThread,
     ) -> c_int;
     fn vdp_thread_task(thread: *mut RawThread) -> *mut RawTask;
@@ -42,6 +40,7 @@ extern "C" {
     fn vdp_task_cpu_limit(task: *mut RawTask, quota_ns: *mut u64, period_ns: *mut u64);
     fn vdp_task_set_cpus(task: *mut RawTask, words: *const u64, nwords: c_uint) -> c_int;
     fn vdp_cpu_online(cpu: c_uint) -> bool;
+    fn vdp_thread_set_own_cpus(words: *const u64, nwords: c_uint) -> c_int;
     fn vdp_thread_runtime_ns(exact: bool) -> u64;
     fn vdp_thread_sleep_until(deadline_ns: u64) -> bool;
     fn vdp_thread_stop(thread: *mut RawThread);
@@ -87,18 +86,17 @@ unsafe extern "C" fn trampoline<T: ThreadBody>(raw: *mut RawThread, arg: *mut c_
 
 impl<T: ThreadBody> Thread<T> {
     /// Starts a thread named `name` (truncated by the kernel to 15 bytes) running `body`. With
-    /// `cgroups_of`, the thread joins that task's cgroups before it first runs; with `cpus`, it
-    /// runs only on those CPUs from the start (each must be online: see [`cpu_online`]).
-    pub(crate) fn start(body: Arc<T>, name: &CStr, cgroups_of: Option<&TaskRef>, cpus: Option<&CpuSet>) -> Result<Self> {
+    /// `cgroups_of`, the thread joins that task's cgroups before it first runs. The kernel
+    /// starts it on its housekeeping CPUs; a body that must run elsewhere moves itself
+    /// ([`CurrentThread::set_cpus`]).
+    pub(crate) fn start(body: Arc<T>, name: &CStr, cgroups_of: Option<&TaskRef>) -> Result<Self> {
         let mut raw: *mut RawThread = core::ptr::null_mut();
         let arg = Arc::as_ptr(&body).cast_mut().cast::<c_void>();
         let like = cgroups_of.map_or(core::ptr::null_mut(), |task| task.raw.as_ptr());
-        let (words, nwords) = mask_words(cpus)?;
         // SAFETY: `trampoline::<T>` matches the body signature; `arg` stays valid for the thread's
         // life (the returned `Thread` owns `body`); `name` is NUL-terminated; `like` is NULL or a
-        // task the `TaskRef` holds a reference to; `words` is NULL or `nwords` words borrowed
-        // from `cpus` for the call; `raw` is writable.
-        to_result(unsafe { vdp_thread_start(trampoline::<T>, arg, name.as_ptr().cast(), like, words, nwords, &mut raw) })?;
+        // task the `TaskRef` holds a reference to; `raw` is writable.
+        to_result(unsafe { vdp_thread_start(trampoline::<T>, arg, name.as_ptr().cast(), like, &mut raw) })?;
         let raw = NonNull::new(raw).ok_or(EINVAL)?;
         Ok(Thread { raw, body })
     }
@@ -233,6 +231,15 @@ impl CurrentThread<'_> {
     pub(crate) fn sleep_until(&self, deadline_ns: u64) -> bool {
         // SAFETY: we are a kthread, as kthread_should_stop inside requires, holding no locks.
         unsafe { vdp_thread_sleep_until(deadline_ns) }
+    }
+
+    /// Lets this thread run only on `cpus`, or on any CPU with `None` (each CPU online: see
+    /// [`cpu_online`]). Sleeps.
+    pub(crate) fn set_cpus(&self, cpus: Option<&CpuSet>) -> Result {
+        let (words, nwords) = mask_words(cpus)?;
+        // SAFETY: acts on the calling task; `words` is NULL or `nwords` words borrowed from
+        // `cpus` for the call, which only reads them; we hold no spinlock, so it may sleep.
+        to_result(unsafe { vdp_thread_set_own_cpus(words, nwords) })
     }
 
     /// Gives the CPU to anyone else who is runnable.

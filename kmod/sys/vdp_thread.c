@@ -46,13 +46,10 @@ static int vdp_thread_main(void *data)
  * Starts a kthread named @name running @body(thread, @arg). Returns 0 and the handle in @out, or
  * a negative errno. The task is pinned with a reference so stopping it is safe even if @body has
  * already returned. With @cgroups_of, the new thread joins that task's cgroups before it first
- * runs: a tenant's later threads are billed, and held, where its first thread is. With @cpus
- * (@cpu_words 64-bit words of a CPU bitmap, see vdp_task_set_cpus), it runs only on those CPUs
- * from the start.
+ * runs: a tenant's later threads are billed, and held, where its first thread is.
  */
 int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const char *name,
-		     struct task_struct *cgroups_of, const u64 *cpus, unsigned int cpu_words,
-		     struct vdp_thread **out)
+		     struct task_struct *cgroups_of, struct vdp_thread **out)
 {
 	int err;
 
@@ -77,14 +74,7 @@ int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const 
 			return err;
 		}
 	}
-	if (cpus) {
-		err = vdp_task_set_cpus(task, cpus, cpu_words);
-		if (err) {
-			kthread_stop(task);
-			kfree(thread);
-			return err;
-		}
-	}
+
 	get_task_struct(task);
 	thread->task = task;
 	*out = thread;
@@ -221,6 +211,16 @@ int vdp_task_set_cpus(struct task_struct *task, const u64 *words, unsigned int n
 	err = cpumask_empty(mask) ? -EINVAL : set_cpus_allowed_ptr(task, mask);
 	free_cpumask_var(mask);
 	return err;
+}
+
+/*
+ * vdp_task_set_cpus for the calling thread. A kthread sets its own CPUs once it runs: kthread()
+ * gives every new unbound kthread the housekeeping CPUs before its body starts, which would
+ * undo a mask set on it before its first wake-up.
+ */
+int vdp_thread_set_own_cpus(const u64 *words, unsigned int nwords)
+{
+	return vdp_task_set_cpus(current, words, nwords);
 }
 
 /* Whether @cpu is a CPU number of this machine that is online now. */

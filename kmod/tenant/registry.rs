@@ -89,7 +89,7 @@ pub(crate) fn create(id: u32, name: &[u8]) -> Result<TenantView, TenantError> {
     let state = TenantState::new(id, name)?;
     let thread_name = worker_name(state.name(), 0)?;
     let worker = Arc::new(Worker { state, index: 0 }, GFP_KERNEL)?;
-    let thread = Thread::start(worker, &thread_name, None, None)?;
+    let thread = Thread::start(worker, &thread_name, None)?;
     *thread.body().state.home.lock() = thread.task();
     let tenant = Tenant { thread };
     let view = TenantView::of(&tenant);

@@ -64,8 +64,8 @@ pub(crate) struct TenantState {
     /// boundary elements of its graphs hold it too.
     pub(super) channel: Arc<TenantChannel>,
     /// The CPUs every thread of the tenant runs on (`None`: any). Changed only under
-    /// `changing` with `workers` and `home` held, so a thread started meanwhile gets the new
-    /// set or is re-pinned with the others.
+    /// `changing` with `workers` and `home` held; a thread reads it under this lock as it
+    /// starts, so it gets the set before a change or is moved by the change.
     pub(super) cpus: Pin<KBox<Mutex<Option<CpuSet>>>>,
 }
 

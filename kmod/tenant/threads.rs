@@ -6,7 +6,7 @@ use super::sched::Worker;
 use super::state::TenantState;
 use crate::engine::BuildError;
 use crate::portable::cpu_set::CpuSet;
-use crate::sys::thread::Thread;
+use crate::sys::thread::{CurrentThread, Thread};
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::str::CString;
@@ -18,7 +18,6 @@ impl TenantState {
     pub(super) fn start_workers(self: &Arc<Self>, count: u32) -> Result<(), BuildError> {
         let mut workers = self.workers.lock();
         let home = self.home.lock();
-        let cpus = self.cpus();
         let had = workers.len();
         let mut started = || -> Result<(), Error> {
             while workers.len() + 1 < count as usize {
@@ -26,7 +25,7 @@ impl TenantState {
                 let worker = Arc::new(Worker { state: self.clone(), index }, GFP_KERNEL)?;
                 let name = worker_name(self.name(), index)?;
                 workers.reserve(1, GFP_KERNEL)?;
-                let thread = Thread::start(worker, &name, home.as_ref(), cpus.as_ref())?;
+                let thread = Thread::start(worker, &name, home.as_ref())?;
                 // Cannot fail after the reservation.
                 workers.push_within_capacity(thread).map_err(|_| ENOMEM)?;
             }
@@ -47,8 +46,9 @@ impl TenantState {
     }
 
     /// Pins every thread of the tenant to `cpus` (`None`: lets them run anywhere), and threads
-    /// it starts later. Each CPU must be online (the caller checks). If a thread cannot be
-    /// moved, the ones already moved go back to the set they had, which stays the tenant's.
+    /// it starts later ([`TenantState::take_own_cpus`]). Each CPU must be online (the caller
+    /// checks). If a thread cannot be moved, the ones already moved go back to the set they
+    /// had, which stays the tenant's.
     pub(crate) fn set_cpus(&self, cpus: Option<CpuSet>) -> Result<(), Error> {
         let _changing = self.changing.lock();
         let workers = self.workers.lock();
@@ -75,6 +75,19 @@ impl TenantState {
         }
         *current = cpus;
         Ok(())
+    }
+
+    /// Run by each thread of the tenant as it starts: moves it to the tenant's CPUs. Under
+    /// `cpus`, so a [`TenantState::set_cpus`] meanwhile either comes after (and moves it again)
+    /// or before (and this reads its set). A thread that cannot move stays where the kernel
+    /// started it, and says so.
+    pub(super) fn take_own_cpus(&self, thread: &CurrentThread<'_>, index: u32) {
+        let cpus = self.cpus.lock();
+        if let Some(set) = cpus.as_ref() {
+            if let Err(e) = thread.set_cpus(Some(set)) {
+                pr_warn!("vdp: tenant {} thread {}: cannot move to its CPUs ({:?}); it runs where it started\n", self.name(), index, e);
+            }
+        }
     }
 
     /// Stops threads until the tenant has at most `count` (thread 0 always stays). A stopping

@@ -1,6 +1,6 @@
 # timeout: 300
-# CPU_MASK pins a tenant's threads: every thread moves at once, a thread started later is
-# created on the mask's CPUs, the threads then run only there, a CPU that is not online is
+# CPU_MASK pins a tenant's threads: every thread moves at once, a thread started later moves
+# there as it starts, the threads then run only there, a CPU that is not online is
 # refused and changes nothing, and `any` lets them go again. The coordinator pins each tenant
 # to the CPUs of its engine slices and refuses [engines] CPUs the host does not have online.
 . /vdp/lib.sh
@@ -14,6 +14,14 @@ allowed() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status"; }
 last_cpu() { awk '{ print $39 }' "/proc/$1/stat"; }
 # pids TENANT: the PIDs of a tenant's threads, thread 0 first, one per line.
 pids() { vdpctl tenant show --id "$1" --json | tr -d ' \n' | sed -n 's/.*"thread_pids":\[\([0-9,]*\)\].*/\1/p' | tr ',' '\n'; }
+# wait_allowed PID CPUS: a new thread moves itself as it starts; waits up to 5 s for it.
+wait_allowed() {
+  local i=0
+  until [ "$(allowed "$1")" = "$2" ]; do
+    [ $i -lt 50 ] || fail "thread $1 may run on $(allowed "$1"), not $2, 5 s after it started"
+    sleep 0.1; i=$((i + 1))
+  done
+}
 # runs_only_on PID CPU: over 2 s of sampling the thread is seen only on CPU.
 runs_only_on() {
   local i=0 seen
@@ -39,7 +47,7 @@ compile_for red pin-two.click /tmp/pin-two.vdpg
 vdpctl graph install --tenant 1 /tmp/pin-two.vdpg >/dev/null
 red1=$(pids 1 | sed -n 2p)
 [ -n "$red1" ] || fail "the graph started no second thread"
-[ "$(allowed "$red1")" = "1" ] || fail "thread 1, started after the pin, may run on $(allowed "$red1")"
+wait_allowed "$red1" 1
 sleep 1
 count=$(read_handler 1 red/cb.count)
 [ "$count" -gt 100 ] || fail "thread 1 counted $count packets in 1 s while pinned (RATE 500)"
@@ -75,7 +83,7 @@ expect_text "$(cat /tmp/vdpd.log)" "tenant blue: threads pinned to cpus 1 (its e
 [ "$(allowed "$(pids 2 | head -n 1)")" = "1" ] || fail "blue's thread may run on $(allowed "$(pids 2 | head -n 1)")"
 in_container /vdp/red vdpctl install /vdp/configs/coord-red.click >/dev/null
 for pid in $(pids 1); do
-  [ "$(allowed "$pid")" = "0" ] || fail "red's thread $pid may run on $(allowed "$pid") after its install"
+  wait_allowed "$pid" 0
 done
 expect_text "$(in_container /vdp/red vdpctl show)" "(threads pinned to those CPUs"
 stop_coordinator
