@@ -14,11 +14,11 @@ allowed() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status"; }
 last_cpu() { awk '{ print $39 }' "/proc/$1/stat"; }
 # pids TENANT: the PIDs of a tenant's threads, thread 0 first, one per line.
 pids() { vdpctl tenant show --id "$1" --json | tr -d ' \n' | sed -n 's/.*"thread_pids":\[\([0-9,]*\)\].*/\1/p' | tr ',' '\n'; }
-# wait_allowed PID CPUS: a new thread moves itself as it starts; waits up to 5 s for it.
+# wait_allowed PID CPUS: a new thread moves itself as it starts; waits up to 10 s for it.
 wait_allowed() {
   local i=0
   until [ "$(allowed "$1")" = "$2" ]; do
-    [ $i -lt 50 ] || fail "thread $1 may run on $(allowed "$1"), not $2, 5 s after it started"
+    [ $i -lt 100 ] || fail "thread $1 may run on $(allowed "$1"), not $2, 10 s after it started"
     sleep 0.1; i=$((i + 1))
   done
 }

@@ -412,6 +412,7 @@ mod tests {
                 VdpAttr::ThreadPid(43),
                 VdpAttr::TasksPerYield(128),
                 VdpAttr::Threads(2),
+                VdpAttr::CpuMask(vec![0b10, 0, 0, 0, 0, 0, 0, 0]),
             ],
         };
         let info = decode_tenant(&reply).expect("decode");
@@ -424,10 +425,13 @@ mod tests {
                 thread_pids: vec![42, 43],
                 tasks_per_yield: 128,
                 tasks_per_yield_auto: false,
-                threads: 2
+                threads: 2,
+                cpus: Some(vec![1]),
             }
         );
-        assert_eq!(more_threads(&info.thread_pids), ", threads 0-1 pids 42 43");
+        assert!(tenant_line(&info).ends_with(", cpus 1"), "{}", tenant_line(&info));
+        assert!(tenant_line(&TenantInfo { cpus: None, ..info }).ends_with(", cpus any"));
+        assert_eq!(more_threads(&[42, 43]), ", threads 0-1 pids 42 43");
         assert_eq!(more_threads(&[42]), "");
     }
 
