@@ -453,7 +453,7 @@ mod tests {
         let shown = TenantWithStats::from(stats);
         assert_eq!(
             format!("{}\n{}", tenant_line(&shown.tenant), counter_lines(&shown.stats)),
-            "tenant 1 (red): thread pid 42, tasks per yield 128, threads 1\n  wakeups 7, task runs 900\n  \
+            "tenant 1 (red): thread pid 42, tasks per yield 128, threads 1, cpus any\n  wakeups 7, task runs 900\n  \
              cpu max max/100000 us, ran 0 ms, throttled 0 ms in 0 of 0 periods\n  graph: 3 elements, 1 tasks, depth drops 0\n"
         );
         // The tenant's own fields as without -s, the counters in `stats`.
