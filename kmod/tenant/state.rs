@@ -5,6 +5,7 @@ use super::graph::Installed;
 use super::registry::TenantError;
 use super::sched::Worker;
 use crate::portable::cpu_budget::CpuBudget;
+use crate::portable::cpu_set::CpuSet;
 use crate::portable::uapi::TASKS_PER_YIELD_DEFAULT;
 use crate::sys::memcg::Memcg;
 use crate::sys::thread::{Doorbell, TaskRef, Thread};
@@ -62,6 +63,10 @@ pub(crate) struct TenantState {
     /// The channel to the tenant's container engine and its boundaries' counters; the
     /// boundary elements of its graphs hold it too.
     pub(super) channel: Arc<TenantChannel>,
+    /// The CPUs every thread of the tenant runs on (`None`: any). Changed only under
+    /// `changing` with `workers` and `home` held; a thread reads it under this lock as it
+    /// starts, so it gets the set before a change or is moved by the change.
+    pub(super) cpus: Pin<KBox<Mutex<Option<CpuSet>>>>,
 }
 
 impl TenantState {
@@ -95,6 +100,7 @@ impl TenantState {
                 home: KBox::pin_init(new_mutex!(None, "vdp_tenant_home"), GFP_KERNEL)?,
                 budget: KBox::pin_init(new_spinlock!(CpuBudget::new(), "vdp_tenant_budget"), GFP_KERNEL)?,
                 channel,
+                cpus: KBox::pin_init(new_mutex!(None, "vdp_tenant_cpus"), GFP_KERNEL)?,
             },
             GFP_KERNEL,
         )?;
@@ -126,6 +132,11 @@ impl TenantState {
 
     pub(crate) fn threads(&self) -> u32 {
         self.threads.load(Ordering::Relaxed)
+    }
+
+    /// The CPUs the tenant's threads are pinned to, `None` for any.
+    pub(crate) fn cpus(&self) -> Option<CpuSet> {
+        *self.cpus.lock()
     }
 
     /// Runs `f` with the tenant memory it allocates (`GFP_KERNEL_ACCOUNT`) charged to the
