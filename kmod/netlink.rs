@@ -1,6 +1,7 @@
 //! The `vdp` family's commands. Genetlink has already validated every request against the strict
 //! per-command policy in `sys/vdp_genl.c` before these run.
 
+use crate::portable::cpu_set::CpuSet;
 use crate::portable::uapi::{attr, class_attr, cmd, element_attr, valid_tenant_name};
 use crate::sys::genl::{genl_doit, genl_dumpit, Attrs, Dump, Event, Reply, Request};
 use crate::engine::handler::{HandlerError, HandlerText};
@@ -66,7 +67,13 @@ fn put_tenant(attrs: &mut Attrs<'_>, tenant: &TenantView) -> Result {
     }
     attrs.put_u32(attr::TASKS_PER_YIELD, tenant.tasks_per_yield)?;
     attrs.put_u32(attr::TASKS_PER_YIELD_AUTO, u32::from(tenant.yield_auto))?;
-    attrs.put_u32(attr::THREADS, tenant.threads)
+    attrs.put_u32(attr::THREADS, tenant.threads)?;
+    if let Some(cpus) = &tenant.cpus {
+        let mut mask = [0u8; crate::portable::uapi::CPU_MASK_MAX_BYTES];
+        let len = cpus.write_mask(&mut mask);
+        attrs.put_binary(attr::CPU_MASK, mask.get(..len).unwrap_or(&[]))?;
+    }
+    Ok(())
 }
 
 fn reply_tenant(request: &Request<'_>, tenant: &TenantView) -> Result {
@@ -139,13 +146,22 @@ genl_doit!(vdp_rs_sched_set => |request| {
     let tasks = request.optional_u32_attr(attr::TASKS_PER_YIELD);
     let threads = request.optional_u32_attr(attr::THREADS);
     let auto = request.optional_u32_attr(attr::TASKS_PER_YIELD_AUTO).map(|v| v != 0);
-    if tasks.is_none() && threads.is_none() && auto.is_none() {
-        request.set_error_message(c"SCHED_SET needs TASKS_PER_YIELD, TASKS_PER_YIELD_AUTO or THREADS");
+    let cpus = request.optional_binary_attr(attr::CPU_MASK).map(|mask| cpu_set(request, mask)).transpose()?;
+    if tasks.is_none() && threads.is_none() && auto.is_none() && cpus.is_none() {
+        request.set_error_message(c"SCHED_SET needs TASKS_PER_YIELD, TASKS_PER_YIELD_AUTO, THREADS or CPU_MASK");
         return Err(EINVAL);
     }
     if tasks.is_some() && auto == Some(true) {
         request.set_attr_error(attr::TASKS_PER_YIELD_AUTO, c"a fixed TASKS_PER_YIELD and TASKS_PER_YIELD_AUTO 1 contradict each other");
         return Err(EINVAL);
+    }
+    if let Some(cpus) = cpus {
+        // Before the rest: a refused mask changes nothing.
+        let state = tenant::find(id).map_err(|e| tenant_error(request, e))?;
+        state.set_cpus(cpus).map_err(|e| {
+            request.set_attr_error(attr::CPU_MASK, c"cannot move the tenant's threads to these CPUs");
+            e
+        })?;
     }
     if let Some(threads) = threads {
         // First: a refused re-placement then changes nothing at all.
@@ -166,6 +182,23 @@ genl_doit!(vdp_rs_sched_set => |request| {
     .map_err(|e| tenant_error(request, e))?;
     reply_tenant(request, &tenant)
 });
+
+/// A `CPU_MASK` as the CPUs to pin to: `None` (any CPU) for no bytes, else a set of online
+/// CPUs. Anything else is refused with the reason.
+fn cpu_set(request: &Request<'_>, mask: &[u8]) -> Result<Option<CpuSet>> {
+    if mask.is_empty() {
+        return Ok(None);
+    }
+    let set = CpuSet::from_mask(mask).map_err(|e| {
+        request.set_error_text_fmt(format_args!("CPU_MASK: {e}"));
+        EINVAL
+    })?;
+    if let Some(cpu) = set.first_not(crate::sys::thread::cpu_online) {
+        request.set_error_text_fmt(format_args!("CPU_MASK: cpu {cpu} is not an online CPU of this machine"));
+        return Err(EINVAL);
+    }
+    Ok(Some(set))
+}
 
 fn find_tenant(request: &Request<'_>) -> Result<Arc<TenantState>> {
     let id = request.u32_attr(attr::TENANT_ID)?;

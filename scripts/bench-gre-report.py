@@ -4,8 +4,11 @@ docs/bench/gre-forwarding.md and the gnuplot script of docs/bench/gre-forwarding
 
     bench-gre-report.py WORK DOCS BOOT...
 
-Each BOOT names a directory WORK/BOOT holding results.txt (the VDP-BENCH lines of one boot) and
-platform.txt (its VDP-PLATFORM line); the gnuplot script and its data go to WORK.
+Each BOOT names a directory WORK/BOOT holding results.txt (the VDP-BENCH lines of one boot),
+platform.txt (its VDP-PLATFORM line) and, when bench-gre.sh wrote it, host.txt (when the boot
+started, in UTC, and the host's load average then); the gnuplot script and its data go to WORK.
+Everything the report says about the run, its caveats included, comes from these files, so it
+can be written again from them.
 """
 
 import datetime
@@ -17,6 +20,8 @@ import bench_sweep
 from bench_sweep import per_frame, pps, spread
 
 MODES = ["vdp", "linux", "vdp-bare"]
+# The boots `VDP_BENCH_CPUS` asks for by default (scripts/bench-gre.sh).
+DEFAULT_BOOTS = ["2-vcpu", "1-vcpu"]
 LABELS = {
     "vdp": "vdp (blue's router on its tenant thread)",
     "linux": "Linux (gretap + ip_forward)",
@@ -49,6 +54,16 @@ def boot(work, name):
     path = os.path.join(work, name)
     trials = bench_sweep.parse(os.path.join(path, "results.txt"), MODES)
     platform = open(os.path.join(path, "platform.txt")).read().strip()
+    host = {}
+    try:
+        for line in open(os.path.join(path, "host.txt")):
+            key, _, value = line.strip().partition(" ")
+            host[key] = value
+    except FileNotFoundError:
+        pass
+    if "started" not in host:
+        mtime = os.path.getmtime(os.path.join(path, "results.txt"))
+        host["written"] = f"{datetime.datetime.fromtimestamp(mtime, datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
     # vdp and Linux make a round; the bare graph is measured beside them where it ran.
     rounds = sorted({r for (r, m) in trials if (r, "vdp") in trials and (r, "linux") in trials})
     peaks = {m: [] for m in MODES}
@@ -62,7 +77,37 @@ def boot(work, name):
                 peaks[m].append(dict(figures(best), refused=best["refused"]))
             blasts[m] += [figures(t) for t in trials[(r, m)] if t.get("rate", 0) == 0]
     measured = [m for m in MODES if peaks[m] or blasts[m]]
-    return {"name": name, "platform": platform, "rounds": rounds, "peaks": peaks, "blasts": blasts, "modes": measured}
+    return {"name": name, "platform": platform, "host": host, "rounds": rounds, "peaks": peaks, "blasts": blasts, "modes": measured}
+
+
+def caveats(b, default_boots, names):
+    """What a reader must know about this boot's figures, found in its results."""
+    notes = []
+    host = b["host"]
+    if "started" in host:
+        notes.append(f"The boot started {host['started']}, with the host's load average (1, 5, 15 min) at "
+                     f"{host.get('load', '?')} on {host.get('cores', '?')} cores.")
+    else:
+        notes.append(f"The results were written {host.get('written', '?')}; when the boot started and the host's load "
+                     "then were not recorded.")
+    if len(b["rounds"]) == 1:
+        notes.append("One round: there is no spread, and each figure is a single trial.")
+    missing = [n for n in default_boots if n not in names]
+    if missing:
+        notes.append(f"Only {', '.join(names)} booted; the default also boots {', '.join(missing)} (`VDP_BENCH_CPUS`).")
+    x, p = b["blasts"], b["peaks"]
+    senders = [r["sender"] for m in b["modes"] for r in x[m]]
+    if senders and max(senders) < 1.0:
+        notes.append("pktgen's kthread was billed under 1 µs a frame in every blast, so the sender column does not measure "
+                     "the sender: its sending is billed as softirq and to other tasks under this kernel's tick accounting. "
+                     "The all-vCPU busy figure still holds it.")
+    med = lambda rows, k: statistics.median(r[k] for r in rows) if rows else None
+    bare, router = med(p.get("vdp-bare", []), "pps"), med(p["vdp"], "pps")
+    if bare is not None and router is not None and bare < router:
+        notes.append(f"The bare graph's peak ({bare:.0f} frames/s) is below the router's ({router:.0f}), though it does less "
+                     "work per frame: the host's speed moved between trials minutes apart, and the peaks of this boot are "
+                     "not to be compared across modes beyond that.")
+    return notes
 
 
 def ratios(a, b, key):
@@ -84,7 +129,7 @@ def main():
     w = out.append
     w("# Forwarding: vdp against Linux")
     w("")
-    w(f"Measured {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M UTC} by `make bench-gre` (scripts/bench-gre.sh) "
+    w(f"Measured by `make bench-gre` (scripts/bench-gre.sh) "
       f"on the {os.environ.get('VDP_BENCH_FLAVOUR', 'lean')} kernel under QEMU TCG, in one boot per guest CPU count; within a boot the rounds alternate vdp and Linux.")
     w("")
     w("Each trial sends 64-byte frames with pktgen from the blue-a namespace into its gretap tunnel. They go over the shared "
@@ -112,6 +157,9 @@ def main():
             continue
         p, x = b["peaks"], b["blasts"]
         w(f"## {b['name']}: {b['platform']}, {len(b['rounds'])} rounds")
+        w("")
+        for note in caveats(b, DEFAULT_BOOTS, names):
+            w(f"- {note}")
         w("")
         w("| mode | peak at ≤ 0.1% loss (frames/s) | next offered rate (lost more) | at the peak: µs CPU/frame (medians: softirq, tenant thread, sender) | blast: frames/s | blast: loss | blast: µs CPU/frame (medians: softirq, tenant thread, sender) | blast: frames per CPU-second |")
         w("| --- | --- | --- | --- | --- | --- | --- | --- |")

@@ -24,6 +24,7 @@ boots=()
 for cpus in ${VDP_BENCH_CPUS:-2 1}; do
   name="$cpus-vcpu"
   mkdir -p "$WORK/$name"
+  { echo "started $(date -u '+%Y-%m-%d %H:%M') UTC"; echo "load $(cut -d' ' -f1-3 /proc/loadavg)"; echo "cores $(nproc)"; } > "$WORK/$name/host.txt"
   VDP_GUEST_CPUS=$cpus VDP_GUEST_ARGS="$args" "$REPO"/qemu-tests/run --flavour "$FLAVOUR" bench-gre
   grep -a '^VDP-BENCH ' "$LOG" | tr -d '\r' > "$WORK/$name/results.txt" || { echo "no results in $LOG" >&2; exit 1; }
   grep -a '^VDP-PLATFORM ' "$LOG" | tr -d '\r' | head -1 > "$WORK/$name/platform.txt"

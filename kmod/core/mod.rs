@@ -31,3 +31,5 @@ pub mod ip_actions;
 pub mod channel;
 pub mod boundary_stats;
 pub mod boundary_ring;
+pub mod dispatch;
+pub mod cpu_set;

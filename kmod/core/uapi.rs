@@ -172,6 +172,11 @@ pub mod attr {
     /// (1 for a new tenant). Setting `TASKS_PER_YIELD` turns it off; see
     /// [`super::AUTO_PASS_NS`].
     pub const TASKS_PER_YIELD_AUTO: u16 = 47;
+    /// The CPUs the tenant's threads may run on, binary: a bitmap in little-endian u64 words
+    /// (`kmod/core/cpu_set.rs`), at most [`super::CPU_MASK_MAX_BYTES`]. On `SCHED_SET`, no
+    /// bytes lets the threads run on any CPU; every CPU named must be online. In tenant replies
+    /// only when the threads are pinned.
+    pub const CPU_MASK: u16 = 48;
 
     // --- Safety (the kernel trusts no blob, tenants cannot rewrite root limits): 50 to 59 ---
     /// Flag on `HANDLER_WRITE`: the request acts for the tenant (the coordinator sets it on
@@ -284,6 +289,10 @@ pub const TENANTS_MAX: u32 = 1024;
 pub const TASKS_PER_YIELD_MAX: u32 = 4096;
 /// Largest `THREADS`: threads one tenant may run.
 pub const TENANT_THREADS_MAX: u32 = 8;
+/// CPU numbers a `CPU_MASK` may name: 0 to this − 1.
+pub const CPU_SET_MAX: u32 = 1024;
+/// Longest `CPU_MASK`: [`CPU_SET_MAX`] bits.
+pub const CPU_MASK_MAX_BYTES: usize = (CPU_SET_MAX / 8) as usize;
 /// With `TASKS_PER_YIELD_AUTO`, a pass runs tasks until this much wall-clock time has gone by
 /// (or [`TASKS_PER_YIELD_MAX`] tasks have run): cheap tasks get long passes and little per-pass
 /// overhead, expensive ones short passes and a bounded time between yields, without tuning.

@@ -194,6 +194,15 @@ impl<'a> Request<'a> {
         unsafe { vdp_set_err_text(self.info.as_ptr(), text.as_ptr().cast(), text.len()) };
     }
 
+    /// [`Self::set_error_text`] of a message formatted on the stack (cut at 79 bytes, as
+    /// extack keeps, at a character boundary).
+    pub(crate) fn set_error_text_fmt(&self, args: core::fmt::Arguments<'_>) {
+        let mut text = ErrorText { bytes: [0; ERROR_TEXT_MAX], len: 0 };
+        // A message too long is cut, which `write_str` reports as an error to stop formatting.
+        let _ = core::fmt::Write::write_fmt(&mut text, args);
+        self.set_error_text(core::str::from_utf8(text.bytes.get(..text.len).unwrap_or(&[])).unwrap_or(""));
+    }
+
     /// Like [`Self::set_error_message`], and also points the error at attribute `attr_type`.
     pub(crate) fn set_attr_error(&self, attr_type: u16, msg: &'static CStr) {
         // SAFETY: `info` is valid (type invariant) and `msg` is static, as extack requires.
@@ -565,5 +574,27 @@ impl Drop for Event {
     fn drop(&mut self) {
         // SAFETY: the message is still owned by `self` (send() forgets `self`).
         unsafe { vdp_reply_free(self.msg.as_ptr()) };
+    }
+}
+
+/// Bytes of an error message extack keeps.
+const ERROR_TEXT_MAX: usize = 79;
+
+/// A formatted error message on the stack.
+struct ErrorText {
+    bytes: [u8; ERROR_TEXT_MAX],
+    len: usize,
+}
+
+impl core::fmt::Write for ErrorText {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let room = ERROR_TEXT_MAX.saturating_sub(self.len);
+        // The longest prefix of `s` that fits and ends at a character boundary.
+        let take = (0..=room.min(s.len())).rev().find(|n| s.is_char_boundary(*n)).unwrap_or(0);
+        if let (Some(dst), Some(src)) = (self.bytes.get_mut(self.len..self.len + take), s.as_bytes().get(..take)) {
+            dst.copy_from_slice(src);
+            self.len += take;
+        }
+        if take < s.len() { Err(core::fmt::Error) } else { Ok(()) }
     }
 }

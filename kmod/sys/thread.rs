@@ -5,6 +5,7 @@ use core::ptr::NonNull;
 use kernel::error::to_result;
 use kernel::prelude::*;
 use kernel::sync::Arc;
+use crate::portable::cpu_set::CpuSet;
 
 /// The C handle (`struct vdp_thread` in vdp_thread.c); opaque to Rust.
 #[repr(C)]
@@ -37,6 +38,9 @@ extern "C" {
     fn vdp_thread_task(thread: *mut RawThread) -> *mut RawTask;
     fn vdp_task_put(task: *mut RawTask);
     fn vdp_task_cpu_limit(task: *mut RawTask, quota_ns: *mut u64, period_ns: *mut u64);
+    fn vdp_task_set_cpus(task: *mut RawTask, words: *const u64, nwords: c_uint) -> c_int;
+    fn vdp_cpu_online(cpu: c_uint) -> bool;
+    fn vdp_thread_set_own_cpus(words: *const u64, nwords: c_uint) -> c_int;
     fn vdp_thread_runtime_ns(exact: bool) -> u64;
     fn vdp_thread_sleep_until(deadline_ns: u64) -> bool;
     fn vdp_thread_stop(thread: *mut RawThread);
@@ -82,7 +86,9 @@ unsafe extern "C" fn trampoline<T: ThreadBody>(raw: *mut RawThread, arg: *mut c_
 
 impl<T: ThreadBody> Thread<T> {
     /// Starts a thread named `name` (truncated by the kernel to 15 bytes) running `body`. With
-    /// `cgroups_of`, the thread joins that task's cgroups before it first runs.
+    /// `cgroups_of`, the thread joins that task's cgroups before it first runs. The kernel
+    /// starts it on its housekeeping CPUs; a body that must run elsewhere moves itself
+    /// ([`CurrentThread::set_cpus`]).
     pub(crate) fn start(body: Arc<T>, name: &CStr, cgroups_of: Option<&TaskRef>) -> Result<Self> {
         let mut raw: *mut RawThread = core::ptr::null_mut();
         let arg = Arc::as_ptr(&body).cast_mut().cast::<c_void>();
@@ -114,6 +120,23 @@ impl<T: ThreadBody> Thread<T> {
     }
 }
 
+/// Whether `cpu` is a CPU of this machine that is online now. Any context.
+pub(crate) fn cpu_online(cpu: u32) -> bool {
+    // SAFETY: reads the kernel's CPU masks; any CPU number is accepted.
+    unsafe { vdp_cpu_online(cpu) }
+}
+
+/// `cpus` as the C side takes it: NULL for any CPU, else its words and how many.
+fn mask_words(cpus: Option<&CpuSet>) -> Result<(*const u64, c_uint)> {
+    match cpus {
+        None => Ok((core::ptr::null(), 0)),
+        Some(set) => {
+            let words = set.words();
+            Ok((words.as_ptr(), c_uint::try_from(words.len()).map_err(|_| EINVAL)?))
+        }
+    }
+}
+
 /// A counted reference to a kernel task (possibly one that has exited).
 ///
 /// Invariant: `raw` holds one task reference, taken by `vdp_thread_task` and dropped in `drop`.
@@ -131,6 +154,15 @@ impl TaskRef {
     /// The referenced task, for other wrappers in `sys`; valid while `self` lives.
     pub(super) fn as_raw(&self) -> *mut RawTask {
         self.raw.as_ptr()
+    }
+
+    /// Lets the task run only on `cpus`, or on any CPU with `None`. Each CPU of `cpus` must be
+    /// online ([`cpu_online`]); the kernel refuses a set with none usable (`EINVAL`). Sleeps.
+    pub(crate) fn set_cpus(&self, cpus: Option<&CpuSet>) -> Result {
+        let (words, nwords) = mask_words(cpus)?;
+        // SAFETY: `raw` is a referenced task (type invariant); `words` is NULL or `nwords` words
+        // borrowed from `cpus` for the call, which only reads them.
+        to_result(unsafe { vdp_task_set_cpus(self.raw.as_ptr(), words, nwords) })
     }
 
     /// The `cpu.max` that holds the task, as (quota, period) in ns; the quota is
@@ -199,6 +231,15 @@ impl CurrentThread<'_> {
     pub(crate) fn sleep_until(&self, deadline_ns: u64) -> bool {
         // SAFETY: we are a kthread, as kthread_should_stop inside requires, holding no locks.
         unsafe { vdp_thread_sleep_until(deadline_ns) }
+    }
+
+    /// Lets this thread run only on `cpus`, or on any CPU with `None` (each CPU online: see
+    /// [`cpu_online`]). Sleeps.
+    pub(crate) fn set_cpus(&self, cpus: Option<&CpuSet>) -> Result {
+        let (words, nwords) = mask_words(cpus)?;
+        // SAFETY: acts on the calling task; `words` is NULL or `nwords` words borrowed from
+        // `cpus` for the call, which only reads them; we hold no spinlock, so it may sleep.
+        to_result(unsafe { vdp_thread_set_own_cpus(words, nwords) })
     }
 
     /// Gives the CPU to anyone else who is runnable.

@@ -36,12 +36,14 @@ static const struct nla_policy vdp_tenant_id_policy[VDP_A_TENANT_ID + 1] = {
 	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
 };
 
-static const struct nla_policy vdp_sched_set_policy[VDP_A_TASKS_PER_YIELD_AUTO + 1] = {
+static const struct nla_policy vdp_sched_set_policy[VDP_A_CPU_MASK + 1] = {
 	[VDP_A_TENANT_ID] = VDP_POLICY_TENANT_ID,
 	[VDP_A_TASKS_PER_YIELD] = NLA_POLICY_RANGE(NLA_U32, 1, VDP_TASKS_PER_YIELD_MAX),
 	/* CPU scheduling (issues 4 and 7). */
 	[VDP_A_THREADS] = NLA_POLICY_RANGE(NLA_U32, 1, VDP_TENANT_THREADS_MAX),
 	[VDP_A_TASKS_PER_YIELD_AUTO] = NLA_POLICY_MAX(NLA_U32, 1),
+	/* Whole words and online CPUs are checked by the handler. */
+	[VDP_A_CPU_MASK] = { .type = NLA_BINARY, .len = VDP_CPU_MASK_MAX_BYTES },
 };
 
 static const struct nla_policy vdp_graph_install_policy[VDP_A_GRAPH + 1] = {

@@ -84,6 +84,7 @@ enum vdp_attr {
 	VDP_A_CPU_THROTTLED_PERIODS = 45,
 	VDP_A_CPU_THROTTLED_NS = 46,
 	VDP_A_TASKS_PER_YIELD_AUTO = 47,
+	VDP_A_CPU_MASK = 48,
 	/* Safety: tenants cannot write root-owned elements; call-depth drops: 50 to 59. */
 	VDP_A_AS_TENANT = 50,
 	VDP_A_DEPTH_DROPS = 51,
@@ -99,6 +100,7 @@ enum vdp_attr {
 #define VDP_IFNAME_MAX		15
 
 #define VDP_GRAPH_MAX_BYTES	65000
+#define VDP_CPU_MASK_MAX_BYTES	128
 #define VDP_ELEMENT_NAME_MAX	255
 #define VDP_HANDLER_NAME_MAX	63
 #define VDP_HANDLER_VALUE_MAX	(60 * 1024)

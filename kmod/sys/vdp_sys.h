@@ -13,6 +13,9 @@ int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const 
 struct task_struct *vdp_thread_task(struct vdp_thread *thread);
 void vdp_task_put(struct task_struct *task);
 void vdp_task_cpu_limit(struct task_struct *task, u64 *quota_ns, u64 *period_ns);
+int vdp_task_set_cpus(struct task_struct *task, const u64 *words, unsigned int nwords);
+int vdp_thread_set_own_cpus(const u64 *words, unsigned int nwords);
+bool vdp_cpu_online(unsigned int cpu);
 u64 vdp_thread_runtime_ns(bool exact);
 bool vdp_thread_sleep_until(u64 deadline_ns);
 void vdp_thread_stop(struct vdp_thread *thread);

@@ -6,6 +6,7 @@
  * drives them through these few functions.
  */
 #include <linux/cgroup.h>
+#include <linux/cpumask.h>
 #include <linux/hrtimer.h>
 #include <linux/jiffies.h>
 #include <linux/ktime.h>
@@ -73,6 +74,7 @@ int vdp_thread_start(int (*body)(struct vdp_thread *, void *), void *arg, const 
 			return err;
 		}
 	}
+
 	get_task_struct(task);
 	thread->task = task;
 	*out = thread;
@@ -185,6 +187,46 @@ void vdp_task_put(struct task_struct *task)
 void vdp_task_cpu_limit(struct task_struct *task, u64 *quota_ns, u64 *period_ns)
 {
 	sched_task_cfs_bandwidth(task, quota_ns, period_ns);
+}
+
+/*
+ * Lets @task run only on the CPUs of @words (@nwords 64-bit words, CPU n at bit n % 64 of word
+ * n / 64), or on any CPU when @words is NULL. Bits at or past nr_cpu_ids are ignored; the caller
+ * has checked that every CPU it names is online. Returns 0 or a negative errno (-EINVAL when no
+ * CPU named is usable).
+ */
+int vdp_task_set_cpus(struct task_struct *task, const u64 *words, unsigned int nwords)
+{
+	cpumask_var_t mask;
+	unsigned int cpu;
+	int err;
+
+	if (!words)
+		return set_cpus_allowed_ptr(task, cpu_possible_mask);
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	for (cpu = 0; cpu < nr_cpu_ids && cpu / 64 < nwords; cpu++)
+		if (words[cpu / 64] & (1ULL << (cpu % 64)))
+			cpumask_set_cpu(cpu, mask);
+	err = cpumask_empty(mask) ? -EINVAL : set_cpus_allowed_ptr(task, mask);
+	free_cpumask_var(mask);
+	return err;
+}
+
+/*
+ * vdp_task_set_cpus for the calling thread. A kthread sets its own CPUs once it runs: kthread()
+ * gives every new unbound kthread the housekeeping CPUs before its body starts, which would
+ * undo a mask set on it before its first wake-up.
+ */
+int vdp_thread_set_own_cpus(const u64 *words, unsigned int nwords)
+{
+	return vdp_task_set_cpus(current, words, nwords);
+}
+
+/* Whether @cpu is a CPU number of this machine that is online now. */
+bool vdp_cpu_online(unsigned int cpu)
+{
+	return cpu < nr_cpu_ids && cpu_online(cpu);
 }
 
 /*

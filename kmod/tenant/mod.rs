@@ -59,6 +59,10 @@
 //!    (`charged` and the budget's `account` let go before they go on), and by `start_workers`
 //!    across `Thread::start`, whose new thread joins `home`'s cgroups. Nothing of these modules
 //!    is taken under it. A tenant's threads take it (in `account`, once per budget period).
+//! 4b. `cpus` (state.rs, a per-tenant `Mutex`): the CPUs the threads are pinned to. Taken by
+//!    `set_cpus` under `changing`, `workers` and `home`, and held while it moves every thread
+//!    (which sleeps, waiting for no lock of ours); and alone by each thread as it starts, to
+//!    move itself (`take_own_cpus`). Nothing is taken under it.
 //! 5. `installed` and `budget` (state.rs, per-tenant `SpinLock`s): held for a few instructions
 //!    with nothing taken inside: `installed` to clone, replace or take the running graph's
 //!    `Arc` (what it replaces is dropped after the lock is let go), `budget` to read or charge

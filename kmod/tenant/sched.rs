@@ -23,6 +23,7 @@ pub(crate) struct Worker {
 impl ThreadBody for Worker {
     fn run(&self, thread: &CurrentThread<'_>) {
         let state = &self.state;
+        state.take_own_cpus(thread, self.index);
         let mut queue = RunQueue::new();
         let wake = WakeAt::new();
         let mut meter = Meter { last: thread.runtime_ns(true), exact: true };

@@ -5,6 +5,7 @@ use super::graph::Installed;
 use super::registry::TenantError;
 use super::sched::Worker;
 use crate::portable::cpu_budget::CpuBudget;
+use crate::portable::cpu_set::CpuSet;
 use crate::portable::uapi::TASKS_PER_YIELD_DEFAULT;
 use crate::sys::memcg::Memcg;
 use crate::sys::thread::{Doorbell, TaskRef, Thread};
@@ -65,6 +66,10 @@ pub(crate) struct TenantState {
     /// The operator's cap on everything the tenant's devices send together (`SHAPE_SET`
     /// without a device); each device holds it too (`kmod/device/shaping.rs`).
     pub(super) tx_cap: Arc<crate::device::TenantTxCap>,
+    /// The CPUs every thread of the tenant runs on (`None`: any). Changed only under
+    /// `changing` with `workers` and `home` held; a thread reads it under this lock as it
+    /// starts, so it gets the set before a change or is moved by the change.
+    pub(super) cpus: Pin<KBox<Mutex<Option<CpuSet>>>>,
 }
 
 impl TenantState {
@@ -99,6 +104,7 @@ impl TenantState {
                 budget: KBox::pin_init(new_spinlock!(CpuBudget::new(), "vdp_tenant_budget"), GFP_KERNEL)?,
                 channel,
                 tx_cap: crate::device::TenantTxCap::new()?,
+                cpus: KBox::pin_init(new_mutex!(None, "vdp_tenant_cpus"), GFP_KERNEL)?,
             },
             GFP_KERNEL,
         )?;
@@ -135,6 +141,11 @@ impl TenantState {
 
     pub(crate) fn threads(&self) -> u32 {
         self.threads.load(Ordering::Relaxed)
+    }
+
+    /// The CPUs the tenant's threads are pinned to, `None` for any.
+    pub(crate) fn cpus(&self) -> Option<CpuSet> {
+        *self.cpus.lock()
     }
 
     /// Runs `f` with the tenant memory it allocates (`GFP_KERNEL_ACCOUNT`) charged to the

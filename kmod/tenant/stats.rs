@@ -42,6 +42,8 @@ pub(crate) struct TenantView {
     pub(crate) yield_auto: bool,
     /// The `THREADS` knob (the tenant may run more threads when its graph pins tasks higher).
     pub(crate) threads: u32,
+    /// The CPUs its threads are pinned to, `None` for any.
+    pub(crate) cpus: Option<crate::portable::cpu_set::CpuSet>,
 }
 
 impl TenantView {
@@ -57,6 +59,7 @@ impl TenantView {
             tasks_per_yield: state.tasks_per_yield(),
             yield_auto: state.yield_auto(),
             threads: state.threads(),
+            cpus: state.cpus(),
         }
     }
 

@@ -5,7 +5,8 @@
 use super::sched::Worker;
 use super::state::TenantState;
 use crate::engine::BuildError;
-use crate::sys::thread::Thread;
+use crate::portable::cpu_set::CpuSet;
+use crate::sys::thread::{CurrentThread, Thread};
 use core::sync::atomic::Ordering;
 use kernel::prelude::*;
 use kernel::str::CString;
@@ -42,6 +43,51 @@ impl TenantState {
             return Err(BuildError::new(e, format_args!("cannot start the tenant's thread {}", had + 1)));
         }
         Ok(())
+    }
+
+    /// Pins every thread of the tenant to `cpus` (`None`: lets them run anywhere), and threads
+    /// it starts later ([`TenantState::take_own_cpus`]). Each CPU must be online (the caller
+    /// checks). If a thread cannot be moved, the ones already moved go back to the set they
+    /// had, which stays the tenant's.
+    pub(crate) fn set_cpus(&self, cpus: Option<CpuSet>) -> Result<(), Error> {
+        let _changing = self.changing.lock();
+        let workers = self.workers.lock();
+        let home = self.home.lock();
+        let mut current = self.cpus.lock();
+        let before = *current;
+        let mut others = KVec::with_capacity(workers.len(), GFP_KERNEL)?;
+        for task in workers.iter().filter_map(|w| w.task()) {
+            others.push(task, GFP_KERNEL)?;
+        }
+        // Thread 0 is `home` once it has started; a tenant is listed only after that.
+        let all = Iterator::chain(home.as_ref().into_iter(), others.iter());
+        for (moved, task) in all.clone().enumerate() {
+            if let Err(e) = task.set_cpus(cpus.as_ref()) {
+                for back in all.clone().take(moved) {
+                    // Back to the CPUs it had a moment ago. Should that fail too (a CPU of the
+                    // old set went offline since), the thread stays where the kernel put it.
+                    if let Err(undo) = back.set_cpus(before.as_ref()) {
+                        pr_warn!("vdp: tenant {}: a thread kept its new CPUs ({:?})\n", self.name(), undo);
+                    }
+                }
+                return Err(e);
+            }
+        }
+        *current = cpus;
+        Ok(())
+    }
+
+    /// Run by each thread of the tenant as it starts: moves it to the tenant's CPUs. Under
+    /// `cpus`, so a [`TenantState::set_cpus`] meanwhile either comes after (and moves it again)
+    /// or before (and this reads its set). A thread that cannot move stays where the kernel
+    /// started it, and says so.
+    pub(super) fn take_own_cpus(&self, thread: &CurrentThread<'_>, index: u32) {
+        let cpus = self.cpus.lock();
+        if let Some(set) = cpus.as_ref() {
+            if let Err(e) = thread.set_cpus(Some(set)) {
+                pr_warn!("vdp: tenant {} thread {}: cannot move to its CPUs ({:?}); it runs where it started\n", self.name(), index, e);
+            }
+        }
     }
 
     /// Stops threads until the tenant has at most `count` (thread 0 always stays). A stopping

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize, Serializer};
 use std::collections::HashSet;
 use std::fmt;
 
-/// CPU numbers are below this: Linux's largest `NR_CPUS`.
-pub const CPU_LIMIT: u32 = 8192;
+/// CPU numbers are below this: the most the module can pin a thread to.
+pub const CPU_LIMIT: u32 = vdp_core::uapi::CPU_SET_MAX;
 
 /// `[engines]`.
 #[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
@@ -107,7 +107,7 @@ impl DemandVisitor {
         if (hundredths - rounded).abs() > 1e-6 {
             return Err(bad());
         }
-        // At most 8192 engines: 819200 hundredths, well inside u32.
+        // At most CPU_LIMIT (1024) engines: 102400 hundredths, well inside u32.
         Ok(EngineDemand(rounded as u32))
     }
 }

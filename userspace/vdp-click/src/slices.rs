@@ -50,6 +50,16 @@ pub struct TenantSlices {
     pub slices: Vec<Slice>,
 }
 
+impl TenantSlices {
+    /// The CPUs of the tenant's slices, lowest first, each once: where its threads run.
+    pub fn cpus(&self) -> Vec<u32> {
+        let mut cpus: Vec<u32> = self.slices.iter().map(|s| s.cpu).collect();
+        cpus.sort_unstable();
+        cpus.dedup();
+        cpus
+    }
+}
+
 /// How the remainders were placed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Placement {

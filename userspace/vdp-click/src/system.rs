@@ -719,7 +719,7 @@ address = "10.1.0.1/24"
             ("cpus = [0]\nsahre = 50\n", "", "line 3, column 1", "unknown field `sahre`"),
             ("cpus = []\n", "", "line 2, column 8", "cpus must name at least one CPU"),
             ("cpus = [1, 1]\n", "", "line 2, column 8", "cpu 1 is listed twice"),
-            ("cpus = [8192]\n", "", "line 2, column 8", "cpu 8192 is not a CPU number (0 to 8191)"),
+            ("cpus = [1024]\n", "", "line 2, column 8", "cpu 1024 is not a CPU number (0 to 1023)"),
             ("cpus = [-1]\n", "", "line 2, column 9", "invalid value"),
             ("cpus = [0]\nshare = 0\n", "", "line 3, column 9", "share is the percent of each CPU vdp may use, 1 to 100, not 0"),
             ("cpus = [0]\nshare = 101\n", "", "line 3, column 9", "not 101"),
@@ -727,7 +727,7 @@ address = "10.1.0.1/24"
             ("cpus = [0]\n", "engines = -1.5", "line 25, column 11", "not -1.5"),
             ("cpus = [0]\n", "engines = 1.234", "line 25, column 11", "to two decimals (1.5, 0.25), not 1.234"),
             ("cpus = [0]\n", "engines = \"1.5\"", "line 25, column 11", "expected a number of engines"),
-            ("cpus = [0]\n", "engines = 9000", "line 25, column 11", "at most 8192"),
+            ("cpus = [0]\n", "engines = 1025", "line 25, column 11", "at most 1024"),
         ];
         for (engines, line, place, message) in cases {
             let problems = with_engines(&format!("[engines]\n{engines}"), line).unwrap_err();

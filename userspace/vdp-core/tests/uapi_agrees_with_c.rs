@@ -62,6 +62,8 @@ fn c_header_matches_rust_uapi() {
     expect("VDP_A_TX_BURST", attr::TX_BURST.to_string());
     expect("VDP_TX_BURST_MIN", vdp_core::tx_cap::BURST_MIN.to_string());
     expect("VDP_A_TASKS_PER_YIELD_AUTO", attr::TASKS_PER_YIELD_AUTO.to_string());
+    expect("VDP_A_CPU_MASK", attr::CPU_MASK.to_string());
+    expect("VDP_CPU_MASK_MAX_BYTES", vdp_core::uapi::CPU_MASK_MAX_BYTES.to_string());
     expect("VDP_A_CPU_QUOTA_US", attr::CPU_QUOTA_US.to_string());
     expect("VDP_A_CPU_PERIOD_US", attr::CPU_PERIOD_US.to_string());
     expect("VDP_A_CPU_RUNTIME_NS", attr::CPU_RUNTIME_NS.to_string());

@@ -183,6 +183,7 @@ fn spec_numbers_match_the_uapi() {
         ("counter", "pad", counter_attr::PAD),
         ("vdp", "threads", attr::THREADS),
         ("vdp", "tasks-per-yield-auto", attr::TASKS_PER_YIELD_AUTO),
+        ("vdp", "cpu-mask", attr::CPU_MASK),
         ("vdp", "cpu-quota-us", attr::CPU_QUOTA_US),
         ("vdp", "cpu-period-us", attr::CPU_PERIOD_US),
         ("vdp", "cpu-runtime-ns", attr::CPU_RUNTIME_NS),

@@ -3,6 +3,7 @@
 mod atomic;
 mod channel_test;
 mod coord;
+mod cpu_list;
 mod device;
 mod fpga;
 mod frontend;

@@ -44,6 +44,9 @@ pub struct TenantStats {
     pub tasks_per_yield_auto: bool,
     /// The THREADS knob.
     pub threads: u32,
+    /// The CPUs the tenant's threads are pinned to; `None` for any CPU.
+    #[serde(default)]
+    pub cpus: Option<Vec<u32>>,
     pub wakeups: u64,
     pub task_runs: u64,
     /// The cgroup's CPU limit and how the tenant's threads were held to it.
@@ -253,6 +256,7 @@ pub fn decode_stats(messages: &[VdpMessage]) -> Result<Vec<TenantStats>> {
                 VdpAttr::TasksPerYield(n) => tenant.tasks_per_yield = *n,
                 VdpAttr::Threads(n) => tenant.threads = *n,
                 VdpAttr::TasksPerYieldAuto(n) => tenant.tasks_per_yield_auto = *n != 0,
+                VdpAttr::CpuMask(bytes) => tenant.cpus = Some(crate::cpu_list::of_mask(bytes)?),
                 VdpAttr::Wakeups(n) => tenant.wakeups = *n,
                 VdpAttr::TaskRuns(n) => tenant.task_runs = *n,
                 VdpAttr::CpuQuotaUs(n) => tenant.cpu.quota_us = Some(*n),

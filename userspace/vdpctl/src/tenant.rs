@@ -75,7 +75,7 @@ impl MaybeTenant {
 pub enum SchedCommand {
     /// Set how many tasks the tenant's threads run before they yield, and over how many threads
     /// its unpinned tasks are spread.
-    #[command(group(clap::ArgGroup::new("knob").required(true).multiple(true).args(["tasks_per_yield", "threads"])))]
+    #[command(group(clap::ArgGroup::new("knob").required(true).multiple(true).args(["tasks_per_yield", "threads", "cpus"])))]
     Set {
         /// The tenant: its id or its name.
         #[arg(long, value_parser = parse_tenant_ref)]
@@ -86,6 +86,10 @@ pub enum SchedCommand {
         /// Threads for tasks no StaticThreadSched pins (round-robin in task order).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=uapi::TENANT_THREADS_MAX as i64))]
         threads: Option<u32>,
+        /// The CPUs every thread of the tenant runs on, as `0-1,3`, or `any`. Each must be
+        /// online.
+        #[arg(long, value_parser = parse_cpus)]
+        cpus: Option<Cpus>,
     },
     /// Show a tenant's scheduling parameters.
     #[command(visible_alias = "get")]
@@ -94,6 +98,20 @@ pub enum SchedCommand {
         #[arg(long, value_parser = parse_tenant_ref)]
         tenant: TenantRef,
     },
+}
+
+/// `--cpus`: a CPU list or `any`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cpus {
+    Any,
+    List(Vec<u32>),
+}
+
+fn parse_cpus(text: &str) -> std::result::Result<Cpus, String> {
+    if text == "any" {
+        return Ok(Cpus::Any);
+    }
+    crate::cpu_list::parse(text).map(Cpus::List).map_err(|e| format!("{e:#} (or `any`)"))
 }
 
 /// `--tasks-per-yield`: a fixed count or `auto`.
@@ -136,10 +154,12 @@ pub struct TenantInfo {
     pub tasks_per_yield_auto: bool,
     /// The THREADS knob; the tenant may run more when its graph pins tasks higher.
     pub threads: u32,
+    /// The CPUs its threads are pinned to; `None` for any CPU.
+    pub cpus: Option<Vec<u32>>,
 }
 
 fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
-    let (mut id, mut name, mut tasks, mut threads) = (None, None, None, None);
+    let (mut id, mut name, mut tasks, mut threads, mut cpus) = (None, None, None, None, None);
     let mut auto = false;
     let mut pids = Vec::new();
     for a in &reply.attrs {
@@ -150,6 +170,7 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
             VdpAttr::TasksPerYield(n) => tasks = Some(*n),
             VdpAttr::Threads(n) => threads = Some(*n),
             VdpAttr::TasksPerYieldAuto(n) => auto = *n != 0,
+            VdpAttr::CpuMask(bytes) => cpus = Some(crate::cpu_list::of_mask(bytes)?),
             _ => {}
         }
     }
@@ -161,6 +182,7 @@ fn decode_tenant(reply: &VdpMessage) -> Result<TenantInfo> {
         tasks_per_yield: tasks.context("tenant reply has no TASKS_PER_YIELD")?,
         tasks_per_yield_auto: auto,
         threads: threads.context("tenant reply has no THREADS")?,
+        cpus,
     })
 }
 
@@ -174,6 +196,7 @@ impl From<&TenantStats> for TenantInfo {
             tasks_per_yield: t.tasks_per_yield,
             tasks_per_yield_auto: t.tasks_per_yield_auto,
             threads: t.threads,
+            cpus: t.cpus.clone(),
         }
     }
 }
@@ -223,13 +246,14 @@ impl From<TenantStats> for TenantWithStats {
 /// The one-line text form of a tenant.
 fn tenant_line(info: &TenantInfo) -> String {
     format!(
-        "tenant {} ({}): thread pid {}, tasks per yield {}, threads {}{}",
+        "tenant {} ({}): thread pid {}, tasks per yield {}, threads {}{}, cpus {}",
         info.id,
         info.name,
         info.thread_pid,
         yield_text(info.tasks_per_yield, info.tasks_per_yield_auto),
         info.threads,
-        more_threads(&info.thread_pids)
+        more_threads(&info.thread_pids),
+        info.cpus.as_deref().map_or_else(|| "any".to_string(), crate::cpu_list::format)
     )
 }
 
@@ -346,6 +370,7 @@ pub fn run_sched(command: &SchedCommand, out: &Output) -> Result<ExitCode> {
             tenant,
             tasks_per_yield,
             threads,
+            cpus,
         } => {
             let mut attrs = vec![VdpAttr::TenantId(resolve(&mut socket, tenant)?)];
             match tasks_per_yield {
@@ -355,6 +380,11 @@ pub fn run_sched(command: &SchedCommand, out: &Output) -> Result<ExitCode> {
             }
             if let Some(threads) = threads {
                 attrs.push(VdpAttr::Threads(*threads));
+            }
+            match cpus {
+                Some(Cpus::Any) => attrs.push(VdpAttr::CpuMask(Vec::new())),
+                Some(Cpus::List(list)) => attrs.push(VdpAttr::CpuMask(crate::cpu_list::mask(Some(list))?)),
+                None => {}
             }
             one_tenant(&mut socket, cmd::SCHED_SET, attrs)?
         }
@@ -382,6 +412,7 @@ mod tests {
                 VdpAttr::ThreadPid(43),
                 VdpAttr::TasksPerYield(128),
                 VdpAttr::Threads(2),
+                VdpAttr::CpuMask(vec![0b10, 0, 0, 0, 0, 0, 0, 0]),
             ],
         };
         let info = decode_tenant(&reply).expect("decode");
@@ -394,10 +425,13 @@ mod tests {
                 thread_pids: vec![42, 43],
                 tasks_per_yield: 128,
                 tasks_per_yield_auto: false,
-                threads: 2
+                threads: 2,
+                cpus: Some(vec![1]),
             }
         );
-        assert_eq!(more_threads(&info.thread_pids), ", threads 0-1 pids 42 43");
+        assert!(tenant_line(&info).ends_with(", cpus 1"), "{}", tenant_line(&info));
+        assert!(tenant_line(&TenantInfo { cpus: None, ..info }).ends_with(", cpus any"));
+        assert_eq!(more_threads(&[42, 43]), ", threads 0-1 pids 42 43");
         assert_eq!(more_threads(&[42]), "");
     }
 
@@ -419,7 +453,7 @@ mod tests {
         let shown = TenantWithStats::from(stats);
         assert_eq!(
             format!("{}\n{}", tenant_line(&shown.tenant), counter_lines(&shown.stats)),
-            "tenant 1 (red): thread pid 42, tasks per yield 128, threads 1\n  wakeups 7, task runs 900\n  \
+            "tenant 1 (red): thread pid 42, tasks per yield 128, threads 1, cpus any\n  wakeups 7, task runs 900\n  \
              cpu max max/100000 us, ran 0 ms, throttled 0 ms in 0 of 0 periods\n  graph: 3 elements, 1 tasks, depth drops 0\n"
         );
         // The tenant's own fields as without -s, the counters in `stats`.

@@ -392,7 +392,7 @@ fn render_show(r: &serde_json::Value) -> String {
             .collect();
         let _ = writeln!(
             out,
-            "engines: {:.2} required, sliced {} (computed, not yet applied: see docs/pdp.md)",
+            "engines: {:.2} required, sliced {} (threads pinned to those CPUs; the slice sizes not yet held: see docs/pdp.md)",
             e["engines"].as_f64().unwrap_or(0.0),
             slices.join(", ")
         );
@@ -619,7 +619,7 @@ mod tests {
         sliced["engines"] = serde_json::json!({"engines": 1.5, "share": 75, "slices": [
             {"cpu": 0, "engines": 1.0, "whole": true, "cpu_percent": 75.0}, {"cpu": 1, "engines": 0.5, "whole": false, "cpu_percent": 37.5}]});
         let text = render_show(&sliced);
-        assert!(text.contains("engines: 1.50 required, sliced cpu 0 whole (75.00%), cpu 1 0.50 (37.50%) (computed, not yet applied"), "{text}");
+        assert!(text.contains("engines: 1.50 required, sliced cpu 0 whole (75.00%), cpu 1 0.50 (37.50%) (threads pinned to those CPUs"), "{text}");
         let stats = serde_json::json!({"id": 2, "name": "blue", "thread_pids": [7, 8], "tasks_per_yield": 128,
             "wakeups": 3, "task_runs": 9, "graph": null});
         assert_eq!(render_stats(&stats, false), "tenant 2 blue: threads 7 8, tasks_per_yield 128, wakeups 3, task runs 9\n  no graph\n");

@@ -265,6 +265,7 @@ impl Coordinator {
         crate::device::apply_tenant_devices(sock, &self.system, name, id, &mut |line| info!("tenant {name}: {line}"))?;
         self.apply_limits(name)?;
         self.place_threads(sock, id, name)?;
+        self.pin_threads(sock, id, name)?;
         let running = kernel_tenant(sock, id)?.and_then(|t| t.graph).is_some();
         let current = if running && reinstall == Reinstall::IfDifferent {
             let replies = sock.request(cmd::GRAPH_GET, vec![VdpAttr::TenantId(id)])?;
@@ -365,6 +366,30 @@ impl Coordinator {
         let tenant = self.system.tenant(name).context("tenant not in the system config")?;
         let limits = cgroups::Limits { cpu_share: tenant.cpu_share, memory_max: tenant.memory_max_bytes() };
         self.tenant_cgroup(name)?.apply(&limits, &mut |line| info!("tenant {name}: {line}"))
+    }
+
+    /// The CPUs the tenant's threads are to run on: those of its engine slices, or any CPU
+    /// (`None`) for a tenant without slices.
+    fn wanted_cpus(&self, name: &str) -> Option<Vec<u32>> {
+        self.slices.as_ref().and_then(|a| a.tenant(name)).map(|t| t.cpus())
+    }
+
+    /// Pins the tenant's threads (in the module, so threads it starts later too) to the CPUs
+    /// of its engine slices, or lets them run anywhere, unless they already are so.
+    fn pin_threads(&mut self, sock: &mut VdpSocket, id: u32, name: &str) -> Result<()> {
+        let Some(tenant) = kernel_tenant(sock, id)? else { bail!("the module has no tenant with id {id}") };
+        let wanted = self.wanted_cpus(name);
+        if tenant.cpus == wanted {
+            return Ok(());
+        }
+        let mask = crate::cpu_list::mask(wanted.as_deref())?;
+        sock.request(cmd::SCHED_SET, vec![VdpAttr::TenantId(id), VdpAttr::CpuMask(mask)])
+            .with_context(|| format!("pinning the tenant's threads to cpus {}", wanted.as_deref().map_or("any".into(), crate::cpu_list::format)))?;
+        match &wanted {
+            Some(cpus) => info!("tenant {name}: threads pinned to cpus {} (its engine slices)", crate::cpu_list::format(cpus)),
+            None => info!("tenant {name}: threads may run on any CPU (no engine slices)"),
+        }
+        Ok(())
     }
 
     /// Moves each of the tenant's threads that is not yet in the tenant's data-plane cgroup
@@ -1330,6 +1355,12 @@ fn engine_slices(system: &SystemConfig) -> std::result::Result<Option<vdp_click:
 /// `system` with what it leaves to the host read from it ([`crate::rtnl::complete`]), each
 /// value read logged.
 fn read_host(system: &SystemConfig) -> Result<SystemConfig> {
+    if let Some(engines) = &system.engines {
+        let online = crate::cpu_list::online()?;
+        if let Some(cpu) = crate::cpu_list::first_offline(&engines.cpus, &online) {
+            bail!("[engines] cpus: cpu {cpu} is not online on this host (online: {})", crate::cpu_list::format(&online));
+        }
+    }
     let host = crate::rtnl::complete(system)?;
     host.notes.iter().for_each(|note| info!("{note}"));
     Ok(host.system)
