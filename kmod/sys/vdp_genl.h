@@ -88,7 +88,7 @@ enum vdp_attr {
 	/* Safety: tenants cannot write root-owned elements; call-depth drops: 50 to 59. */
 	VDP_A_AS_TENANT = 50,
 	VDP_A_DEPTH_DROPS = 51,
-	/* Transmit caps (issue 16): 52 and 53. */
+	/* Transmit caps: 52 and 53. */
 	VDP_A_TX_RATE = 52,
 	VDP_A_TX_BURST = 53,
 	VDP_A_MAX = 53,

@@ -5,7 +5,7 @@
 # refuses, and so does the kernel for any request marked AS_TENANT); the root context still
 # writes it; a tenant element named like the coordinator's is refused; show and stats mark it.
 # (The bandwidth cap of the same tenant adds no element: the module holds it on transmit, which
-# the pending shaping scenario, qemu-tests/pending/shaping.sh, is meant to test.)
+# the shaping scenario tests.)
 . /vdp/lib.sh
 SYSTEM=/vdp/configs/capped-system.toml
 RED=/red
