@@ -1,7 +1,7 @@
 //! `vdpctl stats` and `vdpctl monitor`: the STATS dump and the `events` multicast group.
 
 use crate::attrs::{ElementAttr, VdpAttr};
-use crate::netlink::{VdpMessage, VdpSocket};
+use crate::netlink::{NlError, VdpMessage, VdpSocket};
 use crate::output::Output;
 use anyhow::{bail, Result};
 use clap::Args;
@@ -58,6 +58,10 @@ pub struct TenantStats {
     /// [`device_tx`]; empty in the bare STATS dump).
     #[serde(default)]
     pub devices: Vec<DeviceTx>,
+    /// The devices could not be read: `VDEV_GET` needs CAP_NET_ADMIN, which `STATS` does not,
+    /// so an unprivileged reader sees the tenant's aggregate cap but not its devices.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub devices_need_privilege: bool,
     /// Absent when the tenant has no graph installed.
     pub graph: Option<GraphStats>,
 }
@@ -96,11 +100,19 @@ pub fn device_tx(socket: &mut VdpSocket, id: u32) -> Result<Vec<DeviceTx>> {
         .collect())
 }
 
+/// Whether the module refused a request because the caller lacks CAP_NET_ADMIN.
+fn refused_for_privilege(e: &anyhow::Error) -> bool {
+    matches!(e.downcast_ref::<NlError>(), Some(NlError::Kernel { errno, .. }) if *errno == libc::EPERM)
+}
+
 /// The lines `stats` prints for a tenant's caps: the aggregate, then each device.
 pub fn tx_lines(tenant: &TenantStats) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let _ = writeln!(out, "  tx cap (all devices): {}", tenant.tx_cap.text());
+    if tenant.devices_need_privilege {
+        let _ = writeln!(out, "    devices: their caps and counters need CAP_NET_ADMIN (vdpctl vdev show)");
+    }
     for d in &tenant.devices {
         let _ = writeln!(
             out,
@@ -336,7 +348,11 @@ pub fn run_stats(args: &StatsArgs, out: &Output) -> Result<ExitCode> {
     };
     let mut tenants = decode_stats(&socket.dump(cmd::STATS, filter)?)?;
     for tenant in &mut tenants {
-        tenant.devices = device_tx(&mut socket, tenant.id)?;
+        match device_tx(&mut socket, tenant.id) {
+            Ok(devices) => tenant.devices = devices,
+            Err(e) if refused_for_privilege(&e) => tenant.devices_need_privilege = true,
+            Err(e) => return Err(e),
+        }
     }
     if out.json {
         out.print_json(&tenants)?;
